@@ -1,0 +1,1 @@
+"""Weather (files and offline synthesis), PV power with pvlib, building loads and their forecasts."""

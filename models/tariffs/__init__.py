@@ -1,0 +1,1 @@
+"""Electricity tariffs: the library, the bill calculator and cost terms for the optimiser."""

@@ -1,0 +1,86 @@
+"""The ``munigrid`` command line: a thin layer over the Python API.
+
+Exit codes: 0 success, 2 bad input (message, no traceback), 3 the solver gave no usable
+answer (with a diagnosis), 1 a bug. ``--debug`` shows tracebacks. Commands are imported
+lazily so that ``munigrid --help`` and quick commands stay fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+
+import click
+
+from munigrid.models.errors import InputError, NoSolutionError
+
+# command name -> "module:attribute" of a click command
+COMMANDS: dict[str, str] = {
+    "run": "munigrid.scenarios.commands.run_cmds:run",
+    "validate": "munigrid.scenarios.commands.run_cmds:validate",
+    "scenarios": "munigrid.scenarios.commands.run_cmds:scenarios",
+}
+
+EXIT_BAD_INPUT = 2
+EXIT_NO_SOLUTION = 3
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported only when used."""
+
+    def list_commands(self, ctx):  # noqa: D102
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):  # noqa: D102
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.pass_context
+def cli(ctx, debug):
+    """munigrid: PV, battery and generator planning and dispatch for Thai municipal buildings."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _report_input_error(err: InputError) -> None:
+    click.secho(f"error: {len(err.problems)} problem(s) in the input:", fg="red", err=True)
+    for problem in err.problems:
+        click.echo(f"  - {problem}", err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and map domain errors to exit codes."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="munigrid", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(EXIT_BAD_INPUT if err.exit_code in (1, 2) else err.exit_code)
+    except InputError as err:
+        if debug:
+            traceback.print_exc()
+        _report_input_error(err)
+        sys.exit(EXIT_BAD_INPUT)
+    except NoSolutionError as err:
+        if debug:
+            traceback.print_exc()
+        click.secho(f"error: {err}", fg="red", err=True)
+        sys.exit(EXIT_NO_SOLUTION)
+    except Exception as err:  # a bug: say so plainly, traceback only on request
+        if debug:
+            traceback.print_exc()
+        click.secho(f"internal error ({type(err).__name__}): {err}\n"
+                    "run again with --debug for the traceback", fg="red", err=True)
+        sys.exit(1)
+    sys.exit(0)
