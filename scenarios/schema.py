@@ -1,0 +1,197 @@
+"""The scenario file schema (YAML), strict and with units in every field name.
+
+Unknown keys are rejected, choices are literals, and every problem is reported at once with
+its path (``buildings[2].pv_arrays[0].tilt_deg: must be <= 90, got 120``) through
+:func:`parse_scenario`, which turns pydantic's errors into :class:`InputError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from munigrid.models.errors import InputError, Problem
+
+NonNeg = Annotated[float, Field(ge=0)]
+Frac = Annotated[float, Field(ge=0, le=1)]
+Eff = Annotated[float, Field(gt=0, le=1)]
+
+BUILDING_KINDS = ("office", "school", "health_centre", "water_pumping", "street_lighting", "market")
+
+
+class Strict(BaseModel):
+    """Base of every schema block: unknown keys are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Site(Strict):
+    """Where the scenario is."""
+
+    name: str
+    latitude_deg: float = Field(ge=-90, le=90)
+    longitude_deg: float = Field(ge=-180, le=180)
+    altitude_m: float = Field(default=0.0, ge=-100, le=6000)
+
+
+class TimeGrid(Strict):
+    """Horizon: from ``start`` for ``days`` days at ``step_min`` minutes (Asia/Bangkok)."""
+
+    start: dt.date
+    days: int = Field(ge=1, le=366)
+    step_min: Literal[15, 60] = 60
+
+
+class Weather(Strict):
+    """Weather source: the offline synthetic typical year, or a file the user has."""
+
+    source: Literal["synthetic", "file"] = "synthetic"
+    seed: int = 0
+    file: str | None = None
+
+    @model_validator(mode="after")
+    def _file_given(self):
+        if self.source == "file" and not self.file:
+            raise ValueError("source 'file' needs `file`: the path of an EPW, TMY or CSV weather file")
+        return self
+
+
+class PVArray(Strict):
+    """One PV array on a building (AC output modelled with pvlib)."""
+
+    name: str = "roof"
+    capacity_kwp: NonNeg = 0.0
+    tilt_deg: float = Field(default=15.0, ge=0, le=90)
+    azimuth_deg: float = Field(default=180.0, ge=0, lt=360)
+    losses_frac: Frac = 0.14
+    dc_ac_ratio: float = Field(default=1.2, ge=0.8, le=2.0)
+    degradation_frac_per_year: Frac = 0.005
+
+
+class Building(Strict):
+    """A municipal building on its own meter (or behind the shared one)."""
+
+    name: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    kind: Literal[BUILDING_KINDS]  # type: ignore[valid-type]
+    annual_kwh: NonNeg | None = None
+    floor_area_m2: NonNeg | None = None
+    load_csv: str | None = None
+    tariff: str
+    roof_area_m2: NonNeg = 0.0
+    pv_arrays: list[PVArray] = Field(default_factory=list)
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _load_source(self):
+        if self.load_csv is None and self.annual_kwh is None and self.floor_area_m2 is None:
+            raise ValueError("give the load: `annual_kwh` or `floor_area_m2` (archetype), or `load_csv`")
+        return self
+
+
+class Battery(Strict):
+    """A battery behind one building's meter."""
+
+    building: str
+    energy_kwh: NonNeg
+    power_kw: NonNeg
+    charge_eff_frac: Eff = 0.95
+    discharge_eff_frac: Eff = 0.95
+    soc_min_frac: Frac = 0.1
+    soc_max_frac: Frac = 0.9
+    soc_initial_frac: Frac = 0.5
+    degradation_thb_per_kwh: NonNeg = 0.0
+
+    @model_validator(mode="after")
+    def _soc_order(self):
+        if not self.soc_min_frac <= self.soc_initial_frac <= self.soc_max_frac:
+            raise ValueError("need soc_min_frac <= soc_initial_frac <= soc_max_frac, got "
+                             f"{self.soc_min_frac} / {self.soc_initial_frac} / {self.soc_max_frac}")
+        return self
+
+
+class Tariffs(Strict):
+    """Tariff settings shared by every meter."""
+
+    ft_thb_per_kwh: float | None = None
+    export_allowed: bool = False
+    export_thb_per_kwh: NonNeg = 0.0
+
+
+class Optimisation(Strict):
+    """Solver settings."""
+
+    mode: Literal["dispatch"] = "dispatch"
+    time_limit_s: float = Field(default=60.0, gt=0)
+    mip_rel_gap: float = Field(default=1e-4, ge=0, le=1)
+
+
+class Emissions(Strict):
+    """Emission factors (TGO; see models/data/defaults.yaml)."""
+
+    grid_kg_per_kwh: NonNeg = 0.4750
+
+
+class Scenario(Strict):
+    """A whole munigrid scenario."""
+
+    name: str
+    description: str = ""
+    site: Site
+    time: TimeGrid
+    weather: Weather = Weather()
+    buildings: list[Building] = Field(min_length=1)
+    battery: Battery | None = None
+    tariffs: Tariffs = Tariffs()
+    optimisation: Optimisation = Optimisation()
+    emissions: Emissions = Emissions()
+
+    @model_validator(mode="after")
+    def _references(self):
+        names = [b.name for b in self.buildings]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"building names must be unique; repeated: {', '.join(dupes)}")
+        if self.battery is not None and self.battery.building not in names:
+            raise ValueError(f"battery.building '{self.battery.building}' is not a building; "
+                             f"use one of: {', '.join(names)}")
+        return self
+
+
+def _path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("function-after", "literal_error") or str(part).startswith(("function-", "constrained-")):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _message(err: dict) -> str:
+    kind = err["type"]
+    got = err.get("input")
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if kind == "extra_forbidden":
+        return "unknown key; remove it or check its spelling against `munigrid validate --help`"
+    if kind == "missing":
+        return "required field is missing"
+    if kind.startswith(("greater", "less")) or kind == "literal_error" or kind == "string_pattern_mismatch":
+        return f"{msg}, got {got!r}"
+    return msg
+
+
+def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
+    """Validate raw scenario data; raise :class:`InputError` listing every problem with its path."""
+    if not isinstance(data, dict):
+        raise InputError(f"{source} must be a mapping of keys to values (YAML), got {type(data).__name__}")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        problems = [Problem(_path(e["loc"]), _message(e)) for e in err.errors()]
+        raise InputError(problems) from None

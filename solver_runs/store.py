@@ -1,0 +1,154 @@
+"""The run store: one folder per run, written atomically.
+
+A run is assembled in a hidden staging folder ``<root>/.staging-<run_id>/`` and renamed to
+``<root>/<run_id>/`` only after every file is written and flushed, ``manifest.json`` last.
+A crashed or killed run therefore leaves at most a ``.staging-*`` folder, which nothing
+treats as a run; :func:`list_runs` reports such leftovers so they can be removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+
+from munigrid.models.errors import InputError
+from munigrid.solver_runs.results_io import read_results, write_results
+
+MANIFEST = "manifest.json"
+RESULTS = "results.nc"
+SUMMARY = "summary.csv"
+STAGING_PREFIX = ".staging-"
+
+
+def default_root() -> Path:
+    """Run store root: ``$MUNIGRID_RUNS`` or ``./runs``."""
+    return Path(os.environ.get("MUNIGRID_RUNS", "runs"))
+
+
+def new_run_id(scenario_name: str, inputs_hash: str, now: dt.datetime | None = None) -> str:
+    """``YYYYmmddTHHMMSS-<scenario>-<hash8>``: sortable by time, unique per inputs and second."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return f"{now:%Y%m%dT%H%M%S}-{scenario_name}-{inputs_hash[:8]}"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_text(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A complete run folder."""
+
+    path: Path
+
+    @property
+    def run_id(self) -> str:
+        """Folder name."""
+        return self.path.name
+
+    @property
+    def manifest(self) -> dict:
+        """The run's manifest (inputs hash, versions, solver status, objective, gap, timings)."""
+        return json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
+
+    def results(self) -> xr.Dataset:
+        """Time series results with the time zone restored."""
+        return read_results(self.path / RESULTS)
+
+    def summary(self) -> pd.DataFrame:
+        """Per-building and total KPIs."""
+        return pd.read_csv(self.path / SUMMARY, index_col=0)
+
+
+def write_run(root: Path, run_id: str, manifest: dict, results: xr.Dataset, summary: pd.DataFrame,
+              extra_files: dict[str, str] | None = None) -> StoredRun:
+    """Write a run atomically and return it.
+
+    Parameters
+    ----------
+    root : Path
+        Run store root (created if missing).
+    run_id : str
+        Folder name of the run; must not exist yet.
+    manifest, results, summary
+        Contents of ``manifest.json``, ``results.nc`` and ``summary.csv``.
+    extra_files : dict, optional
+        More text files (name -> content), e.g. the scenario as resolved.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / run_id
+    if final.exists():
+        raise InputError(f"run folder {final} exists already; choose another --out or remove it", "out")
+    staging = root / f"{STAGING_PREFIX}{run_id}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir()
+    try:
+        write_results(results, staging / RESULTS)
+        summary.to_csv(staging / SUMMARY, float_format="%.6g")
+        for name, text in (extra_files or {}).items():
+            _write_text(staging / name, text)
+        _write_text(staging / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, default=str))
+        _fsync_dir(staging)
+        os.rename(staging, final)
+        _fsync_dir(root)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return StoredRun(final)
+
+
+def is_complete(path: Path) -> bool:
+    """A run folder is complete when it is not staging and has its manifest."""
+    path = Path(path)
+    return not path.name.startswith(STAGING_PREFIX) and (path / MANIFEST).is_file()
+
+
+def list_runs(root: Path | None = None) -> list[StoredRun]:
+    """Complete runs under ``root``, oldest first."""
+    root = Path(root or default_root())
+    if not root.is_dir():
+        return []
+    return [StoredRun(p) for p in sorted(root.iterdir()) if p.is_dir() and is_complete(p)]
+
+
+def leftover_staging(root: Path | None = None) -> list[Path]:
+    """Staging folders left by crashed or killed runs (never complete runs)."""
+    root = Path(root or default_root())
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith(STAGING_PREFIX))
+
+
+def open_run(ref: str | Path, root: Path | None = None) -> StoredRun:
+    """A run by folder path, full id, or unique id prefix."""
+    path = Path(ref)
+    if path.is_dir():
+        if not is_complete(path):
+            raise InputError(f"{path} is not a complete run (no {MANIFEST}, or a staging folder)", "RUN")
+        return StoredRun(path)
+    matches = [r for r in list_runs(root) if r.run_id.startswith(str(ref))]
+    if len(matches) != 1:
+        found = "no run" if not matches else f"{len(matches)} runs"
+        raise InputError(f"{found} matches '{ref}' under {Path(root or default_root())}; "
+                         "give a folder path or a longer id (`munigrid runs list`)", "RUN")
+    return matches[0]
