@@ -1,0 +1,54 @@
+"""``munigrid run``, ``munigrid validate`` and ``munigrid scenarios``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from munigrid.scenarios import api
+from munigrid.scenarios.library import bundled, load_scenario
+from munigrid.scenarios.tables import print_summary
+
+
+@click.command()
+@click.argument("scenario")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Run store root (default: $MUNIGRID_RUNS or ./runs).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option("--no-store", is_flag=True, help="Do not write a run folder.")
+@click.option("--no-report", is_flag=True, help="Do not write the HTML report into the run folder.")
+def run(scenario, out, as_json, no_store, no_report):
+    """Run SCENARIO (bundled name or YAML file): weather -> PV -> loads -> dispatch -> stored run."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True, disable=as_json or not console.is_terminal) as bar:
+        task = bar.add_task("loading scenario", total=None)
+        outcome = api.run(scenario, store=not no_store, root=out, report=not no_report,
+                          progress=lambda stage: bar.update(task, description=stage))
+    if as_json:
+        click.echo(json.dumps(outcome.to_json(), indent=2, ensure_ascii=False))
+        return
+    print_summary(outcome)
+
+
+@click.command()
+@click.argument("scenario")
+def validate(scenario):
+    """Check SCENARIO and list every problem at once (exit 2 if any)."""
+    parsed, path = load_scenario(scenario)
+    api.check_references(parsed, path.parent)
+    click.echo(f"{path}: valid ({len(parsed.buildings)} buildings, {parsed.time.days} days at "
+               f"{parsed.time.step_min} min)")
+
+
+@click.command()
+def scenarios():
+    """List the bundled scenarios."""
+    for name, path in bundled().items():
+        parsed, _ = load_scenario(path)
+        click.echo(f"{name:16s} {parsed.description.strip()}")
