@@ -1,0 +1,36 @@
+"""Terminal tables for CLI output."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+HEADERS = {
+    "load_mwh": ("Load MWh", "{:,.1f}"),
+    "pv_mwh": ("PV MWh", "{:,.1f}"),
+    "import_mwh": ("Grid MWh", "{:,.1f}"),
+    "self_sufficiency_pct": ("Self-suff. %", "{:.1f}"),
+    "peak_kw": ("Peak kW", "{:,.1f}"),
+    "cost_before_thb": ("Cost before THB", "{:,.0f}"),
+    "cost_after_thb": ("Cost after THB", "{:,.0f}"),
+    "co2_avoided_t": ("CO2 avoided t", "{:,.1f}"),
+    "solve_s": ("Solve s", "{:.2f}"),
+}
+
+
+def print_summary(outcome) -> None:
+    """Print a run's KPI table, one row per building and the total, then where it is stored."""
+    console = Console()
+    table = Table(title=f"munigrid run: {outcome.scenario_name}", title_justify="left")
+    table.add_column("Building")
+    for column in outcome.summary.columns:
+        table.add_column(HEADERS[column][0], justify="right")
+    for name, row in outcome.summary.iterrows():
+        style = "bold" if name == "total" else None
+        table.add_row(str(name), *(HEADERS[c][1].format(row[c]) for c in outcome.summary.columns), style=style)
+    console.print(table)
+    console.print(f"solver: {outcome.solver_line()}")
+    if outcome.run_dir is not None:
+        console.print(f"stored: {outcome.run_dir}")
+    if outcome.report_path is not None:
+        console.print(f"report: {outcome.report_path}")
