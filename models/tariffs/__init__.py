@@ -1,1 +1,22 @@
-"""Electricity tariffs: the library, the bill calculator and cost terms for the optimiser."""
+"""Electricity tariffs: the library, the bill calculator and cost terms for the optimiser.
+
+Usage::
+
+    from munigrid.models.tariffs import FtSchedule, get_tariff, list_tariffs
+    tariff = get_tariff("pea-3.2-lt22kv")                 # ids: see list_tariffs()
+    bill = tariff.bill(import_kw, ft=0.1972)              # Bill: .monthly DataFrame, .total_thb
+    terms = tariff.cost_terms(index, ft=FtSchedule.builtin())  # TariffCostTerms, VAT included
+"""
+
+from munigrid.models.tariffs.billing import Bill, round_half_up
+from munigrid.models.tariffs.export import ExportRule
+from munigrid.models.tariffs.ft import FtSchedule
+from munigrid.models.tariffs.library import TariffInfo, apply_overrides, get_tariff, list_tariffs
+from munigrid.models.tariffs.meter import read_meter_csv
+from munigrid.models.tariffs.tariff import Tariff
+from munigrid.models.tariffs.terms import DemandCharge, EnergyBlocks, TariffCostTerms
+
+__all__ = [
+    "Bill", "DemandCharge", "EnergyBlocks", "ExportRule", "FtSchedule", "Tariff", "TariffCostTerms",
+    "TariffInfo", "apply_overrides", "get_tariff", "list_tariffs", "read_meter_csv", "round_half_up",
+]

@@ -154,6 +154,9 @@ class TariffCostTerms:
         Demand-charge families.
     fixed_thb_per_period : ndarray, shape (P,)
         Service and other fixed charges per billing period [THB], VAT included.
+    notes : list of str
+        What these terms cannot represent exactly (e.g. hourly steps understate the
+        15-min demand; Ft fallbacks used), for the run report.
     """
 
     step_h: float
@@ -164,6 +167,7 @@ class TariffCostTerms:
     energy_blocks: EnergyBlocks | None = None
     demand_charges: list[DemandCharge] = field(default_factory=list)
     fixed_thb_per_period: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    notes: list[str] = field(default_factory=list)
 
     @property
     def n_periods(self) -> int:

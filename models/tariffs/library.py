@@ -1,0 +1,138 @@
+"""The tariff library: every tariff in ``data/*.yaml``, by id.
+
+Ids are ``<utility>-<category>-<voltage>``: PEA ``pea-3.2-lt22kv``, ``pea-3.2-22-33kv``,
+``pea-3.2-ge69kv``; MEA ``mea-3.2-lt12kv``, ``mea-3.2-12-24kv``, ``mea-3.2-ge69kv``;
+categories 2.1, 2.2 (no ``ge69kv``), 3.1, 3.2, 4.1, 4.2. :func:`list_tariffs` lists them.
+
+Any number can be overridden by a dotted path into the tariff's data, e.g.
+``get_tariff("pea-3.2-lt22kv", {"energy.rates_thb_per_kwh.on_peak": 4.5297})`` (the other
+published value of the <22 kV TOU on-peak rate) or ``{"demand.0.ratchet_frac": 0}``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from munigrid.models.errors import InputError, Problem
+from munigrid.models.tariffs.spec import CalendarSpec, TariffFile, TariffSpec, spec_problems
+from munigrid.models.tariffs.tariff import Tariff
+
+DATA_PACKAGE = "munigrid.models.tariffs"
+
+
+@dataclass(frozen=True)
+class TariffInfo:
+    """One line of the library listing."""
+
+    id: str
+    name: str
+    utility: str
+    category: str
+    voltage: str
+    calendar: str
+    has_demand_charge: bool
+    version: str
+
+
+def _validation_problems(err: ValidationError, prefix: str) -> list[Problem]:
+    return [Problem(".".join([prefix, *map(str, e["loc"])]).strip("."), e["msg"]) for e in err.errors()]
+
+
+@lru_cache(maxsize=1)
+def _library() -> dict[str, Tariff]:
+    tariffs: dict[str, Tariff] = {}
+    data_dir = resources.files(DATA_PACKAGE).joinpath("data")
+    for entry in sorted(data_dir.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        raw = yaml.safe_load(entry.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict) or "tariffs" not in raw:
+            continue
+        try:
+            parsed = TariffFile.model_validate(raw)
+        except ValidationError as err:
+            raise InputError(_validation_problems(err, f"tariffs/data/{entry.name}")) from err
+        for spec in parsed.tariffs:
+            calendar = parsed.calendars[spec.calendar]
+            for variant in spec.variants:
+                tariffs[variant.id] = Tariff(variant, spec, calendar, parsed.version)
+    return tariffs
+
+
+def list_tariffs() -> list[TariffInfo]:
+    """Every tariff in the library, sorted by id."""
+    return [TariffInfo(t.id, t.spec.name, t.variant.utility, t.spec.category, t.variant.voltage,
+                       t.spec.calendar, bool(t.spec.demand), t.version)
+            for t in sorted(_library().values(), key=lambda t: t.id)]
+
+
+def _set_path(data: Any, parts: list[str], value: Any, path: str) -> None:
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        if isinstance(data, list):
+            if not part.isdigit() or int(part) >= len(data):
+                raise InputError(f"'{part}' is not an index 0..{len(data) - 1}", path)
+            if last:
+                data[int(part)] = value
+            else:
+                data = data[int(part)]
+        elif isinstance(data, dict):
+            if part not in data:
+                raise InputError(f"no field '{part}' here; fields: {sorted(data)}", path)
+            if last:
+                data[part] = value
+            else:
+                data = data[part]
+        else:
+            raise InputError(f"'{part}' goes below a value", path)
+
+
+def apply_overrides(tariff: Tariff, overrides: Mapping[str, Any]) -> Tariff:
+    """A copy of ``tariff`` with dotted-path overrides applied and checked.
+
+    Paths address the tariff's data as in the YAML file; ``calendar.<field>`` addresses its
+    calendar (e.g. ``calendar.holidays.exclude_names_containing``).
+    """
+    spec_data = tariff.spec.model_dump()
+    calendar_data = tariff.calendar.model_dump()
+    for path, value in overrides.items():
+        parts = str(path).split(".")
+        if parts[0] == "calendar" and len(parts) > 1:
+            _set_path(calendar_data, parts[1:], value, path)
+        else:
+            _set_path(spec_data, parts, value, path)
+    try:
+        spec = TariffSpec.model_validate(spec_data)
+        calendar = CalendarSpec.model_validate(calendar_data)
+    except ValidationError as err:
+        raise InputError(_validation_problems(err, f"overrides[{tariff.id}]")) from err
+    problems = spec_problems(spec, calendar)
+    if problems:
+        raise InputError([Problem(f"overrides[{tariff.id}]", p) for p in problems])
+    return Tariff(tariff.variant, spec, calendar, f"{tariff.version}+overrides")
+
+
+def get_tariff(tariff_id: str, overrides: Mapping[str, Any] | None = None) -> Tariff:
+    """The library tariff ``tariff_id``, optionally with overrides (see the module docstring).
+
+    Raises
+    ------
+    InputError
+        Unknown id (with the closest ids), or overrides that do not fit the data format.
+    """
+    library = _library()
+    key = str(tariff_id).strip().lower()
+    if key not in library:
+        close = difflib.get_close_matches(key, library, n=4, cutoff=0.5)
+        hint = f"did you mean {', '.join(close)}?" if close else "run `munigrid tariffs` for the list"
+        raise InputError(f"unknown tariff '{tariff_id}'; {hint}", "tariff")
+    tariff = library[key]
+    return apply_overrides(tariff, overrides) if overrides else tariff
