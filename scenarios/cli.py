@@ -20,6 +20,8 @@ COMMANDS: dict[str, str] = {
     "run": "munigrid.scenarios.commands.run_cmds:run",
     "validate": "munigrid.scenarios.commands.run_cmds:validate",
     "scenarios": "munigrid.scenarios.commands.run_cmds:scenarios",
+    "tariffs": "munigrid.scenarios.commands.tariff_cmds:tariffs",
+    "bill": "munigrid.scenarios.commands.tariff_cmds:bill",
 }
 
 EXIT_BAD_INPUT = 2

@@ -1,0 +1,99 @@
+"""``munigrid tariffs`` (the tariff library) and ``munigrid bill`` (a bill for a metered series)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import click
+import yaml
+
+from munigrid.models.errors import InputError
+
+
+def _parse_override(text: str) -> tuple[str, object]:
+    if "=" not in text:
+        raise InputError(f"'{text}' is not PATH=VALUE, e.g. energy.rates_thb_per_kwh.on_peak=4.5297", "--override")
+    path, value = text.split("=", 1)
+    return path.strip(), yaml.safe_load(value)
+
+
+@click.command()
+@click.option("--utility", type=click.Choice(["PEA", "MEA"], case_sensitive=False), default=None,
+              help="Only this utility's tariffs.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def tariffs(utility, as_json):
+    """List the tariff library (ids for --tariff and scenario files)."""
+    from munigrid.models.tariffs import list_tariffs
+
+    rows = [t for t in list_tariffs() if utility is None or t.utility.upper() == utility.upper()]
+    if as_json:
+        click.echo(json.dumps({"tariffs": [asdict(t) for t in rows]}, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{'id':18s} {'voltage':9s} {'demand':6s} name")
+    for t in rows:
+        click.echo(f"{t.id:18s} {t.voltage:9s} {'yes' if t.has_demand_charge else 'no':6s} {t.name}")
+    click.echo(f"{len(rows)} tariffs; rates before Ft and VAT; data version {rows[0].version if rows else '-'}")
+
+
+@click.command()
+@click.option("--tariff", "tariff_id", required=True, help="Tariff id (see `munigrid tariffs`).")
+@click.option("--meter", "meter_path", required=True, type=click.Path(dir_okay=False),
+              help="CSV: time (ISO with offset), import_kw [, kvar, export_kw]; 15-min or hourly.")
+@click.option("--ft", "ft_value", type=float, default=None, help="One Ft for every month [THB/kWh].")
+@click.option("--ft-schedule", "ft_schedule", type=click.Path(dir_okay=False), default=None,
+              help="Ft by period (CSV period,ft_thb_per_kwh or YAML), over the built-in values.")
+@click.option("--ft-fallback", type=click.Choice(["error", "last_known"]), default="error", show_default=True,
+              help="For months without a known Ft: stop, or use the last known value (reported).")
+@click.option("--tz", "assume_tz", default=None,
+              help="Zone of time stamps written without an offset, e.g. Asia/Bangkok (never guessed).")
+@click.option("--offpeak-date", "offpeak_dates", multiple=True, help="Extra off-peak date YYYY-MM-DD (repeat).")
+@click.option("--ratchet-history", type=float, default=0.0, show_default=True,
+              help="Highest demand charge of the 12 months before the data, before VAT [THB].")
+@click.option("--override", "overrides", multiple=True,
+              help="Tariff override PATH=VALUE, e.g. energy.rates_thb_per_kwh.on_peak=4.5297 (repeat).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def bill(tariff_id, meter_path, ft_value, ft_schedule, ft_fallback, assume_tz, offpeak_dates,
+         ratchet_history, overrides, as_json):
+    """Month-by-month bill of a metered series under a tariff."""
+    from munigrid.models.tariffs import FtSchedule, get_tariff, read_meter_csv
+
+    if ft_value is not None and ft_schedule is not None:
+        raise InputError("give --ft or --ft-schedule, not both", "--ft")
+    tariff = get_tariff(tariff_id, dict(_parse_override(o) for o in overrides) or None)
+    if ft_value is not None:
+        ft = FtSchedule.constant(ft_value)
+    elif ft_schedule is not None:
+        ft = FtSchedule.from_file(ft_schedule, fallback=ft_fallback)
+    else:
+        ft = FtSchedule.builtin(fallback=ft_fallback)
+    import_kw, kvar, export_kw = read_meter_csv(meter_path, assume_tz)
+    result = tariff.bill(import_kw, ft=ft, kvar=kvar, export_kw=export_kw,
+                         ratchet_history_thb=ratchet_history, extra_offpeak_dates=offpeak_dates)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return
+    _print_bill(tariff.name, result)
+
+
+def _print_bill(title: str, result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{result.tariff_id}: {title}")
+    table.add_column("item")
+    for month in result.monthly.index:
+        table.add_column(month, justify="right")
+    for column in result.monthly.columns:
+        if column.endswith("_thb_per_kwh"):
+            fmt = "{:.4f}"
+        elif column.endswith("_kw"):
+            fmt = "{:,.0f}"
+        else:
+            fmt = "{:,.2f}"
+        table.add_row(column, *(fmt.format(v) for v in result.monthly[column]))
+    console = Console()
+    console.print(table)
+    console.print(f"total {result.total_thb:,.2f} THB (VAT included)")
+    for note in result.notes:
+        console.print(f"note: {note}")
