@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
 import yaml
@@ -54,9 +52,3 @@ def load_scenario(ref: str | Path) -> tuple[Scenario, Path]:
     """Load and validate a scenario by bundled name or path; returns it and its file."""
     path = resolve(ref)
     return parse_scenario(read_yaml(path), str(path)), path
-
-
-def scenario_hash(scenario: Scenario) -> str:
-    """SHA-256 of the validated scenario in canonical JSON (the run's inputs key)."""
-    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -112,9 +112,15 @@ class Battery(Strict):
 
 
 class Tariffs(Strict):
-    """Tariff settings shared by every meter."""
+    """Tariff settings shared by every meter.
+
+    ``ft_thb_per_kwh`` sets one Ft for the whole horizon; when it is absent the built-in
+    schedule is used and months after its last known period take the last known value
+    (``ft_fallback: last_known``, reported in the run's notes) or are an error (``error``).
+    """
 
     ft_thb_per_kwh: float | None = None
+    ft_fallback: Literal["error", "last_known"] = "last_known"
     export_allowed: bool = False
     export_thb_per_kwh: NonNeg = 0.0
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 
 from munigrid.models.errors import InputError
-from munigrid.scenarios.library import bundled, load_scenario, read_yaml, resolve, scenario_hash
+from munigrid.scenarios.library import bundled, load_scenario, read_yaml, resolve
+from munigrid.scenarios.provenance import inputs_hash
 from munigrid.scenarios.schema import parse_scenario
 
 
@@ -82,6 +84,6 @@ def test_yaml_syntax_error_names_the_line(tmp_path):
 def test_hash_changes_with_any_field(raw):
     a = parse_scenario(raw)
     b = parse_scenario(raw)
-    assert scenario_hash(a) == scenario_hash(b)
+    assert inputs_hash(a, Path('.')) == inputs_hash(b, Path('.'))
     b.battery.energy_kwh = 201
-    assert scenario_hash(a) != scenario_hash(b)
+    assert inputs_hash(a, Path('.')) != inputs_hash(b, Path('.'))

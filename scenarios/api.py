@@ -1,0 +1,88 @@
+"""The Python API: the same chain as the CLI, for notebooks and scripts.
+
+Example
+-------
+>>> from munigrid.scenarios import api
+>>> scenario = api.load("tha-yang")
+>>> scenario.battery.energy_kwh = 300          # validated on assignment
+>>> outcome = api.run(scenario, store=False)
+>>> outcome.summary.loc["total", "cost_after_thb"]   # doctest: +SKIP
+>>> outcome.results["soc_kwh"].sel(building="municipal_office")  # doctest: +SKIP
+
+The CLI (:mod:`munigrid.scenarios.cli`) only parses arguments and prints what this returns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from munigrid.scenarios.inputs import SiteInputs, build_inputs, check_references
+from munigrid.scenarios.library import load_scenario
+from munigrid.scenarios.runner import Progress, RunOutcome, bills_csv, run_scenario, scenario_yaml
+from munigrid.scenarios.schema import Scenario
+from munigrid.solver_runs import store as run_store
+
+__all__ = ["Scenario", "SiteInputs", "RunOutcome", "load", "inputs", "run", "check_references"]
+
+
+def load(ref: str | Path) -> Scenario:
+    """A validated scenario from a bundled name (``"tha-yang"``) or a YAML file path."""
+    scenario, path = load_scenario(ref)
+    scenario._base_dir = path.parent  # where its relative file paths point
+    return scenario
+
+
+def _base_dir(scenario: Scenario, base_dir: Path | None) -> Path:
+    return Path(base_dir or getattr(scenario, "_base_dir", None) or Path.cwd())
+
+
+def inputs(scenario: Scenario | str | Path, base_dir: Path | None = None) -> SiteInputs:
+    """Weather, PV, loads and tariffs of a scenario on its time grid."""
+    scenario = load(scenario) if not isinstance(scenario, Scenario) else scenario
+    return build_inputs(scenario, _base_dir(scenario, base_dir))
+
+
+def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | None = None,
+        report: bool = True, progress: Progress | None = None, base_dir: Path | None = None) -> RunOutcome:
+    """Run a scenario end to end and (by default) store it as a run folder.
+
+    Parameters
+    ----------
+    scenario : Scenario, str or Path
+        A scenario object, a bundled name or a YAML path.
+    store : bool
+        Write the run folder (``manifest.json``, ``results.nc``, ``summary.csv``, monthly
+        bills, the scenario as run) atomically under ``root``.
+    root : Path, optional
+        Run store root (default ``$MUNIGRID_RUNS`` or ``./runs``).
+    report : bool
+        Also write ``report.html`` into the stored run folder.
+    progress : callable, optional
+        Called with a short description of each stage.
+    base_dir : Path, optional
+        Folder that relative file paths in the scenario refer to.
+    """
+    scenario = load(scenario) if not isinstance(scenario, Scenario) else scenario
+    outcome = run_scenario(scenario, _base_dir(scenario, base_dir), progress)
+    if not store:
+        return outcome
+    if progress:
+        progress("storing the run")
+    stored = run_store.write_run(
+        Path(root) if root else run_store.default_root(),
+        run_store.new_run_id(scenario.name, outcome.manifest["inputs_hash"]),
+        outcome.manifest, outcome.results, outcome.summary,
+        extra_files={"scenario.yaml": scenario_yaml(scenario), "bills.csv": bills_csv(outcome.bills)})
+    outcome.run_dir = stored.path
+    if report:
+        if progress:
+            progress("writing the report")
+        outcome.report_path = write_report(stored.path)
+    return outcome
+
+
+def write_report(run_dir: Path, lang: str = "en") -> Path:
+    """Write ``report.html`` for a stored run and return its path."""
+    from munigrid.solver_runs.report import write_run_report
+
+    return write_run_report(run_dir, lang=lang)

@@ -1,0 +1,164 @@
+"""From a scenario to the arrays the models take: time grid, weather, PV, loads, tariffs.
+
+This is the only place that turns scenario fields into model inputs, so the runner, the
+simulation command and the day-ahead planner all see the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from munigrid.forecasting.archetypes import archetype_load_kw
+from munigrid.forecasting.pv import PVArraySpec, pv_ac_kw
+from munigrid.forecasting.weather import read_weather, synthetic_year
+from munigrid.models.errors import InputError, Problem
+from munigrid.models.tariffs import Tariff, get_tariff, read_meter_csv
+from munigrid.models.timegrid import make_index, step_hours
+from munigrid.scenarios.schema import Building, Scenario
+
+
+@dataclass
+class BuildingInputs:
+    """One building's model inputs on the scenario's time grid."""
+
+    name: str
+    kind: str
+    tariff: Tariff
+    load_kw: pd.Series
+    pv_arrays_kw: pd.DataFrame
+    pv_capacity_kwp: dict[str, float]
+    notes: str = ""
+
+    @property
+    def pv_ac_kw(self) -> pd.Series:
+        """AC output of all the building's arrays [kW]."""
+        return self.pv_arrays_kw.sum(axis=1).rename(self.name)
+
+
+@dataclass
+class SiteInputs:
+    """Everything the models need for one scenario."""
+
+    index: pd.DatetimeIndex
+    weather: pd.DataFrame
+    buildings: list[BuildingInputs] = field(default_factory=list)
+
+    @property
+    def step_h(self) -> float:
+        """Step length [h]."""
+        return step_hours(self.index)
+
+    def building(self, name: str) -> BuildingInputs:
+        """A building's inputs by name."""
+        return next(b for b in self.buildings if b.name == name)
+
+
+def time_index(scenario: Scenario) -> pd.DatetimeIndex:
+    """The scenario's time grid (Asia/Bangkok, interval beginning)."""
+    periods = scenario.time.days * 24 * 60 // scenario.time.step_min
+    return make_index(pd.Timestamp(scenario.time.start), periods, scenario.time.step_min)
+
+
+def _typical_year_on(index: pd.DatetimeIndex, weather: pd.DataFrame) -> pd.DataFrame:
+    """Map a typical-year series onto ``index`` by month, day, hour and minute (29 Feb -> 28 Feb)."""
+    def key(idx):
+        day = np.where((idx.month == 2) & (idx.day == 29), 28, idx.day)
+        return idx.month * 1_000_000 + day * 10_000 + idx.hour * 100 + idx.minute
+
+    lookup = weather.groupby(key(weather.index)).mean()
+    wanted = key(index)
+    missing = ~np.isin(wanted, lookup.index)
+    if missing.any():
+        raise InputError(f"the weather file has no values for {int(missing.sum())} steps of the horizon "
+                         f"(first {index[np.argmax(missing)].isoformat()}); give a full year at this step "
+                         "or use `weather.source: synthetic`", "weather.file")
+    return pd.DataFrame(lookup.loc[wanted].to_numpy(), index=index, columns=weather.columns)
+
+
+def site_weather(scenario: Scenario, index: pd.DatetimeIndex, base_dir: Path) -> pd.DataFrame:
+    """Weather on the time grid: synthetic typical year(s) or a user file aligned to the grid."""
+    site, source = scenario.site, scenario.weather
+    if source.source == "synthetic":
+        years = [synthetic_year(site.latitude_deg, site.longitude_deg, year=int(y),
+                                step_min=scenario.time.step_min, seed=source.seed + int(y),
+                                altitude_m=site.altitude_m)
+                 for y in sorted(set(index.year))]
+        return pd.concat(years).reindex(index)
+    weather = read_weather(base_dir / source.file)
+    if weather.index.equals(index) or index.isin(weather.index).all():
+        return weather.reindex(index)
+    return _typical_year_on(index, weather)
+
+
+def building_load_kw(building: Building, index: pd.DatetimeIndex, weather: pd.DataFrame,
+                     base_dir: Path, seed: int) -> pd.Series:
+    """A building's load: its meter file when given, else its archetype scaled to its size."""
+    if building.load_csv is not None:
+        load, _, _ = read_meter_csv(base_dir / building.load_csv)
+        missing = ~index.isin(load.index)
+        if missing.any():
+            raise InputError(f"the meter file does not cover {int(missing.sum())} steps of the horizon "
+                             f"(first {index[np.argmax(missing)].isoformat()})", f"buildings[{building.name}].load_csv")
+        return load.reindex(index).rename(building.name)
+    return archetype_load_kw(building.kind, index, annual_kwh=building.annual_kwh,
+                             floor_area_m2=building.floor_area_m2, seed=seed,
+                             temperature_c=weather["temp_air_c"]).rename(building.name)
+
+
+def building_pv_kw(building: Building, weather: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """AC output of each of a building's PV arrays [kW], one column per array (none: no columns)."""
+    arrays = [PVArraySpec(capacity_kwp=a.capacity_kwp, tilt_deg=a.tilt_deg, azimuth_deg=a.azimuth_deg,
+                          losses_frac=a.losses_frac, dc_ac_ratio=a.dc_ac_ratio,
+                          degradation_frac_per_year=a.degradation_frac_per_year, name=a.name)
+              for a in building.pv_arrays if a.capacity_kwp > 0]
+    if not arrays:
+        return pd.DataFrame(index=weather.index)
+    power = pv_ac_kw(weather, arrays, scenario.site.latitude_deg, scenario.site.longitude_deg,
+                     altitude_m=scenario.site.altitude_m)
+    return power[[a.name for a in arrays]]
+
+
+def check_references(scenario: Scenario, base_dir: Path) -> None:
+    """Problems a schema cannot see: tariff ids, files, PV larger than its roof."""
+    problems: list[Problem] = []
+    for i, b in enumerate(scenario.buildings):
+        try:
+            get_tariff(b.tariff)
+        except InputError as err:
+            problems += [Problem(f"buildings[{i}].tariff", p.message) for p in err.problems]
+        if b.load_csv is not None and not (base_dir / b.load_csv).is_file():
+            problems.append(Problem(f"buildings[{i}].load_csv", f"no such file: {base_dir / b.load_csv}"))
+        kwp = sum(a.capacity_kwp for a in b.pv_arrays)
+        if kwp > 0 and kwp > b.roof_area_m2 * ROOF_KWP_PER_M2:
+            problems.append(Problem(f"buildings[{i}].pv_arrays",
+                                    f"{kwp:g} kWp needs about {kwp / ROOF_KWP_PER_M2:,.0f} m2 of roof but "
+                                    f"roof_area_m2 is {b.roof_area_m2:g}; reduce capacity_kwp or correct the roof"))
+    if scenario.weather.source == "file" and not (base_dir / scenario.weather.file).is_file():
+        problems.append(Problem("weather.file", f"no such file: {base_dir / scenario.weather.file}"))
+    if problems:
+        raise InputError(problems)
+
+
+# Usable rooftop PV density [kWp per m2 of roof]: 0.15, an assumption for crystalline
+# modules of about 20 % efficiency at about 75 % roof coverage (access and shading margins).
+ROOF_KWP_PER_M2 = 0.15
+
+
+def build_inputs(scenario: Scenario, base_dir: Path) -> SiteInputs:
+    """All model inputs for ``scenario``; files are read relative to ``base_dir``."""
+    check_references(scenario, base_dir)
+    index = time_index(scenario)
+    weather = site_weather(scenario, index, base_dir)
+    buildings = []
+    for i, b in enumerate(scenario.buildings):
+        buildings.append(BuildingInputs(
+            name=b.name, kind=b.kind, tariff=get_tariff(b.tariff),
+            load_kw=building_load_kw(b, index, weather, base_dir, seed=scenario.weather.seed + 101 * i),
+            pv_arrays_kw=building_pv_kw(b, weather, scenario),
+            pv_capacity_kwp={a.name: a.capacity_kwp for a in b.pv_arrays if a.capacity_kwp > 0},
+            notes=b.notes))
+    return SiteInputs(index=index, weather=weather, buildings=buildings)
