@@ -1,0 +1,250 @@
+"""Weather files a user has: EPW, TMY3, TMY2, PVGIS TMY (via pvlib.iotools) and measured CSV.
+
+All are returned with :data:`~munigrid.forecasting.weather.WEATHER_COLUMNS` on an Asia/Bangkok
+interval-beginning index. Label conventions of the sources, as read by pvlib:
+
+* EPW and TMY2 rows are hour-ending in the file; pvlib already labels them by the hour's
+  beginning (hour - 1).
+* TMY3 rows are labelled by the hour's end; they are moved back one step here.
+* PVGIS TMY rows are taken as labelled by the hour's beginning (UTC), an assumption.
+* Typical-year files mix source years; all rows are put in one year (``year``, default the
+  first row's year).
+
+A measured CSV needs a GHI column; DNI and DHI are split from GHI with the Erbs model when
+absent. Missing temperature defaults to 28 degC and wind to 1 m/s (stated in the report
+returned by :func:`read_weather_csv`). Gaps up to 2 h are interpolated; longer gaps are refused.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pvlib
+
+from munigrid.forecasting.solar import clear_sky, solar_geometry
+from munigrid.forecasting.tables import fill_gaps, find_column, read_timeseries_csv, regular_grid
+from munigrid.forecasting.weather.synthetic import WEATHER_COLUMNS
+from munigrid.models.errors import InputError, Problem
+from munigrid.models.timegrid import TZ
+
+DEFAULT_TEMP_C = 28.0  # assumption for a Thai site when a file has no temperature [degC]
+DEFAULT_WIND_M_PER_S = 1.0  # assumption when a file has no wind [m/s]; PVWatts uses 1 m/s likewise
+MAX_INTERP_H = 2.0
+
+
+class TimingWarning(UserWarning):
+    """Time stamps of a file look shifted against the sun (interval-ending labels or a wrong zone)."""
+
+
+def _tidy(frame: pd.DataFrame, mapping: dict[str, str], year: int | None, shift_h: float = 0.0) -> pd.DataFrame:
+    out = pd.DataFrame({new: frame[old].to_numpy(dtype=float) for old, new in mapping.items()}, index=frame.index)
+    index = out.index - pd.Timedelta(hours=shift_h)
+    target_year = index[0].year if year is None else year
+    if (index.year != target_year).any() or year is not None:
+        index = pd.DatetimeIndex([t.replace(year=target_year) for t in index])
+    out.index = index.tz_convert(TZ).rename("time")
+    out = out.sort_index()
+    return out[list(WEATHER_COLUMNS)]
+
+
+def _read_epw(path: Path, year):
+    data, meta = pvlib.iotools.read_epw(str(path))
+    names = {"ghi": "ghi_w_per_m2", "dni": "dni_w_per_m2", "dhi": "dhi_w_per_m2",
+             "temp_air": "temp_air_c", "wind_speed": "wind_speed_m_per_s"}
+    return _tidy(data, names, year), meta
+
+
+def _read_tmy3(path: Path, year):
+    data, meta = pvlib.iotools.read_tmy3(str(path), map_variables=True)
+    names = {"ghi": "ghi_w_per_m2", "dni": "dni_w_per_m2", "dhi": "dhi_w_per_m2",
+             "temp_air": "temp_air_c", "wind_speed": "wind_speed_m_per_s"}
+    return _tidy(data, names, year, shift_h=1.0), meta
+
+
+def _read_tmy2(path: Path, year):
+    data, meta = pvlib.iotools.read_tmy2(str(path))
+    data = data.assign(DryBulb=data["DryBulb"] / 10.0, Wspd=data["Wspd"] / 10.0)  # file units: 0.1 degC, 0.1 m/s
+    names = {"GHI": "ghi_w_per_m2", "DNI": "dni_w_per_m2", "DHI": "dhi_w_per_m2",
+             "DryBulb": "temp_air_c", "Wspd": "wind_speed_m_per_s"}
+    return _tidy(data, names, year), meta
+
+
+def _read_pvgis(path: Path, year):
+    data, meta = pvlib.iotools.read_pvgis_tmy(str(path), map_variables=True)[:2]
+    names = {"ghi": "ghi_w_per_m2", "dni": "dni_w_per_m2", "dhi": "dhi_w_per_m2",
+             "temp_air": "temp_air_c", "wind_speed": "wind_speed_m_per_s"}
+    location = meta.get("location", meta) if isinstance(meta, dict) else {}
+    return _tidy(data, names, year), {"latitude": location.get("latitude"), "longitude": location.get("longitude"),
+                                      "altitude": location.get("elevation")}
+
+
+def _sniff(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".epw":
+        return "epw"
+    if suffix == ".tm2":
+        return "tmy2"
+    if suffix == ".json":
+        return "pvgis"
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+        head = [fh.readline() for _ in range(3)]
+    if head[1].startswith("Date (MM/DD/YYYY)"):
+        return "tmy3"
+    if head[0].lower().startswith("latitude") or "pvgis" in " ".join(head).lower():
+        return "pvgis"
+    return "csv"
+
+
+READERS = {"epw": _read_epw, "tmy3": _read_tmy3, "tmy2": _read_tmy2, "pvgis": _read_pvgis}
+
+
+def decompose_ghi(ghi_w_per_m2: pd.Series, latitude_deg: float, longitude_deg: float,
+                  altitude_m: float = 0.0) -> pd.DataFrame:
+    r"""Split GHI into DNI and DHI with the Erbs diffuse-fraction model.
+
+    :math:`G_h = B_n \cos\theta_z + D_h`, with the diffuse fraction :math:`D_h/G_h` a
+    piecewise polynomial of the clearness index :math:`k_t = G_h / G_{0,h}` (Erbs et al. 1982).
+    Sun position at interval midpoints [W/m2 in and out].
+    """
+    geo = solar_geometry(ghi_w_per_m2.index, latitude_deg, longitude_deg, altitude_m)
+    split = pvlib.irradiance.erbs(ghi_w_per_m2.to_numpy(), geo["zenith"].to_numpy(),
+                                  ghi_w_per_m2.index.day_of_year.to_numpy())
+    return pd.DataFrame({"dni_w_per_m2": np.nan_to_num(np.asarray(split["dni"], dtype=float)),
+                         "dhi_w_per_m2": np.nan_to_num(np.asarray(split["dhi"], dtype=float))},
+                        index=ghi_w_per_m2.index)
+
+
+def timing_offset_h(ghi_w_per_m2: pd.Series, latitude_deg: float, longitude_deg: float) -> float:
+    """Lag of measured irradiance against clear sky that maximises their correlation [h].
+
+    Positive means the file's labels are late (e.g. interval-ending labels give about +step/2...+step,
+    UTC stamps read as local give -7 h). Searched over -12 h..+12 h in file steps.
+    """
+    index = ghi_w_per_m2.index
+    step_h = (index[1] - index[0]).total_seconds() / 3600.0
+    cs = clear_sky(index, latitude_deg, longitude_deg)["ghi_w_per_m2"].to_numpy()
+    measured = np.nan_to_num(ghi_w_per_m2.to_numpy(dtype=float))
+    max_lag = int(round(12 / step_h))
+    best_lag, best_corr = 0, -np.inf
+    for lag in range(-max_lag, max_lag + 1):
+        a = measured[max(lag, 0): len(measured) + min(lag, 0)]
+        b = cs[max(-lag, 0): len(cs) + min(-lag, 0)]
+        corr = float(np.dot(a - a.mean(), b - b.mean()))
+        if corr > best_corr:
+            best_lag, best_corr = lag, corr
+    return best_lag * step_h
+
+
+def read_weather_csv(path: str | Path, latitude_deg: float, longitude_deg: float, tz: str | None = None,
+                     altitude_m: float = 0.0) -> tuple[pd.DataFrame, list[str]]:
+    """Read a measured-weather CSV (GHI at least) and complete it to the weather columns.
+
+    Returns
+    -------
+    (pandas.DataFrame, list of str)
+        The weather frame and notes on what was filled or assumed.
+
+    Raises
+    ------
+    InputError
+        Missing GHI column, negative or absurd irradiance (> 1,500 W/m2), gaps longer than
+        2 h, timestamps shifted by an hour or more against the sun.
+    """
+    path = Path(path)
+    frame = read_timeseries_csv(path, tz=tz)
+    frame, step_min = regular_grid(frame, path.name)
+    ghi_col = find_column(frame, ("ghi", "ghi_w_per_m2", "irradiance", "global_horizontal", "g(h)"), path.name, "GHI")
+    notes: list[str] = []
+    problems: list[Problem] = []
+    ghi = pd.to_numeric(frame[ghi_col], errors="coerce").rename("ghi_w_per_m2")
+    bad = (ghi < -5) | (ghi > 1500)
+    if bad.any():
+        rows = ", ".join(str(ghi.index.get_loc(t) + 2) for t in ghi.index[bad][:6])
+        problems.append(Problem(f"{path.name}: column {ghi_col!r}", f"{int(bad.sum())} irradiance values outside "
+                                f"0-1,500 W/m2 (rows {rows}); is the unit W/m2?"))
+    max_steps = int(MAX_INTERP_H * 60 / step_min)
+    ghi, report = fill_gaps(ghi.clip(lower=0.0), max_steps)
+    if report.n_left_missing:
+        problems.append(Problem(f"{path.name}: column {ghi_col!r}", f"{report.n_left_missing} values missing in gaps "
+                                f"longer than {MAX_INTERP_H:g} h; fill policy interpolates only up to {MAX_INTERP_H:g} h"))
+    if problems:
+        raise InputError(problems)
+    if report.n_missing:
+        notes.append(str(report))
+    offset_h = timing_offset_h(ghi, latitude_deg, longitude_deg)
+    if abs(offset_h) >= 1.0:
+        raise InputError(f"irradiance peaks {offset_h:+.2g} h from solar noon at ({latitude_deg}, {longitude_deg}); "
+                         "time stamps look shifted (UTC read as local, or wrong --tz)", f"{path.name}: column 'time'")
+    if abs(offset_h) * 60 >= step_min / 2 and offset_h != 0:
+        warnings.warn(f"{path.name}: irradiance lags the sun by {offset_h:+.2g} h; labels may be interval-ending "
+                      "(munigrid uses interval-beginning)", TimingWarning, stacklevel=2)
+    out = pd.DataFrame(index=ghi.index)
+    out["ghi_w_per_m2"] = ghi
+    dni_col = find_column(frame, ("dni", "dni_w_per_m2"), path.name, "DNI", required=False)
+    dhi_col = find_column(frame, ("dhi", "dhi_w_per_m2"), path.name, "DHI", required=False)
+    if dni_col and dhi_col:
+        out["dni_w_per_m2"] = pd.to_numeric(frame[dni_col], errors="coerce").interpolate(limit=max_steps).fillna(0).to_numpy()
+        out["dhi_w_per_m2"] = pd.to_numeric(frame[dhi_col], errors="coerce").interpolate(limit=max_steps).fillna(0).to_numpy()
+    else:
+        out = out.join(decompose_ghi(ghi, latitude_deg, longitude_deg, altitude_m))
+        notes.append("DNI/DHI split from GHI with the Erbs model")
+    for name, aliases, default, unit in (("temp_air_c", ("temp_air", "temp", "temperature", "t2m", "t_air"), DEFAULT_TEMP_C, "degC"),
+                                         ("wind_speed_m_per_s", ("wind_speed", "wind", "ws10m"), DEFAULT_WIND_M_PER_S, "m/s")):
+        col = find_column(frame, aliases, path.name, name, required=False)
+        if col is None:
+            out[name] = default
+            notes.append(f"no {name} column: assumed {default:g} {unit}")
+        else:
+            series, rep = fill_gaps(pd.to_numeric(frame[col], errors="coerce").rename(name), max_steps, seasonal_steps=7 * 24 * 60 // step_min)
+            out[name] = series.fillna(default).to_numpy()
+            if rep.n_missing:
+                notes.append(str(rep))
+    return out[list(WEATHER_COLUMNS)], notes
+
+
+def read_weather(path: str | Path, latitude_deg: float | None = None, longitude_deg: float | None = None,
+                 tz: str | None = None, year: int | None = None) -> pd.DataFrame:
+    """Read a weather file into the munigrid weather columns.
+
+    Parameters
+    ----------
+    path : str or Path
+        EPW (``.epw``), TMY3 CSV, TMY2 (``.tm2``), PVGIS TMY (CSV or JSON) or a measured CSV
+        with a time column and GHI [W/m2] (optionally DNI, DHI, temperature, wind).
+    latitude_deg, longitude_deg : float, optional
+        Site; required for a measured CSV (sun position for the GHI split and timing check),
+        taken from the file's header otherwise.
+    tz : str, optional
+        Zone of naive time stamps in a measured CSV.
+    year : int, optional
+        Year to put a typical-year file in (default: the year of its first row).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``ghi_w_per_m2, dni_w_per_m2, dhi_w_per_m2, temp_air_c, wind_speed_m_per_s``,
+        Asia/Bangkok interval-beginning index; ``attrs`` holds ``source``, ``format``, site and notes.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"file not found: {path}", "weather")
+    kind = _sniff(path)
+    if kind == "csv":
+        if latitude_deg is None or longitude_deg is None:
+            raise InputError("a measured weather CSV needs the site: give latitude_deg and longitude_deg "
+                             "(CLI --lat/--lon)", path.name)
+        weather, notes = read_weather_csv(path, latitude_deg, longitude_deg, tz=tz)
+        meta = {"latitude": latitude_deg, "longitude": longitude_deg}
+    else:
+        try:
+            weather, meta = READERS[kind](path, year)
+        except (ValueError, KeyError, IndexError) as err:
+            raise InputError(f"could not read as {kind.upper()} ({type(err).__name__}: {err})", path.name) from None
+        notes = []
+    weather.attrs.update({"source": str(path), "format": kind, "latitude_deg": meta.get("latitude"),
+                          "longitude_deg": meta.get("longitude"), "altitude_m": meta.get("altitude"),
+                          "notes": notes})
+    return weather
