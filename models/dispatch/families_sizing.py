@@ -1,0 +1,70 @@
+r"""Constraint families of sizing: integer blocks, budget and site-wide targets.
+
+Sizes: PV :math:`S_{i,a}` [kWp], battery :math:`E_i` [kWh] and :math:`P_i` [kW], generator
+:math:`G_i` [kW]; installed sizes carry a superscript 0. Single-row families are indexed by a
+one-member set ``(0,)``.
+"""
+
+from __future__ import annotations
+
+
+def pv_block(m, i, a):
+    r"""PV added in whole blocks: :math:`S_{i,a} = S^0_{i,a} + \beta_{i,a}\, n_{i,a}`, :math:`n \in \mathbb{Z}_{\ge 0}`."""
+    return m.pv_kwp[i, a] == m.pv_installed_kwp[i, a] + m.pv_block_kwp[i, a] * m.pv_blocks[i, a]
+
+
+def battery_block(m, i):
+    r"""Battery energy added in whole blocks: :math:`E_i = E^0_i + \beta_i\, n_i`."""
+    return m.battery_kwh[i] == m.battery_installed_kwh[i] + m.battery_block_kwh[i] * m.battery_blocks[i]
+
+
+def gen_block(m, i):
+    r"""Generator rating added in whole blocks: :math:`G_i = G^0_i + \beta_i\, n_i`."""
+    return m.gen_rating_kw[i] == m.gen_installed_kw[i] + m.gen_block_kw[i] * m.gen_blocks[i]
+
+
+def budget(m, z):
+    r"""Capital of all added capacity within the budget [THB].
+
+    .. math:: \sum_{i,a} k^S_{i,a}(S_{i,a} - S^0_{i,a}) + \sum_i \big(k^E_i (E_i - E^0_i) + k^P_i (P_i - P^0_i)
+              + k^G_i (G_i - G^0_i)\big) \le K
+    """
+    spent = 0.0
+    if m.component("pv_kwp") is not None:
+        spent = spent + sum(m.pv_capex_thb_per_kwp[i, a] * (m.pv_kwp[i, a] - m.pv_installed_kwp[i, a])
+                            for i, a in m.MA)
+    if m.component("battery_kwh") is not None:
+        spent = spent + sum(m.battery_capex_thb_per_kwh[i] * (m.battery_kwh[i] - m.battery_installed_kwh[i])
+                            + m.battery_capex_thb_per_kw[i] * (m.battery_kw[i] - m.battery_installed_kw[i])
+                            for i in m.M)
+    if m.component("gen_rating_kw") is not None:
+        spent = spent + sum(m.gen_capex_thb_per_kw[i] * (m.gen_rating_kw[i] - m.gen_installed_kw[i]) for i in m.M)
+    return spent <= m.budget_thb
+
+
+def self_sufficiency(m, z):
+    r"""Least share of load energy not imported: :math:`\Delta t \sum_{i,t} m_{i,t} \le (1 - \sigma)\,\Delta t \sum_{i,t} L_{i,t}`."""
+    return m.step_h * sum(m.import_kw[i, t] for i, t in m.MT) <= (1 - m.min_self_sufficiency_frac) * m.load_kwh
+
+
+def renewable_share(m, z):
+    r"""Least share of load energy from on-site PV: :math:`\Delta t \sum (\sum_a s_{i,a,t} - x_{i,t}) \ge \rho \sum \Delta t L`.
+
+    Exported energy is subtracted, so only PV consumed on site (directly or via the battery) counts.
+    """
+    pv_used = sum(m.pv_kw[i, a, t] for i, a, t in m.MAT) - sum(m.export_kw[i, t] for i, t in m.MT)
+    return m.step_h * pv_used >= m.min_renewable_frac * m.load_kwh
+
+
+def co2_cap(m, z):
+    r"""Emissions over the horizon within the cap [kgCO2e].
+
+    .. math:: \Delta t \sum_{i,t} \big(\epsilon^{grid}_i m_{i,t} + \epsilon^{fuel}_i (a_i g_{i,t} + n_{i,t})\big) \le \bar C
+    """
+    emitted = m.step_h * sum(m.grid_co2_kg_per_kwh[i] * m.import_kw[i, t] for i, t in m.MT)
+    if m.component("gen_kw") is not None:
+        emitted = emitted + m.step_h * sum(m.gen_co2_kg_per_l[i] * m.fuel_slope_l_per_kwh[i] * m.gen_kw[i, t]
+                                           for i, t in m.MT)
+    if m.component("gen_noload_l_per_h") is not None:
+        emitted = emitted + m.step_h * sum(m.gen_co2_kg_per_l[i] * m.gen_noload_l_per_h[i, t] for i, t in m.MT)
+    return emitted <= m.max_co2_kg

@@ -1,0 +1,63 @@
+r"""Constraint families of the tariff (see :mod:`munigrid.models.tariffs.terms`).
+
+Demand family :math:`f`, window :math:`k`, affine piece :math:`j`, billing period :math:`p`,
+energy block :math:`b`. All are convex, so the LP is exact: minimisation pushes each charge
+variable down onto the largest of its lower bounds.
+"""
+
+from __future__ import annotations
+
+
+def demand_window(m, i, f, k, t):
+    r"""Demand of window :math:`k` is at least the import at each of its steps [kW].
+
+    .. math:: D_{i,f,k,p(t)} \ge m_{i,t} \quad \forall t : w_{f,k,t}
+
+    The lower bound :math:`D \ge R` (demand registered before the horizon) is a variable bound.
+    """
+    return m.import_kw[i, t] <= m.demand_kw[i, f, k, m.period_of_step[i, t]]
+
+
+def demand_piece(m, i, f, j, p):
+    r"""Demand charge is at least each affine piece [THB per period].
+
+    .. math:: C_{i,f,p} \ge \alpha_{i,f,j} + \sum_k \beta_{i,f,j,k}\, D_{i,f,k,p}
+    """
+    return m.demand_thb[i, f, p] >= m.piece_intercept_thb[i, f, j] + sum(
+        m.piece_slope_thb_per_kw[i, f, j, k] * m.demand_kw[i, f, k, p] for k in m.K)
+
+
+def demand_ratchet(m, i, f, p, q):
+    r"""Minimum-demand rule (ratchet): a share of each earlier charge in the look-back.
+
+    .. math:: C_{i,f,p} \ge \rho_{i,f}\, C_{i,f,q} \quad p - L \le q < p
+
+    (the share of the charge before the horizon, :math:`\rho H`, is a variable bound).
+    """
+    return m.demand_thb[i, f, p] >= m.ratchet_frac[i, f] * m.demand_thb[i, f, q]
+
+
+def cumulative_import_first(m, i, t):
+    r"""Energy imported so far in the billing period, first step [kWh]: :math:`y_{i,0} = \Delta t\, m_{i,0}`."""
+    return m.cum_import_kwh[i, t] == m.step_h * m.import_kw[i, t]
+
+
+def cumulative_import(m, i, t):
+    r"""Energy imported so far in the billing period [kWh].
+
+    .. math:: y_{i,t} = \kappa_{i,t}\, y_{i,t-1} + \Delta t\, m_{i,t}
+
+    :math:`\kappa = 0` at the first step of a period, else 1.
+    """
+    return m.cum_import_kwh[i, t] == m.period_continues[i, t] * m.cum_import_kwh[i, t - 1] + m.step_h * m.import_kw[i, t]
+
+
+def energy_block(m, i, p, b):
+    r"""Block charge as the maximum of affine pieces of the period energy (increasing prices).
+
+    .. math:: B_{i,p} \ge \pi_{i,b}\, y_{i,\mathrm{last}(p)} + \chi_{i,b}
+
+    with :math:`\chi_b = \sum_{b' < b} (\pi_{b'} - \pi_b)(U_{b'} - U_{b'-1})` so that the pieces meet at block edges.
+    """
+    return m.block_thb[i, p] >= m.block_price_thb_per_kwh[i, b] * m.cum_import_kwh[i, m.period_last_step[i, p]] + \
+        m.block_intercept_thb[i, b]

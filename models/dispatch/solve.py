@@ -1,0 +1,43 @@
+"""The orchestrator: check the input, lay out the data, run the solve strategy, read the result."""
+
+from __future__ import annotations
+
+import time
+
+from munigrid.models.dispatch import results
+from munigrid.models.dispatch.diagnosis import elastic_diagnosis
+from munigrid.models.dispatch.layout import build_model_data
+from munigrid.models.dispatch.problem import DispatchProblem, DispatchResult, SolveStatus
+from munigrid.models.dispatch.strategy import solve_strategy
+from munigrid.models.dispatch.validate import check
+
+
+def solve(problem: DispatchProblem) -> DispatchResult:
+    """Optimise dispatch (and sizes in sizing mode) of ``problem`` at least total cost.
+
+    Raises :class:`~munigrid.models.errors.InputError` on bad input. Solver outcomes are data:
+    an infeasible problem returns status ``INFEASIBLE`` with a diagnosis naming the conflicting
+    constraint families; :meth:`DispatchResult.require_solution` turns that into
+    :class:`~munigrid.models.errors.NoSolutionError`.
+    """
+    tic = time.perf_counter()
+    check(problem)
+    layout_tic = time.perf_counter()
+    data = build_model_data(problem)
+    layout_s = time.perf_counter() - layout_tic
+    run = solve_strategy(data, problem.options)
+    timings = dict(run.timings)
+    timings["build_s"] += layout_s
+    outcome = run.outcome
+    result = DispatchResult(status=outcome.status, objective_thb=outcome.objective_thb, mip_gap=outcome.mip_gap,
+                            bound=outcome.bound, timings=timings, n_binaries=run.n_binaries)
+    if outcome.status.has_solution:
+        result.schedules = results.schedules(problem, run.data, outcome.x)
+        result.sizes = results.sizes(problem, run.data, outcome.x)
+        result.costs_thb = results.cost_breakdown(run.form, outcome.x)
+    elif outcome.status in (SolveStatus.INFEASIBLE, SolveStatus.UNBOUNDED):
+        diag_tic = time.perf_counter()
+        result.diagnosis = elastic_diagnosis(run.form, problem.options)
+        timings["diagnosis_s"] = time.perf_counter() - diag_tic
+    timings["total_s"] = time.perf_counter() - tic
+    return result
