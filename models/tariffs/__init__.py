@@ -11,12 +11,15 @@ Usage::
 from munigrid.models.tariffs.billing import Bill, round_half_up
 from munigrid.models.tariffs.export import ExportRule
 from munigrid.models.tariffs.ft import FtSchedule
-from munigrid.models.tariffs.library import TariffInfo, apply_overrides, get_tariff, list_tariffs
+from munigrid.models.tariffs.library import (
+    TariffInfo, apply_overrides, get_tariff, list_tariffs, load_tariff_file,
+)
 from munigrid.models.tariffs.meter import read_meter_csv
 from munigrid.models.tariffs.tariff import Tariff
 from munigrid.models.tariffs.terms import DemandCharge, EnergyBlocks, TariffCostTerms
 
 __all__ = [
     "Bill", "DemandCharge", "EnergyBlocks", "ExportRule", "FtSchedule", "Tariff", "TariffCostTerms",
-    "TariffInfo", "apply_overrides", "get_tariff", "list_tariffs", "read_meter_csv", "round_half_up",
+    "TariffInfo", "apply_overrides", "get_tariff", "list_tariffs", "load_tariff_file", "read_meter_csv",
+    "round_half_up",
 ]

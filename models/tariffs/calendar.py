@@ -74,7 +74,7 @@ def period_codes(calendar: CalendarSpec, times: pd.DatetimeIndex,
         holiday_set |= holiday_dates(calendar.holidays, range(times.year.min(), times.year.max() + 1))
     is_holiday = np.isin(days.values.astype("datetime64[D]"),
                          np.array(sorted(holiday_set), dtype="datetime64[D]"))
-    weekday = times.dayofweek.values
+    weekday = times.day_of_week.values
     minute = (times.hour.values * 60 + times.minute.values)
     month = times.month.values
     assigned = np.zeros(len(times), dtype=bool)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -46,6 +47,28 @@ def _validation_problems(err: ValidationError, prefix: str) -> list[Problem]:
     return [Problem(".".join([prefix, *map(str, e["loc"])]).strip("."), e["msg"]) for e in err.errors()]
 
 
+def parse_tariff_file(raw: Any, where: str) -> dict[str, Tariff]:
+    """Tariffs of one parsed tariff file (see :mod:`munigrid.models.tariffs.spec`), by id."""
+    try:
+        parsed = TariffFile.model_validate(raw)
+    except ValidationError as err:
+        raise InputError(_validation_problems(err, where)) from err
+    return {variant.id: Tariff(variant, spec, parsed.calendars[spec.calendar], parsed.version)
+            for spec in parsed.tariffs for variant in spec.variants}
+
+
+def load_tariff_file(path: str | Path) -> dict[str, Tariff]:
+    """Tariffs of a user's YAML file in the library format (a future or foreign tariff), by id."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"file not found: {path}", "tariff file")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise InputError(f"not valid YAML: {err}", str(path)) from err
+    return parse_tariff_file(raw, str(path))
+
+
 @lru_cache(maxsize=1)
 def _library() -> dict[str, Tariff]:
     tariffs: dict[str, Tariff] = {}
@@ -54,16 +77,8 @@ def _library() -> dict[str, Tariff]:
         if not entry.name.endswith(".yaml"):
             continue
         raw = yaml.safe_load(entry.read_text(encoding="utf-8"))
-        if not isinstance(raw, dict) or "tariffs" not in raw:
-            continue
-        try:
-            parsed = TariffFile.model_validate(raw)
-        except ValidationError as err:
-            raise InputError(_validation_problems(err, f"tariffs/data/{entry.name}")) from err
-        for spec in parsed.tariffs:
-            calendar = parsed.calendars[spec.calendar]
-            for variant in spec.variants:
-                tariffs[variant.id] = Tariff(variant, spec, calendar, parsed.version)
+        if isinstance(raw, dict) and "tariffs" in raw:
+            tariffs.update(parse_tariff_file(raw, f"tariffs/data/{entry.name}"))
     return tariffs
 
 

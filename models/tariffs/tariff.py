@@ -91,7 +91,7 @@ class Tariff:
         spec = TariffSpec(
             variants=[TariffVariant(id=tariff_id, utility="-", voltage="-")], name="price series",
             category="series", calendar="flat",
-            energy=EnergySpec(rates_thb_per_kwh={"all": 0.0}, source="user price series", as_of="-"),
+            energy=EnergySpec(rates_thb_per_kwh={"all": 0.0}, source="user price series", as_of="user"),
             ft_applies=ft_applies, vat_frac=vat_frac)
         return cls(spec.variants[0], spec, CalendarSpec(default_period="all"), "user",
                    price_series_thb_per_kwh=price_thb_per_kwh)
