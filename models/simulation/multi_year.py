@@ -1,0 +1,86 @@
+r"""Multi-year simulation: the same year replayed while the battery and PV age.
+
+Year :math:`y = 0, 1, \ldots` runs the battery kernel once with capacity
+:math:`E_y = E_0 (1 - \sum_{i<y} Q_i)` (fade :math:`Q_i` from
+:func:`~munigrid.models.simulation.degradation.battery_fade`, calendar part at age
+:math:`i`) and PV :math:`PV_t (1 - \rho)^y` (PV degradation :math:`\rho`, 0.5 %/year by
+default: shared/reference/thai-energy.md, "PV degradation 0.5 %/year"). The battery starts
+each year with the state of charge it ended the previous one with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import xarray as xr
+
+from munigrid.models.errors import Problem
+from munigrid.models.simulation.battery import simulate_battery
+from munigrid.models.simulation.degradation import DegradationParams, battery_fade
+from munigrid.models.simulation.params import BatteryParams
+from munigrid.models.simulation.strategies import Band
+from munigrid.models.simulation.validation import raise_if
+
+PV_FADE_FRAC_PER_YEAR = 0.005
+
+
+def simulate_years(load_kw, pv_kw, battery: BatteryParams, *, step_h: float, n_years: int,
+                   strategy: Band | None = None, export_allowed: bool = False, temp_c: float | None = None,
+                   degradation: DegradationParams | None = None,
+                   pv_fade_frac_per_year: float = PV_FADE_FRAC_PER_YEAR) -> xr.Dataset:
+    """Yearly energy totals and battery ageing over ``n_years`` (module equations).
+
+    Parameters
+    ----------
+    load_kw, pv_kw : array, shape (T,)
+        One year of load and first-year PV [kW].
+    battery : BatteryParams
+        The new battery (``energy_kwh > 0``).
+    step_h : float
+        Step [h].
+    n_years : int
+        Years simulated, >= 1.
+    strategy, export_allowed
+        As in :func:`~munigrid.models.simulation.battery.simulate_battery`.
+    temp_c, degradation
+        As in :func:`~munigrid.models.simulation.degradation.battery_fade`.
+    pv_fade_frac_per_year : float
+        :math:`\\rho` [1/year].
+
+    Returns
+    -------
+    xarray.Dataset
+        Dim ``year``: ``capacity_kwh`` (at the start of the year), ``fade_frac``,
+        ``equivalent_full_cycles``, ``import_kwh``, ``export_kwh``, ``curtail_kwh``, ``pv_kwh``.
+    """
+    problems: list[Problem] = []
+    if not (isinstance(n_years, (int, np.integer)) and n_years >= 1):
+        problems.append(Problem("n_years", f"must be an integer >= 1, got {n_years!r}"))
+    if not 0.0 <= pv_fade_frac_per_year < 1.0:
+        problems.append(Problem("pv_fade_frac_per_year", f"must be in [0, 1), got {pv_fade_frac_per_year!r}"))
+    if not battery.energy_kwh > 0:
+        problems.append(Problem("battery.energy_kwh", f"must be > 0 kWh to age, got {battery.energy_kwh!r}"))
+    raise_if(problems)
+    pv = np.asarray(pv_kw, dtype=float)
+    rows = []
+    faded = 0.0
+    soc_frac = battery.soc_initial_frac
+    for year in range(n_years):
+        capacity = battery.energy_kwh * max(1.0 - faded, 0.0)
+        aged = replace(battery, energy_kwh=capacity, soc_initial_frac=soc_frac)
+        trace = simulate_battery(load_kw, pv * (1.0 - pv_fade_frac_per_year) ** year, aged, strategy,
+                                 step_h=step_h, export_allowed=export_allowed)
+        fade = battery_fade(trace.soc_kwh, battery.energy_kwh, step_h=step_h, age_years=float(year),
+                            temp_c=temp_c, params=degradation)
+        rows.append((capacity, fade.total_fade_frac, fade.equivalent_full_cycles, step_h * trace.import_kw.sum(),
+                     step_h * trace.export_kw.sum(), step_h * trace.curtail_kw.sum(),
+                     step_h * pv.sum() * (1.0 - pv_fade_frac_per_year) ** year))
+        faded += fade.total_fade_frac
+        soc_frac = float(np.clip(trace.soc_kwh[-1] / capacity, battery.soc_min_frac, battery.soc_max_frac)) \
+            if capacity > 0 else battery.soc_initial_frac
+    names = [("capacity_kwh", "kWh"), ("fade_frac", "-"), ("equivalent_full_cycles", "-"), ("import_kwh", "kWh"),
+             ("export_kwh", "kWh"), ("curtail_kwh", "kWh"), ("pv_kwh", "kWh")]
+    table = np.array(rows)
+    return xr.Dataset({name: ("year", table[:, i], {"units": unit}) for i, (name, unit) in enumerate(names)},
+                      coords={"year": np.arange(n_years)})
