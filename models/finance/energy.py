@@ -11,11 +11,12 @@ Later years are *scaled*, not re-optimised; this is the documented approximation
     U_y &= \min\big(A_1 d_y,\ U_1 d_y L_y\big)       &&\text{PV used on site [kWh]}\\
     e_y &= U_y / U_1,\quad T_y = (1+\tau)^{y-1}      &&\text{energy and tariff factors}\\
     f_y &= \max\big(f_{min},\ f_1 + \Delta f\,(y-1) + s_f\big) &&\text{Ft [THB/kWh]}\\
-    S_y &= \big[(S^{pv}_1 - F_1)\,e_y + S^{bat}_1\,c_y\big]\,T_y + f_y\,\Delta E_1\,e_y\,(1+v)
+    S_y &= \big[(S^{pv}_1 - F_1)\,e_y + S^{bat}_1\,c_y / c_1\big]\,T_y + f_y\,\Delta E_1\,e_y\,(1+v)
         &&\text{bill savings [THB]}
 
 with :math:`A_1` the PV energy available and :math:`U_1` used in year 1, :math:`\phi_y` the yield
-factor, :math:`c_y` the battery's mid-year capacity relative to new (reset at replacement),
+factor, :math:`c_y` the battery's mid-year capacity relative to new (reset at replacement; the
+year-1 dispatch already reflects :math:`c_1`, so the battery's saving and throughput scale by :math:`c_y/c_1`),
 :math:`\Delta E_1` the avoided grid import, :math:`F_1 = f_1 \Delta E_1 (1+v)` the Ft part of the
 year-1 saving, :math:`S^{pv}_1` the saving of the PV alone and :math:`S^{bat}_1` the battery's extra
 saving. Self-consumption is assumed to scale with the load (curtailed PV is absorbed as the load
@@ -177,7 +178,8 @@ def project_energy(inputs: ProjectInputs) -> EnergyProjection:
     savings_pv_1 = savings_1 if e1.bill_pv_only_thb is None else e1.bill_before_thb - e1.bill_pv_only_thb
     savings_battery_1 = savings_1 - savings_pv_1
     ft_part_1 = e1.ft_thb_per_kwh * avoided_import_kwh * vat
-    savings = (((savings_pv_1 - ft_part_1) * energy_factor + savings_battery_1 * capacity) * tariff_index
+    battery_factor = capacity / capacity[1]
+    savings = (((savings_pv_1 - ft_part_1) * energy_factor + savings_battery_1 * battery_factor) * tariff_index
                + ft * avoided_import_kwh * energy_factor * vat)
 
     import_before = e1.import_before_kwh * load_factor
@@ -190,7 +192,7 @@ def project_energy(inputs: ProjectInputs) -> EnergyProjection:
         import_before_kwh=import_before,
         import_after_kwh=import_before - avoided_import_kwh * energy_factor,
         battery_capacity_frac=capacity,
-        battery_throughput_kwh=e1.battery_throughput_kwh * capacity,
+        battery_throughput_kwh=e1.battery_throughput_kwh * battery_factor,
         tariff_index=tariff_index,
         ft_thb_per_kwh=ft,
         bill_before_thb=bill_before,

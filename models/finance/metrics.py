@@ -15,8 +15,8 @@ from scipy.optimize import brentq
 from munigrid.models.errors import InputError, Problem
 
 # Discount factors x = 1/(1+r) scanned for sign changes of the NPV polynomial:
-# x in [1e-4, 100] covers rates from -99 % to +999,900 %.
-_X_GRID = np.geomspace(1e-4, 100.0, 4001)
+# x in [1e-4, 1e6] covers rates from -99.9999 % to +999,900 %.
+_X_GRID = np.geomspace(1e-4, 1e6, 6001)
 
 
 def check_discount_rate(rate_frac: float, path: str = "discount_rate_frac") -> list[Problem]:
@@ -82,12 +82,38 @@ class IrrResult:
         return f"no IRR ({self.reason})"
 
 
+def _polynomial_roots(coefficients: np.ndarray) -> list[float]:
+    """Positive roots of the polynomial (highest power first) found by bracketing on the grid.
+
+    The last cell is widened towards infinity (rates near -100 %) until its sign matches the
+    leading coefficient's, within the float range.
+    """
+    def value(z: float) -> float:
+        return float(np.polyval(coefficients, z))
+
+    grid = list(_X_GRID)
+    with np.errstate(over="ignore", invalid="ignore"):
+        lead = np.sign(coefficients[np.flatnonzero(coefficients)[0]])
+        top = grid[-1]
+        while np.sign(value(top)) != lead and np.isfinite(value(top * 10.0)) and top < 1e300:
+            top *= 10.0
+            grid.append(top)
+        values = np.polyval(coefficients, np.array(grid))
+    roots: list[float] = []
+    for i in np.flatnonzero(np.sign(values[:-1]) * np.sign(values[1:]) <= 0):
+        x = grid[i] if values[i] == 0.0 else brentq(value, grid[i], grid[i + 1], xtol=1e-14, rtol=1e-12)
+        if not roots or abs(x - roots[-1]) > 1e-12 * max(1.0, x):
+            roots.append(x)
+    return sorted(roots, reverse=True)  # largest x = lowest rate first
+
+
 def irr(flows_thb: np.ndarray) -> IrrResult:
     r"""Internal rate of return with an existence check.
 
     Solves :math:`\sum_t c_t x^t = 0` for the discount factor :math:`x = 1/(1+r) > 0`: the
-    polynomial is scanned on a dense logarithmic grid of :math:`x`, every sign change is
-    refined with Brent's method and mapped back to :math:`r = 1/x - 1`. All flows of one sign
+    polynomial is scanned on a dense logarithmic grid of :math:`x` (widened towards rates near
+    -100 % when needed), every sign change is refined with Brent's method and mapped back to
+    :math:`r = 1/x - 1`. All flows of one sign
     (or all zero) give ``status="none"``; more than one root gives ``status="multiple"``.
 
     Parameters
@@ -106,21 +132,9 @@ def irr(flows_thb: np.ndarray) -> IrrResult:
     if np.all(nonzero > 0) or np.all(nonzero < 0):
         sign = "positive" if nonzero[0] > 0 else "negative"
         return IrrResult("none", None, (), f"all cash flows are {sign}")
-    # Horner evaluation of the polynomial on the grid, highest power first.
-    values = np.polyval(flows[::-1], _X_GRID)
-    roots = []
-    for i in np.flatnonzero(np.sign(values[:-1]) * np.sign(values[1:]) <= 0):
-        lo, hi = _X_GRID[i], _X_GRID[i + 1]
-        if values[i] == 0.0:
-            x = lo
-        else:
-            x = brentq(lambda z: np.polyval(flows[::-1], z), lo, hi, xtol=1e-14, rtol=1e-12)
-        rate = 1.0 / x - 1.0
-        if not roots or abs(rate - roots[-1]) > 1e-9:
-            roots.append(rate)
-    roots = sorted(roots)
+    roots = [1.0 / x - 1.0 for x in _polynomial_roots(flows[::-1])]
     if not roots:
-        return IrrResult("none", None, (), "no discount rate between -99 % and +999,900 % makes the NPV zero")
+        return IrrResult("none", None, (), "no discount rate above -100 % makes the NPV zero")
     if len(roots) > 1:
         listed = ", ".join(f"{r:.2%}" for r in roots)
         return IrrResult("multiple", None, tuple(roots), f"the NPV is zero at several rates: {listed}")
