@@ -21,6 +21,8 @@ HEADERS = {
 def print_summary(outcome) -> None:
     """Print a run's KPI table, one row per building and the total, then where it is stored."""
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=170)  # pipes and files get the whole table, not a wrapped one
     table = Table(title=f"munigrid run: {outcome.scenario_name}", title_justify="left")
     table.add_column("Building")
     for column in outcome.summary.columns:
