@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "scenarios": "munigrid.scenarios.commands.run_cmds:scenarios",
     "tariffs": "munigrid.scenarios.commands.tariff_cmds:tariffs",
     "bill": "munigrid.scenarios.commands.tariff_cmds:bill",
+    "sweep": "munigrid.scenarios.commands.sweep_cmds:sweep",
+    "runs": "munigrid.scenarios.commands.runs_cmds:runs",
 }
 
 EXIT_BAD_INPUT = 2
