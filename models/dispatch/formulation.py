@@ -114,13 +114,15 @@ def declare_components(data: ModelData, materialise: bool = False) -> pyo.Concre
     for name, value in data.params.items():
         if np.ndim(value) == 0:
             m.add_component(name, pyo.Param(initialize=float(value), mutable=True, within=pyo.Reals))
+        elif not materialise:  # symbolic: looked up by template compilation, never stored in Pyomo
+            m.add_component(name, pyo.Param(pyo.Any, mutable=name not in INDEX_PARAMS, within=pyo.Any))
         elif name in INDEX_PARAMS:
-            init = {idx: int(v) for idx, v in np.ndenumerate(value)} if materialise else None
-            m.add_component(name, pyo.Param(*_ranges(np.shape(value)), initialize=init, within=pyo.Any))
+            init = {idx: int(v) for idx, v in np.ndenumerate(value)}
+            m.add_component(name, pyo.Param(*_ranges(np.shape(value)), initialize=init, within=pyo.Integers))
         else:
-            init = {idx: float(v) for idx, v in np.ndenumerate(value)} if materialise else None
+            init = {idx: float(v) for idx, v in np.ndenumerate(value)}
             m.add_component(name, pyo.Param(*_ranges(np.shape(value)), initialize=init, mutable=True,
-                                                        within=pyo.Reals if materialise else pyo.Any))
+                                            within=pyo.Reals))
     for name, index in data.sets.items():
         m.add_component(name, pyo.Set(dimen=len(index), initialize=_tuples(index) if materialise else None,
                                       ordered=True))

@@ -42,6 +42,10 @@ def _status(model_status, has_solution: bool) -> SolveStatus:
     return SolveStatus.ERROR
 
 
+def _f64(values: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=np.float64)
+
+
 def run_highs(form: StandardForm, options: SolveOptions, relax: bool = False,
               start: np.ndarray | None = None) -> HighsOutcome:
     """Solve ``form`` (as an LP when ``relax``), optionally from the MIP start ``start``."""
@@ -50,19 +54,13 @@ def run_highs(form: StandardForm, options: SolveOptions, relax: bool = False,
     h.setOptionValue("threads", int(options.threads))
     h.setOptionValue("time_limit", float(options.time_limit_s))
     h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = form.n_cols, form.n_rows
-    lp.col_cost_, lp.offset_ = form.cost, form.offset
-    lp.col_lower_, lp.col_upper_ = form.col_lower, form.col_upper
-    lp.row_lower_, lp.row_upper_ = form.row_lower, form.row_upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = form.matrix.indptr
-    lp.a_matrix_.index_ = form.matrix.indices
-    lp.a_matrix_.value_ = form.matrix.data
     is_mip = not relax and bool(form.integer.any())
-    if is_mip:
-        lp.integrality_ = np.where(form.integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous).tolist()
-    h.passModel(lp)
+    integrality = np.where(form.integer & is_mip, 1, 0).astype(np.int32)
+    matrix = form.matrix
+    h.passModel(form.n_cols, form.n_rows, matrix.nnz, int(highspy.MatrixFormat.kColwise),
+                int(highspy.ObjSense.kMinimize), float(form.offset), _f64(form.cost), _f64(form.col_lower),
+                _f64(form.col_upper), _f64(form.row_lower), _f64(form.row_upper), matrix.indptr.astype(np.int32),
+                matrix.indices.astype(np.int32), _f64(matrix.data), integrality)
     if is_mip and start is not None:
         solution = highspy.HighsSolution()
         solution.col_value = np.asarray(start, dtype=float).tolist()

@@ -109,8 +109,9 @@ def build_model_data(problem: DispatchProblem) -> ModelData:
     out.params["load_kw"] = load
     out.params["load_kwh"] = float(load.sum() * step_h)
     outage = np.array([np.zeros(n_t, bool) if m.outage is None else np.asarray(m.outage, bool) for m in meters])
-    import_ub = np.array([m.import_limit_kw for m in meters], float)[:, None] * ~outage
-    export_ub = np.array([m.export_limit_kw if m.terms.export_allowed else 0.0 for m in meters], float)[:, None] * ~outage
+    import_ub = np.where(outage, 0.0, np.array([m.import_limit_kw for m in meters], float)[:, None])
+    export_limit = np.array([m.export_limit_kw if m.terms.export_allowed else 0.0 for m in meters], float)
+    export_ub = np.where(outage, 0.0, export_limit[:, None])
     out.var("import_kw", np.zeros((n_m, n_t)), import_ub)
     out.var("export_kw", np.zeros((n_m, n_t)), export_ub)
     out.params["import_thb_per_kwh"] = np.array([m.terms.import_thb_per_kwh for m in meters], float)

@@ -53,4 +53,4 @@ def sizes(problem: DispatchProblem, data: ModelData, x: np.ndarray) -> dict[str,
 
 def cost_breakdown(form: StandardForm, x: np.ndarray) -> dict[str, float]:
     """Cost of each cost family at ``x`` [THB]; they sum to the objective."""
-    return {name: float(vector @ x + const) for name, (vector, const) in form.cost_parts.items()}
+    return {name: float(np.sum(vector * x) + const) for name, (vector, const) in form.cost_parts.items()}
