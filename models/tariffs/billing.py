@@ -20,9 +20,11 @@ Rounding (matches the PEA/MEA published examples in ``../shared/data/thai_bills`
 6. the total is the sum of the rounded parts.
 
 Minimum charge (ratchet): a family's demand charge is at least ``ratchet_frac`` times the
-highest charge of the previous ``ratchet_lookback_months`` months (months of the meter data
-and ``ratchet_history_thb`` for the months before it); the difference is billed as
-``min_charge_adjustment_thb``.
+highest billed charge of the previous ``ratchet_lookback_months`` months (months of the meter
+data, and ``ratchet_history_thb`` for the months before it); the difference is billed as
+``min_charge_adjustment_thb``. "Billed" includes earlier minimum-charge adjustments, exactly
+as :class:`~munigrid.models.tariffs.terms.DemandCharge` and the optimiser do; this equals the
+reading "highest demand charge" for horizons up to look-back + 1 months (13 for Thai tariffs).
 """
 
 from __future__ import annotations
@@ -113,7 +115,7 @@ def _ratchet(raw_thb: np.ndarray, frac: float, lookback: int, history_thb: float
     return floors
 
 
-def _demand_columns(tariff, grid: TariffGrid, meter: MeterData,
+def _demand_columns(grid: TariffGrid, meter: MeterData,
                     ratchet_history_thb: float | Mapping[str, float]) -> tuple[dict, np.ndarray, np.ndarray]:
     columns: dict[str, np.ndarray] = {}
     demand_thb = np.zeros(grid.n_months)
@@ -215,9 +217,9 @@ def compute_bill(tariff, import_kw: pd.Series, ft: FtSchedule | float | None = N
         energy_thb = energy_thb + in_block @ np.asarray(blocks.price_thb_per_kwh, dtype=float)
     columns["energy_thb"] = round_half_up(energy_thb)
     max_demand_kw = _max_by_month(grid, meter.import_kw)
-    columns["demand_kw"] = round_half_up(max_demand_kw, 0) if any(
-        w.spec.round_to_kw for w in grid.demand) or tariff.spec.power_factor else max_demand_kw
-    demand_cols, demand_thb, adjustment_thb = _demand_columns(tariff, grid, meter, ratchet_history_thb)
+    rounds_kw = tariff.spec.power_factor is not None or any(w.spec.round_to_kw for w in grid.demand)
+    columns["demand_kw"] = round_half_up(max_demand_kw, 0) if rounds_kw else max_demand_kw
+    demand_cols, demand_thb, adjustment_thb = _demand_columns(grid, meter, ratchet_history_thb)
     columns.update(demand_cols)
     columns["demand_thb"] = demand_thb
     columns["min_charge_adjustment_thb"] = adjustment_thb

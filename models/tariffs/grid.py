@@ -149,6 +149,10 @@ def tariff_grid(calendar: CalendarSpec, demand: list[DemandSpec], index: pd.Date
     if demand and step_h > SUBSTEP_MIN / 60:
         notes.append(f"{step_h * 60:g}-min steps: demand is a {step_h * 60:g}-min average, which understates "
                      "the 15-min maximum demand the utility bills; use 15-min data for exact demand charges")
+    reliable = calendar.holidays.reliable_until_year if calendar.holidays is not None else None
+    if reliable is not None and index.year.max() > reliable:
+        notes.append(f"holiday dates after {reliable} are projected (they depend on cabinet decisions); "
+                     "pass extra off-peak dates or check the TOU calendar for those years")
     if n_sub > 1 and np.any((period_frac > 0) & (period_frac < 1)):
         notes.append("some steps straddle a TOU period boundary: their energy is split by time share and "
                      "they count towards every demand window they touch")

@@ -87,6 +87,8 @@ class HolidaySpec(Sourced):
     observed: bool = False
     exclude_names_containing: list[str] = Field(
         default_factory=list, description="holiday names (English) left out, e.g. cabinet bridge days")
+    reliable_until_year: int | None = Field(
+        None, description="last year whose dates the holidays package states as accurate")
 
 
 class CalendarSpec(_Strict):

@@ -87,6 +87,7 @@ def test_ft_missing_for_a_month_is_an_error_unless_a_fallback_is_chosen():
     assert any("last known" in n for n in bill.notes)
     terms = tariff.cost_terms(late, ft=FtSchedule.builtin(fallback="last_known"))
     assert any("last known" in n for n in terms.notes)
+    assert any("holiday dates after 2025 are projected" in n for n in terms.notes)
 
 
 def test_partial_month_is_reported():
