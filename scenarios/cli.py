@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "bill": "munigrid.scenarios.commands.tariff_cmds:bill",
     "sweep": "munigrid.scenarios.commands.sweep_cmds:sweep",
     "runs": "munigrid.scenarios.commands.runs_cmds:runs",
+    "finance": "munigrid.scenarios.commands.finance_cmds:finance",
 }
 
 EXIT_BAD_INPUT = 2
@@ -88,3 +89,7 @@ def main(argv: list[str] | None = None) -> None:
                     "run again with --debug for the traceback", fg="red", err=True)
         sys.exit(1)
     sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
