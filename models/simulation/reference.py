@@ -51,3 +51,208 @@ def band_dispatch(load_kw, pv_kw, low_kw, high_kw, grid_target_frac, energy_kwh,
         socs.append(soc)
     out["soc_kwh"] = socs
     return out
+
+
+def generator_dispatch(load_kw, pv_kw, energy_kwh, power_kw, charge_eff_frac, discharge_eff_frac, soc_min_frac,
+                       soc_max_frac, soc_initial_frac, rated_kw, min_load_frac, fuel_intercept_l_per_kwh_rated,
+                       fuel_slope_l_per_kwh, setpoint_frac, cycle_charging, step_h):
+    """Reference of :func:`munigrid.models.simulation.generator.generator_kernel` (dict of lists)."""
+    soc_min, soc_max = soc_min_frac * energy_kwh, soc_max_frac * energy_kwh
+    setpoint = setpoint_frac * energy_kwh - 1e-9 * (1.0 + energy_kwh)
+    soc = soc_initial_frac * energy_kwh
+    keys = ("charge_kw", "discharge_kw", "gen_kw", "curtail_kw", "shed_kw", "fuel_l")
+    out = {k: [] for k in keys}
+    socs = [soc]
+    running = False
+    for t in range(len(load_kw)):
+        if running and soc >= setpoint:
+            running = False
+        net = load_kw[t] - pv_kw[t]
+        d_max = _discharge_limit(soc, soc_min, power_kw, discharge_eff_frac, step_h)
+        c_max = _charge_limit(soc, soc_max, power_kw, charge_eff_frac, step_h)
+        charge = discharge = gen = curtail = shed = 0.0
+        if net <= 0.0:
+            gen = rated_kw if (running and rated_kw > 0.0) else 0.0
+            charge = min(-net + gen, c_max)
+            curtail = -net + gen - charge
+        elif not running and net <= d_max:
+            discharge = net
+        else:
+            if cycle_charging:
+                gen, running = rated_kw, rated_kw > 0.0
+            else:
+                gen = min(max(net, min_load_frac * rated_kw), rated_kw)
+            if gen >= net:
+                charge = min(gen - net, c_max)
+                curtail = gen - net - charge
+            else:
+                discharge = min(net - gen, d_max)
+                shed = net - gen - discharge
+        fuel = step_h * (fuel_intercept_l_per_kwh_rated * rated_kw + fuel_slope_l_per_kwh * gen) if gen > 0 else 0.0
+        soc = soc + step_h * (charge_eff_frac * charge - discharge / discharge_eff_frac)
+        for key, value in zip(keys, (charge, discharge, gen, curtail, shed, fuel)):
+            out[key].append(value)
+        socs.append(soc)
+    out["soc_kwh"] = socs
+    return out
+
+
+def replay(load_kw, pv_kw, charge_set_kw, discharge_set_kw, planned_import_kw, energy_kwh, power_kw,
+           charge_eff_frac, discharge_eff_frac, soc_min_frac, soc_max_frac, soc_initial_frac, step_h,
+           export_allowed, export_limit_kw):
+    """Reference of :func:`munigrid.models.simulation.replay.replay_kernel` (dict of lists)."""
+    soc_min, soc_max = soc_min_frac * energy_kwh, soc_max_frac * energy_kwh
+    soc = soc_initial_frac * energy_kwh
+    keys = ("charge_kw", "discharge_kw", "import_kw", "export_kw", "curtail_kw", "extra_import_kw")
+    out = {k: [] for k in keys}
+    socs = [soc]
+    for t in range(len(load_kw)):
+        net = load_kw[t] - pv_kw[t]
+        charge = min(charge_set_kw[t], _charge_limit(soc, soc_max, power_kw, charge_eff_frac, step_h))
+        discharge = min(discharge_set_kw[t], _discharge_limit(soc, soc_min, power_kw, discharge_eff_frac, step_h))
+        if not export_allowed:
+            discharge = min(discharge, max(net + charge, 0.0))
+        imp, exp, curtail = _grid_split(net + charge - discharge, export_allowed, export_limit_kw)
+        soc = soc + step_h * (charge_eff_frac * charge - discharge / discharge_eff_frac)
+        for key, value in zip(keys, (charge, discharge, imp, exp, curtail, max(imp - planned_import_kw[t], 0.0))):
+            out[key].append(value)
+        socs.append(soc)
+    out["soc_kwh"] = socs
+    return out
+
+
+def period_peaks(power_kw, period_of_step, n_periods):
+    """Reference of :func:`munigrid.models.simulation.peaks.period_peaks_kernel`."""
+    peaks = [0.0] * n_periods
+    for value, p in zip(power_kw, period_of_step):
+        peaks[p] = max(peaks[p], value)
+    return peaks
+
+
+def window_peaks(power_kw, period_of_step, window_bits, n_periods, n_windows):
+    """Reference of :func:`munigrid.models.simulation.peaks.window_peaks_kernel` (list of rows)."""
+    peaks = [[0.0] * n_windows for _ in range(n_periods)]
+    for value, p, bits in zip(power_kw, period_of_step, window_bits):
+        for k in range(n_windows):
+            if bits & (1 << k):
+                peaks[p][k] = max(peaks[p][k], value)
+    return peaks
+
+
+def outage_survival(critical_load_kw, pv_kw, soc_start_kwh, soc_min_kwh, soc_max_kwh, power_kw, charge_eff_frac,
+                    discharge_eff_frac, rated_kw, fuel_intercept_l_per_kwh_rated, fuel_slope_l_per_kwh, fuel_l,
+                    max_steps, step_h):
+    """Reference of :func:`munigrid.models.simulation.outage.outage_kernel` (list of survived steps)."""
+    n = len(critical_load_kw)
+    result = []
+    for t0 in range(n):
+        soc, fuel, survived = soc_start_kwh[t0], fuel_l, max_steps
+        for k in range(max_steps):
+            t = (t0 + k) % n
+            net = critical_load_kw[t] - pv_kw[t]
+            if net <= 0.0:
+                soc += step_h * charge_eff_frac * min(-net, _charge_limit(soc, soc_max_kwh, power_kw,
+                                                                          charge_eff_frac, step_h))
+                continue
+            gen = 0.0
+            if rated_kw > 0.0 and fuel > 0.0:
+                gen = min(net, rated_kw)
+                burn = step_h * (fuel_intercept_l_per_kwh_rated * rated_kw + fuel_slope_l_per_kwh * gen)
+                if burn > fuel:
+                    gen, burn = gen * fuel / burn, fuel
+                fuel -= burn
+            if net - gen > _discharge_limit(soc, soc_min_kwh, power_kw, discharge_eff_frac, step_h) + 1e-9:
+                survived = k
+                break
+            soc -= step_h * (net - gen) / discharge_eff_frac
+        result.append(survived)
+    return result
+
+
+def rainflow(series):
+    """Reference of :func:`munigrid.models.simulation.rainflow.rainflow_kernel`: list of (range, mean, count)."""
+    points = []
+    for x in series:
+        if points and x == points[-1]:
+            continue
+        if len(points) >= 2 and (x - points[-1]) * (points[-1] - points[-2]) > 0:
+            points[-1] = x
+        else:
+            points.append(x)
+    cycles, stack = [], []
+    for x in points:
+        stack.append(x)
+        while len(stack) >= 3 and abs(stack[-1] - stack[-2]) >= abs(stack[-2] - stack[-3]):
+            a, b = stack[-3], stack[-2]
+            if len(stack) == 3:
+                cycles.append((abs(b - a), (a + b) / 2, 0.5))
+                stack.pop(0)
+            else:
+                cycles.append((abs(b - a), (a + b) / 2, 1.0))
+                del stack[-3:-1]
+    cycles += [(abs(b - a), (a + b) / 2, 0.5) for a, b in zip(stack, stack[1:])]
+    return cycles
+
+
+def sample_summary(day_row, load_scale, base_load_kw, source_load_kw, base_pv_kw_per_kwp, source_pv_kw_per_kwp,
+                   steps_per_day, pv_kwp, energy_kwh, power_kw, charge_eff_frac, discharge_eff_frac, soc_min_frac,
+                   soc_max_frac, soc_initial_frac, low_kw, high_kw, grid_target_frac, tariff, step_h,
+                   export_limit_kw):
+    """Reference of :func:`munigrid.models.simulation.ensemble.sample_summary`: dict of metrics.
+
+    Materialises the sampled series, runs :func:`band_dispatch`, and prices the result
+    with explicit loops over periods, windows, pieces and blocks.
+    """
+    load, pv = [], []
+    for d, src_day in enumerate(day_row):
+        for h in range(steps_per_day):
+            t, s = d * steps_per_day + h, src_day * steps_per_day + h
+            load.append(max(0.0, base_load_kw[t] + load_scale * source_load_kw[s]))
+            pv.append(max(0.0, pv_kwp * (base_pv_kw_per_kwp[t] + source_pv_kw_per_kwp[s])))
+    run = band_dispatch(load, pv, low_kw, high_kw, grid_target_frac, energy_kwh, power_kw, charge_eff_frac,
+                        discharge_eff_frac, soc_min_frac, soc_max_frac, soc_initial_frac, step_h,
+                        tariff.export_allowed, export_limit_kw)
+    imp, exp = run["import_kw"], run["export_kw"]
+    n_periods, n_windows = tariff.registered_kw.shape
+    energy_cost = sum(step_h * (m * pi - x * po) for m, x, pi, po in
+                      zip(imp, exp, tariff.import_thb_per_kwh, tariff.export_thb_per_kwh))
+    per_period = [0.0] * n_periods
+    demand = [list(row) for row in tariff.registered_kw]
+    for t, m in enumerate(imp):
+        p = tariff.period_of_step[t]
+        per_period[p] += step_h * m
+        for k in range(n_windows):
+            if tariff.window_bits[t] & (1 << k):
+                demand[p][k] = max(demand[p][k], m)
+    for e in per_period:
+        lower = 0.0
+        for upper, price in zip(tariff.block_upper_kwh, tariff.block_price_thb_per_kwh):
+            energy_cost += max(0.0, min(e, upper) - lower) * price
+            lower = upper
+    demand_cost = 0.0
+    for f in range(len(tariff.ratchet_frac)):
+        charges = []
+        for p in range(n_periods):
+            pieces = [tariff.intercept_thb[j] + sum(tariff.slope_thb_per_kw[j][k] * demand[p][k]
+                                                    for k in range(n_windows))
+                      for j in range(len(tariff.intercept_thb)) if tariff.piece_family[j] == f]
+            earlier = charges[max(0, p - tariff.ratchet_lookback[f]):p]
+            floor = tariff.ratchet_frac[f] * max([tariff.ratchet_history_thb[f], *earlier]) \
+                if tariff.ratchet_frac[f] > 0 else -math.inf
+            charges.append(max(max(pieces), floor))
+        demand_cost += sum(charges)
+    load_kwh, import_kwh = step_h * sum(load), step_h * sum(imp)
+    usable = (soc_max_frac - soc_min_frac) * energy_kwh
+    return {
+        "cost_thb": energy_cost + demand_cost + tariff.fixed_thb,
+        "energy_cost_thb": energy_cost,
+        "demand_cost_thb": demand_cost,
+        "import_kwh": import_kwh,
+        "export_kwh": step_h * sum(exp),
+        "curtail_kwh": step_h * sum(run["curtail_kw"]),
+        "load_kwh": load_kwh,
+        "pv_kwh": step_h * sum(pv),
+        "self_sufficiency_frac": 1.0 - import_kwh / load_kwh if load_kwh > 0 else 1.0,
+        "peak_import_kw": max(imp),
+        "equivalent_full_cycles": step_h * sum(run["discharge_kw"]) / usable if usable > 0 else 0.0,
+    }

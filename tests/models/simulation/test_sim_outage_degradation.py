@@ -1,0 +1,101 @@
+"""Outage survival and degradation (rainflow + calendar): references, hand cases, ASTM example."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from munigrid.models.errors import InputError
+from munigrid.models.simulation import reference
+from munigrid.models.simulation.degradation import DegradationParams, battery_fade, calendar_fade_frac
+from munigrid.models.simulation.multi_year import simulate_years
+from munigrid.models.simulation.outage import outage_kernel, outage_survival
+from munigrid.models.simulation.params import BatteryParams, GeneratorParams
+from munigrid.models.simulation.rainflow import rainflow_kernel
+
+
+@st.composite
+def outages(draw):
+    n = draw(st.integers(1, 30))
+    load = np.array(draw(st.lists(st.floats(0.0, 20.0), min_size=n, max_size=n)))
+    pv = np.array(draw(st.lists(st.floats(0.0, 20.0), min_size=n, max_size=n)))
+    e_max = draw(st.floats(0.0, 80.0))
+    soc = np.array(draw(st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n))) * e_max
+    return (load, pv, soc, 0.0, e_max, draw(st.floats(0.0, 20.0)), draw(st.floats(0.5, 1.0)),
+            draw(st.floats(0.5, 1.0)), draw(st.floats(0.0, 10.0)), 0.08, 0.25, draw(st.floats(0.0, 30.0)),
+            draw(st.integers(1, 2 * n)), draw(st.sampled_from([0.25, 1.0])))
+
+
+@settings(max_examples=120, deadline=None)
+@given(outages())
+def test_outage_kernel_equals_reference(args):
+    np.testing.assert_array_equal(outage_kernel(*args), reference.outage_survival(*args))
+
+
+def test_outage_battery_only_by_hand():
+    battery = BatteryParams(10.0, 5.0, 1.0, 0.8, 0.2, 1.0, 1.0)  # 8 kWh usable, 6.4 kWh delivered
+    result = outage_survival(np.full(24, 2.0), np.zeros(24), np.full(24, 10.0), battery, step_h=1.0)
+    np.testing.assert_array_equal(result.survived_h, 3.0)  # 3 h of 2 kW; the 4th needs 2.5 kWh, 1.6 kWh left
+    np.testing.assert_allclose(result.probability([3.0, 4.0]), [1.0, 0.0])
+
+
+def test_outage_generator_extends_survival_until_fuel_runs_out():
+    battery = BatteryParams(10.0, 5.0, 1.0, 1.0, 0.0, 1.0, 0.0)
+    gen = GeneratorParams(5.0, 0.0, 0.0, 0.5)  # 0.5 L/kWh
+    result = outage_survival(np.full(48, 2.0), np.zeros(48), np.zeros(48), battery, step_h=1.0, generator=gen,
+                             fuel_l=10.0, max_hours=30)
+    np.testing.assert_array_equal(result.survived_h, 10.0)  # 10 L at 1 L/h
+
+
+def test_outage_rejects_soc_outside_limits():
+    with pytest.raises(InputError, match="soc_start_kwh"):
+        outage_survival([1.0], [0.0], [20.0], BatteryParams(10.0, 5.0), step_h=1.0)
+
+
+def test_rainflow_astm_e1049_example():
+    # ASTM E1049-85, Fig. 6: ranges 3 (0.5), 4 (1.5), 6 (0.5), 8 (1.0), 9 (0.5)
+    ranges, _, counts = rainflow_kernel(np.array([-2.0, 1, -3, 5, -1, 3, -4, 4, -2]))
+    totals = {r: counts[ranges == r].sum() for r in np.unique(ranges)}
+    assert totals == {3.0: 0.5, 4.0: 1.5, 6.0: 0.5, 8.0: 1.0, 9.0: 0.5}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-20, 20).map(float), max_size=60))
+def test_rainflow_equals_reference(values):
+    ranges, means, counts = rainflow_kernel(np.array(values, dtype=float))
+    ref = reference.rainflow(values)
+    np.testing.assert_allclose(np.column_stack([ranges, means, counts]).reshape(-1, 3),
+                               np.array(ref, dtype=float).reshape(-1, 3))
+
+
+def test_fade_of_daily_full_cycles_and_calendar():
+    params = DegradationParams()
+    day = np.r_[np.linspace(10.0, 90.0, 12), np.linspace(90.0, 10.0, 12)]
+    fade = battery_fade(np.tile(day, 365), 100.0, step_h=1.0, params=params)
+    assert fade.equivalent_full_cycles == pytest.approx(0.8 * 365, rel=1e-3)
+    assert fade.cycle_fade_frac == pytest.approx(params.end_of_life_fade_frac * 365 / params.cycle_life_at_ref,
+                                                 rel=1e-3)
+    years = (365 * 24 - 1) / 8760
+    assert fade.calendar_fade_frac == pytest.approx(params.calendar_fade_frac_per_sqrt_year * math.sqrt(years))
+    hot = calendar_fade_frac(1.0, params, temp_c=35.0) / calendar_fade_frac(1.0, params, temp_c=25.0)
+    assert 1.8 < hot < 2.1  # about twice as fast per +10 K
+
+
+def test_degradation_bad_input():
+    with pytest.raises(InputError) as err:
+        battery_fade([1.0], 0.0, step_h=2.0, params=DegradationParams(wohler_exponent=-1.0))
+    paths = {p.path for p in err.value.problems}
+    assert {"degradation.wohler_exponent", "energy_kwh", "soc_kwh", "step_h"} <= paths
+
+
+def test_multi_year_capacity_shrinks_by_the_fade():
+    hour = np.arange(8760) % 24
+    pv = 40.0 * np.clip(np.sin((hour - 6) / 12 * np.pi), 0, None)
+    years = simulate_years(np.full(8760, 10.0), pv, BatteryParams(50.0, 25.0), step_h=1.0, n_years=3)
+    cap = years.capacity_kwh.values
+    np.testing.assert_allclose(cap[1:], 50.0 * (1 - np.cumsum(years.fade_frac.values)[:-1]))
+    assert (np.diff(years.pv_kwh.values) < 0).all()
