@@ -59,7 +59,7 @@ def index_problems(index: pd.Index, where: str, allowed_steps_min=ALLOWED_STEPS_
         problems.append(Problem(where, f"{int(dup.sum())} duplicate time stamps "
                                        f"(rows {', '.join(map(str, rows))}…); keep one value per interval"))
     if len(index) >= 2 and not dup.any():
-        deltas = np.diff(index.asi8) / 6e10  # minutes
+        deltas = np.diff(index.as_unit("ns").asi8) / 6e10  # minutes
         if (deltas <= 0).any():
             rows = np.flatnonzero(deltas <= 0)[:5] + 2
             problems.append(Problem(where, f"time stamps are not increasing (rows {', '.join(map(str, rows))}); sort them"))

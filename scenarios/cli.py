@@ -7,7 +7,9 @@ lazily so that ``munigrid --help`` and quick commands stay fast.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import sys
 import traceback
 
@@ -29,6 +31,22 @@ COMMANDS: dict[str, str] = {
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_SOLUTION = 3
+
+
+@contextlib.contextmanager
+def solver_output_to_stderr():
+    """Send what native libraries write to stdout (HiGHS prints a banner on construction,
+    whatever its options) to stderr, so that stdout carries only munigrid's own output
+    (``--json`` stays parseable)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 class LazyGroup(click.Group):

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from munigrid.scenarios import api
+from munigrid.scenarios.cli import solver_output_to_stderr
 from munigrid.scenarios.library import bundled, load_scenario
 from munigrid.scenarios.tables import print_summary
 
@@ -25,8 +26,9 @@ def run(scenario, out, as_json, no_store, no_report):
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console, transient=True, disable=as_json or not console.is_terminal) as bar:
+    with solver_output_to_stderr(), Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                                             console=console, transient=True,
+                                             disable=as_json or not console.is_terminal) as bar:
         task = bar.add_task("loading scenario", total=None)
         outcome = api.run(scenario, store=not no_store, root=out, report=not no_report,
                           progress=lambda stage: bar.update(task, description=stage))

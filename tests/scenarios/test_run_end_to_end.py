@@ -1,0 +1,113 @@
+"""The whole chain on a one-week Tha Yang horizon, with properties checked on every result."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from munigrid.scenarios import api
+from munigrid.scenarios.runner import ft_schedule, meter_for
+
+TOL_KWH = 1e-6
+
+
+@pytest.fixture(scope="module")
+def week():
+    scenario = api.load("tha-yang")
+    scenario.time.start = "2026-03-02"
+    scenario.time.days = 7
+    return scenario, api.run(scenario, store=False)
+
+
+def test_energy_balance_every_step(week):
+    _, outcome = week
+    r = outcome.results
+    supply = r.pv_used_kw + r.discharge_kw - r.charge_kw + r.import_kw - r.export_kw + r.gen_kw + r.shed_kw
+    assert float(np.abs(supply - r.load_kw).max()) < TOL_KWH
+    assert float((r.pv_used_kw + r.curtailed_kw - r.pv_ac_kw).pipe(np.abs).max()) < TOL_KWH + float(r.export_kw.max())
+    assert float(r.import_kw.min()) >= -TOL_KWH and float(r.export_kw.max()) <= TOL_KWH  # government: no export
+
+
+def test_soc_within_bounds(week):
+    scenario, outcome = week
+    soc = outcome.results.soc_kwh.sel(building=scenario.battery.building).values
+    e = scenario.battery.energy_kwh
+    assert soc.min() >= scenario.battery.soc_min_frac * e - TOL_KWH
+    assert soc.max() <= scenario.battery.soc_max_frac * e + TOL_KWH
+    assert soc[0] == pytest.approx(scenario.battery.soc_initial_frac * e, abs=TOL_KWH)
+
+
+def test_objective_equals_cost_recomputed_from_schedule(week):
+    scenario, outcome = week
+    inputs = api.inputs(scenario)
+    ft = ft_schedule(scenario)
+    for building in inputs.buildings:
+        meter, _ = meter_for(building, inputs, scenario, ft)
+        imports = outcome.results.import_kw.sel(building=building.name).values
+        recomputed = meter.terms.cost_thb(imports)
+        objective = outcome.manifest["solver"]["meters"][building.name]["objective_thb"]
+        assert objective == pytest.approx(recomputed, rel=1e-6), building.name
+
+
+def test_pv_and_battery_lower_the_bill(week):
+    _, outcome = week
+    s = outcome.summary
+    assert (s["cost_after_thb"] <= s["cost_before_thb"] + 1e-6).all()
+    assert s.loc["street_lighting", "pv_mwh"] == 0.0
+    assert s.loc["total", "load_mwh"] == pytest.approx(s.drop("total")["load_mwh"].sum())
+    assert 0 < s.loc["total", "self_sufficiency_pct"] < 100
+
+
+def test_stored_run_round_trips(week, tmp_path):
+    scenario, _ = week
+    outcome = api.run(scenario, root=tmp_path, report=False)
+    assert outcome.run_dir.parent == tmp_path
+    manifest = json.loads((outcome.run_dir / "manifest.json").read_text())
+    assert manifest["inputs_hash"] and manifest["versions"]["highspy"]
+    assert {m["status"] for m in manifest["solver"]["meters"].values()} == {"optimal"}
+    ds = api.run_store.open_run(outcome.run_dir).results()
+    np.testing.assert_allclose(ds.import_kw.values, outcome.results.import_kw.values)
+    assert str(ds.indexes["time"].tz) == "Asia/Bangkok"
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "munigrid.scenarios.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=600)
+
+
+def test_cli_json_week(tmp_path):
+    scenario = tmp_path / "week.yaml"
+    text = (api.load_scenario("tha-yang")[1]).read_text().replace("days: 365", "days: 7")
+    scenario.write_text(text)
+    done = _cli("run", str(scenario), "--json", "--no-report", "--out", str(tmp_path / "runs"))
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert set(out["summary"]) >= {"municipal_office", "total"}
+    assert out["run_dir"].startswith(str(tmp_path / "runs"))
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (("tilt_deg: 12", "tilt_deg: 120"), "buildings[0].pv_arrays[0].tilt_deg"),
+    (("tariff: pea-2.2-lt22kv", "tariff: pea-2.2-lt22"), "buildings[2].tariff"),
+    (("energy_kwh: 200", "energy_kwh: -200"), "battery.energy_kwh"),
+    (("latitude_deg:", "latitud_deg:"), "site.latitud_deg"),
+])
+def test_cli_bad_input_exit_2_without_traceback(tmp_path, edit, fragment):
+    text = (api.load_scenario("tha-yang")[1]).read_text().replace(*edit, 1)
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text(text)
+    for command in (["validate", str(scenario)], ["run", str(scenario), "--out", str(tmp_path / "runs")]):
+        done = _cli(*command)
+        assert done.returncode == 2, done.stderr
+        assert fragment in done.stderr
+        assert "Traceback" not in done.stderr
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_cli_debug_shows_traceback(tmp_path):
+    done = _cli("--debug", "validate", str(tmp_path / "missing.yaml"))
+    assert done.returncode == 2 and "Traceback" in done.stderr
