@@ -22,7 +22,7 @@ from numba import njit
 
 from munigrid.models.errors import Problem
 from munigrid.models.simulation.params import BatteryParams
-from munigrid.models.simulation.steps import band_step, grid_split, next_soc_kwh
+from munigrid.models.simulation.steps import rates, band_step, grid_split, next_soc_kwh
 from munigrid.models.simulation.strategies import Band, band_problems, self_consumption
 from munigrid.models.simulation.validation import as_series, battery_problems, raise_if, step_problems
 
@@ -70,14 +70,15 @@ def band_kernel(load_kw, pv_kw, low_kw, high_kw, grid_target_frac, energy_kwh, p
     soc_max = soc_max_frac * energy_kwh
     e = soc_initial_frac * energy_kwh
     soc[0] = e
+    c_rate, d_rate, gain, loss = rates(charge_eff_frac, discharge_eff_frac, step_h)
     for t in range(n):
         net = load_kw[t] - pv_kw[t]
         c, d = band_step(net, low_kw[t], high_kw[t], grid_target_frac[t] * energy_kwh, e, soc_min, soc_max,
-                         power_kw, charge_eff_frac, discharge_eff_frac, step_h)
+                         power_kw, c_rate, d_rate)
         imp[t], exp[t], curtail[t] = grid_split(net + c - d, export_allowed, export_limit_kw)
         charge[t] = c
         discharge[t] = d
-        e = next_soc_kwh(e, c, d, charge_eff_frac, discharge_eff_frac, step_h)
+        e = next_soc_kwh(e, c, d, gain, loss)
         soc[t + 1] = e
     return charge, discharge, soc, imp, exp, curtail
 

@@ -25,7 +25,7 @@ from numba import njit, prange
 from munigrid.models.errors import Problem
 from munigrid.models.simulation.params import BatteryParams
 from munigrid.models.simulation.sampling import SampleSource
-from munigrid.models.simulation.steps import band_step, grid_split, next_soc_kwh
+from munigrid.models.simulation.steps import rates, band_step, grid_split, next_soc_kwh
 from munigrid.models.simulation.strategies import Band, band_problems
 from munigrid.models.simulation.tariff_arrays import TariffArrays, block_cost_thb, demand_cost_thb
 from munigrid.models.simulation.validation import battery_problems, raise_if, step_problems
@@ -60,6 +60,7 @@ def sample_summary(out, day_row, load_scale, base_load_kw, source_load_kw, base_
     soc_min = soc_min_frac * energy_kwh
     soc_max = soc_max_frac * energy_kwh
     e = soc_initial_frac * energy_kwh
+    c_rate, d_rate, gain, loss = rates(charge_eff_frac, discharge_eff_frac, step_h)
     export_allowed = tariff.export_allowed
     price_in = tariff.import_thb_per_kwh
     price_out = tariff.export_thb_per_kwh
@@ -80,9 +81,9 @@ def sample_summary(out, day_row, load_scale, base_load_kw, source_load_kw, base_
                 pv = 0.0
             net = load - pv
             c, dis = band_step(net, low_kw[t], high_kw[t], grid_target_frac[t] * energy_kwh, e, soc_min,
-                               soc_max, power_kw, charge_eff_frac, discharge_eff_frac, step_h)
+                               soc_max, power_kw, c_rate, d_rate)
             m, x, k = grid_split(net + c - dis, export_allowed, export_limit_kw)
-            e = next_soc_kwh(e, c, dis, charge_eff_frac, discharge_eff_frac, step_h)
+            e = next_soc_kwh(e, c, dis, gain, loss)
             money += m * price_in[t] - x * price_out[t]
             imp_sum += m
             exp_sum += x

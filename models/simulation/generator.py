@@ -25,7 +25,7 @@ from numba import njit
 
 from munigrid.models.errors import Problem
 from munigrid.models.simulation.params import BatteryParams, GeneratorParams
-from munigrid.models.simulation.steps import charge_limit_kw, discharge_limit_kw, next_soc_kwh
+from munigrid.models.simulation.steps import rates, charge_limit_kw, discharge_limit_kw, next_soc_kwh
 from munigrid.models.simulation.validation import (as_series, battery_problems, generator_problems, raise_if,
                                                    step_problems)
 
@@ -92,13 +92,14 @@ def generator_kernel(load_kw, pv_kw, energy_kwh, power_kw, charge_eff_frac, disc
     gen_min = min_load_frac * rated_kw
     e = soc_initial_frac * energy_kwh
     soc[0] = e
+    c_rate, d_rate, gain, loss = rates(charge_eff_frac, discharge_eff_frac, step_h)
     running = False
     for t in range(n):
         if running and e >= setpoint:
             running = False
         net = load_kw[t] - pv_kw[t]
-        d_max = discharge_limit_kw(e, soc_min, power_kw, discharge_eff_frac, step_h)
-        c_max = charge_limit_kw(e, soc_max, power_kw, charge_eff_frac, step_h)
+        d_max = discharge_limit_kw(e, soc_min, power_kw, d_rate)
+        c_max = charge_limit_kw(e, soc_max, power_kw, c_rate)
         g = 0.0
         if net <= 0.0:
             supply = -net
@@ -124,7 +125,7 @@ def generator_kernel(load_kw, pv_kw, energy_kwh, power_kw, charge_eff_frac, disc
         gen[t] = g
         if g > 0.0:
             fuel[t] = step_h * (fuel_intercept_l_per_kwh_rated * rated_kw + fuel_slope_l_per_kwh * g)
-        e = next_soc_kwh(e, charge[t], discharge[t], charge_eff_frac, discharge_eff_frac, step_h)
+        e = next_soc_kwh(e, charge[t], discharge[t], gain, loss)
         soc[t + 1] = e
     return charge, discharge, soc, gen, curtail, shed, fuel
 

@@ -23,7 +23,7 @@ from numba import njit, prange
 
 from munigrid.models.errors import Problem
 from munigrid.models.simulation.params import BatteryParams, GeneratorParams
-from munigrid.models.simulation.steps import charge_limit_kw, discharge_limit_kw, next_soc_kwh
+from munigrid.models.simulation.steps import rates, charge_limit_kw, discharge_limit_kw, next_soc_kwh
 from munigrid.models.simulation.validation import (as_series, battery_problems, generator_problems, raise_if,
                                                    step_problems)
 
@@ -37,13 +37,14 @@ def survive_from(t0, critical_load_kw, pv_kw, soc_start_kwh, soc_min_kwh, soc_ma
     """Steps the critical load is fully served for an outage starting at ``t0``."""
     n = critical_load_kw.shape[0]
     e = soc_start_kwh
+    c_rate, d_rate, gain, loss = rates(charge_eff_frac, discharge_eff_frac, step_h)
     fuel = fuel_l
     for k in range(max_steps):
         t = (t0 + k) % n
         net = critical_load_kw[t] - pv_kw[t]
         if net <= 0.0:
-            c = min(-net, charge_limit_kw(e, soc_max_kwh, power_kw, charge_eff_frac, step_h))
-            e = next_soc_kwh(e, c, 0.0, charge_eff_frac, discharge_eff_frac, step_h)
+            c = min(-net, charge_limit_kw(e, soc_max_kwh, power_kw, c_rate))
+            e = next_soc_kwh(e, c, 0.0, gain, loss)
             continue
         g = 0.0
         if rated_kw > 0.0 and fuel > 0.0:
@@ -54,9 +55,9 @@ def survive_from(t0, critical_load_kw, pv_kw, soc_start_kwh, soc_min_kwh, soc_ma
                 burn = fuel
             fuel -= burn
         rest = net - g
-        if rest > discharge_limit_kw(e, soc_min_kwh, power_kw, discharge_eff_frac, step_h) + _TOLERANCE_KW:
+        if rest > discharge_limit_kw(e, soc_min_kwh, power_kw, d_rate) + _TOLERANCE_KW:
             return k
-        e = next_soc_kwh(e, 0.0, rest, charge_eff_frac, discharge_eff_frac, step_h)
+        e = next_soc_kwh(e, 0.0, rest, gain, loss)
     return max_steps
 
 

@@ -27,7 +27,7 @@ from numba import njit
 from munigrid.models.errors import Problem
 from munigrid.models.simulation.params import BatteryParams
 from munigrid.models.simulation.peaks import period_peaks_kernel
-from munigrid.models.simulation.steps import charge_limit_kw, discharge_limit_kw, grid_split, next_soc_kwh
+from munigrid.models.simulation.steps import rates, charge_limit_kw, discharge_limit_kw, grid_split, next_soc_kwh
 from munigrid.models.simulation.validation import as_series, battery_problems, raise_if, same_grid_problems
 from munigrid.models.timegrid import step_hours
 
@@ -84,17 +84,18 @@ def replay_kernel(load_kw, pv_kw, charge_set_kw, discharge_set_kw, planned_impor
     soc_max = soc_max_frac * energy_kwh
     e = soc_initial_frac * energy_kwh
     soc[0] = e
+    c_rate, d_rate, gain, loss = rates(charge_eff_frac, discharge_eff_frac, step_h)
     for t in range(n):
         net = load_kw[t] - pv_kw[t]
-        c = min(charge_set_kw[t], charge_limit_kw(e, soc_max, power_kw, charge_eff_frac, step_h))
-        d = min(discharge_set_kw[t], discharge_limit_kw(e, soc_min, power_kw, discharge_eff_frac, step_h))
+        c = min(charge_set_kw[t], charge_limit_kw(e, soc_max, power_kw, c_rate))
+        d = min(discharge_set_kw[t], discharge_limit_kw(e, soc_min, power_kw, d_rate))
         if not export_allowed and d > net + c:
             d = max(net + c, 0.0)
         imp[t], exp[t], curtail[t] = grid_split(net + c - d, export_allowed, export_limit_kw)
         extra[t] = max(imp[t] - planned_import_kw[t], 0.0)
         charge[t] = c
         discharge[t] = d
-        e = next_soc_kwh(e, c, d, charge_eff_frac, discharge_eff_frac, step_h)
+        e = next_soc_kwh(e, c, d, gain, loss)
         soc[t + 1] = e
     return charge, discharge, soc, imp, exp, curtail, extra
 
