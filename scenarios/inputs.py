@@ -18,7 +18,12 @@ from munigrid.forecasting.weather import read_weather, synthetic_year
 from munigrid.models.errors import InputError, Problem
 from munigrid.models.tariffs import Tariff, get_tariff, read_meter_csv
 from munigrid.models.timegrid import make_index, step_hours
-from munigrid.scenarios.schema import Building, Scenario
+from munigrid.scenarios.schema import Building, PVArray, Scenario
+
+
+# Usable rooftop PV density [kWp per m2 of roof]: 0.15, an assumption for crystalline
+# modules of about 20 % efficiency at about 75 % roof coverage (access and shading margins).
+ROOF_KWP_PER_M2 = 0.15
 
 
 @dataclass
@@ -29,13 +34,19 @@ class BuildingInputs:
     kind: str
     tariff: Tariff
     load_kw: pd.Series
-    pv_arrays_kw: pd.DataFrame
+    pv_kw_per_kwp: pd.DataFrame
     pv_capacity_kwp: dict[str, float]
+    pv_max_kwp: dict[str, float]
     notes: str = ""
 
     @property
+    def pv_arrays_kw(self) -> pd.DataFrame:
+        """AC output of each array at its installed capacity [kW]."""
+        return self.pv_kw_per_kwp * pd.Series(self.pv_capacity_kwp)
+
+    @property
     def pv_ac_kw(self) -> pd.Series:
-        """AC output of all the building's arrays [kW]."""
+        """AC output of all the building's arrays at installed capacity [kW]."""
         return self.pv_arrays_kw.sum(axis=1).rename(self.name)
 
 
@@ -109,17 +120,36 @@ def building_load_kw(building: Building, index: pd.DatetimeIndex, weather: pd.Da
                              temperature_c=weather["temp_air_c"]).rename(building.name)
 
 
-def building_pv_kw(building: Building, weather: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """AC output of each of a building's PV arrays [kW], one column per array (none: no columns)."""
-    arrays = [PVArraySpec(capacity_kwp=a.capacity_kwp, tilt_deg=a.tilt_deg, azimuth_deg=a.azimuth_deg,
-                          losses_frac=a.losses_frac, dc_ac_ratio=a.dc_ac_ratio,
-                          degradation_frac_per_year=a.degradation_frac_per_year, name=a.name)
-              for a in building.pv_arrays if a.capacity_kwp > 0]
+def pv_arrays(building: Building) -> list[PVArray]:
+    """The building's arrays; a building with a roof but no array gets one default array to size."""
+    if building.pv_arrays or building.roof_area_m2 <= 0:
+        return list(building.pv_arrays)
+    return [PVArray(name="roof")]
+
+
+def building_pv_kw_per_kwp(building: Building, weather: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """AC output per kWp of each of a building's arrays [kW/kWp], one column per array.
+
+    Each array is modelled at 1 kWp with its own DC/AC ratio, so clipping scales exactly with
+    capacity and the optimiser may size it linearly.
+    """
+    arrays = pv_arrays(building)
     if not arrays:
         return pd.DataFrame(index=weather.index)
-    power = pv_ac_kw(weather, arrays, scenario.site.latitude_deg, scenario.site.longitude_deg,
+    specs = [PVArraySpec(capacity_kwp=1.0, tilt_deg=a.tilt_deg, azimuth_deg=a.azimuth_deg,
+                         losses_frac=a.losses_frac, dc_ac_ratio=a.dc_ac_ratio,
+                         degradation_frac_per_year=a.degradation_frac_per_year, name=a.name)
+             for a in arrays]
+    power = pv_ac_kw(weather, specs, scenario.site.latitude_deg, scenario.site.longitude_deg,
                      altitude_m=scenario.site.altitude_m)
     return power[[a.name for a in arrays]]
+
+
+def pv_max_kwp(building: Building) -> dict[str, float]:
+    """Largest capacity of each array [kWp]: its ``max_kwp``, else an equal share of the usable roof."""
+    arrays = pv_arrays(building)
+    share = building.roof_area_m2 * ROOF_KWP_PER_M2 / max(len(arrays), 1)
+    return {a.name: max(a.capacity_kwp, a.max_kwp if a.max_kwp is not None else share) for a in arrays}
 
 
 def check_references(scenario: Scenario, base_dir: Path) -> None:
@@ -143,11 +173,6 @@ def check_references(scenario: Scenario, base_dir: Path) -> None:
         raise InputError(problems)
 
 
-# Usable rooftop PV density [kWp per m2 of roof]: 0.15, an assumption for crystalline
-# modules of about 20 % efficiency at about 75 % roof coverage (access and shading margins).
-ROOF_KWP_PER_M2 = 0.15
-
-
 def build_inputs(scenario: Scenario, base_dir: Path) -> SiteInputs:
     """All model inputs for ``scenario``; files are read relative to ``base_dir``."""
     check_references(scenario, base_dir)
@@ -158,7 +183,7 @@ def build_inputs(scenario: Scenario, base_dir: Path) -> SiteInputs:
         buildings.append(BuildingInputs(
             name=b.name, kind=b.kind, tariff=get_tariff(b.tariff),
             load_kw=building_load_kw(b, index, weather, base_dir, seed=scenario.weather.seed + 101 * i),
-            pv_arrays_kw=building_pv_kw(b, weather, scenario),
-            pv_capacity_kwp={a.name: a.capacity_kwp for a in b.pv_arrays if a.capacity_kwp > 0},
-            notes=b.notes))
+            pv_kw_per_kwp=building_pv_kw_per_kwp(b, weather, scenario),
+            pv_capacity_kwp={a.name: a.capacity_kwp for a in pv_arrays(b)},
+            pv_max_kwp=pv_max_kwp(b), notes=b.notes))
     return SiteInputs(index=index, weather=weather, buildings=buildings)

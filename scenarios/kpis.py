@@ -28,7 +28,8 @@ def _mwh(da: xr.DataArray, step_h: float) -> pd.Series:
 
 
 def summarise(results: xr.Dataset, cost_before_thb: pd.Series, cost_after_thb: pd.Series,
-              solve_s: pd.Series, grid_kg_per_kwh: float, gen_co2_kg: pd.Series | None = None) -> pd.DataFrame:
+              solve_s: pd.Series, grid_kg_per_kwh: float, gen_co2_kg: pd.Series | None = None,
+              total_solve_s: float | None = None) -> pd.DataFrame:
     """Per-building KPIs and a ``total`` row.
 
     Parameters
@@ -39,6 +40,8 @@ def summarise(results: xr.Dataset, cost_before_thb: pd.Series, cost_after_thb: p
         Electricity bills over the horizon without and with the project [THB], by building.
     solve_s : pandas.Series
         Solver time of each building's meter [s].
+    total_solve_s : float, optional
+        Solver time of the whole run [s] when meters were solved jointly (default: the sum).
     grid_kg_per_kwh : float
         Grid emission factor [kgCO2e/kWh].
     gen_co2_kg : pandas.Series, optional
@@ -61,6 +64,8 @@ def summarise(results: xr.Dataset, cost_before_thb: pd.Series, cost_after_thb: p
     })
     total = table.sum()
     total["peak_kw"] = float(results["import_kw"].sum("building").max("time"))
+    if total_solve_s is not None:
+        total["solve_s"] = total_solve_s
     table.loc["total"] = total
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(table["load_mwh"] > 0, 100.0 * (table["load_mwh"] - table["import_mwh"]) / table["load_mwh"], 0.0)

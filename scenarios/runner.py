@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +20,9 @@ import pandas as pd
 import xarray as xr
 
 from munigrid.models.dispatch import solve
-from munigrid.models.dispatch.problem import (Battery, DispatchProblem, DispatchResult, Meter, PVArray,
-                                              SolveOptions)
+from munigrid.models.dispatch.problem import (Battery, DispatchProblem, DispatchResult, Generator, Meter,
+                                              PVArray, Sizes, SizingEconomics, SolveOptions)
+from munigrid.models.finance.defaults import default_value
 from munigrid.models.tariffs import FtSchedule
 from munigrid.scenarios.inputs import BuildingInputs, SiteInputs, build_inputs
 from munigrid.scenarios.kpis import summarise
@@ -86,44 +88,117 @@ def ft_schedule(scenario: Scenario) -> FtSchedule:
     return FtSchedule.builtin(fallback=scenario.tariffs.ft_fallback)
 
 
+def _battery(scenario: Scenario, sizing: bool) -> Battery:
+    spec, costs = scenario.battery, scenario.sizing
+    return Battery(energy_kwh=spec.energy_kwh, power_kw=spec.power_kw, c_rate_per_h=spec.c_rate_per_h,
+                   charge_eff_frac=spec.charge_eff_frac, discharge_eff_frac=spec.discharge_eff_frac,
+                   soc_min_frac=spec.soc_min_frac, soc_max_frac=spec.soc_max_frac,
+                   soc_initial_frac=spec.soc_initial_frac, degradation_thb_per_kwh=spec.degradation_thb_per_kwh,
+                   max_energy_kwh=spec.max_energy_kwh if sizing else None,
+                   max_power_kw=spec.max_power_kw if sizing else None,
+                   capex_thb_per_kwh=_default(costs.battery_capex_thb_per_kwh, "costs", "battery_thb_per_kwh"),
+                   capex_thb_per_kw=costs.battery_capex_thb_per_kw,
+                   life_years=default_value("lives", "battery_years"), block_kwh=costs.battery_block_kwh)
+
+
+def _generator(scenario: Scenario, sizing: bool) -> Generator:
+    spec = scenario.generator
+    return Generator(rating_kw=spec.rating_kw, min_load_frac=spec.min_load_frac, startup_thb=spec.startup_thb,
+                     fuel_slope_l_per_kwh=spec.fuel_slope_l_per_kwh,
+                     fuel_intercept_l_per_kwh=spec.fuel_intercept_l_per_kwh, fuel_thb_per_l=spec.fuel_thb_per_l,
+                     co2_kg_per_l=spec.co2_kg_per_l, max_rating_kw=spec.max_rating_kw if sizing else None,
+                     capex_thb_per_kw=scenario.sizing.generator_capex_thb_per_kw)
+
+
+def fuel_co2_kg_per_l(scenario: Scenario) -> float:
+    """Generator fuel emission factor [kgCO2e/L] (TGO diesel 2.7078 unless the scenario sets one)."""
+    return scenario.generator.co2_kg_per_l if scenario.generator is not None else 2.7078
+
+
+def _default(value: float | None, *path: str) -> float:
+    """A scenario value, or the versioned default (models/finance/data/finance_defaults.yaml)."""
+    return float(value) if value is not None else float(default_value(*path))
+
+
+def outage_mask(scenario: Scenario, index: pd.DatetimeIndex) -> np.ndarray | None:
+    """Steps inside any of the scenario's grid outages (None when there are none)."""
+    if not scenario.grid.outages:
+        return None
+    mask = np.zeros(len(index), dtype=bool)
+    for outage in scenario.grid.outages:
+        start = pd.Timestamp(outage.start)
+        start = start.tz_localize(index.tz) if start.tzinfo is None else start.tz_convert(index.tz)
+        mask |= (index >= start) & (index < start + pd.Timedelta(hours=outage.hours))
+    return mask
+
+
 def meter_for(building: BuildingInputs, inputs: SiteInputs, scenario: Scenario, ft: FtSchedule) -> tuple[Meter, list[str]]:
-    """A building's meter: its load, PV arrays, battery if it hosts one, and tariff terms."""
+    """A building's meter: its load, PV arrays, the battery and generator it hosts, and tariff terms."""
+    sizing = scenario.optimisation.mode == "sizing"
     terms = building.tariff.cost_terms(inputs.index, ft=ft)
-    pv = [PVArray(name=name, ac_kw_per_kwp=(building.pv_arrays_kw[name] / kwp).to_numpy(), capacity_kwp=kwp)
+    pv_capex = scenario.sizing.pv_capex_thb_per_kwp
+    if pv_capex is None:
+        pv_capex = 1000.0 * default_value("costs", "pv_system_thb_per_wp")  # THB/Wp -> THB/kWp
+    pv = [PVArray(name=name, ac_kw_per_kwp=building.pv_kw_per_kwp[name].to_numpy(), capacity_kwp=kwp,
+                  max_kwp=building.pv_max_kwp[name] if sizing else None, capex_thb_per_kwp=pv_capex,
+                  om_thb_per_kwp_year=pv_capex * default_value("costs", "om_fixed_frac_of_capex_per_year"),
+                  life_years=default_value("lives", "pv_modules_years"), block_kwp=scenario.sizing.pv_block_kwp)
           for name, kwp in building.pv_capacity_kwp.items()]
-    battery = None
-    spec = scenario.battery
-    if spec is not None and spec.building == building.name and spec.energy_kwh > 0:
-        battery = Battery(energy_kwh=spec.energy_kwh, power_kw=spec.power_kw,
-                          charge_eff_frac=spec.charge_eff_frac, discharge_eff_frac=spec.discharge_eff_frac,
-                          soc_min_frac=spec.soc_min_frac, soc_max_frac=spec.soc_max_frac,
-                          soc_initial_frac=spec.soc_initial_frac,
-                          degradation_thb_per_kwh=spec.degradation_thb_per_kwh)
+    hosts = lambda spec: spec is not None and spec.building == building.name  # noqa: E731
+    battery = _battery(scenario, sizing) if hosts(scenario.battery) else None
+    generator = _generator(scenario, sizing) if hosts(scenario.generator) else None
+    grid = scenario.grid
     meter = Meter(name=building.name, load_kw=building.load_kw.to_numpy(), terms=terms, pv=pv, battery=battery,
-                  grid_co2_kg_per_kwh=scenario.emissions.grid_kg_per_kwh)
+                  generator=generator, import_limit_kw=grid.import_limit_kw or math.inf,
+                  outage=outage_mask(scenario, inputs.index), voll_thb_per_kwh=grid.voll_thb_per_kwh,
+                  critical_frac=grid.critical_frac, grid_co2_kg_per_kwh=scenario.emissions.grid_kg_per_kwh)
     return meter, list(getattr(terms, "notes", []))
 
 
-def solve_meter(meter: Meter, step_h: float, scenario: Scenario) -> DispatchResult:
-    """Optimal dispatch of one meter (raises NoSolutionError when there is no usable answer)."""
-    options = SolveOptions(mode="dispatch", time_limit_s=scenario.optimisation.time_limit_s,
-                           mip_rel_gap=scenario.optimisation.mip_rel_gap, threads=1)
-    return solve(DispatchProblem(step_h=step_h, meters=[meter], options=options)).require_solution()
+def solve_options(scenario: Scenario) -> tuple[SolveOptions, SizingEconomics]:
+    """Solver settings and sizing economics from the scenario."""
+    opt, siz = scenario.optimisation, scenario.sizing
+    options = SolveOptions(mode=opt.mode, time_limit_s=opt.time_limit_s, mip_rel_gap=opt.mip_rel_gap, threads=1)
+    economics = SizingEconomics(discount_rate_frac=siz.discount_rate_frac, budget_thb=siz.budget_thb,
+                                min_self_sufficiency_frac=siz.min_self_sufficiency_frac,
+                                min_renewable_frac=siz.min_renewable_frac, max_co2_kg=siz.max_co2_kg)
+    return options, economics
+
+
+def solve_meters(meters: list[Meter], step_h: float, scenario: Scenario) -> dict[str, DispatchResult]:
+    """Optimise the meters: one problem each in dispatch mode, one joint problem in sizing mode
+    (a budget and site-wide targets bind the buildings together). Raises NoSolutionError when
+    there is no usable answer."""
+    options, economics = solve_options(scenario)
+    joint = options.mode == "sizing" or any(v is not None for v in (
+        economics.min_self_sufficiency_frac, economics.min_renewable_frac, economics.max_co2_kg))
+    groups = [meters] if joint else [[m] for m in meters]
+    solved = {}
+    for group in groups:
+        result = solve(DispatchProblem(step_h=step_h, meters=group, options=options, economics=economics))
+        result.require_solution()
+        solved.update({m.name: result for m in group})
+    return solved
 
 
 def results_dataset(inputs: SiteInputs, solved: dict[str, DispatchResult]) -> xr.Dataset:
-    """Time series of every building as one Dataset (dims time x building)."""
+    """Time series of every building as one Dataset (dims time x building).
+
+    PV is shown at the capacity the run used (installed, or sized in sizing mode):
+    ``pv_ac_kw`` is what the arrays could give, ``pv_used_kw`` what was used on site.
+    """
     names = [b.name for b in inputs.buildings]
     columns: dict[str, list[np.ndarray]] = {k: [] for k in UNITS}
     for b in inputs.buildings:
-        s = solved[b.name].schedules[b.name]
-        pv_ac = b.pv_ac_kw.to_numpy()
-        curtailed = s.curtailed_kw.sum(axis=0) if s.curtailed_kw.size else np.zeros_like(pv_ac)
+        result = solved[b.name]
+        s = result.schedules[b.name]
         load = b.load_kw.to_numpy()
+        used = s.pv_ac_kw.sum(axis=0) if s.pv_ac_kw.size else np.zeros_like(load)
+        curtailed = s.curtailed_kw.sum(axis=0) if s.curtailed_kw.size else np.zeros_like(load)
         columns["load_kw"].append(load)
-        columns["pv_ac_kw"].append(pv_ac)
+        columns["pv_ac_kw"].append(used + curtailed)
         columns["curtailed_kw"].append(curtailed)
-        columns["pv_used_kw"].append(pv_ac - curtailed - s.export_kw)
+        columns["pv_used_kw"].append(used - s.export_kw)
         columns["import_kw"].append(s.import_kw)
         columns["baseline_import_kw"].append(load)
         columns["export_kw"].append(s.export_kw)
@@ -135,7 +210,14 @@ def results_dataset(inputs: SiteInputs, solved: dict[str, DispatchResult]) -> xr
     data = {k: (("time", "building"), np.column_stack(v), {"units": UNITS[k]}) for k, v in columns.items()}
     ds = xr.Dataset(data, coords={"time": inputs.index, "building": names})
     ds["soc_kwh"].attrs["label"] = "state of charge at the beginning of each step"
+    for key, unit in (("pv_kwp", "kWp"), ("battery_kwh", "kWh"), ("battery_kw", "kW"), ("generator_kw", "kW")):
+        values = [_size(solved[n].sizes[n], key) for n in names]
+        ds[key] = (("building",), np.array(values), {"units": unit, "label": "size used by the run"})
     return ds
+
+
+def _size(sizes: Sizes, key: str) -> float:
+    return float(sum(sizes.pv_kwp.values())) if key == "pv_kwp" else float(getattr(sizes, key))
 
 
 def bills_for(inputs: SiteInputs, results: xr.Dataset, ft: FtSchedule, column: str) -> dict[str, pd.DataFrame]:
@@ -152,26 +234,32 @@ def run_scenario(scenario: Scenario, base_dir: Path, progress: Progress | None =
     inputs = build_inputs(scenario, base_dir)
     clock["inputs_s"] = time.perf_counter() - clock["start"]
     ft = ft_schedule(scenario)
-    solved: dict[str, DispatchResult] = {}
-    notes: list[str] = []
-    for i, building in enumerate(inputs.buildings):
-        say(f"optimising {building.name} ({i + 1}/{len(inputs.buildings)})")
+    meters, notes = [], []
+    for building in inputs.buildings:
         meter, meter_notes = meter_for(building, inputs, scenario, ft)
+        meters.append(meter)
         notes += [n for n in meter_notes if n not in notes]
-        solved[building.name] = solve_meter(meter, inputs.step_h, scenario)
+    say(f"optimising {len(meters)} meters ({scenario.optimisation.mode})")
+    solved = solve_meters(meters, inputs.step_h, scenario)
     clock["dispatch_s"] = time.perf_counter() - clock["start"] - clock["inputs_s"]
     say("bills and results")
     results = results_dataset(inputs, solved)
     before = bills_for(inputs, results, ft, "baseline_import_kw")
     after = bills_for(inputs, results, ft, "import_kw")
     names = list(before)
+    problems = list({id(r): r for r in solved.values()}.values())  # a joint solve serves several meters
     summary = summarise(
         results,
         cost_before_thb=pd.Series({n: float(before[n]["total_thb"].sum()) for n in names}),
         cost_after_thb=pd.Series({n: float(after[n]["total_thb"].sum()) for n in names}),
         solve_s=pd.Series({n: solved[n].timings.get("total_s", np.nan) for n in names}),
         grid_kg_per_kwh=scenario.emissions.grid_kg_per_kwh,
-        gen_co2_kg=pd.Series({n: float(solved[n].schedules[n].fuel_l.sum()) * 2.7078 for n in names}))
+        gen_co2_kg=pd.Series({n: float(solved[n].schedules[n].fuel_l.sum()) * fuel_co2_kg_per_l(scenario)
+                              for n in names}),
+        total_solve_s=float(sum(r.timings.get("total_s", 0.0) for r in problems)))
+    if scenario.optimisation.mode == "sizing":
+        for key in ("pv_kwp", "battery_kwh", "battery_kw", "generator_kw"):
+            summary[key] = list(results[key].values) + [float(results[key].sum())]
     clock["total_s"] = time.perf_counter() - clock["start"]
     manifest = {
         "scenario": scenario.name,
@@ -181,9 +269,11 @@ def run_scenario(scenario: Scenario, base_dir: Path, progress: Progress | None =
         "solver": {
             "name": "HiGHS",
             "meters": {n: r.manifest() for n, r in solved.items()},
-            "objective_thb": float(sum(r.objective_thb for r in solved.values())),
-            "build_s": float(sum(r.timings.get("build_s", 0.0) for r in solved.values())),
-            "solve_s": float(sum(r.timings.get("solve_s", 0.0) for r in solved.values())),
+            "mode": scenario.optimisation.mode,
+            "objective_thb": float(sum(r.objective_thb for r in problems)),
+            "build_s": float(sum(r.timings.get("build_s", 0.0) for r in problems)),
+            "solve_s": float(sum(r.timings.get("solve_s", 0.0) for r in problems)),
+            "sizes": {n: asdict(solved[n].sizes[n]) for n in names},
         },
         "timings": {k: round(v, 4) for k, v in clock.items() if k != "start"},
         "notes": notes,

@@ -59,10 +59,16 @@ class Weather(Strict):
 
 
 class PVArray(Strict):
-    """One PV array on a building (AC output modelled with pvlib)."""
+    """One PV array on a building (AC output modelled with pvlib).
+
+    In sizing mode the array's capacity is a decision between ``capacity_kwp`` (installed)
+    and ``max_kwp`` (default: the building's roof area times the usable density, shared
+    equally by its arrays).
+    """
 
     name: str = "roof"
     capacity_kwp: NonNeg = 0.0
+    max_kwp: NonNeg | None = None
     tilt_deg: float = Field(default=15.0, ge=0, le=90)
     azimuth_deg: float = Field(default=180.0, ge=0, lt=360)
     losses_frac: Frac = 0.14
@@ -102,6 +108,9 @@ class Battery(Strict):
     soc_max_frac: Frac = 0.9
     soc_initial_frac: Frac = 0.5
     degradation_thb_per_kwh: NonNeg = 0.0
+    max_energy_kwh: NonNeg | None = None
+    max_power_kw: NonNeg | None = None
+    c_rate_per_h: float | None = Field(default=None, gt=0, le=4)
 
     @model_validator(mode="after")
     def _soc_order(self):
@@ -109,6 +118,52 @@ class Battery(Strict):
             raise ValueError("need soc_min_frac <= soc_initial_frac <= soc_max_frac, got "
                              f"{self.soc_min_frac} / {self.soc_initial_frac} / {self.soc_max_frac}")
         return self
+
+
+class Generator(Strict):
+    """A diesel generator behind one building's meter (fuel curve: slope and no-load intercept)."""
+
+    building: str
+    rating_kw: NonNeg = 0.0
+    max_rating_kw: NonNeg | None = None
+    min_load_frac: Frac = 0.3
+    startup_thb: NonNeg = 0.0
+    fuel_slope_l_per_kwh: NonNeg = 0.246
+    fuel_intercept_l_per_kwh: NonNeg = 0.08
+    fuel_thb_per_l: NonNeg = 32.5
+    co2_kg_per_l: NonNeg = 2.7078
+
+
+class Outage(Strict):
+    """A grid outage window: no import or export from ``start`` for ``hours``."""
+
+    start: dt.datetime
+    hours: float = Field(gt=0, le=24 * 366)
+
+
+class Grid(Strict):
+    """Grid connection limits, outages and the value of lost load."""
+
+    import_limit_kw: float | None = Field(default=None, gt=0)
+    outages: list[Outage] = Field(default_factory=list)
+    voll_thb_per_kwh: NonNeg | None = None
+    critical_frac: Frac = 1.0
+
+
+class Sizing(Strict):
+    """Economics and targets of sizing mode (costs default to models/finance/data/finance_defaults.yaml)."""
+
+    discount_rate_frac: float = Field(default=0.06, ge=0, le=0.5)
+    pv_capex_thb_per_kwp: NonNeg | None = None
+    battery_capex_thb_per_kwh: NonNeg | None = None
+    battery_capex_thb_per_kw: NonNeg = 0.0
+    generator_capex_thb_per_kw: NonNeg = 0.0
+    budget_thb: NonNeg | None = None
+    min_self_sufficiency_frac: Frac | None = None
+    min_renewable_frac: Frac | None = None
+    max_co2_kg: NonNeg | None = None
+    pv_block_kwp: float | None = Field(default=None, gt=0)
+    battery_block_kwh: float | None = Field(default=None, gt=0)
 
 
 class Tariffs(Strict):
@@ -128,7 +183,7 @@ class Tariffs(Strict):
 class Optimisation(Strict):
     """Solver settings."""
 
-    mode: Literal["dispatch"] = "dispatch"
+    mode: Literal["dispatch", "sizing"] = "dispatch"
     time_limit_s: float = Field(default=60.0, gt=0)
     mip_rel_gap: float = Field(default=1e-4, ge=0, le=1)
 
@@ -149,6 +204,9 @@ class Scenario(Strict):
     weather: Weather = Weather()
     buildings: list[Building] = Field(min_length=1)
     battery: Battery | None = None
+    generator: Generator | None = None
+    grid: Grid = Grid()
+    sizing: Sizing = Sizing()
     tariffs: Tariffs = Tariffs()
     optimisation: Optimisation = Optimisation()
     emissions: Emissions = Emissions()
@@ -159,9 +217,11 @@ class Scenario(Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"building names must be unique; repeated: {', '.join(dupes)}")
-        if self.battery is not None and self.battery.building not in names:
-            raise ValueError(f"battery.building '{self.battery.building}' is not a building; "
-                             f"use one of: {', '.join(names)}")
+        for asset in ("battery", "generator"):
+            spec = getattr(self, asset)
+            if spec is not None and spec.building not in names:
+                raise ValueError(f"{asset}.building '{spec.building}' is not a building; "
+                                 f"use one of: {', '.join(names)}")
         return self
 
 

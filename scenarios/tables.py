@@ -15,6 +15,10 @@ HEADERS = {
     "cost_after_thb": ("Cost after THB", "{:,.0f}"),
     "co2_avoided_t": ("CO2 avoided t", "{:,.1f}"),
     "solve_s": ("Solve s", "{:.2f}"),
+    "pv_kwp": ("PV kWp", "{:,.1f}"),
+    "battery_kwh": ("Battery kWh", "{:,.1f}"),
+    "battery_kw": ("Battery kW", "{:,.1f}"),
+    "generator_kw": ("Generator kW", "{:,.1f}"),
 }
 
 
