@@ -1,0 +1,49 @@
+"""``munigrid runs report RUN``: write the HTML report of a stored run or a sweep."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+def _target(ref: str, root: Path | None) -> tuple[str, Path]:
+    """(``run`` or ``sweep``, folder) of a folder path, a run or sweep id, or a unique id prefix."""
+    from munigrid.solver_runs.sweeps import index
+    from munigrid.solver_runs.sweeps.ledger import PLAN
+
+    path = Path(ref)
+    if path.is_dir():
+        return ("sweep" if (path / PLAN).is_file() else "run"), path
+    entry = index.find(ref, root)
+    return entry.kind, entry.path
+
+
+@click.command()
+@click.argument("run")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Run store root (default: $MUNIGRID_RUNS or ./runs).")
+@click.option("--lang", type=click.Choice(["en", "th"]), default="en", show_default=True,
+              help="Language the report opens in (the page has a switch).")
+@click.option("--week", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="First day (YYYY-MM-DD) of the dispatch week; default: around the highest import before.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the report's path.")
+def report(run, root, lang, week, as_json):
+    """Write report.html for RUN: a run or sweep folder, id, or unique id prefix.
+
+    A run's report shows KPIs, monthly energy and bills, a week's dispatch, battery state of
+    charge, load duration, monthly peaks and, when computed, cash flows, tornado, P10/P50/P90
+    and forecast skill; a sweep's report compares its members. Opens offline in any browser.
+    """
+    from munigrid.solver_runs.report import write_run_report, write_sweep_report
+
+    kind, folder = _target(run, root)
+    if kind == "sweep":
+        path = write_sweep_report(folder, lang=lang)
+    else:
+        path = write_run_report(folder, lang=lang, week=week.date() if week else None)
+    if as_json:
+        click.echo(json.dumps({"kind": kind, "report": str(path)}, ensure_ascii=False))
+    else:
+        click.echo(f"report written: {path}")

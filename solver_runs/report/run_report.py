@@ -1,0 +1,222 @@
+"""The report of one stored run: ``report.html`` in the run folder.
+
+Sections, in order: key figures and buildings; monthly energy; monthly bill; a week's
+dispatch; battery state of charge; load-duration curve; monthly peaks; cash flows by party;
+tornado; P10/P50/P90; forecast skill; assumptions and data sources. The optional sections
+(finance, simulation, forecast skill) show a notice naming the command that computes them
+when their file is absent (files and columns: :mod:`.rundata`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from munigrid.solver_runs.report import figures
+from munigrid.solver_runs.report.charts import build_chart
+from munigrid.solver_runs.report.html import Page
+from munigrid.solver_runs.report.i18n import LANGS, Labels, all_labels, both, check_lang, span
+from munigrid.solver_runs.report.rundata import REPORT_FILE, RunData, load_run
+from munigrid.solver_runs.report.tables import items, kpi_cards, missing, note, table
+
+SUMMARY_HEADERS = {c: f"col_{c}" for c in ("load_mwh", "pv_mwh", "import_mwh", "self_sufficiency_pct", "peak_kw",
+                                           "cost_before_thb", "cost_after_thb", "co2_avoided_t", "solve_s")}
+TGO_GRID_FACTOR_KG_PER_KWH = 0.4750  # TGO Scope 2 grid factor from 1 Jan 2026 (shared/reference/thai-energy.md)
+
+
+def _per_lang(key: str) -> dict[str, str]:
+    return dict(all_labels()[key])
+
+
+def _meta(run: RunData) -> str:
+    site = run.scenario.get("site", {}).get("name", run.manifest.get("scenario", ""))
+    index = run.results.indexes["time"]
+    step_min = int(round((index[1] - index[0]).total_seconds() / 60)) if len(index) > 1 else 0
+    period = {lang: f"{Labels(lang).date(index[0])} – {Labels(lang).date(index[-1])}, "
+                    f"{len(np.unique(index.date))} {all_labels()['days'][lang]}, "
+                    f"{step_min} {all_labels()['step_min'][lang]}" for lang in LANGS}
+    parts = [f"{span('run_id')}: {html.escape(run.path.name)}", f"{span('site')}: {html.escape(str(site))}",
+             f"{span('period')}: {both(period)}"]
+    created = run.manifest.get("created_utc")
+    if created:
+        parts.append(f"{span('generated')}: {html.escape(str(created))}")
+    return " · ".join(parts)
+
+
+def _footer(run: RunData) -> str:
+    versions = run.manifest.get("versions", {})
+    return "munigrid · " + html.escape(", ".join(f"{k} {v}" for k, v in versions.items()))
+
+
+def _building_table(run: RunData) -> str:
+    summary = run.summary[[c for c in SUMMARY_HEADERS if c in run.summary.columns]].copy()
+    return table(summary, SUMMARY_HEADERS, index_header="col_building")
+
+
+def _bills_section(page: Page, run: RunData, lang: str) -> None:
+    if run.bills_after is None:
+        page.section("sec_monthly_bill", missing("missing_bills"))
+        return
+    chart = build_chart("monthly_bill", lambda t: figures.monthly_bill(run.bills_after, run.bills_before, t), lang)
+    notes = note("note_bills_vat") + ("" if run.bills_before is not None else note("note_no_bills_before"))
+    page.section("sec_monthly_bill", chart, notes)
+
+
+def _energy_sections(page: Page, run: RunData, lang: str, week: dt.date | None) -> None:
+    results = run.results
+    page.section("sec_monthly_energy", build_chart("monthly_energy", lambda t: figures.monthly_energy(results, t), lang))
+    _bills_section(page, run, lang)
+    start = figures.pick_week(results, week)
+    page.section("sec_dispatch", build_chart("dispatch_week", lambda t: figures.dispatch_week(results, start, t), lang),
+                 note("note_week", start=start.date().isoformat()))
+    if run.has_battery:
+        page.section("sec_soc", build_chart("soc_heatmap", lambda t: figures.soc_heatmap(results, t), lang),
+                     note("note_soc"))
+    else:
+        page.section("sec_soc", note("note_no_battery"))
+    page.section("sec_duration", build_chart("load_duration", lambda t: figures.load_duration(results, t), lang),
+                 note("note_duration"))
+    page.section("sec_peaks", build_chart("monthly_peaks", lambda t: figures.monthly_peaks(results, t), lang),
+                 note("note_peaks"))
+
+
+def _metrics_table(metrics: pd.DataFrame) -> str:
+    wanted = [c for c in ("npv_thb", "irr_frac", "payback_years", "discounted_payback_years", "lcoe_thb_per_kwh",
+                          "net_savings_thb", "min_dscr") if c in metrics.columns]
+    return table(metrics.set_index("party")[wanted], index_header="col_party")
+
+
+def _finance_sections(page: Page, run: RunData, lang: str) -> None:
+    parties = {p: run.finance[p] for p in figures.finance.FLOW_COLUMN if p in run.finance}
+    if parties:
+        parts = [build_chart("cash_flows", lambda t: figures.cash_flows(parties, t), lang), note("note_cash_flows")]
+        if "metrics" in run.finance:
+            parts.append(_metrics_table(run.finance["metrics"]))
+        page.section("sec_cash_flows", *parts)
+    else:
+        page.section("sec_cash_flows", missing("missing_finance"))
+    if "tornado" in run.finance:
+        tornado = run.finance["tornado"]
+        page.section("sec_tornado", build_chart("tornado", lambda t: figures.tornado(tornado, t), lang),
+                     note("note_tornado"))
+    else:
+        page.section("sec_tornado", missing("missing_finance"))
+
+
+def _uncertainty_section(page: Page, run: RunData, lang: str) -> None:
+    parts: list = []
+    samples = figures.sample_variables(run.simulation) if run.simulation is not None else {}
+    if samples:
+        parts += [build_chart("distributions", lambda t: figures.distributions(samples, t), lang),
+                  note("note_distributions")]
+    if "npv_percentiles" in run.finance:
+        parts.append(table(run.finance["npv_percentiles"].set_index("party"), index_header="col_party"))
+    page.section("sec_distributions", *(parts or [missing("missing_simulation")]))
+
+
+def _skill_section(page: Page, run: RunData) -> None:
+    if run.forecast_skill is None:
+        page.section("sec_forecast_skill", missing("missing_forecast_skill"))
+    else:
+        page.section("sec_forecast_skill", table(run.forecast_skill.set_index(run.forecast_skill.columns[0]),
+                                                 index_header=None))
+
+
+def _yes_no(value) -> dict[str, str]:
+    return _per_lang("word_yes" if value else "word_no")
+
+
+def _scenario_items(scenario: dict) -> list[tuple[str, str | dict[str, str]]]:
+    site, time = scenario.get("site", {}), scenario.get("time", {})
+    weather, tariffs = scenario.get("weather", {}), scenario.get("tariffs", {})
+    factor = scenario.get("emissions", {}).get("grid_kg_per_kwh")
+    factor_text = "–" if factor is None else f"{factor:.4f} kgCO2e/kWh" + (
+        " (TGO, from 1 Jan 2026)" if np.isclose(factor, TGO_GRID_FACTOR_KG_PER_KWH) else "")
+    if weather.get("source") == "file":
+        weather_text = f"file: {weather.get('file')}"
+    else:
+        weather_text = f"{weather.get('source', 'synthetic')} typical year, seed {weather.get('seed', 0)}"
+    ft = tariffs.get("ft_thb_per_kwh")
+    rows = [("scenario_description", f"{scenario.get('name', '')}: {scenario.get('description', '').strip()}"),
+            ("location", f"{site.get('name', '')} ({site.get('latitude_deg', '–')}° N, "
+                         f"{site.get('longitude_deg', '–')}° E, {site.get('altitude_m', 0)} m)"),
+            ("period", f"{time.get('start', '–')}, {time.get('days', '–')} d, {time.get('step_min', '–')} min"),
+            ("weather_source", weather_text),
+            ("ft", _per_lang("ft_builtin") if ft is None else f"{ft:.4f} THB/kWh"),
+            ("export_allowed", _yes_no(tariffs.get("export_allowed", False))),
+            ("emission_factor", factor_text)]
+    battery = scenario.get("battery")
+    if battery:
+        rows.append(("battery", f"{battery['building']}: {battery['energy_kwh']:,.0f} kWh / "
+                                f"{battery['power_kw']:,.0f} kW, η {battery.get('charge_eff_frac', '–')} / "
+                                f"{battery.get('discharge_eff_frac', '–')}, SoC {battery.get('soc_min_frac', '–')}–"
+                                f"{battery.get('soc_max_frac', '–')}"))
+    return rows
+
+
+def _buildings_frame(scenario: dict) -> pd.DataFrame:
+    rows = []
+    for b in scenario.get("buildings", []):
+        rows.append({"building": b["name"], "kind": b.get("kind", ""), "tariff": b.get("tariff", ""),
+                     "annual_kwh": b.get("annual_kwh") if b.get("annual_kwh") is not None else b.get("load_csv", "–"),
+                     "pv_kwp": float(sum(a.get("capacity_kwp", 0.0) for a in b.get("pv_arrays", []))),
+                     "roof_area_m2": b.get("roof_area_m2", 0.0), "notes": " ".join(str(b.get("notes", "")).split())})
+    return pd.DataFrame(rows).set_index("building") if rows else pd.DataFrame()
+
+
+def _solver_frame(manifest: dict) -> pd.DataFrame:
+    meters = manifest.get("solver", {}).get("meters", {})
+    rows = {name: {k: v for k, v in m.items() if isinstance(v, (str, int, float)) or v is None}
+            for name, m in meters.items()}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _assumptions_section(page: Page, run: RunData) -> None:
+    parts = [items(_scenario_items(run.scenario))] if run.scenario else []
+    buildings = _buildings_frame(run.scenario)
+    if not buildings.empty:
+        parts.append(table(buildings, {"kind": "col_kind", "tariff": "col_tariff"}, index_header="col_building"))
+    parts.append(items([("inputs_hash", str(run.manifest.get("inputs_hash", "–"))),
+                        ("versions", ", ".join(f"{k} {v}" for k, v in run.manifest.get("versions", {}).items()))]))
+    solver = _solver_frame(run.manifest)
+    if not solver.empty:
+        parts.append(table(solver, index_header="col_building"))
+    notes = run.manifest.get("notes") or []
+    if notes:
+        parts.append(f"<h3>{span('run_notes')}</h3><ul>"
+                     + "".join(f"<li>{html.escape(str(n))}</li>" for n in notes) + "</ul>")
+    page.section("sec_assumptions", *parts)
+
+
+def build_run_page(run: RunData, lang: str = "en", week: dt.date | None = None) -> Page:
+    """The report page of a loaded run (see the module docstring for its sections)."""
+    page = Page("report_title", _meta(run), lang, footer_html=_footer(run))
+    page.section("sec_kpis", kpi_cards(run.summary, run.manifest), _building_table(run))
+    _energy_sections(page, run, lang, week)
+    _finance_sections(page, run, lang)
+    _uncertainty_section(page, run, lang)
+    _skill_section(page, run)
+    _assumptions_section(page, run)
+    return page
+
+
+def write_run_report(run_dir: str | Path, lang: str = "en", *, week: dt.date | None = None) -> Path:
+    """Write ``report.html`` into a stored run folder and return its path.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A complete run folder (``manifest.json``, ``results.nc``, ``summary.csv``; optional
+        files in :mod:`.rundata`).
+    lang : {"en", "th"}
+        Language the report opens in (the page can switch).
+    week : datetime.date, optional
+        First day of the dispatch week; default: around the highest import before the project.
+    """
+    check_lang(lang)
+    run = load_run(run_dir)
+    return build_run_page(run, lang, week).write(run.path / REPORT_FILE)
