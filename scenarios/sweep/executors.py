@@ -91,7 +91,7 @@ def run_dask(jobs: Iterable[MemberJob], address: str) -> Iterator[MemberOutcome]
         futures = client.map(solve_member, jobs, key=[f"munigrid-member-{j.key}" for j in jobs], pure=False)
         by_future = dict(zip(futures, jobs))
         try:
-            for future in as_completed(futures):
+            for future in as_completed(futures, loop=client.loop):
                 job = by_future.pop(future)
                 try:
                     outcome = future.result()
