@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "sweep": "munigrid.scenarios.commands.sweep_cmds:sweep",
     "runs": "munigrid.scenarios.commands.runs_cmds:runs",
     "finance": "munigrid.scenarios.commands.finance_cmds:finance",
+    "simulate": "munigrid.scenarios.commands.simulate_cmds:simulate",
 }
 
 EXIT_BAD_INPUT = 2

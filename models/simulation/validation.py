@@ -112,13 +112,9 @@ def same_grid_problems(index: pd.Index, reference: pd.Index, path: str, referenc
     """``index`` must be a valid munigrid grid and equal to ``reference`` stamp by stamp."""
     if len(index) == 0:
         return [Problem(path, "has no time stamps; give one row per time step")]
-    if isinstance(index, pd.DatetimeIndex):
-        index = index.as_unit("ns")  # timegrid.index_problems reads asi8 as nanoseconds
     problems = index_problems(index, path)
     if problems:
         return problems
-    if isinstance(reference, pd.DatetimeIndex):
-        reference = reference.as_unit("ns")
     if len(index) != len(reference) or not index.equals(reference):
         def describe(ix):
             step = (ix[1] - ix[0]) if len(ix) > 1 else "?"
