@@ -33,7 +33,7 @@ from munigrid.models.simulation.montecarlo import monte_carlo, summarize
 from munigrid.models.simulation.multi_year import simulate_years
 from munigrid.models.simulation.outage import OutageSurvival, outage_survival
 from munigrid.models.simulation.params import BatteryParams, GeneratorParams
-from munigrid.models.simulation.peaks import period_peaks_kw
+from munigrid.models.simulation.peaks import demand_peaks_kw, period_peaks_kw
 from munigrid.models.simulation.replay import ReplayResult, replay_schedule
 from munigrid.models.simulation.sampling import SampleSource, day_block_bootstrap
 from munigrid.models.simulation.strategies import STRATEGIES, Band, peak_shaving, self_consumption, tou_arbitrage
@@ -43,7 +43,7 @@ from munigrid.models.simulation.tariff_arrays import TariffArrays, flat_tariff, 
 __all__ = [
     "Band", "BatteryFade", "BatteryParams", "BatteryTrace", "DegradationParams", "GeneratorParams",
     "GeneratorTrace", "OutageSurvival", "ReplayResult", "STRATEGIES", "SampleSource", "TariffArrays",
-    "battery_fade", "calendar_fade_frac", "day_block_bootstrap", "flat_tariff", "monte_carlo", "outage_survival",
+    "battery_fade", "calendar_fade_frac", "day_block_bootstrap", "demand_peaks_kw", "flat_tariff", "monte_carlo", "outage_survival",
     "pack_tariff", "peak_shaving", "period_peaks_kw", "replay_schedule", "self_consumption", "simulate_battery",
     "simulate_generator", "simulate_years", "sizing_sweep", "summarize", "tou_arbitrage",
 ]

@@ -11,6 +11,7 @@ import numpy as np
 from numba import njit
 
 from munigrid.models.errors import Problem
+from munigrid.models.simulation.tariff_arrays import TariffArrays
 from munigrid.models.simulation.validation import as_series, raise_if
 
 
@@ -47,3 +48,17 @@ def period_peaks_kw(power_kw, period_of_step) -> np.ndarray:
         problems.append(Problem("period_of_step", "must be one integer period >= 0 per step"))
     raise_if(problems)
     return period_peaks_kernel(power, period.astype(np.int64), int(period.max()) + 1)
+
+
+def demand_peaks_kw(import_kw, tariff: TariffArrays) -> np.ndarray:
+    r"""Registered demand :math:`D_{p,k} = \max(R_{p,k}, \max_{t\in p,\ w_{k,t}} m_t)` [kW], shape (P, K).
+
+    The windows are those of every demand-charge family of ``tariff``, numbered together
+    (see :mod:`~munigrid.models.simulation.tariff_arrays`).
+    """
+    problems: list[Problem] = []
+    power = as_series(import_kw, "import_kw", problems, length=tariff.n_steps)
+    raise_if(problems)
+    n_periods, n_windows = tariff.registered_kw.shape
+    peaks = window_peaks_kernel(power, tariff.period_of_step, tariff.window_bits, n_periods, n_windows)
+    return np.maximum(peaks, tariff.registered_kw)

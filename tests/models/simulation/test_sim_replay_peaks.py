@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from munigrid.models.errors import InputError
 from munigrid.models.simulation import reference
 from munigrid.models.simulation.params import BatteryParams
-from munigrid.models.simulation.peaks import period_peaks_kernel, period_peaks_kw, window_peaks_kernel
+from munigrid.models.simulation.peaks import demand_peaks_kw, period_peaks_kernel, period_peaks_kw, window_peaks_kernel
+from munigrid.models.simulation.tariff_arrays import pack_tariff
+from munigrid.models.tariffs.terms import DemandCharge, TariffCostTerms
 from munigrid.models.simulation.replay import replay_kernel, replay_schedule
 from munigrid.models.timegrid import make_index
 
@@ -60,6 +62,19 @@ def test_peak_kernels_equal_reference(values, n_periods, n_windows, rnd):
 
 def test_period_peaks_are_per_month():
     np.testing.assert_allclose(period_peaks_kw([5.0, 9.0, 3.0, 4.0], [0, 0, 1, 1]), [9.0, 4.0])
+
+
+def test_demand_peaks_match_the_tariff_contract():
+    rng = np.random.default_rng(5)
+    n = 96
+    period = np.repeat([0, 1, 2], 32)
+    charges = [DemandCharge("on-peak", rng.random((2, n)) < 0.5, np.array([[100.0, 0.0]]), np.zeros(1),
+                            rng.uniform(0, 5, (3, 2))),
+               DemandCharge("all", np.ones((1, n), dtype=bool), np.array([[50.0]]), np.zeros(1), np.zeros((3, 1)))]
+    terms = TariffCostTerms(1.0, period, np.full(n, 4.0), np.zeros(n), demand_charges=charges)
+    imp = rng.uniform(0, 20, n)
+    want = np.hstack([c.demand_kw(imp, period, 3) for c in charges])
+    np.testing.assert_allclose(demand_peaks_kw(imp, pack_tariff(terms)), want)
 
 
 def _frames(index, load, pv, charge, discharge, planned):
