@@ -45,7 +45,7 @@ def results(days: int = 75, start: str = "2026-01-01") -> xr.Dataset:
     """Dispatch-shaped results over ``days`` hourly days for :data:`BUILDINGS`."""
     index = make_index(start, 24 * days, 60)
     hour = index.hour.to_numpy() + 0.5
-    weekday = (index.dayofweek < 5).astype(float)
+    weekday = (index.day_of_week < 5).astype(float)
     rng = np.random.default_rng(1)
     sun = np.clip(np.sin(np.pi * (hour - 6.0) / 12.0), 0.0, None)
     office = 12 + 50 * weekday * ((hour > 8.5) & (hour < 16.5)) + rng.normal(0, 2, len(index)).clip(-5, 5)

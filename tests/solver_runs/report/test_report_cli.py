@@ -1,0 +1,40 @@
+"""``munigrid runs report RUN`` (the click command in scenarios/commands/report_cmds.py)."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from munigrid.scenarios.commands.report_cmds import report
+
+
+def _invoke(*args):
+    return CliRunner().invoke(report, list(args), catch_exceptions=False)
+
+
+def test_report_by_folder_writes_and_prints_json(store_root):
+    result = _invoke(str(store_root / "run-min"), "--lang", "th", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out == {"kind": "run", "report": str(store_root / "run-min" / "report.html")}
+    assert 'data-lang="th"' in (store_root / "run-min" / "report.html").read_text(encoding="utf-8")
+
+
+def test_report_by_id_prefix_for_runs_and_sweeps(store_root):
+    result = _invoke("run-f", "--root", str(store_root), "--week", "2026-02-02")
+    assert result.exit_code == 0 and "run-full/report.html" in result.output
+    result = _invoke("demo", "--root", str(store_root), "--json")
+    assert json.loads(result.output)["kind"] == "sweep"
+
+
+def test_unknown_run_and_bad_week_are_input_errors(store_root):
+    from munigrid.models.errors import InputError
+
+    runner = CliRunner()
+    missing = runner.invoke(report, ["nothing-like-this", "--root", str(store_root)])
+    assert isinstance(missing.exception, InputError) and "matches 'nothing-like-this'" in str(missing.exception)
+    week = runner.invoke(report, [str(store_root / "run-full"), "--week", "2030-01-01"])
+    assert isinstance(week.exception, InputError) and str(week.exception).startswith("week:")
+    lang = runner.invoke(report, [str(store_root / "run-full"), "--lang", "fr"])
+    assert lang.exit_code == 2
