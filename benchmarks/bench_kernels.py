@@ -232,6 +232,8 @@ def main() -> None:
     for label, row in compile_times.items():
         print(f"{label:<15} import {row['import_s']:.2f} s, band_kernel first call {row['band_kernel_first_call_s']:.3f} s,"
               f" ensemble_kernel first call {row['ensemble_kernel_first_call_s']:.3f} s")
+    print("  (the first numba call of any process also pays numba's own registry set-up, mostly importing\n"
+          "   scipy.linalg for BLAS, cached or not; the second kernel's first call shows the cache load alone)")
     print("targets:", ", ".join(f"{k}={v}" for k, v in results["targets"].items()))
     print(f"wrote {RESULTS}")
 

@@ -130,9 +130,14 @@ def peak_shaving(threshold_kw, n_steps: int, grid_charge=None, soc_max_frac: flo
     return Band(low, threshold.copy(), np.where(allowed, float(soc_max_frac), 0.0))
 
 
+def _peak_shaving_off_peak_recharge(n_steps: int, on_peak: np.ndarray, **options) -> Band:
+    """Peak shaving that recharges from the grid only off-peak (everywhere under a flat price)."""
+    return peak_shaving(options["threshold_kw"], n_steps, grid_charge=~on_peak if on_peak.any() else None)
+
+
 #: Strategy name -> builder from (n_steps, on_peak mask, options); used by the CLI.
 STRATEGIES: dict[str, Callable[..., Band]] = {
-    "self_consumption": lambda n_steps, on_peak, **kw: self_consumption(n_steps),
-    "tou_arbitrage": lambda n_steps, on_peak, **kw: tou_arbitrage(on_peak, kw.get("target_soc_frac", 1.0)),
-    "peak_shaving": lambda n_steps, on_peak, **kw: peak_shaving(kw["threshold_kw"], n_steps),
+    "self_consumption": lambda n_steps, on_peak, **options: self_consumption(n_steps),
+    "tou_arbitrage": lambda n_steps, on_peak, **options: tou_arbitrage(on_peak, options.get("target_soc_frac", 1.0)),
+    "peak_shaving": _peak_shaving_off_peak_recharge,
 }
