@@ -66,7 +66,7 @@ def site(scale: float = 1.0, seed: int = 7, generator: bool = False) -> Dispatch
                                   soc_min_frac=0.1, soc_max_frac=0.95, soc_initial_frac=0.5),
                   generator=gen, outage=outage, voll_thb_per_kwh=200.0 if generator else None,
                   critical_frac=0.5)
-    return DispatchProblem(1.0, [meter], SolveOptions(mode="dispatch", time_limit_s=120, mip_rel_gap=1e-3))
+    return DispatchProblem(1.0, [meter], SolveOptions(mode="dispatch", time_limit_s=30, mip_rel_gap=1e-3))
 
 
 def linopy_solve(problem: DispatchProblem) -> tuple[float, float]:

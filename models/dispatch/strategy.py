@@ -4,10 +4,15 @@ r"""Solve strategy: the LP first, binaries only where the LP needs them, the MIL
 2. Where the LP charges and discharges the same battery in the same step (possible with negative
    prices or export caps; wasteful otherwise), add the binary :math:`u_{i,t}` and the two
    exclusivity rows at those steps only.
-3. Make the on/off variables of a generator binary when it needs commitment (minimum load,
-   start-up cost or no-load fuel) and its LP on/off is fractional somewhere.
-4. Solve the MILP from the LP point as a MIP start; if the MILP shows simultaneous flows at new
-   steps, add them and repeat (at most ``MAX_ROUNDS`` times).
+3. Make the on/off variable of a generator that needs commitment (minimum load, start-up cost
+   or no-load fuel) binary at the steps where the LP on/off is fractional.
+4. Solve the MILP from the LP point as a MIP start; if the MILP shows simultaneous flows or
+   fractional on/off at new steps, add binaries there and repeat (at most ``MAX_ROUNDS`` times).
+
+The final answer has no simultaneous flows and integral on/off everywhere, so it is feasible for
+the model with binaries at every step; each round solves a relaxation of that model, so the
+final answer is also optimal for it (within the MIP gap). If the rounds run out first, the
+last answer is returned with status ``FEASIBLE`` only when it has neither defect.
 
 Integer block sizes make the problem a MILP from the start.
 """
@@ -15,18 +20,18 @@ Integer block sizes make the problem a MILP from the start.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from munigrid.models.dispatch.highs_backend import HighsOutcome, run_highs
 from munigrid.models.dispatch.layout import ModelData
-from munigrid.models.dispatch.problem import SolveOptions
+from munigrid.models.dispatch.problem import SolveOptions, SolveStatus
 from munigrid.models.dispatch.standard_form import StandardForm, compile_instance
 
 SIMULTANEOUS_KW = 1e-6
 FRACTIONAL = 1e-6
-MAX_ROUNDS = 4
+MAX_ROUNDS = 6
 
 
 @dataclass
@@ -53,15 +58,16 @@ def simultaneous_steps(data: ModelData, x: np.ndarray) -> np.ndarray:
 
 
 def _with_commitment(data: ModelData, x: np.ndarray) -> tuple[ModelData, bool]:
-    """Binary on/off for committed generators whose LP on/off is fractional."""
+    """Binary on/off at the steps where a committed generator's on/off is fractional in ``x``."""
     if "gen_on" not in data.columns.shape:
         return data, False
     on = _values(data, x, "gen_on")
-    fractional = (np.abs(on - np.round(on)) > FRACTIONAL).any(axis=1) & data.needs_commitment
-    if not fractional.any() or np.asarray(data.integer.get("gen_on", False)).any():
+    current = np.broadcast_to(np.asarray(data.integer.get("gen_on", False)), on.shape)
+    fractional = (np.abs(on - np.round(on)) > FRACTIONAL) & data.needs_commitment[:, None] & ~current
+    if not fractional.any():
         return data, False
     integer = dict(data.integer)
-    integer["gen_on"] = np.repeat(fractional[:, None], data.dims["T"], axis=1)
+    integer["gen_on"] = current | fractional
     return ModelData(data.columns, data.lower, data.upper, integer, data.params, data.sets, data.dims,
                      data.needs_commitment), True
 
@@ -102,22 +108,26 @@ def solve_strategy(data: ModelData, options: SolveOptions) -> StrategyOutcome:
         return StrategyOutcome(first, data, form, 0, timings)
     outcome, current = first, data
     for _ in range(MAX_ROUNDS):
-        new_steps = simultaneous_steps(current, outcome.x) & ~_exclusive_mask(current)
         candidate = current
+        new_steps = simultaneous_steps(current, outcome.x) & ~_exclusive_mask(current)
         if new_steps.any():
-            exclusive = _exclusive_mask(current) | new_steps
-            candidate = current.with_exclusive_steps(*np.nonzero(exclusive))
-        candidate, committed = _with_commitment(candidate, outcome.x)
+            candidate = current.with_exclusive_steps(*np.nonzero(_exclusive_mask(current) | new_steps))
+        candidate, _ = _with_commitment(candidate, outcome.x)
         if candidate is current and (outcome is not first or not form.integer.any()):
-            break
+            return StrategyOutcome(outcome, current, form, int(form.integer.sum()), timings)
         tic = time.perf_counter()
-        new_form = compile_instance(candidate) if candidate is not current else form
+        form = compile_instance(candidate) if candidate is not current else form
         timings["build_s"] += time.perf_counter() - tic
+        remaining_s = options.time_limit_s - timings["solve_s"]
+        if remaining_s <= 0:
+            break
         start = _start(current, outcome.x, candidate)
-        outcome = run_highs(new_form, options, start=start)
+        outcome = run_highs(form, replace(options, time_limit_s=remaining_s), start=start)
         timings["solve_s"] += outcome.solve_s
         timings["milp_s"] = timings.get("milp_s", 0.0) + outcome.solve_s
-        current, form = candidate, new_form
+        current = candidate
         if not outcome.status.has_solution:
-            break
-    return StrategyOutcome(outcome, current, form, int(form.integer.sum()), timings)
+            return StrategyOutcome(outcome, current, form, int(form.integer.sum()), timings)
+    # rounds or time ran out while the last answer still had simultaneous flows or fractional on/off
+    unusable = replace(outcome, status=SolveStatus.NO_SOLUTION, x=None)
+    return StrategyOutcome(unusable, current, form, int(form.integer.sum()), timings)
