@@ -46,6 +46,26 @@ def find_column(frame: pd.DataFrame, aliases: tuple[str, ...], where: str, what:
     return None
 
 
+DATE_FORMATS = ("ISO8601", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%m/%d/%y %H:%M", "%d/%m/%y %H:%M",
+                "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S")
+
+
+def parse_stamps(raw: pd.Series) -> pd.Series:
+    """Parse time stamps with the first format that reads every row in increasing order.
+
+    Day-first and month-first are both tried; the one that reads all rows and keeps them
+    increasing wins (a wrong guess scrambles the order). Falls back to the format that reads most rows.
+    """
+    best = None
+    for fmt in DATE_FORMATS:
+        stamps = pd.to_datetime(raw, errors="coerce", format=fmt)
+        if stamps.notna().all() and stamps.is_monotonic_increasing:
+            return stamps
+        if best is None or stamps.notna().sum() > best.notna().sum():
+            best = stamps
+    return best
+
+
 def read_timeseries_csv(path: str | Path, tz: str | None = None, time_column: str | None = None) -> pd.DataFrame:
     """Read a CSV with a time column into a frame on a sorted, tz-aware Asia/Bangkok index.
 
@@ -76,9 +96,7 @@ def read_timeseries_csv(path: str | Path, tz: str | None = None, time_column: st
     if col not in frame.columns:
         raise InputError(f"time column {col!r} not found; columns are {', '.join(map(str, frame.columns))}", where)
     raw = frame[col].astype(str).str.strip()
-    stamps = pd.to_datetime(raw, errors="coerce", format="ISO8601")
-    if stamps.isna().mean() > 0.5:
-        stamps = pd.to_datetime(raw, errors="coerce")
+    stamps = parse_stamps(raw)
     problems: list[Problem] = []
     bad = stamps.isna().to_numpy()
     if bad.any():

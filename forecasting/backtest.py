@@ -1,0 +1,138 @@
+"""Rolling-origin backtest of load forecasters, scored overall, by hour of day and by day kind.
+
+Origins are local midnights, one forecast horizon apart (at least one day), starting after
+``min_train_days``. Each model is refitted on all data before the origin every
+``refit_every_days`` and forecasts ``[origin, origin + horizon)`` from the history before the
+origin only. Temperature is what a forecaster would have: by default persistence (the
+observed temperature ``lead`` days earlier, the same rule in training and forecasting);
+``temperature="observed"`` gives a perfect-temperature-forecast upper bound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+import numpy as np
+import pandas as pd
+
+from munigrid.forecasting.calendar import SATURDAY, SUNDAY_OR_HOLIDAY, WORKDAY, day_type, is_holiday
+from munigrid.forecasting.features import lead_days
+from munigrid.forecasting.load_models import MODELS, QUANTILES, SeasonalNaive
+from munigrid.forecasting.skill import scores, skill
+from munigrid.models.errors import InputError, Problem
+
+BASELINE = SeasonalNaive.name
+
+
+@dataclass
+class BacktestResult:
+    """Forecasts of every model at every origin, with the actuals, and their scores.
+
+    ``forecasts`` is long: one row per (model, target step) with ``origin``, ``actual`` and one
+    column per quantile [kW].
+    """
+
+    forecasts: pd.DataFrame
+    horizon: pd.Timedelta
+    quantiles: tuple[float, ...]
+
+    def _score(self, frame: pd.DataFrame) -> pd.DataFrame:
+        rows = {m: scores(g["actual"].to_numpy(), {q: g[q].to_numpy() for q in self.quantiles})
+                for m, g in frame.groupby("model", sort=False)}
+        table = pd.DataFrame(rows).T
+        if BASELINE in table.index:
+            table["skill_vs_naive"] = [skill(mae, table.loc[BASELINE, "mae"]) for mae in table["mae"]]
+        return table
+
+    def table(self) -> pd.DataFrame:
+        """MAE, RMSE [kW], MAPE, pinball [kW], P10-P90 coverage and skill vs seasonal naive, per model."""
+        return self._score(self.forecasts)
+
+    def by_hour(self) -> pd.DataFrame:
+        """MAE [kW] per model (columns) and hour of day (rows), with the skill of each model."""
+        f = self.forecasts
+        mae = (f[0.5] - f["actual"]).abs().groupby([f.index.hour, f["model"]]).mean().unstack("model")
+        for m in [c for c in mae.columns if c != BASELINE and BASELINE in mae.columns]:
+            mae[f"skill_{m}"] = 1.0 - mae[m] / mae[BASELINE]
+        mae.index.name = "hour"
+        return mae
+
+    def by_day_kind(self) -> pd.DataFrame:
+        """Scores per model for working days, Saturdays, Sundays and Thai public holidays."""
+        f = self.forecasts
+        dtype = day_type(f.index)
+        kind = np.select([is_holiday(f.index), dtype == WORKDAY, dtype == SATURDAY, dtype == SUNDAY_OR_HOLIDAY],
+                         ["holiday", "workday", "saturday", "sunday"], "other")
+        parts = {k: self._score(f[kind == k]) for k in ("workday", "saturday", "sunday", "holiday") if (kind == k).any()}
+        return pd.concat(parts, names=["day_kind", "model"])
+
+
+def _origins(index: pd.DatetimeIndex, horizon: pd.Timedelta, min_train_days: int) -> pd.DatetimeIndex:
+    first = index[0].normalize() + pd.Timedelta(days=min_train_days)
+    last = index[-1] + (index[1] - index[0]) - horizon
+    return pd.date_range(first, last, freq=pd.Timedelta(days=lead_days(horizon)))
+
+
+def temperature_forecast(temp_air_c: pd.Series | None, horizon: pd.Timedelta,
+                         mode: Literal["persistence", "observed"]) -> pd.Series | None:
+    """The temperature a forecaster is given [degC]: observed ``lead`` days earlier, or observed."""
+    if temp_air_c is None or mode == "observed":
+        return temp_air_c
+    shifted = temp_air_c.reindex(temp_air_c.index - pd.Timedelta(days=lead_days(horizon)))
+    return pd.Series(shifted.to_numpy(), index=temp_air_c.index).bfill()
+
+
+def rolling_origin_backtest(load_kw: pd.Series, temp_air_c: pd.Series | None = None,
+                            models: Sequence[str] = tuple(MODELS), horizon: str | pd.Timedelta = "24h",
+                            min_train_days: int = 28, refit_every_days: int = 28,
+                            temperature: Literal["persistence", "observed"] = "persistence",
+                            quantiles: tuple[float, ...] = QUANTILES) -> BacktestResult:
+    """Backtest load models on a metered history.
+
+    Parameters
+    ----------
+    load_kw : pandas.Series
+        History on a regular tz-aware grid, no gaps [kW].
+    temp_air_c : pandas.Series, optional
+        Outdoor temperature on the same index [degC].
+    models : sequence of str
+        Names in :data:`munigrid.forecasting.load_models.MODELS`; the seasonal naive baseline is always added.
+    horizon : str or Timedelta
+        ``24h`` (day-ahead), ``7d`` (week-ahead), ...
+    min_train_days, refit_every_days : int
+        First origin after this many days [day]; refit interval [day].
+    temperature : {"persistence", "observed"}
+        Temperature given to the models (see module docstring).
+    """
+    horizon = pd.Timedelta(horizon)
+    problems = [Problem("models", f"unknown model {m!r}; choose from {', '.join(MODELS)}") for m in models if m not in MODELS]
+    if horizon < pd.Timedelta(hours=1) or horizon > pd.Timedelta(days=14):
+        problems.append(Problem("horizon", f"must be between 1h and 14d, got {horizon}"))
+    span_days = (load_kw.index[-1] - load_kw.index[0]).days
+    if span_days < min_train_days + lead_days(horizon):
+        problems.append(Problem("history", f"covers {span_days} days; a backtest needs at least "
+                                f"{min_train_days + lead_days(horizon)} (training {min_train_days} + one horizon)"))
+    if problems:
+        raise InputError(problems)
+    names = [BASELINE] + [m for m in models if m != BASELINE]
+    temp_fc = temperature_forecast(temp_air_c, horizon, temperature)
+    step = load_kw.index[1] - load_kw.index[0]
+    fitted: dict[str, object] = {}
+    last_fit: pd.Timestamp | None = None
+    pieces = []
+    for origin in _origins(load_kw.index, horizon, min_train_days):
+        history = load_kw[load_kw.index < origin]
+        if last_fit is None or origin - last_fit >= pd.Timedelta(days=refit_every_days):
+            temp_hist = None if temp_fc is None else temp_fc[temp_fc.index < origin]
+            fitted = {m: MODELS[m](horizon=horizon, quantiles=quantiles).fit(history, temp_hist) for m in names}
+            last_fit = origin
+        target = pd.date_range(origin, origin + horizon - step, freq=step)
+        actual = load_kw.reindex(target).to_numpy()
+        for name, model in fitted.items():
+            pred = model.predict(target, history, temp_fc)
+            pred.insert(0, "model", name)
+            pred.insert(1, "origin", origin)
+            pred["actual"] = actual
+            pieces.append(pred)
+    return BacktestResult(pd.concat(pieces), horizon, tuple(quantiles))
