@@ -40,6 +40,19 @@ def percent(value_pct: float | None, digits: int = 1) -> str:
     return number(value_pct, digits, "%")
 
 
+#: unit suffix of a column name -> unit shown in a header
+UNITS = {"_thb_per_kwh": "THB/kWh", "_thb": "THB", "_frac": "%", "_pct": "%", "_mwh": "MWh", "_kwh": "kWh",
+         "_kwp": "kWp", "_kw": "kW", "_m2": "m²", "_years": "years", "_t": "t", "_s": "s"}
+
+
+def header(column: str) -> str:
+    """A column name as a header: ``npv_thb`` -> ``npv [THB]``, ``irr_frac`` -> ``irr [%]``."""
+    for suffix, unit in UNITS.items():
+        if column.endswith(suffix) and len(column) > len(suffix):
+            return f"{column[:-len(suffix)].replace('_', ' ')} [{unit}]"
+    return column.replace("_", " ")
+
+
 #: decimals by unit suffix of a column name
 DIGITS = {"_mwh": 1, "_kwh": 0, "_pct": 1, "_kw": 1, "_kwp": 1, "_m2": 0, "_t": 1, "_s": 2, "_years": 1}
 

@@ -122,8 +122,7 @@ def _skill_section(page: Page, run: RunData) -> None:
     if run.forecast_skill is None:
         page.section("sec_forecast_skill", missing("missing_forecast_skill"))
     else:
-        page.section("sec_forecast_skill", table(run.forecast_skill.set_index(run.forecast_skill.columns[0]),
-                                                 index_header=None))
+        page.section("sec_forecast_skill", table(run.forecast_skill))
 
 
 def _yes_no(value) -> dict[str, str]:

@@ -71,11 +71,11 @@ def table(frame: pd.DataFrame, headers: dict[str, str] | None = None, index_head
     headers : dict of str to str, optional
         Column -> label key; columns without one show their own name.
     index_header : str, optional
-        Label key of the index column.
+        Label key of the index column; without it the index is not shown.
     """
     headers = headers or {}
     cells = [f"<th>{span(index_header)}</th>"] if index_header else []
-    cells += [f"<th>{span(headers[c]) if c in headers else html.escape(str(c))}</th>" for c in frame.columns]
+    cells += [f"<th>{span(headers[c]) if c in headers else html.escape(fmt.header(str(c)))}</th>" for c in frame.columns]
     rows = [f"<tr>{''.join(cells)}</tr>"]
     for label, row in frame.iterrows():
         out = [f"<th>{html.escape(str(label))}</th>"] if index_header else []

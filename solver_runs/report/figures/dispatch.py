@@ -28,6 +28,8 @@ WEEK_DAYS = 7
 #: supply stack, bottom to top: (results variable, label key, colour key)
 SUPPLY = (("pv_used_kw", "pv_used", "pv"), ("discharge_kw", "battery_discharge", "discharge"),
           ("gen_kw", "generator", "gen"), ("import_kw", "grid_import", "import"), ("shed_kw", "shed", "shed"))
+#: supply traces drawn only when not zero all week
+OPTIONAL = ("discharge_kw", "gen_kw", "shed_kw")
 
 
 def pick_week(results: xr.Dataset, week: dt.date | None = None) -> pd.Timestamp:
@@ -55,19 +57,21 @@ def _week_traces(fig: go.Figure, frame: pd.DataFrame, t: Labels, group: str) -> 
     """Add one building's (or the site's) week traces; returns how many were added."""
     count = 0
     for name, key, colour in SUPPLY:
-        if name == "shed_kw" and not (frame[name] > 0).any():
+        if name in OPTIONAL and not (frame[name] > 0).any():
             continue
         fig.add_scatter(x=frame.index, y=frame[name], name=t(key), stackgroup=f"supply-{group}", mode="lines",
                         line={"width": 0.5, "color": COLOURS[colour]},
                         hovertemplate=f"{t(key)}: %{{y:,.1f}} kW<extra></extra>")
         count += 1
-    fig.add_scatter(x=frame.index, y=-frame["charge_kw"], name=t("battery_charge"), stackgroup=f"charge-{group}",
-                    mode="lines", line={"width": 0.5, "color": COLOURS["charge"]},
-                    hovertemplate=f"{t('battery_charge')}: %{{y:,.1f}} kW<extra></extra>")
+    if (frame["charge_kw"] > 0).any():
+        fig.add_scatter(x=frame.index, y=-frame["charge_kw"], name=t("battery_charge"), stackgroup=f"charge-{group}",
+                        mode="lines", line={"width": 0.5, "color": COLOURS["charge"]},
+                        hovertemplate=f"{t('battery_charge')}: %{{y:,.1f}} kW<extra></extra>")
+        count += 1
     fig.add_scatter(x=frame.index, y=frame["load_kw"], name=t("load"), mode="lines",
                     line={"width": 2, "color": COLOURS["load"]},
                     hovertemplate=f"{t('load')}: %{{y:,.1f}} kW<extra></extra>")
-    return count + 2
+    return count + 1
 
 
 def dispatch_week(results: xr.Dataset, start: pd.Timestamp, t: Labels) -> go.Figure:

@@ -31,6 +31,10 @@ def sample_variables(simulation: xr.Dataset) -> dict[str, np.ndarray]:
     return out
 
 
+def _short(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
 def _metric_label(name: str, t: Labels) -> str:
     key = f"metric_{name}"
     return t(key) if key in all_labels() else name
@@ -49,10 +53,10 @@ def distributions(samples: dict[str, np.ndarray], t: Labels) -> go.Figure:
         top = float(counts.max()) * 1.05
         for p, colour in zip(PERCENTILES, ("#d62728", "#222222", "#2ca02c")):
             value = float(np.percentile(values, p))
-            line_name = f"P{p}: {value:,.4g}"
+            line_name = f"P{p}: {_short(value)}"
             fig.add_scatter(x=[value, value], y=[0.0, top], mode="lines", name=line_name,
                             line={"color": colour, "dash": "dash", "width": 2},
-                            hovertemplate=f"{t('percentile_line', p=p)}: {value:,.4g}<extra></extra>")
+                            hovertemplate=f"{t('percentile_line', p=p)}: {_short(value)}<extra></extra>")
     group = 1 + len(PERCENTILES)
     hide_after_first_group(fig, group)
     labels = [_metric_label(n, t) for n in samples]

@@ -147,6 +147,7 @@ def test_kpis_assumptions_and_escaping(full_report):
     assert "Ft: built-in schedule &lt;2026&gt;" in text
     assert "0.4750 kgCO2e/kWh (TGO, from 1 Jan 2026)" in text
     assert "pea-3.2-lt22kv" in text and "0123456789abcdef" in text
+    assert 'data-en="load"' in text and "mae [kW]" in text and "gradient boosting" in text  # forecast skill
 
 
 def test_kpi_cards_show_the_summary_totals(store_root, full_report):
