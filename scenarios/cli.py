@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "sweep": "munigrid.scenarios.commands.sweep_cmds:sweep",
     "runs": "munigrid.scenarios.commands.runs_cmds:runs",
     "finance": "munigrid.scenarios.commands.finance_cmds:finance",
+    "schedule": "munigrid.scenarios.commands.ops_cmds:schedule",
     "simulate": "munigrid.scenarios.commands.simulate_cmds:simulate",
 }
 

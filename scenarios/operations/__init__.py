@@ -1,0 +1,17 @@
+"""Day-ahead operations for facility managers: tomorrow's battery schedule, yesterday's review,
+and a year of daily operations evaluated against perfect foresight and a rule-based strategy.
+
+Modules, in the order of the daily loop:
+
+* :mod:`.site` -- the battery building of a scenario, its metered history (or archetype) and PV;
+* :mod:`.state` -- SoC and the month's registered demand at the start of a day, with sources;
+* :mod:`.forecast` -- load and PV P10/P50/P90 for the horizon from what is known at the issue time;
+* :mod:`.costs` -- what a day adds to the month's bill given the demand already registered;
+* :mod:`.plan` -- rolling-horizon dispatch (48 h optimised, 24 h committed);
+* :mod:`.schedule_file` -- CSV and JSON files for the building's EMS;
+* :mod:`.daily` -- the afternoon job (``munigrid schedule``);
+* :mod:`.review` -- the morning job: replay against the actuals (``munigrid review``);
+* :mod:`.evaluate` -- a period of daily operations rolled over history (``munigrid operations``).
+
+See ``docs/operations.md``.
+"""

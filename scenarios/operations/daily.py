@@ -1,0 +1,160 @@
+"""The afternoon job: tomorrow's schedule from the state, the forecasts and the rolling dispatch.
+
+:func:`make_schedule` is what ``munigrid schedule`` runs: resolve the state at the start of the
+day (:mod:`.state`), forecast the horizon from what is known at the issue time
+(:mod:`.forecast`), optimise it and commit the first day (:mod:`.plan`), and write the
+schedule files (:mod:`.schedule_file`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from munigrid.models.errors import InputError
+from munigrid.models.timegrid import TZ
+from munigrid.scenarios.operations.forecast import DEFAULT_LOAD_MODEL, HorizonForecast, PVMethod, forecast_horizon
+from munigrid.scenarios.operations.plan import LOOKAHEAD_H, DayPlan, horizon_index, plan_day
+from munigrid.scenarios.operations.schedule_file import write_schedule
+from munigrid.scenarios.operations.site import OperationsSite
+from munigrid.scenarios.operations.state import DayState, resolve_state
+
+#: Default issue time: the afternoon before the planned day, 15:00 local [h before midnight].
+ISSUE_HOURS_BEFORE = 9
+
+
+@dataclass
+class ScheduleOutcome:
+    """A day's schedule and how it was made."""
+
+    day: pd.Timestamp
+    issue_time: pd.Timestamp
+    state: DayState
+    forecast: HorizonForecast
+    plan: DayPlan
+    rows: pd.DataFrame
+    header: dict
+    paths: dict[str, Path] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+
+
+def parse_day(text: str, site: OperationsSite) -> pd.Timestamp:
+    """Local midnight of a ``YYYY-MM-DD`` day inside the site's grid.
+
+    Raises
+    ------
+    InputError
+        Not a date, or a day the site has no data for.
+    """
+    try:
+        day = pd.Timestamp(text)
+    except (ValueError, TypeError):
+        raise InputError(f"must be a date YYYY-MM-DD, got {text!r}", "--day") from None
+    if day.tzinfo is not None or day != day.normalize():
+        raise InputError(f"must be a date YYYY-MM-DD without a time, got {text!r}", "--day")
+    day = day.tz_localize(TZ)
+    first, last = site.index[0].normalize(), site.index[-1].normalize()
+    if not first <= day <= last:
+        raise InputError(f"{text} is outside the site's data ({first.date()} to {last.date()}, "
+                         f"{site.history_source})", "--day")
+    return day
+
+
+def resolve_issue_time(day: pd.Timestamp, issue_time: str | pd.Timestamp | None) -> pd.Timestamp:
+    """The issue time (default 15:00 the day before), which must be before the day starts."""
+    if issue_time is None:
+        return day - pd.Timedelta(hours=ISSUE_HOURS_BEFORE)
+    stamp = pd.Timestamp(issue_time)
+    stamp = stamp.tz_localize(TZ) if stamp.tzinfo is None else stamp.tz_convert(TZ)
+    if stamp > day:
+        raise InputError(f"the schedule of {day.date()} must be issued before the day starts, got "
+                         f"{stamp.isoformat()}", "--issue-time")
+    return stamp
+
+
+def schedule_rows(plan: DayPlan, forecast: HorizonForecast, energy_kwh: float) -> pd.DataFrame:
+    """The committed day as schedule-file rows (see :mod:`.schedule_file`)."""
+    n = plan.n_committed
+    soc_end = plan.soc_kwh[1:n + 1]
+    rows = pd.DataFrame({
+        "battery_setpoint_kw": plan.setpoint_kw[:n], "expected_import_kw": plan.import_kw[:n],
+        "expected_soc_kwh": soc_end, "expected_soc_frac": soc_end / energy_kwh,
+        "demand_limit_kw": plan.demand_limit_kw[:n], "load_forecast_kw": plan.load_plan_kw[:n],
+        "pv_forecast_kw": plan.pv_plan_kw[:n]}, index=plan.index[:n])
+    for what, frame in (("load", forecast.load_kw), ("pv", forecast.pv_kw)):
+        for col in frame.columns:
+            rows[f"{what}_{col}_kw"] = frame[col].to_numpy()[:n]
+    return rows
+
+
+def make_schedule(site: OperationsSite, day: pd.Timestamp, *, folder: Path | None = None,
+                  soc_frac: float | None = None, peak_kw: float | None = None,
+                  issue_time: str | pd.Timestamp | None = None, robust: bool = False,
+                  load_model: str = DEFAULT_LOAD_MODEL, pv_method: PVMethod = "weather",
+                  weather: pd.DataFrame | None = None, lookahead_h: float = LOOKAHEAD_H) -> ScheduleOutcome:
+    """Plan ``day`` and (when ``folder`` is given) write its schedule files there.
+
+    Parameters
+    ----------
+    site : OperationsSite
+        The building, battery, tariff, metered history and PV.
+    day : Timestamp
+        Local midnight of the planned day.
+    folder : Path, optional
+        Operations folder: the previous day's files are read from it and the schedule written to it.
+    soc_frac : float, optional
+        State-of-charge reading [-].
+    peak_kw : float, optional
+        Demand registered this month so far [kW].
+    issue_time : str or Timestamp, optional
+        When the plan is made (default 15:00 the day before): only history before it is used.
+    robust : bool
+        Plan against the P90 load.
+    load_model : str
+        Load forecasting model name.
+    pv_method : {"weather", "recent_days"}
+        PV forecast method.
+    weather : DataFrame, optional
+        Weather forecast covering at least the planned day.
+    lookahead_h : float
+        Optimised horizon [h], >= 24.
+    """
+    tic = time.perf_counter()
+    if not lookahead_h >= 24:
+        raise InputError(f"must be at least the committed 24 h, got {lookahead_h:g}", "--lookahead-h")
+    issued = resolve_issue_time(day, issue_time)
+    state = resolve_state(day, site.battery, site.building, folder, soc_frac, peak_kw)
+    index, n_committed, horizon_notes = horizon_index(site, day, lookahead_h)
+    if len(index) < n_committed:
+        raise InputError(f"the site's grid ends before {day.date()} does", "--day")
+    forecast, _ = forecast_horizon(site, issued, index, n_committed, load_model=load_model, pv_method=pv_method,
+                                   weather=weather)
+    plan = plan_day(site, state, forecast, n_committed, robust=robust)
+    rows = schedule_rows(plan, forecast, site.battery.energy_kwh)
+    header = {
+        "scenario": site.scenario_name, "building": site.building, "day": day.date().isoformat(),
+        "issued_at": issued.isoformat(), "step_min": int(round(site.step_h * 60)),
+        "horizon_h": len(index) * site.step_h, "committed_h": n_committed * site.step_h,
+        "sign": "battery_setpoint_kw: + charge, - discharge (AC terminals)",
+        "robust": robust, "load_model": forecast.load_model, "pv_forecast": forecast.pv_method,
+        "history": site.history_source,
+        "battery": {"energy_kwh": site.battery.energy_kwh, "power_kw": site.battery.installed_power_kw,
+                    "soc_min_frac": site.battery.soc_min_frac, "soc_max_frac": site.battery.soc_max_frac,
+                    "charge_eff_frac": site.battery.charge_eff_frac,
+                    "discharge_eff_frac": site.battery.discharge_eff_frac},
+        "tariff": site.tariff.id,
+        "start_state": state.to_json(),
+        "end_state": {"soc_kwh": float(plan.soc_kwh[n_committed]), "peak_kw": plan.end_peak_kw, "month": state.month},
+        "expected_cost_thb": round(plan.expected_cost_thb, 2),
+        "solver": plan.solver,
+        "fallbacks": [*state.notes, *forecast.notes, *horizon_notes],
+        "notes": list(site.notes),
+    }
+    outcome = ScheduleOutcome(day, issued, state, forecast, plan, rows, header)
+    if folder is not None:
+        outcome.paths = write_schedule(rows, header, folder, site.building, day)
+    outcome.elapsed_s = time.perf_counter() - tic
+    return outcome
