@@ -11,7 +11,7 @@ and then 2 local workers into a fresh run store. Printed and written to
 - per member: worker time outside the solver (weather, PV, loads, bills, KPIs, transfer)
   and parent time storing it (netCDF + CSV + manifest, atomically) [s].
 
-Usage: ``python benchmarks/bench_sweep.py [--sites N] [--workers 1,2]`` (N = 1000 for the
+Usage: ``python benchmarks/bench_sweep.py [--sites N] [--workers 1,2] [--no-series]`` (N = 1000 for the
 full target; the default 100 takes a few minutes on 2 cores).
 """
 
@@ -51,15 +51,15 @@ def template():
     return api.load("tha-yang")
 
 
-def run(n_sites: int, workers: int, folder: Path) -> dict:
+def run(n_sites: int, workers: int, folder: Path, series: bool) -> dict:
     """One pass over a fresh store; returns its counts and timings."""
     csv = folder / "portfolio.csv"
     write_portfolio(csv, n_sites)
     start = time.perf_counter()
-    outcome = run_sweep(template(), portfolio=csv, workers=workers, root=folder / f"runs-{workers}",
-                        base_dir=folder)
+    outcome = run_sweep(template(), portfolio=csv, workers=workers, root=folder / f"runs-{workers}-{series}",
+                        base_dir=folder, series=series)
     wall = time.perf_counter() - start
-    return {"workers": workers, "sites": n_sites, "wall_s": round(wall, 2),
+    return {"workers": workers, "sites": n_sites, "series": series, "wall_s": round(wall, 2),
             "site_years_per_min": round(60.0 * outcome.counts["ok"] / wall, 1), **outcome.counts,
             "solver_s_total": outcome.timings["solver_s"],
             "worker_overhead_s_per_member": outcome.timings["worker_overhead_s"],
@@ -70,11 +70,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", type=int, default=100)
     parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--no-series", action="store_true", help="store KPIs only (munigrid sweep --no-series)")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for workers in [int(w) for w in args.workers.split(",")]:
-            rows.append(run(args.sites, workers, Path(tmp)))
+            rows.append(run(args.sites, workers, Path(tmp), not args.no_series))
             print(rows[-1], flush=True)
     best = max(rows, key=lambda r: r["workers"])
     projected = 1000 * best["wall_s"] / max(best["ok"], 1)
@@ -91,7 +92,7 @@ def main() -> None:
     result = {"benchmark": "bench_sweep", "machine": platform.platform(), "cpus": __import__("os").cpu_count(),
               "runs": rows, "speedup": speedup, "projected_1000_site_years_min": round(projected / 60, 2),
               "measured_at_full_scale": args.sites >= 1000}
-    out = Path(__file__).parent / "results" / "bench_sweep.json"
+    out = Path(__file__).parent / "results" / f"bench_sweep{'_no_series' if args.no_series else ''}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(f"written {out}")

@@ -108,9 +108,11 @@ def _print_outcome(outcome) -> None:
 @click.option("--retry-failed", is_flag=True, help="With --resume: run failed members again.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Run store root (default: $MUNIGRID_RUNS or ./runs).")
+@click.option("--no-series", is_flag=True,
+              help="Keep only KPIs and manifests of members, not their time series (large portfolios).")
 @click.option("--json", "as_json", is_flag=True, help="Print counts, timings and failures as one JSON object.")
 def sweep(scenario, spec_file, vary, scale, method, samples, seed, name, portfolio, workers, scheduler,
-          resume, retry_failed, out, as_json):
+          resume, retry_failed, out, no_series, as_json):
     """Run many variants of SCENARIO (grid, one-at-a-time or Monte Carlo) and/or a portfolio of sites.
 
     Members are keyed by the hash of their inputs and stored as they finish under
@@ -143,7 +145,8 @@ def sweep(scenario, spec_file, vary, scale, method, samples, seed, name, portfol
 
         try:
             outcome = run_sweep(scenario, spec=spec, portfolio=portfolio, workers=workers, scheduler=scheduler,
-                                resume=resume, retry_failed=retry_failed, root=out, progress=progress)
+                                resume=resume, retry_failed=retry_failed, root=out, series=not no_series,
+                                progress=progress)
         except KeyboardInterrupt:
             click.secho("interrupted: finished members are stored; run the same command with --resume "
                         "to finish the rest", fg="yellow", err=True)

@@ -28,12 +28,14 @@ KEY_HEX = 16
 
 @dataclass(frozen=True)
 class MemberJob:
-    """One member to solve: its inputs key, scenario (validated dict) and the folder its files are relative to."""
+    """One member to solve: its inputs key, scenario (validated dict), the folder its files are
+    relative to, and whether its time series are sent back (else KPIs and manifest only)."""
 
     key: str
     label: str
     scenario: dict
     base_dir: str
+    keep_series: bool = True
 
 
 @dataclass

@@ -32,7 +32,8 @@ class MemberOutcome:
     key, label : str
         The member's inputs key and ``m0003/site`` label.
     manifest, results, summary
-        The run's manifest, time series and KPI table (None when it failed).
+        The run's manifest, time series and KPI table (None when it failed; ``results`` also
+        None when the job does not keep series).
     failure : dict or None
         ``kind`` (``input``, ``no_solution``, ``error``), ``message``, ``problems`` / ``traceback``.
     wall_s : float
@@ -85,6 +86,7 @@ def solve_member(job: MemberJob) -> MemberOutcome:
                              time.perf_counter() - start, 0.0, worker)
     solver = outcome.manifest.get("solver", {})
     solver_s = float(solver.get("build_s", 0.0)) + float(solver.get("solve_s", 0.0))
-    manifest = dict(outcome.manifest, sweep_member=job.label, sweep_key=job.key)
-    return MemberOutcome(job.key, job.label, manifest, outcome.results, outcome.summary, None,
+    manifest = dict(outcome.manifest, sweep_member=job.label, sweep_key=job.key, series_kept=job.keep_series)
+    results = outcome.results if job.keep_series else None
+    return MemberOutcome(job.key, job.label, manifest, results, outcome.summary, None,
                          time.perf_counter() - start, solver_s, worker)

@@ -67,17 +67,20 @@ def test_dask_cluster_gives_the_same_results(local_run, cluster, tmp_path):
     assert remote.timings["executor"].startswith("dask")
 
 
-def test_a_bad_member_is_reported_and_the_others_finish(tmp_path):
+def test_a_bad_member_is_reported_and_the_others_finish_kpis_only(tmp_path):
     scenario, here = scenario_and_dir()
     spec = {"name": "bad", "method": "grid", "parameters": [
         {"path": "battery.energy_kwh", "values": [100, -5, 200]}]}
-    outcome = run_sweep(scenario, spec=spec, workers=2, root=tmp_path, base_dir=here)
+    outcome = run_sweep(scenario, spec=spec, workers=2, root=tmp_path, base_dir=here, series=False)
     status = dict(zip(outcome.table["battery.energy_kwh"], outcome.table["status"]))
     assert status == {100: "ok", -5: "failed", 200: "ok"}
     (failure,) = outcome.to_json()["failures"]
     assert "battery.energy_kwh" in failure["error"] and "greater than or equal to 0" in failure["error"]
     assert outcome.kpis["status"].values[:, 0].tolist() == ["ok", "failed", "ok"]
     assert np.isnan(outcome.kpis["cost_after_thb"].values[1, 0])
+    stored = SweepFolder.open(outcome.path).member_run(outcome.table["key"][0])
+    assert not stored.results().data_vars and stored.manifest["series_kept"] is False  # KPIs only
+    assert stored.summary().loc["total", "cost_after_thb"] == pytest.approx(outcome.table["cost_after_thb"][0])
 
 
 def test_same_sweep_again_needs_resume_and_resume_of_a_finished_sweep_solves_nothing(local_run):
