@@ -114,3 +114,13 @@ def test_command_line_parameters_build_a_spec():
     with pytest.raises(InputError, match="monte_carlo"):
         spec_from_options("x", "grid", ("a=normal(1,2)",), (), None, 0)
     assert spec_from_options("x", "grid", (), (), None, 0) is None
+
+
+def test_a_sweep_folder_is_run_by_one_process_at_a_time(tmp_path):
+    folder = SweepFolder.create(tmp_path, "s-1", {"name": "s", "parameters": [], "members": []})
+    with folder.lock():
+        with pytest.raises(InputError, match="being run by pid"):
+            with folder.lock():
+                pass
+    with folder.lock():  # released when its holder is done
+        pass
