@@ -29,7 +29,8 @@ def draw_samples(source: SampleSource, n_samples: int, *, block_days: int = 7, s
     if not 0.0 <= load_sigma_frac <= 1.0:
         raise_if([Problem("load_sigma_frac", f"must be in [0, 1], got {load_sigma_frac!r}")])
     day_map = day_block_bootstrap(n_samples, source.n_days, source.n_source_days, block_days=block_days,
-                                  season_window_weeks=season_window_weeks, seed=seed)
+                                  season_window_weeks=season_window_weeks,
+                                  year_stride_days=source.year_stride_days, seed=seed)
     rng = np.random.default_rng(None if seed is None else seed + 1)
     scale = np.clip(rng.normal(1.0, load_sigma_frac, n_samples), 0.0, None) if load_sigma_frac else np.ones(n_samples)
     return day_map, scale

@@ -13,7 +13,8 @@ with :math:`N` steps per day and :math:`t = dN + h`. Two sources fill these arra
 
 * **block bootstrap** (:meth:`SampleSource.bootstrap`): :math:`\bar L = \overline{pv} = 0`
   and :math:`\tilde L, \widetilde{pv}` are history (one or more weather years of load and
-  PV per kWp, measured together so their correlation is kept);
+  PV per kWp, measured together so their correlation is kept), or several modelled weather
+  years on the simulated calendar (:meth:`SampleSource.stacked_years`);
 * **forecast residuals** (:meth:`SampleSource.residuals`): :math:`\bar L, \overline{pv}` are
   the forecast and :math:`\tilde L, \widetilde{pv}` past forecast errors (actual - forecast).
 
@@ -49,6 +50,9 @@ class SampleSource:
         :math:`\\widetilde{pv}` [kW/kWp].
     steps_per_day : int
         :math:`N`.
+    year_stride_days : int
+        Days from one source year to the next: 364 (52 weeks) for a continuous history, so
+        a shift by whole years keeps the weekday; the simulated length for stacked years.
     """
 
     base_load_kw: np.ndarray
@@ -56,6 +60,7 @@ class SampleSource:
     base_pv_kw_per_kwp: np.ndarray
     source_pv_kw_per_kwp: np.ndarray
     steps_per_day: int
+    year_stride_days: int = DAYS_PER_SOURCE_YEAR
 
     @property
     def n_days(self) -> int:
@@ -82,6 +87,28 @@ class SampleSource:
         raise_if(problems)
         zeros = np.zeros(n_steps)
         return cls(zeros, load, zeros.copy(), pv, steps_per_day)
+
+    @classmethod
+    def stacked_years(cls, loads_kw, pvs_kw_per_kwp, *, step_h: float) -> SampleSource:
+        """Resample days of several modelled years, each on the simulated calendar (same dates).
+
+        ``loads_kw`` and ``pvs_kw_per_kwp`` are lists of equal-length series [kW, kW/kWp], one
+        per weather year (e.g. synthetic weather with different seeds); the simulated grid
+        has the same length.
+        """
+        steps_per_day = _steps_per_day(step_h)
+        problems: list[Problem] = []
+        if len(loads_kw) == 0 or len(loads_kw) != len(pvs_kw_per_kwp):
+            problems.append(Problem("years", "give one load and one PV series per year, at least one year"))
+            raise_if(problems)
+        n_steps = np.size(loads_kw[0])
+        loads = [as_series(x, f"loads_kw[{i}]", problems, length=n_steps) for i, x in enumerate(loads_kw)]
+        pvs = [as_series(x, f"pvs_kw_per_kwp[{i}]", problems, length=n_steps) for i, x in enumerate(pvs_kw_per_kwp)]
+        problems += _whole_days("loads_kw[0]", n_steps, steps_per_day)
+        raise_if(problems)
+        zeros = np.zeros(n_steps)
+        return cls(zeros, np.concatenate(loads), zeros.copy(), np.concatenate(pvs), steps_per_day,
+                   n_steps // steps_per_day)
 
     @classmethod
     def residuals(cls, forecast_load_kw, forecast_pv_kw_per_kwp, residual_load_kw, residual_pv_kw_per_kwp, *,
@@ -113,14 +140,15 @@ def _whole_days(path: str, n_steps: int, steps_per_day: int) -> list[Problem]:
 
 
 def day_block_bootstrap(n_samples: int, n_days: int, n_source_days: int, *, block_days: int = 7,
-                        season_window_weeks: int = 3, seed: int | None = 0) -> np.ndarray:
+                        season_window_weeks: int = 3, year_stride_days: int = DAYS_PER_SOURCE_YEAR,
+                        seed: int | None = 0) -> np.ndarray:
     r"""Source day of every simulated day, by a seasonal moving-block bootstrap.
 
     Simulated days :math:`[b, b + B)` (block length :math:`B`) come from source days
-    :math:`[\beta, \beta + B)` with :math:`\beta = b + 364\,y + 7\,w`, year :math:`y` uniform
-    over the whole source years and week shift :math:`w` uniform in
-    :math:`[-W, W]`, then moved by whole weeks into the source range. Weekdays are kept;
-    holidays and leap days are not aligned.
+    :math:`[\beta, \beta + B)` with :math:`\beta = (b \bmod Y) + Y y + 7 w`, year stride
+    :math:`Y` (364 days for a continuous history), year :math:`y` uniform over the whole
+    source years and week shift :math:`w` uniform in :math:`[-W, W]`, then moved by whole
+    weeks into that source year. Weekdays are kept; holidays and leap days are not aligned.
 
     Parameters
     ----------
@@ -130,6 +158,8 @@ def day_block_bootstrap(n_samples: int, n_days: int, n_source_days: int, *, bloc
         :math:`B` [days], >= 1; longer blocks keep multi-day weather spells.
     season_window_weeks : int
         :math:`W` [weeks], >= 0.
+    year_stride_days : int
+        :math:`Y` [days], >= ``block_days + 7``.
     seed : int or None
         Seed of :func:`numpy.random.default_rng`.
 
@@ -144,17 +174,21 @@ def day_block_bootstrap(n_samples: int, n_days: int, n_source_days: int, *, bloc
         problems.append(Problem("block_days", f"must be in [1, {min(n_days, n_source_days)}], got {block_days}"))
     if season_window_weeks < 0:
         problems.append(Problem("season_window_weeks", f"must be >= 0, got {season_window_weeks}"))
+    if year_stride_days < 7 + block_days:
+        problems.append(Problem("year_stride_days", f"must be >= block_days + 7 = {block_days + 7}, "
+                                                    f"got {year_stride_days}"))
     if n_source_days < 7 + block_days:
         problems.append(Problem("history", f"needs at least {7 + block_days} days, got {n_source_days}"))
     raise_if(problems)
     rng = np.random.default_rng(seed)
     starts = np.arange(0, n_days, block_days)
-    n_years = max(1, n_source_days // DAYS_PER_SOURCE_YEAR)
+    n_years = max(1, n_source_days // year_stride_days)
     year = rng.integers(0, n_years, size=(n_samples, starts.size))
     week = rng.integers(-season_window_weeks, season_window_weeks + 1, size=(n_samples, starts.size))
-    beta = (starts[None, :] % DAYS_PER_SOURCE_YEAR) + DAYS_PER_SOURCE_YEAR * year + 7 * week
-    last_start = n_source_days - block_days
-    beta = np.where(beta < 0, beta + 7 * (-(beta // 7)), beta)
-    beta = np.where(beta > last_start, beta - 7 * (-((last_start - beta) // 7)), beta)
+    beta = (starts[None, :] % year_stride_days) + year_stride_days * year + 7 * week
+    lower = year_stride_days * year
+    upper = np.minimum(lower + year_stride_days, n_source_days) - block_days
+    beta = np.where(beta < lower, beta + 7 * -((beta - lower) // 7), beta)
+    beta = np.where(beta > upper, beta - 7 * -((upper - beta) // 7), beta)
     offsets = np.arange(n_days) - np.repeat(starts, block_days)[:n_days]
     return np.repeat(beta, block_days, axis=1)[:, :n_days] + offsets[None, :]

@@ -2,9 +2,13 @@
 
 Each building is simulated on its own meter: its load and PV (at installed capacity), the
 battery when the scenario puts one there, its tariff's cost terms. Samples are years of
-whole days drawn from the scenario's own horizon by the seasonal, weekday-keeping block
-bootstrap (:mod:`munigrid.models.simulation.sampling`), with an optional load-level spread;
-one parallel kernel call per building simulates all samples.
+whole days drawn by the seasonal, weekday-keeping block bootstrap
+(:mod:`munigrid.models.simulation.sampling`) from the scenario's horizon modelled under
+``--weather-years`` synthetic weather years (seeds ``seed, seed + 1, ...``: PV and the
+weather-driven load move together), with an optional load-level spread; one parallel
+kernel call per building simulates all samples. Every building draws with the same seed, so
+sample ``s`` is the same sequence of days and the same load factor site-wide and the site
+totals of a sample are coherent.
 """
 
 from __future__ import annotations
@@ -48,9 +52,24 @@ def _strategy(name: str, price_thb_per_kwh: np.ndarray, threshold_kw: float | No
     return STRATEGIES[name](len(price_thb_per_kwh), on_peak, threshold_kw=threshold_kw)
 
 
+def weather_years(scenario, n_years: int) -> list:
+    """Model inputs of ``scenario`` under ``n_years`` synthetic weather years (seeds counted up)."""
+    from munigrid.scenarios import api
+
+    if n_years > 1 and scenario.weather.source != "synthetic":
+        raise InputError(Problem("--weather-years", "needs synthetic weather; this scenario reads one weather "
+                                                    "year from a file"))
+    base_dir = getattr(scenario, "_base_dir", None)
+    years = []
+    for k in range(n_years):
+        weather = scenario.weather.model_copy(update={"seed": scenario.weather.seed + k})
+        years.append(api.inputs(scenario.model_copy(update={"weather": weather}), base_dir=base_dir))
+    return years
+
+
 def simulate_scenario(ref: str, *, samples: int, strategy: str = "self_consumption", seed: int = 0,
-                      block_days: int = 7, load_sigma_frac: float = 0.0,
-                      threshold_kw: float | None = None) -> tuple[xr.Dataset, dict]:
+                      block_days: int = 7, load_sigma_frac: float = 0.0, threshold_kw: float | None = None,
+                      n_weather_years: int = 1) -> tuple[xr.Dataset, dict]:
     """Monte Carlo samples of every building of scenario ``ref`` (bundled name or YAML path).
 
     Returns
@@ -62,14 +81,16 @@ def simulate_scenario(ref: str, *, samples: int, strategy: str = "self_consumpti
 
     start = time.perf_counter()
     scenario = api.load(ref)
-    inputs = api.inputs(scenario)
+    years = weather_years(scenario, n_weather_years)
+    inputs = years[0]
     ft = ft_schedule(scenario)
     timing = {"inputs_s": time.perf_counter() - start, "kernels_s": 0.0}
     per_building = []
     for building in inputs.buildings:
         terms = building.tariff.cost_terms(inputs.index, ft=ft)
-        source = SampleSource.bootstrap(building.load_kw.to_numpy(), building.pv_ac_kw.to_numpy(),
-                                        n_steps=len(inputs.index), step_h=inputs.step_h)
+        source = SampleSource.stacked_years([y.building(building.name).load_kw.to_numpy() for y in years],
+                                            [y.building(building.name).pv_ac_kw.to_numpy() for y in years],
+                                            step_h=inputs.step_h)
         band = _strategy(strategy, np.asarray(terms.import_thb_per_kwh), threshold_kw, building.name)
         tic = time.perf_counter()
         per_building.append(monte_carlo(source, _battery_for(scenario, building.name), 1.0, pack_tariff(terms),
@@ -78,7 +99,7 @@ def simulate_scenario(ref: str, *, samples: int, strategy: str = "self_consumpti
         timing["kernels_s"] += time.perf_counter() - tic
     result = xr.concat(per_building, dim="building").assign_coords(building=[b.name for b in inputs.buildings])
     result.attrs.update(scenario=scenario.name, strategy=strategy, seed=seed, block_days=block_days,
-                        load_sigma_frac=load_sigma_frac)
+                        load_sigma_frac=load_sigma_frac, weather_years=n_weather_years)
     timing["total_s"] = time.perf_counter() - start
     return result, timing
 
@@ -114,15 +135,18 @@ def _table(result: xr.Dataset) -> dict:
               help="Days per bootstrap block.")
 @click.option("--load-sigma", "load_sigma_frac", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Spread of the yearly load level, a share of the load [-].")
+@click.option("--weather-years", "n_weather_years", type=click.IntRange(1, 50), default=1, show_default=True,
+              help="Synthetic weather years to draw days from.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write all samples to this netCDF file.")
 @click.option("--json", "as_json", is_flag=True, help="Print P10/P50/P90 as one JSON object.")
-def simulate(scenario, samples, strategy, threshold_kw, block_days, load_sigma_frac, seed, out, as_json):
+def simulate(scenario, samples, strategy, threshold_kw, block_days, load_sigma_frac, n_weather_years, seed, out,
+             as_json):
     """Monte Carlo of SCENARIO: P10/P50/P90 of annual cost, self-sufficiency and peak import."""
     result, timing = simulate_scenario(scenario, samples=samples, strategy=strategy, seed=seed,
                                        block_days=block_days, load_sigma_frac=load_sigma_frac,
-                                       threshold_kw=threshold_kw)
+                                       threshold_kw=threshold_kw, n_weather_years=n_weather_years)
     if out is not None:
         from munigrid.solver_runs.results_io import write_results
 

@@ -19,7 +19,8 @@ def _run(capsys, *args):
 
 def test_simulate_json_and_samples_file(capsys, tmp_path):
     path = tmp_path / "simulation.nc"
-    code, out, _ = _run(capsys, "--samples", "16", "--strategy", "tou_arbitrage", "--json", "--out", str(path))
+    code, out, _ = _run(capsys, "--samples", "16", "--strategy", "tou_arbitrage", "--weather-years", "2", "--json",
+                        "--out", str(path))
     assert code == 0
     doc = json.loads(out)
     assert doc["samples"] == 16 and doc["strategy"] == "tou_arbitrage"
@@ -30,7 +31,7 @@ def test_simulate_json_and_samples_file(capsys, tmp_path):
     assert doc["quantiles"]["street_lighting"]["equivalent_full_cycles"]["P50"] == 0
     samples = xr.open_dataset(path, engine="h5netcdf")
     assert dict(samples.sizes) == {"building": 5, "sample": 16}
-    assert samples.cost_thb.attrs["units"] == "THB"
+    assert samples.cost_thb.attrs["units"] == "THB" and samples.attrs["weather_years"] == 2
 
 
 def test_peak_shaving_without_threshold_is_bad_input(capsys):

@@ -128,6 +128,18 @@ def test_bootstrap_keeps_weekdays_and_stays_in_range():
     assert len(np.unique(day_map[:, 100])) > 10
 
 
+def test_stacked_years_stay_inside_one_year_on_the_same_weekday():
+    years = [np.full(365 * 24, float(y)) for y in range(3)]
+    source = SampleSource.stacked_years(years, [np.zeros(365 * 24)] * 3, step_h=1.0)
+    assert source.year_stride_days == 365 and source.n_source_days == 3 * 365
+    day_map = day_block_bootstrap(300, 365, source.n_source_days, block_days=7,
+                                  year_stride_days=source.year_stride_days, seed=2)
+    year, day = np.divmod(day_map, 365)
+    assert ((day - np.arange(365)) % 7 == 0).all()
+    assert (np.diff(year, axis=1)[:, :6] == 0).all()  # a block never crosses into another year
+    assert set(np.unique(year)) == {0, 1, 2}
+
+
 def _year(seed=0):
     rng = np.random.default_rng(seed)
     hour = np.arange(8760) % 24
