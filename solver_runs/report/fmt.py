@@ -46,11 +46,14 @@ UNITS = {"_thb_per_kwh": "THB/kWh", "_thb": "THB", "_frac": "%", "_pct": "%", "_
 
 
 def header(column: str) -> str:
-    """A column name as a header: ``npv_thb`` -> ``npv [THB]``, ``irr_frac`` -> ``irr [%]``."""
+    """A column name as a header: ``npv_thb`` -> ``npv [THB]``, ``irr_frac`` -> ``irr [%]``; an
+    unnamed index column written by pandas (``Unnamed: 0``) has none."""
+    if column.startswith("Unnamed:"):
+        return ""
     for suffix, unit in UNITS.items():
         if column.endswith(suffix) and len(column) > len(suffix):
             return f"{column[:-len(suffix)].replace('_', ' ')} [{unit}]"
-    return column.replace("_", " ")
+    return column.replace("_", " ").strip()
 
 
 #: decimals by unit suffix of a column name

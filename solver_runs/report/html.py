@@ -17,7 +17,7 @@ import plotly.offline
 import plotly.utils
 
 from munigrid.solver_runs.report.charts import Chart
-from munigrid.solver_runs.report.i18n import LANGS, all_labels, check_lang, span
+from munigrid.solver_runs.report.i18n import LANGS, PLOTLY_LOCALE_TH, all_labels, check_lang, span
 
 STYLE = """
 :root { --ink: #1b1b1b; --muted: #5f6368; --line: #e0e0e0; --accent: #0b6e4f; }
@@ -44,32 +44,43 @@ th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: lef
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.items th { width: 28%; font-weight: 500; color: var(--muted); }
 footer { margin-top: 40px; color: var(--muted); font-size: 0.85em; border-top: 1px solid var(--line); padding-top: 8px; }
-@media print { #lang-switch { display: none; } body { max-width: none; padding: 0; }
-               section { break-inside: avoid; } }
+@page { size: A4; margin: 12mm; }
+@media print { #lang-switch, .modebar, .updatemenu-container { display: none !important; }
+               body { max-width: none; padding: 0; } section { break-inside: avoid; } }
 """
 
 SCRIPT = """
 (function () {
+  Plotly.register(LOCALE_TH);
   var charts = JSON.parse(document.getElementById('report-charts').textContent);
   var config = {responsive: true, displaylogo: false};
-  function setLang(lang) {
+  function configFor(lang) { return Object.assign({}, config, {locale: lang === 'th' ? 'th' : 'en-US'}); }
+  function setPageTexts(lang) {
     document.documentElement.lang = lang;
     document.querySelectorAll('.i18n').forEach(function (el) { el.textContent = el.dataset[lang]; });
-    charts.forEach(function (c) {
-      var gd = document.getElementById(c.id);
-      if (gd && gd.data) { Plotly.update(gd, c.texts[lang].traces, c.texts[lang].layout); }
-    });
     var button = document.getElementById('lang-switch');
     button.textContent = button.dataset[lang];
     button.dataset.next = lang === 'en' ? 'th' : 'en';
   }
+  function setLang(lang) {
+    setPageTexts(lang);
+    charts.forEach(function (c) {
+      var gd = document.getElementById(c.id);
+      Plotly.update(gd, c.texts[lang].traces, c.texts[lang].layout);
+      Plotly.react(gd, gd.data, gd.layout, configFor(lang));
+    });
+  }
+  var lang = document.documentElement.dataset.lang;
   charts.forEach(function (c) {
-    Plotly.newPlot(c.id, c.figure.data, c.figure.layout, config);
+    Plotly.newPlot(c.id, c.figure.data, c.figure.layout, configFor(lang));
   });
   document.getElementById('lang-switch').addEventListener('click', function () {
     setLang(this.dataset.next);
   });
-  setLang(document.documentElement.dataset.lang);
+  window.addEventListener('beforeprint', function () {
+    charts.forEach(function (c) { Plotly.Plots.resize(document.getElementById(c.id)); });
+  });
+  setPageTexts(lang);
 })();
 """
 
@@ -124,7 +135,8 @@ class Page:
             f'<button id="lang-switch" type="button" {switch_attrs}>{html.escape(labels[self.lang])}</button></header>\n'
             + "\n".join(self.sections)
             + f'\n<footer>{self.footer_html}</footer>\n'
-            f'<script type="application/json" id="report-charts">{data}</script>\n<script>{SCRIPT}</script>\n'
+            f'<script type="application/json" id="report-charts">{data}</script>\n'
+            f'<script>{SCRIPT.replace("LOCALE_TH", json.dumps(PLOTLY_LOCALE_TH, ensure_ascii=False))}</script>\n'
             "</body>\n</html>\n"
         )
 

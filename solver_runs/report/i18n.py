@@ -23,6 +23,18 @@ MONTHS = {
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
     "th": ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค."),
 }
+#: plotly.js locale for Thai date axes (month and day names); years stay C.E. on date axes
+PLOTLY_LOCALE_TH = {
+    "moduleType": "locale", "name": "th", "dictionary": {},
+    "format": {
+        "days": ["อาทิตย์", "จันทร์", "อังคาร", "พุธ", "พฤหัสบดี", "ศุกร์", "เสาร์"],
+        "shortDays": ["อา.", "จ.", "อ.", "พ.", "พฤ.", "ศ.", "ส."],
+        "months": ["มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม", "สิงหาคม",
+                   "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม"],
+        "shortMonths": list(MONTHS["th"]),
+        "date": "%d/%m/%Y",
+    },
+}
 
 
 @lru_cache(maxsize=1)

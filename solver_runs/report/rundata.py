@@ -40,9 +40,9 @@ import pandas as pd
 import xarray as xr
 import yaml
 
+from munigrid.models.errors import InputError
 from munigrid.solver_runs.results_io import read_results
 from munigrid.solver_runs.store import StoredRun, is_complete
-from munigrid.models.errors import InputError
 
 SCENARIO_FILE = "scenario.yaml"
 BILLS_AFTER_FILE = "bills.csv"

@@ -105,7 +105,11 @@ def test_language_switch_changes_page_and_chart_texts(browser, full_report):
         axis: document.querySelector('[data-chart="monthly_energy"]').layout.yaxis.title.text,
         ticks: document.querySelector('[data-chart="monthly_energy"]').layout.xaxis.ticktext.slice(0, 1),
         trace: document.querySelector('[data-chart="dispatch_week"]').data[0].name,
-        svgText: document.querySelector('[data-chart="monthly_energy"] .ytitle').textContent})"""))
+        svgText: document.querySelector('[data-chart="monthly_energy"] .ytitle').textContent,
+        dateTicks: Array.from(document.querySelectorAll('[data-chart="dispatch_week"] .xtick text'))
+                     .map(function (e) { return e.textContent; }).join(' ')})"""))
+    date_ticks = state.pop("dateTicks")
+    assert any(month in date_ticks for month in ("ม.ค.", "ก.พ.", "มี.ค.")), date_ticks
     assert before == "Energy report"
     assert state == {"h1": "รายงานพลังงาน", "lang": "th", "axis": "พลังงาน [MWh]", "ticks": ["ม.ค. 2569"],
                      "trace": "แสงอาทิตย์", "svgText": "พลังงาน [MWh]"}

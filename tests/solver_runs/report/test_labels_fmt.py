@@ -66,7 +66,7 @@ def test_cells_by_unit_suffix(value, column, expected):
 
 @pytest.mark.parametrize("column, expected", [
     ("npv_thb", "npv [THB]"), ("irr_frac", "irr [%]"), ("lcoe_thb_per_kwh", "lcoe [THB/kWh]"),
-    ("mae_kw", "mae [kW]"), ("status", "status"), ("_thb", "_thb"),
+    ("mae_kw", "mae [kW]"), ("status", "status"), ("_thb", "thb"), ("Unnamed: 0", ""),
 ])
 def test_headers_show_units(column, expected):
     assert fmt.header(column) == expected

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import json
 
+import pytest
+import synthetic
 from click.testing import CliRunner
 
 from munigrid.scenarios.commands.report_cmds import report
+
+
+@pytest.fixture(scope="module")
+def store_root(tmp_path_factory):
+    """A store of its own: these tests rewrite reports (other tests read the shared ones)."""
+    root = tmp_path_factory.mktemp("cli-runs")
+    synthetic.write_synthetic_run(root, "run-full", full=True, days=40)
+    synthetic.write_synthetic_run(root, "run-min", full=False, days=10)
+    synthetic.write_synthetic_sweep(root)
+    return root
 
 
 def _invoke(*args):
