@@ -42,14 +42,23 @@ def _battery_for(scenario, building_name: str) -> BatteryParams:
                          spec.soc_min_frac, spec.soc_max_frac, spec.soc_initial_frac)
 
 
-def _strategy(name: str, price_thb_per_kwh: np.ndarray, threshold_kw: float | None, building: str):
-    on_peak = price_thb_per_kwh > price_thb_per_kwh.min() + 1e-9
+def on_peak_steps(terms) -> np.ndarray:
+    """Steps priced above the cheapest step of their billing period (Ft changes between months)."""
+    price = np.asarray(terms.import_thb_per_kwh, dtype=float)
+    period = np.asarray(terms.period_of_step)
+    cheapest = np.full(terms.n_periods, np.inf)
+    np.minimum.at(cheapest, period, price)
+    return price > cheapest[period] + 1e-9
+
+
+def _strategy(name: str, terms, threshold_kw: float | None, building: str):
+    on_peak = on_peak_steps(terms)
     if name == "tou_arbitrage" and not on_peak.any():
         raise InputError(Problem("--strategy", f"{building}'s tariff has one price at every step, so TOU "
                                                "arbitrage has nothing to gain; use self_consumption"))
     if name == "peak_shaving" and threshold_kw is None:
         raise InputError(Problem("--threshold-kw", "peak_shaving needs the import level to defend [kW]"))
-    return STRATEGIES[name](len(price_thb_per_kwh), on_peak, threshold_kw=threshold_kw)
+    return STRATEGIES[name](len(on_peak), on_peak, threshold_kw=threshold_kw)
 
 
 def weather_years(scenario, n_years: int) -> list:
@@ -91,7 +100,7 @@ def simulate_scenario(ref: str, *, samples: int, strategy: str = "self_consumpti
         source = SampleSource.stacked_years([y.building(building.name).load_kw.to_numpy() for y in years],
                                             [y.building(building.name).pv_ac_kw.to_numpy() for y in years],
                                             step_h=inputs.step_h)
-        band = _strategy(strategy, np.asarray(terms.import_thb_per_kwh), threshold_kw, building.name)
+        band = _strategy(strategy, terms, threshold_kw, building.name)
         tic = time.perf_counter()
         per_building.append(monte_carlo(source, _battery_for(scenario, building.name), 1.0, pack_tariff(terms),
                                         step_h=inputs.step_h, strategy=band, n_samples=samples,

@@ -37,3 +37,15 @@ def test_simulate_json_and_samples_file(capsys, tmp_path):
 def test_peak_shaving_without_threshold_is_bad_input(capsys):
     code, _, err = _run(capsys, "--samples", "4", "--strategy", "peak_shaving")
     assert code == 2 and "--threshold-kw" in err
+
+
+def test_on_peak_is_judged_within_each_billing_month():
+    """Ft moves every month's prices: an off-peak step of a dear month is still off-peak."""
+    import numpy as np
+
+    from munigrid.models.tariffs.terms import TariffCostTerms
+    from munigrid.scenarios.commands.simulate_cmds import on_peak_steps
+
+    price = np.array([2.9, 4.7, 3.0, 4.8])  # month 0: off, on; month 1 (higher Ft): off, on
+    terms = TariffCostTerms(1.0, np.array([0, 0, 1, 1]), price, np.zeros(4))
+    assert on_peak_steps(terms).tolist() == [False, True, False, True]
