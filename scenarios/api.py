@@ -72,7 +72,8 @@ def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | Non
         Path(root) if root else run_store.default_root(),
         run_store.new_run_id(scenario.name, outcome.manifest["inputs_hash"]),
         outcome.manifest, outcome.results, outcome.summary,
-        extra_files={"scenario.yaml": scenario_yaml(scenario), "bills.csv": bills_csv(outcome.bills)})
+        extra_files={"scenario.yaml": scenario_yaml(scenario), "bills.csv": bills_csv(outcome.bills),
+                     "bills_before.csv": bills_csv(outcome.bills_before)})
     outcome.run_dir = stored.path
     if report:
         if progress:

@@ -49,8 +49,8 @@ class RunOutcome:
         KPIs per building and ``total`` (see :mod:`munigrid.scenarios.kpis`).
     manifest : dict
         Inputs hash, versions, solver outcome per meter, timings.
-    bills : dict of pandas.DataFrame
-        Monthly bills after the project, per building.
+    bills, bills_before : dict of pandas.DataFrame
+        Monthly bills after and before the project, per building.
     run_dir, report_path : Path or None
         Where the run and its report were stored.
     """
@@ -60,6 +60,7 @@ class RunOutcome:
     summary: pd.DataFrame
     manifest: dict
     bills: dict[str, pd.DataFrame] = field(default_factory=dict)
+    bills_before: dict[str, pd.DataFrame] = field(default_factory=dict)
     run_dir: Path | None = None
     report_path: Path | None = None
 
@@ -278,7 +279,7 @@ def run_scenario(scenario: Scenario, base_dir: Path, progress: Progress | None =
         "timings": {k: round(v, 4) for k, v in clock.items() if k != "start"},
         "notes": notes,
     }
-    return RunOutcome(scenario.name, results, summary, manifest, bills=after)
+    return RunOutcome(scenario.name, results, summary, manifest, bills=after, bills_before=before)
 
 
 def bills_csv(bills: dict[str, pd.DataFrame]) -> str:

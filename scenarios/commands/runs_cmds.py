@@ -17,6 +17,7 @@ RUNS_SUBCOMMANDS: dict[str, str] = {
     "list": "munigrid.scenarios.commands.runs_cmds:list_cmd",
     "show": "munigrid.scenarios.commands.runs_cmds:show",
     "compare": "munigrid.scenarios.commands.runs_cmds:compare",
+    "report": "munigrid.scenarios.commands.report_cmds:report",
 }
 
 root_option = click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
