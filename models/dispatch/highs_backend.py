@@ -55,6 +55,9 @@ def run_highs(form: StandardForm, options: SolveOptions, relax: bool = False,
     h.setOptionValue("time_limit", float(options.time_limit_s))
     h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
     is_mip = not relax and bool(form.integer.any())
+    presolve = options.lp_presolve if options.lp_presolve is not None else options.mode == "sizing"
+    if not is_mip and not presolve:
+        h.setOptionValue("presolve", "off")
     integrality = np.where(form.integer & is_mip, 1, 0).astype(np.int32)
     matrix = form.matrix
     h.passModel(form.n_cols, form.n_rows, matrix.nnz, int(highspy.MatrixFormat.kColwise),

@@ -282,12 +282,18 @@ class SolveOptions:
         Relative MIP gap at which to stop [-].
     threads : int
         Solver threads (1 in worker processes).
+    lp_presolve : bool or None
+        HiGHS presolve for pure LP solves. ``None`` (default): off in dispatch mode, where the
+        compiled form is already compact (fixed sizes folded into bounds, no empty rows) and
+        presolve measured slower (0.55-0.65 s against 0.85-0.91 s on the one-year benchmark),
+        on in sizing mode. MILP solves always presolve.
     """
 
     mode: Literal["dispatch", "sizing"] = "dispatch"
     time_limit_s: float = 60.0
     mip_rel_gap: float = 1e-4
     threads: int = 1
+    lp_presolve: bool | None = None
 
 
 @dataclass(frozen=True)
