@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from munigrid.models.errors import InputError, Problem
+from munigrid.scenarios.sweep.spec import SweepSpec
 
 NonNeg = Annotated[float, Field(ge=0)]
 Frac = Annotated[float, Field(ge=0, le=1)]
@@ -210,6 +211,7 @@ class Scenario(Strict):
     tariffs: Tariffs = Tariffs()
     optimisation: Optimisation = Optimisation()
     emissions: Emissions = Emissions()
+    sweep: SweepSpec | None = None
 
     @model_validator(mode="after")
     def _references(self):
