@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "finance": "munigrid.scenarios.commands.finance_cmds:finance",
     "schedule": "munigrid.scenarios.commands.ops_cmds:schedule",
     "simulate": "munigrid.scenarios.commands.simulate_cmds:simulate",
+    "forecast": "munigrid.scenarios.commands.forecast_cmds:forecast",
 }
 
 EXIT_BAD_INPUT = 2

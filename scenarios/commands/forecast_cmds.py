@@ -1,0 +1,161 @@
+"""``munigrid forecast pv|load``: PV output and load forecasts, with their measured skill."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pandas as pd
+
+
+def _table(frame: pd.DataFrame, title: str) -> None:
+    click.echo(f"\n{title}")
+    with pd.option_context("display.width", 160, "display.max_columns", 20, "display.float_format", "{:,.3f}".format):
+        click.echo(frame.to_string())
+
+
+def _write(frame: pd.DataFrame, out: Path | None, variable: str, building: str) -> None:
+    if out is None:
+        return
+    if out.suffix == ".nc":
+        from munigrid.forecasting.results import forecast_dataset
+        forecast_dataset({building: frame}, variable=variable).to_netcdf(out, engine="h5netcdf")
+    else:
+        frame.to_csv(out)
+    click.echo(f"wrote {out}", err=True)
+
+
+@click.group()
+def forecast():
+    """PV and load forecasts and backtests."""
+
+
+@forecast.command()
+@click.option("--lat", "latitude_deg", type=float, required=True, help="Site latitude [deg north].")
+@click.option("--lon", "longitude_deg", type=float, required=True, help="Site longitude [deg east].")
+@click.option("--kwp", "capacity_kwp", type=float, required=True, help="DC capacity [kWp].")
+@click.option("--tilt", "tilt_deg", type=float, default=10.0, show_default=True, help="Tilt [deg].")
+@click.option("--azimuth", "azimuth_deg", type=float, default=180.0, show_default=True, help="Azimuth [deg], 180 = south.")
+@click.option("--losses", "losses_frac", type=float, default=0.14, show_default=True, help="DC system losses [-].")
+@click.option("--dc-ac", "dc_ac_ratio", type=float, default=1.2, show_default=True, help="DC/AC ratio [-].")
+@click.option("--inverter-kw", "inverter_ac_kw", type=float, default=None, help="Inverter AC rating [kW] (overrides --dc-ac).")
+@click.option("--weather", "weather_path", type=click.Path(path_type=Path), default=None,
+              help="Weather file (EPW, TMY2/3, PVGIS, or CSV with GHI; a weather forecast for day-ahead). "
+                   "Default: offline synthetic typical year.")
+@click.option("--measured", "measured_path", type=click.Path(path_type=Path), default=None,
+              help="Measured PV AC power CSV [kW]: scores the forecast against clear-sky-index persistence.")
+@click.option("--tz", default=None, help="Zone of naive time stamps in CSV files, e.g. Asia/Bangkok.")
+@click.option("--year", type=int, default=2025, show_default=True, help="Year of the synthetic weather.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic weather.")
+@click.option("--step", "step_min", type=click.Choice(["15", "60"]), default="60", show_default=True, help="Synthetic step [min].")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the series (.csv or .nc).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_frac, dc_ac_ratio, inverter_ac_kw,
+       weather_path, measured_path, tz, year, seed, step_min, out, as_json):
+    """PV AC output of one array from a weather file or the synthetic year; optionally scored."""
+    from munigrid.forecasting.meter import read_meter
+    from munigrid.forecasting.pv import PVArraySpec, pv_ac_kw
+    from munigrid.forecasting.pv_forecast import (clear_sky_pv_kw, detect_performance_drop,
+                                                  persistence_forecast_kw, score_pv_forecasts)
+    from munigrid.forecasting.weather import read_weather, synthetic_year
+
+    spec = PVArraySpec(capacity_kwp=capacity_kwp, tilt_deg=tilt_deg, azimuth_deg=azimuth_deg, losses_frac=losses_frac,
+                       dc_ac_ratio=dc_ac_ratio, inverter_ac_kw=inverter_ac_kw)
+    if weather_path is None:
+        weather = synthetic_year(latitude_deg, longitude_deg, year=year, step_min=int(step_min), seed=seed)
+        source = f"synthetic year {year} (seed {seed})"
+    else:
+        weather = read_weather(weather_path, latitude_deg, longitude_deg, tz=tz)
+        source = str(weather_path)
+    ac = pv_ac_kw(weather, spec, latitude_deg, longitude_deg)["pv"]
+    step_h = (ac.index[1] - ac.index[0]).total_seconds() / 3600
+    summary = {"weather": source, "steps": len(ac), "energy_kwh": float(ac.sum() * step_h),
+               "specific_yield_kwh_per_kwp": float(ac.sum() * step_h / capacity_kwp), "peak_kw": float(ac.max()),
+               "notes": weather.attrs.get("notes", [])}
+    if measured_path is not None:
+        measured = read_meter(measured_path, tz=tz).load_kw.reindex(ac.index)
+        cs = clear_sky_pv_kw(ac.index, spec, latitude_deg, longitude_deg)
+        table = score_pv_forecasts(measured, {"persistence": persistence_forecast_kw(measured, cs), "forecast": ac},
+                                   cs, capacity_kwp)
+        drop = detect_performance_drop(measured, ac)
+        summary["scores"] = json.loads(table.to_json(orient="index"))
+        summary["data_quality"] = str(drop) if drop else "no lasting performance drop found"
+    _write(ac.to_frame(0.5), out, "pv_ac_kw", "site")
+    if as_json:
+        click.echo(json.dumps(summary))
+        return
+    click.echo(f"PV {capacity_kwp:g} kWp at ({latitude_deg}, {longitude_deg}), weather: {source}")
+    click.echo(f"energy {summary['energy_kwh']:,.0f} kWh, specific yield {summary['specific_yield_kwh_per_kwp']:,.0f} "
+               f"kWh/kWp, peak {summary['peak_kw']:,.2f} kW")
+    for note in summary["notes"]:
+        click.echo(f"note: {note}")
+    if measured_path is not None:
+        _table(table, "scores over daylight steps (skill = 1 - MAE / MAE of clear-sky-index persistence)")
+        click.echo(f"data quality: {summary['data_quality']}")
+
+
+@forecast.command()
+@click.option("--history", "history_path", type=click.Path(path_type=Path), required=True,
+              help="Metered load CSV: time, load [kW] and optionally temperature [degC].")
+@click.option("--horizon", default="24h", show_default=True, help="Forecast horizon, e.g. 24h (day-ahead) or 7d.")
+@click.option("--model", type=click.Choice(["seasonal_naive", "calendar_regression", "gradient_boosting"]),
+              default="gradient_boosting", show_default=True, help="Model for the forecast (the backtest runs all).")
+@click.option("--backtest", is_flag=True, help="Rolling-origin backtest of every model; prints the skill table.")
+@click.option("--refit-days", type=int, default=28, show_default=True, help="Backtest refit interval [day].")
+@click.option("--tz", default=None, help="Zone of naive time stamps, e.g. Asia/Bangkok.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Write forecasts (.csv or .nc; a backtest writes every forecast as CSV).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def load(history_path, horizon, model, backtest, refit_days, tz, out, as_json):
+    """Load forecast P10/P50/P90 after the end of a metered history, or its backtest."""
+    from munigrid.forecasting.backtest import rolling_origin_backtest, temperature_forecast
+    from munigrid.forecasting.load_models import MODELS
+    from munigrid.forecasting.meter import read_meter
+    from munigrid.models.errors import InputError
+
+    try:
+        horizon_td = pd.Timedelta(horizon)
+    except ValueError:
+        raise InputError(f"cannot read {horizon!r}; use e.g. 24h, 48h or 7d", "--horizon") from None
+    history = read_meter(history_path, tz=tz)
+    info = {"history": str(history_path), "step_min": history.step_min, "fills": [str(f) for f in history.fills],
+            "notes": history.notes, "horizon": str(horizon_td)}
+    if backtest:
+        result = rolling_origin_backtest(history.load_kw, history.temp_air_c, horizon=horizon_td,
+                                         refit_every_days=refit_days)
+        table, by_kind, by_hour = result.table(), result.by_day_kind(), result.by_hour()
+        if out is not None:
+            result.forecasts.to_csv(out)
+            click.echo(f"wrote {out}", err=True)
+        if as_json:
+            info.update(skill=json.loads(table.to_json(orient="index")),
+                        by_day_kind=json.loads(by_kind.reset_index().to_json(orient="records")),
+                        by_hour=json.loads(by_hour.to_json(orient="index")))
+            click.echo(json.dumps(info))
+            return
+        for line in info["fills"] + info["notes"]:
+            click.echo(f"note: {line}")
+        _table(table, f"rolling-origin backtest, horizon {horizon_td}, {result.forecasts['origin'].nunique()} origins "
+                      "(MAE/RMSE/pinball in kW; skill = 1 - MAE / MAE of seasonal naive)")
+        _table(by_kind[["n", "mae", "mape", "skill_vs_naive"]], "by day kind")
+        _table(by_hour, "MAE by hour of day [kW]")
+        return
+    temp_fc = temperature_forecast(history.temp_air_c, horizon_td, "persistence")
+    fitted = MODELS[model](horizon=horizon_td).fit(history.load_kw, temp_fc)
+    step = history.load_kw.index[1] - history.load_kw.index[0]
+    target = pd.date_range(history.load_kw.index[-1] + step, periods=int(horizon_td / step), freq=step)
+    future_temp = None
+    if history.temp_air_c is not None:
+        lead = pd.Timedelta(days=max(1, -(-horizon_td // pd.Timedelta(days=1))))
+        future_temp = pd.Series(history.temp_air_c.reindex(target - lead).to_numpy(), index=target)
+    pred = fitted.predict(target, history.load_kw, future_temp)
+    _write(pred, out, "load_kw", "site")
+    if as_json:
+        info.update(model=model, forecast=[{"time": t.isoformat(), **{f"p{int(q * 100)}": float(v) for q, v in row.items()}}
+                                           for t, row in pred.iterrows()])
+        click.echo(json.dumps(info))
+        return
+    for line in info["fills"] + info["notes"]:
+        click.echo(f"note: {line}")
+    _table(pred.rename(columns=lambda q: f"P{int(q * 100)} kW"), f"{model} forecast, {len(pred)} steps")
