@@ -1,9 +1,12 @@
 r"""Solve strategy: the LP first, binaries only where the LP needs them, the MILP from the LP.
 
 1. Solve the LP relaxation (generator on/off in :math:`[0, 1]`, no charge/discharge binaries).
-2. Where the LP charges and discharges the same battery in the same step (possible with negative
-   prices or export caps; wasteful otherwise), add the binary :math:`u_{i,t}` and the two
-   exclusivity rows at those steps only.
+   Simultaneous charge and discharge that only burns PV which is curtailed anyway is repaired
+   at no cost (:mod:`munigrid.models.dispatch.cycling`), here and after every later solve; if
+   some remains, a second LP picks the optimal solution with the least battery throughput.
+2. Where the LP still charges and discharges the same battery in the same step (possible with
+   negative prices or export caps), add the binary :math:`u_{i,t}` and the two exclusivity rows
+   at those steps only.
 3. Make the on/off variable of a generator that needs commitment (minimum load, start-up cost
    or no-load fuel) binary at the steps where the LP on/off is fractional.
 4. Solve the MILP from the LP point as a MIP start; if the MILP shows simultaneous flows or
@@ -24,6 +27,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from munigrid.models.dispatch.cycling import least_throughput, repair_idle_cycling
 from munigrid.models.dispatch.highs_backend import HighsOutcome, run_highs
 from munigrid.models.dispatch.layout import ModelData
 from munigrid.models.dispatch.problem import SolveOptions, SolveStatus
@@ -88,6 +92,16 @@ def _start(old: ModelData, x: np.ndarray, new: ModelData) -> np.ndarray:
     return np.concatenate(parts)
 
 
+def _repaired(outcome: HighsOutcome, data: ModelData, form: StandardForm) -> HighsOutcome:
+    """``outcome`` with idle cycling removed; the objective is recomputed from the new point."""
+    if not outcome.status.has_solution:
+        return outcome
+    x = repair_idle_cycling(data, outcome.x)
+    if x is outcome.x:
+        return outcome
+    return replace(outcome, x=x, objective_thb=float(form.cost @ x + form.offset))
+
+
 def _exclusive_mask(data: ModelData) -> np.ndarray:
     mask = np.zeros((data.dims["M"], data.dims["T"]), bool)
     if "MT_exclusive" in data.sets:
@@ -101,7 +115,9 @@ def solve_strategy(data: ModelData, options: SolveOptions) -> StrategyOutcome:
     tic = time.perf_counter()
     form = compile_instance(data)
     timings["build_s"] += time.perf_counter() - tic
-    first = run_highs(form, options, relax=True)
+    first = _repaired(run_highs(form, options, relax=True), data, form)
+    if first.status.has_solution and simultaneous_steps(data, first.x).any():
+        first = _repaired(least_throughput(form, data, options, first), data, form)
     timings["solve_s"] += first.solve_s
     timings["lp_s"] = first.solve_s
     if not first.status.has_solution:
@@ -122,7 +138,7 @@ def solve_strategy(data: ModelData, options: SolveOptions) -> StrategyOutcome:
         if remaining_s <= 0:
             break
         start = _start(current, outcome.x, candidate)
-        outcome = run_highs(form, replace(options, time_limit_s=remaining_s), start=start)
+        outcome = _repaired(run_highs(form, replace(options, time_limit_s=remaining_s), start=start), candidate, form)
         timings["solve_s"] += outcome.solve_s
         timings["milp_s"] = timings.get("milp_s", 0.0) + outcome.solve_s
         current = candidate
