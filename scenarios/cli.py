@@ -28,6 +28,8 @@ COMMANDS: dict[str, str] = {
     "runs": "munigrid.scenarios.commands.runs_cmds:runs",
     "finance": "munigrid.scenarios.commands.finance_cmds:finance",
     "schedule": "munigrid.scenarios.commands.ops_cmds:schedule",
+    "review": "munigrid.scenarios.commands.ops_cmds:review",
+    "operations": "munigrid.scenarios.commands.ops_cmds:operations",
     "simulate": "munigrid.scenarios.commands.simulate_cmds:simulate",
     "forecast": "munigrid.scenarios.commands.forecast_cmds:forecast",
 }

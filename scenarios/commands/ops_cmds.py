@@ -111,3 +111,107 @@ def schedule(scenario, day, out, history, as_json, soc_frac, peak_kw, issue_time
     click.echo(f"  solved in {header['solver']['total_s']:.3f} s; whole job {outcome.elapsed_s:.2f} s")
     for path in outcome.paths.values():
         click.echo(f"  wrote {path}")
+
+
+CONTROL_HELP = ("How the EMS follows the schedule: 'setpoint' (battery kW as planned), 'import' (hold the "
+                "expected import where a demand limit applies), 'hold_limit' (set points, lowered to hold the limit).")
+
+
+@click.command()
+@click.argument("scenario")
+@_with_common
+@click.option("--schedule", "schedule_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              default=None, help="Schedule JSON file (default: the one for the day in the operations folder).")
+@click.option("--control", type=click.Choice(["setpoint", "import", "hold_limit"]), default="setpoint",
+              show_default=True, help=CONTROL_HELP)
+def review(scenario, day, out, history, as_json, schedule_file, control):
+    """How DAY went: replay its committed schedule against the metered actuals.
+
+    Reports energy and cost actually incurred, set points that could not be followed, new
+    peaks, forecast error and the cost of perfect foresight for the day; writes
+    review_BUILDING_DAY.json, whose end state (SoC, the month's demand) the next schedule reads.
+    """
+    from munigrid.scenarios.operations.daily import parse_day
+    from munigrid.scenarios.operations.review import review_day, write_review
+
+    site = _site(scenario, history)
+    folder = _folder(out, site)
+    with solver_output_to_stderr():
+        outcome = review_day(site, parse_day(day, site), folder, schedule_file, control)
+    path = write_review(outcome, folder, site.building)
+    s = outcome.summary
+    if as_json:
+        click.echo(json.dumps({**outcome.to_json(), "file": str(path)}, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"review {site.building} {day} (start from {s['start_state_source']}, control {control})")
+    click.echo(f"  import {s['import_kwh']:.1f} kWh (planned {s['planned_import_kwh']:.1f}); cost "
+               f"{s['cost_thb']:,.2f} THB (expected {s['expected_cost_thb']:,.2f}, perfect foresight "
+               f"{s['perfect_foresight_cost_thb']:,.2f}, gap {s['gap_to_perfect_foresight_frac']:.1%})")
+    click.echo(f"  set points not followed: {s['unmet_setpoint_steps']} steps, {s['unmet_setpoint_kwh']:.1f} kWh")
+    for family, values in s["new_peak_kw"].items():
+        click.echo(f"  {family}: registered {max(s['registered_after_kw'][family]):.1f} kW, new peak above plan "
+                   f"{max(values):.1f} kW")
+    for what in ("load", "pv"):
+        err = s[f"{what}_forecast"]
+        click.echo(f"  {what} forecast: MAE {err['mae_kw']:.2f} kW, bias {err['bias_kw']:+.2f} kW, "
+                   f"P10-P90 coverage {err['p10_p90_coverage_frac']:.0%}")
+    click.echo(f"  end SoC {s['end_soc_kwh']:.1f} kWh; wrote {path}")
+
+
+@click.command()
+@click.argument("scenario")
+@click.option("--start", default=None, help="First day YYYY-MM-DD (default: the first day with 28 days of history).")
+@click.option("--days", type=int, default=None, help="Number of days (default: every metered day from --start).")
+@click.option("--history", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help=HISTORY_HELP)
+@click.option("--robust", is_flag=True, help="Plan every day against the P90 load.")
+@click.option("--load-model", default="calendar_regression", show_default=True, help="Load forecasting model.")
+@click.option("--pv-forecast", type=click.Choice(["weather", "recent-days"]), default="weather", show_default=True,
+              help="PV median from the scenario's weather, or from the PV of the last 14 days.")
+@click.option("--control", type=click.Choice(["setpoint", "import", "hold_limit"]), default="setpoint",
+              show_default=True, help=CONTROL_HELP)
+@click.option("--refit-days", type=int, default=7, show_default=True, help="Refit the load model every N days.")
+@click.option("--daily-csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the per-day table (costs, forecast error, new peaks, solve times) to this CSV.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def operations(scenario, start, days, history, robust, load_model, pv_forecast, control, refit_days, daily_csv,
+               as_json):
+    """A period of day-ahead operations rolled day by day over SCENARIO's history.
+
+    Each day is forecast from the history before 15:00 the day before, planned (48 h, 24 h
+    committed) and replayed against the actuals; the period's cost is compared with perfect
+    foresight, the rule-based strategies of the simulation core and no battery (% gap).
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from munigrid.scenarios.operations.daily import parse_day
+    from munigrid.scenarios.operations.evaluate import evaluate_operations
+
+    site = _site(scenario, history)
+    console = Console(stderr=True)
+    with solver_output_to_stderr(), Progress(TextColumn("day {task.completed}/{task.total}"), BarColumn(),
+                                             TimeElapsedColumn(), console=console, transient=True,
+                                             disable=as_json or not console.is_terminal) as bar:
+        task = bar.add_task("days", total=days)
+        result = evaluate_operations(site, None if start is None else parse_day(start, site), days, robust=robust,
+                                     load_model=load_model, pv_method=pv_forecast.replace("-", "_"),
+                                     refit_days=refit_days, control=control,
+                                     progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if daily_csv is not None:
+        result.daily.to_csv(daily_csv, float_format="%.4f")
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return
+    summary = result.to_json()
+    click.echo(f"operations {site.building}: {result.days} days from {result.start.date()} "
+               f"({'robust P90' if robust else 'P50'} load, {load_model}, control {control})")
+    click.echo(f"  {'strategy':24s} {'cost THB':>12s} {'gap to PF':>10s} {'share of PF saving':>19s}")
+    for name, row in result.costs.iterrows():
+        click.echo(f"  {name:24s} {row['cost_thb']:12,.0f} {row['gap_to_perfect_foresight_frac']:10.2%} "
+                   f"{row['share_of_perfect_saving_frac']:19.1%}")
+    t = result.timings
+    click.echo(f"  load forecast MAE {summary['load_forecast_mae_kw']:.2f} kW; days with a new peak above plan: "
+               f"{summary['days_with_new_peak']}")
+    click.echo(f"  daily solve mean {t['solve_mean_s']:.3f} s, max {t['solve_max_s']:.3f} s; whole day (forecast + "
+               f"solve + replay) mean {t['day_mean_s']:.3f} s; total {t['total_s']:.1f} s")

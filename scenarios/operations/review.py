@@ -1,0 +1,226 @@
+r"""The morning job: how did yesterday go against its schedule?
+
+The committed set points are replayed against the metered load and the actual PV with the
+simulation core (:func:`munigrid.models.simulation.replay.replay_schedule`): the battery follows
+each set point as far as its state of charge and power allow and never discharges into the
+grid (control ``"setpoint"``, the default). With control ``"hold_limit"`` the EMS also holds
+the schedule's demand limit :math:`L_t`: seeing the actual net load :math:`n_t` in real time, it lowers
+the set point :math:`s_t` (+ charge) by what would exceed the limit,
+
+.. math:: s'_t = s_t - \max(0,\ n_t + s_t - L_t),
+
+and the replay enforces the battery's limits on :math:`s'_t`. This greedy guard spends energy
+the plan kept for later steps, so when the battery is energy-limited it can break a bigger peak
+later in the day (measured in ``docs/operations.md``). Reported:
+
+* energy imported and its cost (what the day added to the month's bill, :mod:`.costs`), next
+  to the cost the schedule expected;
+* set points that could not be followed (steps and kWh; measured against the applied set
+  points) and the steps where the limit guard changed a set point;
+* new peaks: registered demand after the day above what the plan held [kW];
+* forecast error of load and PV: MAE, bias (forecast - actual) and, for load, the share of
+  actuals inside the P10-P90 band;
+* the cost of perfect foresight: the same day optimised on the actual load and PV from the
+  same start, ending with at least the energy the replay ended with (so that emptying the
+  battery is not counted as a saving). Gap :math:`= (C_{actual} - C_{pf}) / |C_{pf}|`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from munigrid.models.dispatch import Battery, DispatchProblem, Meter, PVArray, SolveOptions, solve
+from munigrid.models.errors import InputError
+from munigrid.models.simulation.params import BatteryParams
+from munigrid.models.simulation.replay import ReplayResult, replay_schedule
+from munigrid.scenarios.operations.costs import day_cost_thb, horizon_terms, registered_after
+from munigrid.scenarios.operations.schedule_file import read_schedule, schedule_paths
+from munigrid.scenarios.operations.site import OperationsSite
+from munigrid.scenarios.operations.state import DayState
+
+#: A set point counts as not followed when the battery missed it by more than this [kW].
+UNMET_TOLERANCE_KW = 0.1
+
+
+@dataclass
+class DayReview:
+    """Outcome of one reviewed day.
+
+    Attributes
+    ----------
+    day : Timestamp
+        Local midnight.
+    trace : DataFrame
+        Per step: actual load and PV, set point, planned and actual import, battery flows,
+        stored energy, unmet set points [kW, kWh].
+    summary : dict
+        Energy, costs, unmet set points, peaks, forecast errors (see the module docstring).
+    end_state : DayState
+        SoC and registered demand after the day, for the next schedule.
+    """
+
+    day: pd.Timestamp
+    trace: pd.DataFrame
+    summary: dict
+    end_state: DayState
+
+    def to_json(self) -> dict:
+        """Summary and end state as one JSON-ready object."""
+        return {"day": self.day.date().isoformat(), "summary": self.summary, "end_state": self.end_state.to_json()}
+
+
+def battery_params(battery: Battery, soc_kwh: float) -> BatteryParams:
+    """The simulation core's battery starting at ``soc_kwh`` (clipped into its limits) [kWh]."""
+    low, high = battery.soc_min_frac * battery.energy_kwh, battery.soc_max_frac * battery.energy_kwh
+    return BatteryParams(energy_kwh=battery.energy_kwh, power_kw=battery.installed_power_kw,
+                         charge_eff_frac=battery.charge_eff_frac, discharge_eff_frac=battery.discharge_eff_frac,
+                         soc_min_frac=battery.soc_min_frac, soc_max_frac=battery.soc_max_frac,
+                         soc_initial_frac=min(max(soc_kwh, low), high) / battery.energy_kwh)
+
+
+def actuals(site: OperationsSite, index: pd.DatetimeIndex) -> pd.DataFrame:
+    """Metered load and actual PV on ``index`` [kW]; raises when the load is not metered there."""
+    load = site.load_kw.reindex(index)
+    if load.isna().any():
+        raise InputError(f"no metered load for {int(load.isna().sum())} of the day's {len(index)} steps (first "
+                         f"{index[int(np.argmax(load.isna().to_numpy()))].isoformat()}); the day cannot be reviewed "
+                         "before it is metered (give --history FILE with the day's readings)", "history")
+    return pd.DataFrame({"load_kw": load.to_numpy(), "pv_kw": site.pv_kw().reindex(index).to_numpy()}, index=index)
+
+
+def replay_day(site: OperationsSite, setpoint_kw: np.ndarray, planned_import_kw: np.ndarray, state: DayState,
+               actual: pd.DataFrame) -> ReplayResult:
+    """Replay set points [kW, + charge] from ``state`` against ``actual`` load and PV."""
+    setpoint = np.asarray(setpoint_kw, dtype=float)
+    schedule = pd.DataFrame({"charge_kw": np.maximum(setpoint, 0.0), "discharge_kw": np.maximum(-setpoint, 0.0),
+                             "import_kw": np.asarray(planned_import_kw, dtype=float)}, index=actual.index)
+    return replay_schedule(schedule, actual, battery_params(site.battery, state.soc_kwh), export_allowed=False)
+
+
+Control = Literal["setpoint", "import", "hold_limit"]
+
+
+def ems_setpoints(setpoint_kw: np.ndarray, planned_import_kw: np.ndarray, demand_limit_kw: np.ndarray,
+                  actual: pd.DataFrame, control: Control = "setpoint") -> np.ndarray:
+    """Set points the EMS applies [kW, + charge] under ``control`` (module equations)."""
+    setpoint = np.asarray(setpoint_kw, dtype=float)
+    if control == "setpoint":
+        return setpoint
+    net = (actual["load_kw"] - actual["pv_kw"]).to_numpy()
+    limit = np.asarray(demand_limit_kw, dtype=float)
+    if control == "hold_limit":
+        return setpoint - np.maximum(0.0, net + setpoint - np.nan_to_num(limit, nan=np.inf))
+    return np.where(np.isnan(limit), setpoint, np.asarray(planned_import_kw, dtype=float) - net)
+
+
+def perfect_foresight_day_thb(site: OperationsSite, state: DayState, actual: pd.DataFrame,
+                              end_soc_kwh: float) -> float:
+    """Least cost of the day with the actual load and PV known, from ``state``, ending with at least
+    ``end_soc_kwh`` [THB]."""
+    battery = site.battery
+    low, high = battery.soc_min_frac * battery.energy_kwh, battery.soc_max_frac * battery.energy_kwh
+    clip = lambda kwh: min(max(kwh, low), high) / battery.energy_kwh  # noqa: E731
+    battery = replace(battery, soc_initial_frac=clip(state.soc_kwh), soc_final_frac=clip(end_soc_kwh))
+    terms = horizon_terms(site, actual.index, state)
+    meter = Meter(name=site.building, load_kw=actual["load_kw"].to_numpy(), terms=terms, battery=battery,
+                  pv=[PVArray("actual", ac_kw_per_kwp=actual["pv_kw"].to_numpy(), capacity_kwp=1.0)],
+                  import_limit_kw=site.import_limit_kw)
+    result = solve(DispatchProblem(step_h=site.step_h, meters=[meter], options=SolveOptions(threads=1)))
+    return day_cost_thb(terms, result.require_solution().schedules[site.building].import_kw)
+
+
+def forecast_errors(forecast: pd.DataFrame, actual: pd.Series, prefix: str) -> dict:
+    """MAE and bias [kW] of the P50 and the P10-P90 coverage [-] of one quantity."""
+    error = forecast[f"{prefix}_p50_kw"].to_numpy() - actual.to_numpy()
+    inside = (actual.to_numpy() >= forecast[f"{prefix}_p10_kw"].to_numpy() - 1e-9) & \
+             (actual.to_numpy() <= forecast[f"{prefix}_p90_kw"].to_numpy() + 1e-9)
+    return {"mae_kw": float(np.mean(np.abs(error))), "bias_kw": float(np.mean(error)),
+            "p10_p90_coverage_frac": float(np.mean(inside))}
+
+
+def start_state(header: dict, folder: Path | None, building: str, day: pd.Timestamp) -> tuple[DayState, str]:
+    """The real state at the start of the day: the previous day's review, else the schedule's start."""
+    previous = (day - pd.Timedelta(days=1)).date().isoformat()
+    path = None if folder is None else Path(folder) / f"review_{building}_{previous}.json"
+    start = header["start_state"]
+    if path is not None and path.is_file():
+        end = json.loads(path.read_text())["end_state"]
+        peaks = end["peak_kw"] if end["month"] == start["month"] else start["peak_kw"]
+        return DayState(float(end["soc_kwh"]), peaks, start["month"]), "the previous day's review"
+    return DayState(float(start["soc_kwh"]), start["peak_kw"], start["month"]), "the schedule's start state"
+
+
+def review_day(site: OperationsSite, day: pd.Timestamp, folder: Path | None = None,
+               schedule: Path | None = None, control: Control = "setpoint") -> DayReview:
+    """Replay the committed schedule of ``day`` against the actuals (module docstring).
+
+    Parameters
+    ----------
+    site : OperationsSite
+        The building with its metered load (which must cover the day) and PV.
+    day : Timestamp
+        Local midnight of the reviewed day.
+    folder : Path, optional
+        Operations folder with the schedule (and the previous day's review).
+    schedule : Path, optional
+        A schedule JSON file, instead of the one in ``folder``.
+    control : {"hold_limit", "setpoint"}
+        How the EMS follows the schedule (module docstring).
+    """
+    path = schedule if schedule is not None else schedule_paths(folder or Path("."), site.building, day)["json"]
+    header, rows = read_schedule(path)
+    if header["building"] != site.building or header["day"] != day.date().isoformat():
+        raise InputError(f"is the schedule of {header['building']} on {header['day']}, not of {site.building} on "
+                         f"{day.date()}", str(path))
+    state, state_source = start_state(header, folder, site.building, day)
+    actual = actuals(site, rows.index)
+    applied = ems_setpoints(rows["battery_setpoint_kw"].to_numpy(), rows["expected_import_kw"].to_numpy(),
+                            rows["demand_limit_kw"].to_numpy(), actual, control)
+    replay = replay_day(site, applied, rows["expected_import_kw"].to_numpy(), state, actual)
+    trace = replay.trace
+    terms = horizon_terms(site, rows.index, state)
+    step_h = site.step_h
+    cost = day_cost_thb(terms, trace["import_kw"].to_numpy())
+    pf_cost = perfect_foresight_day_thb(site, state, actual, replay.final_soc_kwh)
+    after = registered_after(terms, trace["import_kw"].to_numpy())
+    planned = registered_after(terms, rows["expected_import_kw"].to_numpy())
+    unmet = trace["unmet_charge_kw"] + trace["unmet_discharge_kw"]
+    guard = np.abs(applied - rows["battery_setpoint_kw"].to_numpy()) > UNMET_TOLERANCE_KW
+    summary = {
+        "start_state_source": state_source, "control": control,
+        "limit_guard_steps": int(guard.sum()),
+        "import_kwh": float(trace["import_kw"].sum() * step_h),
+        "planned_import_kwh": float(rows["expected_import_kw"].sum() * step_h),
+        "charge_kwh": float(trace["charge_kw"].sum() * step_h),
+        "discharge_kwh": float(trace["discharge_kw"].sum() * step_h),
+        "cost_thb": cost, "expected_cost_thb": float(header["expected_cost_thb"]),
+        "perfect_foresight_cost_thb": pf_cost,
+        "gap_to_perfect_foresight_frac": (cost - pf_cost) / abs(pf_cost) if pf_cost else 0.0,
+        "unmet_setpoint_steps": int((unmet > UNMET_TOLERANCE_KW).sum()),
+        "unmet_setpoint_kwh": float(unmet.sum() * step_h),
+        "registered_before_kw": {k: [float(v) for v in vals] for k, vals in state.peak_kw.items()},
+        "registered_after_kw": after, "planned_registered_kw": planned,
+        "new_peak_kw": {k: [max(0.0, a - p) for a, p in zip(after[k], planned[k])] for k in after},
+        "load_forecast": forecast_errors(rows, actual["load_kw"], "load"),
+        "pv_forecast": forecast_errors(rows, actual["pv_kw"], "pv"),
+        "end_soc_kwh": replay.final_soc_kwh,
+    }
+    table = trace.assign(load_kw=actual["load_kw"], pv_kw=actual["pv_kw"],
+                         setpoint_kw=rows["battery_setpoint_kw"], applied_setpoint_kw=applied,
+                         planned_import_kw=rows["expected_import_kw"])
+    return DayReview(day, table, summary, DayState(replay.final_soc_kwh, after, state.month,
+                                                   sources={"soc": "replay", "peak": "replay"}))
+
+
+def write_review(review: DayReview, folder: Path, building: str) -> Path:
+    """Write ``review_BUILDING_DAY.json`` (summary and end state) into ``folder``."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    path = Path(folder) / f"review_{building}_{review.day.date().isoformat()}.json"
+    path.write_text(json.dumps(review.to_json(), indent=1, ensure_ascii=False), encoding="utf-8")
+    return path
