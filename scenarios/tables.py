@@ -22,11 +22,15 @@ HEADERS = {
 }
 
 
+def wide_console() -> Console:
+    """A console for tables: the terminal's width, or 170 columns when piped (no wrapped tables)."""
+    console = Console()
+    return console if console.is_terminal else Console(width=170)
+
+
 def print_summary(outcome) -> None:
     """Print a run's KPI table, one row per building and the total, then where it is stored."""
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=170)  # pipes and files get the whole table, not a wrapped one
+    console = wide_console()
     table = Table(title=f"munigrid run: {outcome.scenario_name}", title_justify="left")
     table.add_column("Building")
     for column in outcome.summary.columns:

@@ -18,6 +18,7 @@ from munigrid.models.errors import InputError, Problem
 from munigrid.models.finance import EnergyYear1, FinanceSettings, Financing, ProjectInputs, evaluate_case
 from munigrid.models.finance.defaults import default_components, default_escalation, default_settings
 from munigrid.models.finance.fiscal import format_thb
+from munigrid.scenarios.tables import wide_console
 from munigrid.models.finance.structures import (
     EscoGuaranteedSavings,
     EscoSharedSavings,
@@ -115,7 +116,6 @@ def _structure(name: str, opts: dict):
 
 
 def _print_case(case, notes: list[str]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     summary = case.summary()
@@ -130,7 +130,7 @@ def _print_case(case, notes: list[str]) -> None:
                       "-" if m.get("lcoe_thb_per_kwh") is None else f"{m['lcoe_thb_per_kwh']:.2f}",
                       format_thb(m.get("net_savings_thb", m.get("year1_savings_thb"))),
                       "-" if m.get("min_dscr") is None else f"{m['min_dscr']:.2f}")
-    console = Console()
+    console = wide_console()
     console.print(table)
     for note in notes:
         console.print(f"note: {note}")

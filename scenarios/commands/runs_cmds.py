@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 
 import click
+from munigrid.scenarios.tables import wide_console
 
 RUNS_SUBCOMMANDS: dict[str, str] = {
     "list": "munigrid.scenarios.commands.runs_cmds:list_cmd",
@@ -62,7 +63,6 @@ def _fmt(value) -> str:
 @json_option
 def list_cmd(kind, root, as_json):
     """List runs and sweeps, oldest first, with their headline KPIs."""
-    from rich.console import Console
     from rich.table import Table
 
     from munigrid.solver_runs.sweeps import index
@@ -84,7 +84,7 @@ def list_cmd(kind, root, as_json):
         table.add_column(column, justify="left" if column in ("id", "kind", "status") else "right")
     for row in rows:
         table.add_row(*(_fmt(row[c]) for c in ["id", "kind", "status", "members", "failed", *columns]))
-    Console().print(table)
+    wide_console().print(table)
 
 
 @click.command()
@@ -93,7 +93,6 @@ def list_cmd(kind, root, as_json):
 @json_option
 def show(run, root, as_json):
     """Show one run (solver outcome, timings, KPIs) or sweep (plan, counts, failures, members)."""
-    from rich.console import Console
     from rich.table import Table
 
     from munigrid.solver_runs.sweeps import index
@@ -121,7 +120,7 @@ def show(run, root, as_json):
         info["kpis"] = {r: {k: _plain(v) for k, v in row.items()} for r, row in kpis.iterrows()}
         click.echo(json.dumps(info, indent=2, ensure_ascii=False, default=str))
         return
-    console = Console()
+    console = wide_console()
     for key, value in info.items():
         if key not in ("meters", "failures", "last_pass") and value is not None:
             console.print(f"[bold]{key}[/bold]: {value}")
@@ -151,7 +150,6 @@ def show(run, root, as_json):
 @json_option
 def compare(runs_, rows, root, as_json):
     """KPIs of two or more runs side by side, with each run's difference to the first."""
-    from rich.console import Console
     from rich.table import Table
 
     from munigrid.solver_runs.sweeps import index
@@ -169,4 +167,4 @@ def compare(runs_, rows, root, as_json):
         table.add_column(column, justify="right")
     for (r, k), values in side.iterrows():
         table.add_row(str(r), str(k), *(_fmt(float(v)) for v in values))
-    Console().print(table)
+    wide_console().print(table)

@@ -11,6 +11,7 @@ import click
 import yaml
 
 from munigrid.models.errors import InputError
+from munigrid.scenarios.tables import wide_console
 
 _DISTRIBUTION = re.compile(r"^(uniform|normal|triangular)\((.*)\)$")
 _ARGUMENTS = {"uniform": ("low", "high"), "normal": ("mean", "sd"), "triangular": ("low", "mode", "high")}
@@ -54,10 +55,9 @@ def spec_from_options(name: str, method: str, vary: tuple[str, ...], scale: tupl
 
 
 def _print_outcome(outcome) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = wide_console()
     table = outcome.table
     params = [c for c in table.columns if c not in {"member", "site", "key", "status", "error"}
               and c not in set(outcome.kpis.data_vars)]
@@ -110,9 +110,10 @@ def _print_outcome(outcome) -> None:
               help="Run store root (default: $MUNIGRID_RUNS or ./runs).")
 @click.option("--no-series", is_flag=True,
               help="Keep only KPIs and manifests of members, not their time series (large portfolios).")
+@click.option("--no-report", is_flag=True, help="Do not write the sweep's HTML report.")
 @click.option("--json", "as_json", is_flag=True, help="Print counts, timings and failures as one JSON object.")
 def sweep(scenario, spec_file, vary, scale, method, samples, seed, name, portfolio, workers, scheduler,
-          resume, retry_failed, out, no_series, as_json):
+          resume, retry_failed, out, no_series, no_report, as_json):
     """Run many variants of SCENARIO (grid, one-at-a-time or Monte Carlo) and/or a portfolio of sites.
 
     Members are keyed by the hash of their inputs and stored as they finish under
@@ -123,8 +124,10 @@ def sweep(scenario, spec_file, vary, scale, method, samples, seed, name, portfol
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                TimeRemainingColumn)
 
+    from munigrid.scenarios.cli import solver_output_to_stderr
     from munigrid.scenarios.library import load_scenario
     from munigrid.scenarios.sweep.engine import run_sweep
+    from munigrid.solver_runs.report import write_sweep_report
     from munigrid.scenarios.sweep.executors import WorkersLost
 
     if spec_file is not None and (vary or scale):
@@ -134,7 +137,7 @@ def sweep(scenario, spec_file, vary, scale, method, samples, seed, name, portfol
         spec = spec_from_options(name or f"{load_scenario(scenario)[0].name}-sweep", method, vary, scale,
                                  samples, seed)
     console = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    with solver_output_to_stderr(), Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("ETA"), TimeRemainingColumn(), console=console, transient=True,
                   disable=as_json or not console.is_terminal) as bar:
         task = bar.add_task("planning", total=None)
@@ -154,7 +157,11 @@ def sweep(scenario, spec_file, vary, scale, method, samples, seed, name, portfol
         except WorkersLost as err:
             click.secho(f"error: {err}", fg="red", err=True)
             sys.exit(1)
+    report = None if no_report else write_sweep_report(outcome.path)
     if as_json:
-        click.echo(json.dumps(outcome.to_json(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps({**outcome.to_json(), "report": str(report) if report else None},
+                              indent=2, ensure_ascii=False))
         return
     _print_outcome(outcome)
+    if report is not None:
+        wide_console().print(f"report: {report}")

@@ -9,6 +9,7 @@ import click
 import yaml
 
 from munigrid.models.errors import InputError
+from munigrid.scenarios.tables import wide_console
 
 
 def _parse_override(text: str) -> tuple[str, object]:
@@ -77,7 +78,6 @@ def bill(tariff_id, meter_path, ft_value, ft_schedule, ft_fallback, assume_tz, o
 
 
 def _print_bill(title: str, result) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{result.tariff_id}: {title}")
@@ -92,7 +92,7 @@ def _print_bill(title: str, result) -> None:
         else:
             fmt = "{:,.2f}"
         table.add_row(column, *(fmt.format(v) for v in result.monthly[column]))
-    console = Console()
+    console = wide_console()
     console.print(table)
     console.print(f"total {result.total_thb:,.2f} THB (VAT included)")
     for note in result.notes:
