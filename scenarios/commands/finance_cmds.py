@@ -31,7 +31,7 @@ HOURS_PER_YEAR = 8760.0
 
 
 def _results_and_scenario(ref: str):
-    """Dispatch results and the scenario of a stored run, or of the scenario run now."""
+    """Dispatch results, the scenario and the run folder (None when the scenario is run now)."""
     from munigrid.scenarios import api
     from munigrid.scenarios.library import resolve
     from munigrid.solver_runs import store
@@ -39,9 +39,41 @@ def _results_and_scenario(ref: str):
     path = Path(ref)
     if path.is_dir() or not (path.suffix in (".yaml", ".yml") or _is_bundled(ref, resolve)):
         run = store.open_run(ref)
-        return run.results(), api.load(run.path / "scenario.yaml")
+        return run.results(), api.load(run.path / "scenario.yaml"), run.path
     scenario = api.load(ref)
-    return api.run(scenario, store=False).results, scenario
+    return api.run(scenario, store=False).results, scenario, None
+
+
+def _sizes(results, scenario) -> tuple[float, float]:
+    """PV [kWp] and battery [kWh] the run used: sized ones when the run sized them."""
+    if "pv_kwp" in results:
+        return float(results["pv_kwp"].sum()), float(results["battery_kwh"].sum())
+    pv_kwp = sum(a.capacity_kwp for b in scenario.buildings for a in b.pv_arrays)
+    return pv_kwp, (scenario.battery.energy_kwh if scenario.battery else 0.0)
+
+
+def _write_case(case, inputs, structure, settings, folder: Path, fiscal: bool, notes: list[str]) -> list[str]:
+    """Cash-flow tables, workbook, tornado and NPV percentiles, written whole or not at all.
+
+    Files go to a staging folder renamed over ``folder`` at the end, so a killed command never
+    leaves a half-written set beside a run.
+    """
+    import shutil
+
+    from munigrid.models.finance.export import write_csv, write_excel
+    from munigrid.models.finance.sensitivity import monte_carlo, tornado
+
+    staging = folder.with_name(f".staging-{folder.name}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    write_csv(case, staging, fiscal=fiscal)
+    write_excel(case, staging / "case.xlsx", fiscal=fiscal,
+                extra_assumptions={f"note{i}": n for i, n in enumerate(notes)})
+    tornado(inputs, structure, settings).to_csv(staging / "tornado.csv", index=False)
+    monte_carlo(inputs, structure, settings).percentiles().to_csv(staging / "npv_percentiles.csv", index=False)
+    shutil.rmtree(folder, ignore_errors=True)
+    staging.rename(folder)
+    return [str(p) for p in sorted(folder.iterdir())]
 
 
 def _is_bundled(ref: str, resolve) -> bool:
@@ -160,12 +192,11 @@ def _print_case(case, notes: list[str]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def finance(ref, structure, years, out, fiscal, as_json, escalation, municipality_rate, investor_rate, **opts):
     """Investment case of SCENARIO (bundled name or YAML, run now) or RUN (stored run id or folder)."""
-    results, scenario = _results_and_scenario(ref)
+    results, scenario, run_dir = _results_and_scenario(ref)
     energy, notes = energy_year1(results, scenario)
     step_h = scenario.time.step_min / 60.0
-    pv_kwp = sum(a.capacity_kwp for b in scenario.buildings for a in b.pv_arrays)
+    pv_kwp, battery_kwh = _sizes(results, scenario)
     degradation = [a.degradation_frac_per_year for b in scenario.buildings for a in b.pv_arrays] or [0.005]
-    battery_kwh = scenario.battery.energy_kwh if scenario.battery else 0.0
     inputs = ProjectInputs(
         energy=energy, components=default_components(pv_kwp, battery_kwh), years=years,
         pv_degradation_frac_per_year=float(np.mean(degradation)),
@@ -178,14 +209,15 @@ def finance(ref, structure, years, out, fiscal, as_json, escalation, municipalit
         cit_frac=base.cit_frac, loss_carryforward_years=base.loss_carryforward_years)
     if pv_kwp <= 0:
         raise InputError([Problem("buildings[].pv_arrays", "the scenario has no PV: nothing to finance")])
-    case = evaluate_case(inputs, _structure(structure, opts), settings)
-    written = []
-    if out is not None:
-        from munigrid.models.finance.export import write_csv, write_excel
+    chosen = _structure(structure, opts)
+    case = evaluate_case(inputs, chosen, settings)
+    if out is None and run_dir is not None:
+        out = run_dir / "finance"
+    written = [] if out is None else _write_case(case, inputs, chosen, settings, Path(out), fiscal, notes)
+    if run_dir is not None and (run_dir / "report.html").exists():
+        from munigrid.solver_runs.report import write_run_report
 
-        written = [str(p) for p in write_csv(case, out, fiscal=fiscal)]
-        written.append(str(write_excel(case, Path(out) / "case.xlsx", fiscal=fiscal,
-                                       extra_assumptions={f"note{i}": n for i, n in enumerate(notes)})))
+        written.append(str(write_run_report(run_dir)))
     if as_json:
         click.echo(json.dumps(case.summary() | {"notes": notes, "files": written}, indent=2, ensure_ascii=False))
         return
