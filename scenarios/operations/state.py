@@ -89,14 +89,15 @@ def soc_from_reading(soc_frac: float, battery: Battery) -> tuple[float, list[str
 
 
 def _previous_record(folder: Path | None, building: str, day: pd.Timestamp) -> tuple[str, dict] | None:
-    """The previous day's review, else its schedule, from ``folder`` (kind, parsed JSON)."""
+    """The previous day's review, else its schedule's header, from ``folder`` (kind, mapping with ``end_state``)."""
     if folder is None:
         return None
     previous = (day - pd.Timedelta(days=1)).date().isoformat()
     for kind in ("review", "schedule"):
         path = Path(folder) / f"{kind}_{building}_{previous}.json"
         if path.is_file():
-            return kind, json.loads(path.read_text())
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return kind, data["header"] if kind == "schedule" else data
     return None
 
 

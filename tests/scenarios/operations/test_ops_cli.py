@@ -1,0 +1,64 @@
+"""munigrid schedule / review / operations from the command line, with a meter history file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from munigrid.scenarios.operations.daily import make_schedule, parse_day
+from munigrid.scenarios.operations.site import operations_site
+
+
+def munigrid(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "munigrid.scenarios.cli", *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_daily_loop_on_the_command_line(tmp_path):
+    out = str(tmp_path)
+    first = munigrid("schedule", "tha-yang", "--day", "2026-03-10", "--out", out, "--soc-frac", "0.5",
+                     "--peak-kw", "25", "--json")
+    assert first.returncode == 0, first.stderr
+    header = json.loads(first.stdout)["header"]
+    assert header["start_state"]["sources"] == {"soc": "reading (--soc-frac)", "peak": "reading (--peak-kw)"}
+    review = munigrid("review", "tha-yang", "--day", "2026-03-10", "--out", out)
+    assert review.returncode == 0, review.stderr
+    assert "perfect foresight" in review.stdout and (tmp_path / "review_municipal_office_2026-03-10.json").is_file()
+    nxt = munigrid("schedule", "tha-yang", "--day", "2026-03-11", "--out", out, "--robust")
+    assert nxt.returncode == 0 and "end of the previous day's review" in nxt.stdout
+
+
+def test_operations_command(tmp_path):
+    result = munigrid("operations", "tha-yang", "--start", "2026-06-01", "--days", "3", "--json",
+                      "--daily-csv", str(tmp_path / "daily.csv"))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["days"] == 3 and data["costs"]["perfect foresight"]["gap_to_perfect_foresight_frac"] == 0.0
+    assert len(pd.read_csv(tmp_path / "daily.csv")) == 3
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (("--soc-frac", "1.4"), "--soc-frac"),
+    (("--peak-kw", "-3"), "--peak-kw"),
+    (("--load-model", "crystal_ball"), "unknown load model"),
+])
+def test_bad_input_exits_2(tmp_path, args, fragment):
+    result = munigrid("schedule", "tha-yang", "--day", "2026-03-10", "--out", str(tmp_path), *args)
+    assert result.returncode == 2 and fragment in result.stderr
+
+
+def test_meter_history_file(site, tha_yang, tmp_path):
+    days = site.load_kw[(site.index >= pd.Timestamp("2026-02-01", tz="Asia/Bangkok"))
+                        & (site.index < pd.Timestamp("2026-03-10", tz="Asia/Bangkok"))]
+    path = tmp_path / "meter.csv"
+    pd.DataFrame({"time": [t.isoformat() for t in days.index], "load_kw": days.to_numpy()}).to_csv(path, index=False)
+    metered = operations_site(tha_yang, tha_yang._base_dir, history=path)
+    assert metered.history_source == "meter file meter.csv"
+    out = make_schedule(metered, parse_day("2026-03-10", metered))
+    assert out.header["history"] == "meter file meter.csv" and len(out.rows) == 24
+    with pytest.raises(Exception, match="outside the site's data"):
+        parse_day("2026-04-01", metered)
