@@ -1,7 +1,10 @@
 """Plain-Python references of every numba kernel, written for clarity, not speed.
 
 The tests run each kernel and its reference on random inputs and assert equal results;
-the benchmark times them side by side. Nothing here is imported by the kernels.
+the benchmark times them side by side. Nothing here is imported by the kernels. The
+floating-point operations are the kernels' own (step constants as products, see
+:func:`_rates`), so that rule decisions at exact boundaries (e.g. "the battery can just
+cover the load") come out the same.
 """
 
 from __future__ import annotations
@@ -9,12 +12,21 @@ from __future__ import annotations
 import math
 
 
-def _discharge_limit(soc, soc_min, power, eff_d, dt):
-    return max(0.0, min(power, (soc - soc_min) * eff_d / dt))
+def _rates(eff_c, eff_d, dt):
+    """kW per kWh of room, kW per kWh of content, kWh stored per kW charged, kWh drawn per kW discharged."""
+    return 1.0 / (eff_c * dt), eff_d / dt, eff_c * dt, dt / eff_d
 
 
-def _charge_limit(soc, ceiling, power, eff_c, dt):
-    return max(0.0, min(power, (ceiling - soc) / (eff_c * dt)))
+def _discharge_limit(soc, soc_min, power, d_rate):
+    return max(0.0, min(power, (soc - soc_min) * d_rate))
+
+
+def _charge_limit(soc, ceiling, power, c_rate):
+    return max(0.0, min(power, (ceiling - soc) * c_rate))
+
+
+def _next_soc(soc, charge, discharge, gain, loss):
+    return soc + gain * charge - loss * discharge
 
 
 def _grid_split(grid, export_allowed, export_limit):
@@ -29,6 +41,7 @@ def band_dispatch(load_kw, pv_kw, low_kw, high_kw, grid_target_frac, energy_kwh,
                   charge_eff_frac, discharge_eff_frac, soc_min_frac, soc_max_frac, soc_initial_frac,
                   step_h, export_allowed, export_limit_kw):
     """Reference of :func:`munigrid.models.simulation.battery.band_kernel` (lists out)."""
+    c_rate, d_rate, gain, loss = _rates(charge_eff_frac, discharge_eff_frac, step_h)
     soc_min, soc_max = soc_min_frac * energy_kwh, soc_max_frac * energy_kwh
     soc = soc_initial_frac * energy_kwh
     out = {k: [] for k in ("charge_kw", "discharge_kw", "import_kw", "export_kw", "curtail_kw")}
@@ -37,15 +50,15 @@ def band_dispatch(load_kw, pv_kw, low_kw, high_kw, grid_target_frac, energy_kwh,
         net = load_kw[t] - pv_kw[t]
         charge = discharge = 0.0
         if net > high_kw[t]:
-            discharge = min(net - high_kw[t], _discharge_limit(soc, soc_min, power_kw, discharge_eff_frac, step_h))
+            discharge = min(net - high_kw[t], _discharge_limit(soc, soc_min, power_kw, d_rate))
         elif net < low_kw[t]:
             want = low_kw[t] - net
             from_pv = min(max(-net, 0.0), want)
-            grid_room = _charge_limit(soc, grid_target_frac[t] * energy_kwh, power_kw, charge_eff_frac, step_h)
+            grid_room = _charge_limit(soc, grid_target_frac[t] * energy_kwh, power_kw, c_rate)
             charge = min(from_pv + min(want - from_pv, grid_room),
-                         _charge_limit(soc, soc_max, power_kw, charge_eff_frac, step_h))
+                         _charge_limit(soc, soc_max, power_kw, c_rate))
         imp, exp, curtail = _grid_split(net + charge - discharge, export_allowed, export_limit_kw)
-        soc = soc + step_h * (charge_eff_frac * charge - discharge / discharge_eff_frac)
+        soc = _next_soc(soc, charge, discharge, gain, loss)
         for key, value in zip(out, (charge, discharge, imp, exp, curtail)):
             out[key].append(value)
         socs.append(soc)
@@ -57,6 +70,7 @@ def generator_dispatch(load_kw, pv_kw, energy_kwh, power_kw, charge_eff_frac, di
                        soc_max_frac, soc_initial_frac, rated_kw, min_load_frac, fuel_intercept_l_per_kwh_rated,
                        fuel_slope_l_per_kwh, setpoint_frac, cycle_charging, step_h):
     """Reference of :func:`munigrid.models.simulation.generator.generator_kernel` (dict of lists)."""
+    c_rate, d_rate, gain, loss = _rates(charge_eff_frac, discharge_eff_frac, step_h)
     soc_min, soc_max = soc_min_frac * energy_kwh, soc_max_frac * energy_kwh
     setpoint = setpoint_frac * energy_kwh - 1e-9 * (1.0 + energy_kwh)
     soc = soc_initial_frac * energy_kwh
@@ -68,8 +82,8 @@ def generator_dispatch(load_kw, pv_kw, energy_kwh, power_kw, charge_eff_frac, di
         if running and soc >= setpoint:
             running = False
         net = load_kw[t] - pv_kw[t]
-        d_max = _discharge_limit(soc, soc_min, power_kw, discharge_eff_frac, step_h)
-        c_max = _charge_limit(soc, soc_max, power_kw, charge_eff_frac, step_h)
+        d_max = _discharge_limit(soc, soc_min, power_kw, d_rate)
+        c_max = _charge_limit(soc, soc_max, power_kw, c_rate)
         charge = discharge = gen = curtail = shed = 0.0
         if net <= 0.0:
             gen = rated_kw if (running and rated_kw > 0.0) else 0.0
@@ -89,7 +103,7 @@ def generator_dispatch(load_kw, pv_kw, energy_kwh, power_kw, charge_eff_frac, di
                 discharge = min(net - gen, d_max)
                 shed = net - gen - discharge
         fuel = step_h * (fuel_intercept_l_per_kwh_rated * rated_kw + fuel_slope_l_per_kwh * gen) if gen > 0 else 0.0
-        soc = soc + step_h * (charge_eff_frac * charge - discharge / discharge_eff_frac)
+        soc = _next_soc(soc, charge, discharge, gain, loss)
         for key, value in zip(keys, (charge, discharge, gen, curtail, shed, fuel)):
             out[key].append(value)
         socs.append(soc)
@@ -101,6 +115,7 @@ def replay(load_kw, pv_kw, charge_set_kw, discharge_set_kw, planned_import_kw, e
            charge_eff_frac, discharge_eff_frac, soc_min_frac, soc_max_frac, soc_initial_frac, step_h,
            export_allowed, export_limit_kw):
     """Reference of :func:`munigrid.models.simulation.replay.replay_kernel` (dict of lists)."""
+    c_rate, d_rate, gain, loss = _rates(charge_eff_frac, discharge_eff_frac, step_h)
     soc_min, soc_max = soc_min_frac * energy_kwh, soc_max_frac * energy_kwh
     soc = soc_initial_frac * energy_kwh
     keys = ("charge_kw", "discharge_kw", "import_kw", "export_kw", "curtail_kw", "extra_import_kw")
@@ -108,12 +123,12 @@ def replay(load_kw, pv_kw, charge_set_kw, discharge_set_kw, planned_import_kw, e
     socs = [soc]
     for t in range(len(load_kw)):
         net = load_kw[t] - pv_kw[t]
-        charge = min(charge_set_kw[t], _charge_limit(soc, soc_max, power_kw, charge_eff_frac, step_h))
-        discharge = min(discharge_set_kw[t], _discharge_limit(soc, soc_min, power_kw, discharge_eff_frac, step_h))
+        charge = min(charge_set_kw[t], _charge_limit(soc, soc_max, power_kw, c_rate))
+        discharge = min(discharge_set_kw[t], _discharge_limit(soc, soc_min, power_kw, d_rate))
         if not export_allowed:
             discharge = min(discharge, max(net + charge, 0.0))
         imp, exp, curtail = _grid_split(net + charge - discharge, export_allowed, export_limit_kw)
-        soc = soc + step_h * (charge_eff_frac * charge - discharge / discharge_eff_frac)
+        soc = _next_soc(soc, charge, discharge, gain, loss)
         for key, value in zip(keys, (charge, discharge, imp, exp, curtail, max(imp - planned_import_kw[t], 0.0))):
             out[key].append(value)
         socs.append(soc)
@@ -143,6 +158,7 @@ def outage_survival(critical_load_kw, pv_kw, soc_start_kwh, soc_min_kwh, soc_max
                     discharge_eff_frac, rated_kw, fuel_intercept_l_per_kwh_rated, fuel_slope_l_per_kwh, fuel_l,
                     max_steps, step_h):
     """Reference of :func:`munigrid.models.simulation.outage.outage_kernel` (list of survived steps)."""
+    c_rate, d_rate, gain, loss = _rates(charge_eff_frac, discharge_eff_frac, step_h)
     n = len(critical_load_kw)
     result = []
     for t0 in range(n):
@@ -151,8 +167,7 @@ def outage_survival(critical_load_kw, pv_kw, soc_start_kwh, soc_min_kwh, soc_max
             t = (t0 + k) % n
             net = critical_load_kw[t] - pv_kw[t]
             if net <= 0.0:
-                soc += step_h * charge_eff_frac * min(-net, _charge_limit(soc, soc_max_kwh, power_kw,
-                                                                          charge_eff_frac, step_h))
+                soc = _next_soc(soc, min(-net, _charge_limit(soc, soc_max_kwh, power_kw, c_rate)), 0.0, gain, loss)
                 continue
             gen = 0.0
             if rated_kw > 0.0 and fuel > 0.0:
@@ -161,10 +176,10 @@ def outage_survival(critical_load_kw, pv_kw, soc_start_kwh, soc_min_kwh, soc_max
                 if burn > fuel:
                     gen, burn = gen * fuel / burn, fuel
                 fuel -= burn
-            if net - gen > _discharge_limit(soc, soc_min_kwh, power_kw, discharge_eff_frac, step_h) + 1e-9:
+            if net - gen > _discharge_limit(soc, soc_min_kwh, power_kw, d_rate) + 1e-9:
                 survived = k
                 break
-            soc -= step_h * (net - gen) / discharge_eff_frac
+            soc = _next_soc(soc, 0.0, net - gen, gain, loss)
         result.append(survived)
     return result
 

@@ -32,22 +32,22 @@ def tariffs(draw, n_steps, n_periods):
         k = draw(st.integers(1, 2))
         j = draw(st.integers(1, 2))
         mask = np.array(draw(st.lists(st.booleans(), min_size=k * n_steps, max_size=k * n_steps))).reshape(k, -1)
-        slopes = np.array(draw(st.lists(st.floats(0, 300), min_size=j * k, max_size=j * k))).reshape(j, k)
-        charges.append(DemandCharge(f"d{f}", mask, slopes, np.array(draw(st.lists(st.floats(-50, 50), min_size=j,
+        slopes = np.array(draw(st.lists(st.floats(0, 300, allow_subnormal=False), min_size=j * k, max_size=j * k))).reshape(j, k)
+        charges.append(DemandCharge(f"d{f}", mask, slopes, np.array(draw(st.lists(st.floats(-50, 50, allow_subnormal=False), min_size=j,
                                                                                     max_size=j))),
-                                    np.array(draw(st.lists(st.floats(0, 20), min_size=n_p * k,
+                                    np.array(draw(st.lists(st.floats(0, 20, allow_subnormal=False), min_size=n_p * k,
                                                            max_size=n_p * k))).reshape(n_p, k),
                                     draw(st.sampled_from([0.0, 0.7])), draw(st.integers(0, 3)),
-                                    draw(st.floats(0, 1000))))
+                                    draw(st.floats(0, 1000, allow_subnormal=False))))
     blocks = None
     if draw(st.booleans()):
-        edges = np.cumsum(draw(st.lists(st.floats(1, 50), min_size=1, max_size=3)))
-        blocks = EnergyBlocks(np.r_[edges, np.inf], np.array(draw(st.lists(st.floats(0, 6), min_size=edges.size + 1,
+        edges = np.cumsum(draw(st.lists(st.floats(1, 50, allow_subnormal=False), min_size=1, max_size=3)))
+        blocks = EnergyBlocks(np.r_[edges, np.inf], np.array(draw(st.lists(st.floats(0, 6, allow_subnormal=False), min_size=edges.size + 1,
                                                                            max_size=edges.size + 1))))
     return TariffCostTerms(
         step_h=draw(st.sampled_from([0.25, 1.0])), period_of_step=period,
-        import_thb_per_kwh=np.array(draw(st.lists(st.floats(0, 8), min_size=n_steps, max_size=n_steps))),
-        export_thb_per_kwh=np.array(draw(st.lists(st.floats(0, 3), min_size=n_steps, max_size=n_steps))),
+        import_thb_per_kwh=np.array(draw(st.lists(st.floats(0, 8, allow_subnormal=False), min_size=n_steps, max_size=n_steps))),
+        export_thb_per_kwh=np.array(draw(st.lists(st.floats(0, 3, allow_subnormal=False), min_size=n_steps, max_size=n_steps))),
         export_allowed=draw(st.booleans()), energy_blocks=blocks, demand_charges=charges,
         fixed_thb_per_period=np.full(n_p, 33.29))
 
@@ -57,26 +57,26 @@ def ensembles(draw):
     n_days = draw(st.integers(1, 4))
     n_src = draw(st.integers(1, 5))
     n = n_days * SPD
-    floats = st.floats(-5.0, 30.0)
+    floats = st.floats(-5.0, 30.0, allow_subnormal=False)
     source = SampleSource(np.array(draw(st.lists(floats, min_size=n, max_size=n))),
                           np.array(draw(st.lists(floats, min_size=n_src * SPD, max_size=n_src * SPD))),
-                          np.array(draw(st.lists(st.floats(-0.2, 1.0), min_size=n, max_size=n))),
-                          np.array(draw(st.lists(st.floats(-0.2, 1.0), min_size=n_src * SPD, max_size=n_src * SPD))),
+                          np.array(draw(st.lists(st.floats(-0.2, 1.0, allow_subnormal=False), min_size=n, max_size=n))),
+                          np.array(draw(st.lists(st.floats(-0.2, 1.0, allow_subnormal=False), min_size=n_src * SPD, max_size=n_src * SPD))),
                           SPD)
     samples = draw(st.integers(1, 3))
     day_map = np.array(draw(st.lists(st.integers(0, n_src - 1), min_size=samples * n_days,
                                      max_size=samples * n_days))).reshape(samples, n_days)
-    scale = np.array(draw(st.lists(st.floats(0.0, 2.0), min_size=samples, max_size=samples)))
-    sizes = np.array(draw(st.lists(st.tuples(st.floats(0, 40), st.floats(0, 80), st.floats(0, 30)), min_size=1,
+    scale = np.array(draw(st.lists(st.floats(0.0, 2.0, allow_subnormal=False), min_size=samples, max_size=samples)))
+    sizes = np.array(draw(st.lists(st.tuples(st.floats(0, 40, allow_subnormal=False), st.floats(0, 80, allow_subnormal=False), st.floats(0, 30, allow_subnormal=False)), min_size=1,
                                    max_size=3)))
     terms = draw(tariffs(n, 3))
     band = draw(st.sampled_from([self_consumption(n), tou_arbitrage(np.arange(n) % SPD >= 2, 0.8),
                                  peak_shaving(10.0, n)]))
-    lo = draw(st.floats(0.0, 0.4))
-    hi = draw(st.floats(lo + 0.1, 1.0))
-    battery = BatteryParams(1.0, 1.0, draw(st.floats(0.6, 1.0)), draw(st.floats(0.6, 1.0)), lo, hi,
-                            draw(st.floats(lo, hi)))
-    return source, day_map, scale, sizes, terms, band, battery, draw(st.floats(0.0, 20.0))
+    lo = draw(st.floats(0.0, 0.4, allow_subnormal=False))
+    hi = draw(st.floats(lo + 0.1, 1.0, allow_subnormal=False))
+    battery = BatteryParams(1.0, 1.0, draw(st.floats(0.6, 1.0, allow_subnormal=False)), draw(st.floats(0.6, 1.0, allow_subnormal=False)), lo, hi,
+                            draw(st.floats(lo, hi, allow_subnormal=False)))
+    return source, day_map, scale, sizes, terms, band, battery, draw(st.floats(0.0, 20.0, allow_subnormal=False))
 
 
 def _kernel_args(source, day_map, scale, sizes, b, band, tariff, limit):

@@ -21,12 +21,12 @@ from munigrid.models.simulation.rainflow import rainflow_kernel
 @st.composite
 def outages(draw):
     n = draw(st.integers(1, 30))
-    load = np.array(draw(st.lists(st.floats(0.0, 20.0), min_size=n, max_size=n)))
-    pv = np.array(draw(st.lists(st.floats(0.0, 20.0), min_size=n, max_size=n)))
-    e_max = draw(st.floats(0.0, 80.0))
-    soc = np.array(draw(st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n))) * e_max
-    return (load, pv, soc, 0.0, e_max, draw(st.floats(0.0, 20.0)), draw(st.floats(0.5, 1.0)),
-            draw(st.floats(0.5, 1.0)), draw(st.floats(0.0, 10.0)), 0.08, 0.25, draw(st.floats(0.0, 30.0)),
+    load = np.array(draw(st.lists(st.floats(0.0, 20.0, allow_subnormal=False), min_size=n, max_size=n)))
+    pv = np.array(draw(st.lists(st.floats(0.0, 20.0, allow_subnormal=False), min_size=n, max_size=n)))
+    e_max = draw(st.floats(0.0, 80.0, allow_subnormal=False))
+    soc = np.array(draw(st.lists(st.floats(0.0, 1.0, allow_subnormal=False), min_size=n, max_size=n))) * e_max
+    return (load, pv, soc, 0.0, e_max, draw(st.floats(0.0, 20.0, allow_subnormal=False)), draw(st.floats(0.5, 1.0, allow_subnormal=False)),
+            draw(st.floats(0.5, 1.0, allow_subnormal=False)), draw(st.floats(0.0, 10.0, allow_subnormal=False)), 0.08, 0.25, draw(st.floats(0.0, 30.0, allow_subnormal=False)),
             draw(st.integers(1, 2 * n)), draw(st.sampled_from([0.25, 1.0])))
 
 
