@@ -11,15 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from munigrid.forecasting.archetypes import archetype_load_kw
+from munigrid.forecasting.meter import read_meter
 from munigrid.forecasting.pv import PVArraySpec, pv_ac_kw
 from munigrid.forecasting.weather import read_weather, synthetic_year
 from munigrid.models.errors import InputError, Problem
-from munigrid.models.tariffs import Tariff, get_tariff, read_meter_csv
+from munigrid.models.tariffs import Tariff, get_tariff
 from munigrid.models.timegrid import make_index, step_hours
 from munigrid.scenarios.schema import Building, PVArray, Scenario
-
 
 # Usable rooftop PV density [kWp per m2 of roof]: 0.15, an assumption for crystalline
 # modules of about 20 % efficiency at about 75 % roof coverage (access and shading margins).
@@ -38,6 +37,7 @@ class BuildingInputs:
     pv_capacity_kwp: dict[str, float]
     pv_max_kwp: dict[str, float]
     notes: str = ""
+    data_notes: list[str] = field(default_factory=list)
 
     @property
     def pv_arrays_kw(self) -> pd.DataFrame:
@@ -107,17 +107,43 @@ def site_weather(scenario: Scenario, index: pd.DatetimeIndex, base_dir: Path) ->
 
 def building_load_kw(building: Building, index: pd.DatetimeIndex, weather: pd.DataFrame,
                      base_dir: Path, seed: int) -> pd.Series:
-    """A building's load: its meter file when given, else its archetype scaled to its size."""
-    if building.load_csv is not None:
-        load, _, _ = read_meter_csv(base_dir / building.load_csv)
-        missing = ~index.isin(load.index)
-        if missing.any():
-            raise InputError(f"the meter file does not cover {int(missing.sum())} steps of the horizon "
-                             f"(first {index[np.argmax(missing)].isoformat()})", f"buildings[{building.name}].load_csv")
-        return load.reindex(index).rename(building.name)
-    return archetype_load_kw(building.kind, index, annual_kwh=building.annual_kwh,
-                             floor_area_m2=building.floor_area_m2, seed=seed,
-                             temperature_c=weather["temp_air_c"]).rename(building.name)
+    """A building's load [kW] (see :func:`building_load_with_notes`)."""
+    return building_load_with_notes(building, index, weather, base_dir, seed)[0]
+
+
+def building_load_with_notes(building: Building, index: pd.DatetimeIndex, weather: pd.DataFrame,
+                             base_dir: Path, seed: int) -> tuple[pd.Series, list[str]]:
+    """A building's load [kW] and notes on it.
+
+    From its meter file when given (finer steps averaged to the scenario's step; gaps are an
+    error unless ``load_gap_fill`` accepts the fill policy, and every fill is noted), else its
+    archetype scaled to its size.
+    """
+    if building.load_csv is None:
+        load = archetype_load_kw(building.kind, index, annual_kwh=building.annual_kwh,
+                                 floor_area_m2=building.floor_area_m2, seed=seed,
+                                 temperature_c=weather["temp_air_c"])
+        return load.rename(building.name), []
+    where = f"buildings[{building.name}].load_csv ({building.load_csv})"
+    meter = read_meter(base_dir / building.load_csv)
+    gaps = [fill for fill in meter.fills if fill.n_missing > 0]
+    if gaps and not building.load_gap_fill:
+        raise InputError(f"the meter file has gaps ({'; '.join(map(str, gaps))}); fill them, or set "
+                         "load_gap_fill: true to accept the stated fill policy", where)
+    step_min = int(round(step_hours(index) * 60))
+    load = meter.load_kw
+    if meter.step_min > step_min:
+        raise InputError(f"the meter file has {meter.step_min}-min steps, coarser than the scenario's "
+                         f"{step_min} min; set time.step_min to {meter.step_min}", where)
+    if meter.step_min < step_min:
+        load = load.resample(f"{step_min}min").mean()
+    missing = ~index.isin(load.index)
+    if missing.any():
+        raise InputError(f"the meter file does not cover {int(missing.sum())} steps of the horizon "
+                         f"(first {index[np.argmax(missing)].isoformat()}); shorten the horizon or give "
+                         "a longer history", where)
+    notes = [f"{building.name}: {note}" for note in meter.notes] + [f"{building.name}: {fill}" for fill in gaps]
+    return load.reindex(index).rename(building.name), notes
 
 
 def pv_arrays(building: Building) -> list[PVArray]:
@@ -180,9 +206,9 @@ def build_inputs(scenario: Scenario, base_dir: Path) -> SiteInputs:
     weather = site_weather(scenario, index, base_dir)
     buildings = []
     for i, b in enumerate(scenario.buildings):
+        load_kw, data_notes = building_load_with_notes(b, index, weather, base_dir, seed=scenario.weather.seed + 101 * i)
         buildings.append(BuildingInputs(
-            name=b.name, kind=b.kind, tariff=get_tariff(b.tariff),
-            load_kw=building_load_kw(b, index, weather, base_dir, seed=scenario.weather.seed + 101 * i),
+            name=b.name, kind=b.kind, tariff=get_tariff(b.tariff), load_kw=load_kw, data_notes=data_notes,
             pv_kw_per_kwp=building_pv_kw_per_kwp(b, weather, scenario),
             pv_capacity_kwp={a.name: a.capacity_kwp for a in pv_arrays(b)},
             pv_max_kwp=pv_max_kwp(b), notes=b.notes))

@@ -239,7 +239,7 @@ def run_scenario(scenario: Scenario, base_dir: Path, progress: Progress | None =
     for building in inputs.buildings:
         meter, meter_notes = meter_for(building, inputs, scenario, ft)
         meters.append(meter)
-        notes += [n for n in meter_notes if n not in notes]
+        notes += [n for n in [*building.data_notes, *meter_notes] if n not in notes]
     say(f"optimising {len(meters)} meters ({scenario.optimisation.mode})")
     solved = solve_meters(meters, inputs.step_h, scenario)
     clock["dispatch_s"] = time.perf_counter() - clock["start"] - clock["inputs_s"]

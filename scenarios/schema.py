@@ -78,13 +78,21 @@ class PVArray(Strict):
 
 
 class Building(Strict):
-    """A municipal building on its own meter (or behind the shared one)."""
+    """A municipal building on its own meter.
+
+    Its load is an archetype scaled by ``annual_kwh`` or ``floor_area_m2``, or a meter export
+    ``load_csv`` (time stamps with their UTC offset, interval beginning; a path relative to the
+    scenario file). Gaps in the meter file are an error unless ``load_gap_fill`` allows the
+    stated fill policy (short gaps interpolated, longer ones from the same time a week apart;
+    every fill reported in the run's notes).
+    """
 
     name: str = Field(pattern=r"^[a-z0-9_\-]+$")
     kind: Literal[BUILDING_KINDS]  # type: ignore[valid-type]
     annual_kwh: NonNeg | None = None
     floor_area_m2: NonNeg | None = None
     load_csv: str | None = None
+    load_gap_fill: bool = False
     tariff: str
     roof_area_m2: NonNeg = 0.0
     pv_arrays: list[PVArray] = Field(default_factory=list)

@@ -111,3 +111,57 @@ def test_cli_bad_input_exit_2_without_traceback(tmp_path, edit, fragment):
 def test_cli_debug_shows_traceback(tmp_path):
     done = _cli("--debug", "validate", str(tmp_path / "missing.yaml"))
     assert done.returncode == 2 and "Traceback" in done.stderr
+
+
+def _meter_csv(path, hours, drop=(), naive=False, duplicate=False):
+    import pandas as pd
+
+    index = pd.date_range("2026-03-02", periods=hours, freq="h", tz="Asia/Bangkok")
+    stamps = index.tz_localize(None).strftime("%Y-%m-%d %H:%M") if naive else index.strftime("%Y-%m-%dT%H:%M+07:00")
+    frame = pd.DataFrame({"time": stamps, "load_kw": 20.0 + 10.0 * (index.hour >= 9)})
+    frame = frame.drop(index=list(drop))
+    if duplicate:
+        frame = pd.concat([frame, frame.iloc[[3]]])
+    frame.to_csv(path, index=False)
+
+
+def _one_building_scenario(tmp_path, csv_name, extra=""):
+    text = f"""
+name: metered
+site: {{name: test, latitude_deg: 12.97, longitude_deg: 99.89}}
+time: {{start: 2026-03-02, days: 2, step_min: 60}}
+buildings:
+  - name: hall
+    kind: office
+    load_csv: {csv_name}
+    tariff: pea-2.2-lt22kv
+    roof_area_m2: 100
+    pv_arrays: [{{capacity_kwp: 10}}]{extra}
+"""
+    path = tmp_path / "metered.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_meter_csv_load_is_used_as_given(tmp_path):
+    _meter_csv(tmp_path / "hall.csv", 48)
+    outcome = api.run(_one_building_scenario(tmp_path, "hall.csv"), store=False)
+    load = outcome.results.load_kw.sel(building="hall").values
+    assert load.min() == 20.0 and load.max() == 30.0 and len(load) == 48
+
+
+@pytest.mark.parametrize("kind, fragment", [
+    ({"drop": (10, 11)}, "gaps"), ({"naive": True}, "time zone"), ({"duplicate": True}, "duplicate"),
+])
+def test_bad_meter_csv_exit_2(tmp_path, kind, fragment):
+    _meter_csv(tmp_path / "hall.csv", 48, **kind)
+    done = _cli("run", str(_one_building_scenario(tmp_path, "hall.csv")), "--out", str(tmp_path / "runs"))
+    assert done.returncode == 2, done.stderr
+    assert fragment in done.stderr and "hall.csv" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_gaps_filled_only_when_allowed_and_reported(tmp_path):
+    _meter_csv(tmp_path / "hall.csv", 48, drop=(10, 11))
+    outcome = api.run(_one_building_scenario(tmp_path, "hall.csv", "\n    load_gap_fill: true"), store=False)
+    assert any("2 of 48 missing" in note for note in outcome.manifest["notes"])
