@@ -55,13 +55,21 @@ def solver_output_to_stderr():
 
 
 class LazyGroup(click.Group):
-    """A click group whose subcommands are imported only when used."""
+    """A click group whose subcommands are imported only when used.
+
+    ``lazy_commands`` maps a subcommand name to ``"module:attribute"`` of a click command
+    (default: the top-level :data:`COMMANDS`).
+    """
+
+    def __init__(self, *args, lazy_commands: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = COMMANDS if lazy_commands is None else lazy_commands
 
     def list_commands(self, ctx):  # noqa: D102
-        return sorted(COMMANDS)
+        return sorted(self.lazy_commands)
 
     def get_command(self, ctx, name):  # noqa: D102
-        target = COMMANDS.get(name)
+        target = self.lazy_commands.get(name)
         if target is None:
             return None
         module_name, attr = target.split(":")

@@ -6,12 +6,12 @@ of a click command), imported only when used, like the top-level commands.
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 from pathlib import Path
 
 import click
+from munigrid.scenarios.cli import LazyGroup
 from munigrid.scenarios.tables import wide_console
 
 RUNS_SUBCOMMANDS: dict[str, str] = {
@@ -26,21 +26,7 @@ root_option = click.option("--root", type=click.Path(file_okay=False, path_type=
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
 
-class RunsGroup(click.Group):
-    """The ``runs`` group: subcommands from :data:`RUNS_SUBCOMMANDS`, imported when used."""
-
-    def list_commands(self, ctx):  # noqa: D102
-        return list(RUNS_SUBCOMMANDS)
-
-    def get_command(self, ctx, name):  # noqa: D102
-        target = RUNS_SUBCOMMANDS.get(name)
-        if target is None:
-            return None
-        module_name, attr = target.split(":")
-        return getattr(importlib.import_module(module_name), attr)
-
-
-@click.group(cls=RunsGroup)
+@click.group(cls=LazyGroup, lazy_commands=RUNS_SUBCOMMANDS)
 def runs():
     """The run store: list, show and compare runs and sweeps."""
 
