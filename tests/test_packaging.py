@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 TOP_LEVEL = {"models": "munigrid.models", "forecasting": "munigrid.forecasting",
              "scenarios": "munigrid.scenarios", "solver_runs": "munigrid.solver_runs"}
@@ -32,9 +32,10 @@ def test_every_package_folder_is_listed_in_pyproject():
 
 @pytest.mark.slow
 def test_built_wheel_contains_every_package_and_data(tmp_path):
-    from setuptools import build_meta  # noqa: F401  (the build backend must be importable)
     import subprocess
     import sys
+
+    from setuptools import build_meta  # noqa: F401  (the build backend must be importable)
 
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                     "-w", str(tmp_path), str(REPO_ROOT)], check=True)

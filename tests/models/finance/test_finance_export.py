@@ -8,7 +8,6 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-
 from munigrid.models.finance import evaluate_case
 from munigrid.models.finance.export import write_csv, write_excel
 from munigrid.models.finance.fiscal import fiscal_year, format_thb, to_fiscal_years

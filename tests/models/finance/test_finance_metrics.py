@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from munigrid.models.errors import InputError
 from munigrid.models.finance.metrics import (
     annuity_payment_thb,

@@ -6,8 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import battery_inputs, simple_energy, simple_inputs
-
+from finance_cases import battery_inputs, simple_energy, simple_inputs
 from munigrid.models.errors import InputError
 from munigrid.models.finance import Component, Escalation, project_cash_flows
 from munigrid.models.finance.energy import battery_life_years, scale_base_tariff

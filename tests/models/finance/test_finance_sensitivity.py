@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-
 from munigrid.models.errors import InputError
 from munigrid.models.finance import evaluate_case
 from munigrid.models.finance.sensitivity import (
@@ -16,7 +15,11 @@ from munigrid.models.finance.sensitivity import (
     tornado,
     yield_factors_from_simulation,
 )
-from munigrid.models.finance.structures import EscoGuaranteedSavings, MunicipalOwnership, PppAvailability
+from munigrid.models.finance.structures import (
+    EscoGuaranteedSavings,
+    MunicipalOwnership,
+    PppAvailability,
+)
 
 
 def test_tornado_directions_for_municipal_ownership(mixed):

@@ -6,10 +6,16 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import battery_inputs, simple_inputs
-
+from finance_cases import battery_inputs, simple_inputs
 from munigrid.models.errors import InputError
-from munigrid.models.finance import Component, Escalation, FinanceSettings, Financing, Loan, evaluate_case
+from munigrid.models.finance import (
+    Component,
+    Escalation,
+    FinanceSettings,
+    Financing,
+    Loan,
+    evaluate_case,
+)
 from munigrid.models.finance.debt import debt_schedule
 from munigrid.models.finance.metrics import annuity_payment_thb, npv
 from munigrid.models.finance.structures import (

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 import yaml
-
 from munigrid.models.timegrid import make_index
 from munigrid.solver_runs.store import write_run
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from munigrid.models.errors import InputError
 from munigrid.solver_runs.report import fmt
 from munigrid.solver_runs.report.i18n import LANGS, Labels, all_labels, both, span

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import arr, charts_of
-
 from munigrid.scenarios import api
 from munigrid.scenarios.schema import Scenario
+from report_payload import arr, charts_of
 
 
 def test_api_run_writes_a_report_with_every_core_chart(tmp_path):

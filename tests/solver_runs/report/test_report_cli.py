@@ -7,7 +7,6 @@ import json
 import pytest
 import synthetic
 from click.testing import CliRunner
-
 from munigrid.scenarios.commands.report_cmds import report
 
 

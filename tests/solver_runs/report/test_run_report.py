@@ -8,12 +8,11 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import arr, charts_of
-
 from munigrid.models.errors import InputError
 from munigrid.solver_runs.report import write_run_report
 from munigrid.solver_runs.report.rundata import load_run
 from munigrid.solver_runs.store import StoredRun
+from report_payload import arr, charts_of
 
 FULL_CHARTS = {"monthly_energy", "monthly_bill", "dispatch_week", "soc_heatmap", "load_duration", "monthly_peaks",
                "cash_flows", "tornado", "distributions"}

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import arr, charts_of
-
 from munigrid.models.errors import InputError
 from munigrid.solver_runs.report import write_sweep_report
 from munigrid.solver_runs.report.sweep_report import member_label
+from report_payload import arr, charts_of
 
 
 def test_member_costs_match_the_member_summaries(store_root, sweep_report):
