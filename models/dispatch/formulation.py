@@ -66,6 +66,13 @@ COST_FAMILIES = (
     ("gen_capital", costs.gen_capital_cost, "M_gen_sized"),
 )
 
+# (variable family, equality family defining it), substituted out in this order before HiGHS solves
+# (see munigrid.models.dispatch.reduction): import by the power balance, discharge by the SoC recurrence
+DEFINED_BY = (
+    ("import_kw", "power_balance"),
+    ("discharge_kw", "soc_dynamics"),
+)
+
 # parameters used as indices of other components (integers, never mutable)
 INDEX_PARAMS = frozenset({"period_of_step", "period_last_step"})
 

@@ -1,7 +1,9 @@
 """Pass a :class:`~munigrid.models.dispatch.standard_form.StandardForm` to HiGHS and read the outcome.
 
 No files: the arrays go to :meth:`highspy.Highs.passModel` directly. A MIP start, when given,
-is handed over with :meth:`highspy.Highs.setSolution`.
+is handed over with :meth:`highspy.Highs.setSolution`. Unless ``SolveOptions.substitute`` is off,
+HiGHS gets the reduced form (:mod:`munigrid.models.dispatch.reduction`) and the solution is
+expanded back to the columns of ``form``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import highspy
 import numpy as np
 
 from munigrid.models.dispatch.problem import SolveOptions, SolveStatus
+from munigrid.models.dispatch.reduction import reduce_form
 from munigrid.models.dispatch.standard_form import StandardForm
 
 
@@ -49,6 +52,12 @@ def _f64(values: np.ndarray) -> np.ndarray:
 def run_highs(form: StandardForm, options: SolveOptions, relax: bool = False,
               start: np.ndarray | None = None) -> HighsOutcome:
     """Solve ``form`` (as an LP when ``relax``), optionally from the MIP start ``start``."""
+    reduced = reduce_form(form) if options.substitute else None
+    if reduced is not None and reduced.form.n_cols == 0:  # HiGHS calls a model without columns empty, rows unchecked
+        reduced = None
+    if reduced is not None:
+        form = reduced.form
+        start = None if start is None else np.asarray(start)[reduced.kept]
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", int(options.threads))
@@ -76,6 +85,8 @@ def run_highs(form: StandardForm, options: SolveOptions, relax: bool = False,
     has_solution = info.primal_solution_status == 2
     status = _status(h.getModelStatus(), has_solution)
     x = np.asarray(h.getSolution().col_value) if has_solution else None
+    if x is not None and reduced is not None:
+        x = reduced.expand(x)
     objective = info.objective_function_value if has_solution else math.nan
     if is_mip:
         bound, gap = info.mip_dual_bound, info.mip_gap

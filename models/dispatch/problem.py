@@ -287,6 +287,11 @@ class SolveOptions:
         compiled form is already compact (fixed sizes folded into bounds, no empty rows) and
         presolve measured slower (0.55-0.65 s against 0.85-0.91 s on the one-year benchmark),
         on in sizing mode. MILP solves always presolve.
+    substitute : bool
+        Substitute flows that an equality defines (import by the power balance, discharge by
+        the state-of-charge recurrence) and fixed columns out before the solve, and recover
+        them after (:mod:`munigrid.models.dispatch.reduction`). Same problem, fewer columns:
+        the one-year benchmark LP solves in about a third of the simplex iterations.
     """
 
     mode: Literal["dispatch", "sizing"] = "dispatch"
@@ -294,6 +299,7 @@ class SolveOptions:
     mip_rel_gap: float = 1e-4
     threads: int = 1
     lp_presolve: bool | None = None
+    substitute: bool = True
 
 
 @dataclass(frozen=True)

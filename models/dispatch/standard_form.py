@@ -6,17 +6,20 @@ Each constraint family is compiled over its whole index set at once
 (:func:`~munigrid.models.dispatch.template_compile.compile_rule`), its rows stacked after the
 previous family's; :attr:`StandardForm.row_families` remembers which rows came from which family
 (for diagnosis). The matrix is built in compressed-column form for
-:meth:`highspy.Highs.passModel`.
+:meth:`highspy.Highs.passModel`. :attr:`StandardForm.eliminations` lists, in order, which
+variable family each defining family (:data:`~munigrid.models.dispatch.formulation.DEFINED_BY`)
+may substitute out before the solve (:mod:`munigrid.models.dispatch.reduction`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 
-from munigrid.models.dispatch.formulation import COST_FAMILIES, CONSTRAINT_FAMILIES, active, declare_components
+from munigrid.models.dispatch.formulation import (COST_FAMILIES, CONSTRAINT_FAMILIES, DEFINED_BY, active,
+                                                  declare_components)
 from munigrid.models.dispatch.layout import ModelData
 from munigrid.models.dispatch.template_compile import compile_cost, compile_rule
 
@@ -35,6 +38,7 @@ class StandardForm:
     integer: np.ndarray
     row_families: list[tuple[str, int, int]]
     cost_parts: dict[str, tuple[np.ndarray, float]]
+    eliminations: tuple[tuple[tuple[int, int], slice], ...] = field(default=())
 
     @property
     def n_rows(self) -> int:
@@ -74,5 +78,8 @@ def compile_instance(data: ModelData) -> StandardForm:
         cost += vector
         offset += const
     col_lower, col_upper = data.bounds_vector()
+    rows_of = {name: (first, stop) for name, first, stop in families}
+    eliminations = tuple((rows_of[family], data.columns.block(var)) for var, family in DEFINED_BY
+                         if family in rows_of and var in data.columns.shape)
     return StandardForm(matrix, np.concatenate(lowers), np.concatenate(uppers), cost, offset, col_lower, col_upper,
-                        data.integrality_vector(), families, parts)
+                        data.integrality_vector(), families, parts, eliminations)

@@ -1,11 +1,12 @@
-"""Builders of tariff terms for the dispatch tests (exposed as the ``flat_terms`` fixture)."""
+"""Builders for the dispatch tests: tariff terms (``flat_terms``) and an instance using every family (``mixed_instance``)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from munigrid.models.tariffs.terms import DemandCharge, TariffCostTerms
+from munigrid.models.dispatch import Battery, DispatchProblem, Generator, Meter, PVArray, SizingEconomics, SolveOptions
+from munigrid.models.tariffs.terms import DemandCharge, EnergyBlocks, TariffCostTerms
 
 
 def make_flat_terms(prices_thb_per_kwh, step_h=1.0, period_of_step=None, demand_thb_per_kw=None, fixed_thb=0.0,
@@ -31,3 +32,39 @@ def make_flat_terms(prices_thb_per_kwh, step_h=1.0, period_of_step=None, demand_
 def flat_terms():
     """The :func:`make_flat_terms` builder."""
     return make_flat_terms
+
+
+def make_mixed_instance(seed: int, sizing: bool) -> DispatchProblem:
+    """Two meters, 48 h: demand windows with pieces and ratchet, energy blocks, PV, battery, generator, outage."""
+    rng = np.random.default_rng(seed)
+    n_t, periods = 48, np.repeat([0, 1], 24)
+    meters = []
+    for i in range(2):
+        window = np.zeros((2, n_t), bool)
+        window[0, 8:20], window[0, 32:44], window[1] = True, True, True
+        demand = DemandCharge("tod", window, np.array([[120.0, 0.0], [80.0, 30.0]]), np.array([0.0, 10.0]),
+                              np.array([[5.0, 0.0], [0.0, 0.0]]), ratchet_frac=0.7, ratchet_lookback_periods=1,
+                              ratchet_history_thb=900.0)
+        blocks = EnergyBlocks(np.array([300.0, np.inf]), np.array([0.5, 0.9])) if i == 0 else None
+        terms = TariffCostTerms(1.0, periods, 2 + 3 * rng.random(n_t), np.full(n_t, 1.0), export_allowed=i == 1,
+                                energy_blocks=blocks, demand_charges=[demand], fixed_thb_per_period=np.full(2, 50.0))
+        pv = [PVArray(f"roof{a}", np.clip(np.sin(np.arange(n_t) / 24 * 2 * np.pi - 1.5), 0, None) * rng.random(),
+                      capacity_kwp=10.0, max_kwp=60.0, capex_thb_per_kwp=20000, om_thb_per_kwp_year=200)
+              for a in range(i + 1)]
+        battery = Battery(energy_kwh=20, power_kw=10, c_rate_per_h=0.5, max_energy_kwh=80, capex_thb_per_kwh=6000,
+                          capex_thb_per_kw=2000, degradation_thb_per_kwh=0.3)
+        gen = Generator(rating_kw=15, min_load_frac=0.3, startup_thb=100, max_rating_kw=30, capex_thb_per_kw=8000) \
+            if i == 0 else None
+        outage = np.zeros(n_t, bool)
+        outage[30:34] = True
+        meters.append(Meter(f"m{i}", 10 + 20 * rng.random(n_t), terms, pv=pv, battery=battery, generator=gen,
+                            outage=outage, voll_thb_per_kwh=100.0, critical_frac=0.2))
+    econ = SizingEconomics(discount_rate_frac=0.08, budget_thb=600000, min_self_sufficiency_frac=0.2, max_co2_kg=5e3) \
+        if sizing else SizingEconomics()
+    return DispatchProblem(1.0, meters, SolveOptions(mode="sizing" if sizing else "dispatch"), econ)
+
+
+@pytest.fixture
+def mixed_instance():
+    """The :func:`make_mixed_instance` builder."""
+    return make_mixed_instance
