@@ -20,7 +20,12 @@ from munigrid.scenarios.inputs import SiteInputs, build_inputs, check_references
 from munigrid.scenarios.library import load_scenario
 from munigrid.scenarios.runner import Progress, RunOutcome, bills_csv, run_scenario, scenario_yaml
 from munigrid.scenarios.schema import Scenario
+from munigrid.scenarios.simulation import simulate_scenario, site_percentiles
 from munigrid.solver_runs import store as run_store
+
+# Shortest horizon the day-block bootstrap of the Monte Carlo samples from [days]: two 7-day
+# blocks plus a week of stride (munigrid.models.simulation.sampling), rounded up to four weeks.
+MIN_SAMPLED_DAYS = 28
 
 __all__ = ["Scenario", "SiteInputs", "RunOutcome", "load", "inputs", "run", "check_references"]
 
@@ -43,7 +48,8 @@ def inputs(scenario: Scenario | str | Path, base_dir: Path | None = None) -> Sit
 
 
 def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | None = None,
-        report: bool = True, progress: Progress | None = None, base_dir: Path | None = None) -> RunOutcome:
+        report: bool = True, samples: int = 0, progress: Progress | None = None,
+        base_dir: Path | None = None) -> RunOutcome:
     """Run a scenario end to end and (by default) store it as a run folder.
 
     Parameters
@@ -57,13 +63,28 @@ def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | Non
         Run store root (default ``$MUNIGRID_RUNS`` or ``./runs``).
     report : bool
         Also write ``report.html`` into the stored run folder.
+    samples : int
+        When > 0, also simulate this many bootstrap years of every building with the numba
+        core (rule-based battery, :mod:`munigrid.scenarios.simulation`) and keep them as
+        ``outcome.samples`` / ``simulation.nc``: P10/P50/P90 of cost, self-sufficiency, peaks.
     progress : callable, optional
         Called with a short description of each stage.
     base_dir : Path, optional
         Folder that relative file paths in the scenario refer to.
     """
     scenario = load(scenario) if not isinstance(scenario, Scenario) else scenario
-    outcome = run_scenario(scenario, _base_dir(scenario, base_dir), progress)
+    base = _base_dir(scenario, base_dir)
+    outcome = run_scenario(scenario, base, progress)
+    if samples > 0 and scenario.time.days < MIN_SAMPLED_DAYS:
+        outcome.manifest["notes"].append(f"Monte Carlo skipped: the day-block bootstrap needs a horizon of at "
+                                         f"least {MIN_SAMPLED_DAYS} days, this one has {scenario.time.days}")
+    elif samples > 0:
+        if progress:
+            progress(f"simulating {samples} sampled years")
+        outcome.samples, timing = simulate_scenario(scenario, samples=samples, inputs=outcome.inputs)
+        outcome.manifest["timings"]["simulation_s"] = round(timing["total_s"], 4)
+        outcome.manifest["uncertainty"] = {"samples": samples, "strategy": "self_consumption",
+                                           "site": site_percentiles(outcome.samples)}
     if not store:
         return outcome
     if progress:
@@ -73,7 +94,8 @@ def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | Non
         run_store.new_run_id(scenario.name, outcome.manifest["inputs_hash"]),
         outcome.manifest, outcome.results, outcome.summary,
         extra_files={"scenario.yaml": scenario_yaml(scenario), "bills.csv": bills_csv(outcome.bills),
-                     "bills_before.csv": bills_csv(outcome.bills_before)})
+                     "bills_before.csv": bills_csv(outcome.bills_before)},
+        extra_datasets={} if outcome.samples is None else {"simulation.nc": outcome.samples})
     outcome.run_dir = stored.path
     if report:
         if progress:

@@ -51,6 +51,10 @@ class RunOutcome:
         Inputs hash, versions, solver outcome per meter, timings.
     bills, bills_before : dict of pandas.DataFrame
         Monthly bills after and before the project, per building.
+    inputs : SiteInputs
+        The model inputs the run was made from.
+    samples : xarray.Dataset or None
+        Monte Carlo samples (dims building x sample) when requested.
     run_dir, report_path : Path or None
         Where the run and its report were stored.
     """
@@ -61,6 +65,8 @@ class RunOutcome:
     manifest: dict
     bills: dict[str, pd.DataFrame] = field(default_factory=dict)
     bills_before: dict[str, pd.DataFrame] = field(default_factory=dict)
+    inputs: SiteInputs | None = None
+    samples: xr.Dataset | None = None
     run_dir: Path | None = None
     report_path: Path | None = None
 
@@ -78,6 +84,7 @@ class RunOutcome:
                 for name, row in self.summary.iterrows()}
         return {"scenario": self.scenario_name, "summary": rows, "solver": self.manifest["solver"],
                 "timings": self.manifest["timings"], "notes": self.manifest["notes"],
+                "uncertainty": self.manifest.get("uncertainty"),
                 "run_dir": str(self.run_dir) if self.run_dir else None,
                 "report": str(self.report_path) if self.report_path else None}
 
@@ -279,7 +286,7 @@ def run_scenario(scenario: Scenario, base_dir: Path, progress: Progress | None =
         "timings": {k: round(v, 4) for k, v in clock.items() if k != "start"},
         "notes": notes,
     }
-    return RunOutcome(scenario.name, results, summary, manifest, bills=after, bills_before=before)
+    return RunOutcome(scenario.name, results, summary, manifest, bills=after, bills_before=before, inputs=inputs)
 
 
 def bills_csv(bills: dict[str, pd.DataFrame]) -> str:

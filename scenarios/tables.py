@@ -40,6 +40,11 @@ def print_summary(outcome) -> None:
         table.add_row(str(name), *(HEADERS[c][1].format(row[c]) for c in outcome.summary.columns), style=style)
     console.print(table)
     console.print(f"solver: {outcome.solver_line()}")
+    uncertainty = outcome.manifest.get("uncertainty")
+    if uncertainty:
+        cost = uncertainty["site"]["cost_thb"]
+        console.print(f"uncertainty ({uncertainty['samples']} bootstrap years, {uncertainty['strategy']} battery rule): "
+                      f"site bill P10 {cost['P10']:,.0f} / P50 {cost['P50']:,.0f} / P90 {cost['P90']:,.0f} THB")
     if outcome.run_dir is not None:
         console.print(f"stored: {outcome.run_dir}")
     if outcome.report_path is not None:

@@ -79,7 +79,8 @@ class StoredRun:
 
 
 def write_run(root: Path, run_id: str, manifest: dict, results: xr.Dataset, summary: pd.DataFrame,
-              extra_files: dict[str, str] | None = None) -> StoredRun:
+              extra_files: dict[str, str] | None = None,
+              extra_datasets: dict[str, xr.Dataset] | None = None) -> StoredRun:
     """Write a run atomically and return it.
 
     Parameters
@@ -92,6 +93,8 @@ def write_run(root: Path, run_id: str, manifest: dict, results: xr.Dataset, summ
         Contents of ``manifest.json``, ``results.nc`` and ``summary.csv``.
     extra_files : dict, optional
         More text files (name -> content), e.g. the scenario as resolved.
+    extra_datasets : dict, optional
+        More netCDF files (name -> Dataset), e.g. ``simulation.nc``.
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -107,6 +110,8 @@ def write_run(root: Path, run_id: str, manifest: dict, results: xr.Dataset, summ
         summary.to_csv(staging / SUMMARY, float_format="%.6g")
         for name, text in (extra_files or {}).items():
             _write_text(staging / name, text)
+        for name, dataset in (extra_datasets or {}).items():
+            write_results(dataset, staging / name)
         _write_text(staging / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, default=str))
         _fsync_dir(staging)
         os.rename(staging, final)

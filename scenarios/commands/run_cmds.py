@@ -20,7 +20,9 @@ from munigrid.scenarios.tables import print_summary
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option("--no-store", is_flag=True, help="Do not write a run folder.")
 @click.option("--no-report", is_flag=True, help="Do not write the HTML report into the run folder.")
-def run(scenario, out, as_json, no_store, no_report):
+@click.option("--samples", type=click.IntRange(0, 100_000), default=200, show_default=True,
+              help="Monte Carlo years simulated for P10/P50/P90 (numba core, rule-based battery); 0 skips.")
+def run(scenario, out, as_json, no_store, no_report, samples):
     """Run SCENARIO (bundled name or YAML file): weather -> PV -> loads -> dispatch -> stored run."""
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -30,7 +32,7 @@ def run(scenario, out, as_json, no_store, no_report):
                                              console=console, transient=True,
                                              disable=as_json or not console.is_terminal) as bar:
         task = bar.add_task("loading scenario", total=None)
-        outcome = api.run(scenario, store=not no_store, root=out, report=not no_report,
+        outcome = api.run(scenario, store=not no_store, root=out, report=not no_report, samples=samples,
                           progress=lambda stage: bar.update(task, description=stage))
     if as_json:
         click.echo(json.dumps(outcome.to_json(), indent=2, ensure_ascii=False))

@@ -165,3 +165,14 @@ def test_gaps_filled_only_when_allowed_and_reported(tmp_path):
     _meter_csv(tmp_path / "hall.csv", 48, drop=(10, 11))
     outcome = api.run(_one_building_scenario(tmp_path, "hall.csv", "\n    load_gap_fill: true"), store=False)
     assert any("2 of 48 missing" in note for note in outcome.manifest["notes"])
+
+
+def test_monte_carlo_samples_are_stored_with_the_run(tmp_path):
+    scenario = api.load("tha-yang")
+    scenario.time.days = 42
+    scenario.buildings = scenario.buildings[:2]
+    outcome = api.run(scenario, root=tmp_path, report=False, samples=20)
+    site = outcome.manifest["uncertainty"]["site"]["cost_thb"]
+    assert site["P10"] <= site["P50"] <= site["P90"]
+    stored = api.run_store.read_results(outcome.run_dir / "simulation.nc")
+    assert stored.sizes["sample"] == 20 and set(stored.building.values) == {"municipal_office", "municipal_school"}

@@ -44,7 +44,7 @@ def test_on_peak_is_judged_within_each_billing_month():
     import numpy as np
 
     from munigrid.models.tariffs.terms import TariffCostTerms
-    from munigrid.scenarios.commands.simulate_cmds import on_peak_steps
+    from munigrid.scenarios.simulation import on_peak_steps
 
     price = np.array([2.9, 4.7, 3.0, 4.8])  # month 0: off, on; month 1 (higher Ft): off, on
     terms = TariffCostTerms(1.0, np.array([0, 0, 1, 1]), price, np.zeros(4))
