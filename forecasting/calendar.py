@@ -33,8 +33,8 @@ def is_holiday(index: pd.DatetimeIndex) -> np.ndarray:
 
 def day_type(index: pd.DatetimeIndex) -> np.ndarray:
     """0 workday, 1 Saturday, 2 Sunday or public holiday, per step."""
-    kind = np.where(index.dayofweek == 5, SATURDAY, WORKDAY)
-    kind = np.where((index.dayofweek == 6) | is_holiday(index), SUNDAY_OR_HOLIDAY, kind)
+    kind = np.where(index.day_of_week == 5, SATURDAY, WORKDAY)
+    kind = np.where((index.day_of_week == 6) | is_holiday(index), SUNDAY_OR_HOLIDAY, kind)
     return kind.astype(np.int8)
 
 
