@@ -1,11 +1,15 @@
 """Rolling-origin backtest of load forecasters, scored overall, by hour of day and by day kind.
 
-Origins are local midnights, one forecast horizon apart (at least one day), starting after
+Issue time: each forecast is issued at an origin, a local midnight (00:00 of the first day
+forecast), from the meter readings of the intervals before it only: for the day-ahead
+horizon, the forecast of day D uses loads up to the 23:00-24:00 interval of day D-1.
+Origins are one forecast horizon apart (at least one day), starting after
 ``min_train_days``. Each model is refitted on all data before the origin every
-``refit_every_days`` and forecasts ``[origin, origin + horizon)`` from the history before the
-origin only. Temperature is what a forecaster would have: by default persistence (the
-observed temperature ``lead`` days earlier, the same rule in training and forecasting);
-``temperature="observed"`` gives a perfect-temperature-forecast upper bound.
+``refit_every_days`` (its conformal calibration uses the most recent weeks of that data) and
+forecasts ``[origin, origin + horizon)``. Temperature is what a forecaster would have: by
+default persistence (the observed temperature ``lead`` days earlier, the same rule in
+training and forecasting, i.e. a forecast with no skill beyond persistence);
+``temperature="observed"`` stands for a perfect temperature forecast (an upper bound).
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ from typing import Literal, Sequence
 import numpy as np
 import pandas as pd
 
-from munigrid.forecasting.calendar import SATURDAY, SUNDAY_OR_HOLIDAY, WORKDAY, day_type, is_holiday
 from munigrid.forecasting.features import lead_days
 from munigrid.forecasting.load_models import MODELS, QUANTILES, SeasonalNaive
+from munigrid.forecasting.occupancy_days import DAY_OFF, SATURDAY, SUNDAY, daily_kinds
 from munigrid.forecasting.skill import scores, skill
 from munigrid.models.errors import InputError, Problem
 
@@ -59,13 +63,25 @@ class BacktestResult:
         return mae
 
     def by_day_kind(self) -> pd.DataFrame:
-        """Scores per model for working days, Saturdays, Sundays and Thai public holidays."""
+        """Scores per model and occupancy day kind (:data:`DAY_KINDS`, exclusive, first match wins)."""
         f = self.forecasts
-        dtype = day_type(f.index)
-        kind = np.select([is_holiday(f.index), dtype == WORKDAY, dtype == SATURDAY, dtype == SUNDAY_OR_HOLIDAY],
-                         ["holiday", "workday", "saturday", "sunday"], "other")
-        parts = {k: self._score(f[kind == k]) for k in ("workday", "saturday", "sunday", "holiday") if (kind == k).any()}
+        kind = day_kind_labels(f.index)
+        parts = {k: self._score(f[kind == k]) for k in DAY_KINDS if (kind == k).any()}
         return pd.concat(parts, names=["day_kind", "model"])
+
+
+#: Day kinds of the scores, in order of precedence: days off (public-sector calendar with
+#: substitution days), bridge days, the first working day after a day off, Saturday, Sunday, workday.
+DAY_KINDS = ("day_off", "bridge", "after_day_off", "saturday", "sunday", "workday")
+
+
+def day_kind_labels(index: pd.DatetimeIndex) -> np.ndarray:
+    """The :data:`DAY_KINDS` label of every step."""
+    days = pd.DatetimeIndex(index.normalize())
+    kinds = daily_kinds(pd.DatetimeIndex(days.unique())).reindex(days)
+    kind = kinds["kind"].to_numpy()
+    return np.select([kind == DAY_OFF, kinds["bridge"].to_numpy() == 1, kinds["after_day_off"].to_numpy() == 1,
+                      kind == SATURDAY, kind == SUNDAY], list(DAY_KINDS[:5]), DAY_KINDS[5])
 
 
 def _origins(index: pd.DatetimeIndex, horizon: pd.Timedelta, min_train_days: int) -> pd.DatetimeIndex:

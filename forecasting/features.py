@@ -1,24 +1,48 @@
 r"""Features for load forecasting, built so that no value at or after the forecast origin leaks in.
 
-For a horizon :math:`H`, the lead is :math:`L = \lceil H / 1\,\mathrm{day} \rceil` days and every
-lagged feature of a target at time :math:`t` uses loads at :math:`t - L` days or earlier:
-the same time :math:`L` days before, the same time :math:`7\lceil L/7 \rceil` days before, the
-same time on the latest working day at least :math:`L` days before, and the mean load of the
-day :math:`L` days before. With forecast origins at midnight this is exactly what is known at
-the origin for every step of the horizon.
+For a horizon :math:`H`, the lead is :math:`L = \lceil H / 1\,\mathrm{day} \rceil` days. A target
+at time :math:`t` on day :math:`D` uses loads of days :math:`D - L` and earlier only, which
+with the forecast issued at the end of day :math:`D - L` (00:00 of :math:`D` for a day-ahead
+forecast, :math:`L = 1`) is exactly what is metered at the issue time. Only whole days with
+no missing step count as known.
+
+With :math:`y_{d,s}` the load of day :math:`d` at step-of-day :math:`s`, :math:`k(d)` the
+occupancy day kind (:mod:`munigrid.forecasting.occupancy_days`) and :math:`d_1 > d_2 > \dots`
+the latest known days of kind :math:`k(D)` (of kind Sunday when :math:`D` is a day off: days
+off are too rare to have recent profiles of their own, and not used as Sundays), the lagged
+features of step :math:`(D, s)` are
+
+* ``lag_lead`` :math:`y_{D-L,s}`, ``lag_week`` :math:`y_{D-7\lceil L/7\rceil,s}`,
+  ``lag_same_kind`` :math:`y_{d_1,s}`, ``lag_workday`` the same step on the latest working day;
+* ``profile_kind`` :math:`\frac13\sum_{i=1}^{3} y_{d_i,s}` (recent same-kind profile);
+* ``prev_day_mean`` :math:`\bar y_{D-L}`, ``mean_7d`` the mean of days :math:`D-L-6..D-L`;
+* ``workday_level`` and ``workday_level_long``: mean load of the last 5 and 20 known working
+  days (the ratio tells a semester break or a busy period from the recent data alone);
+* ``profile_scaled``: the shape of the last :data:`SHAPE_DAYS` same-kind days scaled by the
+  level of the last 3,
+
+  .. math:: \hat y_{D,s} = \frac{1}{M}\sum_{i=1}^{M} \frac{y_{d_i,s}}{\bar y_{d_i}}
+            \cdot \frac13 \sum_{i=1}^{3} \bar y_{d_i}.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
 
-from munigrid.forecasting.calendar import WORKDAY, day_type, is_holiday
+from munigrid.forecasting.occupancy_days import DAY_OFF, N_KINDS, SUNDAY, WORKDAY, daily_kinds
 
-FEATURE_COLUMNS = ("hour", "day_of_week", "day_type", "holiday", "month", "temp_air_c",
-                   "lag_lead", "lag_week", "lag_workday", "prev_day_mean")
+CALENDAR_COLUMNS = ("hour", "day_of_week", "day_kind", "bridge", "after_day_off", "month", "temp_air_c")
+LAG_COLUMNS = ("lag_lead", "lag_week", "lag_same_kind", "lag_workday", "profile_kind", "prev_day_mean", "mean_7d",
+               "workday_level", "workday_level_long", "profile_scaled")
+FEATURE_COLUMNS = CALENDAR_COLUMNS + LAG_COLUMNS
+#: Same-kind days averaged for the profile shape of ``profile_scaled`` [day].
+SHAPE_DAYS = 8
+#: Same-kind days behind the recent level and profile [day].
+LEVEL_DAYS = 3
 
 
 def lead_days(horizon: pd.Timedelta) -> int:
@@ -26,51 +50,107 @@ def lead_days(horizon: pd.Timedelta) -> int:
     return max(1, math.ceil(horizon / pd.Timedelta(days=1)))
 
 
-def latest_workday_lag(index: pd.DatetimeIndex, lead: int) -> np.ndarray:
-    """For each step, the number of days back to the latest working day at least ``lead`` days before [day]."""
-    days = pd.date_range(index[0].normalize() - pd.Timedelta(days=lead + 14), index[-1].normalize(), freq="D")
-    workday = day_type(days) == WORKDAY
-    last_work = pd.Series(np.where(workday, np.arange(len(days)), -1)).replace(-1, np.nan).ffill().to_numpy()
-    pos = np.arange(len(days))
-    back = pos - lead
-    lag = np.where(back >= 0, pos - last_work[np.clip(back, 0, None)], np.nan)
-    per_day = pd.Series(lag, index=days)
-    return per_day.reindex(index.normalize()).to_numpy()
+def calendar_features(index: pd.DatetimeIndex, temp_air_c: pd.Series | None) -> pd.DataFrame:
+    """Calendar columns of :data:`CALENDAR_COLUMNS` for the steps ``index`` (temperature [degC] or NaN)."""
+    days = pd.DatetimeIndex(index.normalize())
+    kinds = daily_kinds(pd.DatetimeIndex(days.unique())).reindex(days)
+    return pd.DataFrame({
+        "hour": index.hour + index.minute / 60.0,
+        "day_of_week": index.day_of_week,
+        "day_kind": kinds["kind"].to_numpy(),
+        "bridge": kinds["bridge"].to_numpy(),
+        "after_day_off": kinds["after_day_off"].to_numpy(),
+        "month": index.month,
+        "temp_air_c": np.nan if temp_air_c is None else temp_air_c.reindex(index).to_numpy(dtype=float),
+    }, index=index)
+
+
+def _latest_of_kind(kind: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """``out[k, p]``: position of the latest known day of kind ``k`` at or before ``p``, -1 if none."""
+    pos = np.arange(len(kind))
+    out = np.full((N_KINDS, len(kind)), -1, dtype=np.int64)
+    for k in range(N_KINDS):
+        hit = np.where((kind == k) & known, pos, -1)
+        out[k] = np.maximum.accumulate(hit)
+    return out
+
+
+def _previous(latest: np.ndarray, kind: np.ndarray, start: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the ``count`` latest known days of kind ``kind`` at or before ``start``; -1 where missing."""
+    found = np.full((count, len(start)), -1, dtype=np.int64)
+    cursor = start.copy()
+    for i in range(count):
+        ok = cursor >= 0
+        found[i, ok] = latest[kind[ok], cursor[ok]]
+        cursor = np.where(found[i] >= 0, found[i] - 1, -1)
+    return found
+
+
+def _take(values: np.ndarray, rows: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
+    """``values[rows(, cols)]`` with NaN where a row is -1."""
+    safe = np.clip(rows, 0, None)
+    got = values[safe] if cols is None else values[safe, cols]
+    return np.where(rows >= 0, got, np.nan)
 
 
 def build_features(index: pd.DatetimeIndex, load_kw: pd.Series, temp_air_c: pd.Series | None,
                    horizon: pd.Timedelta) -> pd.DataFrame:
-    """Feature table for targets at ``index`` from the load history (NaN where not known).
+    """Feature table (:data:`FEATURE_COLUMNS`) for targets at ``index`` (NaN where not known).
 
     Parameters
     ----------
     index : pandas.DatetimeIndex
-        Target steps.
+        Target steps, on the grid of ``load_kw``.
     load_kw : pandas.Series
-        Load history on a regular grid covering at least the lags [kW]; values at or after the
-        forecast origin are never read for ``index`` inside the horizon.
+        Load history on a regular grid [kW]; only days at least ``lead`` days before a target's
+        day are read (module docstring).
     temp_air_c : pandas.Series, optional
         Temperature forecast for the targets [degC].
     horizon : pandas.Timedelta
         Forecast horizon.
     """
     lead = lead_days(horizon)
+    out = calendar_features(index, temp_air_c)
+    step = (load_kw.index[1] - load_kw.index[0]) if len(load_kw) > 1 else pd.Timedelta(index.freq or "1h")
+    per_day = int(pd.Timedelta(days=1) / step)
+    start = min(load_kw.index[0], index[0]).normalize() if len(load_kw) else index[0].normalize()
+    days = pd.date_range(start, index[-1].normalize(), freq="D")
+    grid = pd.date_range(days[0], periods=len(days) * per_day, freq=step)
+    matrix = load_kw.reindex(grid).to_numpy(dtype=float).reshape(len(days), per_day)
+    known = np.isfinite(matrix).all(axis=1)
+    daily_mean = np.where(known, np.nanmean(np.where(np.isfinite(matrix), matrix, 0.0), axis=1), np.nan)
+    kinds = daily_kinds(days)["kind"].to_numpy()
+    latest = _latest_of_kind(kinds, known)
+
+    day_pos = ((index.normalize() - days[0]) // pd.Timedelta(days=1)).to_numpy()
+    slot = ((index - index.normalize()) // step).to_numpy()
+    cutoff = day_pos - lead  # newest day a target may read
     week = 7 * math.ceil(lead / 7)
-    full = load_kw.reindex(load_kw.index.union(index))
-    dtype = day_type(index)
-    out = pd.DataFrame({
-        "hour": index.hour + index.minute / 60.0,
-        "day_of_week": index.dayofweek,
-        "day_type": dtype,
-        "holiday": is_holiday(index).astype(np.int8),
-        "month": index.month,
-        "temp_air_c": np.nan if temp_air_c is None else temp_air_c.reindex(index).to_numpy(),
-        "lag_lead": full.reindex(index - pd.Timedelta(days=lead)).to_numpy(),
-        "lag_week": full.reindex(index - pd.Timedelta(days=week)).to_numpy(),
-    }, index=index)
-    back = latest_workday_lag(index, lead)
-    stamps = index - pd.to_timedelta(np.nan_to_num(back, nan=0), unit="D")
-    out["lag_workday"] = np.where(np.isnan(back), np.nan, full.reindex(stamps).to_numpy())
-    daily_mean = full.resample("D").mean()
-    out["prev_day_mean"] = daily_mean.reindex(index.normalize() - pd.Timedelta(days=lead)).to_numpy()
+    same = _previous(latest, np.where(kinds == DAY_OFF, SUNDAY, kinds)[day_pos], cutoff, SHAPE_DAYS)
+    work = _previous(latest, np.full(len(index), WORKDAY), cutoff, 20)
+
+    same_loads = np.stack([_take(matrix, same[i], slot) for i in range(SHAPE_DAYS)])
+    same_means = np.stack([_take(daily_mean, same[i]) for i in range(SHAPE_DAYS)])
+    lag_days = np.where(cutoff >= 0, cutoff, -1)
+    week_days = np.where(day_pos - week >= 0, day_pos - week, -1)
+    week_means = np.stack([_take(daily_mean, np.where(cutoff - i >= 0, cutoff - i, -1)) for i in range(7)])
+    work_means = np.stack([_take(daily_mean, work[i]) for i in range(20)])
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # means of all-NaN columns are NaN (not known yet)
+        shape = np.nanmean(same_loads / same_means, axis=0)
+        level = np.nanmean(same_means[:LEVEL_DAYS], axis=0)
+        lagged = {
+            "lag_lead": _take(matrix, lag_days, slot),
+            "lag_week": _take(matrix, week_days, slot),
+            "lag_same_kind": same_loads[0],
+            "lag_workday": _take(matrix, work[0], slot),
+            "profile_kind": np.nanmean(same_loads[:LEVEL_DAYS], axis=0),
+            "prev_day_mean": _take(daily_mean, lag_days),
+            "mean_7d": np.nanmean(week_means, axis=0),
+            "workday_level": np.nanmean(work_means[:5], axis=0),
+            "workday_level_long": np.nanmean(work_means, axis=0),
+            "profile_scaled": shape * level,
+        }
+    for name in LAG_COLUMNS:
+        out[name] = lagged[name]
     return out[list(FEATURE_COLUMNS)]

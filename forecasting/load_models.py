@@ -2,15 +2,23 @@ r"""Load forecasting models with P10/P50/P90 quantiles, one interface, chosen fr
 
 * :class:`SeasonalNaive` -- the same time one week earlier (:math:`\hat y_t = y_{t-7d}`; two
   weeks for horizons beyond a week); the baseline every skill is measured against.
-* :class:`CalendarRegression` -- ridge regression on hour x day type (working day, Saturday,
-  Sunday/Thai public holiday), month, and cooling degrees
-  :math:`\max(T - 25, 0)` split into occupied and other hours.
-* :class:`GradientBoostingQuantiles` -- scikit-learn histogram gradient boosting, one model per
-  quantile (pinball loss), on calendar, holiday, temperature and lagged-load features
-  (:mod:`munigrid.forecasting.features`).
+* :class:`CalendarRegression` -- ridge regression on hour x occupancy day kind (working day,
+  Saturday, Sunday, day off; :mod:`munigrid.forecasting.occupancy_days`), hour x day after a
+  day off, bridge days, month, and cooling degrees :math:`\max(T - 25, 0)` split into
+  occupied and other hours. Calendar and temperature only: no lagged load.
+* :class:`ProfileScaling` -- the shape of the last 8 days of the target's kind scaled by the
+  level of the last 3 (``profile_scaled`` in :mod:`munigrid.forecasting.features`); no fitting.
+* :class:`GradientBoostingQuantiles` -- scikit-learn histogram gradient boosting, one model
+  per quantile (pinball loss), on every feature of :mod:`munigrid.forecasting.features`.
+* :class:`Ensemble` -- the mean of the gradient-boosting and profile-scaling quantiles.
 
-The naive and regression quantiles add the training residuals' empirical quantiles by hour
-of day to the point forecast. Quantiles are sorted so that P10 <= P50 <= P90.
+Quantiles: the naive, regression and profile models add empirical quantiles of their
+residuals (by hour of day, separately for working and other days) to the point forecast.
+Every model except the baseline then calibrates its quantiles by split-conformal
+calibration (:mod:`munigrid.forecasting.conformal`) on the last ``calibration_days`` of the
+history: the model is fitted without those days, forecasts them with the forecast lead, the
+calibration factors are learnt from those forecasts, and the model is refitted on the whole
+history. Quantiles are clipped at 0 and sorted so that P10 <= P50 <= P90.
 """
 
 from __future__ import annotations
@@ -24,115 +32,192 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import Ridge
 from threadpoolctl import threadpool_limits
 
-from munigrid.forecasting.calendar import WORKDAY
-from munigrid.forecasting.features import build_features, lead_days
+from munigrid.forecasting.conformal import ConformalCalibration
+from munigrid.forecasting.features import FEATURE_COLUMNS, build_features, calendar_features
+from munigrid.forecasting.occupancy_days import N_KINDS, WORKDAY, day_kind
+from munigrid.models.errors import InputError, Problem
 
 QUANTILES = (0.1, 0.5, 0.9)
 COOLING_BASE_C = 25.0  # assumption: Thai air-conditioning load rises above about 25 degC
+#: Default held-out recent period for the conformal calibration [day].
+CALIBRATION_DAYS = 35
+#: Least history left for fitting when holding out the calibration period [day].
+MIN_FIT_DAYS = 14
+#: Shortest calibration period worth using; with less history the raw quantiles are kept [day].
+MIN_CALIBRATION_DAYS = 7
+
+
+def day_group(index: pd.DatetimeIndex) -> np.ndarray:
+    """0 on working days, 1 on Saturdays, Sundays and days off (occupancy calendar)."""
+    return (day_kind(index) != WORKDAY).astype(np.int8)
 
 
 class LoadForecaster(ABC):
-    """Fit on a load history, then forecast quantiles for target steps after the history."""
+    """Fit on a load history, then forecast quantiles for target steps after the history.
+
+    Parameters
+    ----------
+    horizon : pandas.Timedelta
+        Time from the end of the history to the end of the forecast; sets the lead of lagged features.
+    quantiles : tuple of float
+        Forecast quantiles; must include 0.5.
+    calibration_days : int, optional
+        Recent days held out for the conformal calibration [day]; 0 keeps raw quantiles.
+        Default :data:`CALIBRATION_DAYS` (0 for the baseline).
+    """
 
     name: ClassVar[str]
+    default_calibration_days: ClassVar[int] = CALIBRATION_DAYS
 
-    def __init__(self, horizon: pd.Timedelta = pd.Timedelta(hours=24), quantiles: tuple[float, ...] = QUANTILES):
+    def __init__(self, horizon: pd.Timedelta = pd.Timedelta(hours=24), quantiles: tuple[float, ...] = QUANTILES,
+                 calibration_days: int | None = None):
         self.horizon = pd.Timedelta(horizon)
-        self.quantiles = tuple(quantiles)
+        self.quantiles = tuple(float(q) for q in quantiles)
+        problems = []
+        if 0.5 not in self.quantiles or not all(0.0 < q < 1.0 for q in self.quantiles):
+            problems.append(Problem("quantiles", f"need 0.5 and values strictly between 0 and 1, got {quantiles}"))
+        days = self.default_calibration_days if calibration_days is None else calibration_days
+        if days < 0:
+            problems.append(Problem("calibration_days", f"must be >= 0 days, got {days}"))
+        if problems:
+            raise InputError(problems)
+        self.calibration_days = int(days)
+        self.calibration: ConformalCalibration | None = None
 
     @abstractmethod
-    def fit(self, load_kw: pd.Series, temp_air_c: pd.Series | None = None) -> "LoadForecaster":
-        """Learn from a history [kW] (and temperature [degC] on the same index)."""
+    def _fit(self, load_kw: pd.Series, temp_air_c: pd.Series | None) -> None:
+        """Learn the model's parameters from a history [kW] (and temperature [degC])."""
 
     @abstractmethod
     def point(self, index: pd.DatetimeIndex, load_kw: pd.Series, temp_air_c: pd.Series | None) -> np.ndarray:
         """Point (P50) forecast [kW] for ``index`` from the history ``load_kw`` before it."""
 
+    def fit(self, load_kw: pd.Series, temp_air_c: pd.Series | None = None) -> "LoadForecaster":
+        """Learn from a history [kW] (and temperature [degC] on the same index), calibrating the quantiles."""
+        self.calibration = None
+        span_days = (load_kw.index[-1] - load_kw.index[0]) // pd.Timedelta(days=1)
+        holdout = min(self.calibration_days, span_days - MIN_FIT_DAYS)
+        if holdout >= MIN_CALIBRATION_DAYS:
+            cut = load_kw.index[-1].normalize() - pd.Timedelta(days=holdout - 1)
+            early = load_kw.index < cut
+            self._fit(load_kw[early], None if temp_air_c is None else temp_air_c[temp_air_c.index < cut])
+            target = load_kw.index[~early]
+            raw = self._raw(target, load_kw, temp_air_c)
+            self.calibration = ConformalCalibration.fit(load_kw.to_numpy()[~early], raw, self.quantiles,
+                                                        day_group(target))
+        self._fit(load_kw, temp_air_c)
+        return self
+
     def predict(self, index: pd.DatetimeIndex, load_kw: pd.Series, temp_air_c: pd.Series | None = None) -> pd.DataFrame:
-        """Quantile forecasts [kW], one column per quantile, sorted across quantiles."""
-        raw = self._quantiles(index, load_kw, temp_air_c)
+        """Quantile forecasts [kW], one column per quantile, calibrated and sorted across quantiles."""
+        raw = self._raw(index, load_kw, temp_air_c)
+        if self.calibration is not None:
+            raw = self.calibration.apply(raw, day_group(index))
         return pd.DataFrame(np.sort(np.clip(raw, 0.0, None), axis=1), index=index, columns=list(self.quantiles))
+
+    def _raw(self, index, load_kw, temp_air_c) -> np.ndarray:
+        """Uncalibrated quantiles ``(len(index), len(quantiles))`` [kW], clipped at 0 and sorted."""
+        return np.sort(np.clip(self._quantiles(index, load_kw, temp_air_c), 0.0, None), axis=1)
 
     def _quantiles(self, index, load_kw, temp_air_c) -> np.ndarray:
         point = self.point(index, load_kw, temp_air_c)
-        offsets = self._residual_q.reindex(index.hour).to_numpy()
+        keys = pd.MultiIndex.from_arrays([day_group(index), index.hour])
+        offsets = self._residual_q.reindex(keys).fillna(0.0).to_numpy()
         return point[:, None] + offsets
 
     def _learn_residuals(self, actual: pd.Series, point: np.ndarray) -> None:
+        """Residual quantiles [kW] by (working or other day, hour of day); the median offset is 0."""
         resid = pd.Series(actual.to_numpy() - point, index=actual.index).dropna()
-        by_hour = resid.groupby(resid.index.hour)
-        self._residual_q = pd.DataFrame({q: by_hour.quantile(q) for q in self.quantiles}).reindex(range(24)).fillna(0.0)
-        self._residual_q[0.5] = 0.0
+        keys = [day_group(resid.index), resid.index.hour]
+        table = pd.DataFrame({q: resid.groupby(keys).quantile(q) for q in self.quantiles})
+        table[0.5] = 0.0
+        self._residual_q = table
 
 
 class SeasonalNaive(LoadForecaster):
     """Same time one week earlier (two weeks beyond a one-week horizon)."""
 
     name = "seasonal_naive"
+    default_calibration_days = 0
 
     @property
     def lag_days(self) -> int:
-        return 7 * int(np.ceil(lead_days(self.horizon) / 7))
+        return 7 * int(np.ceil(self.horizon / pd.Timedelta(days=7)))
 
     def point(self, index, load_kw, temp_air_c):
         return load_kw.reindex(index - pd.Timedelta(days=self.lag_days)).to_numpy()
 
-    def fit(self, load_kw, temp_air_c=None):
+    def _fit(self, load_kw, temp_air_c):
         self._learn_residuals(load_kw, self.point(load_kw.index, load_kw, None))
-        return self
 
 
 class CalendarRegression(LoadForecaster):
-    """Ridge regression on hour x day type, month and occupied/unoccupied cooling degrees."""
+    """Ridge regression on hour x day kind, day after a day off, bridge days, month and cooling degrees."""
 
     name = "calendar_regression"
 
     def _design(self, index: pd.DatetimeIndex, temp_air_c: pd.Series | None) -> np.ndarray:
-        feats = build_features(index, pd.Series(dtype=float, index=index[:0]), temp_air_c, self.horizon)
+        feats = calendar_features(index, temp_air_c)
+        rows = np.arange(len(index))
         hour = feats["hour"].to_numpy().astype(int)
-        cell = feats["day_type"].to_numpy() * 24 + hour
-        onehot = np.zeros((len(index), 72))
-        onehot[np.arange(len(index)), cell] = 1.0
+        kind = feats["day_kind"].to_numpy()
+        cells = np.zeros((len(index), N_KINDS * 24))
+        cells[rows, kind * 24 + hour] = 1.0
+        after_off = np.zeros((len(index), 24))
+        after_off[rows, hour] = feats["after_day_off"].to_numpy()
         month = np.zeros((len(index), 12))
-        month[np.arange(len(index)), feats["month"].to_numpy() - 1] = 1.0
+        month[rows, feats["month"].to_numpy() - 1] = 1.0
         temp = feats["temp_air_c"].fillna(self._temp_fill).to_numpy()
         cdd = np.maximum(temp - COOLING_BASE_C, 0.0)
-        occupied = (feats["day_type"].to_numpy() == WORKDAY) & (hour >= 8) & (hour < 18)
-        return np.column_stack([onehot, month, cdd * occupied, cdd * ~occupied])
+        occupied = (kind == WORKDAY) & (hour >= 8) & (hour < 18)
+        return np.column_stack([cells, after_off, feats["bridge"].to_numpy(), month, cdd * occupied, cdd * ~occupied])
 
-    def fit(self, load_kw, temp_air_c=None):
+    def _fit(self, load_kw, temp_air_c):
         self._temp_fill = float(temp_air_c.mean()) if temp_air_c is not None else COOLING_BASE_C
         ok = load_kw.notna().to_numpy()
         x = self._design(load_kw.index, temp_air_c)
         self._model = Ridge(alpha=1.0).fit(x[ok], load_kw.to_numpy()[ok])
         self._learn_residuals(load_kw, self._model.predict(x))
-        return self
 
     def point(self, index, load_kw, temp_air_c):
         return self._model.predict(self._design(index, temp_air_c))
 
 
+class ProfileScaling(LoadForecaster):
+    """Recent same-kind profile shape scaled by the recent same-kind level (no fitted parameters)."""
+
+    name = "profile_scaling"
+
+    def point(self, index, load_kw, temp_air_c):
+        feats = build_features(index, load_kw, None, self.horizon)
+        return feats["profile_scaled"].fillna(feats["lag_same_kind"]).fillna(feats["lag_week"]).to_numpy()
+
+    def _fit(self, load_kw, temp_air_c):
+        self._learn_residuals(load_kw, self.point(load_kw.index, load_kw, None))
+
+
 class GradientBoostingQuantiles(LoadForecaster):
-    """One histogram gradient-boosting model per quantile (pinball loss)."""
+    """One histogram gradient-boosting model per quantile (pinball loss) on lagged, calendar and temperature features."""
 
     name = "gradient_boosting"
 
-    def __init__(self, horizon=pd.Timedelta(hours=24), quantiles=QUANTILES, max_iter: int = 200, seed: int = 0):
-        super().__init__(horizon, quantiles)
+    def __init__(self, horizon=pd.Timedelta(hours=24), quantiles=QUANTILES, calibration_days: int | None = None,
+                 max_iter: int = 200, seed: int = 0):
+        super().__init__(horizon, quantiles, calibration_days)
         self.max_iter = max_iter
         self.seed = seed
 
-    def fit(self, load_kw, temp_air_c=None):
+    def _fit(self, load_kw, temp_air_c):
         feats = build_features(load_kw.index, load_kw, temp_air_c, self.horizon)
         ok = load_kw.notna().to_numpy() & feats["lag_lead"].notna().to_numpy()
         with threadpool_limits(limits=1, user_api="openmp"):  # OpenMP on a busy machine is 40x slower
             self._models = {
                 q: HistGradientBoostingRegressor(loss="quantile", quantile=q, max_iter=self.max_iter, learning_rate=0.08,
                                                  max_leaf_nodes=31, min_samples_leaf=20, early_stopping=False,
-                                                 categorical_features=[2], random_state=self.seed)
+                                                 categorical_features=[FEATURE_COLUMNS.index("day_kind")],
+                                                 random_state=self.seed)
                 .fit(feats[ok].to_numpy(), load_kw.to_numpy()[ok])
                 for q in self.quantiles}
-        return self
 
     def _quantiles(self, index, load_kw, temp_air_c):
         x = build_features(index, load_kw, temp_air_c, self.horizon).to_numpy()
@@ -143,4 +228,23 @@ class GradientBoostingQuantiles(LoadForecaster):
         return self._quantiles(index, load_kw, temp_air_c)[:, self.quantiles.index(0.5)]
 
 
-MODELS: dict[str, type[LoadForecaster]] = {cls.name: cls for cls in (SeasonalNaive, CalendarRegression, GradientBoostingQuantiles)}
+class Ensemble(LoadForecaster):
+    """Mean of the gradient-boosting and profile-scaling quantiles (each uncalibrated), calibrated together."""
+
+    name = "ensemble"
+    members: ClassVar[tuple[type[LoadForecaster], ...]] = (GradientBoostingQuantiles, ProfileScaling)
+
+    def _fit(self, load_kw, temp_air_c):
+        self._members = [m(self.horizon, self.quantiles, calibration_days=0) for m in self.members]
+        for member in self._members:
+            member._fit(load_kw, temp_air_c)
+
+    def _quantiles(self, index, load_kw, temp_air_c):
+        return np.mean([m._raw(index, load_kw, temp_air_c) for m in self._members], axis=0)
+
+    def point(self, index, load_kw, temp_air_c):
+        return self._quantiles(index, load_kw, temp_air_c)[:, self.quantiles.index(0.5)]
+
+
+MODELS: dict[str, type[LoadForecaster]] = {cls.name: cls for cls in (
+    SeasonalNaive, CalendarRegression, ProfileScaling, GradientBoostingQuantiles, Ensemble)}

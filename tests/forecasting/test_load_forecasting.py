@@ -109,7 +109,7 @@ def test_backtest_beats_naive_on_holidays_and_reports_tables(office):
     assert table.loc["seasonal_naive", "skill_vs_naive"] == 0.0
     assert table.loc["gradient_boosting", "skill_vs_naive"] > 0.0
     kinds = result.by_day_kind()
-    assert kinds.loc[("holiday", "gradient_boosting"), "mae"] < kinds.loc[("holiday", "seasonal_naive"), "mae"]
+    assert kinds.loc[("day_off", "gradient_boosting"), "mae"] < kinds.loc[("day_off", "seasonal_naive"), "mae"]
     assert result.by_hour().shape[0] == 24
     week = rolling_origin_backtest(load, temp, models=("calendar_regression",), horizon="7d", min_train_days=35,
                                    refit_every_days=60)
