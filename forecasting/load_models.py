@@ -210,17 +210,18 @@ class GradientBoostingQuantiles(LoadForecaster):
     def _fit(self, load_kw, temp_air_c):
         feats = build_features(load_kw.index, load_kw, temp_air_c, self.horizon)
         ok = load_kw.notna().to_numpy() & feats["lag_lead"].notna().to_numpy()
+        self._columns = [c for c in FEATURE_COLUMNS if feats.loc[ok, c].notna().any()]  # e.g. no temperature given
         with threadpool_limits(limits=1, user_api="openmp"):  # OpenMP on a busy machine is 40x slower
             self._models = {
                 q: HistGradientBoostingRegressor(loss="quantile", quantile=q, max_iter=self.max_iter, learning_rate=0.08,
                                                  max_leaf_nodes=31, min_samples_leaf=20, early_stopping=False,
-                                                 categorical_features=[FEATURE_COLUMNS.index("day_kind")],
+                                                 categorical_features=[self._columns.index("day_kind")],
                                                  random_state=self.seed)
-                .fit(feats[ok].to_numpy(), load_kw.to_numpy()[ok])
+                .fit(feats.loc[ok, self._columns].to_numpy(), load_kw.to_numpy()[ok])
                 for q in self.quantiles}
 
     def _quantiles(self, index, load_kw, temp_air_c):
-        x = build_features(index, load_kw, temp_air_c, self.horizon).to_numpy()
+        x = build_features(index, load_kw, temp_air_c, self.horizon)[self._columns].to_numpy()
         with threadpool_limits(limits=1, user_api="openmp"):
             return np.column_stack([self._models[q].predict(x) for q in self.quantiles])
 
