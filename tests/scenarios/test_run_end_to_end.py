@@ -176,3 +176,14 @@ def test_monte_carlo_samples_are_stored_with_the_run(tmp_path):
     assert site["P10"] <= site["P50"] <= site["P90"]
     stored = api.run_store.read_results(outcome.run_dir / "simulation.nc")
     assert stored.sizes["sample"] == 20 and set(stored.building.values) == {"municipal_office", "municipal_school"}
+
+
+def test_infeasible_scenario_exits_3_with_a_diagnosis(tmp_path):
+    text = (api.load_scenario("tha-yang")[1]).read_text().replace("days: 365", "days: 2").replace(
+        "tariffs:\n  export_allowed: false", "grid:\n  import_limit_kw: 5\ntariffs:\n  export_allowed: false")
+    scenario = tmp_path / "tight.yaml"
+    scenario.write_text(text)
+    done = _cli("run", str(scenario), "--out", str(tmp_path / "runs"), "--samples", "0")
+    assert done.returncode == 3, done.stderr
+    assert "infeasible" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
