@@ -14,8 +14,12 @@ r"""Solve strategy: the LP first, binaries only where the LP needs them, the MIL
 
 The final answer has no simultaneous flows and integral on/off everywhere, so it is feasible for
 the model with binaries at every step; each round solves a relaxation of that model, so the
-final answer is also optimal for it (within the MIP gap). If the rounds run out first, the
-last answer is returned with status ``FEASIBLE`` only when it has neither defect.
+final answer is also optimal for it (within the MIP gap). If the rounds or the time run out
+while the last answer still has a defect, it is *polished*: on/off fixed to 1 where the
+generator runs and 0 elsewhere, one flow direction per step (the larger), and the LP re-solved
+over the remaining continuous variables. That answer is feasible for the full model; it is
+returned as ``FEASIBLE`` with its gap to the last MILP bound, which is valid for the full model
+because every round relaxes it.
 
 Integer block sizes make the problem a MILP from the start.
 """
@@ -102,6 +106,33 @@ def _repaired(outcome: HighsOutcome, data: ModelData, form: StandardForm) -> Hig
     return replace(outcome, x=x, objective_thb=float(form.cost @ x + form.offset))
 
 
+def polished(data: ModelData, form: StandardForm, outcome: HighsOutcome, options: SolveOptions) -> HighsOutcome:
+    r"""A defect-free answer near ``outcome``: on/off and flow directions fixed, the rest re-optimised.
+
+    With :math:`g` the generator output and :math:`c, d` the battery flows of ``outcome.x``,
+    fix :math:`u_{i,t} = [g_{i,t} > 0]` (binary everywhere, so the commitment rows hold as in
+    the full model), :math:`d_{i,t} = 0` where :math:`c_{i,t} \ge d_{i,t} > 0` and
+    :math:`c_{i,t} = 0` where :math:`d_{i,t} > c_{i,t} > 0`, and solve the LP. Status
+    ``FEASIBLE``, gap to ``outcome.bound``; ``NO_SOLUTION`` when that LP has no solution.
+    """
+    lower, upper = form.col_lower.copy(), form.col_upper.copy()
+    if "gen_on" in data.columns.shape:
+        block = data.columns.block("gen_on")
+        runs = _values(data, outcome.x, "gen_kw").ravel() > SIMULTANEOUS_KW
+        lower[block] = upper[block] = (runs & (upper[block] > 0)).astype(float)
+    both = simultaneous_steps(data, outcome.x)
+    if both.any():
+        charge, discharge = _values(data, outcome.x, "charge_kw"), _values(data, outcome.x, "discharge_kw")
+        upper[data.columns.block("discharge_kw")][(both & (charge >= discharge)).ravel()] = 0.0
+        upper[data.columns.block("charge_kw")][(both & (discharge > charge)).ravel()] = 0.0
+    fixed_form = replace(form, col_lower=lower, col_upper=upper)
+    answer = _repaired(run_highs(fixed_form, options, relax=True), data, fixed_form)
+    if not answer.status.has_solution or simultaneous_steps(data, answer.x).any():
+        return replace(answer, status=SolveStatus.NO_SOLUTION, x=None, solve_s=answer.solve_s)
+    gap = (answer.objective_thb - outcome.bound) / max(abs(answer.objective_thb), 1e-9)
+    return replace(answer, status=SolveStatus.FEASIBLE, bound=outcome.bound, mip_gap=max(gap, 0.0))
+
+
 def _exclusive_mask(data: ModelData) -> np.ndarray:
     mask = np.zeros((data.dims["M"], data.dims["T"]), bool)
     if "MT_exclusive" in data.sets:
@@ -145,5 +176,7 @@ def solve_strategy(data: ModelData, options: SolveOptions) -> StrategyOutcome:
         if not outcome.status.has_solution:
             return StrategyOutcome(outcome, current, form, int(form.integer.sum()), timings)
     # rounds or time ran out while the last answer still had simultaneous flows or fractional on/off
-    unusable = replace(outcome, status=SolveStatus.NO_SOLUTION, x=None)
-    return StrategyOutcome(unusable, current, form, int(form.integer.sum()), timings)
+    final = polished(current, form, outcome, options)
+    timings["solve_s"] += final.solve_s
+    timings["polish_s"] = final.solve_s
+    return StrategyOutcome(final, current, form, int(form.integer.sum()), timings)
