@@ -113,8 +113,37 @@ def schedule(scenario, day, out, history, as_json, soc_frac, peak_kw, issue_time
         click.echo(f"  wrote {path}")
 
 
-CONTROL_HELP = ("How the EMS follows the schedule: 'setpoint' (battery kW as planned), 'import' (hold the "
-                "expected import where a demand limit applies), 'hold_limit' (set points, lowered to hold the limit).")
+CONTROL_HELP = ("How the building's EMS runs the day: 'replan' (re-optimise every --replan-steps steps from the "
+                "measured SoC and month's demand on the schedule's forecast corrected to the day's level, holding "
+                "the plan's demand limit in real time), or follow the committed set points: 'setpoint' (battery kW "
+                "as planned), 'import' (hold the expected import where a demand limit applies), 'hold_limit' (set "
+                "points, lowered to hold the limit).")
+CONTROLS = ("replan", "setpoint", "import", "hold_limit")
+
+
+def _ems_options(func):
+    """--control, --reserve-frac and --replan-steps (the EMS of review and operations)."""
+    options = [
+        click.option("--control", type=click.Choice(CONTROLS), default="replan", show_default=True, help=CONTROL_HELP),
+        click.option("--reserve-frac", type=float, default=None,
+                     help="With --control replan: share of the load forecast's P50-P90 spread the re-plans keep "
+                          "battery energy for (default: IntradayPolicy's, see docs/operations.md)."),
+        click.option("--replan-steps", type=int, default=None,
+                     help="With --control replan: re-optimise every N steps (default: every step)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _ems(control: str, reserve_frac: float | None, replan_steps: int | None):
+    """(control of committed set points, intraday policy or None) from the CLI options."""
+    from munigrid.scenarios.operations.intraday import IntradayPolicy
+
+    if control != "replan":
+        return control, None
+    given = {"reserve_frac": reserve_frac, "replan_steps": replan_steps}
+    return "setpoint", IntradayPolicy(**{k: v for k, v in given.items() if v is not None})
 
 
 @click.command()
@@ -122,10 +151,9 @@ CONTROL_HELP = ("How the EMS follows the schedule: 'setpoint' (battery kW as pla
 @_with_common
 @click.option("--schedule", "schedule_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               default=None, help="Schedule JSON file (default: the one for the day in the operations folder).")
-@click.option("--control", type=click.Choice(["setpoint", "import", "hold_limit"]), default="setpoint",
-              show_default=True, help=CONTROL_HELP)
-def review(scenario, day, out, history, as_json, schedule_file, control):
-    """How DAY went: replay its committed schedule against the metered actuals.
+@_ems_options
+def review(scenario, day, out, history, as_json, schedule_file, control, reserve_frac, replan_steps):
+    """How DAY went: replay it against the metered actuals as the EMS ran it.
 
     Reports energy and cost actually incurred, set points that could not be followed, new
     peaks, forecast error and the cost of perfect foresight for the day; writes
@@ -137,13 +165,14 @@ def review(scenario, day, out, history, as_json, schedule_file, control):
     site = _site(scenario, history)
     folder = _folder(out, site)
     with solver_output_to_stderr():
-        outcome = review_day(site, parse_day(day, site), folder, schedule_file, control)
+        ems_control, intraday = _ems(control, reserve_frac, replan_steps)
+        outcome = review_day(site, parse_day(day, site), folder, schedule_file, ems_control, intraday)
     path = write_review(outcome, folder, site.building)
     s = outcome.summary
     if as_json:
         click.echo(json.dumps({**outcome.to_json(), "file": str(path)}, indent=2, ensure_ascii=False))
         return
-    click.echo(f"review {site.building} {day} (start from {s['start_state_source']}, control {control})")
+    click.echo(f"review {site.building} {day} (start from {s['start_state_source']}; EMS: {s['ems']})")
     click.echo(f"  import {s['import_kwh']:.1f} kWh (planned {s['planned_import_kwh']:.1f}); cost "
                f"{s['cost_thb']:,.2f} THB (expected {s['expected_cost_thb']:,.2f}, perfect foresight "
                f"{s['perfect_foresight_cost_thb']:,.2f}, gap {s['gap_to_perfect_foresight_frac']:.1%})")
@@ -168,14 +197,13 @@ def review(scenario, day, out, history, as_json, schedule_file, control):
 @click.option("--load-model", default="calendar_regression", show_default=True, help="Load forecasting model.")
 @click.option("--pv-forecast", type=click.Choice(["weather", "recent-days"]), default="weather", show_default=True,
               help="PV median from the scenario's weather, or from the PV of the last 14 days.")
-@click.option("--control", type=click.Choice(["setpoint", "import", "hold_limit"]), default="setpoint",
-              show_default=True, help=CONTROL_HELP)
+@_ems_options
 @click.option("--refit-days", type=int, default=7, show_default=True, help="Refit the load model every N days.")
 @click.option("--daily-csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the per-day table (costs, forecast error, new peaks, solve times) to this CSV.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def operations(scenario, start, days, history, robust, load_model, pv_forecast, control, refit_days, daily_csv,
-               as_json):
+def operations(scenario, start, days, history, robust, load_model, pv_forecast, control, reserve_frac, replan_steps,
+               refit_days, daily_csv, as_json):
     """A period of day-ahead operations rolled day by day over SCENARIO's history.
 
     Each day is forecast from the history before 15:00 the day before, planned (48 h, 24 h
@@ -194,9 +222,10 @@ def operations(scenario, start, days, history, robust, load_model, pv_forecast, 
                                              TimeElapsedColumn(), console=console, transient=True,
                                              disable=as_json or not console.is_terminal) as bar:
         task = bar.add_task("days", total=days)
+        ems_control, intraday = _ems(control, reserve_frac, replan_steps)
         result = evaluate_operations(site, None if start is None else parse_day(start, site), days, robust=robust,
                                      load_model=load_model, pv_method=pv_forecast.replace("-", "_"),
-                                     refit_days=refit_days, control=control,
+                                     refit_days=refit_days, control=ems_control, intraday=intraday,
                                      progress=lambda done, total: bar.update(task, completed=done, total=total))
     if daily_csv is not None:
         result.daily.to_csv(daily_csv, float_format="%.4f")
@@ -205,7 +234,7 @@ def operations(scenario, start, days, history, robust, load_model, pv_forecast, 
         return
     summary = result.to_json()
     click.echo(f"operations {site.building}: {result.days} days from {result.start.date()} "
-               f"({'robust P90' if robust else 'P50'} load, {load_model}, control {control})")
+               f"({'robust P90' if robust else 'P50'} day-ahead load, {load_model}; EMS: {result.settings['ems']})")
     click.echo(f"  {'strategy':24s} {'cost THB':>12s} {'gap to PF':>10s} {'share of PF saving':>19s}")
     for name, row in result.costs.iterrows():
         click.echo(f"  {name:24s} {row['cost_thb']:12,.0f} {row['gap_to_perfect_foresight_frac']:10.2%} "
@@ -213,5 +242,6 @@ def operations(scenario, start, days, history, robust, load_model, pv_forecast, 
     t = result.timings
     click.echo(f"  load forecast MAE {summary['load_forecast_mae_kw']:.2f} kW; days with a new peak above plan: "
                f"{summary['days_with_new_peak']}")
-    click.echo(f"  daily solve mean {t['solve_mean_s']:.3f} s, max {t['solve_max_s']:.3f} s; whole day (forecast + "
-               f"solve + replay) mean {t['day_mean_s']:.3f} s; total {t['total_s']:.1f} s")
+    click.echo(f"  day-ahead solve mean {t['solve_mean_s']:.3f} s, max {t['solve_max_s']:.3f} s; intraday re-plans "
+               f"{t['replans']} (solve mean {t['replan_solve_mean_s']:.3f} s); whole day (forecast + plans + replay) "
+               f"mean {t['day_mean_s']:.3f} s; total {t['total_s']:.1f} s")

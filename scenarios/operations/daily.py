@@ -75,6 +75,12 @@ def resolve_issue_time(day: pd.Timestamp, issue_time: str | pd.Timestamp | None)
     return stamp
 
 
+def forecast_table(forecast: HorizonForecast) -> pd.DataFrame:
+    """Load and PV quantiles of the whole horizon as schedule-file columns (``load_p10_kw``, ...) [kW]."""
+    return pd.concat([frame.rename(columns=lambda col, what=what: f"{what}_{col}_kw")
+                      for what, frame in (("load", forecast.load_kw), ("pv", forecast.pv_kw))], axis=1)
+
+
 def schedule_rows(plan: DayPlan, forecast: HorizonForecast, energy_kwh: float) -> pd.DataFrame:
     """The committed day as schedule-file rows (see :mod:`.schedule_file`)."""
     n = plan.n_committed
@@ -84,10 +90,7 @@ def schedule_rows(plan: DayPlan, forecast: HorizonForecast, energy_kwh: float) -
         "expected_soc_kwh": soc_end, "expected_soc_frac": soc_end / energy_kwh,
         "demand_limit_kw": plan.demand_limit_kw[:n], "load_forecast_kw": plan.load_plan_kw[:n],
         "pv_forecast_kw": plan.pv_plan_kw[:n]}, index=plan.index[:n])
-    for what, frame in (("load", forecast.load_kw), ("pv", forecast.pv_kw)):
-        for col in frame.columns:
-            rows[f"{what}_{col}_kw"] = frame[col].to_numpy()[:n]
-    return rows
+    return rows.join(forecast_table(forecast).iloc[:n])
 
 
 def make_schedule(site: OperationsSite, day: pd.Timestamp, *, folder: Path | None = None,
@@ -155,6 +158,7 @@ def make_schedule(site: OperationsSite, day: pd.Timestamp, *, folder: Path | Non
     }
     outcome = ScheduleOutcome(day, issued, state, forecast, plan, rows, header)
     if folder is not None:
-        outcome.paths = write_schedule(rows, header, folder, site.building, day)
+        outcome.paths = write_schedule(rows, header, folder, site.building, day,
+                                       lookahead=forecast_table(forecast).iloc[n_committed:])
     outcome.elapsed_s = time.perf_counter() - tic
     return outcome

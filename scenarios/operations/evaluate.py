@@ -2,8 +2,10 @@ r"""A period of day-ahead operations rolled day by day over history, against two
 
 Every day :math:`d` of the period: forecast the horizon from the history before 15:00 of the
 day before (:mod:`.forecast`; the load model is refitted every ``refit_days``), plan it from
-the *realised* state (:mod:`.plan`), replay the committed day against the actuals
-(:mod:`.review`) and carry the realised SoC and the month's registered demand to the next day.
+the *realised* state (:mod:`.plan`), run the committed day against the actuals as the EMS
+would (:mod:`.intraday`: re-planning during the day from the measured state, or following the
+committed set points under a real-time control, :mod:`.ems`) and carry the realised SoC and
+the month's registered demand to the next day.
 
 The realised import of the whole period is then billed with the tariff's cost terms on the
 period (energy, monthly demand charges with the ratchet, fixed charges, Ft and VAT) and
@@ -35,9 +37,10 @@ from munigrid.models.errors import InputError
 from munigrid.models.simulation.battery import simulate_battery
 from munigrid.models.simulation.strategies import self_consumption, tou_arbitrage
 from munigrid.scenarios.operations.costs import horizon_terms, registered_after
+from munigrid.scenarios.operations.ems import Control, actuals, battery_params
 from munigrid.scenarios.operations.forecast import DEFAULT_LOAD_MODEL, PVMethod, forecast_horizon
+from munigrid.scenarios.operations.intraday import IntradayPolicy, operate_day
 from munigrid.scenarios.operations.plan import LOOKAHEAD_H, horizon_index, plan_day
-from munigrid.scenarios.operations.review import Control, actuals, battery_params, ems_setpoints, replay_day
 from munigrid.scenarios.operations.site import OperationsSite
 from munigrid.scenarios.operations.state import DayState, month_of
 from munigrid.scenarios.operations.daily import ISSUE_HOURS_BEFORE
@@ -106,8 +109,8 @@ def _period(site: OperationsSite, start: pd.Timestamp | None, days: int | None) 
 
 def rolling_operations(site: OperationsSite, start: pd.Timestamp, days: int, *, robust: bool,
                        load_model: str, pv_method: PVMethod, refit_days: int, lookahead_h: float,
-                       control: Control, progress: Callable[[int, int], None] | None = None
-                       ) -> tuple[np.ndarray, float, pd.DataFrame]:
+                       control: Control, intraday: IntradayPolicy | None = None,
+                       progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, float, pd.DataFrame]:
     """Run the daily loop; return the realised import [kW], the final SoC [kWh] and the daily table."""
     battery = site.battery
     state = DayState(battery.soc_initial_frac * battery.energy_kwh, {}, month_of(start))
@@ -127,9 +130,9 @@ def rolling_operations(site: OperationsSite, start: pd.Timestamp, days: int, *, 
         forecast_s = time.perf_counter() - tic
         plan = plan_day(site, state, forecast, n, robust=robust)
         actual = actuals(site, index[:n])
-        applied = ems_setpoints(plan.setpoint_kw[:n], plan.import_kw[:n], plan.demand_limit_kw[:n], actual, control)
-        replay = replay_day(site, applied, plan.import_kw[:n], state, actual)
-        realised = replay.trace["import_kw"].to_numpy()
+        operated = operate_day(site, state, forecast, plan.setpoint_kw[:n], plan.import_kw[:n],
+                               plan.demand_limit_kw[:n], actual, control, intraday)
+        realised = operated.trace["import_kw"].to_numpy()
         after = registered_after(horizon_terms(site, index[:n], state), realised)
         planned_peak = plan.end_peak_kw
         new_peak = max([a - p for k in after for a, p in zip(after[k], planned_peak.get(k, after[k]))], default=0.0)
@@ -138,8 +141,9 @@ def rolling_operations(site: OperationsSite, start: pd.Timestamp, days: int, *, 
                         "load_mae_kw": float(np.mean(np.abs(forecast.load_kw["p50"].to_numpy()[:n]
                                                             - actual["load_kw"].to_numpy()))),
                         "new_peak_kw": max(new_peak, 0.0), "refit": refit, "forecast_s": forecast_s,
-                        "solve_s": plan.solver["total_s"], "day_s": time.perf_counter() - tic})
-        state = DayState(replay.final_soc_kwh, after, state.month)
+                        "solve_s": plan.solver["total_s"], "replans": len(operated.solve_s),
+                        "replan_solve_s": float(np.sum(operated.solve_s)), "day_s": time.perf_counter() - tic})
+        state = DayState(operated.final_soc_kwh, after, state.month)
         if progress:
             progress(d + 1, days)
     return np.concatenate(imports), state.soc_kwh, pd.DataFrame(records).set_index("day")
@@ -175,7 +179,7 @@ def rule_based_imports(site: OperationsSite, index: pd.DatetimeIndex, actual: pd
 def evaluate_operations(site: OperationsSite, start: pd.Timestamp | None = None, days: int | None = None, *,
                         robust: bool = False, load_model: str = DEFAULT_LOAD_MODEL, pv_method: PVMethod = "weather",
                         refit_days: int = 7, lookahead_h: float = LOOKAHEAD_H, control: Control = "setpoint",
-                        progress: Callable[[int, int], None] | None = None) -> Evaluation:
+                        intraday: IntradayPolicy | None = None, progress: Callable[[int, int], None] | None = None) -> Evaluation:
     """Roll day-ahead operations over ``days`` days from ``start`` and compare (module docstring).
 
     Parameters
@@ -194,8 +198,10 @@ def evaluate_operations(site: OperationsSite, start: pd.Timestamp | None = None,
         Refit the load model every this many days [day].
     lookahead_h : float
         Optimised horizon of each day [h].
-    control : {"setpoint", "hold_limit"}
-        How the EMS follows the set points (:mod:`.review`).
+    control : {"setpoint", "import", "hold_limit"}
+        How the EMS follows the committed set points when it does not re-plan (:mod:`.ems`).
+    intraday : IntradayPolicy, optional
+        The EMS re-plans during the day (:mod:`.intraday`); None: it follows the day-ahead plan.
     progress : callable, optional
         Called with (days done, days) after each day.
     """
@@ -205,7 +211,8 @@ def evaluate_operations(site: OperationsSite, start: pd.Timestamp | None = None,
         raise InputError(f"must be >= 1 day, got {refit_days}", "--refit-days")
     realised, end_soc, daily = rolling_operations(site, start, days, robust=robust, load_model=load_model,
                                                   pv_method=pv_method, refit_days=refit_days,
-                                                  lookahead_h=lookahead_h, control=control, progress=progress)
+                                                  lookahead_h=lookahead_h, control=control, intraday=intraday,
+                                                  progress=progress)
     index = site.index[(site.index >= start) & (site.index < start + pd.Timedelta(days=days))]
     actual = actuals(site, index)
     terms = site.tariff.cost_terms(index, ft=site.ft)
@@ -221,10 +228,13 @@ def evaluate_operations(site: OperationsSite, start: pd.Timestamp | None = None,
     costs["saving_vs_no_battery_thb"] = none - costs["cost_thb"]
     costs["share_of_perfect_saving_frac"] = costs["saving_vs_no_battery_thb"] / (none - pf) if none > pf else np.nan
     settings = {"building": site.building, "robust": robust, "load_model": load_model, "pv_forecast": pv_method,
-                "refit_days": refit_days, "lookahead_h": lookahead_h, "control": control,
-                "history": site.history_source}
+                "refit_days": refit_days, "lookahead_h": lookahead_h,
+                "ems": "intraday re-planning" if intraday is not None else f"committed set points, control {control}",
+                "control": None if intraday is not None else control,
+                "intraday": None if intraday is None else intraday.to_json(), "history": site.history_source}
     timings = {"total_s": time.perf_counter() - tic, "perfect_foresight_s": pf_s,
                "day_mean_s": float(daily["day_s"].mean()), "day_max_s": float(daily["day_s"].max()),
                "solve_mean_s": float(daily["solve_s"].mean()), "solve_max_s": float(daily["solve_s"].max()),
-               "solve_p95_s": float(daily["solve_s"].quantile(0.95))}
+               "solve_p95_s": float(daily["solve_s"].quantile(0.95)), "replans": int(daily["replans"].sum()),
+               "replan_solve_mean_s": float(daily["replan_solve_s"].sum() / max(daily["replans"].sum(), 1))}
     return Evaluation(start, days, costs, daily, settings, timings)

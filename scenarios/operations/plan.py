@@ -88,9 +88,17 @@ def horizon_index(site: OperationsSite, day: pd.Timestamp, lookahead_h: float = 
     return index, n_committed, notes
 
 
+def planning_load_kw(forecast: HorizonForecast, robust: bool = False) -> np.ndarray:
+    """The load a plan is made against [kW]: the forecast's P50, or its P90 when ``robust``."""
+    return forecast.load_kw["p90" if robust else "p50"].to_numpy()
+
+
 def plan_day(site: OperationsSite, state: DayState, forecast: HorizonForecast, n_committed: int, *,
-             robust: bool = False, time_limit_s: float = 10.0) -> DayPlan:
+             robust: bool = False, load_kw: np.ndarray | None = None, time_limit_s: float = 10.0) -> DayPlan:
     """Optimise the horizon of ``forecast`` from ``state`` and keep its first ``n_committed`` steps.
+
+    The load planned against is ``load_kw`` when given [kW], else :func:`planning_load_kw`; the
+    PV is the forecast's P50.
 
     Raises
     ------
@@ -98,7 +106,7 @@ def plan_day(site: OperationsSite, state: DayState, forecast: HorizonForecast, n
         When the solver gives no usable answer (with its diagnosis).
     """
     index = forecast.load_kw.index
-    load = forecast.load_kw["p90" if robust else "p50"].to_numpy()
+    load = planning_load_kw(forecast, robust) if load_kw is None else np.asarray(load_kw, dtype=float)
     pv = forecast.pv_kw["p50"].to_numpy()
     battery = site.battery
     low, high = battery.soc_min_frac * battery.energy_kwh, battery.soc_max_frac * battery.energy_kwh

@@ -1,22 +1,15 @@
 r"""The morning job: how did yesterday go against its schedule?
 
-The committed set points are replayed against the metered load and the actual PV with the
-simulation core (:func:`munigrid.models.simulation.replay.replay_schedule`): the battery follows
-each set point as far as its state of charge and power allow and never discharges into the
-grid (control ``"setpoint"``, the default). With control ``"hold_limit"`` the EMS also holds
-the schedule's demand limit :math:`L_t`: seeing the actual net load :math:`n_t` in real time, it lowers
-the set point :math:`s_t` (+ charge) by what would exceed the limit,
-
-.. math:: s'_t = s_t - \max(0,\ n_t + s_t - L_t),
-
-and the replay enforces the battery's limits on :math:`s'_t`. This greedy guard spends energy
-the plan kept for later steps, so when the battery is energy-limited it can break a bigger peak
-later in the day (measured in ``docs/operations.md``). Reported:
+The day is replayed against the metered load and the actual PV the way the building's EMS ran
+it (:mod:`.ems`): by default (``intraday``) the EMS re-planned every step from the measured state
+on the schedule's own forecast corrected to the day's level (:mod:`.intraday`); without it, it
+followed the committed set points under a real-time ``control`` (``"setpoint"``, ``"import"``,
+``"hold_limit"``). Reported:
 
 * energy imported and its cost (what the day added to the month's bill, :mod:`.costs`), next
   to the cost the schedule expected;
 * set points that could not be followed (steps and kWh; measured against the applied set
-  points) and the steps where the limit guard changed a set point;
+  points) and the steps where the EMS departed from the committed set point;
 * new peaks: registered demand after the day above what the plan held [kW];
 * forecast error of load and PV: MAE, bias (forecast - actual) and, for load, the share of
   actuals inside the P10-P90 band;
@@ -30,17 +23,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from munigrid.models.dispatch import Battery, DispatchProblem, Meter, PVArray, SolveOptions, solve
+from munigrid.models.dispatch import DispatchProblem, Meter, PVArray, SolveOptions, solve
 from munigrid.models.errors import InputError
-from munigrid.models.simulation.params import BatteryParams
-from munigrid.models.simulation.replay import ReplayResult, replay_schedule
 from munigrid.scenarios.operations.costs import day_cost_thb, horizon_terms, registered_after
-from munigrid.scenarios.operations.schedule_file import read_schedule, schedule_paths
+from munigrid.scenarios.operations.ems import Control, actuals, ems_setpoints, replay_day
+from munigrid.scenarios.operations.forecast import HorizonForecast
+from munigrid.scenarios.operations.intraday import IntradayPolicy, operate_day
+from munigrid.scenarios.operations.schedule_file import read_forecast, read_schedule, schedule_paths
 from munigrid.scenarios.operations.site import OperationsSite
 from munigrid.scenarios.operations.state import DayState
 
@@ -57,8 +50,10 @@ class DayReview:
     day : Timestamp
         Local midnight.
     trace : DataFrame
-        Per step: actual load and PV, set point, planned and actual import, battery flows,
-        stored energy, unmet set points [kW, kWh].
+        Per step: actual load and PV, the committed set point and import (``setpoint_kw``,
+        ``scheduled_import_kw``), the applied set point, the import of the plan the step
+        followed (``planned_import_kw``, re-planned intraday), the level factor, actual import,
+        battery flows, stored energy, unmet set points [kW, kWh, -].
     summary : dict
         Energy, costs, unmet set points, peaks, forecast errors (see the module docstring).
     end_state : DayState
@@ -73,50 +68,6 @@ class DayReview:
     def to_json(self) -> dict:
         """Summary and end state as one JSON-ready object."""
         return {"day": self.day.date().isoformat(), "summary": self.summary, "end_state": self.end_state.to_json()}
-
-
-def battery_params(battery: Battery, soc_kwh: float) -> BatteryParams:
-    """The simulation core's battery starting at ``soc_kwh`` (clipped into its limits) [kWh]."""
-    low, high = battery.soc_min_frac * battery.energy_kwh, battery.soc_max_frac * battery.energy_kwh
-    return BatteryParams(energy_kwh=battery.energy_kwh, power_kw=battery.installed_power_kw,
-                         charge_eff_frac=battery.charge_eff_frac, discharge_eff_frac=battery.discharge_eff_frac,
-                         soc_min_frac=battery.soc_min_frac, soc_max_frac=battery.soc_max_frac,
-                         soc_initial_frac=min(max(soc_kwh, low), high) / battery.energy_kwh)
-
-
-def actuals(site: OperationsSite, index: pd.DatetimeIndex) -> pd.DataFrame:
-    """Metered load and actual PV on ``index`` [kW]; raises when the load is not metered there."""
-    load = site.load_kw.reindex(index)
-    if load.isna().any():
-        raise InputError(f"no metered load for {int(load.isna().sum())} of the day's {len(index)} steps (first "
-                         f"{index[int(np.argmax(load.isna().to_numpy()))].isoformat()}); the day cannot be reviewed "
-                         "before it is metered (give --history FILE with the day's readings)", "history")
-    return pd.DataFrame({"load_kw": load.to_numpy(), "pv_kw": site.pv_kw().reindex(index).to_numpy()}, index=index)
-
-
-def replay_day(site: OperationsSite, setpoint_kw: np.ndarray, planned_import_kw: np.ndarray, state: DayState,
-               actual: pd.DataFrame) -> ReplayResult:
-    """Replay set points [kW, + charge] from ``state`` against ``actual`` load and PV."""
-    setpoint = np.asarray(setpoint_kw, dtype=float)
-    schedule = pd.DataFrame({"charge_kw": np.maximum(setpoint, 0.0), "discharge_kw": np.maximum(-setpoint, 0.0),
-                             "import_kw": np.asarray(planned_import_kw, dtype=float)}, index=actual.index)
-    return replay_schedule(schedule, actual, battery_params(site.battery, state.soc_kwh), export_allowed=False)
-
-
-Control = Literal["setpoint", "import", "hold_limit"]
-
-
-def ems_setpoints(setpoint_kw: np.ndarray, planned_import_kw: np.ndarray, demand_limit_kw: np.ndarray,
-                  actual: pd.DataFrame, control: Control = "setpoint") -> np.ndarray:
-    """Set points the EMS applies [kW, + charge] under ``control`` (module equations)."""
-    setpoint = np.asarray(setpoint_kw, dtype=float)
-    if control == "setpoint":
-        return setpoint
-    net = (actual["load_kw"] - actual["pv_kw"]).to_numpy()
-    limit = np.asarray(demand_limit_kw, dtype=float)
-    if control == "hold_limit":
-        return setpoint - np.maximum(0.0, net + setpoint - np.nan_to_num(limit, nan=np.inf))
-    return np.where(np.isnan(limit), setpoint, np.asarray(planned_import_kw, dtype=float) - net)
 
 
 def perfect_foresight_day_thb(site: OperationsSite, state: DayState, actual: pd.DataFrame,
@@ -156,9 +107,18 @@ def start_state(header: dict, folder: Path | None, building: str, day: pd.Timest
     return DayState(float(start["soc_kwh"]), start["peak_kw"], start["month"]), "the schedule's start state"
 
 
+def schedule_forecast(path: Path, header: dict) -> HorizonForecast:
+    """The forecast a schedule file was made with, over its whole horizon [kW]."""
+    table = read_forecast(path)
+    frames = {what: table[[f"{what}_{q}_kw" for q in ("p10", "p50", "p90")]].set_axis(["p10", "p50", "p90"], axis=1)
+              for what in ("load", "pv")}
+    return HorizonForecast(frames["load"], frames["pv"], header["load_model"], header["pv_forecast"])
+
+
 def review_day(site: OperationsSite, day: pd.Timestamp, folder: Path | None = None,
-               schedule: Path | None = None, control: Control = "setpoint") -> DayReview:
-    """Replay the committed schedule of ``day`` against the actuals (module docstring).
+               schedule: Path | None = None, control: Control = "setpoint",
+               intraday: IntradayPolicy | None = IntradayPolicy()) -> DayReview:
+    """Replay the day of a committed schedule against the actuals as the EMS ran it (module docstring).
 
     Parameters
     ----------
@@ -170,8 +130,10 @@ def review_day(site: OperationsSite, day: pd.Timestamp, folder: Path | None = No
         Operations folder with the schedule (and the previous day's review).
     schedule : Path, optional
         A schedule JSON file, instead of the one in ``folder``.
-    control : {"hold_limit", "setpoint"}
-        How the EMS follows the schedule (module docstring).
+    control : {"setpoint", "import", "hold_limit"}
+        Real-time control when the EMS follows the committed set points (``intraday`` None).
+    intraday : IntradayPolicy or None
+        The EMS's intraday re-planning (default); None: it followed the committed set points.
     """
     path = schedule if schedule is not None else schedule_paths(folder or Path("."), site.building, day)["json"]
     header, rows = read_schedule(path)
@@ -180,21 +142,23 @@ def review_day(site: OperationsSite, day: pd.Timestamp, folder: Path | None = No
                          f"{day.date()}", str(path))
     state, state_source = start_state(header, folder, site.building, day)
     actual = actuals(site, rows.index)
-    applied = ems_setpoints(rows["battery_setpoint_kw"].to_numpy(), rows["expected_import_kw"].to_numpy(),
-                            rows["demand_limit_kw"].to_numpy(), actual, control)
-    replay = replay_day(site, applied, rows["expected_import_kw"].to_numpy(), state, actual)
-    trace = replay.trace
+    operated = operate_day(site, state, schedule_forecast(path, header), rows["battery_setpoint_kw"].to_numpy(),
+                           rows["expected_import_kw"].to_numpy(), rows["demand_limit_kw"].to_numpy(), actual,
+                           control, intraday)
+    trace, applied = operated.trace, operated.trace["applied_setpoint_kw"].to_numpy()
     terms = horizon_terms(site, rows.index, state)
     step_h = site.step_h
     cost = day_cost_thb(terms, trace["import_kw"].to_numpy())
-    pf_cost = perfect_foresight_day_thb(site, state, actual, replay.final_soc_kwh)
+    pf_cost = perfect_foresight_day_thb(site, state, actual, operated.final_soc_kwh)
     after = registered_after(terms, trace["import_kw"].to_numpy())
     planned = registered_after(terms, rows["expected_import_kw"].to_numpy())
     unmet = trace["unmet_charge_kw"] + trace["unmet_discharge_kw"]
     guard = np.abs(applied - rows["battery_setpoint_kw"].to_numpy()) > UNMET_TOLERANCE_KW
     summary = {
-        "start_state_source": state_source, "control": control,
-        "limit_guard_steps": int(guard.sum()),
+        "start_state_source": state_source,
+        "ems": "intraday re-planning" if intraday is not None else f"committed set points, control {control}",
+        "intraday": None if intraday is None else intraday.to_json(),
+        "departed_from_setpoint_steps": int(guard.sum()),
         "import_kwh": float(trace["import_kw"].sum() * step_h),
         "planned_import_kwh": float(rows["expected_import_kw"].sum() * step_h),
         "charge_kwh": float(trace["charge_kw"].sum() * step_h),
@@ -209,12 +173,11 @@ def review_day(site: OperationsSite, day: pd.Timestamp, folder: Path | None = No
         "new_peak_kw": {k: [max(0.0, a - p) for a, p in zip(after[k], planned[k])] for k in after},
         "load_forecast": forecast_errors(rows, actual["load_kw"], "load"),
         "pv_forecast": forecast_errors(rows, actual["pv_kw"], "pv"),
-        "end_soc_kwh": replay.final_soc_kwh,
+        "end_soc_kwh": operated.final_soc_kwh,
     }
-    table = trace.assign(load_kw=actual["load_kw"], pv_kw=actual["pv_kw"],
-                         setpoint_kw=rows["battery_setpoint_kw"], applied_setpoint_kw=applied,
-                         planned_import_kw=rows["expected_import_kw"])
-    return DayReview(day, table, summary, DayState(replay.final_soc_kwh, after, state.month,
+    table = trace.assign(load_kw=actual["load_kw"], pv_kw=actual["pv_kw"], setpoint_kw=rows["battery_setpoint_kw"],
+                         scheduled_import_kw=rows["expected_import_kw"])
+    return DayReview(day, table, summary, DayState(operated.final_soc_kwh, after, state.month,
                                                    sources={"soc": "replay", "peak": "replay"}))
 
 

@@ -18,6 +18,10 @@ label the *beginning* of the interval. Columns (all [kW] unless named otherwise)
 The header (CSV lines starting with ``#``, JSON ``header``) names the scenario, building, day,
 issue time, the start and expected end state (SoC, the month's registered demand) with their
 sources, the forecast methods, every fallback taken and the solver outcome.
+
+The JSON file also carries ``lookahead``: the load and PV quantiles of the optimised steps after
+the committed day (:data:`FORECAST_COLUMNS`), so that the EMS can re-plan the day on the same
+forecast the schedule was made with (:mod:`.intraday`).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ FORMAT = "munigrid-schedule/1"
 ROW_COLUMNS = ("battery_setpoint_kw", "expected_import_kw", "expected_soc_kwh", "expected_soc_frac",
                "demand_limit_kw", "load_forecast_kw", "pv_forecast_kw", "load_p10_kw", "load_p50_kw", "load_p90_kw",
                "pv_p10_kw", "pv_p50_kw", "pv_p90_kw")
+FORECAST_COLUMNS = ("load_p10_kw", "load_p50_kw", "load_p90_kw", "pv_p10_kw", "pv_p50_kw", "pv_p90_kw")
 
 
 def schedule_paths(folder: Path, building: str, day: pd.Timestamp) -> dict[str, Path]:
@@ -54,9 +59,14 @@ def _json_value(value):
     return value
 
 
-def write_schedule(rows: pd.DataFrame, header: dict, folder: Path, building: str,
-                   day: pd.Timestamp) -> dict[str, Path]:
-    """Write ``rows`` (index: interval starts; :data:`ROW_COLUMNS`) and ``header`` as CSV and JSON."""
+def _records(table: pd.DataFrame) -> list[dict]:
+    return [{k: _json_value(v) for k, v in rec.items()} for rec in table.to_dict(orient="records")]
+
+
+def write_schedule(rows: pd.DataFrame, header: dict, folder: Path, building: str, day: pd.Timestamp,
+                   lookahead: pd.DataFrame | None = None) -> dict[str, Path]:
+    """Write ``rows`` (index: interval starts; :data:`ROW_COLUMNS`) and ``header`` as CSV and JSON;
+    ``lookahead`` (:data:`FORECAST_COLUMNS` after the day) goes into the JSON file only."""
     paths = schedule_paths(folder, building, day)
     Path(folder).mkdir(parents=True, exist_ok=True)
     table = rows[list(ROW_COLUMNS)].copy()
@@ -71,10 +81,18 @@ def write_schedule(rows: pd.DataFrame, header: dict, folder: Path, building: str
             lines.append(f"# {key}: {value}")
     text = "\n".join(lines) + "\n" + table.to_csv(index=False, float_format="%.3f", lineterminator="\n")
     paths["csv"].write_text(text, encoding="utf-8")
-    records = [{k: _json_value(v) for k, v in rec.items()} for rec in table.to_dict(orient="records")]
-    paths["json"].write_text(json.dumps({"format": FORMAT, "header": header, "rows": records}, indent=1,
-                                        ensure_ascii=False), encoding="utf-8")
+    ahead = pd.DataFrame(columns=["time", *FORECAST_COLUMNS]) if lookahead is None else \
+        lookahead[list(FORECAST_COLUMNS)].assign(time=iso_times(lookahead.index))[["time", *FORECAST_COLUMNS]]
+    paths["json"].write_text(json.dumps({"format": FORMAT, "header": header, "rows": _records(table),
+                                         "lookahead": _records(ahead)}, indent=1, ensure_ascii=False),
+                             encoding="utf-8")
     return paths
+
+
+def _frame(records: list[dict], columns) -> pd.DataFrame:
+    frame = pd.DataFrame(records, columns=["time", *columns])
+    frame.index = pd.DatetimeIndex(pd.to_datetime(frame.pop("time"), format="ISO8601")).tz_convert(TZ).as_unit("ns")
+    return frame.astype(float)
 
 
 def read_schedule(path: Path) -> tuple[dict, pd.DataFrame]:
@@ -85,6 +103,25 @@ def read_schedule(path: Path) -> tuple[dict, pd.DataFrame]:
     InputError
         Missing file, or not a munigrid schedule.
     """
+    data = _load(path)
+    return data["header"], _frame(data["rows"], ROW_COLUMNS)
+
+
+def read_forecast(path: Path) -> pd.DataFrame:
+    """Load and PV quantiles [kW] of a schedule's whole horizon: the day's rows, then the look-ahead.
+
+    Raises
+    ------
+    InputError
+        Missing file, or not a munigrid schedule.
+    """
+    data = _load(path)
+    day = _frame(data["rows"], ROW_COLUMNS)[list(FORECAST_COLUMNS)]
+    ahead = data.get("lookahead", [])
+    return pd.concat([day, _frame(ahead, FORECAST_COLUMNS)]) if ahead else day
+
+
+def _load(path: Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"no schedule file {path}; run `munigrid schedule` for that day first "
@@ -95,6 +132,4 @@ def read_schedule(path: Path) -> tuple[dict, pd.DataFrame]:
         raise InputError(f"not JSON ({err})", path.name) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise InputError(f"not a {FORMAT} file", path.name)
-    rows = pd.DataFrame(data["rows"])
-    rows.index = pd.DatetimeIndex(pd.to_datetime(rows.pop("time"), format="ISO8601")).tz_convert(TZ).as_unit("ns")
-    return data["header"], rows.astype(float)
+    return data

@@ -1,0 +1,209 @@
+r"""Intraday re-planning by the building's EMS (model-predictive control) during a committed day.
+
+The day-ahead schedule (:mod:`.daily`) is the committed plan, made at 15:00 the day before.
+During the day the EMS knows more than the planner did: the metered load of the elapsed
+steps, the measured state of charge and the demand registered so far this month. Every
+``replan_steps`` steps it re-optimises the rest of the horizon (to the end of the day-ahead
+look-ahead, so never less than the rest of the day plus the next one) from the measured state
+(:func:`.plan.plan_day`), with the day-ahead load forecast corrected to the level the day has
+shown so far:
+
+.. math::
+
+    r_h = \frac{\sum_{s<h} L_s + n_0 \bar F_h}{\sum_{s<h} F_s + n_0 \bar F_h}, \qquad
+    \hat L_t = r_h F_t + \rho\,(F^{90}_t - F_t) \quad (t \ge h)
+
+with :math:`L_s` the metered load of the day's elapsed steps :math:`s < h`, :math:`F` the
+day-ahead P50 and :math:`F^{90}` the P90 [kW], :math:`\bar F_h` the mean P50 of the elapsed
+steps, :math:`n_0` the prior weight [steps] that keeps :math:`r_h` near 1 while few steps are
+metered, and :math:`\rho` the reserve: the share of the P50-P90 spread the plan keeps energy for.
+The factor applies to the rest of the planned day; the next day keeps the day-ahead forecast
+(a day's level says little about the next day's).
+
+Each step the EMS applies the first set point of the latest plan under its real-time
+control (:func:`.ems.ems_setpoints`; ``"import"`` holds the planned import where a demand
+charge applies, so the battery absorbs the error of the step) and the battery follows it as
+far as its state of charge and power allow (the simulation core's replay,
+:func:`.review.replay_day`). Only values metered before a step are used to decide it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from munigrid.models.errors import InputError, Problem
+from munigrid.scenarios.operations.costs import horizon_terms, registered_after
+from munigrid.scenarios.operations.forecast import HorizonForecast
+from munigrid.scenarios.operations.plan import plan_day
+from munigrid.scenarios.operations.ems import CONTROLS, Control, ems_setpoints, replay_day
+from munigrid.scenarios.operations.site import OperationsSite
+from munigrid.scenarios.operations.state import DayState
+
+
+@dataclass(frozen=True)
+class IntradayPolicy:
+    """How the EMS re-plans during the day.
+
+    Attributes
+    ----------
+    replan_steps : int
+        Re-optimise every this many steps [steps] (1: every step).
+    prior_steps : float
+        :math:`n_0`, weight of the day-ahead level in the level factor [steps] (module equation).
+    reserve_frac : float
+        :math:`\\rho`, share of the P50-P90 spread of the load planned for [-].
+    control : {"import", "hold_limit", "setpoint"}
+        Real-time control of each step (:func:`.ems.ems_setpoints`).
+    """
+
+    replan_steps: int = 1
+    prior_steps: float = 2.0
+    reserve_frac: float = 0.0
+    control: Control = "import"
+
+    def __post_init__(self):
+        """Raise :class:`InputError` naming every out-of-range setting."""
+        problems = []
+        if not (isinstance(self.replan_steps, int | np.integer) and self.replan_steps >= 1):
+            problems.append(Problem("--replan-steps", f"must be an integer >= 1, got {self.replan_steps!r}"))
+        if not (np.isfinite(self.prior_steps) and self.prior_steps >= 0):
+            problems.append(Problem("--prior-steps", f"must be >= 0 steps, got {self.prior_steps!r}"))
+        if not (np.isfinite(self.reserve_frac) and 0.0 <= self.reserve_frac <= 3.0):
+            problems.append(Problem("--reserve-frac", f"must be in [0, 3], got {self.reserve_frac!r}"))
+        if self.control not in CONTROLS:
+            problems.append(Problem("--control", f"must be one of {', '.join(CONTROLS)}, got {self.control!r}"))
+        if problems:
+            raise InputError(problems)
+
+    def to_json(self) -> dict:
+        """The settings as a JSON-ready mapping."""
+        return {"replan_steps": int(self.replan_steps), "prior_steps": float(self.prior_steps),
+                "reserve_frac": float(self.reserve_frac), "control": self.control}
+
+
+@dataclass
+class OperatedDay:
+    """What the EMS did during one day.
+
+    Attributes
+    ----------
+    trace : DataFrame
+        Per step: the simulation core's replay columns (``import_kw``, ``charge_kw``,
+        ``discharge_kw``, ``soc_kwh`` at the start of the step, ...) plus the applied set point
+        ``applied_setpoint_kw`` [kW], the plan's ``planned_import_kw`` [kW] and the level
+        factor ``level_factor`` [-] the step was planned with (1 without re-planning).
+    final_soc_kwh : float
+        Stored energy after the day [kWh].
+    solve_s : list of float
+        Time of each re-plan's solve [s] (empty without re-planning).
+    """
+
+    trace: pd.DataFrame
+    final_soc_kwh: float
+    solve_s: list[float]
+
+
+def level_factor(p50_kw: np.ndarray, metered_kw: np.ndarray, prior_steps: float) -> float:
+    """:math:`r_h` of the module equation from the elapsed steps' P50 and metered load [kW] -> [-]."""
+    if len(metered_kw) == 0:
+        return 1.0
+    forecast_kwh, metered_kwh = float(np.sum(p50_kw)), float(np.sum(metered_kw))
+    prior = prior_steps * forecast_kwh / len(p50_kw)
+    return (metered_kwh + prior) / (forecast_kwh + prior) if forecast_kwh + prior > 0 else 1.0
+
+
+def replan_load_kw(forecast: HorizonForecast, start: int, n_day: int, factor: float, reserve_frac: float) -> np.ndarray:
+    r"""Planned load :math:`\hat L_t` for steps ``start`` to the end of the horizon [kW] (module equation).
+
+    ``factor`` scales the steps before ``n_day`` (the rest of the planned day) only.
+    """
+    p50 = forecast.load_kw["p50"].to_numpy()[start:]
+    p90 = forecast.load_kw["p90"].to_numpy()[start:]
+    scale = np.where(np.arange(start, start + len(p50)) < n_day, factor, 1.0)
+    return scale * p50 + reserve_frac * (p90 - p50)
+
+
+def registered_so_far(site: OperationsSite, index: pd.DatetimeIndex, state: DayState,
+                      realised_kw: np.ndarray) -> dict[str, list[float]]:
+    """Month's registered demand after the day's elapsed steps [kW]: ``state``'s, raised by ``realised_kw``."""
+    padded = np.zeros(len(index))
+    padded[:len(realised_kw)] = realised_kw
+    return registered_after(horizon_terms(site, index, state), padded)
+
+
+def _slice(forecast: HorizonForecast, start: int) -> HorizonForecast:
+    return HorizonForecast(forecast.load_kw.iloc[start:], forecast.pv_kw.iloc[start:], forecast.load_model,
+                           forecast.pv_method, forecast.notes)
+
+
+def run_intraday(site: OperationsSite, state: DayState, forecast: HorizonForecast, n_committed: int,
+                 actual: pd.DataFrame, policy: IntradayPolicy = IntradayPolicy()) -> OperatedDay:
+    """Operate the day's ``n_committed`` steps with re-planning and real-time control (module docstring).
+
+    Parameters
+    ----------
+    site : OperationsSite
+        The building, battery and tariff.
+    state : DayState
+        Measured SoC and the month's registered demand at the start of the day.
+    forecast : HorizonForecast
+        The day-ahead forecast of the whole horizon (starting at the day's first step).
+    n_committed : int
+        Steps of the day.
+    actual : DataFrame
+        Metered ``load_kw`` and actual ``pv_kw`` of the day's steps [kW]; step ``s`` is read only
+        once it is over.
+    policy : IntradayPolicy
+        Re-planning and control settings.
+
+    """
+    # plans and replays of one step read the step length from their index
+    index = pd.DatetimeIndex(forecast.load_kw.index, freq=pd.Timedelta(hours=site.step_h))
+    forecast = HorizonForecast(forecast.load_kw.set_axis(index), forecast.pv_kw.set_axis(index), forecast.load_model,
+                               forecast.pv_method, forecast.notes)
+    p50 = forecast.load_kw["p50"].to_numpy()
+    metered = actual["load_kw"].to_numpy()
+    soc_kwh, plan, plan_start, factor = state.soc_kwh, None, 0, 1.0
+    rows, factors, solve_s = [], np.ones(n_committed), []
+    realised = np.zeros(n_committed)
+    for h in range(n_committed):
+        if h % policy.replan_steps == 0:
+            factor = level_factor(p50[:h], metered[:h], policy.prior_steps)
+            now = DayState(soc_kwh, registered_so_far(site, index[:n_committed], state, realised[:h]), state.month)
+            tic = time.perf_counter()
+            plan = plan_day(site, now, _slice(forecast, h), n_committed - h,
+                            load_kw=replan_load_kw(forecast, h, n_committed, factor, policy.reserve_frac))
+            solve_s.append(time.perf_counter() - tic)
+            plan_start = h
+        factors[h] = factor
+        k = h - plan_start
+        step = actual.iloc[h:h + 1].set_axis(index[h:h + 1])
+        applied = ems_setpoints(plan.setpoint_kw[k:k + 1], plan.import_kw[k:k + 1], plan.demand_limit_kw[k:k + 1],
+                                step, policy.control)
+        replay = replay_day(site, applied, plan.import_kw[k:k + 1], DayState(soc_kwh, {}, state.month), step)
+        rows.append(replay.trace.assign(applied_setpoint_kw=applied, planned_import_kw=plan.import_kw[k]))
+        realised[h] = replay.trace["import_kw"].iloc[0]
+        soc_kwh = replay.final_soc_kwh
+    trace = pd.concat(rows).assign(level_factor=factors)
+    return OperatedDay(trace, soc_kwh, solve_s)
+
+
+def operate_day(site: OperationsSite, state: DayState, forecast: HorizonForecast, setpoint_kw: np.ndarray,
+                planned_import_kw: np.ndarray, demand_limit_kw: np.ndarray, actual: pd.DataFrame,
+                control: Control = "setpoint", intraday: IntradayPolicy | None = None) -> OperatedDay:
+    """The committed day against the actuals, as the EMS runs it.
+
+    With ``intraday`` the EMS re-plans (:func:`run_intraday`, ``control`` unused); without it, it
+    applies the committed ``setpoint_kw`` [kW, + charge] under ``control``
+    (:func:`.ems.ems_setpoints`, which reads ``planned_import_kw`` and ``demand_limit_kw`` [kW]).
+    """
+    if intraday is not None:
+        return run_intraday(site, state, forecast, len(actual), actual, intraday)
+    applied = ems_setpoints(setpoint_kw, planned_import_kw, demand_limit_kw, actual, control)
+    replay = replay_day(site, applied, planned_import_kw, state, actual)
+    trace = replay.trace.assign(applied_setpoint_kw=applied, planned_import_kw=planned_import_kw, level_factor=1.0)
+    return OperatedDay(trace, replay.final_soc_kwh, [])

@@ -1,0 +1,84 @@
+"""Intraday re-planning: level factor, planned load, battery physics, no look at unmetered steps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from munigrid.models.errors import InputError
+from munigrid.scenarios.operations.forecast import forecast_horizon
+from munigrid.scenarios.operations.intraday import IntradayPolicy, level_factor, replan_load_kw, run_intraday
+from munigrid.scenarios.operations.plan import horizon_index
+from munigrid.scenarios.operations.ems import actuals
+from munigrid.scenarios.operations.state import DayState
+
+DAY = pd.Timestamp("2026-03-10", tz="Asia/Bangkok")
+POLICY = IntradayPolicy(replan_steps=2, reserve_frac=1.0, prior_steps=4.0, control="hold_limit")
+
+
+@pytest.fixture(scope="module")
+def day_inputs(site):
+    index, n, _ = horizon_index(site, DAY)
+    forecast, _ = forecast_horizon(site, DAY - pd.Timedelta(hours=9), index, n)
+    return forecast, n, actuals(site, index[:n])
+
+
+@pytest.fixture(scope="module")
+def operated(site, day_inputs):
+    forecast, n, actual = day_inputs
+    state = DayState(0.5 * site.battery.energy_kwh, {"on-peak demand": [25.0]}, "2026-03")
+    return state, run_intraday(site, state, forecast, n, actual, POLICY)
+
+
+def test_level_factor_shrinks_toward_one():
+    p50 = np.array([10.0, 20.0, 30.0])
+    assert level_factor(p50[:0], p50[:0], 2.0) == 1.0
+    assert level_factor(p50, 1.2 * p50, 0.0) == pytest.approx(1.2)
+    # prior of 3 steps at the mean P50 (20 kW): (72 + 60) / (60 + 60)
+    assert level_factor(p50, 1.2 * p50, 3.0) == pytest.approx(132.0 / 120.0)
+
+
+def test_replanned_load_scales_the_rest_of_the_day_only(day_inputs):
+    forecast, n, _ = day_inputs
+    p50, p90 = forecast.load_kw["p50"].to_numpy(), forecast.load_kw["p90"].to_numpy()
+    load = replan_load_kw(forecast, 5, n, 1.1, 0.5)
+    assert len(load) == len(p50) - 5
+    np.testing.assert_allclose(load[: n - 5], 1.1 * p50[5:n] + 0.5 * (p90[5:n] - p50[5:n]))
+    np.testing.assert_allclose(load[n - 5:], p50[n:] + 0.5 * (p90[n:] - p50[n:]))
+
+
+def test_battery_physics_and_energy_balance(site, operated):
+    _, day = operated
+    t, b = day.trace, site.battery
+    assert len(t) == 24 and len(day.solve_s) == 12  # re-planned every 2 steps
+    soc = np.append(t["soc_kwh"].to_numpy(), day.final_soc_kwh)
+    np.testing.assert_allclose(np.diff(soc), b.charge_eff_frac * t["charge_kw"] - t["discharge_kw"] / b.discharge_eff_frac,
+                               atol=1e-6)
+    assert soc.min() >= b.soc_min_frac * b.energy_kwh - 1e-6 and soc.max() <= b.soc_max_frac * b.energy_kwh + 1e-6
+    assert (t["import_kw"] >= -1e-9).all()
+
+
+def test_decisions_use_only_metered_steps(site, day_inputs, operated):
+    forecast, n, actual = day_inputs
+    state, day = operated
+    k = 14
+    changed = actual.copy()
+    changed.iloc[k:, changed.columns.get_loc("load_kw")] *= 1.3
+    other = run_intraday(site, state, forecast, n, changed, POLICY)
+    np.testing.assert_allclose(other.trace["applied_setpoint_kw"].to_numpy()[:k],
+                               day.trace["applied_setpoint_kw"].to_numpy()[:k])
+    assert not np.allclose(other.trace["level_factor"].to_numpy()[k + 2:], day.trace["level_factor"].to_numpy()[k + 2:])
+
+
+def test_holds_the_registered_demand_when_the_battery_can(site, operated):
+    _, day = operated
+    window = day.trace.index.hour.isin(range(9, 22))
+    # a plan at 25 kW registered never raises demand above what the load needs
+    assert day.trace.loc[window, "import_kw"].max() <= max(25.0, day.trace.loc[window, "planned_import_kw"].max()) + 1e-6
+
+
+def test_policy_checks():
+    with pytest.raises(InputError) as err:
+        IntradayPolicy(replan_steps=0, prior_steps=-1.0, reserve_frac=5.0, control="crystal_ball")
+    assert [p.path for p in err.value.problems] == ["--replan-steps", "--prior-steps", "--reserve-frac", "--control"]
