@@ -1,8 +1,10 @@
 """Rolling-origin backtest of load forecasters, scored overall, by hour of day and by day kind.
 
-Issue time: each forecast is issued at an origin, a local midnight (00:00 of the first day
-forecast), from the meter readings of the intervals before it only: for the day-ahead
-horizon, the forecast of day D uses loads up to the 23:00-24:00 interval of day D-1.
+Issue time: origins are local midnights (00:00 of the first day forecast). By default each
+forecast is issued at its origin from the meter readings of the intervals before it only: for
+the day-ahead horizon, the forecast of day D uses loads up to the 23:00-24:00 interval of day
+D-1. With ``issue_before="12h"`` it is issued at 12:00 of D-1 instead, from the readings
+before 12:00 of D-1, and the models forecast with the lead of a 36 h horizon.
 Origins are one forecast horizon apart (at least one day), starting after
 ``min_train_days``. Each model is refitted on all data before the origin every
 ``refit_every_days`` (its conformal calibration uses the most recent weeks of that data) and
@@ -40,6 +42,7 @@ class BacktestResult:
     forecasts: pd.DataFrame
     horizon: pd.Timedelta
     quantiles: tuple[float, ...]
+    issue_before: pd.Timedelta = pd.Timedelta(0)
 
     def _score(self, frame: pd.DataFrame) -> pd.DataFrame:
         rows = {m: scores(g["actual"].to_numpy(), {q: g[q].to_numpy() for q in self.quantiles})
@@ -103,7 +106,8 @@ def rolling_origin_backtest(load_kw: pd.Series, temp_air_c: pd.Series | None = N
                             models: Sequence[str] = tuple(MODELS), horizon: str | pd.Timedelta = "24h",
                             min_train_days: int = 28, refit_every_days: int = 28,
                             temperature: Literal["persistence", "observed"] = "persistence",
-                            quantiles: tuple[float, ...] = QUANTILES) -> BacktestResult:
+                            quantiles: tuple[float, ...] = QUANTILES,
+                            issue_before: str | pd.Timedelta = "0h") -> BacktestResult:
     """Backtest load models on a metered history.
 
     Parameters
@@ -120,8 +124,13 @@ def rolling_origin_backtest(load_kw: pd.Series, temp_air_c: pd.Series | None = N
         First origin after this many days [day]; refit interval [day].
     temperature : {"persistence", "observed"}
         Temperature given to the models (see module docstring).
+    quantiles : tuple of float
+        Forecast quantiles (with 0.5).
+    issue_before : str or Timedelta
+        Time between the issue of a forecast and its origin, 0 to 24 h (module docstring).
     """
     horizon = pd.Timedelta(horizon)
+    issue_before = pd.Timedelta(issue_before)
     problems = [Problem("models", f"unknown model {m!r}; choose from {', '.join(MODELS)}") for m in models if m not in MODELS]
     if horizon < pd.Timedelta(hours=1) or horizon > pd.Timedelta(days=14):
         problems.append(Problem("horizon", f"must be between 1h and 14d, got {horizon}"))
@@ -129,19 +138,23 @@ def rolling_origin_backtest(load_kw: pd.Series, temp_air_c: pd.Series | None = N
     if span_days < min_train_days + lead_days(horizon):
         problems.append(Problem("history", f"covers {span_days} days; a backtest needs at least "
                                 f"{min_train_days + lead_days(horizon)} (training {min_train_days} + one horizon)"))
+    if not pd.Timedelta(0) <= issue_before <= pd.Timedelta(days=1):
+        problems.append(Problem("issue_before", f"must be between 0h and 24h before the origin, got {issue_before}"))
     if problems:
         raise InputError(problems)
     names = [BASELINE] + [m for m in models if m != BASELINE]
-    temp_fc = temperature_forecast(temp_air_c, horizon, temperature)
+    model_horizon = horizon + issue_before  # from the issue time to the end of the forecast
+    temp_fc = temperature_forecast(temp_air_c, model_horizon, temperature)
     step = load_kw.index[1] - load_kw.index[0]
     fitted: dict[str, object] = {}
     last_fit: pd.Timestamp | None = None
     pieces = []
     for origin in _origins(load_kw.index, horizon, min_train_days):
-        history = load_kw[load_kw.index < origin]
+        issued = origin - issue_before
+        history = load_kw[load_kw.index < issued]
         if last_fit is None or origin - last_fit >= pd.Timedelta(days=refit_every_days):
-            temp_hist = None if temp_fc is None else temp_fc[temp_fc.index < origin]
-            fitted = {m: MODELS[m](horizon=horizon, quantiles=quantiles).fit(history, temp_hist) for m in names}
+            temp_hist = None if temp_fc is None else temp_fc[temp_fc.index < issued]
+            fitted = {m: MODELS[m](horizon=model_horizon, quantiles=quantiles).fit(history, temp_hist) for m in names}
             last_fit = origin
         target = pd.date_range(origin, origin + horizon - step, freq=step)
         actual = load_kw.reindex(target).to_numpy()
@@ -151,4 +164,4 @@ def rolling_origin_backtest(load_kw: pd.Series, temp_air_c: pd.Series | None = N
             pred.insert(1, "origin", origin)
             pred["actual"] = actual
             pieces.append(pred)
-    return BacktestResult(pd.concat(pieces), horizon, tuple(quantiles))
+    return BacktestResult(pd.concat(pieces), horizon, tuple(quantiles), issue_before)

@@ -12,6 +12,10 @@ the latest known days of kind :math:`k(D)` (of kind Sunday when :math:`D` is a d
 off are too rare to have recent profiles of their own, and not used as Sundays), the lagged
 features of step :math:`(D, s)` are
 
+* ``lag_issue`` :math:`y_{D-1,s}` where that step is metered before the issue time
+  :math:`\tau_D = D + 1\,\mathrm{day} - \max(H, 1\,\mathrm{day})` (the forecast of day :math:`D`
+  is issued :math:`H` before its end: at 12:00 of :math:`D-1` for :math:`H = 36` h), else
+  missing; ``level_24h`` the mean load of the 24 h before :math:`\tau_D`;
 * ``lag_lead`` :math:`y_{D-L,s}`, ``lag_week`` :math:`y_{D-7\lceil L/7\rceil,s}`,
   ``lag_same_kind`` :math:`y_{d_1,s}`, ``lag_workday`` the same step on the latest working day;
 * ``profile_kind`` :math:`\frac13\sum_{i=1}^{3} y_{d_i,s}` (recent same-kind profile);
@@ -36,7 +40,7 @@ import pandas as pd
 from munigrid.forecasting.occupancy_days import DAY_OFF, N_KINDS, SUNDAY, WORKDAY, daily_kinds
 
 CALENDAR_COLUMNS = ("hour", "day_of_week", "day_kind", "bridge", "after_day_off", "month", "temp_air_c")
-LAG_COLUMNS = ("lag_lead", "lag_week", "lag_same_kind", "lag_workday", "profile_kind", "prev_day_mean", "mean_7d",
+LAG_COLUMNS = ("lag_issue", "level_24h", "lag_lead", "lag_week", "lag_same_kind", "lag_workday", "profile_kind", "prev_day_mean", "mean_7d",
                "workday_level", "workday_level_long", "profile_scaled")
 FEATURE_COLUMNS = CALENDAR_COLUMNS + LAG_COLUMNS
 #: Same-kind days averaged for the profile shape of ``profile_scaled`` [day].
@@ -48,6 +52,32 @@ LEVEL_DAYS = 3
 def lead_days(horizon: pd.Timedelta) -> int:
     """Days between a target and the newest load a forecast of this horizon may use [day]."""
     return max(1, math.ceil(horizon / pd.Timedelta(days=1)))
+
+
+def issue_times(index: pd.DatetimeIndex, horizon: pd.Timedelta) -> pd.DatetimeIndex:
+    """Issue time :math:`\tau_D` of the forecast of each target's day (module docstring)."""
+    return index.normalize() + pd.Timedelta(days=1) - max(pd.Timedelta(horizon), pd.Timedelta(days=1))
+
+
+def _issue_lags(index: pd.DatetimeIndex, grid: pd.DatetimeIndex, values: np.ndarray,
+                horizon: pd.Timedelta) -> tuple[np.ndarray, np.ndarray]:
+    """``lag_issue`` and ``level_24h`` [kW] of the targets from the load on ``grid`` (NaN where not metered)."""
+    step = grid[1] - grid[0]
+    issue = issue_times(index, horizon)
+    yesterday = index - pd.Timedelta(days=1)
+    pos = ((yesterday - grid[0]) // step).to_numpy()
+    inside = (pos >= 0) & (yesterday < issue)
+    lag = np.where(inside, values[np.clip(pos, 0, len(values) - 1)], np.nan)
+    per_day = int(pd.Timedelta(days=1) / step)
+    finite = np.isfinite(values)
+    total = np.concatenate([[0.0], np.cumsum(np.where(finite, values, 0.0))])
+    count = np.concatenate([[0], np.cumsum(finite)])
+    end = ((issue - grid[0]) // step).to_numpy()
+    ok = (end - per_day >= 0) & (end <= len(values))
+    end = np.clip(end, per_day, len(values))
+    complete = ok & (count[end] - count[end - per_day] == per_day)
+    level = np.where(complete, (total[end] - total[end - per_day]) / per_day, np.nan)
+    return lag, level
 
 
 def calendar_features(index: pd.DatetimeIndex, temp_air_c: pd.Series | None) -> pd.DataFrame:
@@ -139,7 +169,10 @@ def build_features(index: pd.DatetimeIndex, load_kw: pd.Series, temp_air_c: pd.S
         warnings.simplefilter("ignore", RuntimeWarning)  # means of all-NaN columns are NaN (not known yet)
         shape = np.nanmean(same_loads / same_means, axis=0)
         level = np.nanmean(same_means[:LEVEL_DAYS], axis=0)
+        lag_issue, level_24h = _issue_lags(index, grid, matrix.ravel(), horizon)
         lagged = {
+            "lag_issue": lag_issue,
+            "level_24h": level_24h,
             "lag_lead": _take(matrix, lag_days, slot),
             "lag_week": _take(matrix, week_days, slot),
             "lag_same_kind": same_loads[0],
