@@ -1,10 +1,12 @@
-r"""Features for load forecasting, built so that no value at or after the forecast origin leaks in.
+r"""Features for load forecasting, built so that no value at or after the issue time leaks in.
 
-For a horizon :math:`H`, the lead is :math:`L = \lceil H / 1\,\mathrm{day} \rceil` days. A target
-at time :math:`t` on day :math:`D` uses loads of days :math:`D - L` and earlier only, which
-with the forecast issued at the end of day :math:`D - L` (00:00 of :math:`D` for a day-ahead
-forecast, :math:`L = 1`) is exactly what is metered at the issue time. Only whole days with
-no missing step count as known.
+For a horizon :math:`H` (from the issue time to the end of the last day forecast), the lead
+is :math:`L = \lceil H / 1\,\mathrm{day} \rceil` days. The day features of a target at time
+:math:`t` on day :math:`D` use whole days :math:`D - L` and earlier only (for a day-ahead
+forecast issued at 00:00 of :math:`D`, :math:`L = 1`: exactly what is metered then); only
+days with no missing step count as known. ``lag_issue`` and ``level_24h`` also use the part
+of a day metered before the issue time. Training rows get the same features as forecasts,
+so a model learns exactly the relation it is later used with.
 
 With :math:`y_{d,s}` the load of day :math:`d` at step-of-day :math:`s`, :math:`k(d)` the
 occupancy day kind (:mod:`munigrid.forecasting.occupancy_days`) and :math:`d_1 > d_2 > \dots`
@@ -47,6 +49,8 @@ FEATURE_COLUMNS = CALENDAR_COLUMNS + LAG_COLUMNS
 SHAPE_DAYS = 8
 #: Same-kind days behind the recent level and profile [day].
 LEVEL_DAYS = 3
+#: Working days behind ``workday_level`` and ``workday_level_long`` [day].
+WORKDAY_LEVEL_DAYS, WORKDAY_LEVEL_LONG_DAYS = 5, 20
 
 
 def lead_days(horizon: pd.Timedelta) -> int:
@@ -132,12 +136,12 @@ def build_features(index: pd.DatetimeIndex, load_kw: pd.Series, temp_air_c: pd.S
     index : pandas.DatetimeIndex
         Target steps, on the grid of ``load_kw``.
     load_kw : pandas.Series
-        Load history on a regular grid [kW]; only days at least ``lead`` days before a target's
-        day are read (module docstring).
+        Load history on a regular grid [kW]; only steps before a target's issue time are read
+        (module docstring).
     temp_air_c : pandas.Series, optional
         Temperature forecast for the targets [degC].
     horizon : pandas.Timedelta
-        Forecast horizon.
+        Forecast horizon: from the issue time to the end of the last day forecast.
     """
     lead = lead_days(horizon)
     out = calendar_features(index, temp_air_c)
@@ -148,7 +152,7 @@ def build_features(index: pd.DatetimeIndex, load_kw: pd.Series, temp_air_c: pd.S
     grid = pd.date_range(days[0], periods=len(days) * per_day, freq=step)
     matrix = load_kw.reindex(grid).to_numpy(dtype=float).reshape(len(days), per_day)
     known = np.isfinite(matrix).all(axis=1)
-    daily_mean = np.where(known, np.nanmean(np.where(np.isfinite(matrix), matrix, 0.0), axis=1), np.nan)
+    daily_mean = np.where(known, matrix.mean(axis=1), np.nan)
     kinds = daily_kinds(days)["kind"].to_numpy()
     latest = _latest_of_kind(kinds, known)
 
@@ -157,14 +161,14 @@ def build_features(index: pd.DatetimeIndex, load_kw: pd.Series, temp_air_c: pd.S
     cutoff = day_pos - lead  # newest day a target may read
     week = 7 * math.ceil(lead / 7)
     same = _previous(latest, np.where(kinds == DAY_OFF, SUNDAY, kinds)[day_pos], cutoff, SHAPE_DAYS)
-    work = _previous(latest, np.full(len(index), WORKDAY), cutoff, 20)
+    work = _previous(latest, np.full(len(index), WORKDAY), cutoff, WORKDAY_LEVEL_LONG_DAYS)
 
     same_loads = np.stack([_take(matrix, same[i], slot) for i in range(SHAPE_DAYS)])
     same_means = np.stack([_take(daily_mean, same[i]) for i in range(SHAPE_DAYS)])
     lag_days = np.where(cutoff >= 0, cutoff, -1)
     week_days = np.where(day_pos - week >= 0, day_pos - week, -1)
     week_means = np.stack([_take(daily_mean, np.where(cutoff - i >= 0, cutoff - i, -1)) for i in range(7)])
-    work_means = np.stack([_take(daily_mean, work[i]) for i in range(20)])
+    work_means = np.stack([_take(daily_mean, work[i]) for i in range(WORKDAY_LEVEL_LONG_DAYS)])
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # means of all-NaN columns are NaN (not known yet)
         shape = np.nanmean(same_loads / same_means, axis=0)
@@ -180,7 +184,7 @@ def build_features(index: pd.DatetimeIndex, load_kw: pd.Series, temp_air_c: pd.S
             "profile_kind": np.nanmean(same_loads[:LEVEL_DAYS], axis=0),
             "prev_day_mean": _take(daily_mean, lag_days),
             "mean_7d": np.nanmean(week_means, axis=0),
-            "workday_level": np.nanmean(work_means[:5], axis=0),
+            "workday_level": np.nanmean(work_means[:WORKDAY_LEVEL_DAYS], axis=0),
             "workday_level_long": np.nanmean(work_means, axis=0),
             "profile_scaled": shape * level,
         }

@@ -131,3 +131,18 @@ def test_models_reject_bad_quantiles_and_calibration():
         Ensemble(quantiles=(0.1, 0.9), calibration_days=-1)
     assert "quantiles" in str(err.value) and "calibration_days" in str(err.value)
     assert {"profile_scaling", "ensemble"} <= set(MODELS)
+
+
+@pytest.mark.parametrize("name", ["profile_scaling", "ensemble"])
+def test_forecast_issued_at_noon_on_15_minute_data(name):
+    """As in day-ahead operations: history up to 12:00, forecast to the end of the next day."""
+    load = _office(days=63, step="15min")
+    issue = pd.Timestamp("2019-03-06 12:00", tz=TZ)
+    history = load[load.index < issue]
+    target = pd.date_range(issue, periods=36 * 4, freq="15min")
+    model = MODELS[name](horizon=target[-1] + pd.Timedelta("15min") - issue).fit(history)
+    pred = model.predict(target, history)
+    assert pred.notna().all().all() and (pred[0.1] <= pred[0.5]).all() and (pred[0.5] <= pred[0.9]).all()
+    actual = load.reindex(target)
+    assert np.mean(np.abs(pred[0.5] - actual)) < 8.0  # noise floor 6.4 kW (sd 8); seasonal naive 8.7
+    assert model.calibration is not None
