@@ -66,8 +66,9 @@ def _with_common(func):
               help="Demand already registered this billing month [kW] (default: from the previous day's files).")
 @click.option("--issue-time", default=None, help="When the plan is made, ISO 8601 (default 15:00 the day before); "
                                                   "only history before it is used.")
-@click.option("--robust", is_flag=True, help="Plan against the P90 load so the month's peak holds when the "
-                                              "forecast is low.")
+@click.option("--robust/--p50", default=True, show_default=True,
+              help="Plan against the P90 load so the month's peak holds when the forecast is low (the EMS's first "
+                   "re-plan of the day does the same), or against the P50.")
 @click.option("--load-model", default="calendar_regression", show_default=True,
               help="Load forecasting model (seasonal_naive, calendar_regression, gradient_boosting).")
 @click.option("--pv-forecast", type=click.Choice(["weather", "recent-days"]), default="weather", show_default=True,
@@ -193,7 +194,8 @@ def review(scenario, day, out, history, as_json, schedule_file, control, reserve
 @click.option("--days", type=int, default=None, help="Number of days (default: every metered day from --start).")
 @click.option("--history", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help=HISTORY_HELP)
-@click.option("--robust", is_flag=True, help="Plan every day against the P90 load.")
+@click.option("--robust/--p50", default=True, show_default=True,
+              help="Plan each day ahead against the P90 load, or the P50 (the committed schedules).")
 @click.option("--load-model", default="calendar_regression", show_default=True, help="Load forecasting model.")
 @click.option("--pv-forecast", type=click.Choice(["weather", "recent-days"]), default="weather", show_default=True,
               help="PV median from the scenario's weather, or from the PV of the last 14 days.")

@@ -95,7 +95,7 @@ def schedule_rows(plan: DayPlan, forecast: HorizonForecast, energy_kwh: float) -
 
 def make_schedule(site: OperationsSite, day: pd.Timestamp, *, folder: Path | None = None,
                   soc_frac: float | None = None, peak_kw: float | None = None,
-                  issue_time: str | pd.Timestamp | None = None, robust: bool = False,
+                  issue_time: str | pd.Timestamp | None = None, robust: bool = True,
                   load_model: str = DEFAULT_LOAD_MODEL, pv_method: PVMethod = "weather",
                   weather: pd.DataFrame | None = None, lookahead_h: float = LOOKAHEAD_H) -> ScheduleOutcome:
     """Plan ``day`` and (when ``folder`` is given) write its schedule files there.
@@ -115,7 +115,8 @@ def make_schedule(site: OperationsSite, day: pd.Timestamp, *, folder: Path | Non
     issue_time : str or Timestamp, optional
         When the plan is made (default 15:00 the day before): only history before it is used.
     robust : bool
-        Plan against the P90 load.
+        Plan against the P90 load (default: the load the EMS's first re-plan of the day uses
+        with the default reserve, :mod:`.intraday`), else the P50.
     load_model : str
         Load forecasting model name.
     pv_method : {"weather", "recent_days"}

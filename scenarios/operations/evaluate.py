@@ -36,6 +36,7 @@ from munigrid.models.dispatch import DispatchProblem, Meter, PVArray, SolveOptio
 from munigrid.models.errors import InputError
 from munigrid.models.simulation.battery import simulate_battery
 from munigrid.models.simulation.strategies import self_consumption, tou_arbitrage
+from munigrid.models.tariffs.terms import TariffCostTerms
 from munigrid.scenarios.operations.costs import horizon_terms, registered_after
 from munigrid.scenarios.operations.ems import Control, actuals, battery_params
 from munigrid.scenarios.operations.forecast import DEFAULT_LOAD_MODEL, PVMethod, forecast_horizon
@@ -69,6 +70,10 @@ class Evaluation:
         Load model, PV method, robust, control, refit interval, look-ahead.
     timings : dict
         ``total_s``, ``perfect_foresight_s`` and per-day solve statistics [s].
+    monthly_demand_kw : DataFrame
+        Registered demand of each billing month [kW] (highest window of each demand-charge
+        family), rows months, columns ``family: strategy`` for perfect foresight and the
+        rolling operation.
     """
 
     start: pd.Timestamp
@@ -77,6 +82,7 @@ class Evaluation:
     daily: pd.DataFrame
     settings: dict
     timings: dict = field(default_factory=dict)
+    monthly_demand_kw: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_json(self) -> dict:
         """Costs, settings, timings and forecast error as one JSON-ready object."""
@@ -84,7 +90,9 @@ class Evaluation:
                 "costs": {s: {k: float(v) for k, v in row.items()} for s, row in self.costs.iterrows()},
                 "timings": self.timings,
                 "load_forecast_mae_kw": float(self.daily["load_mae_kw"].mean()),
-                "days_with_new_peak": int((self.daily["new_peak_kw"] > 0.1).sum())}
+                "days_with_new_peak": int((self.daily["new_peak_kw"] > 0.1).sum()),
+                "monthly_demand_kw": {col: [round(float(v), 2) for v in values]
+                                      for col, values in self.monthly_demand_kw.items()}}
 
 
 def default_start(site: OperationsSite) -> pd.Timestamp:
@@ -177,9 +185,10 @@ def rule_based_imports(site: OperationsSite, index: pd.DatetimeIndex, actual: pd
 
 
 def evaluate_operations(site: OperationsSite, start: pd.Timestamp | None = None, days: int | None = None, *,
-                        robust: bool = False, load_model: str = DEFAULT_LOAD_MODEL, pv_method: PVMethod = "weather",
+                        robust: bool = True, load_model: str = DEFAULT_LOAD_MODEL, pv_method: PVMethod = "weather",
                         refit_days: int = 7, lookahead_h: float = LOOKAHEAD_H, control: Control = "setpoint",
-                        intraday: IntradayPolicy | None = None, progress: Callable[[int, int], None] | None = None) -> Evaluation:
+                        intraday: IntradayPolicy | None = IntradayPolicy(),
+                        progress: Callable[[int, int], None] | None = None) -> Evaluation:
     """Roll day-ahead operations over ``days`` days from ``start`` and compare (module docstring).
 
     Parameters
@@ -191,7 +200,8 @@ def evaluate_operations(site: OperationsSite, start: pd.Timestamp | None = None,
     days : int, optional
         Number of days; default every fully metered day from ``start``.
     robust : bool
-        Plan against the P90 load.
+        Plan the day ahead against the P90 load (default; with ``intraday`` it only sets the
+        committed schedule, the EMS re-plans from midnight).
     load_model, pv_method : str
         Forecast settings (:func:`~.forecast.forecast_horizon`).
     refit_days : int
@@ -201,7 +211,8 @@ def evaluate_operations(site: OperationsSite, start: pd.Timestamp | None = None,
     control : {"setpoint", "import", "hold_limit"}
         How the EMS follows the committed set points when it does not re-plan (:mod:`.ems`).
     intraday : IntradayPolicy, optional
-        The EMS re-plans during the day (:mod:`.intraday`); None: it follows the day-ahead plan.
+        The EMS re-plans during the day (:mod:`.intraday`; default the measured best policy);
+        None: it follows the day-ahead plan.
     progress : callable, optional
         Called with (days done, days) after each day.
     """
@@ -237,4 +248,13 @@ def evaluate_operations(site: OperationsSite, start: pd.Timestamp | None = None,
                "solve_mean_s": float(daily["solve_s"].mean()), "solve_max_s": float(daily["solve_s"].max()),
                "solve_p95_s": float(daily["solve_s"].quantile(0.95)), "replans": int(daily["replans"].sum()),
                "replan_solve_mean_s": float(daily["replan_solve_s"].sum() / max(daily["replans"].sum(), 1))}
-    return Evaluation(start, days, costs, daily, settings, timings)
+    return Evaluation(start, days, costs, daily, settings, timings, monthly_demand(terms, index, imports))
+
+
+def monthly_demand(terms: TariffCostTerms, index: pd.DatetimeIndex, imports: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Registered demand per billing month [kW] of perfect foresight and the rolling operation."""
+    months = pd.Series(index.strftime("%Y-%m")).groupby(terms.period_of_step).first().to_numpy()
+    return pd.DataFrame({f"{c.name}: {name}": c.demand_kw(imports[name], terms.period_of_step,
+                                                           terms.n_periods).max(axis=1)
+                         for c in terms.demand_charges for name in ("perfect foresight", "day-ahead (rolling)")},
+                        index=pd.Index(months, name="month"))

@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+import io
 import json
-import subprocess
-import sys
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 
 import pandas as pd
 import pytest
 
+from munigrid.scenarios.cli import main
 from munigrid.scenarios.operations.daily import make_schedule, parse_day
 from munigrid.scenarios.operations.site import operations_site
 
 
-def munigrid(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "munigrid.scenarios.cli", *args], capture_output=True, text=True,
-                          timeout=300)
+@dataclass
+class Outcome:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def munigrid(*args: str) -> Outcome:
+    """The CLI in this process (a subprocess per call would spend seconds on imports)."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            main(list(args))
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+    return Outcome(code, out.getvalue(), err.getvalue())
 
 
 def test_daily_loop_on_the_command_line(tmp_path):
@@ -28,6 +44,9 @@ def test_daily_loop_on_the_command_line(tmp_path):
     review = munigrid("review", "tha-yang", "--day", "2026-03-10", "--out", out)
     assert review.returncode == 0, review.stderr
     assert "perfect foresight" in review.stdout and (tmp_path / "review_municipal_office_2026-03-10.json").is_file()
+    assert "EMS: intraday re-planning" in review.stdout
+    followed = munigrid("review", "tha-yang", "--day", "2026-03-10", "--out", out, "--control", "setpoint", "--json")
+    assert json.loads(followed.stdout)["summary"]["ems"] == "committed set points, control setpoint"
     nxt = munigrid("schedule", "tha-yang", "--day", "2026-03-11", "--out", out, "--robust")
     assert nxt.returncode == 0 and "end of the previous day's review" in nxt.stdout
 

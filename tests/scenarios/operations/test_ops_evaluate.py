@@ -7,6 +7,7 @@ import pytest
 
 from munigrid.models.errors import InputError
 from munigrid.scenarios.operations.evaluate import default_start, evaluate_operations
+from munigrid.scenarios.operations.intraday import IntradayPolicy
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +37,25 @@ def test_daily_table_and_timings(evaluation):
     daily = evaluation.daily
     assert len(daily) == 14 and daily.index[0] == "2026-03-01"
     assert daily["refit"].sum() == 2  # refitted every 7 days
+    assert (daily["replans"] == 24).all() and evaluation.timings["replans"] == 14 * 24  # hourly, the default EMS
+    assert evaluation.settings["intraday"] == IntradayPolicy().to_json() and evaluation.settings["control"] is None
     assert evaluation.timings["solve_max_s"] < 2.0
     assert evaluation.to_json()["days"] == 14
+
+
+def test_monthly_demand(evaluation):
+    demand = evaluation.monthly_demand_kw
+    assert list(demand.index) == ["2026-03"]
+    assert set(demand.columns) == {"on-peak demand: perfect foresight", "on-peak demand: day-ahead (rolling)"}
+    assert (demand.to_numpy() > 10.0).all()  # an office on working days
+    assert evaluation.to_json()["monthly_demand_kw"]["on-peak demand: perfect foresight"] == \
+        [round(float(demand.iloc[0, 0]), 2)]
+
+
+def test_following_set_points_without_replanning(site):
+    result = evaluate_operations(site, pd.Timestamp("2026-03-02", tz="Asia/Bangkok"), 2, intraday=None,
+                                 control="hold_limit")
+    assert result.settings["control"] == "hold_limit" and result.timings["replans"] == 0
 
 
 def test_period_checks(site):
