@@ -74,7 +74,10 @@ class ConformalCalibration:
         for j, q in enumerate(self.quantiles):
             if q == 0.5:
                 continue
-            factor = np.array([self.factors.get(int(g), self.factors[-1])[q] for g in group])
+            factor = np.full(len(raw), self.factors[-1][q])
+            for g, by_q in self.factors.items():
+                if g != -1:
+                    factor[group == g] = by_q[q]
             width = np.maximum(np.abs(raw[:, j] - median), self.min_width_kw)
             out[:, j] = raw[:, j] + (-factor if q < 0.5 else factor) * width
         return out
