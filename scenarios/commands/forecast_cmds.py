@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 import pandas as pd
+from munigrid.forecasting.load_models import MODELS
 
 
 def _table(frame: pd.DataFrame, title: str) -> None:
@@ -56,8 +57,12 @@ def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_
     """PV AC output of one array from a weather file or the synthetic year; optionally scored."""
     from munigrid.forecasting.meter import read_meter
     from munigrid.forecasting.pv import PVArraySpec, pv_ac_kw
-    from munigrid.forecasting.pv_forecast import (clear_sky_pv_kw, detect_performance_drop,
-                                                  persistence_forecast_kw, score_pv_forecasts)
+    from munigrid.forecasting.pv_forecast import (
+        clear_sky_pv_kw,
+        detect_performance_drop,
+        persistence_forecast_kw,
+        score_pv_forecasts,
+    )
     from munigrid.forecasting.weather import read_weather, synthetic_year
 
     spec = PVArraySpec(capacity_kwp=capacity_kwp, tilt_deg=tilt_deg, azimuth_deg=azimuth_deg, losses_frac=losses_frac,
@@ -99,8 +104,8 @@ def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_
 @click.option("--history", "history_path", type=click.Path(path_type=Path), required=True,
               help="Metered load CSV: time, load [kW] and optionally temperature [degC].")
 @click.option("--horizon", default="24h", show_default=True, help="Forecast horizon, e.g. 24h (day-ahead) or 7d.")
-@click.option("--model", type=click.Choice(["seasonal_naive", "calendar_regression", "gradient_boosting"]),
-              default="gradient_boosting", show_default=True, help="Model for the forecast (the backtest runs all).")
+@click.option("--model", type=click.Choice(list(MODELS)), default="ensemble", show_default=True,
+              help="Model for the forecast (the backtest runs all).")
 @click.option("--backtest", is_flag=True, help="Rolling-origin backtest of every model; prints the skill table.")
 @click.option("--refit-days", type=int, default=28, show_default=True, help="Backtest refit interval [day].")
 @click.option("--tz", default=None, help="Zone of naive time stamps, e.g. Asia/Bangkok.")
@@ -109,8 +114,10 @@ def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def load(history_path, horizon, model, backtest, refit_days, tz, out, as_json):
     """Load forecast P10/P50/P90 after the end of a metered history, or its backtest."""
-    from munigrid.forecasting.backtest import rolling_origin_backtest, temperature_forecast
-    from munigrid.forecasting.load_models import MODELS
+    from munigrid.forecasting.backtest import (
+        rolling_origin_backtest,
+        temperature_forecast,
+    )
     from munigrid.forecasting.meter import read_meter
     from munigrid.models.errors import InputError
 
