@@ -8,8 +8,10 @@ Public API::
 Layout: ``problem`` (dataclasses), ``validate`` (input checks), ``layout`` (problem -> arrays),
 ``families_*`` and ``costs`` (the Pyomo formulation, one function per family), ``formulation``
 (which family on which index set; the materialised Pyomo model), ``template_compile`` and
-``standard_form`` (the fast vectorised compile), ``highs_backend``, ``strategy`` (LP first, binaries
-where needed), ``diagnosis`` (elastic re-solve), ``results`` and ``solve`` (the orchestrator).
+``standard_form`` (the fast vectorised compile), ``reduction`` (defined flows and fixed columns
+substituted out before HiGHS, back-substituted after), ``highs_backend``, ``strategy`` (LP first,
+binaries where needed, polish at a time-out), ``diagnosis`` (elastic re-solve), ``results`` and
+``solve`` (the orchestrator).
 """
 
 from munigrid.models.dispatch.problem import (

@@ -86,5 +86,5 @@ def least_throughput(form: StandardForm, data: ModelData, options: SolveOptions,
     second = run_highs(lexicographic, options, relax=True)
     if not second.status.has_solution:
         return outcome
-    return replace(outcome, x=second.x, objective_thb=float(form.cost @ second.x + form.offset),
+    return replace(outcome, x=second.x, objective_thb=form.objective(second.x),
                    solve_s=outcome.solve_s + second.solve_s)

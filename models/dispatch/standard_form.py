@@ -50,6 +50,15 @@ class StandardForm:
         """Number of columns."""
         return len(self.cost)
 
+    def objective(self, x: np.ndarray) -> float:
+        r"""Total cost :math:`c^\top x + c_0` at ``x`` [THB].
+
+        Summed elementwise, not with ``@``: a BLAS dot product wakes OpenBLAS worker threads,
+        which then spin and take CPU from the HiGHS solve that follows (measured on the one-year
+        LP: 65 ms CPU after a plain product, 110 ms after a BLAS one).
+        """
+        return float(np.sum(self.cost * x)) + self.offset
+
 
 def compile_instance(data: ModelData) -> StandardForm:
     """Standard form of the instance described by ``data``."""

@@ -103,7 +103,7 @@ def _repaired(outcome: HighsOutcome, data: ModelData, form: StandardForm) -> Hig
     x = repair_idle_cycling(data, outcome.x)
     if x is outcome.x:
         return outcome
-    return replace(outcome, x=x, objective_thb=float(form.cost @ x + form.offset))
+    return replace(outcome, x=x, objective_thb=form.objective(x))
 
 
 def polished(data: ModelData, form: StandardForm, outcome: HighsOutcome, options: SolveOptions) -> HighsOutcome:
