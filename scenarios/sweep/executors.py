@@ -30,7 +30,11 @@ class WorkersLost(RuntimeError):
 
 
 def _init_worker() -> None:
-    """Die with the parent; send solver banners to /dev/null (workers report through their outcomes)."""
+    """Die with the parent; send solver banners to /dev/null (workers report through their outcomes);
+    one BLAS/OpenMP thread per worker, so that idle BLAS threads do not take CPU from HiGHS."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     devnull = os.open(os.devnull, os.O_WRONLY)
