@@ -1,8 +1,20 @@
 r"""Constraint families of the tariff (see :mod:`munigrid.models.tariffs.terms`).
 
 Demand family :math:`f`, window :math:`k`, affine piece :math:`j`, billing period :math:`p`,
-energy block :math:`b`. All are convex, so the LP is exact: minimisation pushes each charge
-variable down onto the largest of its lower bounds.
+energy block :math:`b`. Demand charges and increasing energy blocks are convex, so the LP is
+exact: minimisation pushes each charge variable down onto the largest of its lower bounds.
+
+Energy blocks whose price falls somewhere (declining, or any non-monotone order) are not
+convex: minimisation would fill the cheap block first. For those meters the period energy is
+split into incremental block amounts :math:`e_{i,p,b}` that must fill in order, enforced by
+binaries :math:`z_{i,p,b}` ("block :math:`b` is full"), with
+
+.. math:: 0 \le e_{i,p,b} \le W_{i,p,b}, \qquad z_{i,p,b} \in \{0, 1\}
+
+(variable bounds). :math:`W_{i,p,b}` is the block width clipped to what the period can import
+at most, :math:`W_{i,p,b} = \min(U_b - U_{b-1},\ \max(0, \bar Y_{i,p} - U_{b-1}))` with
+:math:`\bar Y_{i,p} = \Delta t \sum_{t \in p} \bar m_{i,t}` (see
+:mod:`munigrid.models.dispatch.layout`): the last, open block gets the smallest valid big-M.
 """
 
 from __future__ import annotations
@@ -61,3 +73,37 @@ def energy_block(m, i, p, b):
     """
     return m.block_thb[i, p] >= m.block_price_thb_per_kwh[i, b] * m.cum_import_kwh[i, m.period_last_step[i, p]] + \
         m.block_intercept_thb[i, b]
+
+
+def block_energy_sum(m, i, p):
+    r"""The block amounts add up to the period's energy (non-convex blocks) [kWh].
+
+    .. math:: \sum_b e_{i,p,b} = y_{i,\mathrm{last}(p)}
+    """
+    return sum(m.block_kwh[i, p, b] for b in m.B) == m.cum_import_kwh[i, m.period_last_step[i, p]]
+
+
+def block_full(m, i, p, b):
+    r"""A block marked full holds its whole width (non-convex blocks) [kWh].
+
+    .. math:: e_{i,p,b} \ge W_{i,p,b}\, z_{i,p,b} \quad b < B_i - 1
+    """
+    return m.block_kwh[i, p, b] >= m.block_width_kwh[i, p, b] * m.block_is_full[i, p, b]
+
+
+def block_opens(m, i, p, b):
+    r"""A block takes energy only once the block before it is full (non-convex blocks) [kWh].
+
+    .. math:: e_{i,p,b+1} \le W_{i,p,b+1}\, z_{i,p,b} \quad b < B_i - 1
+
+    With :func:`block_full` the blocks fill in order whatever their prices.
+    """
+    return m.block_kwh[i, p, b + 1] <= m.block_width_kwh[i, p, b + 1] * m.block_is_full[i, p, b]
+
+
+def block_charge(m, i, p):
+    r"""Block charge of the period from the block amounts (non-convex blocks) [THB].
+
+    .. math:: B_{i,p} = \sum_b \pi_{i,b}\, e_{i,p,b}
+    """
+    return m.block_thb[i, p] == sum(m.block_price_thb_per_kwh[i, b] * m.block_kwh[i, p, b] for b in m.B)

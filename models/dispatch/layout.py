@@ -123,7 +123,7 @@ def build_model_data(problem: DispatchProblem) -> ModelData:
     _battery(out, problem, sizing)
     commitment = _generator(out, problem, sizing)
     _demand(out, meters, n_t)
-    _energy_blocks(out, meters, n_t)
+    _energy_blocks(out, meters, n_t, step_h)
     _targets(out, problem)
     dims = {"M": n_m, "T": n_t}
     return ModelData(ColumnLayout.from_shapes(out.shapes), out.lower, out.upper, out.integer, out.params, out.sets,
@@ -351,17 +351,48 @@ def _demand(out: _Builder, meters: list[Meter], n_t: int) -> None:
     out.rows("MFPQ", tuple(pairs.T))
 
 
-def _energy_blocks(out: _Builder, meters: list[Meter], n_t: int) -> None:
+def max_import_kw(out: _Builder, load_kw: np.ndarray) -> np.ndarray:
+    r"""Largest import each step can have [kW], shape (M, T).
+
+    From the power balance, with every other supply at zero and every other use at its most,
+
+    .. math:: \bar m_{i,t} = \min\big(\text{limit}_{i,t},\ \max(0,\ L_{i,t} + \bar P_i + \bar x_{i,t})\big)
+
+    (import limit, 0 in an outage; load :math:`L`; largest battery power :math:`\bar P`;
+    export limit :math:`\bar x`, 0 where export is not allowed). Infinite only when both the
+    import and the export limit are.
+    """
+    charge_kw = np.asarray(out.params.get("max_power_kw", np.zeros(load_kw.shape[0])), float)
+    through_kw = np.maximum(0.0, load_kw + charge_kw[:, None] + out.upper["export_kw"])
+    return np.minimum(out.upper["import_kw"], through_kw)
+
+
+def _block_widths(blocks, period_max_kwh: np.ndarray) -> np.ndarray:
+    r"""Widths :math:`W_{p,b}` of the blocks clipped to the period's largest energy [kWh], shape (P, B).
+
+    .. math:: W_{p,b} = \min\big(U_b - U_{b-1},\ \max(0,\ \bar Y_p - U_{b-1})\big)
+    """
+    upper = np.asarray(blocks.upper_kwh, float)
+    lower = np.concatenate([[0.0], upper[:-1]])
+    room = np.maximum(0.0, period_max_kwh[:, None] - lower[None, :])
+    return np.minimum((upper - lower)[None, :], room)
+
+
+def _energy_blocks(out: _Builder, meters: list[Meter], n_t: int, step_h: float) -> None:
     has = _meter_mask(meters, lambda m: m.terms.energy_blocks is not None)
     if not has.any():
         return
     n_m = len(meters)
+    nonconvex = _meter_mask(meters, lambda m: m.terms.energy_blocks is not None and not m.terms.energy_blocks.is_convex)
     n_b = max(len(m.terms.energy_blocks.price_thb_per_kwh) for m, h in zip(meters, has) if h)
     n_p = max(m.terms.n_periods for m in meters)
     price, icpt = np.zeros((n_m, n_b)), np.zeros((n_m, n_b))
     rows = np.zeros((n_m, n_p, n_b), bool)
     last = np.zeros((n_m, n_p), np.int64)
     continues = np.ones((n_m, n_t))
+    width = np.zeros((n_m, n_p, n_b))
+    load = np.asarray(out.params["load_kw"], float)
+    step_max_kwh = step_h * max_import_kw(out, load)
     for i, meter in enumerate(meters):
         if not has[i]:
             continue
@@ -376,6 +407,9 @@ def _energy_blocks(out: _Builder, meters: list[Meter], n_t: int) -> None:
         rows[i, :n_pi, :len(prices)] = True
         last[i, :n_pi] = np.array([np.flatnonzero(periods == p).max() for p in range(n_pi)])
         continues[i, 1:] = periods[1:] == periods[:-1]
+        if nonconvex[i]:
+            period_max_kwh = np.bincount(periods, weights=step_max_kwh[i], minlength=n_pi)
+            width[i, :n_pi, :len(prices)] = _block_widths(blocks, period_max_kwh)
     out.var("cum_import_kwh", np.zeros((n_m, n_t)), np.where(has[:, None], np.inf, 0.0) * np.ones((1, n_t)))
     block_valid = rows.any(axis=2)
     out.var("block_thb", np.where(block_valid, -np.inf, 0.0), np.where(block_valid, np.inf, 0.0))
@@ -385,8 +419,22 @@ def _energy_blocks(out: _Builder, meters: list[Meter], n_t: int) -> None:
     later = np.repeat(has[:, None], n_t, axis=1)
     later[:, 0] = False
     out.rows("MT_blocks_later", later)
-    out.rows("MPB", rows)
+    out.rows("MPB", rows & ~nonconvex[:, None, None])
     out.rows("MP_blocks", block_valid)
+    if nonconvex.any():
+        _nonconvex_blocks(out, rows & nonconvex[:, None, None], width)
+
+
+def _nonconvex_blocks(out: _Builder, rows: np.ndarray, width_kwh: np.ndarray) -> None:
+    """Block amounts, fill-in-order binaries and their index sets (see :mod:`.families_tariff`)."""
+    n_b = rows.shape[2]
+    edge = rows[:, :, :-1] & rows[:, :, 1:]  # every block but a meter's last has a "full" binary
+    out.var("block_kwh", np.zeros(rows.shape), np.where(rows, width_kwh, 0.0))
+    out.var("block_is_full", np.zeros(edge.shape), edge.astype(float), integer=edge)
+    out.params["block_width_kwh"] = width_kwh
+    out.rows("B", (np.arange(n_b),))
+    out.rows("MP_blocks_mip", rows.any(axis=2))
+    out.rows("MPB_blocks_edge", edge)
 
 
 def _targets(out: _Builder, problem: DispatchProblem) -> None:

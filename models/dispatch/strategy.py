@@ -21,7 +21,10 @@ over the remaining continuous variables. That answer is feasible for the full mo
 returned as ``FEASIBLE`` with its gap to the last MILP bound, which is valid for the full model
 because every round relaxes it.
 
-Integer block sizes make the problem a MILP from the start.
+Integer block sizes and the fill-in-order binaries of non-convex energy blocks make the problem
+a MILP from the start: the LP of step 1 is then its relaxation, and the first MILP starts from
+its flows with the block binaries rebuilt from its period energies
+(:mod:`munigrid.models.dispatch.block_fill`), a feasible start.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from munigrid.models.dispatch.block_fill import filled_blocks
 from munigrid.models.dispatch.cycling import least_throughput, repair_idle_cycling
 from munigrid.models.dispatch.highs_backend import HighsOutcome, run_highs
 from munigrid.models.dispatch.layout import ModelData
@@ -81,7 +85,11 @@ def _with_commitment(data: ModelData, x: np.ndarray) -> tuple[ModelData, bool]:
 
 
 def _start(old: ModelData, x: np.ndarray, new: ModelData) -> np.ndarray:
-    """MIP start for ``new`` from the solution ``x`` of ``old``: shared families copied."""
+    """MIP start for ``new`` from the solution ``x`` of ``old``: shared families copied.
+
+    Energy-block amounts and binaries are rebuilt from the period energies
+    (:func:`~munigrid.models.dispatch.block_fill.filled_blocks`).
+    """
     parts = []
     for name, shape in new.columns.shape.items():
         if name in old.columns.shape:
@@ -93,7 +101,7 @@ def _start(old: ModelData, x: np.ndarray, new: ModelData) -> np.ndarray:
         if name == "gen_on":
             values = (values > FRACTIONAL).astype(float)
         parts.append(values.ravel())
-    return np.concatenate(parts)
+    return filled_blocks(new, np.concatenate(parts))
 
 
 def _repaired(outcome: HighsOutcome, data: ModelData, form: StandardForm) -> HighsOutcome:
@@ -112,7 +120,9 @@ def polished(data: ModelData, form: StandardForm, outcome: HighsOutcome, options
     With :math:`g` the generator output and :math:`c, d` the battery flows of ``outcome.x``,
     fix :math:`u_{i,t} = [g_{i,t} > 0]` (binary everywhere, so the commitment rows hold as in
     the full model), :math:`d_{i,t} = 0` where :math:`c_{i,t} \ge d_{i,t} > 0` and
-    :math:`c_{i,t} = 0` where :math:`d_{i,t} > c_{i,t} > 0`, and solve the LP. Status
+    :math:`c_{i,t} = 0` where :math:`d_{i,t} > c_{i,t} > 0`, the energy-block binaries at the
+    values its period energies give (:func:`~munigrid.models.dispatch.block_fill.filled_blocks`),
+    and solve the LP. Status
     ``FEASIBLE``, gap to ``outcome.bound``; ``NO_SOLUTION`` when that LP has no solution.
     """
     lower, upper = form.col_lower.copy(), form.col_upper.copy()
@@ -120,6 +130,9 @@ def polished(data: ModelData, form: StandardForm, outcome: HighsOutcome, options
         block = data.columns.block("gen_on")
         runs = _values(data, outcome.x, "gen_kw").ravel() > SIMULTANEOUS_KW
         lower[block] = upper[block] = (runs & (upper[block] > 0)).astype(float)
+    if "block_is_full" in data.columns.shape:
+        block = data.columns.block("block_is_full")
+        lower[block] = upper[block] = filled_blocks(data, outcome.x)[block]
     both = simultaneous_steps(data, outcome.x)
     if both.any():
         charge, discharge = _values(data, outcome.x, "charge_kw"), _values(data, outcome.x, "discharge_kw")

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from munigrid.models.dispatch.problem import DispatchProblem
+from munigrid.models.dispatch.problem import DispatchProblem, Meter
 from munigrid.models.errors import InputError, Problem
 
 
@@ -26,6 +26,23 @@ def _between(problems, path, value, low, high):
 def _nonnegative(problems, path, value):
     if value is not None and not value >= 0:
         problems.append(Problem(path, f"must be >= 0, got {value}"))
+
+
+def _energy_blocks(problems, path, meter: Meter):
+    """Blocks well formed; falling prices (mixed-integer) need a finite largest import per period."""
+    blocks = meter.terms.energy_blocks
+    upper, prices = np.asarray(blocks.upper_kwh, float), np.asarray(blocks.price_thb_per_kwh, float)
+    if upper.ndim != 1 or upper.shape != prices.shape or not len(upper):
+        problems.append(Problem(f"{path}.upper_kwh", f"needs one edge per price, got {upper.shape} edges for "
+                                                     f"{prices.shape} prices"))
+        return
+    if not (upper[-1] == np.inf and np.all(np.diff(upper) > 0) and upper[0] > 0):
+        problems.append(Problem(f"{path}.upper_kwh", f"must increase from above 0 and end with inf, got {upper.tolist()}"))
+    if not blocks.is_convex and math.isinf(meter.import_limit_kw) and meter.terms.export_allowed \
+            and math.isinf(meter.export_limit_kw):
+        problems.append(Problem(f"{path}", "block prices that fall with use are modelled with binaries, which need "
+                                           "a bound on the energy a billing period can import; with export allowed "
+                                           "give a finite import_limit_kw or export_limit_kw"))
 
 
 def problems_of(problem: DispatchProblem) -> list[Problem]:
@@ -55,9 +72,8 @@ def problems_of(problem: DispatchProblem) -> list[Problem]:
         _length(out, f"{where}.terms.export_thb_per_kwh", terms.export_thb_per_kwh, n_t)
         if np.shape(terms.period_of_step) != (n_t,):
             out.append(Problem(f"{where}.terms.period_of_step", f"must have one value per step ({n_t})"))
-        if terms.energy_blocks is not None and not terms.energy_blocks.is_convex:
-            out.append(Problem(f"{where}.terms.energy_blocks", "block prices that fall with use are not supported "
-                                                               "by the optimiser; give non-decreasing prices"))
+        if terms.energy_blocks is not None:
+            _energy_blocks(out, f"{where}.terms.energy_blocks", meter)
         for f, dc in enumerate(terms.demand_charges):
             if np.shape(dc.window_mask)[1:] != (n_t,):
                 out.append(Problem(f"{where}.terms.demand_charges[{f}].window_mask", f"must have {n_t} columns"))
