@@ -34,8 +34,12 @@ def flat_terms():
     return make_flat_terms
 
 
-def make_mixed_instance(seed: int, sizing: bool) -> DispatchProblem:
-    """Two meters, 48 h: demand windows with pieces and ratchet, energy blocks, PV, battery, generator, outage."""
+def make_mixed_instance(seed: int, sizing: bool, declining_blocks: bool = False) -> DispatchProblem:
+    """Two meters, 48 h: demand windows with pieces and ratchet, energy blocks, PV, battery, generator, outage.
+
+    With ``declining_blocks`` meter 0 has non-monotone (mixed-integer) blocks and meter 1
+    increasing (linear) ones, instead of increasing blocks on meter 0 only.
+    """
     rng = np.random.default_rng(seed)
     n_t, periods = 48, np.repeat([0, 1], 24)
     meters = []
@@ -46,6 +50,9 @@ def make_mixed_instance(seed: int, sizing: bool) -> DispatchProblem:
                               np.array([[5.0, 0.0], [0.0, 0.0]]), ratchet_frac=0.7, ratchet_lookback_periods=1,
                               ratchet_history_thb=900.0)
         blocks = EnergyBlocks(np.array([300.0, np.inf]), np.array([0.5, 0.9])) if i == 0 else None
+        if declining_blocks:
+            blocks = EnergyBlocks(np.array([300.0, 500.0, np.inf]), np.array([0.9, 0.4, 0.6])) if i == 0 else \
+                EnergyBlocks(np.array([200.0, np.inf]), np.array([0.5, 0.8]))
         terms = TariffCostTerms(1.0, periods, 2 + 3 * rng.random(n_t), np.full(n_t, 1.0), export_allowed=i == 1,
                                 energy_blocks=blocks, demand_charges=[demand], fixed_thb_per_period=np.full(2, 50.0))
         pv = [PVArray(f"roof{a}", np.clip(np.sin(np.arange(n_t) / 24 * 2 * np.pi - 1.5), 0, None) * rng.random(),

@@ -14,10 +14,10 @@ from munigrid.models.dispatch.standard_form import compile_instance
 from munigrid.models.dispatch.highs_backend import run_highs
 
 
-@pytest.mark.parametrize("seed,sizing", [(1, False), (2, True)])
-def test_compiled_lp_matches_materialised_pyomo(seed, sizing, mixed_instance):
+@pytest.mark.parametrize("seed,sizing,declining", [(1, False, False), (2, True, False), (4, False, True)])
+def test_compiled_lp_matches_materialised_pyomo(seed, sizing, declining, mixed_instance):
     """Same LP relaxation objective from the fast path and from Pyomo's own HiGHS interface."""
-    data = build_model_data(mixed_instance(seed, sizing))
+    data = build_model_data(mixed_instance(seed, sizing, declining))
     fast = run_highs(compile_instance(data), SolveOptions(), relax=True)
     model = materialise(data)
     pyo.TransformationFactory("core.relax_integer_vars").apply_to(model)
@@ -27,11 +27,12 @@ def test_compiled_lp_matches_materialised_pyomo(seed, sizing, mixed_instance):
     assert reference.incumbent_objective == pytest.approx(fast.objective_thb, rel=1e-7)
 
 
-def test_compiled_rows_match_pyomo_rows_exactly(mixed_instance):
+@pytest.mark.parametrize("declining", [False, True])
+def test_compiled_rows_match_pyomo_rows_exactly(declining, mixed_instance):
     """Row by row, the compiled matrix equals Pyomo's standard form of the materialised model."""
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-    data = build_model_data(mixed_instance(3, True))
+    data = build_model_data(mixed_instance(3, True, declining))
     form = compile_instance(data)
     model = materialise(data)
     ours = form.matrix.toarray()
@@ -54,3 +55,13 @@ def test_compiled_rows_match_pyomo_rows_exactly(mixed_instance):
         sign = np.sign(rows[np.arange(len(rows)), np.argmax(np.abs(rows) > 1e-12, axis=1)])
         return np.unique(np.round(rows * sign[:, None], 9), axis=0)
     np.testing.assert_allclose(canonical(ours), canonical(permuted), atol=1e-9)
+
+
+def test_declining_blocks_milp_matches_materialised_pyomo(mixed_instance):
+    """With the block binaries integer, the compiled MILP and Pyomo's own give the same optimum."""
+    data = build_model_data(mixed_instance(5, False, True))
+    assert data.integrality_vector().any()
+    fast = run_highs(compile_instance(data), SolveOptions(mip_rel_gap=1e-9))
+    reference = Highs().solve(materialise(data), rel_gap=1e-9)
+    assert fast.status.has_solution
+    assert reference.incumbent_objective == pytest.approx(fast.objective_thb, rel=1e-7)

@@ -56,9 +56,9 @@ def test_expand_recovers_any_feasible_point(mixed_instance):
                                                                                       rel=1e-12)
 
 
-@pytest.mark.parametrize("seed", [1, 5])
-def test_milp_dispatch_with_commitment_is_unchanged(seed, mixed_instance):
-    problem = mixed_instance(seed, False)
+@pytest.mark.parametrize("seed,declining", [(1, False), (5, False), (5, True)])
+def test_milp_dispatch_with_commitment_is_unchanged(seed, declining, mixed_instance):
+    problem = mixed_instance(seed, False, declining)
     plain = solve(replace(problem, options=replace(problem.options, substitute=False, mip_rel_gap=1e-9)))
     reduced = solve(replace(problem, options=replace(problem.options, mip_rel_gap=1e-9)))
     assert plain.status is reduced.status is SolveStatus.OPTIMAL

@@ -12,9 +12,9 @@ from munigrid.models.dispatch.standard_form import compile_instance
 from munigrid.models.dispatch.strategy import polished, simultaneous_steps
 
 
-@pytest.mark.parametrize("seed", [1, 3])
-def test_polished_lp_answer_is_feasible_for_the_full_commitment_model(seed, mixed_instance):
-    problem = mixed_instance(seed, False)
+@pytest.mark.parametrize("seed,declining", [(1, False), (3, False), (3, True)])
+def test_polished_lp_answer_is_feasible_for_the_full_commitment_model(seed, declining, mixed_instance):
+    problem = mixed_instance(seed, False, declining)
     data = build_model_data(problem)
     form = compile_instance(data)
     lp = run_highs(form, problem.options, relax=True)
@@ -25,6 +25,9 @@ def test_polished_lp_answer_is_feasible_for_the_full_commitment_model(seed, mixe
     x = answer.x
     on, gen = x[block], x[data.columns.block("gen_kw")]
     np.testing.assert_array_equal(on, np.round(on))
+    if declining:  # block binaries fixed at the fill state of the LP's period energies
+        full = x[data.columns.block("block_is_full")]
+        np.testing.assert_array_equal(full, np.round(full))
     rating = np.repeat(np.asarray(data.params["gen_max_kw"]), data.dims["T"])
     min_load = np.repeat(np.asarray(data.params["gen_min_load_frac"]), data.dims["T"])
     assert np.all(gen <= rating * on + 1e-6) and np.all(gen >= min_load * rating * on - 1e-6)
