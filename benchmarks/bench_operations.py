@@ -1,25 +1,40 @@
 """Day-ahead operations on the bundled Tha Yang scenario: a year rolled day by day.
 
-Prints a table and writes benchmarks/results/operations.json. Variants: the EMS following the
-day-ahead set points (P50 and robust P90 planning), and the EMS re-planning every hour from the
-measured state with the forecast corrected to the day's level (no reserve, the default reserve
-for the P50-P90 spread, and the default with "import" real-time control); and, as a diagnostic
-of where the gap comes from, January with the load forecast replaced by the actual load (PV
-forecast exact in every variant: the scenario's weather).
+Prints a table and writes benchmarks/results/operations.json. Variants (load forecast: the
+default ``ensemble`` unless named; PV forecast exact in every variant, the scenario's weather):
+
+* the EMS following the day-ahead set points, planned against the P50 or the P90 load;
+* the EMS re-planning every hour from the measured state on the forecast corrected to the
+  day's level (:mod:`munigrid.scenarios.operations.intraday`): without reserve, with the
+  default reserve, and the default with the previous default forecaster (calendar regression).
+
+Diagnostics, which use actuals a real EMS would not have (never a result):
+
+* January with the load forecast replaced by the actual load (what forecast error costs);
+* the default EMS with the load forecast replaced by the actual load on the days the
+  synthetic meter and the forecaster disagree about being a working day (the archetype load
+  follows the TOU holiday calendar of ``forecasting.calendar``, the forecaster the public-sector
+  days off of ``forecasting.occupancy_days``).
 
 Run: python benchmarks/bench_operations.py [--days N]
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import platform
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from munigrid.forecasting.calendar import WORKDAY as TOU_WORKDAY
+from munigrid.forecasting.calendar import day_type
+from munigrid.forecasting.occupancy_days import WORKDAY, daily_kinds
 from munigrid.scenarios import api
 from munigrid.scenarios.operations import evaluate
 from munigrid.scenarios.operations.intraday import IntradayPolicy
@@ -31,29 +46,46 @@ VARIANTS = {
     "day-ahead P50, set points": {"robust": False, "intraday": None},
     "day-ahead P90, set points": {"robust": True, "intraday": None},
     "re-plan hourly, no reserve": {"intraday": replace(DEFAULT, reserve_frac=0.0)},
-    "re-plan hourly, import control": {"intraday": replace(DEFAULT, control="import")},
+    "re-plan hourly, calendar regression": {"intraday": DEFAULT, "load_model": "calendar_regression"},
     f"re-plan hourly, reserve {DEFAULT.reserve_frac:g} (default)": {"intraday": DEFAULT},
 }
 
 
-def oracle_month(site, start: pd.Timestamp) -> dict:
-    """January with the load forecast replaced by the actual load (diagnostic only)."""
+@contextmanager
+def actual_load_forecast(on_day):
+    """Replace the load forecast by the actual load on the steps whose day ``on_day`` accepts (diagnostics)."""
     forecast = evaluate.forecast_horizon
 
-    def perfect_load(site_, issue, index, n, **kw):
+    def oracle(site_, issue, index, n, **kw):
         fc, model = forecast(site_, issue, index, n, **kw)
+        use = on_day(index.normalize())
         actual = site_.load_kw.reindex(index).to_numpy()
         for col in fc.load_kw.columns:
-            fc.load_kw[col] = actual
+            fc.load_kw[col] = np.where(use, actual, fc.load_kw[col].to_numpy())
         return fc, model
 
-    evaluate.forecast_horizon = perfect_load
+    evaluate.forecast_horizon = oracle
     try:
-        result = evaluate.evaluate_operations(site, start, 31, intraday=DEFAULT)
+        yield
     finally:
         evaluate.forecast_horizon = forecast
-    return {"days": 31, "gap_to_perfect_foresight_frac":
-            float(result.costs.loc["day-ahead (rolling)", "gap_to_perfect_foresight_frac"])}
+
+
+def calendar_mismatch_days(start: pd.Timestamp, days: int) -> pd.DatetimeIndex:
+    """Days the archetype (TOU calendar) and the forecaster (public-sector days off) disagree about working."""
+    span = pd.date_range(start, periods=days + 2, freq="D")
+    archetype_works = day_type(span) == TOU_WORKDAY
+    forecaster_works = daily_kinds(span)["kind"].to_numpy() == WORKDAY
+    return span[archetype_works != forecaster_works]
+
+
+def row(name: str, result) -> str:
+    rolling = result.costs.loc["day-ahead (rolling)"]
+    summary, t = result.to_json(), result.timings
+    return (f"{name:38s} {rolling['cost_thb']:10,.0f} {rolling['gap_to_perfect_foresight_frac']:8.2%} "
+            f"{rolling['share_of_perfect_saving_frac']:10.1%} {summary['days_with_new_peak']:13d} "
+            f"{t['solve_mean_s']:8.3f}/{t['solve_max_s']:.3f} {t['replans']:8d} {t['replan_solve_mean_s']:8.3f} "
+            f"{t['day_mean_s']:10.3f} {t['total_s']:8.1f}")
 
 
 def main() -> None:
@@ -66,26 +98,30 @@ def main() -> None:
     site_s = time.perf_counter() - tic
     start = pd.Timestamp(scenario.time.start, tz="Asia/Bangkok")
     out = {"machine": platform.platform(), "python": platform.python_version(), "scenario": "tha-yang",
-           "building": site.building, "start": str(start.date()), "days": args.days, "site_s": site_s, "variants": {}}
-    print(f"{'variant':36s} {'cost THB':>10s} {'gap PF':>8s} {'PF saving':>10s} {'new-peak days':>13s} "
-          f"{'solve mean/max s':>17s} {'re-plans':>8s} {'day mean s':>10s} {'total s':>8s}")
+           "building": site.building, "start": str(start.date()), "days": args.days, "site_s": site_s, "variants": {},
+           "diagnostics": {}}
+    print(f"{'variant':38s} {'cost THB':>10s} {'gap PF':>8s} {'PF saving':>10s} {'new-peak days':>13s} "
+          f"{'day-ahead solve':>15s} {'re-plans':>8s} {'mean s':>8s} {'day mean s':>10s} {'total s':>8s}")
     for name, kwargs in VARIANTS.items():
         result = evaluate.evaluate_operations(site, start, args.days, **kwargs)
-        rolling = result.costs.loc["day-ahead (rolling)"]
-        summary = result.to_json()
-        out["variants"][name] = {**summary, "settings": result.settings}
-        t = result.timings
-        print(f"{name:36s} {rolling['cost_thb']:10,.0f} {rolling['gap_to_perfect_foresight_frac']:8.2%} "
-              f"{rolling['share_of_perfect_saving_frac']:10.1%} {summary['days_with_new_peak']:13d} "
-              f"{t['solve_mean_s']:8.3f}/{t['solve_max_s']:.3f} {t['replans']:8d} {t['day_mean_s']:10.3f} "
-              f"{t['total_s']:8.1f}", flush=True)
+        out["variants"][name] = {**result.to_json(), "settings": result.settings}
+        print(row(name, result), flush=True)
     costs = next(iter(out["variants"].values()))["costs"]
     for name in ("perfect foresight", "rule: self-consumption", "rule: TOU arbitrage", "no battery"):
-        print(f"{name:36s} {costs[name]['cost_thb']:10,.0f} {costs[name]['gap_to_perfect_foresight_frac']:8.2%} "
+        print(f"{name:38s} {costs[name]['cost_thb']:10,.0f} {costs[name]['gap_to_perfect_foresight_frac']:8.2%} "
               f"{costs[name]['share_of_perfect_saving_frac']:10.1%}")
-    out["diagnostic_perfect_load_forecast_january"] = oracle_month(site, start)
-    print(f"diagnostic: January with the load forecast = actual load: gap "
-          f"{out['diagnostic_perfect_load_forecast_january']['gap_to_perfect_foresight_frac']:.2%}")
+    mismatch = calendar_mismatch_days(start, args.days)
+    diagnostics = {
+        "january, load forecast = actual load": (lambda days: np.ones(len(days), dtype=bool), start, min(31, args.days)),
+        f"default, load forecast = actual on the {len(mismatch)} calendar-mismatch days":
+            (lambda days: days.isin(mismatch), start, args.days),
+    }
+    for name, (on_day, first, days) in diagnostics.items():
+        with actual_load_forecast(on_day):
+            result = evaluate.evaluate_operations(site, first, days, intraday=DEFAULT)
+        out["diagnostics"][name] = {**result.to_json(), "settings": result.settings,
+                                    "oracle_days": [str(d.date()) for d in mismatch] if "mismatch" in name else "all"}
+        print(row(f"diagnostic: {name}", result), flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2))
     print(f"wrote {RESULTS}")

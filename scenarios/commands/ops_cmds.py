@@ -14,6 +14,8 @@ import click
 
 from munigrid.scenarios.cli import solver_output_to_stderr
 
+LOAD_MODEL_HELP = ("Load forecasting model (seasonal_naive, calendar_regression, profile_scaling, gradient_boosting, "
+                   "ensemble; default ensemble, the best measured).")
 HISTORY_HELP = ("Meter CSV (time, load kW, optional temperature) used as history and actuals instead of the "
                 "scenario's load (bundled scenarios have no meter data: their archetype load stands in).")
 
@@ -69,8 +71,7 @@ def _with_common(func):
 @click.option("--robust/--p50", default=True, show_default=True,
               help="Plan against the P90 load so the month's peak holds when the forecast is low (the EMS's first "
                    "re-plan of the day does the same), or against the P50.")
-@click.option("--load-model", default="calendar_regression", show_default=True,
-              help="Load forecasting model (seasonal_naive, calendar_regression, gradient_boosting).")
+@click.option("--load-model", default=None, help=LOAD_MODEL_HELP)
 @click.option("--pv-forecast", type=click.Choice(["weather", "recent-days"]), default="weather", show_default=True,
               help="PV median from the weather forecast, or from the PV of the last 14 days.")
 @click.option("--weather-forecast", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
@@ -86,12 +87,13 @@ def schedule(scenario, day, out, history, as_json, soc_frac, peak_kw, issue_time
     SoC reading, weather forecast too short, ...) are listed in the files' header.
     """
     from munigrid.scenarios.operations.daily import make_schedule, parse_day
+    from munigrid.scenarios.operations.forecast import DEFAULT_LOAD_MODEL
 
     site = _site(scenario, history)
     folder = _folder(out, site)
     with solver_output_to_stderr():
         outcome = make_schedule(site, parse_day(day, site), folder=folder, soc_frac=soc_frac, peak_kw=peak_kw,
-                                issue_time=issue_time, robust=robust, load_model=load_model,
+                                issue_time=issue_time, robust=robust, load_model=load_model or DEFAULT_LOAD_MODEL,
                                 pv_method=pv_forecast.replace("-", "_"), weather=_weather(weather_forecast, scenario),
                                 lookahead_h=lookahead_h)
     if as_json:
@@ -196,7 +198,7 @@ def review(scenario, day, out, history, as_json, schedule_file, control, reserve
               help=HISTORY_HELP)
 @click.option("--robust/--p50", default=True, show_default=True,
               help="Plan each day ahead against the P90 load, or the P50 (the committed schedules).")
-@click.option("--load-model", default="calendar_regression", show_default=True, help="Load forecasting model.")
+@click.option("--load-model", default=None, help=LOAD_MODEL_HELP)
 @click.option("--pv-forecast", type=click.Choice(["weather", "recent-days"]), default="weather", show_default=True,
               help="PV median from the scenario's weather, or from the PV of the last 14 days.")
 @_ems_options
@@ -217,6 +219,7 @@ def operations(scenario, start, days, history, robust, load_model, pv_forecast, 
 
     from munigrid.scenarios.operations.daily import parse_day
     from munigrid.scenarios.operations.evaluate import evaluate_operations
+    from munigrid.scenarios.operations.forecast import DEFAULT_LOAD_MODEL
 
     site = _site(scenario, history)
     console = Console(stderr=True)
@@ -226,7 +229,8 @@ def operations(scenario, start, days, history, robust, load_model, pv_forecast, 
         task = bar.add_task("days", total=days)
         ems_control, intraday = _ems(control, reserve_frac, replan_steps)
         result = evaluate_operations(site, None if start is None else parse_day(start, site), days, robust=robust,
-                                     load_model=load_model, pv_method=pv_forecast.replace("-", "_"),
+                                     load_model=load_model or DEFAULT_LOAD_MODEL,
+                                     pv_method=pv_forecast.replace("-", "_"),
                                      refit_days=refit_days, control=ems_control, intraday=intraday,
                                      progress=lambda done, total: bar.update(task, completed=done, total=total))
     if daily_csv is not None:
@@ -236,7 +240,8 @@ def operations(scenario, start, days, history, robust, load_model, pv_forecast, 
         return
     summary = result.to_json()
     click.echo(f"operations {site.building}: {result.days} days from {result.start.date()} "
-               f"({'robust P90' if robust else 'P50'} day-ahead load, {load_model}; EMS: {result.settings['ems']})")
+               f"({'robust P90' if robust else 'P50'} day-ahead load, {result.settings['load_model']}; EMS: "
+               f"{result.settings['ems']})")
     click.echo(f"  {'strategy':24s} {'cost THB':>12s} {'gap to PF':>10s} {'share of PF saving':>19s}")
     for name, row in result.costs.iterrows():
         click.echo(f"  {name:24s} {row['cost_thb']:12,.0f} {row['gap_to_perfect_foresight_frac']:10.2%} "

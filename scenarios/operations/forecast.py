@@ -1,8 +1,8 @@
 r"""Forecasts of load and PV for a planning horizon, from what is known at the issue time.
 
-Load: a model of :mod:`munigrid.forecasting.load_models` (default ``calendar_regression``:
-ridge regression on hour x day type, month and cooling degrees; P10/P90 from its residual
-quantiles by hour) fitted on the metered history *before the issue time*. Its lead is the
+Load: a model of :mod:`munigrid.forecasting.load_models` (default ``ensemble``, the forecasting
+package's best measured: gradient-boosting and profile-scaling quantiles averaged, calibrated
+by split-conformal calibration) fitted on the metered history *before the issue time*. Its lead is the
 time from the first unmetered step to the end of the horizon, so no lagged feature reads a
 value that is not yet metered.
 
@@ -42,7 +42,7 @@ MIN_HISTORY_DAYS = 14
 MAX_STALE_DAYS = 7
 #: Whole days of PV actuals behind the PV spread and the ``recent_days`` median [day].
 RECENT_DAYS = 14
-DEFAULT_LOAD_MODEL = "calendar_regression"
+DEFAULT_LOAD_MODEL = "ensemble"
 PVMethod = Literal["weather", "recent_days"]
 
 

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pytest
+from ops_quick import make_schedule
 
 from munigrid.scenarios.cli import main
-from munigrid.scenarios.operations.daily import make_schedule, parse_day
+from munigrid.scenarios.operations.daily import parse_day
 from munigrid.scenarios.operations.site import operations_site
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from ops_quick import QUICK_LOAD_MODEL
 
 from munigrid.models.errors import InputError
 from munigrid.scenarios.operations.evaluate import default_start, evaluate_operations
@@ -54,7 +55,7 @@ def test_monthly_demand(evaluation):
 
 def test_following_set_points_without_replanning(site):
     result = evaluate_operations(site, pd.Timestamp("2026-03-02", tz="Asia/Bangkok"), 2, intraday=None,
-                                 control="hold_limit")
+                                 control="hold_limit", load_model=QUICK_LOAD_MODEL)
     assert result.settings["control"] == "hold_limit" and result.timings["replans"] == 0
 
 

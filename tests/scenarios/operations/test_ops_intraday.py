@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from ops_quick import QUICK_LOAD_MODEL
 
 from munigrid.models.errors import InputError
 from munigrid.scenarios.operations.forecast import forecast_horizon
@@ -20,7 +21,7 @@ POLICY = IntradayPolicy(replan_steps=2, reserve_frac=1.0, prior_steps=4.0, contr
 @pytest.fixture(scope="module")
 def day_inputs(site):
     index, n, _ = horizon_index(site, DAY)
-    forecast, _ = forecast_horizon(site, DAY - pd.Timedelta(hours=9), index, n)
+    forecast, _ = forecast_horizon(site, DAY - pd.Timedelta(hours=9), index, n, load_model=QUICK_LOAD_MODEL)
     return forecast, n, actuals(site, index[:n])
 
 

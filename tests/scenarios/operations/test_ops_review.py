@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from ops_quick import make_schedule
 
 from munigrid.models.errors import InputError
-from munigrid.scenarios.operations.daily import make_schedule, parse_day
+from munigrid.scenarios.operations.daily import parse_day
 from munigrid.scenarios.operations.ems import ems_setpoints
 from munigrid.scenarios.operations.review import review_day, write_review
 

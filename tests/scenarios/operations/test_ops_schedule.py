@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from ops_quick import make_schedule
 
 from munigrid.models.errors import InputError
-from munigrid.scenarios.operations.daily import make_schedule, parse_day
+from munigrid.scenarios.operations.daily import parse_day
 from munigrid.scenarios.operations.schedule_file import read_schedule
 
 WEEKDAY, SUNDAY = "2026-03-10", "2026-03-15"
