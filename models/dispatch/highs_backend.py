@@ -67,6 +67,9 @@ def run_highs(form: StandardForm, options: SolveOptions, relax: bool = False,
     presolve = options.lp_presolve if options.lp_presolve is not None else options.mode == "sizing"
     if not is_mip and not presolve:
         h.setOptionValue("presolve", "off")
+    if is_mip and options.sub_mip_heuristics is False:
+        h.setOptionValue("mip_heuristic_run_rins", False)
+        h.setOptionValue("mip_heuristic_run_rens", False)
     integrality = np.where(form.integer & is_mip, 1, 0).astype(np.int32)
     matrix = form.matrix
     h.passModel(form.n_cols, form.n_rows, matrix.nnz, int(highspy.MatrixFormat.kColwise),

@@ -367,6 +367,37 @@ def max_import_kw(out: _Builder, load_kw: np.ndarray) -> np.ndarray:
     return np.minimum(out.upper["import_kw"], through_kw)
 
 
+def max_period_import_kwh(out: _Builder, load_kw: np.ndarray, step_h: float, period_of_step: np.ndarray,
+                          i: int) -> np.ndarray:
+    r"""Largest energy meter ``i`` can import in each billing period [kWh], shape (P,).
+
+    Summing the power balance over the period (PV, generator and shed load only lower the
+    import) gives :math:`Y_p \le \Delta t \sum_{t \in p} (L_t + \bar x_t) + \Delta t \sum_{t \in p} (c_t - d_t)`.
+    With :math:`H_p` the period's hours, :math:`C = \Delta t \sum c \le \bar P H_p` and a stored
+    energy change :math:`\eta^c C - D/\eta^d` of at most the state-of-charge span
+    :math:`S = (\overline\sigma - \underline\sigma)\bar E`, the battery adds at most
+
+    .. math:: \Delta t \sum_{t \in p} (c_t - d_t) \le \min(\bar P H_p,\ S/\eta^c)
+              + \max(0,\ \bar P H_p - S/\eta^c)\,(1 - \eta^c \eta^d)
+
+    (fill the span, then lose the round-trip share of whatever is cycled). The bound is the
+    smaller of this and the sum of the step bounds :math:`\Delta t \sum_{t \in p} \bar m_t`
+    (:func:`max_import_kw`).
+    """
+    n_p = int(period_of_step.max()) + 1
+    steps = np.bincount(period_of_step, weights=step_h * max_import_kw(out, load_kw)[i], minlength=n_p)
+    through = np.bincount(period_of_step, weights=step_h * (load_kw[i] + out.upper["export_kw"][i]), minlength=n_p)
+    if "battery_kwh" in out.upper:
+        power_kw, eff_c, eff_d = (float(out.params[k][i]) for k in ("max_power_kw", "charge_eff_frac",
+                                                                     "discharge_eff_frac"))
+        span_kwh = (out.params["soc_max_frac"][i] - out.params["soc_min_frac"][i]) * float(out.upper["battery_kwh"][i])
+        charged_kwh = power_kw * step_h * np.bincount(period_of_step, minlength=n_p)
+        fill_kwh = span_kwh / eff_c if eff_c > 0 else 0.0
+        through = through + np.minimum(charged_kwh, fill_kwh) + np.maximum(0.0, charged_kwh - fill_kwh) * (
+            1.0 - eff_c * eff_d)
+    return np.maximum(0.0, np.minimum(steps, through))
+
+
 def _block_widths(blocks, period_max_kwh: np.ndarray) -> np.ndarray:
     r"""Widths :math:`W_{p,b}` of the blocks clipped to the period's largest energy [kWh], shape (P, B).
 
@@ -392,7 +423,6 @@ def _energy_blocks(out: _Builder, meters: list[Meter], n_t: int, step_h: float) 
     continues = np.ones((n_m, n_t))
     width = np.zeros((n_m, n_p, n_b))
     load = np.asarray(out.params["load_kw"], float)
-    step_max_kwh = step_h * max_import_kw(out, load)
     for i, meter in enumerate(meters):
         if not has[i]:
             continue
@@ -408,7 +438,7 @@ def _energy_blocks(out: _Builder, meters: list[Meter], n_t: int, step_h: float) 
         last[i, :n_pi] = np.array([np.flatnonzero(periods == p).max() for p in range(n_pi)])
         continues[i, 1:] = periods[1:] == periods[:-1]
         if nonconvex[i]:
-            period_max_kwh = np.bincount(periods, weights=step_max_kwh[i], minlength=n_pi)
+            period_max_kwh = max_period_import_kwh(out, load, step_h, periods, i)
             width[i, :n_pi, :len(prices)] = _block_widths(blocks, period_max_kwh)
     out.var("cum_import_kwh", np.zeros((n_m, n_t)), np.where(has[:, None], np.inf, 0.0) * np.ones((1, n_t)))
     block_valid = rows.any(axis=2)

@@ -153,8 +153,24 @@ def _exclusive_mask(data: ModelData) -> np.ndarray:
     return mask
 
 
+# integer families whose MIP start (filled_blocks, flow direction) is feasible as it stands
+_STARTED_FAMILIES = frozenset({"block_is_full", "charging"})
+
+
+def _sub_mip_default(data: ModelData, options: SolveOptions) -> SolveOptions:
+    """``options`` with RINS/RENS off when every integer family (generator on/off included, which
+    the rounds make binary later) is one of ``_STARTED_FAMILIES``."""
+    if options.sub_mip_heuristics is not None:
+        return options
+    families = {name for name, mask in data.integer.items() if np.any(mask)}
+    if np.any(data.needs_commitment):
+        families.add("gen_on")
+    return replace(options, sub_mip_heuristics=not families <= _STARTED_FAMILIES)
+
+
 def solve_strategy(data: ModelData, options: SolveOptions) -> StrategyOutcome:
     """Run steps 1-4 of the module docstring."""
+    options = _sub_mip_default(data, options)
     timings = {"build_s": 0.0, "solve_s": 0.0}
     tic = time.perf_counter()
     form = compile_instance(data)

@@ -179,3 +179,13 @@ def test_user_tariff_file_with_declining_blocks_flows_end_to_end(tmp_path):
     bill = tariff.bill(pd.Series(s.import_kw, index=index))
     assert result.objective_thb == pytest.approx(bill.total_thb, abs=0.05 * len(bill.monthly))
     assert terms.cost_thb(load) - result.objective_thb == pytest.approx(1.07 * 600.0, rel=1e-9)
+
+
+def test_sub_mip_heuristics_off_only_when_block_binaries_are_the_only_integers(mixed_instance):
+    from munigrid.models.dispatch.strategy import _sub_mip_default
+
+    blocks_only = build_model_data(_random_problem(0))
+    assert _sub_mip_default(blocks_only, SolveOptions()).sub_mip_heuristics is False
+    assert _sub_mip_default(blocks_only, SolveOptions(sub_mip_heuristics=True)).sub_mip_heuristics is True
+    with_generator = build_model_data(mixed_instance(1, False, True))
+    assert _sub_mip_default(with_generator, SolveOptions()).sub_mip_heuristics is True
