@@ -189,3 +189,21 @@ def test_sub_mip_heuristics_off_only_when_block_binaries_are_the_only_integers(m
     assert _sub_mip_default(blocks_only, SolveOptions(sub_mip_heuristics=True)).sub_mip_heuristics is True
     with_generator = build_model_data(mixed_instance(1, False, True))
     assert _sub_mip_default(with_generator, SolveOptions()).sub_mip_heuristics is True
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_period_import_bound_holds_for_the_largest_possible_import(seed):
+    """The big-M of the open block: no schedule, cycling the battery at a loss included, imports more."""
+    problem = _random_problem(seed)
+    meter = problem.meters[0]
+    plain = replace(problem, meters=[replace(meter, terms=replace(meter.terms, energy_blocks=None))])
+    data = build_model_data(problem)
+    plain_data = build_model_data(plain)
+    form = compile_instance(plain_data)
+    periods = meter.terms.period_of_step
+    for p in range(int(periods.max()) + 1):
+        cost = np.zeros(form.n_cols)
+        cost[plain_data.columns.block("import_kw")] = -(periods == p).astype(float)
+        most = run_highs(replace(form, cost=cost, offset=0.0), SolveOptions(), relax=True)
+        # the widths of a period sum to its bound (the last block is open)
+        assert -most.objective_thb <= data.params["block_width_kwh"][0, p].sum() + 1e-6
