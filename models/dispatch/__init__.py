@@ -10,8 +10,8 @@ Layout: ``problem`` (dataclasses), ``validate`` (input checks), ``layout`` (prob
 (which family on which index set; the materialised Pyomo model), ``template_compile`` and
 ``standard_form`` (the fast vectorised compile), ``reduction`` (defined flows and fixed columns
 substituted out before HiGHS, back-substituted after), ``highs_backend``, ``strategy`` (LP first,
-binaries where needed, polish at a time-out), ``diagnosis`` (elastic re-solve), ``results`` and
-``solve`` (the orchestrator).
+binaries where needed, polish at a time-out), ``block_fill`` (MIP start of non-convex energy
+blocks), ``diagnosis`` (elastic re-solve), ``results`` and ``solve`` (the orchestrator).
 """
 
 from munigrid.models.dispatch.problem import (

@@ -14,8 +14,8 @@ binaries :math:`z_{i,p,b}` ("block :math:`b` is full"), with
 (variable bounds). :math:`W_{i,p,b}` is the block width clipped to what the period can import
 at most, :math:`W_{i,p,b} = \min(U_b - U_{b-1},\ \max(0, \bar Y_{i,p} - U_{b-1}))`, with the bound
 :math:`\bar Y_{i,p}` from the load, export limit and battery
-(:func:`munigrid.models.dispatch.layout.max_period_import_kwh`): the last, open block gets the
-smallest big-M the data prove valid, and the LP relaxation of each period's charge is the convex
+(:func:`munigrid.models.dispatch.layout.max_period_import_kwh`): the last, open block gets a
+valid, small big-M, and the LP relaxation of each period's charge is the convex
 envelope of the block charge over :math:`[0, \bar Y_{i,p}]`, so a tighter bound is a tighter LP.
 """
 

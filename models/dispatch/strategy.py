@@ -122,8 +122,8 @@ def polished(data: ModelData, form: StandardForm, outcome: HighsOutcome, options
     the full model), :math:`d_{i,t} = 0` where :math:`c_{i,t} \ge d_{i,t} > 0` and
     :math:`c_{i,t} = 0` where :math:`d_{i,t} > c_{i,t} > 0`, the energy-block binaries at the
     values its period energies give (:func:`~munigrid.models.dispatch.block_fill.filled_blocks`),
-    and solve the LP. Status
-    ``FEASIBLE``, gap to ``outcome.bound``; ``NO_SOLUTION`` when that LP has no solution.
+    and solve the LP. Status ``FEASIBLE``, gap to ``outcome.bound``; ``NO_SOLUTION`` when that
+    LP has no solution.
     """
     lower, upper = form.col_lower.copy(), form.col_upper.copy()
     if "gen_on" in data.columns.shape:

@@ -37,7 +37,8 @@ def _energy_blocks(problems, path, meter: Meter):
                                                      f"{prices.shape} prices"))
         return
     if not (upper[-1] == np.inf and np.all(np.diff(upper) > 0) and upper[0] > 0):
-        problems.append(Problem(f"{path}.upper_kwh", f"must increase from above 0 and end with inf, got {upper.tolist()}"))
+        problems.append(Problem(f"{path}.upper_kwh",
+                                f"must increase from above 0 and end with inf, got {upper.tolist()}"))
     if not blocks.is_convex and math.isinf(meter.import_limit_kw) and meter.terms.export_allowed \
             and math.isinf(meter.export_limit_kw):
         problems.append(Problem(f"{path}", "block prices that fall with use are modelled with binaries, which need "

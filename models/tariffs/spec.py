@@ -147,8 +147,9 @@ class DemandBlocksSpec(Sourced):
         if self.upper_kw[-1] is not None or any(u is None for u in self.upper_kw[:-1]):
             raise ValueError("only the last block is open (upper_kw: null)")
         if any(b < a for a, b in zip(self.rate_thb_per_kw, self.rate_thb_per_kw[1:])):
-            raise ValueError("demand-block rates must not decrease (a declining demand charge is "
-                             "not convex and is not supported)")
+            raise ValueError("demand-block rates must not decrease: a declining demand charge is not convex, "
+                             "and demand charges are billed and optimised as the largest of affine pieces, "
+                             "which cannot express it (declining energy blocks are supported)")
         return self
 
 
