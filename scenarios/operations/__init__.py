@@ -10,6 +10,8 @@ Modules, in the order of the daily loop:
 * :mod:`.plan` -- rolling-horizon dispatch (48 h optimised, 24 h committed);
 * :mod:`.schedule_file` -- CSV and JSON files for the building's EMS;
 * :mod:`.daily` -- the afternoon job (``munigrid schedule``);
+* :mod:`.ems` -- the EMS's real-time controls and the replay of a day against the actuals;
+* :mod:`.intraday` -- the EMS re-planning during the day from the measured state;
 * :mod:`.review` -- the morning job: replay against the actuals (``munigrid review``);
 * :mod:`.evaluate` -- a period of daily operations rolled over history (``munigrid operations``).
 

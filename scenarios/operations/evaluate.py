@@ -40,7 +40,7 @@ from munigrid.models.tariffs.terms import TariffCostTerms
 from munigrid.scenarios.operations.costs import horizon_terms, registered_after
 from munigrid.scenarios.operations.ems import Control, actuals, battery_params
 from munigrid.scenarios.operations.forecast import DEFAULT_LOAD_MODEL, PVMethod, forecast_horizon
-from munigrid.scenarios.operations.intraday import IntradayPolicy, operate_day
+from munigrid.scenarios.operations.intraday import DEFAULT_POLICY, IntradayPolicy, operate_day
 from munigrid.scenarios.operations.plan import LOOKAHEAD_H, horizon_index, plan_day
 from munigrid.scenarios.operations.site import OperationsSite
 from munigrid.scenarios.operations.state import DayState, month_of
@@ -187,7 +187,7 @@ def rule_based_imports(site: OperationsSite, index: pd.DatetimeIndex, actual: pd
 def evaluate_operations(site: OperationsSite, start: pd.Timestamp | None = None, days: int | None = None, *,
                         robust: bool = True, load_model: str = DEFAULT_LOAD_MODEL, pv_method: PVMethod = "weather",
                         refit_days: int = 7, lookahead_h: float = LOOKAHEAD_H, control: Control = "setpoint",
-                        intraday: IntradayPolicy | None = IntradayPolicy(),
+                        intraday: IntradayPolicy | None = DEFAULT_POLICY,
                         progress: Callable[[int, int], None] | None = None) -> Evaluation:
     """Roll day-ahead operations over ``days`` days from ``start`` and compare (module docstring).
 

@@ -21,10 +21,10 @@ The factor applies to the rest of the planned day; the next day keeps the day-ah
 (a day's level says little about the next day's).
 
 Each step the EMS applies the first set point of the latest plan under its real-time
-control (:func:`.ems.ems_setpoints`; ``"import"`` holds the planned import where a demand
-charge applies, so the battery absorbs the error of the step) and the battery follows it as
-far as its state of charge and power allow (the simulation core's replay,
-:func:`.review.replay_day`). Only values metered before a step are used to decide it.
+control (:func:`.ems.ems_setpoints`; the default ``"hold_limit"`` lowers the set point whenever
+the step's actual net load would push the import above the plan's demand limit) and the
+battery follows it as far as its state of charge and power allow (the simulation core's
+replay, :func:`.ems.replay_day`). Only values metered before a step are used to decide it.
 """
 
 from __future__ import annotations
@@ -88,6 +88,10 @@ class IntradayPolicy:
                 "reserve_frac": float(self.reserve_frac), "control": self.control}
 
 
+#: The default EMS policy (the best measured, ``docs/operations.md``).
+DEFAULT_POLICY = IntradayPolicy()
+
+
 @dataclass
 class OperatedDay:
     """What the EMS did during one day.
@@ -144,7 +148,7 @@ def _slice(forecast: HorizonForecast, start: int) -> HorizonForecast:
 
 
 def run_intraday(site: OperationsSite, state: DayState, forecast: HorizonForecast, n_committed: int,
-                 actual: pd.DataFrame, policy: IntradayPolicy = IntradayPolicy()) -> OperatedDay:
+                 actual: pd.DataFrame, policy: IntradayPolicy = DEFAULT_POLICY) -> OperatedDay:
     """Operate the day's ``n_committed`` steps with re-planning and real-time control (module docstring).
 
     Parameters
@@ -162,7 +166,6 @@ def run_intraday(site: OperationsSite, state: DayState, forecast: HorizonForecas
         once it is over.
     policy : IntradayPolicy
         Re-planning and control settings.
-
     """
     # plans and replays of one step read the step length from their index
     index = pd.DatetimeIndex(forecast.load_kw.index, freq=pd.Timedelta(hours=site.step_h))

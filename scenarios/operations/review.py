@@ -30,9 +30,9 @@ import pandas as pd
 from munigrid.models.dispatch import DispatchProblem, Meter, PVArray, SolveOptions, solve
 from munigrid.models.errors import InputError
 from munigrid.scenarios.operations.costs import day_cost_thb, horizon_terms, registered_after
-from munigrid.scenarios.operations.ems import Control, actuals, ems_setpoints, replay_day
+from munigrid.scenarios.operations.ems import Control, actuals
 from munigrid.scenarios.operations.forecast import HorizonForecast
-from munigrid.scenarios.operations.intraday import IntradayPolicy, operate_day
+from munigrid.scenarios.operations.intraday import DEFAULT_POLICY, IntradayPolicy, operate_day
 from munigrid.scenarios.operations.schedule_file import read_forecast, read_schedule, schedule_paths
 from munigrid.scenarios.operations.site import OperationsSite
 from munigrid.scenarios.operations.state import DayState
@@ -117,7 +117,7 @@ def schedule_forecast(path: Path, header: dict) -> HorizonForecast:
 
 def review_day(site: OperationsSite, day: pd.Timestamp, folder: Path | None = None,
                schedule: Path | None = None, control: Control = "setpoint",
-               intraday: IntradayPolicy | None = IntradayPolicy()) -> DayReview:
+               intraday: IntradayPolicy | None = DEFAULT_POLICY) -> DayReview:
     """Replay the day of a committed schedule against the actuals as the EMS ran it (module docstring).
 
     Parameters

@@ -8,9 +8,11 @@ import pytest
 from ops_quick import QUICK_LOAD_MODEL
 
 from munigrid.models.errors import InputError
-from munigrid.scenarios.operations.forecast import forecast_horizon
+from munigrid.scenarios.operations.costs import day_cost_thb, horizon_terms
+from munigrid.scenarios.operations.forecast import HorizonForecast, forecast_horizon
 from munigrid.scenarios.operations.intraday import IntradayPolicy, level_factor, replan_load_kw, run_intraday
 from munigrid.scenarios.operations.plan import horizon_index
+from munigrid.scenarios.operations.review import perfect_foresight_day_thb
 from munigrid.scenarios.operations.ems import actuals
 from munigrid.scenarios.operations.state import DayState
 
@@ -72,11 +74,18 @@ def test_decisions_use_only_metered_steps(site, day_inputs, operated):
     assert not np.allclose(other.trace["level_factor"].to_numpy()[k + 2:], day.trace["level_factor"].to_numpy()[k + 2:])
 
 
-def test_holds_the_registered_demand_when_the_battery_can(site, operated):
-    _, day = operated
-    window = day.trace.index.hour.isin(range(9, 22))
-    # a plan at 25 kW registered never raises demand above what the load needs
-    assert day.trace.loc[window, "import_kw"].max() <= max(25.0, day.trace.loc[window, "planned_import_kw"].max()) + 1e-6
+def test_an_exact_forecast_reaches_perfect_foresight(site, day_inputs):
+    """With the actual load as forecast and a one-day horizon, re-planning is the day's optimum."""
+    forecast, n, actual = day_inputs
+    truth = actual["load_kw"].to_numpy()
+    exact = HorizonForecast(pd.DataFrame({q: truth for q in ("p10", "p50", "p90")}, index=actual.index),
+                            forecast.pv_kw.iloc[:n], "actual load", forecast.pv_method)
+    state = DayState(0.3 * site.battery.energy_kwh, {"on-peak demand": [25.0]}, "2026-03")
+    day = run_intraday(site, state, exact, n, actual, IntradayPolicy(reserve_frac=0.0))
+    cost = day_cost_thb(horizon_terms(site, actual.index, state), day.trace["import_kw"].to_numpy())
+    best = perfect_foresight_day_thb(site, state, actual, day.final_soc_kwh)
+    assert best - 1e-6 <= cost <= best + 1e-3 * abs(best)
+    assert (day.trace["level_factor"] == 1.0).all()
 
 
 def test_policy_checks():
