@@ -130,7 +130,7 @@ def _ems_options(func):
         click.option("--control", type=click.Choice(CONTROLS), default="replan", show_default=True, help=CONTROL_HELP),
         click.option("--reserve-frac", type=float, default=None,
                      help="With --control replan: share of the load forecast's P50-P90 spread the re-plans keep "
-                          "battery energy for (default: IntradayPolicy's, see docs/operations.md)."),
+                          "battery energy for (default 1: plan for the P90, the best measured; docs/operations.md)."),
         click.option("--replan-steps", type=int, default=None,
                      help="With --control replan: re-optimise every N steps (default: every step)."),
     ]

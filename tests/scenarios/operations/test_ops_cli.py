@@ -71,6 +71,11 @@ def test_bad_input_exits_2(tmp_path, args, fragment):
     assert result.returncode == 2 and fragment in result.stderr
 
 
+def test_bad_ems_setting_exits_2(tmp_path):
+    result = munigrid("review", "tha-yang", "--day", "2026-03-10", "--out", str(tmp_path), "--reserve-frac", "7")
+    assert result.returncode == 2 and "--reserve-frac" in result.stderr
+
+
 def test_meter_history_file(site, tha_yang, tmp_path):
     days = site.load_kw[(site.index >= pd.Timestamp("2026-02-01", tz="Asia/Bangkok"))
                         & (site.index < pd.Timestamp("2026-03-10", tz="Asia/Bangkok"))]
