@@ -1,41 +1,33 @@
-"""Thai calendar for loads: public holidays, day types and school terms.
+"""Thai calendar for building loads: day types and school terms.
 
-Holidays are the ``holidays`` package's Thai PUBLIC category with ``observed=False``
-(substitution days are working days for the tariff and, as an assumption, for occupancy);
-its Thai dates are stated as accurate up to 2025.
+Which days a building is closed comes from :mod:`munigrid.forecasting.occupancy_days`
+(public-sector days off, substitution days included). The TOU tariff calendar is a different
+one (PUBLIC holidays, not observed) and lives with the tariffs.
 """
 
 from __future__ import annotations
 
-from datetime import date
-from functools import lru_cache
-
-import holidays
 import numpy as np
 import pandas as pd
+
+from munigrid.forecasting.occupancy_days import DAY_OFF as DAY_OFF_KIND
+from munigrid.forecasting.occupancy_days import SATURDAY as SATURDAY_KIND
+from munigrid.forecasting.occupancy_days import SUNDAY as SUNDAY_KIND
+from munigrid.forecasting.occupancy_days import day_kind
 
 WORKDAY, SATURDAY, SUNDAY_OR_HOLIDAY = 0, 1, 2
 
 
-@lru_cache(maxsize=64)
-def thai_public_holidays(year: int) -> frozenset[date]:
-    """Thai public holidays of one year (PUBLIC category, observed=False)."""
-    return frozenset(holidays.country_holidays("TH", years=[year], observed=False, categories=("public",)))
-
-
-def is_holiday(index: pd.DatetimeIndex) -> np.ndarray:
-    """True for steps falling on a Thai public holiday (local date)."""
-    days = pd.DatetimeIndex(index.normalize().unique())
-    off = {d for y in days.year.unique() for d in thai_public_holidays(int(y))}
-    flags = np.array([d.date() in off for d in days])
-    return pd.Series(flags, index=days).reindex(index.normalize()).to_numpy()
-
-
 def day_type(index: pd.DatetimeIndex) -> np.ndarray:
-    """0 workday, 1 Saturday, 2 Sunday or public holiday, per step."""
-    kind = np.where(index.day_of_week == 5, SATURDAY, WORKDAY)
-    kind = np.where((index.day_of_week == 6) | is_holiday(index), SUNDAY_OR_HOLIDAY, kind)
-    return kind.astype(np.int8)
+    """0 workday, 1 Saturday, 2 Sunday or day off, per step.
+
+    Days off are those of public-sector offices (:mod:`munigrid.forecasting.occupancy_days`:
+    public holidays with their substitution days, as the buildings are closed then), so
+    archetype loads and the load forecaster agree on which days are working days.
+    """
+    kind = day_kind(index)
+    return np.select([kind == SATURDAY_KIND, (kind == SUNDAY_KIND) | (kind == DAY_OFF_KIND)],
+                     [SATURDAY, SUNDAY_OR_HOLIDAY], WORKDAY).astype(np.int8)
 
 
 def in_school_term(index: pd.DatetimeIndex, terms: list[tuple[str, str]]) -> np.ndarray:

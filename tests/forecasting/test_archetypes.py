@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from munigrid.forecasting.archetypes import KINDS, archetype_data, archetype_load_kw
-from munigrid.forecasting.calendar import day_type, is_holiday
+from munigrid.forecasting.calendar import day_type
 from munigrid.models.errors import InputError
 from munigrid.models.timegrid import make_index
 
@@ -46,10 +46,11 @@ def test_office_follows_thai_calendar():
     assert lunch < 0.5 * afternoon
 
 
-def test_substitution_days_are_not_holidays():
+def test_buildings_are_closed_on_substitution_days_but_open_on_labour_day():
     idx = make_index("2025-01-01", 365 * 24, 60)
-    flags = pd.Series(is_holiday(idx), index=idx).resample("D").first()
-    assert flags["2025-04-14"] and not flags["2025-04-16"]
+    kind = pd.Series(day_type(idx), index=idx).resample("D").first()
+    assert kind["2025-04-14"] == 2 and kind["2025-04-16"] == 2  # Songkran and its substitution day
+    assert kind["2025-05-01"] == 0  # Labour Day: public offices open (occupancy_days assumption)
     assert (day_type(idx[:24]) == 2).all()  # New Year's Day
 
 
