@@ -107,7 +107,7 @@ def write_run(root: Path, run_id: str, manifest: dict, results: xr.Dataset, summ
     staging.mkdir()
     try:
         write_results(results, staging / RESULTS)
-        summary.to_csv(staging / SUMMARY, float_format="%.6g")
+        summary.to_csv(staging / SUMMARY, float_format="%.10g")
         for name, text in (extra_files or {}).items():
             _write_text(staging / name, text)
         for name, dataset in (extra_datasets or {}).items():
