@@ -27,7 +27,8 @@ from numba import njit
 from munigrid.models.errors import Problem
 from munigrid.models.simulation.params import BatteryParams
 from munigrid.models.simulation.peaks import period_peaks_kernel
-from munigrid.models.simulation.steps import rates, charge_limit_kw, discharge_limit_kw, grid_split, next_soc_kwh
+from munigrid.models.simulation.steps import (charge_limit_kw, discharge_limit_kw, grid_split, grid_trace,
+                                              next_soc_kwh, rates)
 from munigrid.models.simulation.validation import as_series, battery_problems, raise_if, same_grid_problems
 from munigrid.models.timegrid import step_hours
 
@@ -73,17 +74,10 @@ def replay_kernel(load_kw, pv_kw, charge_set_kw, discharge_set_kw, planned_impor
     (charge_kw, discharge_kw, soc_kwh, import_kw, export_kw, curtail_kw, extra_import_kw) : tuple of ndarray
     """
     n = load_kw.shape[0]
-    charge = np.empty(n)
-    discharge = np.empty(n)
-    soc = np.empty(n + 1)
-    imp = np.empty(n)
-    exp = np.empty(n)
-    curtail = np.empty(n)
+    charge, discharge, soc, imp, exp, curtail, soc_min, soc_max = grid_trace(
+        n, energy_kwh, soc_min_frac, soc_max_frac, soc_initial_frac)
     extra = np.empty(n)
-    soc_min = soc_min_frac * energy_kwh
-    soc_max = soc_max_frac * energy_kwh
-    e = soc_initial_frac * energy_kwh
-    soc[0] = e
+    e = soc[0]
     c_rate, d_rate, gain, loss = rates(charge_eff_frac, discharge_eff_frac, step_h)
     for t in range(n):
         net = load_kw[t] - pv_kw[t]

@@ -19,7 +19,24 @@ multiplication 3-4).
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
+
+
+@njit(inline="always", cache=True)
+def grid_trace(n, energy_kwh, soc_min_frac, soc_max_frac, soc_initial_frac):
+    """Output arrays of a grid-connected kernel and its SoC window.
+
+    Returns
+    -------
+    (charge_kw, discharge_kw, soc_kwh, import_kw, export_kw, curtail_kw, soc_min_kwh, soc_max_kwh)
+        Six uninitialised arrays of length ``n`` (``soc_kwh``: ``n + 1``, its first value the
+        starting stored energy) and the SoC limits [kWh].
+    """
+    soc = np.empty(n + 1)
+    soc[0] = soc_initial_frac * energy_kwh
+    return (np.empty(n), np.empty(n), soc, np.empty(n), np.empty(n), np.empty(n),
+            soc_min_frac * energy_kwh, soc_max_frac * energy_kwh)
 
 
 @njit(inline="always", cache=True)
