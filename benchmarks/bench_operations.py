@@ -16,7 +16,8 @@ Diagnostics, which use actuals a real EMS would not have (never a result):
   follows the TOU holiday calendar of ``forecasting.calendar``, the forecaster the public-sector
   days off of ``forecasting.occupancy_days``).
 
-Run: python benchmarks/bench_operations.py [--days N]
+Run: python benchmarks/bench_operations.py [--days N] [--start YYYY-MM-DD] [--only default|NAME ...]
+(``--only`` runs the named variants without diagnostics and writes nothing: a development run).
 """
 
 from __future__ import annotations
@@ -91,22 +92,35 @@ def row(name: str, result) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--start", help="first day YYYY-MM-DD (default the scenario's start)")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        help="run only these variants ('default' or a start of a variant's name); no diagnostics, "
+                             "no results file")
     args = parser.parse_args()
+    variants = VARIANTS if args.only is None else {
+        name: kw for name, kw in VARIANTS.items()
+        if any(name.startswith(o) or (o == "default" and name.endswith("(default)")) for o in args.only)}
+    if not variants:
+        parser.error(f"--only matches no variant; choose from 'default' or {', '.join(VARIANTS)}")
     tic = time.perf_counter()
     scenario = api.load("tha-yang")
     site = operations_site(scenario, scenario._base_dir)
     site_s = time.perf_counter() - tic
-    start = pd.Timestamp(scenario.time.start, tz="Asia/Bangkok")
+    start = pd.Timestamp(args.start or scenario.time.start, tz="Asia/Bangkok")
     out = {"machine": platform.platform(), "python": platform.python_version(), "scenario": "tha-yang",
            "building": site.building, "start": str(start.date()), "days": args.days, "site_s": site_s, "variants": {},
            "diagnostics": {}}
     print(f"{'variant':38s} {'cost THB':>10s} {'gap PF':>8s} {'PF saving':>10s} {'new-peak days':>13s} "
           f"{'day-ahead solve':>15s} {'re-plans':>8s} {'mean s':>8s} {'day mean s':>10s} {'total s':>8s}")
-    for name, kwargs in VARIANTS.items():
+    for name, kwargs in variants.items():
         result = evaluate.evaluate_operations(site, start, args.days, **kwargs)
         out["variants"][name] = {**result.to_json(), "settings": result.settings}
         print(row(name, result), flush=True)
     costs = next(iter(out["variants"].values()))["costs"]
+    if args.only is not None:
+        print(f"perfect foresight {costs['perfect foresight']['cost_thb']:,.0f} THB; --only: no diagnostics, "
+              "results file not written")
+        return
     for name in ("perfect foresight", "rule: self-consumption", "rule: TOU arbitrage", "no battery"):
         print(f"{name:38s} {costs[name]['cost_thb']:10,.0f} {costs[name]['gap_to_perfect_foresight_frac']:8.2%} "
               f"{costs[name]['share_of_perfect_saving_frac']:10.1%}")
