@@ -9,7 +9,8 @@ r"""Solve strategy: the LP first, binaries only where the LP needs them, the MIL
    at those steps only.
 3. Make the on/off variable of a generator that needs commitment (minimum load, start-up cost
    or no-load fuel) binary at the steps where the LP on/off is fractional.
-4. Solve the MILP from the LP point as a MIP start; if the MILP shows simultaneous flows or
+4. Solve the MILP from the LP point as a MIP start, with the outage start cuts
+   (:mod:`munigrid.models.dispatch.cuts`) appended; if the MILP shows simultaneous flows or
    fractional on/off at new steps, add binaries there and repeat (at most ``MAX_ROUNDS`` times).
 
 The final answer has no simultaneous flows and integral on/off everywhere, so it is feasible for
@@ -35,6 +36,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from munigrid.models.dispatch.block_fill import filled_blocks
+from munigrid.models.dispatch.cuts import with_outage_start_cuts
 from munigrid.models.dispatch.cycling import least_throughput, repair_idle_cycling
 from munigrid.models.dispatch.highs_backend import HighsOutcome, run_highs
 from munigrid.models.dispatch.layout import ModelData
@@ -192,7 +194,7 @@ def solve_strategy(data: ModelData, options: SolveOptions) -> StrategyOutcome:
         if candidate is current and (outcome is not first or not form.integer.any()):
             return StrategyOutcome(outcome, current, form, int(form.integer.sum()), timings)
         tic = time.perf_counter()
-        form = compile_instance(candidate) if candidate is not current else form
+        form = with_outage_start_cuts(candidate, compile_instance(candidate)) if candidate is not current else form
         timings["build_s"] += time.perf_counter() - tic
         remaining_s = options.time_limit_s - timings["solve_s"]
         if remaining_s <= 0:
