@@ -13,6 +13,15 @@ net load :math:`n_t = L_t - PV_t` of the step:
 
 .. math:: s'_t = s_t - \max(0,\ n_t + s_t - L_t).
 
+Independently of the control, an EMS that re-plans can keep grid charging from setting a
+new peak (:func:`cap_charging`): in a demand window, a charging set point never lifts the
+import above the demand already registered this month, :math:`R_t`,
+
+.. math:: s''_t = \min\big(s'_t,\ \max(0,\ R_t - n_t)\big) \quad (s'_t > 0).
+
+A higher registered demand is certain cost for the rest of the month, while the energy the
+plan wanted to store for a later, higher load is only needed if that load comes.
+
 The ``"hold_limit"`` guard spends energy the plan kept for later steps, so with a day-ahead
 plan alone an energy-limited battery can break a bigger peak later in the day; with intraday
 re-planning (:mod:`.intraday`) the next plan accounts for it (measured in ``docs/operations.md``).
@@ -75,3 +84,15 @@ def ems_setpoints(setpoint_kw: np.ndarray, planned_import_kw: np.ndarray, demand
     if control == "hold_limit":
         return setpoint - np.maximum(0.0, net + setpoint - np.nan_to_num(limit, nan=np.inf))
     return np.where(np.isnan(limit), setpoint, np.asarray(planned_import_kw, dtype=float) - net)
+
+
+def cap_charging(setpoint_kw: np.ndarray, actual: pd.DataFrame, registered_kw: np.ndarray) -> np.ndarray:
+    """Charging set points lowered so that the import stays within ``registered_kw`` [kW] (module equation).
+
+    ``registered_kw`` is the demand already registered for each step's demand windows [kW],
+    NaN where no demand charge applies (the step is left as it is); discharging is unchanged.
+    """
+    setpoint = np.asarray(setpoint_kw, dtype=float)
+    net = (actual["load_kw"] - actual["pv_kw"]).to_numpy()
+    room = np.maximum(0.0, np.nan_to_num(np.asarray(registered_kw, dtype=float), nan=np.inf) - net)
+    return np.where(setpoint > 0.0, np.minimum(setpoint, room), setpoint)

@@ -36,10 +36,10 @@ import numpy as np
 import pandas as pd
 
 from munigrid.models.errors import InputError, Problem
-from munigrid.scenarios.operations.costs import horizon_terms, registered_after
+from munigrid.scenarios.operations.costs import demand_limit_kw, horizon_terms, registered_after
 from munigrid.scenarios.operations.forecast import HorizonForecast
 from munigrid.scenarios.operations.plan import plan_day
-from munigrid.scenarios.operations.ems import CONTROLS, Control, ems_setpoints, replay_day
+from munigrid.scenarios.operations.ems import CONTROLS, Control, cap_charging, ems_setpoints, replay_day
 from munigrid.scenarios.operations.site import OperationsSite
 from munigrid.scenarios.operations.state import DayState
 
@@ -61,12 +61,16 @@ class IntradayPolicy:
         :math:`\\rho`, share of the P50-P90 spread of the load planned for [-].
     control : {"import", "hold_limit", "setpoint"}
         Real-time control of each step (:func:`.ems.ems_setpoints`).
+    cap_charging : bool
+        Grid charging never lifts the import above the month's registered demand in a
+        demand window (:func:`.ems.cap_charging`).
     """
 
     replan_steps: int = 1
     prior_steps: float = 6.0
     reserve_frac: float = 1.0
     control: Control = "hold_limit"
+    cap_charging: bool = True
 
     def __post_init__(self):
         """Raise :class:`InputError` naming every out-of-range setting."""
@@ -85,7 +89,8 @@ class IntradayPolicy:
     def to_json(self) -> dict:
         """The settings as a JSON-ready mapping."""
         return {"replan_steps": int(self.replan_steps), "prior_steps": float(self.prior_steps),
-                "reserve_frac": float(self.reserve_frac), "control": self.control}
+                "reserve_frac": float(self.reserve_frac), "control": self.control,
+                "cap_charging": bool(self.cap_charging)}
 
 
 #: The default EMS policy (the best measured, ``docs/operations.md``).
@@ -190,6 +195,9 @@ def run_intraday(site: OperationsSite, state: DayState, forecast: HorizonForecas
         step = actual.iloc[h:h + 1].set_axis(index[h:h + 1])
         applied = ems_setpoints(plan.setpoint_kw[k:k + 1], plan.import_kw[k:k + 1], plan.demand_limit_kw[k:k + 1],
                                 step, policy.control)
+        if policy.cap_charging:
+            now = DayState(soc_kwh, registered_so_far(site, index[:n_committed], state, realised[:h]), state.month)
+            applied = cap_charging(applied, step, demand_limit_kw(horizon_terms(site, index[h:h + 1], now), np.zeros(1)))
         replay = replay_day(site, applied, plan.import_kw[k:k + 1], DayState(soc_kwh, {}, state.month), step)
         rows.append(replay.trace.assign(applied_setpoint_kw=applied, planned_import_kw=plan.import_kw[k]))
         realised[h] = replay.trace["import_kw"].iloc[0]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from ops_quick import QUICK_LOAD_MODEL
 
 from munigrid.models.errors import InputError
@@ -13,7 +17,7 @@ from munigrid.scenarios.operations.forecast import HorizonForecast, forecast_hor
 from munigrid.scenarios.operations.intraday import IntradayPolicy, level_factor, replan_load_kw, run_intraday
 from munigrid.scenarios.operations.plan import horizon_index
 from munigrid.scenarios.operations.review import perfect_foresight_day_thb
-from munigrid.scenarios.operations.ems import actuals
+from munigrid.scenarios.operations.ems import actuals, cap_charging
 from munigrid.scenarios.operations.state import DayState
 
 DAY = pd.Timestamp("2026-03-10", tz="Asia/Bangkok")
@@ -92,3 +96,42 @@ def test_policy_checks():
     with pytest.raises(InputError) as err:
         IntradayPolicy(replan_steps=0, prior_steps=-1.0, reserve_frac=5.0, control="crystal_ball")
     assert [p.path for p in err.value.problems] == ["--replan-steps", "--prior-steps", "--reserve-frac", "--control"]
+
+
+@given(st.lists(st.tuples(st.floats(-100, 100), st.floats(0, 120), st.floats(0, 20),
+                          st.one_of(st.just(np.nan), st.floats(0, 80))), min_size=1, max_size=30))
+def test_capped_charging_never_lifts_import_above_registered_demand(steps):
+    setpoint, load, pv, registered = map(np.array, zip(*steps))
+    actual = pd.DataFrame({"load_kw": load, "pv_kw": pv})
+    capped = cap_charging(setpoint, actual, registered)
+    net = load - pv
+    assert (capped <= setpoint).all()
+    np.testing.assert_array_equal(capped[setpoint <= 0], setpoint[setpoint <= 0])  # discharge untouched
+    np.testing.assert_array_equal(capped[np.isnan(registered)], setpoint[np.isnan(registered)])  # no demand charge
+    window = ~np.isnan(registered)
+    charging = window & (capped > 0)
+    assert (net[charging] + capped[charging] <= registered[charging] + 1e-9).all()
+    within = window & (net + setpoint <= registered)
+    np.testing.assert_array_equal(capped[within], setpoint[within])  # already within the registered demand
+    assert (capped[window & (setpoint > 0)] >= 0).all()  # never turned into a discharge
+
+
+def test_replanning_charges_from_the_grid_only_within_the_registered_demand(site):
+    """In the demand window a charging step imports no more than the month's demand before it
+    (on a day where the uncapped EMS charges at lunchtime above it)."""
+    day = pd.Timestamp("2026-03-11", tz="Asia/Bangkok")
+    index, n, _ = horizon_index(site, day)
+    forecast, _ = forecast_horizon(site, day - pd.Timedelta(hours=9), index, n, load_model=QUICK_LOAD_MODEL)
+    actual = actuals(site, index[:n])
+    registered = 25.0
+    state = DayState(0.3 * site.battery.energy_kwh, {"on-peak demand": [registered]}, "2026-03")
+    in_window = horizon_terms(site, actual.index, state).demand_charges[0].window_mask[0].astype(bool)
+
+    def charging_above_registered(policy):
+        t = run_intraday(site, state, forecast, n, actual, policy).trace
+        before = np.maximum.accumulate(np.concatenate([[registered], np.where(in_window, t["import_kw"], 0.0)]))[:-1]
+        charging = in_window & (t["charge_kw"].to_numpy() > 1e-6)
+        return int((t["import_kw"].to_numpy()[charging] > before[charging] + 1e-6).sum())
+
+    assert charging_above_registered(replace(POLICY, cap_charging=False)) > 0
+    assert charging_above_registered(POLICY) == 0
