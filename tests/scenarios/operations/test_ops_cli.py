@@ -87,3 +87,13 @@ def test_meter_history_file(site, tha_yang, tmp_path):
     assert out.header["history"] == "meter file meter.csv" and len(out.rows) == 24
     with pytest.raises(Exception, match="outside the site's data"):
         parse_day("2026-04-01", metered)
+
+
+def test_ems_options_map_to_the_policy():
+    from munigrid.scenarios.commands.ops_cmds import _ems
+    from munigrid.scenarios.operations.intraday import DEFAULT_POLICY
+
+    assert _ems("replan", None, None, None) == ("setpoint", DEFAULT_POLICY)
+    control, policy = _ems("replan", 0.5, 2, False)
+    assert (policy.reserve_frac, policy.replan_steps, policy.cap_charging) == (0.5, 2, False)
+    assert _ems("hold_limit", 0.5, 2, False) == ("hold_limit", None)
