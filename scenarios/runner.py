@@ -115,7 +115,7 @@ def _generator(scenario: Scenario, sizing: bool) -> Generator:
                      fuel_slope_l_per_kwh=spec.fuel_slope_l_per_kwh,
                      fuel_intercept_l_per_kwh=spec.fuel_intercept_l_per_kwh, fuel_thb_per_l=spec.fuel_thb_per_l,
                      co2_kg_per_l=spec.co2_kg_per_l, max_rating_kw=spec.max_rating_kw if sizing else None,
-                     capex_thb_per_kw=scenario.sizing.generator_capex_thb_per_kw)
+                     capex_thb_per_kw=scenario.sizing.generator_capex_thb_per_kw, standby_only=spec.standby_only)
 
 
 def fuel_co2_kg_per_l(scenario: Scenario) -> float:

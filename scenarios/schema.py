@@ -141,6 +141,9 @@ class Generator(Strict):
     fuel_intercept_l_per_kwh: NonNeg = 0.08
     fuel_thb_per_l: NonNeg = 32.5
     co2_kg_per_l: NonNeg = 2.7078
+    # runs only in grid outages (behind a transfer switch); false: may run in parallel with the
+    # grid to shave peaks (needs synchronising switchgear and the utility's approval)
+    standby_only: bool = True
 
 
 class Outage(Strict):

@@ -279,7 +279,8 @@ def _generator(out: _Builder, problem: DispatchProblem, sizing: bool) -> np.ndar
         for key, value in values.items():
             p[key][i] = value
     out.params.update(p)
-    gen_ub = np.where(sized, np.inf, p["gen_installed_kw"])[:, None] * np.ones((1, n_t))
+    may_run = _generator_may_run(meters, n_t)
+    gen_ub = np.where(may_run, np.where(sized, np.inf, p["gen_installed_kw"])[:, None], 0.0)
     out.var("gen_kw", np.zeros((n_m, n_t)), gen_ub)
     out.var("gen_rating_kw", p["gen_installed_kw"], p["gen_max_kw"])
     out.rows("MT_gen", np.repeat(has[:, None], n_t, axis=1))
@@ -287,8 +288,8 @@ def _generator(out: _Builder, problem: DispatchProblem, sizing: bool) -> np.ndar
     out.rows("M_gen_sized", (np.flatnonzero(sized),))
     if commit.any():
         rows = np.repeat(commit[:, None], n_t, axis=1)
-        out.var("gen_on", np.zeros((n_m, n_t)), rows.astype(float))
-        out.var("gen_start", np.zeros((n_m, n_t)), rows.astype(float))
+        out.var("gen_on", np.zeros((n_m, n_t)), (rows & may_run).astype(float))
+        out.var("gen_start", np.zeros((n_m, n_t)), (rows & may_run).astype(float))
         out.var("gen_noload_l_per_h", np.zeros((n_m, n_t)), np.where(rows, np.inf, 0.0))
         out.rows("MT_commit", rows)
         later = rows.copy()
@@ -300,6 +301,16 @@ def _generator(out: _Builder, problem: DispatchProblem, sizing: bool) -> np.ndar
         out.var("gen_blocks", np.zeros(n_m), np.floor(span + 1e-9), integer=True)
         out.rows("M_gen_block", (np.flatnonzero(block),))
     return commit
+
+
+def _generator_may_run(meters: list[Meter], n_t: int) -> np.ndarray:
+    """Mask (M, T) of the steps a meter's generator may run: all of them, or only its outage steps
+    when it is standby only."""
+    may_run = np.ones((len(meters), n_t), bool)
+    for i, meter in enumerate(meters):
+        if meter.generator is not None and meter.generator.standby_only:
+            may_run[i] = np.zeros(n_t, bool) if meter.outage is None else np.asarray(meter.outage, bool)
+    return may_run
 
 
 def _demand(out: _Builder, meters: list[Meter], n_t: int) -> None:

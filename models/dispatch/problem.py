@@ -178,6 +178,11 @@ class Generator:
         Added rating in whole blocks [kW] when set.
     initially_on : bool
         Running just before the first step (no start-up cost for it).
+    standby_only : bool
+        Runs only while the grid is out (a standby set behind a transfer switch), the usual
+        installation and REopt's default (its ``only_runs_during_grid_outage``). ``False`` lets it
+        run in parallel with the grid, e.g. to shave the demand peak, which needs synchronising
+        switchgear and the utility's approval.
     """
 
     rating_kw: float = 0.0
@@ -193,6 +198,7 @@ class Generator:
     life_years: float = 15.0
     block_kw: float | None = None
     initially_on: bool = False
+    standby_only: bool = True
     name: str = "generator"
 
     @property

@@ -87,3 +87,15 @@ def test_hash_changes_with_any_field(raw):
     assert inputs_hash(a, Path('.')) == inputs_hash(b, Path('.'))
     b.battery.energy_kwh = 201
     assert inputs_hash(a, Path('.')) != inputs_hash(b, Path('.'))
+
+
+def test_generator_is_standby_unless_it_may_run_with_the_grid(raw):
+    from munigrid.scenarios.runner import _generator
+
+    data = copy.deepcopy(raw)
+    data["generator"] = {"building": data["battery"]["building"], "rating_kw": 60}
+    assert _generator(parse_scenario(data), sizing=False).standby_only is True
+    data["generator"]["standby_only"] = False
+    assert _generator(parse_scenario(data), sizing=False).standby_only is False
+    data["generator"]["standby_only"] = "sometimes"
+    assert "generator.standby_only" in _problems(data)

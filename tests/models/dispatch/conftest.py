@@ -60,7 +60,8 @@ def make_mixed_instance(seed: int, sizing: bool, declining_blocks: bool = False)
               for a in range(i + 1)]
         battery = Battery(energy_kwh=20, power_kw=10, c_rate_per_h=0.5, max_energy_kwh=80, capex_thb_per_kwh=6000,
                           capex_thb_per_kw=2000, degradation_thb_per_kwh=0.3)
-        gen = Generator(rating_kw=15, min_load_frac=0.3, startup_thb=100, max_rating_kw=30, capex_thb_per_kw=8000) \
+        gen = Generator(rating_kw=15, min_load_frac=0.3, startup_thb=100, max_rating_kw=30, capex_thb_per_kw=8000,
+                        standby_only=False) \
             if i == 0 else None
         outage = np.zeros(n_t, bool)
         outage[30:34] = True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -77,3 +79,18 @@ def test_negative_prices_get_binaries_only_where_needed(flat_terms):
     assert np.all(np.minimum(s.charge_kw, s.discharge_kw) <= 1e-7)
     assert result.objective_thb == pytest.approx(terms.cost_thb(s.import_kw), rel=1e-9)
     assert result.objective_thb == pytest.approx(-5.0 * (2 + 2 / 0.81) + 3.0 * 2, rel=1e-9)
+
+
+def test_standby_generator_runs_only_in_the_outage(flat_terms):
+    """Grid at 50 THB/kWh, generator fuel at 7.5 THB/kWh (+ 0.1 L/h/kW no-load): a set allowed to run in
+    parallel with the grid serves all three hours; a standby set only the outage hour."""
+    meter = Meter("m", np.full(3, 20.0), flat_terms([50.0, 50.0, 50.0]), outage=np.array([False, False, True]),
+                  generator=Generator(rating_kw=30, min_load_frac=0.5, fuel_slope_l_per_kwh=0.25,
+                                      fuel_intercept_l_per_kwh=0.1, fuel_thb_per_l=30.0))
+    standby = solve(DispatchProblem(1.0, [meter]))
+    parallel = solve(DispatchProblem(1.0, [replace(meter, generator=replace(meter.generator, standby_only=False))]))
+    np.testing.assert_allclose(standby.schedules["m"].gen_kw, [0, 0, 20], atol=1e-7)
+    np.testing.assert_allclose(parallel.schedules["m"].gen_kw, [20, 20, 20], atol=1e-7)
+    fuel_thb_per_h = (0.25 * 20 + 0.1 * 30) * 30.0
+    assert standby.objective_thb == pytest.approx(2 * 20 * 50.0 + fuel_thb_per_h, rel=1e-9)
+    assert parallel.objective_thb == pytest.approx(3 * fuel_thb_per_h, rel=1e-9)

@@ -28,7 +28,8 @@ def test_energy_bound_by_hand():
     assert largest_outage_energy(np.full(4, 10.0), 1.0, 100.0, 50.0)[0] <= 0.0
 
 
-def _outage_site(make_terms, seed: int, n_t: int = 36, battery: bool = True, shed: bool = True) -> DispatchProblem:
+def _outage_site(make_terms, seed: int, n_t: int = 36, battery: bool = True, shed: bool = True,
+                 standby: bool = True) -> DispatchProblem:
     rng = np.random.default_rng(seed)
     hour = np.arange(n_t) % 24
     load_kw = 20 + 40 * ((hour >= 8) & (hour < 17)) + 10 * rng.random(n_t)
@@ -41,7 +42,7 @@ def _outage_site(make_terms, seed: int, n_t: int = 36, battery: bool = True, she
                   pv=[PVArray("roof", 0.8 * sun, capacity_kwp=30.0)],
                   battery=Battery(energy_kwh=40, power_kw=20, soc_initial_frac=0.3) if battery else None,
                   generator=Generator(rating_kw=50, min_load_frac=0.4, startup_thb=120, fuel_slope_l_per_kwh=0.25,
-                                      fuel_intercept_l_per_kwh=0.08, fuel_thb_per_l=32.0),
+                                      fuel_intercept_l_per_kwh=0.08, fuel_thb_per_l=32.0, standby_only=standby),
                   outage=outage, voll_thb_per_kwh=60.0 if shed else None, critical_frac=0.5)
     return DispatchProblem(1.0, [meter], SolveOptions(mode="dispatch", mip_rel_gap=1e-9))
 
@@ -54,11 +55,13 @@ def _binary_everywhere(data: ModelData) -> ModelData:
 
 
 @pytest.mark.parametrize("seed", range(5))
-@pytest.mark.parametrize("battery, shed", [(True, True), (True, False), (False, True)])
-def test_cuts_hold_at_the_optimum_of_the_full_model(seed, battery, shed, flat_terms):
+@pytest.mark.parametrize("battery, shed, standby", [(True, True, True), (True, False, True), (False, True, True),
+                                                    (True, True, False)])
+def test_cuts_hold_at_the_optimum_of_the_full_model(seed, battery, shed, standby, flat_terms):
     """The optimum with on/off binary at every step (no cuts) satisfies every cut, and the strategy
-    (binaries where needed, cuts added) reaches the same optimum."""
-    problem = _outage_site(flat_terms, seed, battery=battery, shed=shed)
+    (binaries where needed, cuts added) reaches the same optimum; standby sets and sets that may run
+    with the grid up."""
+    problem = _outage_site(flat_terms, seed, battery=battery, shed=shed, standby=standby)
     data = _binary_everywhere(build_model_data(problem))
     form = compile_instance(data)
     full = run_highs(form, problem.options)
