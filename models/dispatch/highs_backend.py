@@ -68,8 +68,8 @@ def run_highs(form: StandardForm, options: SolveOptions, relax: bool = False,
     if not is_mip and not presolve:
         h.setOptionValue("presolve", "off")
     if is_mip and options.sub_mip_heuristics is False:
-        h.setOptionValue("mip_heuristic_run_rins", False)
-        h.setOptionValue("mip_heuristic_run_rens", False)
+        for heuristic in ("rins", "rens", "root_reduced_cost"):
+            h.setOptionValue(f"mip_heuristic_run_{heuristic}", False)
     integrality = np.where(form.integer & is_mip, 1, 0).astype(np.int32)
     matrix = form.matrix
     h.passModel(form.n_cols, form.n_rows, matrix.nnz, int(highspy.MatrixFormat.kColwise),

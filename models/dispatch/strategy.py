@@ -9,8 +9,10 @@ r"""Solve strategy: the LP first, binaries only where the LP needs them, the MIL
    at those steps only.
 3. Make the on/off variable of a generator that needs commitment (minimum load, start-up cost
    or no-load fuel) binary at the steps where the LP on/off is fractional.
-4. Solve the MILP from the LP point as a MIP start, with the outage start cuts
-   (:mod:`munigrid.models.dispatch.cuts`) appended; if the MILP shows simultaneous flows or
+4. Solve the MILP from a MIP start built from the LP point by fix-and-optimise around the
+   binaries (:mod:`munigrid.models.dispatch.neighbourhood`; HiGHS's own sub-MIP heuristics are
+   then off, the start being near-optimal already), with the outage start cuts
+   (:mod:`munigrid.models.dispatch.cuts`) in the LP and every MILP; if the MILP shows simultaneous flows or
    fractional on/off at new steps, add binaries there and repeat (at most ``MAX_ROUNDS`` times).
 
 The final answer has no simultaneous flows and integral on/off everywhere, so it is feasible for
@@ -40,6 +42,7 @@ from munigrid.models.dispatch.cuts import with_outage_start_cuts
 from munigrid.models.dispatch.cycling import least_throughput, repair_idle_cycling
 from munigrid.models.dispatch.highs_backend import HighsOutcome, run_highs
 from munigrid.models.dispatch.layout import ModelData
+from munigrid.models.dispatch.neighbourhood import neighbourhood_start
 from munigrid.models.dispatch.problem import SolveOptions, SolveStatus
 from munigrid.models.dispatch.standard_form import StandardForm, compile_instance
 
@@ -72,7 +75,11 @@ def simultaneous_steps(data: ModelData, x: np.ndarray) -> np.ndarray:
 
 
 def _with_commitment(data: ModelData, x: np.ndarray) -> tuple[ModelData, bool]:
-    """Binary on/off at the steps where a committed generator's on/off is fractional in ``x``."""
+    """Binary on/off at the steps where a committed generator's on/off is fractional in ``x``.
+
+    With the first of them, also at every outage step where it may run (no import): the rounds
+    would otherwise find those one MILP at a time, and each MILP starts its root cuts anew.
+    """
     if "gen_on" not in data.columns.shape:
         return data, False
     on = _values(data, x, "gen_on")
@@ -80,30 +87,46 @@ def _with_commitment(data: ModelData, x: np.ndarray) -> tuple[ModelData, bool]:
     fractional = (np.abs(on - np.round(on)) > FRACTIONAL) & data.needs_commitment[:, None] & ~current
     if not fractional.any():
         return data, False
+    in_outage = (data.upper["import_kw"] <= 0) & (data.upper["gen_on"] > 0) & data.needs_commitment[:, None]
     integer = dict(data.integer)
-    integer["gen_on"] = current | fractional
+    integer["gen_on"] = current | fractional | in_outage
     return ModelData(data.columns, data.lower, data.upper, integer, data.params, data.sets, data.dims,
                      data.needs_commitment), True
 
 
-def _start(old: ModelData, x: np.ndarray, new: ModelData) -> np.ndarray:
-    """MIP start for ``new`` from the solution ``x`` of ``old``: shared families copied.
-
-    Energy-block amounts and binaries are rebuilt from the period energies
-    (:func:`~munigrid.models.dispatch.block_fill.filled_blocks`).
-    """
+def _mapped(old: ModelData, x: np.ndarray, new: ModelData) -> np.ndarray:
+    """``x`` of ``old`` in the columns of ``new``: shared families copied, a new flow direction
+    ``charging`` set where the charge is the larger flow, other new families at their lower bound
+    clipped into range."""
     parts = []
     for name, shape in new.columns.shape.items():
         if name in old.columns.shape:
-            values = _values(old, x, name).copy()
+            values = _values(old, x, name)
         elif name == "charging":
             values = (_values(old, x, "charge_kw") >= _values(old, x, "discharge_kw")).astype(float)
         else:
             values = np.clip(np.zeros(shape), new.lower[name], new.upper[name])
-        if name == "gen_on":
-            values = (values > FRACTIONAL).astype(float)
-        parts.append(values.ravel())
-    return filled_blocks(new, np.concatenate(parts))
+        parts.append(np.ravel(values))
+    return np.concatenate(parts)
+
+
+def _start(old: ModelData, x: np.ndarray, new: ModelData, form: StandardForm, options: SolveOptions,
+           time_limit_s: float) -> tuple[np.ndarray, bool]:
+    """MIP start for ``new`` from the solution ``x`` of ``old``, and whether it is a solved one.
+
+    The fix-and-optimise start of :mod:`~munigrid.models.dispatch.neighbourhood` when it applies
+    (``True``); otherwise ``x`` mapped to the new columns with on/off rounded up and energy-block
+    amounts and binaries rebuilt from the period energies
+    (:func:`~munigrid.models.dispatch.block_fill.filled_blocks`).
+    """
+    mapped = _mapped(old, x, new)
+    start = neighbourhood_start(new, form, mapped, options, time_limit_s)
+    if start is not None:
+        return start, True
+    if "gen_on" in new.columns.shape:
+        block = new.columns.block("gen_on")
+        mapped[block] = (mapped[block] > FRACTIONAL).astype(float)
+    return filled_blocks(new, mapped), False
 
 
 def _repaired(outcome: HighsOutcome, data: ModelData, form: StandardForm) -> HighsOutcome:
@@ -116,22 +139,29 @@ def _repaired(outcome: HighsOutcome, data: ModelData, form: StandardForm) -> Hig
     return replace(outcome, x=x, objective_thb=form.objective(x))
 
 
+def _on_off_choices(data: ModelData, x: np.ndarray, upper: np.ndarray) -> list[np.ndarray]:
+    """Two binary on/off vectors near ``x``: on/off rounded to the nearest (a generator that ran a
+    few kW at a fractional step is switched off there) and on wherever it produced."""
+    block = data.columns.block("gen_on")
+    may_run = upper[block] > 0
+    runs = _values(data, x, "gen_kw").ravel() > SIMULTANEOUS_KW
+    nearest = np.round(x[block]) > 0
+    return [(nearest & may_run).astype(float), (runs & may_run).astype(float)]
+
+
 def polished(data: ModelData, form: StandardForm, outcome: HighsOutcome, options: SolveOptions) -> HighsOutcome:
     r"""A defect-free answer near ``outcome``: on/off and flow directions fixed, the rest re-optimised.
 
-    With :math:`g` the generator output and :math:`c, d` the battery flows of ``outcome.x``,
-    fix :math:`u_{i,t} = [g_{i,t} > 0]` (binary everywhere, so the commitment rows hold as in
-    the full model), :math:`d_{i,t} = 0` where :math:`c_{i,t} \ge d_{i,t} > 0` and
-    :math:`c_{i,t} = 0` where :math:`d_{i,t} > c_{i,t} > 0`, the energy-block binaries at the
-    values its period energies give (:func:`~munigrid.models.dispatch.block_fill.filled_blocks`),
-    and solve the LP. Status ``FEASIBLE``, gap to ``outcome.bound``; ``NO_SOLUTION`` when that
-    LP has no solution.
+    With :math:`u, g` the generator on/off and output and :math:`c, d` the battery flows of
+    ``outcome.x``, fix on/off at each of two binary choices (``round(u)``, and
+    :math:`[g_{i,t} > 0]`; binary everywhere, so the commitment rows hold as in the full model),
+    :math:`d_{i,t} = 0` where :math:`c_{i,t} \ge d_{i,t} > 0` and :math:`c_{i,t} = 0` where
+    :math:`d_{i,t} > c_{i,t} > 0`, the energy-block binaries at the values its period energies
+    give (:func:`~munigrid.models.dispatch.block_fill.filled_blocks`), and solve the LP; keep the
+    cheaper answer. Status ``FEASIBLE``, gap to ``outcome.bound``; ``NO_SOLUTION`` when no LP has
+    a solution.
     """
     lower, upper = form.col_lower.copy(), form.col_upper.copy()
-    if "gen_on" in data.columns.shape:
-        block = data.columns.block("gen_on")
-        runs = _values(data, outcome.x, "gen_kw").ravel() > SIMULTANEOUS_KW
-        lower[block] = upper[block] = (runs & (upper[block] > 0)).astype(float)
     if "block_is_full" in data.columns.shape:
         block = data.columns.block("block_is_full")
         lower[block] = upper[block] = filled_blocks(data, outcome.x)[block]
@@ -140,12 +170,22 @@ def polished(data: ModelData, form: StandardForm, outcome: HighsOutcome, options
         charge, discharge = _values(data, outcome.x, "charge_kw"), _values(data, outcome.x, "discharge_kw")
         upper[data.columns.block("discharge_kw")][(both & (charge >= discharge)).ravel()] = 0.0
         upper[data.columns.block("charge_kw")][(both & (discharge > charge)).ravel()] = 0.0
-    fixed_form = replace(form, col_lower=lower, col_upper=upper)
-    answer = _repaired(run_highs(fixed_form, options, relax=True), data, fixed_form)
-    if not answer.status.has_solution or simultaneous_steps(data, answer.x).any():
-        return replace(answer, status=SolveStatus.NO_SOLUTION, x=None, solve_s=answer.solve_s)
-    gap = (answer.objective_thb - outcome.bound) / max(abs(answer.objective_thb), 1e-9)
-    return replace(answer, status=SolveStatus.FEASIBLE, bound=outcome.bound, mip_gap=max(gap, 0.0))
+    choices = _on_off_choices(data, outcome.x, upper) if "gen_on" in data.columns.shape else [None]
+    best, solve_s = None, 0.0
+    for on_off in choices:
+        if on_off is not None:
+            block = data.columns.block("gen_on")
+            lower[block] = upper[block] = on_off
+        fixed_form = replace(form, col_lower=lower.copy(), col_upper=upper.copy())
+        answer = _repaired(run_highs(fixed_form, options, relax=True), data, fixed_form)
+        solve_s += answer.solve_s
+        if answer.status.has_solution and not simultaneous_steps(data, answer.x).any() and (
+                best is None or answer.objective_thb < best.objective_thb):
+            best = answer
+    if best is None:
+        return HighsOutcome(SolveStatus.NO_SOLUTION, None, float("nan"), outcome.bound, float("nan"), solve_s)
+    gap = (best.objective_thb - outcome.bound) / max(abs(best.objective_thb), 1e-9)
+    return replace(best, status=SolveStatus.FEASIBLE, bound=outcome.bound, mip_gap=max(gap, 0.0), solve_s=solve_s)
 
 
 def _exclusive_mask(data: ModelData) -> np.ndarray:
@@ -172,10 +212,11 @@ def _sub_mip_default(data: ModelData, options: SolveOptions) -> SolveOptions:
 
 def solve_strategy(data: ModelData, options: SolveOptions) -> StrategyOutcome:
     """Run steps 1-4 of the module docstring."""
+    sub_mip_requested = options.sub_mip_heuristics
     options = _sub_mip_default(data, options)
     timings = {"build_s": 0.0, "solve_s": 0.0}
     tic = time.perf_counter()
-    form = compile_instance(data)
+    form = with_outage_start_cuts(data, compile_instance(data))
     timings["build_s"] += time.perf_counter() - tic
     first = _repaired(run_highs(form, options, relax=True), data, form)
     if first.status.has_solution and simultaneous_steps(data, first.x).any():
@@ -199,9 +240,15 @@ def solve_strategy(data: ModelData, options: SolveOptions) -> StrategyOutcome:
         remaining_s = options.time_limit_s - timings["solve_s"]
         if remaining_s <= 0:
             break
-        start = _start(current, outcome.x, candidate)
-        outcome = _repaired(run_highs(form, replace(options, time_limit_s=remaining_s), start=start), candidate, form)
-        timings["solve_s"] += outcome.solve_s
+        tic = time.perf_counter()
+        start, solved_start = _start(current, outcome.x, candidate, form, options, remaining_s / 2)
+        start_s = time.perf_counter() - tic
+        timings["start_s"] = timings.get("start_s", 0.0) + start_s
+        mip_options = replace(options, time_limit_s=max(remaining_s - start_s, 0.0))
+        if solved_start and sub_mip_requested is None:
+            mip_options = replace(mip_options, sub_mip_heuristics=False)
+        outcome = _repaired(run_highs(form, mip_options, start=start), candidate, form)
+        timings["solve_s"] += start_s + outcome.solve_s
         timings["milp_s"] = timings.get("milp_s", 0.0) + outcome.solve_s
         current = candidate
         if not outcome.status.has_solution:

@@ -1,4 +1,5 @@
-"""Builders for the dispatch tests: tariff terms (``flat_terms``) and an instance using every family (``mixed_instance``)."""
+"""Builders for the dispatch tests: tariff terms (``flat_terms``), an instance using every family
+(``mixed_instance``) and a site with outages and a generator (``outage_site``)."""
 
 from __future__ import annotations
 
@@ -76,3 +77,30 @@ def make_mixed_instance(seed: int, sizing: bool, declining_blocks: bool = False)
 def mixed_instance():
     """The :func:`make_mixed_instance` builder."""
     return make_mixed_instance
+
+
+def make_outage_site(seed: int, n_t: int = 36, battery: bool = True, shed: bool = True,
+                 standby: bool = True) -> DispatchProblem:
+    """One office meter over ``n_t`` hours with two random outages of 2-5 h, 30 kWp PV, a 40 kWh battery,
+    a 50 kW generator (start-up, minimum load, no-load fuel) and shedding at 60 THB/kWh."""
+    rng = np.random.default_rng(seed)
+    hour = np.arange(n_t) % 24
+    load_kw = 20 + 40 * ((hour >= 8) & (hour < 17)) + 10 * rng.random(n_t)
+    price = np.where((hour >= 9) & (hour < 22), 4.5, 2.8)
+    outage = np.zeros(n_t, bool)
+    for start in rng.choice(n_t - 6, size=2, replace=False):
+        outage[start:start + int(rng.integers(2, 6))] = True
+    sun = np.clip(np.sin((hour - 6) / 12 * np.pi), 0, None)
+    meter = Meter("site", load_kw, make_flat_terms(price, demand_thb_per_kw=150.0),
+                  pv=[PVArray("roof", 0.8 * sun, capacity_kwp=30.0)],
+                  battery=Battery(energy_kwh=40, power_kw=20, soc_initial_frac=0.3) if battery else None,
+                  generator=Generator(rating_kw=50, min_load_frac=0.4, startup_thb=120, fuel_slope_l_per_kwh=0.25,
+                                      fuel_intercept_l_per_kwh=0.08, fuel_thb_per_l=32.0, standby_only=standby),
+                  outage=outage, voll_thb_per_kwh=60.0 if shed else None, critical_frac=0.5)
+    return DispatchProblem(1.0, [meter], SolveOptions(mode="dispatch", mip_rel_gap=1e-9))
+
+
+@pytest.fixture
+def outage_site():
+    """The :func:`make_outage_site` builder."""
+    return make_outage_site

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from munigrid.models.dispatch import Battery, DispatchProblem, Generator, Meter, PVArray, SolveOptions, solve
+from munigrid.models.dispatch import solve
 from munigrid.models.dispatch.cuts import FAMILY, largest_outage_energy, outage_start_rows, with_outage_start_cuts
 from munigrid.models.dispatch.highs_backend import run_highs
 from munigrid.models.dispatch.layout import ModelData, build_model_data
@@ -28,25 +28,6 @@ def test_energy_bound_by_hand():
     assert largest_outage_energy(np.full(4, 10.0), 1.0, 100.0, 50.0)[0] <= 0.0
 
 
-def _outage_site(make_terms, seed: int, n_t: int = 36, battery: bool = True, shed: bool = True,
-                 standby: bool = True) -> DispatchProblem:
-    rng = np.random.default_rng(seed)
-    hour = np.arange(n_t) % 24
-    load_kw = 20 + 40 * ((hour >= 8) & (hour < 17)) + 10 * rng.random(n_t)
-    price = np.where((hour >= 9) & (hour < 22), 4.5, 2.8)
-    outage = np.zeros(n_t, bool)
-    for start in rng.choice(n_t - 6, size=2, replace=False):
-        outage[start:start + int(rng.integers(2, 6))] = True
-    sun = np.clip(np.sin((hour - 6) / 12 * np.pi), 0, None)
-    meter = Meter("site", load_kw, make_terms(price, demand_thb_per_kw=150.0),
-                  pv=[PVArray("roof", 0.8 * sun, capacity_kwp=30.0)],
-                  battery=Battery(energy_kwh=40, power_kw=20, soc_initial_frac=0.3) if battery else None,
-                  generator=Generator(rating_kw=50, min_load_frac=0.4, startup_thb=120, fuel_slope_l_per_kwh=0.25,
-                                      fuel_intercept_l_per_kwh=0.08, fuel_thb_per_l=32.0, standby_only=standby),
-                  outage=outage, voll_thb_per_kwh=60.0 if shed else None, critical_frac=0.5)
-    return DispatchProblem(1.0, [meter], SolveOptions(mode="dispatch", mip_rel_gap=1e-9))
-
-
 def _binary_everywhere(data: ModelData) -> ModelData:
     integer = dict(data.integer)
     integer["gen_on"] = np.broadcast_to(data.needs_commitment[:, None], data.columns.shape["gen_on"]).copy()
@@ -57,11 +38,11 @@ def _binary_everywhere(data: ModelData) -> ModelData:
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("battery, shed, standby", [(True, True, True), (True, False, True), (False, True, True),
                                                     (True, True, False)])
-def test_cuts_hold_at_the_optimum_of_the_full_model(seed, battery, shed, standby, flat_terms):
+def test_cuts_hold_at_the_optimum_of_the_full_model(seed, battery, shed, standby, outage_site):
     """The optimum with on/off binary at every step (no cuts) satisfies every cut, and the strategy
     (binaries where needed, cuts added) reaches the same optimum; standby sets and sets that may run
     with the grid up."""
-    problem = _outage_site(flat_terms, seed, battery=battery, shed=shed, standby=standby)
+    problem = outage_site(seed, battery=battery, shed=shed, standby=standby)
     data = _binary_everywhere(build_model_data(problem))
     form = compile_instance(data)
     full = run_highs(form, problem.options)
@@ -73,10 +54,10 @@ def test_cuts_hold_at_the_optimum_of_the_full_model(seed, battery, shed, standby
     assert result.objective_thb == pytest.approx(full.objective_thb, rel=1e-7, abs=1e-6)
 
 
-def test_relaxation_pays_the_whole_start(flat_terms):
+def test_relaxation_pays_the_whole_start(outage_site, flat_terms):
     """One 4 h night outage at 30 kW, no battery, no shedding, no demand charge: the generator must run, so
     the LP with the cut starts it once (120 THB) where the plain LP starts only the fraction 30/50."""
-    problem = _outage_site(flat_terms, 0, n_t=24, battery=False, shed=False)
+    problem = outage_site(0, n_t=24, battery=False, shed=False)
     outage = np.zeros(24, bool)
     outage[1:5] = True
     meter = replace(problem.meters[0], load_kw=np.full(24, 30.0), outage=outage, terms=flat_terms(np.full(24, 4.0)))
@@ -92,8 +73,8 @@ def test_relaxation_pays_the_whole_start(flat_terms):
     assert x_cut[start].sum() == pytest.approx(1.0)
 
 
-def test_no_cut_without_an_outage_or_when_the_battery_rides_through(flat_terms):
-    problem = _outage_site(flat_terms, 1)
+def test_no_cut_without_an_outage_or_when_the_battery_rides_through(outage_site):
+    problem = outage_site(1)
     meter = problem.meters[0]
     no_outage = replace(problem, meters=[replace(meter, outage=np.zeros(len(meter.load_kw), bool))])
     assert len(outage_start_rows(build_model_data(no_outage))[1]) == 0

@@ -1,0 +1,145 @@
+r"""A MIP start by fix-and-optimise: each stretch of steps with binaries re-solved as a small MILP.
+
+The binaries of a dispatch MILP sit at a few stretches of steps (the outages a generator must
+cover, the steps where the LP charged and discharged at once). Starting from a point
+:math:`\hat x` of the relaxation (every row holds, binaries possibly fractional):
+
+1. Stretches: the runs of steps with an integer column, each widened by ``PAD_H`` hours on
+   both sides so that the battery can prepare and recover; overlapping ones merge.
+2. For each stretch :math:`[a, b)`: free the time-indexed columns of its steps (flows, on/off,
+   starts, and the state of charge after each step), fix every other column at :math:`\hat x`,
+   and solve the MILP over the free columns. Its rows are those that touch a free column, with
+   the fixed columns moved into their bounds:
+   :math:`l_r - \sum_{j \notin F} a_{rj}\hat x_j \le \sum_{j \in F} a_{rj} x_j \le u_r - \sum_{j \notin F} a_{rj}\hat x_j`.
+   The stretch's optimum replaces :math:`\hat x` on its columns; stretches are disjoint, so each
+   keeps the rows of the others satisfied.
+3. Fix every integer column at its value and solve the LP over all continuous columns (month
+   demand, the battery between stretches). The answer is feasible for the MILP and is its start.
+
+It is a heuristic: the bound still comes from the MILP. Measured on the one-year generator
+benchmark (standby set, 40 outages): 1,920,450 THB in 1.3 s, 0.004 % above the optimum, where
+HiGHS's own heuristics needed 4-10 s for 1,923,091 (``models/dispatch/README.md``). Used only when
+every integer column is indexed by a step without grid import (:func:`applies`); integer sizes and
+energy-block binaries have no stretch to free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from munigrid.models.dispatch.highs_backend import run_highs
+from munigrid.models.dispatch.layout import ModelData
+from munigrid.models.dispatch.problem import SolveOptions
+from munigrid.models.dispatch.standard_form import StandardForm
+
+PAD_H = 6.0
+STRETCH_TIME_LIMIT_S = 1.0
+
+
+def column_steps(data: ModelData) -> np.ndarray:
+    """Step of each column [-]: :math:`t` for flows and on/off at step :math:`t`, :math:`k - 1` for the
+    state of charge :math:`e_k` (the state after step :math:`k - 1`; :math:`e_0` gets -1), -1 for
+    columns without a step (sizes, demands, block amounts)."""
+    n_t = data.dims["T"]
+    steps = np.full(data.columns.n_cols, -1, dtype=np.int64)
+    for name, shape in data.columns.shape.items():
+        if shape and shape[-1] in (n_t, n_t + 1):
+            step = np.arange(shape[-1]) - (1 if shape[-1] == n_t + 1 else 0)
+            steps[data.columns.block(name)] = np.broadcast_to(step, shape).ravel()
+    return steps
+
+
+def applies(data: ModelData, integer_steps: np.ndarray) -> bool:
+    """Whether the binaries are all at steps without grid import (outages, off-grid).
+
+    A stretch is re-solved with everything outside it fixed, the billing period's demand and
+    energy included. Where the grid is out that loses nothing (the stretch imports nothing); a
+    stretch with import would have to keep the month's demand where the relaxation put it, and on
+    the peak-shaving year (generator allowed to run with the grid) that gave a start 0.9 % above
+    the bound, worse than HiGHS's own heuristics.
+    """
+    if not len(integer_steps) or np.any(integer_steps < 0):
+        return False
+    no_import = np.all(data.upper["import_kw"] <= 0.0, axis=0)
+    return bool(np.all(no_import[integer_steps]))
+
+
+def stretches(integer_steps: np.ndarray, pad_steps: int, n_steps: int) -> list[tuple[int, int]]:
+    """Runs ``[a, b)`` of the steps in ``integer_steps``, widened by ``pad_steps`` and merged."""
+    mask = np.zeros(n_steps, bool)
+    mask[integer_steps] = True
+    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8), 0]))
+    merged: list[tuple[int, int]] = []
+    for a, b in zip(edges[::2] - pad_steps, edges[1::2] + pad_steps):
+        a, b = max(int(a), 0), min(int(b), n_steps)
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _stretch_form(form: StandardForm, by_row: sp.csr_matrix, free: np.ndarray,
+                  x: np.ndarray) -> tuple[StandardForm, np.ndarray]:
+    """The MILP over the columns ``free`` with every other column fixed at ``x`` (module step 2);
+    ``by_row`` is ``form.matrix`` in row-major order."""
+    cols = np.flatnonzero(free)
+    by_col = form.matrix[:, cols]
+    rows = np.unique(by_col.indices)
+    fixed_part = by_row[rows] @ np.where(free, 0.0, x)
+    sub = replace(form, matrix=sp.csc_matrix(by_col[rows]), row_lower=form.row_lower[rows] - fixed_part,
+                  row_upper=form.row_upper[rows] - fixed_part, cost=form.cost[cols], offset=0.0,
+                  col_lower=form.col_lower[cols], col_upper=form.col_upper[cols], integer=form.integer[cols],
+                  row_families=[], cost_parts={}, eliminations=())
+    return sub, cols
+
+
+def neighbourhood_start(data: ModelData, form: StandardForm, x: np.ndarray, options: SolveOptions,
+                        time_limit_s: float) -> np.ndarray | None:
+    """A feasible MIP start near the relaxation point ``x`` (module docstring), or ``None``.
+
+    Parameters
+    ----------
+    data, form : ModelData, StandardForm
+        The MILP (``form`` compiled from ``data``).
+    x : numpy.ndarray
+        A point satisfying every row and bound of ``form``, integers possibly fractional.
+    options : SolveOptions
+        Solver options (threads; gap and time limits are set here).
+    time_limit_s : float
+        Budget for all stretches and the final LP [s].
+
+    Returns
+    -------
+    numpy.ndarray or None
+        ``None`` when it does not apply (an integer column without a step, or at a step with grid
+        import: see ``applies``) or the final LP has no solution.
+    """
+    steps = column_steps(data)
+    integer = np.flatnonzero(form.integer)
+    if not applies(data, steps[integer]):
+        return None
+    step_h = float(data.params["step_h"])
+    spans = stretches(steps[integer], max(1, int(round(PAD_H / step_h))), data.dims["T"])
+    exact = replace(options, mip_rel_gap=1e-6, substitute=False)
+    x = np.array(x, dtype=float)
+    movable = form.col_lower < form.col_upper
+    by_row = sp.csr_matrix(form.matrix)
+    spent_s = 0.0
+    for a, b in spans:
+        sub, cols = _stretch_form(form, by_row, movable & (steps >= a) & (steps < b), x)
+        limit_s = min(STRETCH_TIME_LIMIT_S, time_limit_s - spent_s)
+        if limit_s <= 0:
+            break
+        outcome = run_highs(sub, replace(exact, time_limit_s=limit_s))
+        spent_s += outcome.solve_s
+        if outcome.status.has_solution:
+            x[cols] = outcome.x
+    lower, upper = form.col_lower.copy(), form.col_upper.copy()
+    lower[integer] = upper[integer] = np.clip(np.round(x[integer]), lower[integer], upper[integer])
+    final = run_highs(replace(form, col_lower=lower, col_upper=upper),
+                      replace(options, time_limit_s=max(time_limit_s - spent_s, 1.0)), relax=True)
+    return final.x if final.status.has_solution else None
