@@ -152,6 +152,16 @@ def outage_start_rows(data: ModelData) -> tuple[sp.csr_matrix, np.ndarray]:
     return rows, np.asarray(lower)
 
 
+def without_cuts(form: StandardForm) -> StandardForm:
+    """``form`` without the rows of ``with_outage_start_cuts`` (the model's own rows only)."""
+    starts = [start for name, start, _ in form.row_families if name == FAMILY]
+    if not starts:
+        return form
+    keep = starts[0]
+    return replace(form, matrix=sp.csc_matrix(sp.csr_matrix(form.matrix)[:keep]), row_lower=form.row_lower[:keep],
+                   row_upper=form.row_upper[:keep], row_families=[f for f in form.row_families if f[0] != FAMILY])
+
+
 def with_outage_start_cuts(data: ModelData, form: StandardForm) -> StandardForm:
     """``form`` with the start cuts appended as the last row family (``FAMILY``)."""
     rows, lower = outage_start_rows(data)

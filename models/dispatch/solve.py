@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from munigrid.models.dispatch import results
+from munigrid.models.dispatch.cuts import without_cuts
 from munigrid.models.dispatch.diagnosis import elastic_diagnosis
 from munigrid.models.dispatch.layout import build_model_data
 from munigrid.models.dispatch.problem import DispatchProblem, DispatchResult, SolveStatus
@@ -37,7 +38,7 @@ def solve(problem: DispatchProblem) -> DispatchResult:
         result.costs_thb = results.cost_breakdown(run.form, outcome.x)
     elif outcome.status in (SolveStatus.INFEASIBLE, SolveStatus.UNBOUNDED):
         diag_tic = time.perf_counter()
-        result.diagnosis = elastic_diagnosis(run.form, problem.options)
+        result.diagnosis = elastic_diagnosis(without_cuts(run.form), problem.options)
         timings["diagnosis_s"] = time.perf_counter() - diag_tic
     timings["total_s"] = time.perf_counter() - tic
     return result

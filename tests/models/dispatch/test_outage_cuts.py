@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from munigrid.models.dispatch import solve
-from munigrid.models.dispatch.cuts import FAMILY, largest_outage_energy, outage_start_rows, with_outage_start_cuts
+from munigrid.models.dispatch.cuts import (FAMILY, largest_outage_energy, outage_start_rows, with_outage_start_cuts,
+                                          without_cuts)
 from munigrid.models.dispatch.highs_backend import run_highs
 from munigrid.models.dispatch.layout import ModelData, build_model_data
 from munigrid.models.dispatch.standard_form import compile_instance
@@ -80,3 +81,18 @@ def test_no_cut_without_an_outage_or_when_the_battery_rides_through(outage_site)
     assert len(outage_start_rows(build_model_data(no_outage))[1]) == 0
     light = replace(problem, meters=[replace(meter, load_kw=np.full(len(meter.load_kw), 1.0))])
     assert len(outage_start_rows(build_model_data(light))[1]) == 0
+
+
+def test_diagnosis_names_model_rows_not_cuts(outage_site):
+    """An outage the generator cannot cover without shedding, shedding not allowed and the critical load above
+    the rating: infeasible, and the diagnosis names the model's families, never the cuts."""
+    problem = outage_site(2, shed=False, battery=False)
+    meter = problem.meters[0]
+    problem = replace(problem, meters=[replace(meter, load_kw=meter.load_kw + 60.0)])
+    result = solve(problem)
+    assert result.status.value == "infeasible"
+    assert result.diagnosis and not any(FAMILY in line for line in result.diagnosis)
+    data = build_model_data(problem)
+    plain = compile_instance(data)
+    assert with_outage_start_cuts(data, plain).n_rows > plain.n_rows
+    assert without_cuts(with_outage_start_cuts(data, plain)).n_rows == plain.n_rows
