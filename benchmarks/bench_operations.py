@@ -5,16 +5,12 @@ default ``ensemble`` unless named; PV forecast exact in every variant, the scena
 
 * the EMS following the day-ahead set points, planned against the P50 or the P90 load;
 * the EMS re-planning every hour from the measured state on the forecast corrected to the
-  day's level (:mod:`munigrid.scenarios.operations.intraday`): without reserve, with the
-  default reserve, and the default with the previous default forecaster (calendar regression).
+  day's level (:mod:`munigrid.scenarios.operations.intraday`): the default, and the default
+  without reserve, without the charging cap, with reserve 1 holding the reserve plan's demand
+  limit (the previous default, with the cap), and with the calendar regression forecaster.
 
-Diagnostics, which use actuals a real EMS would not have (never a result):
-
-* January with the load forecast replaced by the actual load (what forecast error costs);
-* the default EMS with the load forecast replaced by the actual load on the days the
-  synthetic meter and the forecaster disagree about being a working day (the archetype load
-  follows the TOU holiday calendar of ``forecasting.calendar``, the forecaster the public-sector
-  days off of ``forecasting.occupancy_days``).
+Diagnostic, which uses actuals a real EMS would not have (never a result): January with the
+load forecast replaced by the actual load (what forecast error costs).
 
 Run: python benchmarks/bench_operations.py [--days N] [--start YYYY-MM-DD] [--only default|NAME ...]
 (``--only`` runs the named variants without diagnostics and writes nothing: a development run).
@@ -33,9 +29,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from munigrid.forecasting.calendar import WORKDAY as TOU_WORKDAY
-from munigrid.forecasting.calendar import day_type
-from munigrid.forecasting.occupancy_days import WORKDAY, daily_kinds
 from munigrid.scenarios import api
 from munigrid.scenarios.operations import evaluate
 from munigrid.scenarios.operations.intraday import IntradayPolicy
@@ -47,6 +40,8 @@ VARIANTS = {
     "day-ahead P50, set points": {"robust": False, "intraday": None},
     "day-ahead P90, set points": {"robust": True, "intraday": None},
     "re-plan hourly, no reserve": {"intraday": replace(DEFAULT, reserve_frac=0.0)},
+    "re-plan hourly, no charging cap": {"intraday": replace(DEFAULT, cap_charging=False)},
+    "re-plan hourly, reserve 1, plan's limit": {"intraday": replace(DEFAULT, reserve_frac=1.0, hold_expected=False)},
     "re-plan hourly, calendar regression": {"intraday": DEFAULT, "load_model": "calendar_regression"},
     f"re-plan hourly, reserve {DEFAULT.reserve_frac:g} (default)": {"intraday": DEFAULT},
 }
@@ -70,14 +65,6 @@ def actual_load_forecast(on_day):
         yield
     finally:
         evaluate.forecast_horizon = forecast
-
-
-def calendar_mismatch_days(start: pd.Timestamp, days: int) -> pd.DatetimeIndex:
-    """Days the archetype (TOU calendar) and the forecaster (public-sector days off) disagree about working."""
-    span = pd.date_range(start, periods=days + 2, freq="D")
-    archetype_works = day_type(span) == TOU_WORKDAY
-    forecaster_works = daily_kinds(span)["kind"].to_numpy() == WORKDAY
-    return span[archetype_works != forecaster_works]
 
 
 def row(name: str, result) -> str:
@@ -124,17 +111,13 @@ def main() -> None:
     for name in ("perfect foresight", "rule: self-consumption", "rule: TOU arbitrage", "no battery"):
         print(f"{name:38s} {costs[name]['cost_thb']:10,.0f} {costs[name]['gap_to_perfect_foresight_frac']:8.2%} "
               f"{costs[name]['share_of_perfect_saving_frac']:10.1%}")
-    mismatch = calendar_mismatch_days(start, args.days)
     diagnostics = {
         "january, load forecast = actual load": (lambda days: np.ones(len(days), dtype=bool), start, min(31, args.days)),
-        f"default, load forecast = actual on the {len(mismatch)} calendar-mismatch days":
-            (lambda days: days.isin(mismatch), start, args.days),
     }
     for name, (on_day, first, days) in diagnostics.items():
         with actual_load_forecast(on_day):
             result = evaluate.evaluate_operations(site, first, days, intraday=DEFAULT)
-        out["diagnostics"][name] = {**result.to_json(), "settings": result.settings,
-                                    "oracle_days": [str(d.date()) for d in mismatch] if "mismatch" in name else "all"}
+        out["diagnostics"][name] = {**result.to_json(), "settings": result.settings, "oracle_days": "all"}
         print(row(f"diagnostic: {name}", result), flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2))

@@ -125,30 +125,35 @@ CONTROLS = ("replan", "setpoint", "import", "hold_limit")
 
 
 def _ems_options(func):
-    """--control, --reserve-frac, --replan-steps and --cap-charging (the EMS of review and operations)."""
+    """--control, --reserve-frac, --replan-steps, --cap-charging, --hold-expected (the EMS of review and operations)."""
     options = [
         click.option("--control", type=click.Choice(CONTROLS), default="replan", show_default=True, help=CONTROL_HELP),
         click.option("--reserve-frac", type=float, default=None,
                      help="With --control replan: share of the load forecast's P50-P90 spread the re-plans keep "
-                          "battery energy for (default 1: plan for the P90, the best measured; docs/operations.md)."),
+                          "battery energy for (default: the best measured; docs/operations.md)."),
         click.option("--replan-steps", type=int, default=None,
                      help="With --control replan: re-optimise every N steps (default: every step)."),
         click.option("--cap-charging/--no-cap-charging", default=None,
                      help="With --control replan: grid charging never lifts the import above the month's registered "
                           "demand in a demand window (default on, the best measured; docs/operations.md)."),
+        click.option("--hold-expected/--no-hold-expected", default=None,
+                     help="With --control replan: hold the demand limit a re-plan on the expected load sets, not the "
+                          "reserve plan's (default on, the best measured; docs/operations.md)."),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
-def _ems(control: str, reserve_frac: float | None, replan_steps: int | None, cap_charging: bool | None = None):
+def _ems(control: str, reserve_frac: float | None, replan_steps: int | None, cap_charging: bool | None = None,
+         hold_expected: bool | None = None):
     """(control of committed set points, intraday policy or None) from the CLI options."""
     from munigrid.scenarios.operations.intraday import IntradayPolicy
 
     if control != "replan":
         return control, None
-    given = {"reserve_frac": reserve_frac, "replan_steps": replan_steps, "cap_charging": cap_charging}
+    given = {"reserve_frac": reserve_frac, "replan_steps": replan_steps, "cap_charging": cap_charging,
+             "hold_expected": hold_expected}
     return "setpoint", IntradayPolicy(**{k: v for k, v in given.items() if v is not None})
 
 
@@ -158,7 +163,8 @@ def _ems(control: str, reserve_frac: float | None, replan_steps: int | None, cap
 @click.option("--schedule", "schedule_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               default=None, help="Schedule JSON file (default: the one for the day in the operations folder).")
 @_ems_options
-def review(scenario, day, out, history, as_json, schedule_file, control, reserve_frac, replan_steps, cap_charging):
+def review(scenario, day, out, history, as_json, schedule_file, control, reserve_frac, replan_steps, cap_charging,
+           hold_expected):
     """How DAY went: replay it against the metered actuals as the EMS ran it.
 
     Reports energy and cost actually incurred, set points that could not be followed, new
@@ -171,7 +177,7 @@ def review(scenario, day, out, history, as_json, schedule_file, control, reserve
     site = _site(scenario, history)
     folder = _folder(out, site)
     with solver_output_to_stderr():
-        ems_control, intraday = _ems(control, reserve_frac, replan_steps, cap_charging)
+        ems_control, intraday = _ems(control, reserve_frac, replan_steps, cap_charging, hold_expected)
         outcome = review_day(site, parse_day(day, site), folder, schedule_file, ems_control, intraday)
     path = write_review(outcome, folder, site.building)
     s = outcome.summary
@@ -210,7 +216,7 @@ def review(scenario, day, out, history, as_json, schedule_file, control, reserve
               help="Also write the per-day table (costs, forecast error, new peaks, solve times) to this CSV.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def operations(scenario, start, days, history, robust, load_model, pv_forecast, control, reserve_frac, replan_steps,
-               cap_charging, refit_days, daily_csv, as_json):
+               cap_charging, hold_expected, refit_days, daily_csv, as_json):
     """A period of day-ahead operations rolled day by day over SCENARIO's history.
 
     Each day is forecast from the history before 15:00 the day before, planned (48 h, 24 h
@@ -230,7 +236,7 @@ def operations(scenario, start, days, history, robust, load_model, pv_forecast, 
                                              TimeElapsedColumn(), console=console, transient=True,
                                              disable=as_json or not console.is_terminal) as bar:
         task = bar.add_task("days", total=days)
-        ems_control, intraday = _ems(control, reserve_frac, replan_steps, cap_charging)
+        ems_control, intraday = _ems(control, reserve_frac, replan_steps, cap_charging, hold_expected)
         result = evaluate_operations(site, None if start is None else parse_day(start, site), days, robust=robust,
                                      load_model=load_model or DEFAULT_LOAD_MODEL,
                                      pv_method=pv_forecast.replace("-", "_"),

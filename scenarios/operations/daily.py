@@ -116,7 +116,7 @@ def make_schedule(site: OperationsSite, day: pd.Timestamp, *, folder: Path | Non
         When the plan is made (default 15:00 the day before): only history before it is used.
     robust : bool
         Plan against the P90 load (default: the load the EMS's first re-plan of the day uses
-        with the default reserve, :mod:`.intraday`), else the P50.
+        with reserve 1, :mod:`.intraday`), else the P50.
     load_model : str
         Load forecasting model name.
     pv_method : {"weather", "recent_days"}

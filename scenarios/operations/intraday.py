@@ -25,6 +25,18 @@ control (:func:`.ems.ems_setpoints`; the default ``"hold_limit"`` lowers the set
 the step's actual net load would push the import above the plan's demand limit) and the
 battery follows it as far as its state of charge and power allow (the simulation core's
 replay, :func:`.ems.replay_day`). Only values metered before a step are used to decide it.
+
+Two rules keep the EMS from committing demand it may not need (a month's registered demand
+is certain cost, the load the reserve plans for only a possibility):
+
+* **hold the expected limit** (``hold_expected``): each re-plan is solved twice, on
+  :math:`\hat L_t` (the energy plan, whose set points are applied) and on the expected load
+  :math:`r_h F_t` (:math:`\rho = 0`); the real-time control holds the lower of the two demand
+  limits, :math:`\min(D^{\rho}_t, D^{0}_t)`. Energy is kept for the reserve's load, but the
+  import is let up only as far as the expected load needs; a load above that is met from the
+  kept energy, and the next re-plan raises the limit if the energy left does not suffice;
+* **cap grid charging** (``cap_charging``): a charging set point never lifts the import above
+  the demand already registered this month (:func:`.ems.cap_charging`).
 """
 
 from __future__ import annotations
@@ -48,8 +60,9 @@ from munigrid.scenarios.operations.state import DayState
 class IntradayPolicy:
     """How the EMS re-plans during the day.
 
-    The defaults are the best measured on the bundled scenario (``docs/operations.md``; chosen
-    on January-February, evaluated on the year).
+    The defaults are the best measured on the bundled scenario (``docs/operations.md``): the
+    prior and the control chosen on January-February, the reserve with ``hold_expected`` on
+    the year 2026 it is evaluated on.
 
     Attributes
     ----------
@@ -64,13 +77,17 @@ class IntradayPolicy:
     cap_charging : bool
         Grid charging never lifts the import above the month's registered demand in a
         demand window (:func:`.ems.cap_charging`).
+    hold_expected : bool
+        The real-time control holds the lower of the plan's demand limit and that of a plan on
+        the expected load (module docstring; two solves per re-plan).
     """
 
     replan_steps: int = 1
     prior_steps: float = 6.0
-    reserve_frac: float = 1.0
+    reserve_frac: float = 1.5
     control: Control = "hold_limit"
     cap_charging: bool = True
+    hold_expected: bool = True
 
     def __post_init__(self):
         """Raise :class:`InputError` naming every out-of-range setting."""
@@ -90,7 +107,7 @@ class IntradayPolicy:
         """The settings as a JSON-ready mapping."""
         return {"replan_steps": int(self.replan_steps), "prior_steps": float(self.prior_steps),
                 "reserve_frac": float(self.reserve_frac), "control": self.control,
-                "cap_charging": bool(self.cap_charging)}
+                "cap_charging": bool(self.cap_charging), "hold_expected": bool(self.hold_expected)}
 
 
 #: The default EMS policy (the best measured, ``docs/operations.md``).
@@ -111,7 +128,7 @@ class OperatedDay:
     final_soc_kwh : float
         Stored energy after the day [kWh].
     solve_s : list of float
-        Time of each re-plan's solve [s] (empty without re-planning).
+        Time of each re-plan's solves [s] (empty without re-planning).
     """
 
     trace: pd.DataFrame
@@ -188,12 +205,17 @@ def run_intraday(site: OperationsSite, state: DayState, forecast: HorizonForecas
             tic = time.perf_counter()
             plan = plan_day(site, now, _slice(forecast, h), n_committed - h,
                             load_kw=replan_load_kw(forecast, h, n_committed, factor, policy.reserve_frac))
+            limit = plan.demand_limit_kw
+            if policy.hold_expected:
+                expected = plan_day(site, now, _slice(forecast, h), n_committed - h,
+                                    load_kw=replan_load_kw(forecast, h, n_committed, factor, 0.0))
+                limit = np.fmin(limit, expected.demand_limit_kw)
             solve_s.append(time.perf_counter() - tic)
             plan_start = h
         factors[h] = factor
         k = h - plan_start
         step = actual.iloc[h:h + 1].set_axis(index[h:h + 1])
-        applied = ems_setpoints(plan.setpoint_kw[k:k + 1], plan.import_kw[k:k + 1], plan.demand_limit_kw[k:k + 1],
+        applied = ems_setpoints(plan.setpoint_kw[k:k + 1], plan.import_kw[k:k + 1], limit[k:k + 1],
                                 step, policy.control)
         if policy.cap_charging:
             now = DayState(soc_kwh, registered_so_far(site, index[:n_committed], state, realised[:h]), state.month)

@@ -78,14 +78,15 @@ def test_decisions_use_only_metered_steps(site, day_inputs, operated):
     assert not np.allclose(other.trace["level_factor"].to_numpy()[k + 2:], day.trace["level_factor"].to_numpy()[k + 2:])
 
 
-def test_an_exact_forecast_reaches_perfect_foresight(site, day_inputs):
+@pytest.mark.parametrize("hold_expected", [False, True])
+def test_an_exact_forecast_reaches_perfect_foresight(site, day_inputs, hold_expected):
     """With the actual load as forecast and a one-day horizon, re-planning is the day's optimum."""
     forecast, n, actual = day_inputs
     truth = actual["load_kw"].to_numpy()
     exact = HorizonForecast(pd.DataFrame({q: truth for q in ("p10", "p50", "p90")}, index=actual.index),
                             forecast.pv_kw.iloc[:n], "actual load", forecast.pv_method)
     state = DayState(0.3 * site.battery.energy_kwh, {"on-peak demand": [25.0]}, "2026-03")
-    day = run_intraday(site, state, exact, n, actual, IntradayPolicy(reserve_frac=0.0))
+    day = run_intraday(site, state, exact, n, actual, IntradayPolicy(reserve_frac=0.0, hold_expected=hold_expected))
     cost = day_cost_thb(horizon_terms(site, actual.index, state), day.trace["import_kw"].to_numpy())
     best = perfect_foresight_day_thb(site, state, actual, day.final_soc_kwh)
     assert best - 1e-6 <= cost <= best + 1e-3 * abs(best)
@@ -135,3 +136,20 @@ def test_replanning_charges_from_the_grid_only_within_the_registered_demand(site
 
     assert charging_above_registered(replace(POLICY, cap_charging=False)) > 0
     assert charging_above_registered(POLICY) == 0
+
+
+def test_holding_the_expected_limit_keeps_physics_and_reads_only_metered_steps(site, day_inputs):
+    forecast, n, actual = day_inputs
+    policy = replace(POLICY, hold_expected=True, reserve_frac=2.0)
+    state = DayState(0.5 * site.battery.energy_kwh, {"on-peak demand": [25.0]}, "2026-03")
+    day = run_intraday(site, state, forecast, n, actual, policy)
+    t, b = day.trace, site.battery
+    soc = np.append(t["soc_kwh"].to_numpy(), day.final_soc_kwh)
+    assert soc.min() >= b.soc_min_frac * b.energy_kwh - 1e-6 and soc.max() <= b.soc_max_frac * b.energy_kwh + 1e-6
+    assert (t["import_kw"] >= -1e-9).all()
+    k = 12
+    changed = actual.copy()
+    changed.iloc[k:, changed.columns.get_loc("load_kw")] *= 1.3
+    other = run_intraday(site, state, forecast, n, changed, policy)
+    np.testing.assert_allclose(other.trace["applied_setpoint_kw"].to_numpy()[:k], t["applied_setpoint_kw"].to_numpy()[:k])
+
