@@ -1,26 +1,32 @@
-r"""A MIP start by fix-and-optimise: each stretch of steps with binaries re-solved as a small MILP.
+r"""A MIP start by fix-and-optimise: each stretch of outage steps with binaries re-solved as a small MILP.
 
 The binaries of a dispatch MILP sit at a few stretches of steps (the outages a generator must
-cover, the steps where the LP charged and discharged at once). Starting from a point
-:math:`\hat x` of the relaxation (every row holds, binaries possibly fractional):
+cover, the steps where the LP charged and discharged at once) and, for a generator allowed to run
+with the grid up, at the steps of the demand windows. Starting from a point :math:`\hat x` of the
+relaxation (every row holds, binaries possibly fractional):
 
-1. Stretches: the runs of steps with an integer column, each widened by ``PAD_H`` hours on
-   both sides so that the battery can prepare and recover; overlapping ones merge.
-2. For each stretch :math:`[a, b)`: free the time-indexed columns of its steps (flows, on/off,
+1. Binaries at steps with grid import are rounded to the nearest integer and fixed, and the LP
+   re-solved over everything else (the relaxation rarely runs a generator with the grid up by
+   more than a fraction; rounded, it does not run there). Its answer replaces :math:`\hat x`.
+2. Stretches: the runs of steps without import that hold a binary, each widened by ``PAD_H``
+   hours on both sides so that the battery can prepare and recover; overlapping ones merge.
+3. For each stretch :math:`[a, b)`: free the time-indexed columns of its steps (flows, on/off,
    starts, and the state of charge after each step), fix every other column at :math:`\hat x`,
    and solve the MILP over the free columns. Its rows are those that touch a free column, with
    the fixed columns moved into their bounds:
    :math:`l_r - \sum_{j \notin F} a_{rj}\hat x_j \le \sum_{j \in F} a_{rj} x_j \le u_r - \sum_{j \notin F} a_{rj}\hat x_j`.
    The stretch's optimum replaces :math:`\hat x` on its columns; stretches are disjoint, so each
-   keeps the rows of the others satisfied.
-3. Fix every integer column at its value and solve the LP over all continuous columns (month
+   keeps the rows of the others satisfied. A stretch imports nothing at its binary steps, so
+   fixing the billing period's demand outside it costs little.
+4. Fix every integer column at its value and solve the LP over all continuous columns (month
    demand, the battery between stretches). The answer is feasible for the MILP and is its start.
 
 It is a heuristic: the bound still comes from the MILP. Measured on the one-year generator
-benchmark (standby set, 40 outages): 1,920,450 THB in 1.3 s, 0.004 % above the optimum, where
-HiGHS's own heuristics needed 4-10 s for 1,923,091 (``models/dispatch/README.md``). Used only when
-every integer column is indexed by a step without grid import (:func:`applies`); integer sizes and
-energy-block binaries have no stretch to free.
+benchmark (40 outages): standby set, 1,920,450 THB in 1.3 s, 0.004 % above the optimum, where
+HiGHS's own heuristics needed 4-10 s for 1,923,091; set allowed to run with the grid, the same
+1,920,450 in 2.2 s, within 0.03 % of the best answer known (``models/dispatch/README.md``). Used
+only when every integer column is indexed by a step; integer sizes and energy-block binaries have
+no stretch to free.
 """
 
 from __future__ import annotations
@@ -50,21 +56,6 @@ def column_steps(data: ModelData) -> np.ndarray:
             step = np.arange(shape[-1]) - (1 if shape[-1] == n_t + 1 else 0)
             steps[data.columns.block(name)] = np.broadcast_to(step, shape).ravel()
     return steps
-
-
-def applies(data: ModelData, integer_steps: np.ndarray) -> bool:
-    """Whether the binaries are all at steps without grid import (outages, off-grid).
-
-    A stretch is re-solved with everything outside it fixed, the billing period's demand and
-    energy included. Where the grid is out that loses nothing (the stretch imports nothing); a
-    stretch with import would have to keep the month's demand where the relaxation put it, and on
-    the peak-shaving year (generator allowed to run with the grid) that gave a start 0.9 % above
-    the bound, worse than HiGHS's own heuristics.
-    """
-    if not len(integer_steps) or np.any(integer_steps < 0):
-        return False
-    no_import = np.all(data.upper["import_kw"] <= 0.0, axis=0)
-    return bool(np.all(no_import[integer_steps]))
 
 
 def stretches(integer_steps: np.ndarray, pad_steps: int, n_steps: int) -> list[tuple[int, int]]:
@@ -115,17 +106,26 @@ def neighbourhood_start(data: ModelData, form: StandardForm, x: np.ndarray, opti
     Returns
     -------
     numpy.ndarray or None
-        ``None`` when it does not apply (an integer column without a step, or at a step with grid
-        import: see ``applies``) or the final LP has no solution.
+        ``None`` when an integer column has no step, or an LP of steps 1 or 4 has no solution.
     """
     steps = column_steps(data)
     integer = np.flatnonzero(form.integer)
-    if not applies(data, steps[integer]):
+    if not len(integer) or np.any(steps[integer] < 0):
         return None
-    step_h = float(data.params["step_h"])
-    spans = stretches(steps[integer], max(1, int(round(PAD_H / step_h))), data.dims["T"])
-    exact = replace(options, mip_rel_gap=1e-6, substitute=False)
+    no_import = np.all(data.upper["import_kw"] <= 0.0, axis=0)
+    grid_up = integer[~no_import[steps[integer]]]
     x = np.array(x, dtype=float)
+    if len(grid_up):
+        lower, upper = form.col_lower.copy(), form.col_upper.copy()
+        lower[grid_up] = upper[grid_up] = np.clip(np.round(x[grid_up]), lower[grid_up], upper[grid_up])
+        form = replace(form, col_lower=lower, col_upper=upper)
+        rounded = run_highs(form, replace(options, time_limit_s=time_limit_s), relax=True)
+        if not rounded.status.has_solution:
+            return None
+        x, time_limit_s = rounded.x, time_limit_s - rounded.solve_s
+    step_h = float(data.params["step_h"])
+    spans = stretches(steps[integer[no_import[steps[integer]]]], max(1, int(round(PAD_H / step_h))), data.dims["T"])
+    exact = replace(options, mip_rel_gap=1e-6, substitute=False)
     movable = form.col_lower < form.col_upper
     by_row = sp.csr_matrix(form.matrix)
     spent_s = 0.0

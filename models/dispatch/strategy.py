@@ -74,12 +74,29 @@ def simultaneous_steps(data: ModelData, x: np.ndarray) -> np.ndarray:
     return both > SIMULTANEOUS_KW
 
 
-def _with_commitment(data: ModelData, x: np.ndarray) -> tuple[ModelData, bool]:
-    """Binary on/off at the steps where a committed generator's on/off is fractional in ``x``.
+def _commitment_steps(data: ModelData) -> np.ndarray:
+    """Mask (M, T) of the steps whose on/off becomes binary with the first fractional one.
 
-    With the first of them, also at every outage step where it may run (no import): the rounds
-    would otherwise find those one MILP at a time, and each MILP starts its root cuts anew.
+    The outage steps where a committed generator may run, and the steps of the demand-charge
+    windows where it may run with the grid up. The relaxation covers an outage or shaves a peak
+    with a thin fraction of the generator spread over many steps; with binaries only where the
+    LP was fractional, each MILP answer moves that fraction to steps that are still continuous,
+    and every further round starts its root cuts anew (one-year benchmark, generator allowed to
+    run with the grid, 30 s: 0.20 % gap with the window steps binary against 0.73 % without).
     """
+    may_run = (data.upper["gen_on"] > 0) & data.needs_commitment[:, None]
+    steps = may_run & (data.upper["import_kw"] <= 0)
+    if "MFKT" in data.sets:
+        window = np.zeros(may_run.shape, bool)
+        meters, _, _, window_steps = data.sets["MFKT"]
+        window[meters, window_steps] = True
+        steps |= may_run & window
+    return steps
+
+
+def _with_commitment(data: ModelData, x: np.ndarray) -> tuple[ModelData, bool]:
+    """Binary on/off at the steps where a committed generator's on/off is fractional in ``x``,
+    and with the first of them at :func:`_commitment_steps`."""
     if "gen_on" not in data.columns.shape:
         return data, False
     on = _values(data, x, "gen_on")
@@ -87,9 +104,8 @@ def _with_commitment(data: ModelData, x: np.ndarray) -> tuple[ModelData, bool]:
     fractional = (np.abs(on - np.round(on)) > FRACTIONAL) & data.needs_commitment[:, None] & ~current
     if not fractional.any():
         return data, False
-    in_outage = (data.upper["import_kw"] <= 0) & (data.upper["gen_on"] > 0) & data.needs_commitment[:, None]
     integer = dict(data.integer)
-    integer["gen_on"] = current | fractional | in_outage
+    integer["gen_on"] = current | fractional | _commitment_steps(data)
     return ModelData(data.columns, data.lower, data.upper, integer, data.params, data.sets, data.dims,
                      data.needs_commitment), True
 
