@@ -8,7 +8,7 @@ relaxation (every row holds, binaries possibly fractional):
 1. Binaries at steps with grid import are rounded to the nearest integer and fixed, and the LP
    re-solved over everything else (the relaxation rarely runs a generator with the grid up by
    more than a fraction; rounded, it does not run there). Its answer replaces :math:`\hat x`.
-2. Stretches: the runs of steps without import that hold a binary, each widened by ``PAD_H``
+2. Stretches: the runs of steps that hold a binary of a meter without import, each widened by ``PAD_H``
    hours on both sides so that the battery can prepare and recover; overlapping ones merge.
 3. For each stretch :math:`[a, b)`: free the time-indexed columns of its steps (flows, on/off,
    starts, and the state of charge after each step), fix every other column at :math:`\hat x`,
@@ -45,17 +45,24 @@ PAD_H = 6.0
 STRETCH_TIME_LIMIT_S = 1.0
 
 
-def column_steps(data: ModelData) -> np.ndarray:
-    """Step of each column [-]: :math:`t` for flows and on/off at step :math:`t`, :math:`k - 1` for the
-    state of charge :math:`e_k` (the state after step :math:`k - 1`; :math:`e_0` gets -1), -1 for
-    columns without a step (sizes, demands, block amounts)."""
+def column_steps(data: ModelData) -> tuple[np.ndarray, np.ndarray]:
+    """Meter and step of each column [-].
+
+    Step :math:`t` for flows and on/off at step :math:`t`, :math:`k - 1` for the state of charge
+    :math:`e_k` (the state after step :math:`k - 1`; :math:`e_0` gets -1); meter and step -1 for
+    columns without a step (sizes, demands, block amounts). Time-indexed families have the meter
+    as their first axis.
+    """
     n_t = data.dims["T"]
+    meters = np.full(data.columns.n_cols, -1, dtype=np.int64)
     steps = np.full(data.columns.n_cols, -1, dtype=np.int64)
     for name, shape in data.columns.shape.items():
-        if shape and shape[-1] in (n_t, n_t + 1):
+        if len(shape) >= 2 and shape[-1] in (n_t, n_t + 1):
             step = np.arange(shape[-1]) - (1 if shape[-1] == n_t + 1 else 0)
-            steps[data.columns.block(name)] = np.broadcast_to(step, shape).ravel()
-    return steps
+            block = data.columns.block(name)
+            steps[block] = np.broadcast_to(step, shape).ravel()
+            meters[block] = np.broadcast_to(np.arange(shape[0]).reshape((-1,) + (1,) * (len(shape) - 1)), shape).ravel()
+    return meters, steps
 
 
 def stretches(integer_steps: np.ndarray, pad_steps: int, n_steps: int) -> list[tuple[int, int]]:
@@ -108,12 +115,12 @@ def neighbourhood_start(data: ModelData, form: StandardForm, x: np.ndarray, opti
     numpy.ndarray or None
         ``None`` when an integer column has no step, or an LP of steps 1 or 4 has no solution.
     """
-    steps = column_steps(data)
+    meters, steps = column_steps(data)
     integer = np.flatnonzero(form.integer)
     if not len(integer) or np.any(steps[integer] < 0):
         return None
-    no_import = np.all(data.upper["import_kw"] <= 0.0, axis=0)
-    grid_up = integer[~no_import[steps[integer]]]
+    in_outage = data.upper["import_kw"][meters[integer], steps[integer]] <= 0.0
+    grid_up = integer[~in_outage]
     x = np.array(x, dtype=float)
     if len(grid_up):
         lower, upper = form.col_lower.copy(), form.col_upper.copy()
@@ -124,7 +131,7 @@ def neighbourhood_start(data: ModelData, form: StandardForm, x: np.ndarray, opti
             return None
         x, time_limit_s = rounded.x, time_limit_s - rounded.solve_s
     step_h = float(data.params["step_h"])
-    spans = stretches(steps[integer[no_import[steps[integer]]]], max(1, int(round(PAD_H / step_h))), data.dims["T"])
+    spans = stretches(steps[integer[in_outage]], max(1, int(round(PAD_H / step_h))), data.dims["T"])
     exact = replace(options, mip_rel_gap=1e-6, substitute=False)
     movable = form.col_lower < form.col_upper
     by_row = sp.csr_matrix(form.matrix)

@@ -22,10 +22,11 @@ def test_stretches_pad_clip_and_merge():
 
 def test_state_of_charge_belongs_to_the_step_before(outage_site):
     data = build_model_data(outage_site(0, n_t=24))
-    steps = column_steps(data)
+    meters, steps = column_steps(data)
     np.testing.assert_array_equal(steps[data.columns.block("soc_kwh")], np.arange(25) - 1)
     np.testing.assert_array_equal(steps[data.columns.block("gen_on")], np.arange(24))
-    assert np.all(steps[data.columns.block("battery_kwh")] == -1)
+    assert np.all(meters[data.columns.block("pv_kw")] == 0)
+    assert np.all(steps[data.columns.block("battery_kwh")] == -1) and np.all(meters[data.columns.block("battery_kwh")] == -1)
 
 
 def _milp(problem):
