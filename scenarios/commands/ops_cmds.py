@@ -118,8 +118,8 @@ def schedule(scenario, day, out, history, as_json, soc_frac, peak_kw, issue_time
 
 CONTROL_HELP = ("How the building's EMS runs the day: 'replan' (re-optimise every --replan-steps steps from the "
                 "measured SoC and month's demand on the schedule's forecast corrected to the day's level, holding "
-                "the plan's demand limit in real time), or follow the committed set points: 'setpoint' (battery kW "
-                "as planned), 'import' (hold the expected import where a demand limit applies), 'hold_limit' (set "
+                "the demand limit in real time; docs/operations.md), or follow the committed set points: 'setpoint' "
+                "(battery kW as planned), 'import' (hold the expected import where a demand limit applies), 'hold_limit' (set "
                 "points, lowered to hold the limit).")
 CONTROLS = ("replan", "setpoint", "import", "hold_limit")
 

@@ -22,7 +22,7 @@ The factor applies to the rest of the planned day; the next day keeps the day-ah
 
 Each step the EMS applies the first set point of the latest plan under its real-time
 control (:func:`.ems.ems_setpoints`; the default ``"hold_limit"`` lowers the set point whenever
-the step's actual net load would push the import above the plan's demand limit) and the
+the step's actual net load would push the import above the demand limit, below) and the
 battery follows it as far as its state of charge and power allow (the simulation core's
 replay, :func:`.ems.replay_day`). Only values metered before a step are used to decide it.
 
