@@ -94,7 +94,7 @@ def test_ems_options_map_to_the_policy():
     from munigrid.scenarios.operations.intraday import DEFAULT_POLICY
 
     assert _ems("replan", None, None, None, None) == ("setpoint", DEFAULT_POLICY)
-    control, policy = _ems("replan", 0.5, 2, False, not DEFAULT_POLICY.hold_expected)
+    _, policy = _ems("replan", 0.5, 2, False, not DEFAULT_POLICY.hold_expected)
     assert (policy.reserve_frac, policy.replan_steps, policy.cap_charging) == (0.5, 2, False)
     assert policy.hold_expected is not DEFAULT_POLICY.hold_expected
     assert _ems("hold_limit", 0.5, 2, False) == ("hold_limit", None)
