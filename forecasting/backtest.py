@@ -27,6 +27,7 @@ from munigrid.forecasting.load_models import MODELS, QUANTILES, SeasonalNaive
 from munigrid.forecasting.occupancy_days import DAY_OFF, SATURDAY, SUNDAY, daily_kinds
 from munigrid.forecasting.skill import scores, skill
 from munigrid.models.errors import InputError, Problem
+from munigrid.models.timegrid import duration
 
 BASELINE = SeasonalNaive.name
 
@@ -129,8 +130,8 @@ def rolling_origin_backtest(load_kw: pd.Series, temp_air_c: pd.Series | None = N
     issue_before : str or Timedelta
         Time between the issue of a forecast and its origin, 0 to 24 h (module docstring).
     """
-    horizon = pd.Timedelta(horizon)
-    issue_before = pd.Timedelta(issue_before)
+    horizon = duration(horizon)
+    issue_before = duration(issue_before)
     problems = [Problem("models", f"unknown model {m!r}; choose from {', '.join(MODELS)}") for m in models if m not in MODELS]
     if horizon < pd.Timedelta(hours=1) or horizon > pd.Timedelta(days=14):
         problems.append(Problem("horizon", f"must be between 1h and 14d, got {horizon}"))

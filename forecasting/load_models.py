@@ -36,6 +36,7 @@ from munigrid.forecasting.conformal import ConformalCalibration
 from munigrid.forecasting.features import FEATURE_COLUMNS, build_features, calendar_features
 from munigrid.forecasting.occupancy_days import N_KINDS, WORKDAY, day_kind
 from munigrid.models.errors import InputError, Problem
+from munigrid.models.timegrid import duration
 
 QUANTILES = (0.1, 0.5, 0.9)
 COOLING_BASE_C = 25.0  # assumption: Thai air-conditioning load rises above about 25 degC
@@ -71,7 +72,7 @@ class LoadForecaster(ABC):
 
     def __init__(self, horizon: pd.Timedelta = pd.Timedelta(hours=24), quantiles: tuple[float, ...] = QUANTILES,
                  calibration_days: int | None = None):
-        self.horizon = pd.Timedelta(horizon)
+        self.horizon = duration(horizon)
         self.quantiles = tuple(float(q) for q in quantiles)
         problems = []
         if 0.5 not in self.quantiles or not all(0.0 < q < 1.0 for q in self.quantiles):

@@ -8,6 +8,8 @@ so :func:`to_naive_local` / :func:`from_naive_local` convert in one place.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -15,6 +17,17 @@ from munigrid.models.errors import InputError, Problem
 
 TZ = "Asia/Bangkok"
 ALLOWED_STEPS_MIN = (15, 60)
+
+
+def duration(value: str | pd.Timedelta) -> pd.Timedelta:
+    """``value`` as a Timedelta, with a day unit written ``d`` read as ``D`` (``"7d"``, ``"1d12h"``).
+
+    Users write ``7d``; pandas deprecates the lower-case day unit. Other spellings (``24h``,
+    ``7 days``, a Timedelta) pass through unchanged.
+    """
+    if isinstance(value, str):
+        value = re.sub(r"(?<=\d)d(?![a-z])", "D", value.strip())
+    return pd.Timedelta(value)
 
 
 def step_hours(index: pd.DatetimeIndex) -> float:

@@ -120,9 +120,10 @@ def load(history_path, horizon, model, backtest, refit_days, tz, out, as_json):
     )
     from munigrid.forecasting.meter import read_meter
     from munigrid.models.errors import InputError
+    from munigrid.models.timegrid import duration
 
     try:
-        horizon_td = pd.Timedelta(horizon)
+        horizon_td = duration(horizon)
     except ValueError:
         raise InputError(f"cannot read {horizon!r}; use e.g. 24h, 48h or 7d", "--horizon") from None
     history = read_meter(history_path, tz=tz)

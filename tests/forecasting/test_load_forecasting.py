@@ -155,3 +155,12 @@ def test_cli_pv_synthetic_json():
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert 1250 < out["specific_yield_kwh_per_kwp"] < 1550
+
+
+def test_durations_read_the_way_users_write_them():
+    from munigrid.models.timegrid import duration
+
+    assert duration("7d") == duration("1d12h") * 7 / 1.5 == pd.Timedelta(days=7)
+    assert duration("24h") == duration(" 1d ") == pd.Timedelta(days=1)
+    assert duration("7 days") == pd.Timedelta(days=7)
+    assert duration(pd.Timedelta(hours=3)) == pd.Timedelta(hours=3)
