@@ -204,6 +204,11 @@ def polished(data: ModelData, form: StandardForm, outcome: HighsOutcome, options
     return replace(best, status=SolveStatus.FEASIBLE, bound=outcome.bound, mip_gap=max(gap, 0.0), solve_s=solve_s)
 
 
+def _compiled(data: ModelData) -> StandardForm:
+    """The standard form of ``data`` with the outage start cuts appended."""
+    return with_outage_start_cuts(data, compile_instance(data))
+
+
 def _exclusive_mask(data: ModelData) -> np.ndarray:
     mask = np.zeros((data.dims["M"], data.dims["T"]), bool)
     if "MT_exclusive" in data.sets:
@@ -232,7 +237,7 @@ def solve_strategy(data: ModelData, options: SolveOptions) -> StrategyOutcome:
     options = _sub_mip_default(data, options)
     timings = {"build_s": 0.0, "solve_s": 0.0}
     tic = time.perf_counter()
-    form = with_outage_start_cuts(data, compile_instance(data))
+    form = _compiled(data)
     timings["build_s"] += time.perf_counter() - tic
     first = _repaired(run_highs(form, options, relax=True), data, form)
     if first.status.has_solution and simultaneous_steps(data, first.x).any():
@@ -251,7 +256,7 @@ def solve_strategy(data: ModelData, options: SolveOptions) -> StrategyOutcome:
         if candidate is current and (outcome is not first or not form.integer.any()):
             return StrategyOutcome(outcome, current, form, int(form.integer.sum()), timings)
         tic = time.perf_counter()
-        form = with_outage_start_cuts(candidate, compile_instance(candidate)) if candidate is not current else form
+        form = _compiled(candidate) if candidate is not current else form
         timings["build_s"] += time.perf_counter() - tic
         remaining_s = options.time_limit_s - timings["solve_s"]
         if remaining_s <= 0:
