@@ -27,7 +27,9 @@ from munigrid.solver_runs import store as run_store
 # blocks plus a week of stride (munigrid.models.simulation.sampling), rounded up to four weeks.
 MIN_SAMPLED_DAYS = 28
 
-__all__ = ["Scenario", "SiteInputs", "RunOutcome", "load", "inputs", "run", "check_references"]
+__all__ = ["Scenario", "SiteInputs", "RunOutcome", "load", "inputs", "run", "check_references", "parse_document",
+           "validate", "sweep", "finance_structures", "tariff_list", "bill_meter", "list_stored", "stored_info",
+           "compare_stored", "operations_day"]
 
 
 def load(ref: str | Path) -> Scenario:
@@ -109,3 +111,277 @@ def write_report(run_dir: Path, lang: str = "en") -> Path:
     from munigrid.solver_runs.report import write_run_report
 
     return write_run_report(run_dir, lang=lang)
+
+
+# --- The service layer's calls (``munigrid serve`` and other programs): plain data in and out ---
+
+#: Ownership structures of :func:`finance_structures`, in the order a page shows them.
+FINANCE_STRUCTURES = ("municipal", "esco", "esco-guaranteed", "ppa", "ppp")
+#: Finance assumptions and their defaults (the ``munigrid finance`` options), with (min, max).
+FINANCE_ASSUMPTIONS: dict[str, tuple[object, float, float]] = {
+    "years": (20, 1, 40), "term": (20, 1, 40), "share": (0.7, 0.0, 1.0), "discount": (0.2, 0.0, 1.0),
+    "ppa_escalation": (0.0, -0.2, 0.2), "debt_frac": (0.0, 0.0, 1.0), "debt_rate": (0.05, 0.0, 0.5),
+    "debt_tenor": (10, 1, 40), "municipality_rate": (None, 0.0, 0.5), "investor_rate": (None, 0.0, 0.5),
+}
+ESCALATIONS = ("flat", "base", "high")
+
+
+def bundled_scenarios() -> dict[str, str]:
+    """Bundled scenario name -> its description."""
+    from munigrid.scenarios.library import bundled
+
+    return {name: load(path).description.strip() for name, path in bundled().items()}
+
+
+def parse_document(document: dict | str, source: str = "scenario") -> Scenario:
+    """A scenario from a document (a mapping, or YAML text), through the strict schema only.
+
+    Raises
+    ------
+    InputError
+        Every problem at once, each with its path (the messages of ``munigrid validate``).
+    """
+    from munigrid.models.errors import InputError
+    from munigrid.scenarios.schema import parse_scenario
+
+    if isinstance(document, str):
+        import yaml
+
+        try:
+            document = yaml.safe_load(document)
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            where = f"{source}:{mark.line + 1}" if mark is not None else source
+            raise InputError(f"not valid YAML: {getattr(err, 'problem', err)}", where) from None
+    return parse_scenario(document, source)
+
+
+def validate(scenario: Scenario, base_dir: Path | None = None) -> Scenario:
+    """``scenario`` after the checks a schema cannot make (tariff ids, files, roofs); InputError otherwise."""
+    check_references(scenario, _base_dir(scenario, base_dir))
+    return scenario
+
+
+def sweep(scenario: Scenario | str | Path, vary: dict[str, list] | None = None, *, name: str | None = None,
+          portfolio: Path | None = None, root: Path | None = None, workers: int | None = None,
+          resume: bool = False, report: bool = True, base_dir: Path | None = None, progress=None):
+    """Run a grid sweep of ``scenario`` over ``vary`` (field path -> values) and/or a portfolio CSV.
+
+    Returns the :class:`~munigrid.scenarios.sweep.engine.SweepOutcome`; with ``report`` the
+    sweep's ``report.html`` is written too. ``progress(finished, total, failed)`` after each member.
+    """
+    from munigrid.scenarios.sweep.engine import run_sweep
+    from munigrid.solver_runs.report import write_sweep_report
+
+    scenario = load(scenario) if not isinstance(scenario, Scenario) else scenario
+    spec = None
+    if vary:
+        spec = {"name": name or f"{scenario.name}-sweep", "method": "grid",
+                "parameters": [{"path": path, "apply": "set", "values": list(values)} for path, values in vary.items()]}
+    outcome = run_sweep(scenario, spec=spec, portfolio=portfolio, workers=workers, root=root, resume=resume,
+                        base_dir=_base_dir(scenario, base_dir), progress=progress)
+    if report:
+        write_sweep_report(outcome.path)
+    return outcome
+
+
+def finance_assumptions(given: dict | None) -> dict:
+    """Finance assumptions with defaults filled in; InputError naming each bad one and its range."""
+    from munigrid.models.errors import InputError, Problem
+
+    given = dict(given or {})
+    problems = [Problem(key, f"unknown assumption; use one of: {', '.join([*FINANCE_ASSUMPTIONS, 'escalation'])}")
+                for key in given if key not in FINANCE_ASSUMPTIONS and key != "escalation"]
+    chosen = {key: given.get(key, default) for key, (default, _, _) in FINANCE_ASSUMPTIONS.items()}
+    for key, (default, low, high) in FINANCE_ASSUMPTIONS.items():
+        value = chosen[key]
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            problems.append(Problem(key, f"must be a number between {low:g} and {high:g}, got {value!r}"))
+        elif not low <= value <= high:
+            problems.append(Problem(key, f"must be between {low:g} and {high:g}, got {value:g}"))
+        elif isinstance(default, int) and value != int(value):
+            problems.append(Problem(key, f"must be a whole number of years, got {value:g}"))
+    chosen["escalation"] = given.get("escalation", "base")
+    if chosen["escalation"] not in ESCALATIONS:
+        problems.append(Problem("escalation", f"must be one of {', '.join(ESCALATIONS)}, got {chosen['escalation']!r}"))
+    if problems:
+        raise InputError(problems)
+    return chosen
+
+
+def finance_structures(run: str | Path, assumptions: dict | None = None, *, root: Path | None = None,
+                       out_dir: Path | None = None) -> dict:
+    """Every ownership structure's investment case for a stored run, side by side.
+
+    Parameters
+    ----------
+    run : str or Path
+        Stored run id (or folder).
+    assumptions : dict, optional
+        Keys of :data:`FINANCE_ASSUMPTIONS` (plus ``escalation``), as the ``munigrid finance`` options.
+    out_dir : Path, optional
+        Writes ``<structure>/case.xlsx`` for each structure here.
+
+    Returns
+    -------
+    dict
+        ``run``, ``assumptions``, ``notes`` and ``structures`` (structure -> the case summary:
+        project, municipality and investor NPV [THB], IRR, payback [years], LCOE [THB/kWh], DSCR).
+    """
+    import numpy as np
+
+    from munigrid.models.errors import InputError, Problem
+    from munigrid.models.finance import FinanceSettings, ProjectInputs, evaluate_case
+    from munigrid.models.finance.defaults import default_components, default_escalation, default_settings
+    from munigrid.models.finance.export import write_excel
+    from munigrid.scenarios.commands import finance_cmds
+
+    chosen = finance_assumptions(assumptions)
+    stored = run_store.open_run(run, root)
+    results, scenario = stored.results(), load(stored.path / "scenario.yaml")
+    energy, notes = finance_cmds.energy_year1(results, scenario)
+    pv_kwp, battery_kwh = finance_cmds._sizes(results, scenario)
+    if pv_kwp <= 0:
+        raise InputError([Problem("buildings[].pv_arrays", "the run has no PV: nothing to finance")])
+    years = int(chosen["years"])
+    degradation = [a.degradation_frac_per_year for b in scenario.buildings for a in b.pv_arrays]
+    inputs = ProjectInputs(
+        energy=energy, components=default_components(pv_kwp, battery_kwh), years=years,
+        pv_degradation_frac_per_year=float(np.mean(degradation)),
+        battery_capacity_frac=finance_cmds._battery_capacity_frac(results, scenario, years,
+                                                                  scenario.time.step_min / 60.0),
+        escalation=default_escalation(chosen["escalation"]), start_date=scenario.time.start)
+    base = default_settings()
+    settings = FinanceSettings(
+        municipality_discount_frac=chosen["municipality_rate"] if chosen["municipality_rate"] is not None
+        else base.municipality_discount_frac,
+        investor_discount_frac=chosen["investor_rate"] if chosen["investor_rate"] is not None
+        else base.investor_discount_frac,
+        cit_frac=base.cit_frac, loss_carryforward_years=base.loss_carryforward_years)
+    options = {**chosen, "price": None, "buyout_year": None, "term": int(chosen["term"]),
+               "debt_tenor": int(chosen["debt_tenor"])}
+    structures = {}
+    for name in FINANCE_STRUCTURES:
+        case = evaluate_case(inputs, finance_cmds._structure(name, options), settings)
+        structures[name] = case.summary()
+        if out_dir is not None:
+            (Path(out_dir) / name).mkdir(parents=True, exist_ok=True)
+            write_excel(case, Path(out_dir) / name / "case.xlsx", fiscal=False,
+                        extra_assumptions={f"note{i}": n for i, n in enumerate(notes)})
+    return {"run": stored.run_id, "assumptions": chosen, "notes": notes, "structures": structures}
+
+
+def tariff_list() -> list[dict]:
+    """The tariff library: id, name, utility, category, voltage, calendar, demand charge, data version."""
+    from dataclasses import asdict
+
+    from munigrid.models.tariffs import list_tariffs
+
+    return [asdict(t) for t in list_tariffs()]
+
+
+def bill_meter(tariff_id: str, meter_path: Path, assume_tz: str | None = None) -> dict:
+    """Month-by-month bill [THB] of a meter CSV under a library tariff (built-in Ft, last known value after it)."""
+    from munigrid.models.tariffs import FtSchedule, get_tariff, read_meter_csv
+
+    tariff = get_tariff(tariff_id)
+    import_kw, kvar, export_kw = read_meter_csv(meter_path, assume_tz)
+    result = tariff.bill(import_kw, ft=FtSchedule.builtin(fallback="last_known"), kvar=kvar, export_kw=export_kw)
+    return result.to_dict()
+
+
+def _plain(value):
+    import math
+
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def list_stored(root: Path | None = None, kind: str | None = None, search: str = "") -> list[dict]:
+    """Runs and sweeps of the store's index, newest first, with the ``total`` key figures of runs."""
+    from munigrid.solver_runs.sweeps import index
+
+    found = [e for e in index.entries(root, kind) if search.lower() in f"{e.run_id} {e.scenario or ''}".lower()]
+    totals = index.totals(root)
+    rows = []
+    for entry in reversed(found):
+        kpis = totals.loc[entry.run_id].to_dict() if entry.run_id in totals.index else {}
+        rows.append({"id": entry.run_id, "kind": entry.kind, "scenario": entry.scenario, "status": entry.status,
+                     "created": entry.created, "members": entry.members, "failed": entry.failed,
+                     "kpis": {k: _plain(float(v)) for k, v in kpis.items()}})
+    return rows
+
+
+def stored_entry(run_id: str, root: Path | None = None):
+    """The index entry of exactly ``run_id`` (no prefix matching); InputError when there is none."""
+    from munigrid.models.errors import InputError
+    from munigrid.solver_runs.sweeps import index
+
+    for entry in index.entries(root):
+        if entry.run_id == run_id:
+            return entry
+    raise InputError(f"no run or sweep with this id in the store; list them with `munigrid runs list`", "run")
+
+
+def stored_info(run_id: str, root: Path | None = None) -> dict:
+    """One run (solver outcome, timings, notes, KPIs by row) or sweep (plan, counts, failures, member KPIs)."""
+    import json
+
+    from munigrid.solver_runs.sweeps import index
+    from munigrid.solver_runs.sweeps.ledger import SweepFolder
+
+    entry = stored_entry(run_id, root)
+    info: dict = {"id": entry.run_id, "kind": entry.kind, "scenario": entry.scenario, "status": entry.status,
+                  "created": entry.created}
+    if entry.kind == "run":
+        manifest = json.loads((entry.path / run_store.MANIFEST).read_text(encoding="utf-8"))
+        info.update(solver=manifest.get("solver"), timings=manifest.get("timings"), notes=manifest.get("notes", []),
+                    uncertainty=manifest.get("uncertainty"))
+    else:
+        folder = SweepFolder.open(entry.path)
+        info.update(parameters=folder.plan.get("parameters"), members=len(folder.plan.get("members", [])),
+                    last_pass=folder.status, failures={k: v.get("message") for k, v in folder.failures().items()})
+    table = index.kpis(entry.run_id, root)
+    info["kpis"] = {str(r): {k: _plain(float(v)) for k, v in row.items()} for r, row in table.iterrows()}
+    return info
+
+
+def compare_stored(run_ids: list[str], root: Path | None = None, rows: list[str] | None = None) -> dict:
+    """Key figures of two or more runs (or sweeps' members) side by side, with each one's difference to the first."""
+    from munigrid.solver_runs.sweeps import index
+
+    for run_id in run_ids:
+        stored_entry(run_id, root)
+    side = index.compare(run_ids, root, rows)
+    return {"runs": run_ids, "columns": [str(c) for c in side.columns],
+            "rows": [{"row": str(r), "kpi": str(k), "values": [_plain(float(v)) for v in values]}
+                     for (r, k), values in side.iterrows()]}
+
+
+def operations_day(scenario: Scenario | str | Path, day: str, folder: Path, base_dir: Path | None = None) -> dict:
+    """Yesterday's review and tomorrow's schedule of the scenario's battery building.
+
+    Plans and reviews the day before ``day`` (so the review has a committed schedule to replay),
+    then plans ``day`` from the reviewed end state; writes the schedule CSV/JSON for the EMS and
+    the review JSON into ``folder``.
+    """
+    import pandas as pd
+
+    from munigrid.scenarios.operations.daily import make_schedule, parse_day
+    from munigrid.scenarios.operations.review import review_day, write_review
+    from munigrid.scenarios.operations.site import operations_site
+
+    scenario = load(scenario) if not isinstance(scenario, Scenario) else scenario
+    site = operations_site(scenario, _base_dir(scenario, base_dir))
+    target = parse_day(day, site)
+    yesterday = parse_day((target - pd.Timedelta(days=1)).date().isoformat(), site)
+    make_schedule(site, yesterday, folder=folder)
+    review = review_day(site, yesterday, folder)
+    review_file = write_review(review, folder, site.building)
+    plan = make_schedule(site, target, folder=folder)
+    rows = plan.rows.reset_index()
+    rows[rows.columns[0]] = rows[rows.columns[0]].astype(str)
+    return {"building": site.building, "day": target.date().isoformat(), "schedule": {
+        "header": plan.header, "rows": rows.to_dict("records"), "files": {k: Path(v).name for k, v in plan.paths.items()}},
+        "review": {**review.to_json(), "file": review_file.name}}

@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "operations": "munigrid.scenarios.commands.ops_cmds:operations",
     "simulate": "munigrid.scenarios.commands.simulate_cmds:simulate",
     "forecast": "munigrid.scenarios.commands.forecast_cmds:forecast",
+    "serve": "munigrid.scenarios.commands.serve_cmds:serve",
 }
 
 EXIT_BAD_INPUT = 2
