@@ -203,6 +203,9 @@ def finance_assumptions(given: dict | None) -> dict:
             problems.append(Problem(key, f"must be between {low:g} and {high:g}, got {value:g}"))
         elif isinstance(default, int) and value != int(value):
             problems.append(Problem(key, f"must be a whole number of years, got {value:g}"))
+    if not problems and chosen["term"] > chosen["years"]:
+        problems.append(Problem("term", f"the contract term ({chosen['term']:g} years) must not exceed the project "
+                                        f"life (years = {chosen['years']:g}); shorten it or lengthen the project"))
     chosen["escalation"] = given.get("escalation", "base")
     if chosen["escalation"] not in ESCALATIONS:
         problems.append(Problem("escalation", f"must be one of {', '.join(ESCALATIONS)}, got {chosen['escalation']!r}"))
