@@ -103,8 +103,9 @@ class BodyLimit:
 
         try:
             await self.app(scope, counted_receive, tracked_send)
-        except BodyTooLarge:
-            pass
+        except BaseException:  # BodyTooLarge, possibly wrapped in a task group's ExceptionGroup
+            if not overflow:
+                raise
         if overflow and not started:
             await self._too_large(send)
 
