@@ -20,7 +20,7 @@ from munigrid.scenarios.service.jobs import service_dir
 
 UPLOAD_NAME = re.compile(r"^upload-[0-9a-f]{32}\.(csv|epw|txt)$")
 UPLOAD_EXTENSIONS = ("csv", "epw", "txt")
-FIELD_PATH = re.compile(r"^[a-z_]+(\[(\d+|\*)\])?(\.[a-z_]+(\[(\d+|\*)\])?)*$")
+FIELD_PATH = re.compile(r"^[a-z_][a-z0-9_]*(\[(\d+|\*)\])?(\.[a-z_][a-z0-9_]*(\[(\d+|\*)\])?)*$")
 MAX_SWEEP_FIELDS = 2
 MAX_SWEEP_VALUES = 50
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")

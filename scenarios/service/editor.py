@@ -17,7 +17,7 @@ from munigrid.models.errors import InputError
 from munigrid.scenarios.schema import BUILDING_KINDS
 
 PREFIX = "s:"
-PART = re.compile(r"([a-z_]+)|\[(\d+)\]")
+PART = re.compile(r"([a-z_][a-z0-9_]*)|\[(\d+)\]")
 #: Fields kept as text (everything else is read as YAML: numbers, true/false).
 TEXT_FIELDS = {"name", "description", "notes", "tariff", "building", "kind", "load_csv", "file", "source",
                "start", "mode", "ft_fallback"}

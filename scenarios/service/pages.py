@@ -176,6 +176,9 @@ async def post_scenario(request: Request) -> Response:
             target = editor.parts(path)
             doc["buildings"][target[1]]["load_csv"] = stored
     action = str(form.get("action", "validate"))
+    if action not in ("validate", "download", "run") and not action.startswith(("add:", "remove:")):
+        raise InputError(f"unknown editor action {action!r}; use validate, download, run, add:PATH or remove:PATH",
+                         "action")
     if action.startswith(("add:", "remove:")):
         return _editor(request, editor.apply_action(doc, action), [])
     problems = _check(doc, _root(request))
