@@ -51,7 +51,7 @@ def inputs(scenario: Scenario | str | Path, base_dir: Path | None = None) -> Sit
 
 def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | None = None,
         report: bool = True, samples: int = 0, progress: Progress | None = None,
-        base_dir: Path | None = None) -> RunOutcome:
+        base_dir: Path | None = None, run_tag: str = "") -> RunOutcome:
     """Run a scenario end to end and (by default) store it as a run folder.
 
     Parameters
@@ -73,6 +73,9 @@ def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | Non
         Called with a short description of each stage.
     base_dir : Path, optional
         Folder that relative file paths in the scenario refer to.
+    run_tag : str
+        Appended to the run id (``<time>-<scenario>-<hash8>-<tag>``), so that identical runs
+        finishing in the same second (e.g. jobs of a server) get distinct folders.
     """
     scenario = load(scenario) if not isinstance(scenario, Scenario) else scenario
     base = _base_dir(scenario, base_dir)
@@ -93,7 +96,7 @@ def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | Non
         progress("storing the run")
     stored = run_store.write_run(
         Path(root) if root else run_store.default_root(),
-        run_store.new_run_id(scenario.name, outcome.manifest["inputs_hash"]),
+        run_store.new_run_id(scenario.name, outcome.manifest["inputs_hash"]) + (f"-{run_tag}" if run_tag else ""),
         outcome.manifest, outcome.results, outcome.summary,
         extra_files={"scenario.yaml": scenario_yaml(scenario), "bills.csv": bills_csv(outcome.bills),
                      "bills_before.csv": bills_csv(outcome.bills_before)},
@@ -301,19 +304,30 @@ def _plain(value):
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
-def list_stored(root: Path | None = None, kind: str | None = None, search: str = "") -> list[dict]:
-    """Runs and sweeps of the store's index, newest first, with the ``total`` key figures of runs."""
+def list_stored(root: Path | None = None, kind: str | None = None, search: str = "",
+                refresh: bool = True) -> list[dict]:
+    """Runs and sweeps of the store's index, newest first, with the ``total`` key figures of runs.
+
+    ``refresh=False`` reads the index as it is (fast with thousands of runs), without first
+    looking for folders added or removed since it was last brought up to date.
+    """
     from munigrid.solver_runs.sweeps import index
 
-    found = [e for e in index.entries(root, kind) if search.lower() in f"{e.run_id} {e.scenario or ''}".lower()]
-    totals = index.totals(root)
-    rows = []
-    for entry in reversed(found):
-        kpis = totals.loc[entry.run_id].to_dict() if entry.run_id in totals.index else {}
-        rows.append({"id": entry.run_id, "kind": entry.kind, "scenario": entry.scenario, "status": entry.status,
-                     "created": entry.created, "members": entry.members, "failed": entry.failed,
-                     "kpis": {k: _plain(float(v)) for k, v in kpis.items()}})
-    return rows
+    root = Path(root or run_store.default_root())
+    if refresh:
+        index.refresh(root)
+    with index.connect(root) as con:
+        found = con.execute("SELECT run_id, kind, scenario, status, created, members, failed FROM runs "
+                            "ORDER BY run_id DESC").fetchall()
+        totals = con.execute("SELECT run_id, name, value FROM kpis WHERE row = 'total'").fetchall()
+    kpis: dict[str, dict] = {}
+    for run_id, name, value in totals:
+        kpis.setdefault(run_id, {})[name] = value
+    needle = search.lower()
+    return [{"id": run_id, "kind": entry_kind, "scenario": scenario, "status": status, "created": created,
+             "members": members, "failed": failed, "kpis": kpis.get(run_id, {})}
+            for run_id, entry_kind, scenario, status, created, members, failed in found
+            if (kind is None or entry_kind == kind) and needle in f"{run_id} {scenario or ''}".lower()]
 
 
 def stored_entry(run_id: str, root: Path | None = None):
@@ -321,10 +335,15 @@ def stored_entry(run_id: str, root: Path | None = None):
     from munigrid.models.errors import InputError
     from munigrid.solver_runs.sweeps import index
 
-    for entry in index.entries(root):
-        if entry.run_id == run_id:
-            return entry
-    raise InputError(f"no run or sweep with this id in the store; list them with `munigrid runs list`", "run")
+    root = Path(root or run_store.default_root())
+    for attempt in range(2):
+        if attempt:
+            index.refresh(root)
+        with index.connect(root) as con:
+            row = con.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is not None and Path(row[2]).is_dir():
+            return index.Entry(row[0], row[1], Path(row[2]), *row[3:10])
+    raise InputError("no run or sweep with this id in the store; list them with `munigrid runs list`", "run")
 
 
 def stored_info(run_id: str, root: Path | None = None) -> dict:

@@ -73,8 +73,10 @@ def list_scenarios() -> list[dict]:
 
 @router.get("/scenarios/{name}", tags=["scenarios"], summary="A bundled scenario as a document")
 def get_scenario(name: str) -> dict:
-    if name not in api.bundled_scenarios():
-        raise NotFound(f"unknown bundled scenario; use one of: {', '.join(api.bundled_scenarios())}", "name")
+    try:
+        checks.bundled_name(name, "name")
+    except InputError as err:
+        raise NotFound(err.problems) from None
     return api.load(name).model_dump(mode="json", exclude_none=True)
 
 
@@ -183,7 +185,7 @@ async def upload(request: Request, file: Annotated[UploadFile, File()]) -> dict:
 
 @router.get("/runs", tags=["runs"], summary="Runs and sweeps of the store, newest first, with key figures")
 def list_runs(request: Request, kind: Literal["run", "sweep"] | None = None, q: str = "") -> list[dict]:
-    return api.list_stored(_root(request), kind, q)
+    return _jobs(request).list_stored(kind, q)
 
 
 @router.get("/runs/{run_id}", tags=["runs"], summary="One run or sweep: solver outcome, timings, key figures")

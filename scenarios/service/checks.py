@@ -78,15 +78,25 @@ def document_scenario(document, root: Path) -> Scenario:
     return api.validate(scenario, uploads_dir(root))
 
 
+def bundled_name(name: str, field: str = "scenario") -> str:
+    """``name`` if it is a bundled scenario, else InputError naming ``field`` and the bundled names."""
+    from munigrid.scenarios.library import bundled
+
+    if name not in bundled():
+        raise InputError(f"unknown bundled scenario; use one of: {', '.join(bundled())}, or send the scenario "
+                         "itself as `document`", field)
+    return name
+
+
 def request_scenario(name: str | None, document, root: Path) -> tuple[Scenario, dict]:
     """The scenario of a job request (a bundled name or a document) and what the job process gets."""
+    from munigrid.scenarios.library import bundled
+
     if (name is None) == (document is None):
-        raise InputError("give either `scenario` (a bundled name: " + ", ".join(api.bundled_scenarios())
+        raise InputError("give either `scenario` (a bundled name: " + ", ".join(bundled())
                          + ") or `document` (a scenario as JSON)", "scenario")
     if name is not None:
-        if name not in api.bundled_scenarios():
-            raise InputError(f"unknown bundled scenario; use one of: {', '.join(api.bundled_scenarios())}, "
-                             "or send the scenario itself as `document`", "scenario")
+        bundled_name(name)
         return api.load(name), {"scenario": name}
     scenario = document_scenario(document, root)
     return scenario, {"document": scenario.model_dump(mode="json", exclude_none=True)}

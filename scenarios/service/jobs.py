@@ -23,6 +23,7 @@ import secrets
 import signal
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,8 @@ CREATE TABLE IF NOT EXISTS service_jobs (
     started TEXT, finished TEXT, progress TEXT, result TEXT, error TEXT, seq INTEGER NOT NULL);
 """
 POLL_S = 0.1
+#: The index is re-read from disk for listings when it was last brought up to date longer ago [s].
+INDEX_FRESH_S = 5.0
 
 
 def _now() -> str:
@@ -195,7 +198,9 @@ class JobManager:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["munigrid.scenarios.service.worker"])
+        self._context.set_forkserver_preload(["munigrid.scenarios.service.worker", "munigrid.scenarios.service.warm"])
+        self._progress: dict[str, dict] = {}
+        self._indexed_at = 0.0
 
     # --- submitting and cancelling (called from request handlers) ---
     def submit(self, kind: str, request: dict, title: str) -> str:
@@ -260,6 +265,7 @@ class JobManager:
         from multiprocessing import forkserver
 
         forkserver.ensure_running()  # the engine is imported once, here, not when the first job arrives
+        self._refresh_index()
         while not self._stop.is_set():
             with self._lock:
                 self._collect()
@@ -281,16 +287,36 @@ class JobManager:
             self._running[job.job_id] = process
             self.table.update(job.job_id, status="running", started=_now())
 
+    def _refresh_index(self) -> None:
+        from munigrid.solver_runs.sweeps import index
+
+        index.refresh(self.root)
+        self._indexed_at = time.monotonic()
+
+    def list_stored(self, kind: str | None = None, search: str = "") -> list[dict]:
+        """Runs and sweeps of the index, newest first; the index is re-read from disk when older than
+        :data:`INDEX_FRESH_S` (jobs of this server refresh it as they finish)."""
+        from munigrid.scenarios import api
+
+        stale = time.monotonic() - self._indexed_at > INDEX_FRESH_S
+        rows = api.list_stored(self.root, kind, search, refresh=stale)
+        if stale:
+            self._indexed_at = time.monotonic()
+        return rows
+
     def _collect(self) -> None:
         for job_id, process in list(self._running.items()):
             folder = self.jobs_dir / job_id
             progress = read_json(folder / "progress.json")
             if process.is_alive():
-                if progress is not None:
+                if progress is not None and progress != self._progress.get(job_id):
                     self.table.update(job_id, progress=progress)
+                    self._progress[job_id] = progress
                 continue
             process.join()
             del self._running[job_id]
+            self._progress.pop(job_id, None)
+            self._refresh_index()
             if self.table.get(job_id).status == "cancelled":
                 continue
             outcome = read_json(folder / "outcome.json")

@@ -35,7 +35,8 @@ def render(request: Request, name: str, status: int = 200, **context) -> HTMLRes
     lang = language(request.cookies)
     return templates.TemplateResponse(request, name, {
         "lang": lang, "t": translator(lang), "csrf": request.state.csrf, "csrf_field": security.CSRF_FIELD,
-        "needs_login": bool(request.app.state.token), "path": request.url.path, "fmt": _fmt, **context},
+        "needs_login": bool(request.app.state.token), "path": request.url.path, "fmt": _fmt, "digits": _digits,
+        **context},
         status_code=status)
 
 
@@ -52,6 +53,11 @@ def _fmt(value, digits: int = 1) -> str:
     if isinstance(value, (int, float)):
         return f"{value:,.{digits}f}"
     return str(value)
+
+
+def _digits(column: str) -> int:
+    """Decimals shown for a key figure: 1 for energies [MWh], percentages and tonnes, 0 for THB and kW."""
+    return 1 if column.endswith(("_mwh", "_pct", "_t")) else 0
 
 
 async def _form(request: Request, *, multipart: bool = False) -> dict:
@@ -110,7 +116,7 @@ async def logout(request: Request):
 # --- home ---
 @router.get("/")
 def home(request: Request, q: str = "") -> HTMLResponse:
-    rows = api.list_stored(_root(request), search=q)
+    rows = request.app.state.jobs.list_stored(search=q)
     jobs = [j for j in request.app.state.jobs.table.all(limit=20)]
     return render(request, "home.html", rows=rows, jobs=jobs, q=q, kpi_columns=KPI_COLUMNS[3:], result_url=_result_url)
 
@@ -145,8 +151,7 @@ def _editor(request: Request, doc: dict, problems: list[dict], status: int = 200
 
 @router.get("/new")
 def new_scenario(request: Request, template: str = "tha-yang") -> HTMLResponse:
-    if template not in api.bundled_scenarios():
-        raise InputError(f"unknown bundled scenario; use one of: {', '.join(api.bundled_scenarios())}", "template")
+    checks.bundled_name(template, "template")
     doc = api.load(template).model_dump(mode="json", exclude={"sweep"})
     return _editor(request, doc, [], template=template, valid=True)
 
@@ -246,7 +251,7 @@ def compare_page(request: Request) -> HTMLResponse:
     for run_id in chosen:
         checks.stored_run(run_id, _root(request))
     side = api.compare_stored(chosen, _root(request)) if len(chosen) >= 2 else None
-    return render(request, "compare.html", rows=api.list_stored(_root(request)), chosen=chosen, side=side)
+    return render(request, "compare.html", rows=request.app.state.jobs.list_stored(), chosen=chosen, side=side)
 
 
 # --- sweep, finance, operations forms ---
@@ -283,7 +288,7 @@ async def post_sweep(request: Request) -> Response:
 
 @router.get("/finance")
 def finance_form(request: Request, run: str = "") -> HTMLResponse:
-    runs = [r for r in api.list_stored(_root(request), "run")]
+    runs = [r for r in request.app.state.jobs.list_stored("run")]
     return render(request, "finance_form.html", runs=runs, run=run, problems=[],
                   assumptions=api.finance_assumptions(None))
 
@@ -309,7 +314,7 @@ async def post_finance(request: Request) -> Response:
             raise InputError([])
         job_id = submit(request, JobRequest(kind="finance", run=form.get("run", ""), assumptions=assumptions))
     except InputError as err:
-        return render(request, "finance_form.html", 422, runs=api.list_stored(_root(request), "run"),
+        return render(request, "finance_form.html", 422, runs=request.app.state.jobs.list_stored("run"),
                       run=form.get("run", ""), problems=problems + problems_json(err),
                       assumptions={**api.finance_assumptions(None), **form})
     return RedirectResponse(f"/jobs/{job_id}", status_code=303)

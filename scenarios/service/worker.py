@@ -43,14 +43,14 @@ def _scenario(request: dict, root: Path):
     return api.load(request["scenario"])
 
 
-def _run(request: dict, root: Path, say) -> dict:
+def _run(request: dict, root: Path, say, folder: Path) -> dict:
     def stage(text: str) -> None:
         word = text.split()[0]
         done = RUN_STAGES.index(word) if word in RUN_STAGES else 0
         say(text, done, len(RUN_STAGES))
 
     outcome = api.run(_scenario(request, root), root=root, samples=int(request.get("samples", 0)),
-                      progress=stage)
+                      progress=stage, run_tag=folder.name[1:9])
     return {"run_id": outcome.run_dir.name}
 
 
@@ -87,7 +87,7 @@ def execute(folder: str, root: str) -> None:
     try:
         kind, request = job["kind"], job["request"]
         if kind == "run":
-            result = _run(request, root, say)
+            result = _run(request, root, say, folder)
         elif kind == "sweep":
             result = _sweep(request, root, say)
         elif kind == "finance":
