@@ -2,13 +2,14 @@
 
 A job (run, sweep, finance, operations) is a row of ``service_jobs`` in ``<root>/index.sqlite``
 and a folder ``<root>/.service/jobs/<job id>/`` holding its request, progress and outcome.
-At most ``workers`` jobs run at once, each in its own process (forked from a fork server that
-has already imported the engine, so a job starts in milliseconds); later submissions wait in
-the queue in submission order. A job process writes ``progress.json`` as it goes and, at the
-end, ``outcome.json`` (result or error); the dispatcher thread of the server reads them. A
-cancelled job's process group is killed. When the server starts, jobs that were queued or
-running when it last stopped are marked ``interrupted`` (a sweep can be resumed: finished
-members are kept by the sweep ledger).
+``workers`` long-lived worker processes run one job at a time each (forked from a fork server
+that has already imported the engine, and warm from their earlier jobs as a Python session
+is); later submissions wait in the queue in submission order. A worker writes
+``progress.json`` as the job goes and, at the end, ``outcome.json`` (result or error); the
+dispatcher thread of the server reads them. Cancelling a running job kills its worker's
+process group (the job and any processes it started) and a fresh worker takes its place.
+When the server starts, jobs that were queued or running when it last stopped are marked
+``interrupted`` (a sweep can be resumed: finished members are kept by the sweep ledger).
 """
 
 from __future__ import annotations
@@ -165,15 +166,24 @@ def read_json(path: Path) -> dict | None:
 
 
 def _kill_group(process) -> None:
-    """Stop a job process and what it started (it leads its own process group)."""
+    """Stop a worker process and what its job started (it leads its own process group)."""
     try:
         os.killpg(process.pid, signal.SIGTERM)
     except (ProcessLookupError, PermissionError):  # not yet its own group leader
         process.terminate()
 
 
+@dataclass
+class _Worker:
+    """A worker process, the server's end of its pipe and the job it runs (None when idle)."""
+
+    process: multiprocessing.Process
+    conn: object
+    job_id: str | None = None
+
+
 class JobManager:
-    """Runs queued jobs on at most ``workers`` processes; see the module docstring.
+    """Runs queued jobs on ``workers`` worker processes; see the module docstring.
 
     Parameters
     ----------
@@ -192,7 +202,7 @@ class JobManager:
         self.jobs_dir = service_dir(self.root) / "jobs"
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         self.interrupted_at_start = self.table.mark_interrupted()
-        self._running: dict[str, multiprocessing.Process] = {}
+        self._pool: list[_Worker] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -219,16 +229,14 @@ class JobManager:
         return self.jobs_dir / self.table.get(job_id).job_id
 
     def cancel(self, job_id: str) -> Job:
-        """Cancel a queued or running job (its process group is killed); finished jobs stay as they are."""
+        """Cancel a queued or running job (a running one's worker is killed); finished jobs stay as they are."""
         with self._lock:
             job = self.table.get(job_id)
-            if job.status == "queued":
+            if job.status in ACTIVE:
                 self.table.update(job_id, status="cancelled", finished=_now())
-            elif job.status == "running":
-                process = self._running.get(job_id)
-                self.table.update(job_id, status="cancelled", finished=_now())
-                if process is not None:
-                    _kill_group(process)
+            for worker in self._pool:
+                if worker.job_id == job_id:
+                    _kill_group(worker.process)
         self._wake.set()
         return self.table.get(job_id)
 
@@ -241,58 +249,6 @@ class JobManager:
         request = read_json(self.jobs_dir / job_id / "request.json")["request"]
         return self.submit("sweep", {**request, "resume": True}, f"{job.title} (resumed)")
 
-    # --- the dispatcher thread ---
-    def start(self) -> None:
-        """Start the dispatcher thread."""
-        self._thread = threading.Thread(target=self._loop, name="munigrid-jobs", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the dispatcher; running jobs are killed and marked ``interrupted``."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        with self._lock:
-            for job_id, process in list(self._running.items()):
-                _kill_group(process)
-                process.join(timeout=5)
-                self.table.update(job_id, status="interrupted", finished=_now(),
-                                  error={"message": "the server stopped while this job ran; submit it again"})
-            self._running.clear()
-
-    def _loop(self) -> None:
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()  # the engine is imported once, here, not when the first job arrives
-        self._refresh_index()
-        while not self._stop.is_set():
-            with self._lock:
-                self._collect()
-                self._launch()
-            self._wake.wait(POLL_S)
-            self._wake.clear()
-
-    def _launch(self) -> None:
-        from munigrid.scenarios.service.worker import execute
-
-        while len(self._running) < self.workers:
-            job = self.table.next_queued()
-            if job is None:
-                return
-            folder = self.jobs_dir / job.job_id
-            process = self._context.Process(target=execute, args=(str(folder), str(self.root)),
-                                            name=f"munigrid-job-{job.job_id}")
-            process.start()
-            self._running[job.job_id] = process
-            self.table.update(job.job_id, status="running", started=_now())
-
-    def _refresh_index(self) -> None:
-        from munigrid.solver_runs.sweeps import index
-
-        index.refresh(self.root)
-        self._indexed_at = time.monotonic()
-
     def list_stored(self, kind: str | None = None, search: str = "") -> list[dict]:
         """Runs and sweeps of the index, newest first; the index is re-read from disk when older than
         :data:`INDEX_FRESH_S` (jobs of this server refresh it as they finish)."""
@@ -304,26 +260,105 @@ class JobManager:
             self._indexed_at = time.monotonic()
         return rows
 
+    # --- the dispatcher thread ---
+    def start(self) -> None:
+        """Start the dispatcher thread (it starts the workers)."""
+        self._thread = threading.Thread(target=self._loop, name="munigrid-jobs", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the dispatcher and the workers; running jobs are killed and marked ``interrupted``."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        with self._lock:
+            for worker in self._pool:
+                if worker.job_id is not None and self.table.get(worker.job_id).status == "running":
+                    self.table.update(worker.job_id, status="interrupted", finished=_now(),
+                                      error={"message": "the server stopped while this job ran; submit it again"})
+                _kill_group(worker.process)
+                worker.process.join(timeout=5)
+                worker.conn.close()
+            self._pool.clear()
+
+    def _spawn(self) -> _Worker:
+        from munigrid.scenarios.service.worker import serve
+
+        ours, theirs = self._context.Pipe()
+        process = self._context.Process(target=serve, args=(theirs, str(self.root)), name="munigrid-job-worker")
+        process.start()
+        theirs.close()
+        return _Worker(process, ours)
+
+    def _loop(self) -> None:
+        self._refresh_index()
+        with self._lock:
+            self._pool = [self._spawn() for _ in range(self.workers)]
+        while not self._stop.is_set():
+            with self._lock:
+                self._collect()
+                self._launch()
+            self._wake.wait(POLL_S)
+            self._wake.clear()
+
+    def _launch(self) -> None:
+        for worker in self._pool:
+            if worker.job_id is not None:
+                continue
+            job = self.table.next_queued()
+            if job is None:
+                return
+            self.table.update(job.job_id, status="running", started=_now())
+            worker.conn.send(str(self.jobs_dir / job.job_id))
+            worker.job_id = job.job_id
+
+    def _refresh_index(self) -> None:
+        from munigrid.solver_runs.sweeps import index
+
+        index.refresh(self.root)
+        self._indexed_at = time.monotonic()
+
+    def _finished(self, worker: _Worker) -> bool:
+        """Whether the worker's job ended: it said so, or it died."""
+        if not worker.process.is_alive():
+            return True
+        if not worker.conn.poll():
+            return False
+        try:
+            worker.conn.recv()
+        except (EOFError, OSError):
+            pass
+        return True
+
     def _collect(self) -> None:
-        for job_id, process in list(self._running.items()):
+        for position, worker in enumerate(self._pool):
+            job_id = worker.job_id
+            if job_id is None:
+                if not worker.process.is_alive():
+                    self._pool[position] = self._spawn()
+                continue
             folder = self.jobs_dir / job_id
             progress = read_json(folder / "progress.json")
-            if process.is_alive():
+            if not self._finished(worker):
                 if progress is not None and progress != self._progress.get(job_id):
                     self.table.update(job_id, progress=progress)
                     self._progress[job_id] = progress
                 continue
-            process.join()
-            del self._running[job_id]
+            worker.job_id = None
             self._progress.pop(job_id, None)
+            if not worker.process.is_alive():
+                worker.process.join()
+                worker.conn.close()
+                self._pool[position] = self._spawn()
             self._refresh_index()
             if self.table.get(job_id).status == "cancelled":
                 continue
             outcome = read_json(folder / "outcome.json")
             if outcome is None:
                 self.table.update(job_id, status="failed", finished=_now(), progress=progress or {},
-                                  error={"message": f"the job process ended without a result (exit code "
-                                                    f"{process.exitcode}); nothing was stored"})
+                                  error={"message": f"the job's worker process ended without a result (exit code "
+                                                    f"{worker.process.exitcode}); nothing was stored"})
             elif "error" in outcome:
                 self.table.update(job_id, status="failed", finished=_now(), progress=progress or {},
                                   error=outcome["error"])

@@ -1,8 +1,9 @@
-"""What a job process runs: one call of :mod:`munigrid.scenarios.api`, its progress and outcome as files.
+"""What a worker process runs: jobs, each one call of :mod:`munigrid.scenarios.api`, progress and outcome as files.
 
-:func:`execute` is the target of each job process (see :mod:`.jobs`). It leads its own
-process group (so cancelling kills a sweep's member processes too), dies with the server,
-and writes ``outcome.json`` last: ``{"result": ...}`` or ``{"error": {"message", "problems"}}``.
+:func:`serve` is the target of each worker process (see :mod:`.jobs`): it leads its own
+process group (so cancelling kills a sweep's member processes too), dies with the server, and
+runs the job folders the server sends, one at a time. :func:`execute` writes ``outcome.json``
+last: ``{"result": ...}`` or ``{"error": {"message", "problems"}}``.
 """
 
 from __future__ import annotations
@@ -73,9 +74,20 @@ def _operations(request: dict, root: Path, say, folder: Path) -> dict:
     return api.operations_day(_scenario(request, root), request["day"], folder / "operations")
 
 
+def serve(conn, root: str) -> None:
+    """Run each job folder received on ``conn`` and answer with it when done; return when the server closes it."""
+    _detach()
+    while True:
+        try:
+            folder = conn.recv()
+        except (EOFError, OSError):
+            return
+        execute(folder, root)
+        conn.send(folder)
+
+
 def execute(folder: str, root: str) -> None:
     """Run the job in ``folder`` (its ``request.json``) against the run store at ``root``."""
-    _detach()
     folder, root = Path(folder), Path(root)
     job = read_json(folder / "request.json")
     started = time.perf_counter()
