@@ -167,13 +167,15 @@ def validate(scenario: Scenario, base_dir: Path | None = None) -> Scenario:
 
 def sweep(scenario: Scenario | str | Path, vary: dict[str, list] | None = None, *, name: str | None = None,
           portfolio: Path | None = None, root: Path | None = None, workers: int | None = None,
-          resume: bool = False, report: bool = True, base_dir: Path | None = None, progress=None):
+          resume: bool = False, report: bool = True, base_dir: Path | None = None, progress=None, started=None):
     """Run a grid sweep of ``scenario`` over ``vary`` (field path -> values) and/or a portfolio CSV.
 
     Returns the :class:`~munigrid.scenarios.sweep.engine.SweepOutcome`; with ``report`` the
-    sweep's ``report.html`` is written too. ``progress(finished, total, failed)`` after each member.
+    sweep's ``report.html`` is written too. ``started(sweep_id)`` is called once its id is known
+    (members can then be read as they finish with :func:`sweep_members`);
+    ``progress(finished, total, failed)`` after each member.
     """
-    from munigrid.scenarios.sweep.engine import run_sweep
+    from munigrid.scenarios.sweep.engine import make_plan, run_sweep
     from munigrid.solver_runs.report import write_sweep_report
 
     scenario = load(scenario) if not isinstance(scenario, Scenario) else scenario
@@ -181,11 +183,27 @@ def sweep(scenario: Scenario | str | Path, vary: dict[str, list] | None = None, 
     if vary:
         spec = {"name": name or f"{scenario.name}-sweep", "method": "grid",
                 "parameters": [{"path": path, "apply": "set", "values": list(values)} for path, values in vary.items()]}
+    if started is not None:
+        started(make_plan(scenario, spec, portfolio, _base_dir(scenario, base_dir)).sweep_id)
     outcome = run_sweep(scenario, spec=spec, portfolio=portfolio, workers=workers, root=root, resume=resume,
                         base_dir=_base_dir(scenario, base_dir), progress=progress)
     if report:
         write_sweep_report(outcome.path)
     return outcome
+
+
+def sweep_members(sweep_id: str, root: Path | None = None) -> list[dict]:
+    """A sweep's members so far, in plan order: parameters, status (ok/failed/pending), error, site KPIs."""
+    import json
+
+    from munigrid.solver_runs.sweeps.combine import member_table
+    from munigrid.solver_runs.sweeps.ledger import SweepFolder, sweeps_root
+
+    folder = sweeps_root(Path(root or run_store.default_root())) / sweep_id
+    if not (folder / "plan.json").is_file():
+        return []
+    table = member_table(SweepFolder.open(folder))
+    return json.loads(table.to_json(orient="records"))
 
 
 def finance_assumptions(given: dict | None) -> dict:

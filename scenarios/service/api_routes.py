@@ -147,6 +147,16 @@ def resume_job(request: Request, job_id: str) -> dict:
     return {"id": new_id, "status": "queued", "url": f"/api/v1/jobs/{new_id}"}
 
 
+@router.get("/jobs/{job_id}/members", tags=["jobs"],
+            summary="A sweep job's members as they finish: parameters, status, error and key figures")
+def sweep_members(request: Request, job_id: str) -> list[dict]:
+    job = _job(request, job_id)
+    if job.kind != "sweep":
+        raise InputError(f"this job is a {job.kind}; only sweep jobs have members", "job")
+    sweep_id = (job.result or {}).get("sweep_id") or job.progress.get("sweep_id")
+    return api.sweep_members(sweep_id, _root(request)) if sweep_id else []
+
+
 @router.get("/jobs/{job_id}/results/{name}", tags=["jobs"],
             summary="A result file of a finished job: summary.json, bills.csv, results.nc, report.html, case.xlsx, ...")
 def job_result(request: Request, job_id: str, name: str, structure: str | None = None):

@@ -57,10 +57,16 @@ def _run(request: dict, root: Path, say, folder: Path) -> dict:
 
 def _sweep(request: dict, root: Path, say) -> dict:
     portfolio = request.get("portfolio")
+    known: dict = {}
+
+    def started(sweep_id: str) -> None:
+        known["sweep_id"] = sweep_id
+        say("planning the members", 0, 0, sweep_id=sweep_id)
+
     outcome = api.sweep(_scenario(request, root), request.get("vary") or None, name=request.get("name"),
                         portfolio=service_dir(root) / "uploads" / portfolio if portfolio else None, root=root,
-                        workers=int(request.get("workers", 1)), resume=bool(request.get("resume")),
-                        progress=lambda done, total, failed: say(f"members ({failed} failed)", done, total))
+                        workers=int(request.get("workers", 1)), resume=bool(request.get("resume")), started=started,
+                        progress=lambda done, total, failed: say(f"members ({failed} failed)", done, total, **known))
     return {"sweep_id": outcome.sweep_id, "counts": outcome.counts}
 
 
@@ -92,9 +98,9 @@ def execute(folder: str, root: str) -> None:
     job = read_json(folder / "request.json")
     started = time.perf_counter()
 
-    def say(stage: str, done: int, total: int) -> None:
+    def say(stage: str, done: int, total: int, **extra) -> None:
         write_json(folder / "progress.json", {"stage": stage, "done": done, "total": total,
-                                               "elapsed_s": round(time.perf_counter() - started, 2)})
+                                               "elapsed_s": round(time.perf_counter() - started, 2), **extra})
 
     try:
         kind, request = job["kind"], job["request"]

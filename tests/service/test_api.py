@@ -177,13 +177,17 @@ def test_finance_job_gives_every_structure_and_its_workbook(client, run_job):
     assert client.get(f"/api/v1/jobs/{job_id}/results/finance.json").json()["run"] == run_id
 
 
-def test_sweep_job_runs_its_members_and_can_be_shown(client):
+def test_sweep_job_runs_its_members_and_can_be_shown(client, run_job):
     job_id = client.post("/api/v1/jobs", json={"kind": "sweep", "document": small_document(),
                                                "vary": {"battery.energy_kwh": [0, 150]}}).json()["id"]
     job = wait_for(client, job_id)
     assert job["status"] == "done", job
     assert job["result"]["counts"]["ok"] == 2 and job["progress"]["total"] == 2
     sweep_id = job["result"]["sweep_id"]
+    members = client.get(f"/api/v1/jobs/{job_id}/members").json()
+    assert [m["status"] for m in members] == ["ok", "ok"] and members[1]["battery.energy_kwh"] == 150
+    assert members[0]["cost_after_thb"] > 0
+    assert client.get(f"/api/v1/jobs/{run_job['id']}/members").status_code == 422
     shown = client.get(f"/api/v1/runs/{sweep_id}").json()
     assert shown["kind"] == "sweep" and len(shown["kpis"]) == 2
     table = client.get(f"/api/v1/jobs/{job_id}/results/table.csv")

@@ -5,12 +5,44 @@
 
   function statusLabel(value) { return value; }
 
+  var MEMBER_COLUMNS = ['cost_after_thb', 'self_sufficiency_pct', 'import_mwh'];
+  var FIXED = ['member', 'site', 'key', 'status', 'error'];
+
+  function showMembers(rows) {
+    var table = document.getElementById('live-members');
+    if (!table || !rows.length) { return; }
+    var params = Object.keys(rows[0]).filter(function (k) {
+      return FIXED.indexOf(k) === -1 && !/_(mwh|pct|kw|thb|t|s|kwh)$/.test(k);
+    });
+    var columns = ['member'].concat(params, ['status'], MEMBER_COLUMNS);
+    table.innerHTML = '';
+    [columns].concat(rows.map(function (r) { return columns.map(function (c) { return r[c]; }); })).forEach(function (cells, i) {
+      var tr = table.insertRow();
+      cells.forEach(function (value) {
+        var cell = document.createElement(i === 0 ? 'th' : 'td');
+        cell.textContent = typeof value === 'number' ? value.toLocaleString(undefined, {maximumFractionDigits: 1}) : (value === null || value === undefined ? '' : value);
+        tr.appendChild(cell);
+      });
+    });
+    var done = rows.filter(function (r) { return r.status === 'ok'; });
+    var chart = document.getElementById('live-chart');
+    if (window.Plotly && done.length) {
+      window.Plotly.react(chart, [{type: 'bar', x: done.map(function (r) { return 'm' + r.member; }),
+        y: done.map(function (r) { return r.cost_after_thb; }), name: chart.dataset.label}],
+        {margin: {t: 20}, yaxis: {title: {text: chart.dataset.label}}}, {displaylogo: false, responsive: true});
+    }
+  }
+
   function pollJob(box) {
     var id = box.dataset.job, polls = 0;
     var next = {run: function (r) { return '/runs/' + r.run_id; }, sweep: function (r) { return '/sweeps/' + r.sweep_id; },
                 finance: function () { return '/finance/' + id; }, operations: function () { return '/operations/' + id; }};
     function tick() {
       if (++polls > MAX_POLLS) { return; }
+      if (box.dataset.kind === 'sweep') {
+        fetch('/api/v1/jobs/' + id + '/members', {credentials: 'same-origin'})
+          .then(function (r) { return r.json(); }).then(showMembers).catch(function () { return null; });
+      }
       fetch('/api/v1/jobs/' + id, {credentials: 'same-origin'}).then(function (r) { return r.json(); }).then(function (job) {
         var p = job.progress || {};
         document.getElementById('job-status').textContent = statusLabel(job.status);
