@@ -23,6 +23,7 @@ import re
 import secrets
 import signal
 import sqlite3
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -296,9 +297,12 @@ class JobManager:
         with self._lock:
             self._pool = [self._spawn() for _ in range(self.workers)]
         while not self._stop.is_set():
-            with self._lock:
-                self._collect()
-                self._launch()
+            try:
+                with self._lock:
+                    self._collect()
+                    self._launch()
+            except Exception as err:  # e.g. the index locked for longer than its timeout: try again next round
+                print(f"munigrid serve: job dispatcher: {type(err).__name__}: {err}", file=sys.stderr)
             self._wake.wait(POLL_S)
             self._wake.clear()
 

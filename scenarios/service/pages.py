@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -26,6 +26,7 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 KPI_COLUMNS = ("load_mwh", "pv_mwh", "import_mwh", "self_sufficiency_pct", "peak_kw", "cost_before_thb",
                "cost_after_thb", "co2_avoided_t")
+HOME_PAGE_ROWS = 200
 RESULT_PAGES = {"run": "/runs/{run_id}", "sweep": "/sweeps/{sweep_id}", "finance": "/finance/{job}",
                 "operations": "/operations/{job}"}
 
@@ -115,10 +116,16 @@ async def logout(request: Request):
 
 # --- home ---
 @router.get("/")
-def home(request: Request, q: str = "") -> HTMLResponse:
-    rows = request.app.state.jobs.list_stored(search=q)
-    jobs = [j for j in request.app.state.jobs.table.all(limit=20)]
-    return render(request, "home.html", rows=rows, jobs=jobs, q=q, kpi_columns=KPI_COLUMNS[3:], result_url=_result_url)
+def home(request: Request, q: str = "", page: int = Query(1, ge=1)) -> HTMLResponse:
+    columns = KPI_COLUMNS[3:]
+    found = request.app.state.jobs.list_stored(search=q)
+    shown = found[(page - 1) * HOME_PAGE_ROWS:page * HOME_PAGE_ROWS]
+    rows = [(r["id"], r["kind"], f"/{'runs' if r['kind'] == 'run' else 'sweeps'}/{r['id']}", r["scenario"] or "",
+             r["status"] or "", [_fmt(r["kpis"].get(c), _digits(c)) for c in columns]) for r in shown]
+    jobs = request.app.state.jobs.table.all(limit=20)
+    pages = max(1, -(-len(found) // HOME_PAGE_ROWS))
+    return render(request, "home.html", rows=rows, jobs=jobs, q=q, kpi_columns=columns, result_url=_result_url,
+                  page=page, pages=pages, total=len(found))
 
 
 def _result_url(job) -> str | None:
@@ -176,10 +183,12 @@ async def post_scenario(request: Request) -> Response:
     doc = editor.document({k: v for k, v in form.items() if isinstance(v, str)})
     for name, upload in form.multi_items():
         if name.startswith("file:") and not isinstance(upload, str) and upload.filename:
-            path = name[len("file:"):]
-            stored = checks.save_upload(_root(request), await upload.read(), upload.filename)
-            target = editor.parts(path)
-            doc["buildings"][target[1]]["load_csv"] = stored
+            keys = editor.parts(name[len("file:"):])
+            buildings = doc.get("buildings", [])
+            if (len(keys) != 3 or keys[0] != "buildings" or keys[2] != "load_csv" or not isinstance(keys[1], int)
+                    or keys[1] >= len(buildings)):
+                raise InputError("a meter file belongs to one building of the form (buildings[N].load_csv)", name)
+            buildings[keys[1]]["load_csv"] = checks.save_upload(_root(request), await upload.read(), upload.filename)
     action = str(form.get("action", "validate"))
     if action not in ("validate", "download", "run") and not action.startswith(("add:", "remove:")):
         raise InputError(f"unknown editor action {action!r}; use validate, download, run, add:PATH or remove:PATH",
@@ -320,10 +329,16 @@ async def post_finance(request: Request) -> Response:
     return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 
 
-@router.get("/finance/{job_id}")
-def finance_page(request: Request, job_id: str) -> HTMLResponse:
+def _finished_job(request: Request, job_id: str, kind: str):
+    """The job if it is a finished job of ``kind``; else None (its page then shows the job's progress)."""
     job = _job(request, job_id)
-    if job.kind != "finance" or job.status != "done":
+    return job if job.kind == kind and job.status == "done" else None
+
+
+@router.get("/finance/{job_id}")
+def finance_page(request: Request, job_id: str) -> Response:
+    job = _finished_job(request, job_id, "finance")
+    if job is None:
         return RedirectResponse(f"/jobs/{job_id}", status_code=303)
     return render(request, "finance_result.html", job=job, result=job.result, structures=api.FINANCE_STRUCTURES)
 
@@ -347,12 +362,11 @@ async def post_operations(request: Request) -> Response:
 
 @router.get("/operations/{job_id}")
 def operations_page(request: Request, job_id: str) -> Response:
-    job = _job(request, job_id)
-    if job.kind != "operations" or job.status != "done":
+    job = _finished_job(request, job_id, "operations")
+    if job is None:
         return RedirectResponse(f"/jobs/{job_id}", status_code=303)
-    t = translator(language(request.cookies))
-    return render(request, "operations_result.html", job=job, result=job.result,
-                  figure=charts.schedule_figure(job.result["schedule"]["rows"], t))
+    figure = charts.schedule_figure(job.result["schedule"]["rows"], translator(language(request.cookies)))
+    return render(request, "operations_result.html", job=job, result=job.result, figure=figure)
 
 
 # --- the API reference and plotly.js ---

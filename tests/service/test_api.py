@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import subprocess
 import sys
 import zipfile
@@ -124,6 +123,13 @@ def test_bad_job_requests_name_the_field(client, body, field):
     assert field in _paths(reply), reply.json()
 
 
+def test_jobs_are_listed_newest_first_and_filtered_by_status(client, run_job):
+    jobs = client.get("/api/v1/jobs").json()
+    assert run_job["id"] in [j["id"] for j in jobs]
+    done = client.get("/api/v1/jobs?status=done").json()
+    assert done and all(j["status"] == "done" for j in done)
+
+
 def test_unknown_job_ids_are_404_and_odd_ids_never_reach_the_disk(client):
     for job_id in ("j0000000000000000", "../../etc", "x" * 300):
         assert client.get(f"/api/v1/jobs/{job_id}").status_code == 404
@@ -221,6 +227,10 @@ def test_runs_list_show_compare(client, run_job, store):
     assert client.get("/api/v1/runs?kind=party").status_code == 422
     shown = client.get(f"/api/v1/runs/{run_id}").json()
     assert shown["solver"]["meters"] and "total" in shown["kpis"]
+    bills = client.get(f"/api/v1/runs/{run_id}/files/bills.csv")
+    assert bills.status_code == 200 and "month" in bills.text.splitlines()[0]
+    assert client.get(f"/api/v1/runs/{run_id}/files/table.csv").status_code == 404  # a sweep's file, not a run's
+    assert client.get(f"/api/v1/runs/{run_id}/files/manifest.json").json()["scenario"] == "tha-yang"
     assert client.get("/api/v1/runs/20261201").status_code == 404  # no prefix matching over the API
     first = [r["id"] for r in listed if r["kind"] == "run" and r["id"] != run_id][0]
     side = client.get(f"/api/v1/compare?runs={first}&runs={run_id}").json()

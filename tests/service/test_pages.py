@@ -68,6 +68,20 @@ def test_editor_shows_messages_beside_fields_and_runs_a_valid_scenario(client):
     assert page.status_code == 200 and 'id="key-figures"' in page.text and 'id="report"' in page.text
 
 
+def test_editor_takes_a_meter_file_for_a_building(client):
+    import pandas as pd
+
+    fields = {k: _unescape(v) for k, v in _form_fields(client.get("/new").text).items()}
+    times = pd.date_range("2026-01-01", periods=3 * 24, freq="h", tz="Asia/Bangkok")
+    csv = "time,load_kw\n" + "".join(f"{t.isoformat()},{30 + t.hour}\n" for t in times)
+    page = client.post("/new", data={**fields, "s:time.days": "3", "csrf_token": client.cookies[CSRF_COOKIE],
+                                     "action": "validate"},
+                       files={"file:buildings[0].load_csv": ("office.csv", csv.encode(), "text/csv")})
+    assert page.status_code == 200, re.findall(r"<li>.*?</li>", page.text)
+    stored = re.search(r'name="s:buildings\[0\].load_csv" id="[^"]*" value="(upload-[0-9a-f]{32}\.csv)"', page.text)
+    assert stored, "the upload's server-chosen name is in the form"
+
+
 def test_editor_adds_and_removes_blocks(client):
     fields = {k: _unescape(v) for k, v in _form_fields(client.get("/new").text).items()}
     csrf = client.cookies[CSRF_COOKIE]
