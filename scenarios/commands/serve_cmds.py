@@ -9,6 +9,21 @@ import click
 from munigrid.models.errors import InputError
 
 
+def _check_free(host: str, port: int) -> None:
+    """InputError naming --port (or --host) when the address cannot be listened on."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            field = "--port" if err.errno == errno.EADDRINUSE else "--host"
+            raise InputError(f"cannot listen on {host}:{port} ({err.strerror}); choose another {field}", field) from None
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; any but loopback needs --token.")
@@ -31,6 +46,7 @@ def serve(host, port, root, workers, token):
                          "or keep the default --host 127.0.0.1", "--token")
     if token is not None and len(token) < 12:
         raise InputError("use a token of at least 12 characters", "--token")
+    _check_free(host, port)
     app = create_app(root, token=token, workers=workers)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"munigrid serve: http://{shown}:{port}/ (store {app.state.root.resolve()}, {workers} workers"

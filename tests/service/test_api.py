@@ -258,7 +258,16 @@ def test_foreign_origin_cannot_drive_the_api(client):
     assert reply.status_code == 403 and _paths(reply) == ["origin"]
 
 
-def test_serve_refuses_a_public_address_without_a_token():
+def test_serve_refuses_a_public_address_without_a_token_and_a_busy_port():
     cli = subprocess.run([sys.executable, "-m", "munigrid.scenarios.cli", "serve", "--host", "0.0.0.0"],
                          capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
     assert cli.returncode == 2 and "--token" in cli.stderr
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        cli = subprocess.run([sys.executable, "-m", "munigrid.scenarios.cli", "serve", "--port", str(port)],
+                             capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+    assert cli.returncode == 2 and "--port" in cli.stderr and "Traceback" not in cli.stderr
