@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from functools import lru_cache
 from pathlib import Path
 
 from munigrid.models.errors import InputError, Problem
@@ -88,6 +89,12 @@ def bundled_name(name: str, field: str = "scenario") -> str:
     return name
 
 
+@lru_cache(maxsize=8)
+def _bundled_scenario(name: str) -> Scenario:
+    """A bundled scenario, parsed once per server (the files ship with the package and do not change)."""
+    return api.load(name)
+
+
 def request_scenario(name: str | None, document, root: Path) -> tuple[Scenario, dict]:
     """The scenario of a job request (a bundled name or a document) and what the job process gets."""
     from munigrid.scenarios.library import bundled
@@ -96,8 +103,7 @@ def request_scenario(name: str | None, document, root: Path) -> tuple[Scenario, 
         raise InputError("give either `scenario` (a bundled name: " + ", ".join(bundled())
                          + ") or `document` (a scenario as JSON)", "scenario")
     if name is not None:
-        bundled_name(name)
-        return api.load(name), {"scenario": name}
+        return _bundled_scenario(bundled_name(name)).model_copy(deep=True), {"scenario": name}
     scenario = document_scenario(document, root)
     return scenario, {"document": scenario.model_dump(mode="json", exclude_none=True)}
 

@@ -120,5 +120,8 @@ def execute(folder: str, root: str) -> None:
         outcome = {"error": {"message": str(err), "status": err.status, "diagnosis": err.diagnosis}}
     except Exception as err:  # a bug: the job fails with its message; the store holds nothing half-written
         outcome = {"error": {"message": f"internal error ({type(err).__name__}): {err}"}}
-    outcome["wall_s"] = round(time.perf_counter() - started, 3)
+    wall_s = round(time.perf_counter() - started, 3)
+    outcome["wall_s"] = wall_s
+    if "result" in outcome:
+        outcome["result"]["job_wall_s"] = wall_s  # time inside the worker, for telling it from the service's
     write_json(folder / "outcome.json", json.loads(json.dumps(outcome, default=str)))
