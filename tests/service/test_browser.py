@@ -188,6 +188,7 @@ def test_planner_journey(server, browser, tmp_path):
                                                              "6-finance.png", "7-thai.png"]
 
 
+@pytest.mark.slow
 def test_operations_journey(server, browser, tmp_path):
     from selenium.webdriver.common.by import By
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from fastapi.testclient import TestClient
 
 from conftest import small_document, wait_for
@@ -52,6 +53,7 @@ def test_a_restart_shows_finished_jobs_and_marks_interrupted_ones(tmp_path):
         assert [r["id"] for r in client.get("/api/v1/runs").json()] == [run_id]  # no half-written run
 
 
+@pytest.mark.slow
 def test_an_interrupted_sweep_resumes_with_its_finished_members(tmp_path):
     with TestClient(create_app(tmp_path, workers=1)) as client:
         body = {"kind": "sweep", "document": small_document(days=2), "vary": {"battery.energy_kwh": [0, 50, 100, 150]}}
