@@ -12,7 +12,7 @@ import pytest
 import xarray as xr
 import yaml
 
-from conftest import small_document, wait_for
+from service_support import small_document, wait_for
 from munigrid.solver_runs.sweeps import index
 
 

@@ -7,7 +7,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import small_document, wait_for
+from service_support import small_document, wait_for
 from munigrid.scenarios.service.app import create_app
 from munigrid.scenarios.service.jobs import JobTable
 

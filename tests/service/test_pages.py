@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from conftest import wait_for
+from service_support import wait_for
 from munigrid.scenarios.service import editor
 from munigrid.scenarios.service.i18n import labels
 from munigrid.scenarios.service.security import CSRF_COOKIE

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import small_document
+from service_support import small_document
 from munigrid.scenarios import api
 
 pytestmark = pytest.mark.browser
