@@ -17,6 +17,8 @@ from munigrid.models.errors import InputError, Problem
 # Discount factors x = 1/(1+r) scanned for sign changes of the NPV polynomial:
 # x in [1e-4, 1e6] covers rates from -99.9999 % to +999,900 %.
 _X_GRID = np.geomspace(1e-4, 1e6, 6001)
+#: the reason given when a party has no cash flow at all
+NO_FLOWS_REASON = "all cash flows are zero"
 
 
 def check_discount_rate(rate_frac: float, path: str = "discount_rate_frac") -> list[Problem]:
@@ -157,7 +159,7 @@ def irr(flows_thb: np.ndarray) -> IrrResult:
     flows = np.asarray(flows_thb, dtype=float)
     nonzero = flows[np.abs(flows) > 1e-9 * max(1.0, float(np.abs(flows).max(initial=0.0)))]
     if nonzero.size == 0:
-        return IrrResult("none", None, (), "all cash flows are zero")
+        return IrrResult("none", None, (), NO_FLOWS_REASON)
     pattern = sign_pattern(flows)
     if np.all(nonzero > 0) or np.all(nonzero < 0):
         sign = "positive" if nonzero[0] > 0 else "negative"

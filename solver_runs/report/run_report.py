@@ -1,8 +1,9 @@
 """The report of one stored run: ``report.html`` in the run folder.
 
 Sections, in order: key figures and buildings; monthly energy; monthly bill; a week's
-dispatch; battery state of charge; load-duration curve; monthly peaks; cash flows by party;
-tornado; P10/P50/P90; forecast skill; assumptions and data sources. The optional sections
+dispatch; battery state of charge; load-duration curve; monthly peaks; ownership structures
+side by side (when several were computed); per structure its cash flows by party with its
+metrics and its tornado; P10/P50/P90; forecast skill; assumptions and data sources. The optional sections
 (finance, simulation, forecast skill) show a notice naming the command that computes them
 when their file is absent (files and columns: :mod:`.rundata`).
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from munigrid.models.finance.export import comparison_table
 from munigrid.solver_runs.report import figures
 from munigrid.solver_runs.report.charts import build_chart
 from munigrid.solver_runs.report.html import Page
@@ -84,27 +86,37 @@ def _energy_sections(page: Page, run: RunData, lang: str, week: dt.date | None) 
                  note("note_peaks"))
 
 
-def _metrics_table(metrics: pd.DataFrame) -> str:
-    wanted = [c for c in ("npv_thb", "irr_frac", "payback_years", "discounted_payback_years", "lcoe_thb_per_kwh",
-                          "net_savings_thb", "min_dscr") if c in metrics.columns]
-    return table(metrics.set_index("party")[wanted], index_header="col_party")
+def _comparison(metrics: list[pd.DataFrame]) -> str:
+    """Structures side by side (rows labelled with their period) and the IRR footnotes, as HTML."""
+    side, footnotes = comparison_table(pd.concat(metrics, ignore_index=True))
+    notes = "".join(f'<p class="note">{html.escape(line)}</p>' for line in footnotes)
+    return table(side.reset_index()) + notes
 
 
 def _finance_sections(page: Page, run: RunData, lang: str) -> None:
-    parties = {p: run.finance[p] for p in figures.finance.FLOW_COLUMN if p in run.finance}
-    if parties:
-        parts = [build_chart("cash_flows", lambda t: figures.cash_flows(parties, t), lang), note("note_cash_flows")]
-        if "metrics" in run.finance:
-            parts.append(_metrics_table(run.finance["metrics"]))
-        page.section("sec_cash_flows", *parts)
-    else:
-        page.section("sec_cash_flows", missing("missing_finance"))
-    if "tornado" in run.finance:
-        tornado = run.finance["tornado"]
-        page.section("sec_tornado", build_chart("tornado", lambda t: figures.tornado(tornado, t), lang),
-                     note("note_tornado"))
-    else:
+    """A side-by-side table when several structures were computed, then each structure's cash
+    flows (chart and metrics) and tornado, its name in every heading."""
+    legacy = note("note_finance_legacy") if run.finance_legacy else ""
+    if not run.finance:
+        page.section("sec_cash_flows", missing("missing_finance"), legacy)
         page.section("sec_tornado", missing("missing_finance"))
+        return
+    if len(run.finance) > 1:
+        page.section("sec_structures", note("note_structures"),
+                     _comparison([tables["metrics"] for tables in run.finance.values()]), legacy, anchor="structures")
+        legacy = ""
+    for structure, tables in run.finance.items():
+        fields = {"structure": structure}
+        parties = {p: tables[p] for p in figures.finance.FLOW_COLUMN if p in tables}
+        parts = [note("note_structure", **fields), _comparison([tables["metrics"]]), legacy]
+        if parties:
+            parts[:0] = [build_chart(f"cash_flows-{structure}", lambda t: figures.cash_flows(parties, t), lang),
+                         note("note_cash_flows")]
+        page.section("sec_cash_flows_of", *parts, fields=fields, anchor=f"finance-{structure}")
+        if "tornado" in tables:
+            tornado = tables["tornado"]
+            page.section("sec_tornado_of", build_chart(f"tornado-{structure}", lambda t: figures.tornado(tornado, t),
+                                                       lang), note("note_tornado"), fields=fields)
 
 
 def _uncertainty_section(page: Page, run: RunData, lang: str) -> None:
@@ -113,8 +125,9 @@ def _uncertainty_section(page: Page, run: RunData, lang: str) -> None:
     if samples:
         parts += [build_chart("distributions", lambda t: figures.distributions(samples, t), lang),
                   note("note_distributions")]
-    if "npv_percentiles" in run.finance:
-        parts.append(table(run.finance["npv_percentiles"].set_index("party"), index_header="col_party"))
+    percentiles = [tables["npv_percentiles"] for tables in run.finance.values() if "npv_percentiles" in tables]
+    if percentiles:
+        parts.append(table(pd.concat(percentiles, ignore_index=True)))
     page.section("sec_distributions", *(parts or [missing("missing_simulation")]))
 
 
