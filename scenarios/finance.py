@@ -284,9 +284,9 @@ def write_comparison(folder: Path) -> Path | None:
 
 def structure_folders(folder: Path) -> dict[str, Path]:
     """Complete structure folders (with ``metrics.csv``) under ``folder``, in :data:`STRUCTURES` order."""
-    found = {p.name: p for p in Path(folder).glob("*/metrics.csv") if not p.parent.name.startswith(".")}
+    found = {p.parent.name: p.parent for p in Path(folder).glob("*/metrics.csv") if not p.parent.name.startswith(".")}
     order = {name: i for i, name in enumerate(STRUCTURES)}
-    return {name: found[name].parent for name in sorted(found, key=lambda n: (order.get(n, len(order)), n))}
+    return {name: found[name] for name in sorted(found, key=lambda n: (order.get(n, len(order)), n))}
 
 
 def write_structures(cases: dict[str, CaseResult], inputs: ProjectInputs, terms: ContractTerms, folder: Path,
