@@ -111,7 +111,7 @@ def _print_outcome(outcome) -> None:
 @click.option("--no-series", is_flag=True,
               help="Keep only KPIs and manifests of members, not their time series (large portfolios).")
 @click.option("--no-report", is_flag=True, help="Do not write the sweep's HTML report.")
-@click.option("--json", "as_json", is_flag=True, help="Print counts, timings and failures as one JSON object.")
+@click.option("--json", "as_json", is_flag=True, help="Print counts, timings, failures and every member's parameters and KPIs as one JSON object.")
 def sweep(scenario, spec_file, vary, scale, method, samples, seed, name, portfolio, workers, scheduler,
           resume, retry_failed, out, no_series, no_report, as_json):
     """Run many variants of SCENARIO (grid, one-at-a-time or Monte Carlo) and/or a portfolio of sites.
@@ -159,8 +159,10 @@ def sweep(scenario, spec_file, vary, scale, method, samples, seed, name, portfol
             sys.exit(1)
     report = None if no_report else write_sweep_report(outcome.path)
     if as_json:
-        click.echo(json.dumps({**outcome.to_json(), "report": str(report) if report else None},
-                              indent=2, ensure_ascii=False))
+        from munigrid.solver_runs.sweeps.combine import member_records
+
+        click.echo(json.dumps({**outcome.to_json(), "results": member_records(outcome.table),
+                               "report": str(report) if report else None}, indent=2, ensure_ascii=False))
         return
     _print_outcome(outcome)
     if report is not None:

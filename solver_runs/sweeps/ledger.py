@@ -171,8 +171,11 @@ class SweepFolder:
         return StoredRun(self.member_dir(key))
 
     def write_status(self, status: dict) -> None:
-        """Write the pass's counts and timings (last file of a pass)."""
-        write_json_atomic(self.path / STATUS, status)
+        """Write the pass's counts and timings (last file of a pass), stamped ``finished_utc``."""
+        import datetime as dt
+
+        finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        write_json_atomic(self.path / STATUS, {**status, "finished_utc": finished})
 
 
 def list_sweeps(root: Path) -> list[SweepFolder]:
