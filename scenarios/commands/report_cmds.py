@@ -36,13 +36,16 @@ def report(run, root, lang, week, as_json):
     charge, load duration, monthly peaks and, when computed, cash flows, tornado, P10/P50/P90
     and forecast skill; a sweep's report compares its members. Opens offline in any browser.
     """
+    from munigrid.scenarios.commands.stages import stage_spinner
     from munigrid.solver_runs.report import write_run_report, write_sweep_report
 
-    kind, folder = _target(run, root)
-    if kind == "sweep":
-        path = write_sweep_report(folder, lang=lang)
-    else:
-        path = write_run_report(folder, lang=lang, week=week.date() if week else None)
+    with stage_spinner("finding the run", as_json) as progress:
+        kind, folder = _target(run, root)
+        if kind == "sweep":
+            progress(f"comparing the members of {folder.name}")
+            path = write_sweep_report(folder, lang=lang)
+        else:
+            path = write_run_report(folder, lang=lang, week=week.date() if week else None, progress=progress)
     if as_json:
         click.echo(json.dumps({"kind": kind, "report": str(path)}, ensure_ascii=False))
     else:

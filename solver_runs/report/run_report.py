@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -204,19 +205,26 @@ def _assumptions_section(page: Page, run: RunData) -> None:
     page.section("sec_assumptions", *parts)
 
 
-def build_run_page(run: RunData, lang: str = "en", week: dt.date | None = None) -> Page:
-    """The report page of a loaded run (see the module docstring for its sections)."""
+def build_run_page(run: RunData, lang: str = "en", week: dt.date | None = None,
+                   progress: Callable[[str], None] | None = None) -> Page:
+    """The report page of a loaded run (see the module docstring for its sections);
+    ``progress`` is called with the name of each stage."""
+    say = progress or (lambda stage: None)
     page = Page("report_title", _meta(run), lang, footer_html=_footer(run))
     page.section("sec_kpis", kpi_cards(run.summary, run.manifest), _building_table(run))
+    say("energy, bill and dispatch charts")
     _energy_sections(page, run, lang, week)
+    say(f"finance charts ({len(run.finance)} structures)")
     _finance_sections(page, run, lang)
+    say("uncertainty, forecast skill, assumptions")
     _uncertainty_section(page, run, lang)
     _skill_section(page, run)
     _assumptions_section(page, run)
     return page
 
 
-def write_run_report(run_dir: str | Path, lang: str = "en", *, week: dt.date | None = None) -> Path:
+def write_run_report(run_dir: str | Path, lang: str = "en", *, week: dt.date | None = None,
+                     progress: Callable[[str], None] | None = None) -> Path:
     """Write ``report.html`` into a stored run folder and return its path.
 
     Parameters
@@ -228,7 +236,14 @@ def write_run_report(run_dir: str | Path, lang: str = "en", *, week: dt.date | N
         Language the report opens in (the page can switch).
     week : datetime.date, optional
         First day of the dispatch week; default: around the highest import before the project.
+    progress : callable, optional
+        Called with a short description of each stage.
     """
     check_lang(lang)
+    if progress:
+        progress("reading the run folder")
     run = load_run(run_dir)
-    return build_run_page(run, lang, week).write(run.path / REPORT_FILE)
+    page = build_run_page(run, lang, week, progress)
+    if progress:
+        progress("writing report.html")
+    return page.write(run.path / REPORT_FILE)
