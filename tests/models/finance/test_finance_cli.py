@@ -69,8 +69,12 @@ def test_net_savings_have_one_meaning_for_every_party(all_json):
 def test_one_structure_replaces_only_its_folder(run_dir, all_json):
     before = {p.parent.name: p.stat().st_mtime_ns for p in (run_dir / "finance").glob("*/metrics.csv")}
     assert len(before) == len(finance_cases.STRUCTURES)
-    outcome = api.finance(run_dir, "esco", terms=finance_cases.ContractTerms(esco_share_frac=0.5))
+    stages = []
+    outcome = api.finance(run_dir, "esco", terms=finance_cases.ContractTerms(esco_share_frac=0.5),
+                          progress=stages.append)
     assert outcome.replaced == ["esco"] and outcome.report_path == run_dir / "report.html"
+    assert stages[0] == "loading the dispatch" and stages[-1] == "writing the report"
+    assert "esco: tables, workbook, tornado, NPV percentiles" in stages
     after = {p.parent.name: p.stat().st_mtime_ns for p in (run_dir / "finance").glob("*/metrics.csv")}
     assert {n for n in after if after[n] != before[n]} == {"esco"}
     comparison = pd.read_csv(run_dir / "finance" / finance_cases.COMPARISON_FILE)
