@@ -238,15 +238,18 @@ def settings_with(municipality_rate_frac: float | None, investor_rate_frac: floa
 
 def evaluate_structures(inputs: ProjectInputs, structures: tuple[str, ...], terms: ContractTerms,
                         settings: FinanceSettings) -> dict[str, CaseResult]:
-    """Every structure on the same project; all problems of all structures raised at once."""
-    cases, problems = {}, []
+    """Every structure on the same project; all problems of all structures raised at once (a
+    structure's own terms prefixed with its name, project and settings problems listed once)."""
+    cases, problems = {}, {}
     for name in structures:
         try:
             cases[name] = evaluate_case(inputs, terms.structure(name), settings)
         except InputError as err:
-            problems += [Problem(f"{name}: {p.path}", p.message) for p in err.problems]
+            for problem in err.problems:
+                path = f"{name}: {problem.path}" if problem.path.startswith("structure") else problem.path
+                problems.setdefault((path, problem.message), Problem(path, problem.message))
     if problems:
-        raise InputError(problems)
+        raise InputError(list(problems.values()))
     return cases
 
 

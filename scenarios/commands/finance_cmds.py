@@ -49,6 +49,10 @@ def _print_outcome(outcome, source: str) -> None:
     for name, folder in outcome.folders.items():
         state = " (replaced the earlier case)" if name in outcome.replaced else ""
         console.print(f"wrote {folder}{state}", markup=False, highlight=False)
+    if not outcome.folders:
+        console.print("nothing written: the scenario was dispatched now, not stored; give --out DIR for the "
+                      "tables, or a stored run (`munigrid run` then `munigrid finance RUN`)", markup=False,
+                      highlight=False)
     if outcome.report_path:
         console.print(f"report updated: {outcome.report_path}", markup=False, highlight=False)
     elif outcome.report_note:
