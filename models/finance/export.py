@@ -106,8 +106,21 @@ def _cell(value, pattern: str) -> str:
     return "-" if value is None or pd.isna(value) else pattern.format(value)
 
 
-def comparison_table(metrics: pd.DataFrame, parties: tuple[str, ...] = ("municipality", "investor", "project")
-                     ) -> tuple[pd.DataFrame, list[str]]:
+#: row labels of :func:`comparison_table` (``{rate}``: the party's discount rate, ``{years}``: the life)
+METRIC_LABELS = {
+    "npv": "NPV at {rate}, years 0-{years} [THB]",
+    "irr": "IRR, years 0-{years}",
+    "payback": "payback, simple [years]",
+    "lcoe": "LCOE, years 0-{years} [THB/kWh]",
+    "year1": "net savings, year 1 [THB]",
+    "total": "net savings, years 1-{years} [THB]",
+    "dscr": "min DSCR, years with debt service [-]",
+    "no_irr": "no IRR [{k}]",
+}
+
+
+def comparison_table(metrics: pd.DataFrame, parties: tuple[str, ...] = ("municipality", "investor", "project"),
+                     labels: dict[str, str] | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Structures side by side: one text column per structure, one row per (party, metric).
 
     Every row label names its period (``years 0-20``, ``year 1``, ``years 1-20``) and unit; an
@@ -120,14 +133,17 @@ def comparison_table(metrics: pd.DataFrame, parties: tuple[str, ...] = ("municip
         ``period``, ``npv_thb``, ``irr_frac``, ``irr_status``, ``irr_note``, ...).
     parties : tuple of str
         Parties to show, in order.
+    labels : dict of str to str, optional
+        Row-label templates with the keys of :data:`METRIC_LABELS` (e.g. another language).
 
     Returns
     -------
     table : pandas.DataFrame
         Index (party, metric), columns the structures, cells formatted text.
     footnotes : list of str
-        ``[k] <structure>, <party>: <reason>``.
+        ``[k] <structure>, <party>: <reason>`` (the reason in English).
     """
+    templates = METRIC_LABELS | (labels or {})
     years = int(str(metrics["period"].iloc[0]).rsplit("-", 1)[-1])
     structures = list(dict.fromkeys(metrics["structure"]))
     rows: dict[tuple[str, str], dict[str, str]] = {}
@@ -136,18 +152,11 @@ def comparison_table(metrics: pd.DataFrame, parties: tuple[str, ...] = ("municip
         by_structure = metrics[metrics["party"] == party].set_index("structure")
         if by_structure.empty:
             continue
-        rate = float(by_structure["discount_frac"].iloc[0])
-        labels = {
-            "npv": f"NPV at {rate:.1%}, years 0-{years} [THB]",
-            "irr": f"IRR, years 0-{years}",
-            "payback": "payback, simple [years]",
-            "lcoe": f"LCOE, years 0-{years} [THB/kWh]",
-            "year1": "net savings, year 1 [THB]",
-            "total": f"net savings, years 1-{years} [THB]",
-            "dscr": "min DSCR, years with debt service [-]",
-        }
-        for key in labels:
-            rows[(party, labels[key])] = {}
+        rate = f"{float(by_structure['discount_frac'].iloc[0]):.1%}"
+        row_label = {key: templates[key].format(rate=rate, years=years)
+                     for key in ("npv", "irr", "payback", "lcoe", "year1", "total", "dscr")}
+        for label in row_label.values():
+            rows[(party, label)] = {}
         for structure in structures:
             if structure not in by_structure.index:
                 continue
@@ -158,7 +167,7 @@ def comparison_table(metrics: pd.DataFrame, parties: tuple[str, ...] = ("municip
                 irr_text = "-"  # the party has no flows in this structure
             else:
                 footnotes.append(f"[{len(footnotes) + 1}] {structure}, {party}: no IRR, {m.get('irr_note')}")
-                irr_text = f"no IRR [{len(footnotes)}]"
+                irr_text = templates["no_irr"].format(k=len(footnotes))
             cells = {"npv": _cell(m.get("npv_thb"), "{:,.0f}"), "irr": irr_text,
                      "payback": _cell(m.get("payback_years"), "{:.1f}"),
                      "lcoe": _cell(m.get("lcoe_thb_per_kwh"), "{:.2f}"),
@@ -166,7 +175,7 @@ def comparison_table(metrics: pd.DataFrame, parties: tuple[str, ...] = ("municip
                      "total": _cell(m.get("net_savings_total_thb"), "{:,.0f}"),
                      "dscr": _cell(m.get("min_dscr"), "{:.2f}")}
             for key, text in cells.items():
-                rows[(party, labels[key])][structure] = text
+                rows[(party, row_label[key])][structure] = text
     table = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=structures).fillna("-")
     table.index = pd.MultiIndex.from_tuples(table.index, names=["party", "metric"])
     return table, footnotes

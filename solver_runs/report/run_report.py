@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from munigrid.models.finance.export import comparison_table
+from munigrid.models.finance.export import METRIC_LABELS, comparison_table
 from munigrid.solver_runs.report import figures
 from munigrid.solver_runs.report.charts import build_chart
 from munigrid.solver_runs.report.html import Page
@@ -88,10 +88,24 @@ def _energy_sections(page: Page, run: RunData, lang: str, week: dt.date | None) 
 
 
 def _comparison(metrics: list[pd.DataFrame]) -> str:
-    """Structures side by side (rows labelled with their period) and the IRR footnotes, as HTML."""
-    side, footnotes = comparison_table(pd.concat(metrics, ignore_index=True))
+    """Structures side by side (rows labelled with their period, in both languages) and the IRR
+    footnotes (reasons in English), as HTML."""
+    frame = pd.concat(metrics, ignore_index=True)
+    sides = {}
+    for lang in LANGS:
+        t = Labels(lang)
+        labels = {key: t(f"fin_{key}") for key in METRIC_LABELS}
+        sides[lang], footnotes = comparison_table(frame, labels=labels)
+    rows = []
+    for i, (party, _) in enumerate(sides["en"].index):
+        cells = [span(party)] + [both({lang: sides[lang].index[i][1] for lang in LANGS})]
+        cells += [both({lang: sides[lang].iloc[i, j] for lang in LANGS}) for j in range(sides["en"].shape[1])]
+        rows.append("<tr>" + "".join(f'<td class="{"num" if k > 1 else "txt"}">{c}</td>'
+                                     for k, c in enumerate(cells)) + "</tr>")
+    header = "".join(f"<th>{h}</th>" for h in [span("col_party"), span("col_metric"),
+                                                  *(html.escape(str(c)) for c in sides["en"].columns)])
     notes = "".join(f'<p class="note">{html.escape(line)}</p>' for line in footnotes)
-    return table(side.reset_index()) + notes
+    return f'<div class="table-wrap"><table><tr>{header}</tr>{"".join(rows)}</table></div>{notes}'
 
 
 def _finance_sections(page: Page, run: RunData, lang: str) -> None:

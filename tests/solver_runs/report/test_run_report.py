@@ -174,3 +174,4 @@ def test_finance_sections_name_their_structure_and_period(full_report):
     # the municipality's PPA flows are all positive: no IRR, the reason in a footnote
     assert "ppa, municipality: no IRR, all cash flows are positive (+ in years 1-15)" in text
     assert ">8.5%<" in text and ">9.0%<" in text  # IRRs that are returns are shown
+    assert 'data-th="เงินประหยัดสุทธิ ปีที่ 1-15 [บาท]"' in text and 'data-th="ไม่มี IRR [1]"' in text
