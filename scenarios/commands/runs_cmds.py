@@ -224,11 +224,19 @@ def compare(runs_, rows, root, as_json):
         click.echo(json.dumps({"runs": list(runs_), "columns": [c for c in side.columns if not c.startswith("Δ")],
                                "comparison": out}, indent=2, ensure_ascii=False))
         return
-    table = Table(title="comparison (Δ = run - first)", title_justify="left")
-    table.add_column("row")
+    compared = [c for c in side.columns if not c.startswith("Δ")]
+    letter = {label: chr(ord("A") + i) for i, label in enumerate(compared)}
+    short = {label: letter[label] for label in compared}
+    for label in compared[1:]:
+        short |= {f"Δ {label}": f"Δ {letter[label]}-A", f"Δ% {label}": f"Δ% {letter[label]}-A"}
+    console = wide_console()
+    for label in compared:
+        console.print(f"{letter[label]} = {label}", markup=False, highlight=False)
+    table = Table(title="comparison (Δ B-A = B minus A, Δ% relative to |A|)", title_justify="left")
+    table.add_column("row", overflow="fold")
     table.add_column("kpi")
     for column in side.columns:
-        table.add_column(column, justify="right")
+        table.add_column(short[column], justify="right")
     for (r, k), values in side.iterrows():
         table.add_row(str(r), str(k), *(_fmt(float(v)) for v in values))
-    wide_console().print(table)
+    console.print(table)

@@ -18,14 +18,15 @@ from munigrid.solver_runs.sweeps import index
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory, request):
-    """A store with a two-member sweep (battery 0 / 150 kWh) of a two-day scenario and a run of it."""
+    """A store with a two-member sweep (battery 0 / 200 kWh) of a two-day scenario and a run of it
+    (its battery is 200 kWh)."""
     from sweep_support import scenario_and_dir
 
     scenario = scenario_and_dir()[0]
     root = tmp_path_factory.mktemp("store")
     path = root / "small.yaml"
     path.write_text(yaml.safe_dump(scenario.model_dump(mode="json")), encoding="utf-8")
-    result = CliRunner().invoke(cli, ["sweep", str(path), "--vary", "battery.energy_kwh=0,150", "--workers", "1",
+    result = CliRunner().invoke(cli, ["sweep", str(path), "--vary", "battery.energy_kwh=0,200", "--workers", "1",
                                       "--out", str(root / "runs"), "--no-report", "--json"])
     assert result.exit_code == 0, result.output
     run = api.run(scenario, root=root / "runs", report=False, samples=0)
@@ -35,7 +36,7 @@ def store(tmp_path_factory, request):
 def test_sweep_json_has_every_members_results(store):
     _, out, _ = store
     assert [(r["member"], r["battery.energy_kwh"], r["status"]) for r in out["results"]] == [(0, 0, "ok"),
-                                                                                           (1, 150, "ok")]
+                                                                                           (1, 200, "ok")]
     assert all(isinstance(r["cost_after_thb"], float) for r in out["results"])
 
 
@@ -67,7 +68,8 @@ def test_a_run_lines_up_with_a_member_not_with_a_whole_sweep(store):
     side = index.compare([run_id, f"{sweep_id}/m1"], root)
     site = out["results"][1]["site"]
     row = side.loc[(f"total | {site}", "cost_after_thb")]
-    # the run is the scenario as given (150 kWh battery): the same dispatch as member 1
+    # the run is the scenario as given (200 kWh battery): the same dispatch as member 1
+    assert scenario_battery_kwh() == 200
     assert row[f"Δ {sweep_id}/m0001"] == pytest.approx(0.0, abs=1e-6 * abs(row[run_id]))
     result = CliRunner().invoke(cli, ["runs", "compare", run_id, sweep_id, "--root", str(root)])
     assert "do not line up" in str(result.exception) and "m0003" in str(result.exception)
@@ -89,7 +91,13 @@ def test_show_is_a_table_in_local_time(store):
     assert "(Asia/Bangkok)" in shown.output and "{'" not in shown.output
     assert "solver by meter" in shown.output and "municipal_office" in shown.output
     sweep = CliRunner().invoke(cli, ["runs", "show", out["sweep_id"], "--root", str(root)])
-    assert "battery.energy_kwh" in sweep.output and "0, 150" in sweep.output and "{'" not in sweep.output
+    assert "battery.energy_kwh" in sweep.output and "0, 200" in sweep.output and "{'" not in sweep.output
+
+
+def scenario_battery_kwh() -> float:
+    from sweep_support import scenario_and_dir
+
+    return scenario_and_dir()[0].battery.energy_kwh
 
 
 def test_local_time_by_hand():
