@@ -7,13 +7,12 @@ Usage::
     bill = tariff.bill(import_kw, ft=0.1972)              # Bill: .monthly DataFrame, .total_thb
     terms = tariff.cost_terms(index, ft=FtSchedule.builtin())  # TariffCostTerms, VAT included
 
-The names below are imported on first use (PEP 562), so that listing the library or checking
-a tariff id (``munigrid tariffs``, ``munigrid validate``) does not import pandas.
+The names below are imported on first use (:mod:`munigrid.models.lazy`), so that listing
+the library or checking a tariff id (``munigrid tariffs``, ``munigrid validate``) does not
+import pandas.
 """
 
-from __future__ import annotations
-
-import importlib
+from munigrid.models.lazy import lazy_exports
 
 # public name -> the submodule that defines it
 _EXPORTS = {
@@ -26,18 +25,5 @@ _EXPORTS = {
     "Tariff": "tariff",
     "DemandCharge": "terms", "EnergyBlocks": "terms", "TariffCostTerms": "terms",
 }
-
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
