@@ -155,9 +155,14 @@ def _uncertainty_line(uncertainty: dict) -> str:
 _MONTH = re.compile(r"\b(\d{4})-(\d{2})\b")
 
 
+def _next_month(month: str) -> str:
+    year, number = map(int, month.split("-"))
+    return f"{year + number // 12}-{number % 12 + 1:02d}"
+
+
 def condensed_notes(notes: Sequence[str]) -> list[str]:
-    """Notes for a terminal: consecutive notes that differ only in their first month (``YYYY-MM``)
-    become one note naming the months, e.g. ``... for 2026-01 to 2026-04 (period 2026-01) ...``."""
+    """Notes for a terminal: consecutive notes that differ only in their first month (``YYYY-MM``,
+    one month after the other) become one note naming the months, e.g. ``... for 2026-01 to 2026-04 (period 2026-01) ...``."""
     groups: list[tuple[str, str, list[str]]] = []  # text before and after the first month, the months
     for note in notes:
         match = _MONTH.search(note)
@@ -165,7 +170,8 @@ def condensed_notes(notes: Sequence[str]) -> list[str]:
             groups.append((note, "", []))
             continue
         before, after = note[:match.start()], note[match.end():]
-        if groups and groups[-1][2] and groups[-1][:2] == (before, after):
+        last = groups[-1] if groups else None
+        if last and last[2] and last[:2] == (before, after) and _next_month(last[2][-1]) == match.group(0):
             groups[-1][2].append(match.group(0))
         else:
             groups.append((before, after, [match.group(0)]))
