@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from munigrid.scenarios.inputs import SiteInputs, build_inputs, check_references
+from munigrid.scenarios.inputs import SiteInputs, build_inputs
+from munigrid.scenarios.references import check_references
 from munigrid.scenarios.library import load_scenario
 from munigrid.scenarios.runner import Progress, RunOutcome, bills_csv, run_scenario, scenario_yaml
 from munigrid.scenarios.schema import Scenario
