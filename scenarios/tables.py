@@ -136,20 +136,24 @@ def fitted_tables(title: str, columns: Sequence[TextColumn], width: int,
     return tables
 
 
-def _uncertainty_line(uncertainty: dict) -> str:
+def _uncertainty_lines(uncertainty: dict) -> list[str]:
+    """What the Monte Carlo simulated, then the site's P10/P50/P90 bill and self-sufficiency."""
     site, system = uncertainty["site"], uncertainty.get("system")
-    what = f"{uncertainty['samples']} bootstrap years"
+    what = f"uncertainty: {uncertainty['samples']} bootstrap years"
     if system is not None:
-        what += (f" of the {system['basis']} system: PV {system['pv_kwp']:,.1f} kWp, battery "
-                 f"{system['battery_kwh']:,.1f} kWh / {system['battery_kw']:,.1f} kW")
+        what += (f" of the {system['basis']} system (PV {system['pv_kwp']:,.1f} kWp, battery "
+                 f"{system['battery_kwh']:,.1f} kWh / {system['battery_kw']:,.1f} kW)")
     cost = site["cost_thb"]
-    line = (f"uncertainty ({what}; {uncertainty['strategy']} battery rule): site bill P10 {cost['P10']:,.0f} / "
-            f"P50 {cost['P50']:,.0f} / P90 {cost['P90']:,.0f} THB")
+    band = f"site bill P10 {cost['P10']:,.0f} / P50 {cost['P50']:,.0f} / P90 {cost['P90']:,.0f} THB"
     if "self_sufficiency_frac" in site:
         share = site["self_sufficiency_frac"]
-        line += (f"; self-sufficiency P10 {share['P10']:.1%} / P50 {share['P50']:.1%} / "
-                 f"P90 {share['P90']:.1%}")
-    return line
+        band += f"; self-sufficiency P10 {share['P10']:.1%} / P50 {share['P50']:.1%} / P90 {share['P90']:.1%}"
+    return [f"{what}, {uncertainty['strategy']} battery rule:", band]
+
+
+def _print_wrapped(console: Console, text: str, first: str, rest: str) -> None:
+    console.print(textwrap.fill(text, max(console.width - 1, 20), initial_indent=first, subsequent_indent=rest),
+                  markup=False, highlight=False)
 
 
 _MONTH = re.compile(r"\b(\d{4})-(\d{2})\b")
@@ -192,13 +196,14 @@ def print_summary(outcome, console: Console | None = None) -> None:
     console.print(f"solver: {outcome.solver_line()}")
     uncertainty = outcome.manifest.get("uncertainty")
     if uncertainty:
-        console.print(_uncertainty_line(uncertainty))
+        heading, band = _uncertainty_lines(uncertainty)
+        _print_wrapped(console, heading, "", "  ")
+        _print_wrapped(console, band, "  ", "  ")
     notes = condensed_notes(outcome.manifest.get("notes") or [])
     if notes:
         console.print("notes:")
         for note in notes:
-            console.print(textwrap.fill(note, max(console.width - 1, 20), initial_indent="  - ",
-                                        subsequent_indent="    "), markup=False, highlight=False)
+            _print_wrapped(console, note, "  - ", "    ")
     if outcome.run_dir is not None:
         console.print(f"stored: {outcome.run_dir}")
     if outcome.report_path is not None:

@@ -96,7 +96,7 @@ def test_sizing_run_simulates_the_sized_system(sizing_run):
     assert abs(share["P50"] - summary.loc["total", "self_sufficiency_pct"] / 100) < 0.05
     assert sizing_run.samples.attrs["system_basis"] == "sized"
     text = _printed(sizing_run, 120)
-    assert "of the sized system: PV" in re.sub(r"\s+", " ", text)
+    assert "of the sized system (PV" in re.sub(r"\s+", " ", text)
 
 
 def test_installed_system_without_sizes(sizing_run):
