@@ -125,7 +125,7 @@ def fitted_tables(title: str, columns: Sequence[TextColumn], width: int,
                   or [c.min_width(label=i == 0) for i, c in enumerate(shown)])
         suffix = f" ({n}/{len(parts)})" if len(parts) > 1 else ""
         table = Table(title=f"{title}{suffix}", title_justify="left")
-        for k, (column, w) in enumerate(zip(shown, widths)):
+        for column, w in zip(shown, widths):
             table.add_column(textwrap.fill(column.header, w, break_long_words=False), justify=column.justify,
                              width=w, no_wrap=True)
         for r in range(len(columns[0].cells)):
@@ -156,7 +156,7 @@ def _print_wrapped(console: Console, text: str, first: str, rest: str) -> None:
                   markup=False, highlight=False)
 
 
-_MONTH = re.compile(r"\b(\d{4})-(\d{2})\b")
+_MONTH = re.compile(r"\b\d{4}-\d{2}\b")
 
 
 def _next_month(month: str) -> str:
@@ -166,7 +166,8 @@ def _next_month(month: str) -> str:
 
 def condensed_notes(notes: Sequence[str]) -> list[str]:
     """Notes for a terminal: consecutive notes that differ only in their first month (``YYYY-MM``,
-    one month after the other) become one note naming the months, e.g. ``... for 2026-01 to 2026-04 (period 2026-01) ...``."""
+    one month after the other) become one note naming the months, e.g.
+    ``... for 2026-01 to 2026-04 (period 2026-01) ...``."""
     groups: list[tuple[str, str, list[str]]] = []  # text before and after the first month, the months
     for note in notes:
         match = _MONTH.search(note)
