@@ -78,10 +78,10 @@ def test_consecutive_monthly_notes_are_condensed():
 
 
 @pytest.fixture(scope="module")
-def sizing_run():
+def sizing_run(tmp_path_factory):
     scenario = api.load("tha-yang-sizing")
     scenario.time.days = 28  # the shortest horizon the day-block bootstrap samples from
-    return api.run(scenario, store=False, samples=30)
+    return api.run(scenario, root=tmp_path_factory.mktemp("runs"), samples=30)
 
 
 def test_sizing_run_simulates_the_sized_system(sizing_run):
@@ -97,6 +97,8 @@ def test_sizing_run_simulates_the_sized_system(sizing_run):
     assert sizing_run.samples.attrs["system_basis"] == "sized"
     text = _printed(sizing_run, 120)
     assert "of the sized system (PV" in re.sub(r"\s+", " ", text)
+    report = sizing_run.report_path.read_text(encoding="utf-8")
+    assert f"Simulated system: the sized one, PV {system['pv_kwp']:,.1f} kWp" in report
 
 
 def test_installed_system_without_sizes(sizing_run):
