@@ -14,6 +14,7 @@ import ast
 import contextlib
 import importlib
 import importlib.util
+import inspect
 import os
 import sys
 import traceback
@@ -21,7 +22,6 @@ from pathlib import Path
 
 import click
 from click.utils import make_default_short_help
-from inspect import cleandoc as inspect_cleandoc
 
 from munigrid.models.errors import InputError, NoSolutionError
 
@@ -126,7 +126,7 @@ def short_help(target: str, limit: int = 45) -> str | None:
             if not isinstance(keywords[key], ast.Constant):
                 return None
             text = keywords[key].value
-            return inspect_cleandoc(text) if key == "short_help" else make_default_short_help(text, limit)
+            return inspect.cleandoc(text) if key == "short_help" else make_default_short_help(text, limit)
     doc = ast.get_docstring(function, clean=True)
     return make_default_short_help(doc, limit) if doc else ""
 
@@ -170,8 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        # without standalone mode click returns the code of ctx.exit(code) (a command's own exit status)
-        code = cli.main(args=args, prog_name="munigrid", standalone_mode=False)
+        cli.main(args=args, prog_name="munigrid", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
@@ -194,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
         click.secho(f"internal error ({type(err).__name__}): {err}\n"
                     "run again with --debug for the traceback", fg="red", err=True)
         sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)
+    sys.exit(0)
 
 
 if __name__ == "__main__":

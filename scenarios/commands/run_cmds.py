@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -69,7 +70,7 @@ def validate(scenario, as_json):
         report.update(buildings=len(parsed.buildings), days=parsed.time.days, step_min=parsed.time.step_min)
     click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     if problems:
-        click.get_current_context().exit(EXIT_BAD_INPUT)
+        sys.exit(EXIT_BAD_INPUT)  # the problems are on stdout, as JSON
 
 
 @click.command()
