@@ -17,13 +17,15 @@ def _table(frame: pd.DataFrame, title: str) -> None:
 
 
 def csv_frame(frame: pd.DataFrame, variable: str) -> pd.DataFrame:
-    """A forecast as written to CSV: the index named ``time``; one column named ``variable``
-    (e.g. ``pv_ac_kw``), or one per quantile named with the variable's unit (``p10_kw``, ...)."""
+    """A forecast as written to CSV: the index named ``time``; a single column named ``variable``
+    (e.g. ``pv_ac_kw``), else quantile columns named with the variable's unit (``p10_kw``, ...)
+    and ``actual`` as ``actual_kw`` (backtests); other columns (``model``, ``origin``) as they are."""
     unit = variable.rsplit("_", 1)[-1]
     if len(frame.columns) == 1:
         named = frame.set_axis([variable], axis=1)
     else:
-        named = frame.rename(columns=lambda q: f"p{round(float(q) * 100)}_{unit}")
+        named = frame.rename(columns=lambda c: f"p{round(c * 100)}_{unit}" if isinstance(c, float)
+                             else f"actual_{unit}" if c == "actual" else c)
     return named.rename_axis("time")
 
 
@@ -156,7 +158,7 @@ def load(history_path, horizon, model, backtest, refit_days, tz, out, as_json):
                                          refit_every_days=refit_days)
         table, by_kind, by_hour = result.table(), result.by_day_kind(), result.by_hour()
         if out is not None:
-            result.forecasts.to_csv(out)
+            csv_frame(result.forecasts, "load_kw").to_csv(out)
             click.echo(f"wrote {out}", err=True)
         if as_json:
             info.update(skill=json.loads(table.to_json(orient="index")),

@@ -16,6 +16,7 @@ from munigrid.forecasting.archetypes import archetype_load_kw
 from munigrid.models.timegrid import make_index
 from munigrid.scenarios import api
 from munigrid.scenarios.cli import cli
+from munigrid.scenarios.commands.forecast_cmds import csv_frame
 from munigrid.scenarios.simulation import simulate_run
 from munigrid.scenarios.tables import HEADERS, condensed_notes, print_summary
 
@@ -140,3 +141,11 @@ def test_pv_forecast_file_names_the_variable_with_its_unit(tmp_path):
     frame = pd.read_csv(out)
     assert list(frame.columns) == ["time", "pv_ac_kw"]
     assert len(frame) == 8760 and np.isclose(frame["pv_ac_kw"].max(), 10 / 1.2, rtol=0.1)
+
+
+def test_backtest_file_columns_are_named_with_units():
+    index = make_index("2025-03-01", 3, 60)
+    frame = pd.DataFrame({"model": "ensemble", "origin": index[0], "actual": [1.0, 2.0, 3.0], 0.1: 0.5, 0.5: 1.5,
+                          0.9: 2.5}, index=index)
+    written = csv_frame(frame, "load_kw").reset_index()
+    assert list(written.columns) == ["time", "model", "origin", "actual_kw", "p10_kw", "p50_kw", "p90_kw"]
