@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from munigrid.scenarios.inputs import SiteInputs, build_inputs, check_references
+from munigrid.scenarios.inputs import SiteInputs, build_inputs
+from munigrid.scenarios.references import check_references
 from munigrid.scenarios.library import load_scenario
 from munigrid.scenarios.runner import Progress, RunOutcome, bills_csv, run_scenario, scenario_yaml
 from munigrid.scenarios.schema import Scenario
-from munigrid.scenarios.simulation import simulate_scenario, site_percentiles
+from munigrid.scenarios.simulation import simulate_run, site_percentiles
 from munigrid.solver_runs import store as run_store
 
 # Shortest horizon the day-block bootstrap of the Monte Carlo samples from [days]: two 7-day
@@ -67,6 +68,7 @@ def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | Non
         When > 0, also simulate this many bootstrap years of every building with the numba
         core (rule-based battery, :mod:`munigrid.scenarios.simulation`) and keep them as
         ``outcome.samples`` / ``simulation.nc``: P10/P50/P90 of cost, self-sufficiency, peaks.
+        After a sizing run the simulated system is the sized one (``manifest["uncertainty"]["system"]``).
     progress : callable, optional
         Called with a short description of each stage.
     base_dir : Path, optional
@@ -81,9 +83,10 @@ def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | Non
     elif samples > 0:
         if progress:
             progress(f"simulating {samples} sampled years")
-        outcome.samples, timing = simulate_scenario(scenario, samples=samples, inputs=outcome.inputs)
+        sizes = outcome.manifest["solver"]["sizes"] if scenario.optimisation.mode == "sizing" else None
+        outcome.samples, timing, system = simulate_run(scenario, outcome.inputs, sizes, samples=samples)
         outcome.manifest["timings"]["simulation_s"] = round(timing["total_s"], 4)
-        outcome.manifest["uncertainty"] = {"samples": samples, "strategy": "self_consumption",
+        outcome.manifest["uncertainty"] = {"samples": samples, "strategy": "self_consumption", "system": system,
                                            "site": site_percentiles(outcome.samples)}
     if not store:
         return outcome

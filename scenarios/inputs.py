@@ -15,14 +15,12 @@ from munigrid.forecasting.archetypes import archetype_load_kw
 from munigrid.forecasting.meter import read_meter
 from munigrid.forecasting.pv import PVArraySpec, pv_ac_kw
 from munigrid.forecasting.weather import read_weather, synthetic_year
-from munigrid.models.errors import InputError, Problem
+from munigrid.models.errors import InputError
 from munigrid.models.tariffs import Tariff, get_tariff
 from munigrid.models.timegrid import make_index, step_hours
+from munigrid.scenarios.references import ROOF_KWP_PER_M2, check_references
 from munigrid.scenarios.schema import Building, PVArray, Scenario
 
-# Usable rooftop PV density [kWp per m2 of roof]: 0.15, an assumption for crystalline
-# modules of about 20 % efficiency at about 75 % roof coverage (access and shading margins).
-ROOF_KWP_PER_M2 = 0.15
 
 
 @dataclass
@@ -176,27 +174,6 @@ def pv_max_kwp(building: Building) -> dict[str, float]:
     arrays = pv_arrays(building)
     share = building.roof_area_m2 * ROOF_KWP_PER_M2 / max(len(arrays), 1)
     return {a.name: max(a.capacity_kwp, a.max_kwp if a.max_kwp is not None else share) for a in arrays}
-
-
-def check_references(scenario: Scenario, base_dir: Path) -> None:
-    """Problems a schema cannot see: tariff ids, files, PV larger than its roof."""
-    problems: list[Problem] = []
-    for i, b in enumerate(scenario.buildings):
-        try:
-            get_tariff(b.tariff)
-        except InputError as err:
-            problems += [Problem(f"buildings[{i}].tariff", p.message) for p in err.problems]
-        if b.load_csv is not None and not (base_dir / b.load_csv).is_file():
-            problems.append(Problem(f"buildings[{i}].load_csv", f"no such file: {base_dir / b.load_csv}"))
-        kwp = sum(a.capacity_kwp for a in b.pv_arrays)
-        if kwp > 0 and kwp > b.roof_area_m2 * ROOF_KWP_PER_M2:
-            problems.append(Problem(f"buildings[{i}].pv_arrays",
-                                    f"{kwp:g} kWp needs about {kwp / ROOF_KWP_PER_M2:,.0f} m2 of roof but "
-                                    f"roof_area_m2 is {b.roof_area_m2:g}; reduce capacity_kwp or correct the roof"))
-    if scenario.weather.source == "file" and not (base_dir / scenario.weather.file).is_file():
-        problems.append(Problem("weather.file", f"no such file: {base_dir / scenario.weather.file}"))
-    if problems:
-        raise InputError(problems)
 
 
 def build_inputs(scenario: Scenario, base_dir: Path) -> SiteInputs:

@@ -10,14 +10,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from munigrid.models.errors import InputError, Problem
+from munigrid.models.tariffs.library import unknown_tariff_message
 from munigrid.scenarios.sweep.spec import SweepSpec
 
 NonNeg = Annotated[float, Field(ge=0)]
 Frac = Annotated[float, Field(ge=0, le=1)]
 Eff = Annotated[float, Field(gt=0, le=1)]
+
+# where every scenario field is documented (generated from this schema)
+FIELD_REFERENCE = "docs/inputs.md#scenario-fields"
 
 BUILDING_KINDS = ("office", "school", "health_centre", "water_pumping", "street_lighting", "market")
 
@@ -97,6 +101,14 @@ class Building(Strict):
     roof_area_m2: NonNeg = 0.0
     pv_arrays: list[PVArray] = Field(default_factory=list)
     notes: str = ""
+
+    @field_validator("tariff")
+    @classmethod
+    def _library_tariff(cls, value: str) -> str:
+        unknown = unknown_tariff_message(value)
+        if unknown is not None:
+            raise ValueError(unknown)
+        return value
 
     @model_validator(mode="after")
     def _load_source(self):
@@ -257,7 +269,7 @@ def _message(err: dict) -> str:
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     if kind == "extra_forbidden":
-        return "unknown key; remove it or check its spelling against `munigrid validate --help`"
+        return f"unknown key; remove it or check its spelling against {FIELD_REFERENCE}"
     if kind == "missing":
         return "required field is missing"
     if kind.startswith(("greater", "less")) or kind == "literal_error" or kind == "string_pattern_mismatch":

@@ -16,6 +16,19 @@ def _table(frame: pd.DataFrame, title: str) -> None:
         click.echo(frame.to_string())
 
 
+def csv_frame(frame: pd.DataFrame, variable: str) -> pd.DataFrame:
+    """A forecast as written to CSV: the index named ``time``; a single column named ``variable``
+    (e.g. ``pv_ac_kw``), else quantile columns named with the variable's unit (``p10_kw``, ...)
+    and ``actual`` as ``actual_kw`` (backtests); other columns (``model``, ``origin``) as they are."""
+    unit = variable.rsplit("_", 1)[-1]
+    if len(frame.columns) == 1:
+        named = frame.set_axis([variable], axis=1)
+    else:
+        named = frame.rename(columns=lambda c: f"p{round(c * 100)}_{unit}" if isinstance(c, float)
+                             else f"actual_{unit}" if c == "actual" else c)
+    return named.rename_axis("time")
+
+
 def _write(frame: pd.DataFrame, out: Path | None, variable: str, building: str) -> None:
     if out is None:
         return
@@ -23,8 +36,19 @@ def _write(frame: pd.DataFrame, out: Path | None, variable: str, building: str) 
         from munigrid.forecasting.results import forecast_dataset
         forecast_dataset({building: frame}, variable=variable).to_netcdf(out, engine="h5netcdf")
     else:
-        frame.to_csv(out)
+        csv_frame(frame, variable).to_csv(out)
     click.echo(f"wrote {out}", err=True)
+
+
+def _forecast_summary(pred: pd.DataFrame, step_h: float) -> list[str]:
+    """Two lines on a quantile load forecast [kW]: its span, then the P50 energy and peak with the
+    P10-P90 band at the peak step (quantiles of single steps: they do not add up over time)."""
+    p50 = pred[0.5]
+    at = p50.idxmax()
+    band = f"; P10-P90 at that step {pred.loc[at, 0.1]:,.1f}-{pred.loc[at, 0.9]:,.1f} kW" \
+        if {0.1, 0.9} <= set(pred.columns) else ""
+    return [f"from {pred.index[0]} to {pred.index[-1] + pd.Timedelta(hours=step_h)}",
+            f"P50: energy {p50.sum() * step_h:,.0f} kWh, peak {p50.max():,.1f} kW at {at}{band}"]
 
 
 @click.group()
@@ -134,7 +158,7 @@ def load(history_path, horizon, model, backtest, refit_days, tz, out, as_json):
                                          refit_every_days=refit_days)
         table, by_kind, by_hour = result.table(), result.by_day_kind(), result.by_hour()
         if out is not None:
-            result.forecasts.to_csv(out)
+            csv_frame(result.forecasts, "load_kw").to_csv(out)
             click.echo(f"wrote {out}", err=True)
         if as_json:
             info.update(skill=json.loads(table.to_json(orient="index")),
@@ -166,4 +190,9 @@ def load(history_path, horizon, model, backtest, refit_days, tz, out, as_json):
         return
     for line in info["fills"] + info["notes"]:
         click.echo(f"note: {line}")
+    if out is not None:  # the rows are in the file: a summary, not a screenful of rows
+        click.echo(f"{model} forecast, {len(pred)} steps written to {out}")
+        for line in _forecast_summary(pred, step / pd.Timedelta(hours=1)):
+            click.echo(line)
+        return
     _table(pred.rename(columns=lambda q: f"P{int(q * 100)} kW"), f"{model} forecast, {len(pred)} steps")

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
 
-from munigrid.scenarios import api
-from munigrid.scenarios.cli import solver_output_to_stderr
-from munigrid.scenarios.library import bundled, load_scenario
-from munigrid.scenarios.tables import print_summary
+from munigrid.models.errors import InputError
+from munigrid.scenarios.cli import EXIT_BAD_INPUT, solver_output_to_stderr
+from munigrid.scenarios.library import bundled, load_scenario, resolve
 
 
 @click.command()
@@ -25,6 +25,9 @@ from munigrid.scenarios.tables import print_summary
 def run(scenario, out, as_json, no_store, no_report, samples):
     """Run SCENARIO (bundled name or YAML file): weather -> PV -> loads -> dispatch -> stored run."""
     from rich.console import Console
+
+    from munigrid.scenarios import api
+    from munigrid.scenarios.tables import print_summary
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
@@ -42,17 +45,45 @@ def run(scenario, out, as_json, no_store, no_report, samples):
 
 @click.command()
 @click.argument("scenario")
-def validate(scenario):
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: valid, the problems (path, message) and the scenario's size.")
+def validate(scenario, as_json):
     """Check SCENARIO and list every problem at once (exit 2 if any)."""
-    parsed, path = load_scenario(scenario)
-    api.check_references(parsed, path.parent)
-    click.echo(f"{path}: valid ({len(parsed.buildings)} buildings, {parsed.time.days} days at "
-               f"{parsed.time.step_min} min)")
+    from munigrid.scenarios.references import reference_problems
+
+    path = parsed = None
+    try:
+        path = resolve(scenario)
+        parsed, _ = load_scenario(path)
+        problems = reference_problems(parsed, path.parent)
+    except InputError as err:
+        problems = err.problems
+    if not as_json:
+        if problems:
+            raise InputError(problems)
+        click.echo(f"{path}: valid ({len(parsed.buildings)} buildings, {parsed.time.days} days at "
+                   f"{parsed.time.step_min} min)")
+        return
+    report = {"scenario": scenario, "file": None if path is None else str(path), "valid": not problems,
+              "problems": [{"path": p.path, "message": p.message} for p in problems]}
+    if parsed is not None:
+        report.update(buildings=len(parsed.buildings), days=parsed.time.days, step_min=parsed.time.step_min)
+    click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    if problems:
+        sys.exit(EXIT_BAD_INPUT)  # the problems are on stdout, as JSON
 
 
 @click.command()
-def scenarios():
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: name, file and description of each.")
+def scenarios(as_json):
     """List the bundled scenarios."""
+    rows = []
     for name, path in bundled().items():
         parsed, _ = load_scenario(path)
-        click.echo(f"{name:16s} {parsed.description.strip()}")
+        rows.append({"name": name, "file": str(path), "description": parsed.description.strip(),
+                     "mode": parsed.optimisation.mode, "buildings": len(parsed.buildings)})
+    if as_json:
+        click.echo(json.dumps({"scenarios": rows}, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo(f"{row['name']:16s} {row['description']}")

@@ -140,6 +140,11 @@ def _uncertainty_section(page: Page, run: RunData, lang: str) -> None:
     if samples:
         parts += [build_chart("distributions", lambda t: figures.distributions(samples, t), lang),
                   note("note_distributions")]
+        system = (run.manifest.get("uncertainty") or {}).get("system")
+        if system is not None:  # which system the samples are of (the sized one after a sizing run)
+            parts.append(note(f"note_system_{system['basis']}", pv_kwp=f"{system['pv_kwp']:,.1f}",
+                              battery_kwh=f"{system['battery_kwh']:,.1f}", battery_kw=f"{system['battery_kw']:,.1f}",
+                              strategy=run.manifest["uncertainty"]["strategy"]))
     percentiles = [tables["npv_percentiles"] for tables in run.finance.values() if "npv_percentiles" in tables]
     if percentiles:
         parts.append(table(pd.concat(percentiles, ignore_index=True)))
