@@ -13,12 +13,14 @@ Policy, stated once:
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from munigrid.forecasting.meter_text import excerpt, read_text
 from munigrid.models.errors import InputError, Problem
 from munigrid.models.timegrid import TZ
 
@@ -86,12 +88,11 @@ def read_timeseries_csv(path: str | Path, tz: str | None = None, time_column: st
     """
     path = Path(path)
     where = path.name
-    if not path.is_file():
-        raise InputError(f"file not found: {path}", where)
+    text, _ = read_text(path, where)
     try:
-        frame = pd.read_csv(path, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise InputError(f"not a readable CSV file ({err})", where) from None
+        frame = pd.read_csv(io.StringIO(text))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise InputError(f"not a readable CSV file ({excerpt(err, 120)})", where) from None
     col = time_column or find_column(frame, TIME_ALIASES, where, "time")
     if col not in frame.columns:
         raise InputError(f"time column {col!r} not found; columns are {', '.join(map(str, frame.columns))}", where)

@@ -14,12 +14,13 @@ from munigrid.models.tariffs.ft import FtSchedule
 from munigrid.models.tariffs.library import (
     TariffInfo, apply_overrides, get_tariff, list_tariffs, load_tariff_file,
 )
-from munigrid.models.tariffs.meter import read_meter_csv
+from munigrid.models.tariffs.meter import BILL_STEPS_MIN
 from munigrid.models.tariffs.tariff import Tariff
 from munigrid.models.tariffs.terms import DemandCharge, EnergyBlocks, TariffCostTerms
 
 __all__ = [
+    "BILL_STEPS_MIN",
     "Bill", "DemandCharge", "EnergyBlocks", "ExportRule", "FtSchedule", "Tariff", "TariffCostTerms",
-    "TariffInfo", "apply_overrides", "get_tariff", "list_tariffs", "load_tariff_file", "read_meter_csv",
+    "TariffInfo", "apply_overrides", "get_tariff", "list_tariffs", "load_tariff_file",
     "round_half_up",
 ]

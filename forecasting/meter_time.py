@@ -1,0 +1,193 @@
+"""Time stamps of a meter file: which columns hold them and what instant each row is.
+
+Handled, each reported in the reader's notes: one column or separate ``Date`` and ``Time``
+columns; ISO 8601, ``dd/mm/yyyy`` (tried before ``mm/dd/yyyy``; the format that reads every
+row in increasing order wins), ``yyyy/mm/dd``, 2- or 4-digit years; Buddhist-era years
+(2568 = 2025, the Thai calendar's offset of 543); stamps with one UTC offset, or without one
+in the zone given (``--tz``, default Asia/Bangkok). Refused with the line and the fix: cells
+that no format reads, offsets that change inside the file (a zone with daylight saving),
+some stamps with an offset and some without.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from munigrid.forecasting.meter_text import excerpt
+from munigrid.models.errors import InputError
+from munigrid.models.timegrid import TZ
+
+TIME_ALIASES = ("time", "datetime", "timestamp", "date_time", "time(utc)", "วันเวลา", "เวลา")
+DATE_ALIASES = ("date", "day", "วันที่")
+BUDDHIST_ERA_OFFSET_Y = 543
+BE_YEAR = re.compile(r"(?<![\d:])(?:2[45]\d\d|26\d\d)(?!\d)")
+OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+CLOCK_ONLY = re.compile(r"^\d{1,2}[:.]\d{2}([:.]\d{2})?$")
+HAS_DATE = re.compile(r"\d{1,4}[/\-.]\d{1,2}[/\-.]\d{1,4}")
+DATE_PARTS = (("%d/%m/%Y", "dd/mm/yyyy"), ("%m/%d/%Y", "mm/dd/yyyy"), ("%d/%m/%y", "dd/mm/yy"),
+              ("%m/%d/%y", "mm/dd/yy"), ("%d-%m-%Y", "dd-mm-yyyy"), ("%d.%m.%Y", "dd.mm.yyyy"),
+              ("%Y/%m/%d", "yyyy/mm/dd"))
+CLOCK_PARTS = ("%H:%M", "%H:%M:%S")
+EXAMPLE = "e.g. 2025-01-31 13:00, 31/01/2025 13:00 or separate Date and Time columns"
+
+
+def _normal(name: object) -> str:
+    return str(name).strip().lower().replace(" ", "_")
+
+
+def _matches(name: str, aliases: tuple[str, ...]) -> bool:
+    return any(name == a or name.startswith(a + "_") or name.startswith(a + "(") for a in aliases)
+
+
+def time_columns(frame: pd.DataFrame, spec: str | None, where: str) -> list[str]:
+    """The column(s) holding the time: ``spec`` (``"Date+Time"`` for two), else found by name.
+
+    A ``date`` column and a ``time`` column whose cells are clock times only are combined.
+    """
+    columns = [str(c) for c in frame.columns]
+    if spec is not None:
+        wanted = [part.strip() for part in spec.split("+")]
+        missing = [w for w in wanted if w not in columns]
+        if missing:
+            raise InputError(f"time column {excerpt(missing[0])} not found; columns are {column_list(columns)}",
+                             f"{where}: --time-column")
+        return wanted
+    by_name = {_normal(c): c for c in columns}
+    time_col = next((c for n, c in by_name.items() if _matches(n, TIME_ALIASES)), None)
+    date_col = next((c for n, c in by_name.items() if _matches(n, DATE_ALIASES)), None)
+    if time_col is not None and date_col is not None:
+        first = str(frame[time_col].dropna().iloc[0]).strip() if frame[time_col].notna().any() else ""
+        if CLOCK_ONLY.match(first):
+            return [date_col, time_col]
+    if time_col is not None:
+        return [time_col]
+    if date_col is not None:
+        return [date_col]
+    raise InputError(f"no time column; name it time, datetime or timestamp (or Date and Time), or give "
+                     f"--time-column NAME (scenario: load_csv.time_column); columns are {column_list(columns)}", where)
+
+
+def column_list(columns: list[str], limit: int = 8) -> str:
+    """Column names for a message, escaped and shortened."""
+    shown = ", ".join(excerpt(c) for c in columns[:limit])
+    return shown + (f" … ({len(columns)} columns)" if len(columns) > limit else "")
+
+
+def lines_of(mask: np.ndarray, first_line: int, limit: int = 5) -> str:
+    """File lines of the True entries of ``mask`` (row 0 is ``first_line``), shortened."""
+    lines = np.flatnonzero(mask) + first_line
+    text = ", ".join(map(str, lines[:limit]))
+    return text + (f" … ({len(lines)} lines)" if len(lines) > limit else "")
+
+
+def _text_stamps(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    parts = [frame[c].fillna("").astype(str).str.strip() for c in columns]
+    text = parts[0]
+    for part in parts[1:]:
+        text = text + " " + part.str.replace(".", ":", regex=False)
+    return text.str.strip()
+
+
+def _buddhist_era(text: pd.Series, notes: list[str]) -> pd.Series:
+    has_be = text.str.contains(BE_YEAR)
+    if not has_be.any():
+        return text
+    notes.append(f"years after 2400 read as Buddhist era (minus {BUDDHIST_ERA_OFFSET_Y}) in {int(has_be.sum())} rows")
+    return text.str.replace(BE_YEAR, lambda m: str(int(m.group()) - BUDDHIST_ERA_OFFSET_Y), regex=True)
+
+
+def _check_offsets(text: pd.Series, where: str, first_line: int) -> None:
+    offsets = text.str.extract(OFFSET, expand=False).str.replace(":", "", regex=False)
+    has = offsets.notna().to_numpy()
+    if has.any() and not has.all():
+        raise InputError(f"some time stamps have a UTC offset and some do not (lines {lines_of(~has, first_line)}, "
+                         f"e.g. {excerpt(text[~has].iloc[0])}); write every stamp the same way", where)
+    if has.any():
+        change = offsets.ne(offsets.shift()).to_numpy(copy=True)
+        change[0] = False
+        if change.any():
+            row = int(np.argmax(change))
+            raise InputError(f"the UTC offset changes at line {row + first_line} ({excerpt(text.iloc[row - 1])} then "
+                             f"{excerpt(text.iloc[row])}): a zone with daylight saving. munigrid needs one offset; "
+                             "convert the stamps to UTC (+00:00) or to one fixed offset such as +07:00", where)
+
+
+def _candidates() -> list[tuple[str, str]]:
+    out = [("ISO8601", "ISO 8601")]
+    for date_fmt, label in DATE_PARTS:
+        out += [(f"{date_fmt} {clock}", f"{label} hh:mm{':ss' if clock.endswith('S') else ''}") for clock in CLOCK_PARTS]
+    return out
+
+
+def _best_parse(text: pd.Series) -> tuple[pd.Series, str]:
+    best, best_score, best_label = None, None, ""
+    for fmt, label in _candidates():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            stamps = pd.to_datetime(text, format=fmt, errors="coerce")
+        valid = stamps.notna()
+        backward = int((stamps[valid].diff() < pd.Timedelta(0)).sum())
+        score = (int(valid.sum()), -backward)
+        if best_score is None or score > best_score:
+            best, best_score, best_label = stamps, score, label
+        if score == (len(text), 0):
+            break
+    return best, best_label
+
+
+def parse_times(frame: pd.DataFrame, columns: list[str], tz: str, where: str,
+                first_line: int = 2) -> tuple[pd.DatetimeIndex, list[str]]:
+    """Read the time column(s) of ``frame`` as an Asia/Bangkok index (not yet sorted or checked).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The file as text cells.
+    columns : list of str
+        One column, or a date and a time column.
+    tz : str
+        Zone of stamps without an offset.
+    where : str
+        File name for messages.
+    first_line : int
+        File line of the first data row.
+
+    Returns
+    -------
+    index : DatetimeIndex
+        One stamp per row, Asia/Bangkok.
+    notes : list of str
+        How the stamps were read.
+    """
+    where_col = f"{where}: column {' + '.join(excerpt(c) for c in columns)}"
+    notes: list[str] = []
+    text = _buddhist_era(_text_stamps(frame, columns), notes)
+    empty = (text == "").to_numpy()
+    if empty.any():
+        raise InputError(f"time is empty in lines {lines_of(empty, first_line)}; give a time on every row or delete "
+                         "the row", where_col)
+    _check_offsets(text, where_col, first_line)
+    stamps, label = _best_parse(text)
+    bad = stamps.isna().to_numpy()
+    if bad.any():
+        raise InputError(f"time could not be read in lines {lines_of(bad, first_line)} (first "
+                         f"{excerpt(text[bad].iloc[0])}); write dates and times one way, {EXAMPLE}", where_col)
+    if label != "ISO 8601":
+        notes.append(f"time read as {label}")
+    index = pd.DatetimeIndex(stamps, name="time")
+    if index.tz is None:
+        try:
+            index = index.tz_localize(tz, ambiguous="raise", nonexistent="raise")
+        except KeyError:
+            raise InputError(f"unknown zone {excerpt(tz)}; give an IANA zone such as Asia/Bangkok (--tz)",
+                             where_col) from None
+        except ValueError:
+            raise InputError(f"local times that do not exist or repeat in {excerpt(tz)} (a daylight-saving change); "
+                             "write the stamps with a UTC offset", where_col) from None
+        if tz != TZ:
+            notes.append(f"times without an offset read in {tz}")
+    return index.tz_convert(TZ), notes
