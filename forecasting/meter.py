@@ -39,12 +39,13 @@ from munigrid.forecasting.tables import FillReport, fill_gaps
 from munigrid.models.errors import InputError, Problem
 
 LOAD_ALIASES = ("import_kw", "load", "import", "kw", "power", "demand", "consumption", "ptot", "p", "energy", "kwh",
-                "active_power", "โหลด", "กำลังไฟฟ้า")
+                "active_power", "โหลด", "กำลังไฟฟ้า", "พลังงาน")
 TEMP_ALIASES = ("temp_air_c", "temp_air", "temperature", "temp", "t_air", "t2m", "อุณหภูมิ")
 KVAR_ALIASES = ("kvar", "reactive")
 EXPORT_ALIASES = ("export_kw", "export")
 NOT_LOAD = ("export", "kvar", "reactive", "factor", "pf", "temp", "voltage", "current", "line")
 UNIT_FACTOR_KW = {"kw": 1.0, "w": 1e-3, "mw": 1e3, "kwh": 1.0, "wh": 1e-3, "mwh": 1e3}
+UNIT_LABELS = {"kw": "kW", "w": "W", "mw": "MW", "kwh": "kWh", "wh": "Wh", "mwh": "MWh"}
 MISSING_MARKS = ("-", "--", "n/a", "N/A", "#N/A", "null", "NULL", "NaN", "nan", "")
 MAX_PLAUSIBLE_KW = 20_000.0
 SPIKE_FACTOR = 10.0
@@ -52,6 +53,7 @@ TEMP_VALID_C = (-10.0, 55.0)
 MAX_MISSING_FRAC = 0.2
 MAX_INTERP_H = 2.0
 PREAMBLE_SCAN_LINES = 50
+EXAMPLES_DIR = Path(__file__).parent / "meter_examples"  # one load in every shape read (docs/inputs.md)
 FILL_FIX = "fill them in the file, or ask for filling (CLI --fill-gaps; scenario buildings[].load_gap_fill: true)"
 
 
@@ -127,13 +129,17 @@ def _separator(text: str) -> str:
 
 
 def _header_line(text: str, sep: str) -> int:
-    """Index of the header line: the first line with the usual field count (skips a logger's preamble)."""
+    """Index of the header line: the first after the last scanned line with an unusual field count
+    (skips a logger's preamble)."""
     lines = text.splitlines()[:PREAMBLE_SCAN_LINES]
-    counts = [line.count(sep) for line in lines if line.strip()]
-    if not counts:
+    counts = [line.count(sep) if line.strip() else None for line in lines]
+    seen = [c for c in counts if c is not None]
+    if not seen:
         return 0
-    usual = max(set(counts), key=counts.count)
-    return next(i for i, line in enumerate(lines) if line.strip() and line.count(sep) == usual)
+    usual = max(set(seen), key=seen.count)
+    unusual = [i for i, c in enumerate(counts) if c is not None and c != usual]
+    start = unusual[-1] + 1 if unusual else 0
+    return next(i for i in range(start, len(lines)) if counts[i] is not None)
 
 
 def _table(path: Path, fmt: MeterFormat) -> tuple[pd.DataFrame, int, list[str]]:
@@ -225,15 +231,12 @@ def _unit(col: str, fmt: MeterFormat, where: str) -> tuple[str, list[str]]:
 
 
 def _to_kw(values: pd.Series, unit: str, step_min: int, col: str) -> tuple[pd.Series, list[str]]:
-    factor = UNIT_FACTOR_KW[unit]
-    notes = []
-    if unit in ENERGY_UNITS:
-        factor *= 60.0 / step_min
-        notes.append(f"column {excerpt(col)} is {unit} per {step_min}-min interval: converted to mean kW "
-                     f"(x {60.0 / step_min:g}{' / 1000' if unit == 'wh' else ''})")
-    elif unit != "kw":
-        notes.append(f"column {excerpt(col)} is in {unit.upper() if unit == 'mw' else 'W'}: converted to kW")
-    return values * factor, notes
+    r"""Mean power [kW] from a column in ``unit``: :math:`P = E / \Delta t` for energy per interval."""
+    factor = UNIT_FACTOR_KW[unit] * (60.0 / step_min if unit in ENERGY_UNITS else 1.0)
+    if unit == "kw":
+        return values, []
+    per = f" per {step_min}-min interval" if unit in ENERGY_UNITS else ""
+    return values * factor, [f"column {excerpt(col)} is {UNIT_LABELS[unit]}{per}: converted to mean kW (x {factor:g})"]
 
 
 def _fill(series: pd.Series, step_min: int, where: str, fill: bool) -> tuple[pd.Series, FillReport | None]:
