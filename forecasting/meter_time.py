@@ -26,7 +26,7 @@ TIME_ALIASES = ("time", "datetime", "timestamp", "date_time", "time(utc)", "ว�
 DATE_ALIASES = ("date", "day", "วันที่")
 BUDDHIST_ERA_OFFSET_Y = 543
 BE_YEAR = re.compile(r"(?<![\d:])(?:2[45]\d\d|26\d\d)(?!\d)")
-OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+OFFSET = re.compile(r":\d{2}(?::\d{2})?(?:\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})$")  # after a clock time
 CLOCK_ONLY = re.compile(r"^\d{1,2}[:.]\d{2}([:.]\d{2})?$")
 HAS_DATE = re.compile(r"\d{1,4}[/\-.]\d{1,2}[/\-.]\d{1,4}")
 DATE_PARTS = (("%d/%m/%Y", "dd/mm/yyyy"), ("%m/%d/%Y", "mm/dd/yyyy"), ("%d/%m/%y", "dd/mm/yy"),
@@ -104,17 +104,20 @@ def _buddhist_era(text: pd.Series, notes: list[str]) -> pd.Series:
 def _check_offsets(text: pd.Series, where: str, first_line: int) -> None:
     offsets = text.str.extract(OFFSET, expand=False).str.replace(":", "", regex=False)
     has = offsets.notna().to_numpy()
-    if has.any() and not has.all():
-        raise InputError(f"some time stamps have a UTC offset and some do not (lines {lines_of(~has, first_line)}, "
-                         f"e.g. {excerpt(text[~has].iloc[0])}); write every stamp the same way", where)
-    if has.any():
-        change = offsets.ne(offsets.shift()).to_numpy(copy=True)
+    without = ~has & text.str.contains(HAS_DATE).to_numpy()  # cells that are no date at all are reported later
+    if has.any() and without.any():
+        raise InputError(f"some time stamps have a UTC offset and some do not (lines {lines_of(without, first_line)}, "
+                         f"e.g. {excerpt(text[without].iloc[0])}); write every stamp the same way", where)
+    rows = np.flatnonzero(has)
+    present = offsets.iloc[rows]
+    change = present.ne(present.shift()).to_numpy(copy=True)
+    if len(change):
         change[0] = False
-        if change.any():
-            row = int(np.argmax(change))
-            raise InputError(f"the UTC offset changes at line {row + first_line} ({excerpt(text.iloc[row - 1])} then "
-                             f"{excerpt(text.iloc[row])}): a zone with daylight saving. munigrid needs one offset; "
-                             "convert the stamps to UTC (+00:00) or to one fixed offset such as +07:00", where)
+    if change.any():
+        at_, before = rows[int(np.argmax(change))], rows[int(np.argmax(change)) - 1]
+        raise InputError(f"the UTC offset changes at line {at_ + first_line} ({excerpt(text.iloc[before])} then "
+                         f"{excerpt(text.iloc[at_])}): a zone with daylight saving. munigrid needs one offset; "
+                         "convert the stamps to UTC (+00:00) or to one fixed offset such as +07:00", where)
 
 
 def _candidates() -> list[tuple[str, str]]:
@@ -154,7 +157,7 @@ def check_zone(tz: str) -> None:
         raise InputError(f"unknown zone {excerpt(tz)}; give an IANA zone such as Asia/Bangkok", "--tz") from None
 
 
-def parse_times(frame: pd.DataFrame, columns: list[str], tz: str, where: str,
+def parse_times(frame: pd.DataFrame, columns: list[str], tz: str | None, where: str,
                 first_line: int = 2) -> tuple[pd.DatetimeIndex, list[str]]:
     """Read the time column(s) of ``frame`` as an Asia/Bangkok index (not yet sorted or checked).
 
@@ -164,8 +167,8 @@ def parse_times(frame: pd.DataFrame, columns: list[str], tz: str, where: str,
         The file as text cells.
     columns : list of str
         One column, or a date and a time column.
-    tz : str
-        Zone of stamps without an offset.
+    tz : str or None
+        Zone of stamps without an offset; None refuses such stamps.
     where : str
         File name for messages.
     first_line : int
@@ -179,7 +182,8 @@ def parse_times(frame: pd.DataFrame, columns: list[str], tz: str, where: str,
         How the stamps were read.
     """
     where_col = f"{where}: column {' + '.join(excerpt(c) for c in columns)}"
-    check_zone(tz)
+    if tz is not None:
+        check_zone(tz)
     notes: list[str] = []
     text = _buddhist_era(_text_stamps(frame, columns), notes)
     empty = (text == "").to_numpy()
@@ -195,6 +199,9 @@ def parse_times(frame: pd.DataFrame, columns: list[str], tz: str, where: str,
     if label != "ISO 8601":
         notes.append(f"time read as {label}")
     index = pd.DatetimeIndex(stamps, name="time")
+    if index.tz is None and tz is None:
+        raise InputError("time stamps have no time zone; add an offset such as +07:00 or state the zone "
+                         "(tz='Asia/Bangkok', CLI --tz Asia/Bangkok)", where_col)
     if index.tz is None:
         try:
             index = index.tz_localize(tz, ambiguous="raise", nonexistent="raise")
