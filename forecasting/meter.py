@@ -167,13 +167,21 @@ def _table(path: Path, fmt: MeterFormat) -> tuple[pd.DataFrame, int, list[str]]:
 
 def _numbers(cells: pd.Series, where: str, first_line: int) -> pd.Series:
     """Numbers of a text column; missing marks become NaN, anything else unreadable is refused."""
-    text = cells.str.strip()
-    missing = text.isin(MISSING_MARKS)
-    values = pd.to_numeric(text.str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True).mask(missing), errors="coerce")
-    bad = (values.isna() & ~missing).to_numpy()
-    if bad.any():
-        raise InputError(f"not a number in lines {lines_of(bad, first_line)} (first {excerpt(text[bad].iloc[0])}); "
-                         "use plain numbers with a dot for decimals, or leave the cell empty when missing", where)
+    values = pd.to_numeric(cells, errors="coerce")
+    unread = values.isna().to_numpy()
+    if unread.any():
+        text = cells[unread].fillna("").astype(str).str.strip()
+        missing = text.isin(MISSING_MARKS)
+        again = pd.to_numeric(text.str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True).mask(missing),
+                              errors="coerce")
+        bad = np.zeros(len(cells), dtype=bool)
+        bad[unread] = (again.isna() & ~missing).to_numpy()
+        if bad.any():
+            raise InputError(f"not a number in lines {lines_of(bad, first_line)} (first "
+                             f"{excerpt(cells[bad].iloc[0])}); use plain numbers with a dot for decimals, or leave "
+                             "the cell empty when missing", where)
+        values = values.copy()
+        values[unread] = again.to_numpy()
     return values.astype(float)
 
 
@@ -235,8 +243,9 @@ def _to_kw(values: pd.Series, unit: str, step_min: int, col: str) -> tuple[pd.Se
     factor = UNIT_FACTOR_KW[unit] * (60.0 / step_min if unit in ENERGY_UNITS else 1.0)
     if unit == "kw":
         return values, []
-    per = f" per {step_min}-min interval" if unit in ENERGY_UNITS else ""
-    return values * factor, [f"column {excerpt(col)} is {UNIT_LABELS[unit]}{per}: converted to mean kW (x {factor:g})"]
+    what = f"{UNIT_LABELS[unit]} per {step_min}-min interval: converted to mean kW" if unit in ENERGY_UNITS else \
+        f"in {UNIT_LABELS[unit]}: converted to kW"
+    return values * factor, [f"column {excerpt(col)} is {what} (x {factor:g})"]
 
 
 def _fill(series: pd.Series, step_min: int, where: str, fill: bool) -> tuple[pd.Series, FillReport | None]:
@@ -253,11 +262,12 @@ def _fill(series: pd.Series, step_min: int, where: str, fill: bool) -> tuple[pd.
     return filled, report
 
 
-def _temperature(frame: pd.DataFrame, col: str, step_min: int, notes: list[str]) -> tuple[pd.Series, FillReport]:
+def _temperature(frame: pd.DataFrame, col: str, name: str, step_min: int,
+                 notes: list[str]) -> tuple[pd.Series, FillReport]:
     t = frame[col]
     invalid = (t < TEMP_VALID_C[0]) | (t > TEMP_VALID_C[1])
     if invalid.any():
-        notes.append(f"column {excerpt(col)}: {int(invalid.sum())} values outside {TEMP_VALID_C[0]:g}.."
+        notes.append(f"column {excerpt(name)}: {int(invalid.sum())} values outside {TEMP_VALID_C[0]:g}.."
                      f"{TEMP_VALID_C[1]:g} degC treated as missing (e.g. -17.78 = 0 degF code)")
     temp, report = fill_gaps(t.mask(invalid).rename("temp_air_c"), int(MAX_INTERP_H * 60 / step_min),
                              seasonal_steps=7 * 24 * 60 // step_min)
@@ -360,7 +370,7 @@ def read_meter(path: str | Path, fmt: MeterFormat | None = None, *, tz: str | No
                                  fmt.fill_gaps)[0]
     temp = None
     if tcol is not None:
-        temp, temp_fill = _temperature(table, "temp", step_min, notes)
+        temp, temp_fill = _temperature(table, "temp", tcol, step_min, notes)
         fills.append(temp_fill)
     target = _target_step(step_min, steps_min, where)
     if target != step_min:

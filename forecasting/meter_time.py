@@ -25,6 +25,7 @@ from munigrid.models.timegrid import TZ
 TIME_ALIASES = ("time", "datetime", "timestamp", "date_time", "time(utc)", "วันเวลา", "เวลา")
 DATE_ALIASES = ("date", "day", "วันที่")
 BUDDHIST_ERA_OFFSET_Y = 543
+YEARS = (1900, 2200)  # plausible Gregorian years of a meter reading
 BE_YEAR = re.compile(r"(?<![\d:])(?:2[45]\d\d|26\d\d)(?!\d)")
 OFFSET = re.compile(r":\d{2}(?::\d{2})?(?:\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})$")  # after a clock time
 CLOCK_ONLY = re.compile(r"^\d{1,2}[:.]\d{2}([:.]\d{2})?$")
@@ -85,20 +86,35 @@ def lines_of(mask: np.ndarray, first_line: int, limit: int = 5) -> str:
     return text + (f" … ({len(lines)} lines)" if len(lines) > limit else "")
 
 
-def _text_stamps(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    parts = [frame[c].fillna("").astype(str).str.strip() for c in columns]
-    text = parts[0]
-    for part in parts[1:]:
-        text = text + " " + part.str.replace(".", ":", regex=False)
-    return text.str.strip()
+def _per_unique(series: pd.Series, transform) -> pd.Series:
+    """``transform`` (Series -> Series) applied once per distinct value (dates repeat 96 times a day)."""
+    codes, uniques = pd.factorize(series)
+    done = transform(pd.Series(uniques, dtype=object)).to_numpy(dtype=object)
+    return pd.Series(done[codes], index=series.index, dtype=object)
 
 
-def _buddhist_era(text: pd.Series, notes: list[str]) -> pd.Series:
-    has_be = text.str.contains(BE_YEAR)
-    if not has_be.any():
-        return text
-    notes.append(f"years after 2400 read as Buddhist era (minus {BUDDHIST_ERA_OFFSET_Y}) in {int(has_be.sum())} rows")
+def _buddhist_era(text: pd.Series) -> pd.Series:
     return text.str.replace(BE_YEAR, lambda m: str(int(m.group()) - BUDDHIST_ERA_OFFSET_Y), regex=True)
+
+
+def _text_stamps(frame: pd.DataFrame, columns: list[str], notes: list[str]) -> pd.Series:
+    """The stamps as one text per row: columns joined, stripped, Buddhist-era years converted."""
+    parts = [frame[c].fillna("").astype(str) for c in columns]
+    edges = pd.concat([piece for part in parts for piece in (part.head(50), part.tail(50))])
+    convert_be = bool(edges.str.contains(BE_YEAR).any())
+    cleaned = []
+    for n, part in enumerate(parts):
+        def clean(values: pd.Series, clock: bool = n > 0) -> pd.Series:
+            values = values.str.strip()
+            values = values.str.replace(".", ":", regex=False) if clock else values
+            return _buddhist_era(values) if convert_be else values
+        cleaned.append(_per_unique(part, clean))
+    text = cleaned[0]
+    for part in cleaned[1:]:
+        text = text + " " + part
+    if convert_be:
+        notes.append(f"years after 2400 read as Buddhist era (minus {BUDDHIST_ERA_OFFSET_Y})")
+    return text.str.strip() if len(cleaned) > 1 else text
 
 
 def _check_offsets(text: pd.Series, where: str, first_line: int) -> None:
@@ -118,6 +134,17 @@ def _check_offsets(text: pd.Series, where: str, first_line: int) -> None:
         raise InputError(f"the UTC offset changes at line {at_ + first_line} ({excerpt(text.iloc[before])} then "
                          f"{excerpt(text.iloc[at_])}): a zone with daylight saving. munigrid needs one offset; "
                          "convert the stamps to UTC (+00:00) or to one fixed offset such as +07:00", where)
+
+
+def _iso(text: pd.Series) -> pd.Series | None:
+    """Every row read as ISO 8601 with one offset (or none), else None (the careful path)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            stamps = pd.to_datetime(text, format="ISO8601")
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return stamps if pd.api.types.is_datetime64_any_dtype(stamps) and stamps.notna().all() else None
 
 
 def _candidates() -> list[tuple[str, str]]:
@@ -185,20 +212,28 @@ def parse_times(frame: pd.DataFrame, columns: list[str], tz: str | None, where: 
     if tz is not None:
         check_zone(tz)
     notes: list[str] = []
-    text = _buddhist_era(_text_stamps(frame, columns), notes)
+    text = _text_stamps(frame, columns, notes)
     empty = (text == "").to_numpy()
     if empty.any():
         raise InputError(f"time is empty in lines {lines_of(empty, first_line)}; give a time on every row or delete "
                          "the row", where_col)
-    _check_offsets(text, where_col, first_line)
-    stamps, label = _best_parse(text)
+    stamps, label = _iso(text), "ISO 8601"
+    if stamps is None:
+        _check_offsets(text, where_col, first_line)
+        stamps, label = _best_parse(text)
     bad = stamps.isna().to_numpy()
     if bad.any():
         raise InputError(f"time could not be read in lines {lines_of(bad, first_line)} (first "
                          f"{excerpt(text[bad].iloc[0])}); write dates and times one way, {EXAMPLE}", where_col)
+    years = stamps.dt.year.to_numpy()
+    odd = (years < YEARS[0]) | (years > YEARS[1])
+    if odd.any():
+        raise InputError(f"years outside {YEARS[0]}-{YEARS[1]} in lines {lines_of(odd, first_line)} (first "
+                         f"{excerpt(text[odd].iloc[0])}); write Gregorian years, or Buddhist-era years 2400-2699 on "
+                         "every row", where_col)
     if label != "ISO 8601":
         notes.append(f"time read as {label}")
-    index = pd.DatetimeIndex(stamps, name="time")
+    index = pd.DatetimeIndex(stamps, name="time").as_unit("ns")
     if index.tz is None and tz is None:
         raise InputError("time stamps have no time zone; add an offset such as +07:00 or state the zone "
                          "(tz='Asia/Bangkok', CLI --tz Asia/Bangkok)", where_col)
