@@ -202,3 +202,19 @@ def test_scenario_load_csv_mapping_reads_a_wide_file(tmp_path):
     bare = building.model_copy(update={"load_csv": "wide_floors_kw.csv"})
     with pytest.raises(InputError, match=r"buildings\[hall\].load_csv: wide_floors_kw.csv: 3 possible load columns"):
         building_load_with_notes(bare, index, None, EXAMPLES_DIR, seed=0)
+
+
+@pytest.mark.parametrize("command", [("bill",), ("forecast", "load"), ("schedule",), ("review",), ("operations",)])
+def test_every_meter_command_takes_the_meter_options(capsys, command):
+    code, out, _ = _run(capsys, *command, "--help")
+    assert code == 0
+    for flag in ("--tz", "--time-column", "--load-column", "--column", "--unit", "--encoding", "--fill-gaps"):
+        assert flag in out, (command, flag)
+
+
+def test_bill_reads_kvar_and_export_columns(tmp_path):
+    load = base_load_kw()
+    path = _iso_csv(tmp_path, load, kvar=np.round(load.to_numpy() * 0.5, 2), export_kw=0.0)
+    meter = read_meter(path, allow_negative=True)
+    np.testing.assert_allclose(meter.kvar.to_numpy(), np.round(load.to_numpy() * 0.5, 2))
+    assert meter.export_kw.sum() == 0.0
