@@ -5,6 +5,7 @@ excerpt of a cell."""
 from __future__ import annotations
 
 import json
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -218,3 +219,24 @@ def test_bill_reads_kvar_and_export_columns(tmp_path):
     meter = read_meter(path, allow_negative=True)
     np.testing.assert_allclose(meter.kvar.to_numpy(), np.round(load.to_numpy() * 0.5, 2))
     assert meter.export_kw.sum() == 0.0
+
+
+def test_a_run_reads_a_load_csv_mapping_end_to_end(tmp_path):
+    import shutil
+
+    from munigrid.scenarios import api
+
+    shutil.copy(EXAMPLES_DIR / "thai_excel_cp874_kwh.csv", tmp_path / "office.csv")
+    (tmp_path / "metered.yaml").write_text(textwrap.dedent("""
+        name: metered
+        site: {name: test, latitude_deg: 12.97, longitude_deg: 99.89}
+        time: {start: 2025-01-06, days: 3, step_min: 15}
+        buildings:
+          - name: hall
+            kind: office
+            tariff: pea-3.2-lt22kv
+            load_csv: {file: office.csv, time_column: วันที่+เวลา, unit: kwh}
+        """), encoding="utf-8")
+    outcome = api.run(tmp_path / "metered.yaml", root=tmp_path / "runs", report=False, samples=0)
+    np.testing.assert_allclose(outcome.results.load_kw.sel(building="hall").values, base_load_kw().to_numpy())
+    assert (outcome.run_dir / "manifest.json").is_file()
