@@ -248,7 +248,7 @@ def _to_kw(values: pd.Series, unit: str, step_min: int, col: str) -> tuple[pd.Se
     return values * factor, [f"column {excerpt(col)} is {what} (x {factor:g})"]
 
 
-def _fill(series: pd.Series, step_min: int, where: str, fill: bool) -> tuple[pd.Series, FillReport | None]:
+def _fill(series: pd.Series, step_min: int, where: str, fill: bool) -> tuple[pd.Series, FillReport]:
     missing = series.isna()
     if not missing.any():
         return series, FillReport(str(series.name), len(series), 0, 0, 0, 0)
@@ -290,6 +290,33 @@ def _target_step(step_min: int, steps_min: tuple[int, ...], where: str) -> int:
     return coarser[0]
 
 
+def _roles(frame: pd.DataFrame, fmt: MeterFormat, time_cols: list[str], where: str) -> tuple[dict[str, str], list[str]]:
+    """Column of each role: ``load`` always; ``temp``, ``kvar``, ``export`` when the file has them."""
+    col, notes = _load_column(frame, fmt, time_cols, where)
+    others = [c for c in frame.columns if c not in time_cols and c != col]
+    if fmt.temperature_column is not None and fmt.temperature_column not in others:
+        raise InputError(f"temperature column {excerpt(fmt.temperature_column)} not found; columns are "
+                         f"{column_list(others)}", where)
+    found = {"load": col, "temp": fmt.temperature_column or _find(others, TEMP_ALIASES),
+             "kvar": _find(others, KVAR_ALIASES), "export": _find(others, EXPORT_ALIASES)}
+    return {role: name for role, name in found.items() if name is not None}, notes
+
+
+def _extras(table: pd.DataFrame, roles: dict[str, str], step_min: int, where: str,
+            fill: bool) -> dict[str, pd.Series]:
+    """Reactive power [kvar] and export [kW] for billing, on the load's grid."""
+    out = {}
+    if "kvar" in roles:
+        name = roles["kvar"]
+        kvar = table["kvar"] * (60.0 / step_min if "kvarh" in _normal(name) else 1.0)
+        out["kvar"] = _fill(kvar.rename("kvar"), step_min, f"{where}: column {excerpt(name)}", fill)[0]
+    if "export" in roles:
+        name = roles["export"]
+        export = _to_kw(table["export"], unit_of(name) or "kw", step_min, name)[0]
+        out["export"] = _fill(export.rename("export_kw"), step_min, f"{where}: column {excerpt(name)}", fill)[0]
+    return out
+
+
 def read_meter(path: str | Path, fmt: MeterFormat | None = None, *, tz: str | None = None,
                load_column: str | None = None, temperature_column: str | None = None,
                steps_min: tuple[int, ...] = (15, 60), allow_negative: bool = False) -> MeterHistory:
@@ -326,51 +353,32 @@ def read_meter(path: str | Path, fmt: MeterFormat | None = None, *, tz: str | No
     frame, first_line, notes = _table(path, fmt)
     time_cols = time_columns(frame, fmt.time_column, where)
     index, time_notes = parse_times(frame, time_cols, fmt.tz, where, first_line)
-    notes += time_notes
-    col, col_notes = _load_column(frame, fmt, time_cols, where)
-    notes += col_notes
+    roles, role_notes = _roles(frame, fmt, time_cols, where)
+    notes += time_notes + role_notes
+    col = roles["load"]
     where_col = f"{where}: column {excerpt(col)}"
-    others = [c for c in frame.columns if c not in time_cols and c != col]
-    tcol = fmt.temperature_column or _find(others, TEMP_ALIASES)
-    kvar_col, export_col = _find(others, KVAR_ALIASES), _find(others, EXPORT_ALIASES)
-    data = {"load": _numbers(frame[col], where_col, first_line)}
-    for name, column in (("temp", tcol), ("kvar", kvar_col), ("export", export_col)):
-        if column is not None:
-            if column not in frame.columns:
-                raise InputError(f"column {excerpt(column)} not found; columns are {column_list(list(frame.columns))}",
-                                 where)
-            data[name] = _numbers(frame[column], f"{where}: column {excerpt(column)}", first_line)
-    table = pd.DataFrame(data).set_index(index)
+    table = pd.DataFrame({role: _numbers(frame[name], f"{where}: column {excerpt(name)}", first_line)
+                          for role, name in roles.items()}).set_index(index)
     table["line"] = np.arange(len(table)) + first_line
     problems = load_problems(table["load"], where_col, first_line, allow_negative)
     if problems:
         raise InputError(problems)
     table, dup_notes = drop_duplicates(table, where, first_line)
     table, sort_notes = sort_rows(table)
-    notes += dup_notes + sort_notes
     step_min = file_step_min(table.index, where)
     table = regular(table, step_min, where, first_line)
     unit, unit_notes = _unit(col, fmt, where)
     load, kw_notes = _to_kw(table["load"], unit, step_min, col)
-    notes += unit_notes + kw_notes
+    notes += dup_notes + sort_notes + unit_notes + kw_notes
     if unit == "kw" and load.max() > MAX_PLAUSIBLE_KW:
         warnings.warn(f"{where}: column {col!r} peaks at {load.max():,.0f} kW, more than any municipal building; "
                       "is it in W? give --unit w or name the column '..._w'", UnitWarning, stacklevel=2)
     load, load_fill = _fill(load.rename("load_kw"), step_min, where_col, fmt.fill_gaps)
     fills = [load_fill]
-    extras = {}
-    for name, column in (("kvar", kvar_col), ("export_kw", export_col)):
-        if column is not None:
-            series = table["kvar" if name == "kvar" else "export"]
-            if name == "export_kw":
-                series = _to_kw(series, unit_of(column) or "kw", step_min, column)[0]
-            elif unit_of(column.replace("kvarh", "kwh")) == "kwh":
-                series = series * 60.0 / step_min
-            extras[name] = _fill(series.rename(name), step_min, f"{where}: column {excerpt(column)}",
-                                 fmt.fill_gaps)[0]
+    extras = _extras(table, roles, step_min, where, fmt.fill_gaps)
     temp = None
-    if tcol is not None:
-        temp, temp_fill = _temperature(table, "temp", tcol, step_min, notes)
+    if "temp" in roles:
+        temp, temp_fill = _temperature(table, "temp", roles["temp"], step_min, notes)
         fills.append(temp_fill)
     target = _target_step(step_min, steps_min, where)
     if target != step_min:
@@ -378,4 +386,4 @@ def read_meter(path: str | Path, fmt: MeterFormat | None = None, *, tz: str | No
     return MeterHistory(load_kw=_coarsen(load, step_min, target), temp_air_c=_coarsen(temp, step_min, target),
                         step_min=target, fills=fills, notes=notes, source=where,
                         kvar=_coarsen(extras.get("kvar"), step_min, target),
-                        export_kw=_coarsen(extras.get("export_kw"), step_min, target))
+                        export_kw=_coarsen(extras.get("export"), step_min, target))
