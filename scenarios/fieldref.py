@@ -20,7 +20,6 @@ import typing
 from dataclasses import dataclass
 from pathlib import Path
 
-import annotated_types as at
 import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -41,8 +40,8 @@ UNIT_SUFFIXES = (
 )
 SCALARS = {float: "number", int: "integer", str: "text", bool: "true/false", dt.date: "date YYYY-MM-DD",
            dt.datetime: "date-time YYYY-MM-DD HH:MM (Asia/Bangkok)", typing.Any: "any value"}
-BOUNDS = ((at.Ge, "ge", ">="), (at.Gt, "gt", ">"), (at.Le, "le", "<="), (at.Lt, "lt", "<"),
-          (at.MinLen, "min_length", "at least {} items"), (at.MaxLen, "max_length", "at most {} characters"))
+BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"), ("min_length", "at least {} items"),
+          ("max_length", "at most {} characters"))  # attributes of pydantic's constraint metadata
 
 
 @dataclass(frozen=True)
@@ -78,9 +77,9 @@ def _constraints(metadata: list) -> list[str]:
         if isinstance(item, FieldInfo):
             out += _constraints(item.metadata)
             continue
-        for cls, attr, text in BOUNDS:
-            if isinstance(item, cls):
-                value = getattr(item, attr)
+        for attr, text in BOUNDS:
+            value = getattr(item, attr, None)
+            if value is not None:
                 out.append(text.format(value) if "{}" in text else f"{text} {value:g}")
         pattern = getattr(item, "pattern", None)
         if pattern:

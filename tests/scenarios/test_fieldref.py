@@ -52,3 +52,20 @@ def test_the_tariff_file_example_bills():
     index = pd.date_range("2026-01-01", periods=31 * 96, freq="15min", tz="Asia/Bangkok")
     bill = tariff.bill(pd.Series(np.full(len(index), 10.0), index=index), ft=0.0)
     assert bill.monthly.energy_kwh.iloc[0] == pytest.approx(7440)
+
+
+def _fenced_after(heading: str, opening: str = "```\n") -> str:
+    text = fieldref.DOCS_FILE.read_text(encoding="utf-8")
+    return textwrap.dedent(text.split(heading)[1].split(opening)[1].split("```")[0])
+
+
+def test_the_portfolio_and_ft_examples_read(tmp_path):
+    from munigrid.models.tariffs import FtSchedule
+    from munigrid.scenarios.sweep.portfolio import read_portfolio
+
+    portfolio = tmp_path / "sites.csv"
+    portfolio.write_text(_fenced_after("## Portfolio CSV"))
+    assert list(read_portfolio(portfolio)["name"]) == ["tha-yang-office", "cha-am-school"]
+    ft = tmp_path / "ft.csv"
+    ft.write_text(_fenced_after("## Tariff files", "  ```\n"))
+    FtSchedule.from_file(ft)
