@@ -373,7 +373,10 @@ def read_meter(path: str | Path, fmt: MeterFormat | None = None, *, tz: str | No
     if unit == "kw" and load.max() > MAX_PLAUSIBLE_KW:
         warnings.warn(f"{where}: column {col!r} peaks at {load.max():,.0f} kW, more than any municipal building; "
                       "is it in W? give --unit w or name the column '..._w'", UnitWarning, stacklevel=2)
+    missing = load.isna()
     load, load_fill = _fill(load.rename("load_kw"), step_min, where_col, fmt.fill_gaps)
+    if missing.any():
+        notes.append(f"filled as asked: {describe_gaps(missing, step_min)}")
     fills = [load_fill]
     extras = _extras(table, roles, step_min, where, fmt.fill_gaps)
     temp = None

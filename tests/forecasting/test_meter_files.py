@@ -106,6 +106,7 @@ def test_gaps_reported_with_dates_and_filled_only_when_asked(tmp_path, capsys):
     assert "--fill-gaps" in err
     code, out, err = _bill(capsys, path, "--fill-gaps", "--json")
     assert code == 0, err
+    assert "meter: filled as asked: 4 of 288 15-min intervals missing in 1 gap: 2025-01-06 10:00" in out
 
 
 def test_duplicates_reported_with_counts_and_dates(tmp_path, capsys):
