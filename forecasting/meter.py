@@ -366,6 +366,11 @@ def read_meter(path: str | Path, fmt: MeterFormat | None = None, *, tz: str | No
     table, dup_notes = drop_duplicates(table, where, first_line)
     table, sort_notes = sort_rows(table)
     step_min = file_step_min(table.index, where)
+    if fmt.label == "end":
+        table.index = table.index - pd.Timedelta(minutes=step_min)
+        notes.append(f"interval-ending labels moved back one step ({step_min} min) to interval beginnings")
+    elif fmt.label != "begin":
+        raise InputError(f"unknown label {excerpt(fmt.label)}; use begin or end", f"{where}: --interval-label")
     table = regular(table, step_min, where, first_line)
     unit, unit_notes = _unit(col, fmt, where)
     load, kw_notes = _to_kw(table["load"], unit, step_min, col)

@@ -12,6 +12,7 @@ DEFAULT_TZ = "Asia/Bangkok"
 POWER_UNITS = ("kw", "w", "mw")
 ENERGY_UNITS = ("kwh", "wh", "mwh")
 UNITS = POWER_UNITS + ENERGY_UNITS
+LABELS = ("begin", "end")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,10 @@ class MeterFormat:
         apart); without it gaps are refused with their dates.
     temperature_column : str, optional
         Column of outdoor air temperature [degC].
+    label : {"begin", "end"}
+        Whether a stamp labels the beginning of its interval (munigrid's convention) or its
+        end (many utility exports: ``00:15`` for 00:00-00:15, ``24:00`` for the day's last);
+        end labels are moved back one step.
     """
 
     time_column: str | None = None
@@ -46,3 +51,4 @@ class MeterFormat:
     encoding: str | None = None
     fill_gaps: bool = False
     temperature_column: str | None = None
+    label: str = "begin"

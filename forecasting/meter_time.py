@@ -28,6 +28,7 @@ BUDDHIST_ERA_OFFSET_Y = 543
 YEARS = (1900, 2200)  # plausible Gregorian years of a meter reading
 BE_YEAR = re.compile(r"(?<![\d:])(?:2[45]\d\d|26\d\d)(?!\d)")
 OFFSET = re.compile(r":\d{2}(?::\d{2})?(?:\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})$")  # after a clock time
+END_OF_DAY = re.compile(r"[ T]24:00(?::00)?(?=$|[+\-Z])")
 CLOCK_ONLY = re.compile(r"^\d{1,2}[:.]\d{2}([:.]\d{2})?$")
 HAS_DATE = re.compile(r"\d{1,4}[/\-.]\d{1,2}[/\-.]\d{1,4}")
 DATE_PARTS = (("%d/%m/%Y", "dd/mm/yyyy"), ("%m/%d/%Y", "mm/dd/yyyy"), ("%d/%m/%y", "dd/mm/yy"),
@@ -217,10 +218,15 @@ def parse_times(frame: pd.DataFrame, columns: list[str], tz: str | None, where: 
     if empty.any():
         raise InputError(f"time is empty in lines {lines_of(empty, first_line)}; give a time on every row or delete "
                          "the row", where_col)
+    midnight = text.str.contains(END_OF_DAY).to_numpy()
+    if midnight.any():
+        text = text.str.replace(END_OF_DAY, " 00:00", regex=True)
+        notes.append(f"{int(midnight.sum())} stamps at 24:00 read as 00:00 of the next day")
     stamps, label = _iso(text), "ISO 8601"
     if stamps is None:
         _check_offsets(text, where_col, first_line)
         stamps, label = _best_parse(text)
+    stamps = stamps + pd.to_timedelta(midnight.astype(int), unit="D")
     bad = stamps.isna().to_numpy()
     if bad.any():
         raise InputError(f"time could not be read in lines {lines_of(bad, first_line)} (first "

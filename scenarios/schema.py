@@ -92,6 +92,7 @@ class LoadCsv(Strict):
     unit: Literal[METER_UNITS] | None = None  # type: ignore[valid-type]
     tz: str = DEFAULT_TZ
     encoding: str | None = None
+    label: Literal["begin", "end"] = "begin"
 
     def __fspath__(self) -> str:
         return self.file

@@ -12,7 +12,7 @@ import functools
 
 import click
 
-from munigrid.forecasting.meter_format import DEFAULT_TZ, UNITS, MeterFormat
+from munigrid.forecasting.meter_format import DEFAULT_TZ, LABELS, UNITS, MeterFormat
 
 OPTIONS = (
     click.option("--tz", default=DEFAULT_TZ, show_default=True,
@@ -26,11 +26,13 @@ OPTIONS = (
                       "(default: from the column name, else kW)."),
     click.option("--encoding", default=None,
                  help="Text encoding of the meter file (default: detected; UTF-8, UTF-16, Thai cp874)."),
+    click.option("--interval-label", "label", type=click.Choice(LABELS), default="begin", show_default=True,
+                 help="Whether meter stamps label the beginning or the end of their interval (end: moved back one step)."),
     click.option("--fill-gaps", is_flag=True,
                  help="Fill missing meter intervals (short gaps linearly, longer ones from a week apart); "
                       "without it gaps are refused with their dates."),
 )
-FIELDS = ("tz", "time_column", "load_column", "unit", "encoding", "fill_gaps")
+FIELDS = ("tz", "time_column", "load_column", "unit", "encoding", "label", "fill_gaps")
 
 
 def meter_options(func):

@@ -241,3 +241,16 @@ def test_a_run_reads_a_load_csv_mapping_end_to_end(tmp_path):
     outcome = api.run(tmp_path / "metered.yaml", root=tmp_path / "runs", report=False, samples=0)
     np.testing.assert_allclose(outcome.results.load_kw.sel(building="hall").values, base_load_kw().to_numpy())
     assert (outcome.run_dir / "manifest.json").is_file()
+
+
+def test_interval_ending_labels_and_24_00(tmp_path):
+    hourly = base_load_kw().resample("60min").mean()
+    ends = hourly.index.tz_localize(None) + pd.Timedelta(hours=1)
+    stamps = [f"{(t - pd.Timedelta(days=1)).strftime('%d/%m/%Y')} 24:00" if t.hour == 0 else t.strftime("%d/%m/%Y %H:%M")
+              for t in ends]
+    path = tmp_path / "ending.csv"
+    pd.DataFrame({"time": stamps, "kwh": hourly.to_numpy()}).to_csv(path, index=False)
+    meter = read_meter(path, MeterFormat(label="end"))
+    assert meter.load_kw.index.equals(hourly.index)
+    np.testing.assert_allclose(meter.load_kw.to_numpy(), hourly.to_numpy())
+    assert any("24:00 read as 00:00 of the next day" in n for n in meter.notes)
