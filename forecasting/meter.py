@@ -319,7 +319,8 @@ def _extras(table: pd.DataFrame, roles: dict[str, str], step_min: int, where: st
 
 def read_meter(path: str | Path, fmt: MeterFormat | None = None, *, tz: str | None = None,
                load_column: str | None = None, temperature_column: str | None = None,
-               steps_min: tuple[int, ...] = (15, 60), allow_negative: bool = False) -> MeterHistory:
+               steps_min: tuple[int, ...] = (15, 60), allow_negative: bool = False,
+               keep_gaps: bool = False) -> MeterHistory:
     """Read and validate a meter file.
 
     Parameters
@@ -336,6 +337,9 @@ def read_meter(path: str | Path, fmt: MeterFormat | None = None, *, tz: str | No
         a multiple of it (30 min to 60 min for the default), and noted.
     allow_negative : bool
         Keep negative load (export on the same column, for billing); refused otherwise.
+    keep_gaps : bool
+        Leave missing intervals as NaN (noted with their dates) for callers that score only
+        measured steps (measured PV); otherwise they are refused or, with ``fill_gaps``, filled.
 
     Raises
     ------
@@ -379,9 +383,13 @@ def read_meter(path: str | Path, fmt: MeterFormat | None = None, *, tz: str | No
         warnings.warn(f"{where}: column {col!r} peaks at {load.max():,.0f} kW, more than any municipal building; "
                       "is it in W? give --unit w or name the column '..._w'", UnitWarning, stacklevel=2)
     missing = load.isna()
-    load, load_fill = _fill(load.rename("load_kw"), step_min, where_col, fmt.fill_gaps)
+    load = load.rename("load_kw")
+    if keep_gaps:
+        load_fill = FillReport("load_kw", len(load), int(missing.sum()), 0, 0, int(missing.sum()))
+    else:
+        load, load_fill = _fill(load, step_min, where_col, fmt.fill_gaps)
     if missing.any():
-        notes.append(f"filled as asked: {describe_gaps(missing, step_min)}")
+        notes.append(f"{'left missing' if keep_gaps else 'filled as asked'}: {describe_gaps(missing, step_min)}")
     fills = [load_fill]
     extras = _extras(table, roles, step_min, where, fmt.fill_gaps)
     temp = None

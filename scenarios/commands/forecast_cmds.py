@@ -80,7 +80,7 @@ def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_
                "specific_yield_kwh_per_kwp": float(ac.sum() * step_h / capacity_kwp), "peak_kw": float(ac.max()),
                "notes": weather.attrs.get("notes", [])}
     if measured_path is not None:
-        measured = read_meter(measured_path, tz=tz).load_kw.reindex(ac.index)
+        measured = read_meter(measured_path, tz=tz, keep_gaps=True).load_kw.reindex(ac.index)
         cs = clear_sky_pv_kw(ac.index, spec, latitude_deg, longitude_deg)
         table = score_pv_forecasts(measured, {"persistence": persistence_forecast_kw(measured, cs), "forecast": ac},
                                    cs, capacity_kwp)

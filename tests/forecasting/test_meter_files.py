@@ -254,3 +254,11 @@ def test_interval_ending_labels_and_24_00(tmp_path):
     assert meter.load_kw.index.equals(hourly.index)
     np.testing.assert_allclose(meter.load_kw.to_numpy(), hourly.to_numpy())
     assert any("24:00 read as 00:00 of the next day" in n for n in meter.notes)
+
+
+def test_measured_pv_keeps_its_gaps_as_missing(tmp_path):
+    load = base_load_kw()
+    path = _iso_csv(tmp_path, load.drop(load.index[40:44]))
+    meter = read_meter(path, keep_gaps=True)
+    assert int(meter.load_kw.isna().sum()) == 4 and meter.fills[0].n_left_missing == 4
+    assert any("left missing: 4 of 288" in n for n in meter.notes)
