@@ -129,17 +129,19 @@ def _separator(text: str) -> str:
 
 
 def _header_line(text: str, sep: str) -> int:
-    """Index of the header line: the first after the last scanned line with an unusual field count
-    (skips a logger's preamble)."""
+    """Index of the header line: the first line that, with the next few, has the usual field count
+    (skips a logger's preamble; quoted separators such as ``"1,234.5"`` are not counted)."""
     lines = text.splitlines()[:PREAMBLE_SCAN_LINES]
-    counts = [line.count(sep) if line.strip() else None for line in lines]
+    counts = [re.sub(r'"[^"]*"', "", line).count(sep) if line.strip() else None for line in lines]
     seen = [c for c in counts if c is not None]
     if not seen:
         return 0
     usual = max(set(seen), key=seen.count)
-    unusual = [i for i, c in enumerate(counts) if c is not None and c != usual]
-    start = unusual[-1] + 1 if unusual else 0
-    return next(i for i in range(start, len(lines)) if counts[i] is not None)
+    filled = [i for i, c in enumerate(counts) if c is not None]
+    for n, i in enumerate(filled):
+        if all(counts[j] == usual for j in filled[n:n + 4]):
+            return i
+    return filled[0]
 
 
 def _table(path: Path, fmt: MeterFormat) -> tuple[pd.DataFrame, int, list[str]]:

@@ -262,3 +262,10 @@ def test_measured_pv_keeps_its_gaps_as_missing(tmp_path):
     meter = read_meter(path, keep_gaps=True)
     assert int(meter.load_kw.isna().sum()) == 4 and meter.fills[0].n_left_missing == 4
     assert any("left missing: 4 of 288" in n for n in meter.notes)
+
+
+def test_quoted_thousands_do_not_look_like_a_preamble(tmp_path):
+    rows = ["time,load_kw", '2025-01-06 00:00,"1,200.5"', "2025-01-06 00:15,900", '2025-01-06 00:30,"1,000"',
+            "2025-01-06 00:45,950"]
+    meter = read_meter(_write(tmp_path, "thousands.csv", ("\n".join(rows) + "\n").encode()))
+    assert meter.load_kw.tolist() == [1200.5, 900.0, 1000.0, 950.0] and not meter.notes
