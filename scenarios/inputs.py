@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from munigrid.forecasting.archetypes import archetype_load_kw
 from munigrid.forecasting.meter import read_meter
+from munigrid.forecasting.meter_format import MeterFormat
 from munigrid.forecasting.pv import PVArraySpec, pv_ac_kw
 from munigrid.forecasting.weather import read_weather, synthetic_year
 from munigrid.models.errors import InputError
@@ -123,11 +124,12 @@ def building_load_with_notes(building: Building, index: pd.DatetimeIndex, weathe
                                  temperature_c=weather["temp_air_c"])
         return load.rename(building.name), []
     where = f"buildings[{building.name}].load_csv ({building.load_csv})"
-    meter = read_meter(base_dir / building.load_csv)
+    try:
+        meter = read_meter(base_dir / building.load_csv, load_csv_format(building))
+    except InputError as err:
+        raise InputError([Problem(f"buildings[{building.name}].load_csv: {p.path}", p.message)
+                          for p in err.problems]) from None
     gaps = [fill for fill in meter.fills if fill.n_missing > 0]
-    if gaps and not building.load_gap_fill:
-        raise InputError(f"the meter file has gaps ({'; '.join(map(str, gaps))}); fill them, or set "
-                         "load_gap_fill: true to accept the stated fill policy", where)
     step_min = int(round(step_hours(index) * 60))
     load = meter.load_kw
     if meter.step_min > step_min:
@@ -142,6 +144,13 @@ def building_load_with_notes(building: Building, index: pd.DatetimeIndex, weathe
                          "a longer history", where)
     notes = [f"{building.name}: {note}" for note in meter.notes] + [f"{building.name}: {fill}" for fill in gaps]
     return load.reindex(index).rename(building.name), notes
+
+
+def load_csv_format(building: Building) -> MeterFormat:
+    """How to read a building's ``load_csv``: its mapping's options and ``load_gap_fill``."""
+    spec = building.load_csv
+    options = {} if isinstance(spec, str) else spec.model_dump(exclude={"file"})
+    return MeterFormat(**options, fill_gaps=building.load_gap_fill)
 
 
 def pv_arrays(building: Building) -> list[PVArray]:

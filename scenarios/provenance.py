@@ -27,7 +27,7 @@ def inputs_hash(scenario: Scenario, base_dir: Path) -> str:
     """SHA-256 over the validated scenario (canonical JSON) and every file it reads."""
     digest = hashlib.sha256()
     digest.update(json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":")).encode())
-    files = [b.load_csv for b in scenario.buildings if b.load_csv]
+    files = [str(b.load_csv) for b in scenario.buildings if b.load_csv]  # a path or a LoadCsv mapping
     if scenario.weather.source == "file":
         files.append(scenario.weather.file)
     for name in sorted(files):

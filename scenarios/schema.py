@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from munigrid.forecasting.meter_format import DEFAULT_TZ
+from munigrid.forecasting.meter_format import UNITS as METER_UNITS
 from munigrid.models.errors import InputError, Problem
 from munigrid.models.tariffs.library import unknown_tariff_message
 from munigrid.scenarios.sweep.spec import SweepSpec
@@ -81,21 +83,44 @@ class PVArray(Strict):
     degradation_frac_per_year: Frac = 0.005
 
 
+class LoadCsv(Strict):
+    """A meter file and how to read it (the same options as the CLI's meter flags).
+
+    Acts as the path of its file (``os.PathLike``), so ``base_dir / building.load_csv`` works
+    for both spellings of ``load_csv``.
+    """
+
+    file: str
+    time_column: str | None = None
+    load_column: str | None = None
+    unit: Literal[METER_UNITS] | None = None  # type: ignore[valid-type]
+    tz: str = DEFAULT_TZ
+    encoding: str | None = None
+    label: Literal["begin", "end"] = "begin"
+
+    def __fspath__(self) -> str:
+        return self.file
+
+    def __str__(self) -> str:
+        return self.file
+
+
 class Building(Strict):
     """A municipal building on its own meter.
 
     Its load is an archetype scaled by ``annual_kwh`` or ``floor_area_m2``, or a meter export
-    ``load_csv`` (time stamps with their UTC offset, interval beginning; a path relative to the
-    scenario file). Gaps in the meter file are an error unless ``load_gap_fill`` allows the
-    stated fill policy (short gaps interpolated, longer ones from the same time a week apart;
-    every fill reported in the run's notes).
+    ``load_csv`` (a path relative to the scenario file, or a :class:`LoadCsv` mapping with the
+    columns, unit and zone; read by the one meter reader, see docs/inputs.md). Gaps in the
+    meter file are an error unless ``load_gap_fill`` allows the stated fill policy (short gaps
+    interpolated, longer ones from the same time a week apart; every fill reported in the
+    run's notes).
     """
 
     name: str = Field(pattern=r"^[a-z0-9_\-]+$")
     kind: Literal[BUILDING_KINDS]  # type: ignore[valid-type]
     annual_kwh: NonNeg | None = None
     floor_area_m2: NonNeg | None = None
-    load_csv: str | None = None
+    load_csv: str | LoadCsv | None = None
     load_gap_fill: bool = False
     tariff: str
     roof_area_m2: NonNeg = 0.0

@@ -21,7 +21,7 @@ _EXPORTS = {
     "FtSchedule": "ft",
     "TariffInfo": "library", "apply_overrides": "library", "get_tariff": "library", "list_tariffs": "library",
     "load_tariff_file": "library", "tariff_ids": "library",
-    "read_meter_csv": "meter",
+    "BILL_STEPS_MIN": "meter",
     "Tariff": "tariff",
     "DemandCharge": "terms", "EnergyBlocks": "terms", "TariffCostTerms": "terms",
 }

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import pandas as pd
 from munigrid.forecasting.load_models import MODELS
+from munigrid.scenarios.commands.meter_options import meter_options
 
 
 def _table(frame: pd.DataFrame, title: str) -> None:
@@ -103,7 +104,7 @@ def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_
                "specific_yield_kwh_per_kwp": float(ac.sum() * step_h / capacity_kwp), "peak_kw": float(ac.max()),
                "notes": weather.attrs.get("notes", [])}
     if measured_path is not None:
-        measured = read_meter(measured_path, tz=tz).load_kw.reindex(ac.index)
+        measured = read_meter(measured_path, tz=tz, keep_gaps=True).load_kw.reindex(ac.index)
         cs = clear_sky_pv_kw(ac.index, spec, latitude_deg, longitude_deg)
         table = score_pv_forecasts(measured, {"persistence": persistence_forecast_kw(measured, cs), "forecast": ac},
                                    cs, capacity_kwp)
@@ -126,17 +127,17 @@ def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_
 
 @forecast.command()
 @click.option("--history", "history_path", type=click.Path(path_type=Path), required=True,
-              help="Metered load CSV: time, load [kW] and optionally temperature [degC].")
+              help="Meter CSV: time, load [kW, W or kWh per interval], optional temperature [degC]; see docs/inputs.md.")
 @click.option("--horizon", default="24h", show_default=True, help="Forecast horizon, e.g. 24h (day-ahead) or 7d.")
 @click.option("--model", type=click.Choice(list(MODELS)), default="ensemble", show_default=True,
               help="Model for the forecast (the backtest runs all).")
 @click.option("--backtest", is_flag=True, help="Rolling-origin backtest of every model; prints the skill table.")
 @click.option("--refit-days", type=int, default=28, show_default=True, help="Backtest refit interval [day].")
-@click.option("--tz", default=None, help="Zone of naive time stamps, e.g. Asia/Bangkok.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Write forecasts (.csv or .nc; a backtest writes every forecast as CSV).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def load(history_path, horizon, model, backtest, refit_days, tz, out, as_json):
+@meter_options
+def load(history_path, horizon, model, backtest, refit_days, out, as_json, meter_fmt):
     """Load forecast P10/P50/P90 after the end of a metered history, or its backtest."""
     from munigrid.forecasting.backtest import (
         rolling_origin_backtest,
@@ -150,7 +151,7 @@ def load(history_path, horizon, model, backtest, refit_days, tz, out, as_json):
         horizon_td = duration(horizon)
     except ValueError:
         raise InputError(f"cannot read {horizon!r}; use e.g. 24h, 48h or 7d", "--horizon") from None
-    history = read_meter(history_path, tz=tz)
+    history = read_meter(history_path, meter_fmt)
     info = {"history": str(history_path), "step_min": history.step_min, "fills": [str(f) for f in history.fills],
             "notes": history.notes, "horizon": str(horizon_td)}
     if backtest:

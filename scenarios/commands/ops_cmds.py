@@ -13,19 +13,20 @@ from pathlib import Path
 import click
 
 from munigrid.scenarios.cli import solver_output_to_stderr
+from munigrid.scenarios.commands.meter_options import meter_options
 
 LOAD_MODEL_HELP = ("Load forecasting model (seasonal_naive, calendar_regression, profile_scaling, gradient_boosting, "
                    "ensemble; default ensemble, the best measured).")
-HISTORY_HELP = ("Meter CSV (time, load kW, optional temperature) used as history and actuals instead of the "
+HISTORY_HELP = ("Meter CSV (time, load, optional temperature; docs/inputs.md) used as history and actuals instead of the "
                 "scenario's load (bundled scenarios have no meter data: their archetype load stands in).")
 
 
-def _site(scenario: str, history: Path | None):
+def _site(scenario: str, history: Path | None, meter_fmt=None):
     from munigrid.scenarios import api
     from munigrid.scenarios.operations.site import operations_site
 
     parsed = api.load(scenario)
-    return operations_site(parsed, parsed._base_dir, history=history)
+    return operations_site(parsed, parsed._base_dir, history=history, meter_fmt=meter_fmt)
 
 
 def _folder(out: Path | None, site) -> Path:
@@ -55,7 +56,7 @@ common_options = [
 def _with_common(func):
     for option in reversed(common_options):
         func = option(func)
-    return func
+    return meter_options(func)
 
 
 @click.command()
@@ -78,7 +79,7 @@ def _with_common(func):
               help="Weather forecast file (EPW/TMY/PVGIS/CSV) covering the day (default: the scenario's weather).")
 @click.option("--lookahead-h", type=float, default=48.0, show_default=True, help="Optimised horizon [h].")
 def schedule(scenario, day, out, history, as_json, soc_frac, peak_kw, issue_time, robust, load_model, pv_forecast,
-             weather_forecast, lookahead_h):
+             weather_forecast, lookahead_h, meter_fmt):
     """Tomorrow's battery schedule for SCENARIO's battery building: CSV and JSON for the EMS.
 
     Forecasts load and PV (P10/P50/P90) from the history before the issue time, optimises a
@@ -89,7 +90,7 @@ def schedule(scenario, day, out, history, as_json, soc_frac, peak_kw, issue_time
     from munigrid.scenarios.operations.daily import make_schedule, parse_day
     from munigrid.scenarios.operations.forecast import DEFAULT_LOAD_MODEL
 
-    site = _site(scenario, history)
+    site = _site(scenario, history, meter_fmt)
     folder = _folder(out, site)
     with solver_output_to_stderr():
         outcome = make_schedule(site, parse_day(day, site), folder=folder, soc_frac=soc_frac, peak_kw=peak_kw,
@@ -164,7 +165,7 @@ def _ems(control: str, reserve_frac: float | None, replan_steps: int | None, cap
               default=None, help="Schedule JSON file (default: the one for the day in the operations folder).")
 @_ems_options
 def review(scenario, day, out, history, as_json, schedule_file, control, reserve_frac, replan_steps, cap_charging,
-           hold_expected):
+           hold_expected, meter_fmt):
     """How DAY went: replay it against the metered actuals as the EMS ran it.
 
     Reports energy and cost actually incurred, set points that could not be followed, new
@@ -174,7 +175,7 @@ def review(scenario, day, out, history, as_json, schedule_file, control, reserve
     from munigrid.scenarios.operations.daily import parse_day
     from munigrid.scenarios.operations.review import review_day, write_review
 
-    site = _site(scenario, history)
+    site = _site(scenario, history, meter_fmt)
     folder = _folder(out, site)
     with solver_output_to_stderr():
         ems_control, intraday = _ems(control, reserve_frac, replan_steps, cap_charging, hold_expected)
@@ -215,8 +216,9 @@ def review(scenario, day, out, history, as_json, schedule_file, control, reserve
 @click.option("--daily-csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the per-day table (costs, forecast error, new peaks, solve times) to this CSV.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@meter_options
 def operations(scenario, start, days, history, robust, load_model, pv_forecast, control, reserve_frac, replan_steps,
-               cap_charging, hold_expected, refit_days, daily_csv, as_json):
+               cap_charging, hold_expected, refit_days, daily_csv, as_json, meter_fmt):
     """A period of day-ahead operations rolled day by day over SCENARIO's history.
 
     Each day is forecast from the history before 15:00 the day before, planned (48 h, 24 h
@@ -230,7 +232,7 @@ def operations(scenario, start, days, history, robust, load_model, pv_forecast, 
     from munigrid.scenarios.operations.evaluate import evaluate_operations
     from munigrid.scenarios.operations.forecast import DEFAULT_LOAD_MODEL
 
-    site = _site(scenario, history)
+    site = _site(scenario, history, meter_fmt)
     console = Console(stderr=True)
     with solver_output_to_stderr(), Progress(TextColumn("day {task.completed}/{task.total}"), BarColumn(),
                                              TimeElapsedColumn(), console=console, transient=True,

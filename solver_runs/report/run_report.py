@@ -190,11 +190,17 @@ def _scenario_items(scenario: dict) -> list[tuple[str, str | dict[str, str]]]:
     return rows
 
 
+def _meter_file(building: dict) -> str:
+    """The meter file of a building's ``load_csv`` (a path or a mapping with ``file``), or a dash."""
+    load_csv = building.get("load_csv") or "–"
+    return load_csv.get("file", "–") if isinstance(load_csv, dict) else str(load_csv)
+
+
 def _buildings_frame(scenario: dict) -> pd.DataFrame:
     rows = []
     for b in scenario.get("buildings", []):
         rows.append({"building": b["name"], "kind": b.get("kind", ""), "tariff": b.get("tariff", ""),
-                     "annual_kwh": b.get("annual_kwh") if b.get("annual_kwh") is not None else b.get("load_csv", "–"),
+                     "annual_kwh": b.get("annual_kwh") if b.get("annual_kwh") is not None else _meter_file(b),
                      "pv_kwp": float(sum(a.get("capacity_kwp", 0.0) for a in b.get("pv_arrays", []))),
                      "roof_area_m2": b.get("roof_area_m2", 0.0), "notes": " ".join(str(b.get("notes", "")).split())})
     return pd.DataFrame(rows).set_index("building") if rows else pd.DataFrame()

@@ -142,7 +142,7 @@ def test_measured_csv_problems_name_file_column_rows(tmp_path):
     with pytest.raises(InputError) as err:
         read_weather(path, *THA_YANG)
     text = str(err.value)
-    assert "bad.csv" in text and "'time'" in text and "rows 4" in text
+    assert "bad.csv" in text and "'time'" in text and "lines 4" in text
     with pytest.raises(InputError, match="latitude"):
         read_weather(path)
 
