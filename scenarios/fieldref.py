@@ -23,7 +23,6 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
 
 from munigrid.scenarios.schema import Scenario
 

@@ -16,7 +16,7 @@ from munigrid.forecasting.meter import read_meter
 from munigrid.forecasting.meter_format import MeterFormat
 from munigrid.forecasting.pv import PVArraySpec, pv_ac_kw
 from munigrid.forecasting.weather import read_weather, synthetic_year
-from munigrid.models.errors import InputError
+from munigrid.models.errors import InputError, Problem
 from munigrid.models.tariffs import Tariff, get_tariff
 from munigrid.models.timegrid import make_index, step_hours
 from munigrid.scenarios.references import ROOF_KWP_PER_M2, check_references

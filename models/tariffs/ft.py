@@ -43,7 +43,7 @@ def _check_keys(values: Mapping[str, float], where: str) -> list[Problem]:
             continue
         if month.month not in PERIOD_START_MONTHS or str(month) != key:
             problems.append(Problem(f"{where}[{key}]", "Ft periods start in January, May or September: "
-                                                       f"use 'YYYY-01', 'YYYY-05' or 'YYYY-09'"))
+                                                       "use 'YYYY-01', 'YYYY-05' or 'YYYY-09'"))
         if not isinstance(value, (int, float)) or not np.isfinite(value):
             problems.append(Problem(f"{where}[{key}]", f"must be a number in THB/kWh, got {value!r}"))
     return problems
