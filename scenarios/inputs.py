@@ -6,6 +6,8 @@ simulation command and the day-ahead planner all see the same numbers.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +19,8 @@ from munigrid.forecasting.pv import PVArraySpec, pv_ac_kw
 from munigrid.forecasting.weather import read_weather, synthetic_year
 from munigrid.models.errors import InputError, Problem
 from munigrid.models.tariffs import Tariff, get_tariff
-from munigrid.models.timegrid import make_index, step_hours
+from munigrid.models.timegrid import TZ, make_index, step_hours
+from munigrid.scenarios.input_files import file_problem, input_path
 from munigrid.scenarios.schema import Building, PVArray, Scenario
 
 # Usable rooftop PV density [kWp per m2 of roof]: 0.15, an assumption for crystalline
@@ -90,6 +93,16 @@ def _typical_year_on(index: pd.DatetimeIndex, weather: pd.DataFrame) -> pd.DataF
     return pd.DataFrame(lookup.loc[wanted].to_numpy(), index=index, columns=weather.columns)
 
 
+@contextlib.contextmanager
+def file_field(field: str) -> Iterator[None]:
+    """Prefix the problems a file reader raises with the scenario field that named the file."""
+    try:
+        yield
+    except InputError as err:
+        raise InputError([Problem(f"{field}: {p.path}" if p.path else field, p.message)
+                          for p in err.problems]) from None
+
+
 def site_weather(scenario: Scenario, index: pd.DatetimeIndex, base_dir: Path) -> pd.DataFrame:
     """Weather on the time grid: synthetic typical year(s) or a user file aligned to the grid."""
     site, source = scenario.site, scenario.weather
@@ -99,7 +112,8 @@ def site_weather(scenario: Scenario, index: pd.DatetimeIndex, base_dir: Path) ->
                                 altitude_m=site.altitude_m)
                  for y in sorted(set(index.year))]
         return pd.concat(years).reindex(index)
-    weather = read_weather(base_dir / source.file)
+    with file_field("weather.file"):
+        weather = read_weather(input_path(source.file, base_dir), site.latitude_deg, site.longitude_deg, tz=TZ)
     if weather.index.equals(index) or index.isin(weather.index).all():
         return weather.reindex(index)
     return _typical_year_on(index, weather)
@@ -125,7 +139,8 @@ def building_load_with_notes(building: Building, index: pd.DatetimeIndex, weathe
                                  temperature_c=weather["temp_air_c"])
         return load.rename(building.name), []
     where = f"buildings[{building.name}].load_csv ({building.load_csv})"
-    meter = read_meter(base_dir / building.load_csv)
+    with file_field(where):
+        meter = read_meter(input_path(building.load_csv, base_dir))
     gaps = [fill for fill in meter.fills if fill.n_missing > 0]
     if gaps and not building.load_gap_fill:
         raise InputError(f"the meter file has gaps ({'; '.join(map(str, gaps))}); fill them, or set "
@@ -186,15 +201,15 @@ def check_references(scenario: Scenario, base_dir: Path) -> None:
             get_tariff(b.tariff)
         except InputError as err:
             problems += [Problem(f"buildings[{i}].tariff", p.message) for p in err.problems]
-        if b.load_csv is not None and not (base_dir / b.load_csv).is_file():
-            problems.append(Problem(f"buildings[{i}].load_csv", f"no such file: {base_dir / b.load_csv}"))
+        if b.load_csv is not None and file_problem(input_path(b.load_csv, base_dir)):
+            problems.append(Problem(f"buildings[{i}].load_csv", file_problem(input_path(b.load_csv, base_dir))))
         kwp = sum(a.capacity_kwp for a in b.pv_arrays)
         if kwp > 0 and kwp > b.roof_area_m2 * ROOF_KWP_PER_M2:
             problems.append(Problem(f"buildings[{i}].pv_arrays",
                                     f"{kwp:g} kWp needs about {kwp / ROOF_KWP_PER_M2:,.0f} m2 of roof but "
                                     f"roof_area_m2 is {b.roof_area_m2:g}; reduce capacity_kwp or correct the roof"))
-    if scenario.weather.source == "file" and not (base_dir / scenario.weather.file).is_file():
-        problems.append(Problem("weather.file", f"no such file: {base_dir / scenario.weather.file}"))
+    if scenario.weather.source == "file" and file_problem(input_path(scenario.weather.file, base_dir)):
+        problems.append(Problem("weather.file", file_problem(input_path(scenario.weather.file, base_dir))))
     if problems:
         raise InputError(problems)
 

@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from munigrid.models.errors import InputError, Problem
-from munigrid.scenarios.sweep.spec import SweepSpec
+from munigrid.models.errors import InputError, Problem, quote
+from munigrid.scenarios.sweep.spec import NAME_PATTERN, SweepSpec
 
 NonNeg = Annotated[float, Field(ge=0)]
 Frac = Annotated[float, Field(ge=0, le=1)]
@@ -23,15 +23,19 @@ BUILDING_KINDS = ("office", "school", "health_centre", "water_pumping", "street_
 
 
 class Strict(BaseModel):
-    """Base of every schema block: unknown keys are errors, values are checked on assignment."""
+    """Base of every schema block: unknown keys are errors, values are checked on assignment.
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    Types are strict (``true`` is not the number 1, ``"100"`` is not a number) and numbers
+    must be finite (``.inf`` and ``.nan`` are refused everywhere); dates may be written as text.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False)
 
 
 class Site(Strict):
     """Where the scenario is."""
 
-    name: str
+    name: str = Field(min_length=1, max_length=200)
     latitude_deg: float = Field(ge=-90, le=90)
     longitude_deg: float = Field(ge=-180, le=180)
     altitude_m: float = Field(default=0.0, ge=-100, le=6000)
@@ -40,7 +44,7 @@ class Site(Strict):
 class TimeGrid(Strict):
     """Horizon: from ``start`` for ``days`` days at ``step_min`` minutes (Asia/Bangkok)."""
 
-    start: dt.date
+    start: dt.date = Field(strict=False)
     days: int = Field(ge=1, le=366)
     step_min: Literal[15, 60] = 60
 
@@ -67,7 +71,7 @@ class PVArray(Strict):
     equally by its arrays).
     """
 
-    name: str = "roof"
+    name: str = Field(default="roof", pattern=NAME_PATTERN, max_length=64)
     capacity_kwp: NonNeg = 0.0
     max_kwp: NonNeg | None = None
     tilt_deg: float = Field(default=15.0, ge=0, le=90)
@@ -87,10 +91,10 @@ class Building(Strict):
     every fill reported in the run's notes).
     """
 
-    name: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    name: str = Field(pattern=r"^[a-z0-9_\-]+$", max_length=64)
     kind: Literal[BUILDING_KINDS]  # type: ignore[valid-type]
-    annual_kwh: NonNeg | None = None
-    floor_area_m2: NonNeg | None = None
+    annual_kwh: float | None = Field(default=None, gt=0)
+    floor_area_m2: float | None = Field(default=None, gt=0)
     load_csv: str | None = None
     load_gap_fill: bool = False
     tariff: str
@@ -102,6 +106,10 @@ class Building(Strict):
     def _load_source(self):
         if self.load_csv is None and self.annual_kwh is None and self.floor_area_m2 is None:
             raise ValueError("give the load: `annual_kwh` or `floor_area_m2` (archetype), or `load_csv`")
+        names = [a.name for a in self.pv_arrays]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"pv_arrays names must be unique within a building; repeated: {', '.join(repeated)}")
         return self
 
 
@@ -149,7 +157,7 @@ class Generator(Strict):
 class Outage(Strict):
     """A grid outage window: no import or export from ``start`` for ``hours``."""
 
-    start: dt.datetime
+    start: dt.datetime = Field(strict=False)
     hours: float = Field(gt=0, le=24 * 366)
 
 
@@ -186,7 +194,7 @@ class Tariffs(Strict):
     (``ft_fallback: last_known``, reported in the run's notes) or are an error (``error``).
     """
 
-    ft_thb_per_kwh: float | None = None
+    ft_thb_per_kwh: float | None = Field(default=None, ge=-5, le=5)
     ft_fallback: Literal["error", "last_known"] = "last_known"
     export_allowed: bool = False
     export_thb_per_kwh: NonNeg = 0.0
@@ -209,7 +217,7 @@ class Emissions(Strict):
 class Scenario(Strict):
     """A whole munigrid scenario."""
 
-    name: str
+    name: str = Field(pattern=NAME_PATTERN, max_length=64)
     description: str = ""
     site: Site
     time: TimeGrid
@@ -260,8 +268,16 @@ def _message(err: dict) -> str:
         return "unknown key; remove it or check its spelling against `munigrid validate --help`"
     if kind == "missing":
         return "required field is missing"
-    if kind.startswith(("greater", "less")) or kind == "literal_error" or kind == "string_pattern_mismatch":
-        return f"{msg}, got {got!r}"
+    if kind == "finite_number":
+        return f"must be a finite number, got {quote(got)}; remove .inf/.nan"
+    if kind == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") == NAME_PATTERN:
+        return (f"must be a plain name (letters, digits, '-' and '_', Thai letters allowed; no '/' "
+                f"or spaces), got {quote(got)}")
+    if kind.endswith("_type") and isinstance(got, bool):
+        return f"{msg}, got {got}; a yes/no value is not a number: write the number"
+    if kind.endswith(("_type", "_parsing")) or kind.startswith(("greater", "less", "too_", "string_too")) \
+            or kind in ("literal_error", "string_pattern_mismatch"):
+        return f"{msg}, got {quote(got)}"
     return msg
 
 

@@ -9,7 +9,7 @@ import click
 
 from munigrid.scenarios import api
 from munigrid.scenarios.cli import solver_output_to_stderr
-from munigrid.scenarios.library import bundled, load_scenario
+from munigrid.scenarios.library import bundled, load_scenario, resolve
 from munigrid.scenarios.tables import print_summary
 
 
@@ -43,9 +43,14 @@ def run(scenario, out, as_json, no_store, no_report, samples):
 @click.command()
 @click.argument("scenario")
 def validate(scenario):
-    """Check SCENARIO and list every problem at once (exit 2 if any)."""
-    parsed, path = load_scenario(scenario)
-    api.check_references(parsed, path.parent)
+    """Check SCENARIO as `run` would, reading its files, and list every problem at once (exit 2 if any).
+
+    Stops before the solve: a scenario that validates starts its solve.
+    """
+    parsed = api.load(scenario)
+    path = resolve(scenario)
+    for warning in api.check(parsed):
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
     click.echo(f"{path}: valid ({len(parsed.buildings)} buildings, {parsed.time.days} days at "
                f"{parsed.time.step_min} min)")
 
