@@ -1,7 +1,7 @@
 """The ``munigrid`` command line: a thin layer over the Python API.
 
 Exit codes: 0 success, 2 bad input (message, no traceback), 3 the solver gave no usable
-answer (with a diagnosis), 1 a bug. ``--debug`` shows tracebacks. Commands are imported
+answer (with a diagnosis), 4 a sweep finished but some of its members failed, 1 a bug. ``--debug`` shows tracebacks. Commands are imported
 lazily so that ``munigrid --help`` and quick commands stay fast.
 """
 
@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_SOLUTION = 3
+EXIT_MEMBERS_FAILED = 4
 
 
 @contextlib.contextmanager
