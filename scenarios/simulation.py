@@ -21,7 +21,8 @@ import numpy as np
 import xarray as xr
 
 from munigrid.models.errors import InputError, Problem
-from munigrid.models.simulation.montecarlo import monte_carlo, summarize
+from munigrid.models.memory import require_memory
+from munigrid.models.simulation.montecarlo import monte_carlo, sample_bytes, summarize
 from munigrid.models.simulation.params import BatteryParams
 from munigrid.models.simulation.sampling import SampleSource
 from munigrid.models.simulation.strategies import STRATEGIES
@@ -92,6 +93,8 @@ def simulate_scenario(scenario: Scenario, *, samples: int, strategy: str = "self
     -------
     (samples, timing) : xarray.Dataset with dims (``building``, ``sample``), dict of seconds
     """
+    require_memory(sample_bytes(scenario.time.days, len(scenario.buildings) + 1), samples, "Monte Carlo samples",
+                   "samples (--samples)")
     start = time.perf_counter()
     years = [inputs] if inputs is not None and n_weather_years == 1 else weather_years(scenario, n_weather_years)
     inputs = years[0]
