@@ -283,8 +283,10 @@ def _message(err: dict) -> str:
 
 def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
     """Validate raw scenario data; raise :class:`InputError` listing every problem with its path."""
+    if data is None:
+        raise InputError("the file is empty; start from a bundled scenario (`munigrid scenarios`)", source)
     if not isinstance(data, dict):
-        raise InputError(f"{source} must be a mapping of keys to values (YAML), got {type(data).__name__}")
+        raise InputError(f"must be a mapping of keys to values (YAML), got a {type(data).__name__}", source)
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:

@@ -93,6 +93,10 @@ def simulate_scenario(scenario: Scenario, *, samples: int, strategy: str = "self
     -------
     (samples, timing) : xarray.Dataset with dims (``building``, ``sample``), dict of seconds
     """
+    if scenario.time.days < block_days + 7:
+        raise InputError(Problem("time.days", f"the Monte Carlo draws {block_days}-day blocks within +-1 week of their "
+                                              f"date, so it needs at least {block_days + 7} days; got "
+                                              f"{scenario.time.days}: lengthen the horizon or lower --block-days"))
     require_memory(sample_bytes(scenario.time.days, len(scenario.buildings) + 1), samples, "Monte Carlo samples",
                    "samples (--samples)")
     start = time.perf_counter()

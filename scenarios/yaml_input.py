@@ -119,13 +119,14 @@ class GuardedLoader(yaml.SafeLoader):
 GuardedLoader.add_constructor("tag:yaml.org,2002:timestamp", GuardedLoader.construct_yaml_timestamp)
 
 
-def load_yaml(text: str, where: str) -> Any:
-    """Parse YAML ``text`` with :class:`GuardedLoader`; problems become :class:`InputError` at ``where[:line]``."""
+def load_yaml(text: str, where: str, lines: bool = True) -> Any:
+    """Parse YAML ``text`` with :class:`GuardedLoader`; problems become :class:`InputError` at
+    ``where:line`` (``where`` alone when ``lines`` is false, e.g. for a CLI option)."""
     try:
         return yaml.load(text, Loader=GuardedLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        at = f"{where}:{mark.line + 1}" if mark is not None else where
+        at = f"{where}:{mark.line + 1}" if mark is not None and lines else where
         problem = getattr(err, "problem", None) or str(err)
         raise InputError(f"not valid YAML: {problem}", at) from None
     except RecursionError:
@@ -136,4 +137,4 @@ def option_value(text: str, option: str) -> Any:
     """The value of a CLI option item read as YAML (``100`` -> 100, ``true``, ``abc``); errors name ``option``."""
     if len(text) > 10_000:
         raise InputError(f"value of {len(text):,} characters; give a short value", option)
-    return load_yaml(text, option)
+    return load_yaml(text, option, lines=False)

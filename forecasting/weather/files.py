@@ -161,7 +161,10 @@ def read_weather_csv(path: str | Path, latitude_deg: float, longitude_deg: float
         2 h, timestamps shifted by an hour or more against the sun.
     """
     path = Path(path)
-    frame = read_timeseries_csv(path, tz=tz)
+    try:
+        frame = read_timeseries_csv(path, tz=tz)
+    except InputError as err:
+        raise InputError([Problem(p.path, f"{p.message}; expected {CSV_FORMAT}") for p in err.problems]) from None
     frame, step_min = regular_grid(frame, path.name)
     ghi_col = find_column(frame, ("ghi", "ghi_w_per_m2", "irradiance", "global_horizontal", "g(h)"), path.name, "GHI")
     notes: list[str] = []

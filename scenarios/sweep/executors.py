@@ -124,7 +124,7 @@ def run_local(jobs: Iterable[MemberJob], workers: int) -> Iterator[MemberOutcome
 
 
 # Seconds to wait for a Dask scheduler to answer before the sweep is refused.
-CONNECT_TIMEOUT_S = 10
+CONNECT_TIMEOUT_S = 5
 
 
 def connect_scheduler(address: str):
