@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from munigrid.models.errors import InputError, Problem
+from munigrid.models.errors import InputError, Problem, quote
 from munigrid.models.timegrid import TZ
 
 TIME_ALIASES = ("time", "datetime", "timestamp", "date_time", "date", "time(utc)")
@@ -42,7 +42,8 @@ def find_column(frame: pd.DataFrame, aliases: tuple[str, ...], where: str, what:
                 return col
     if required:
         raise InputError(f"no {what} column; expected one named like {', '.join(aliases[:4])}; "
-                         f"found {', '.join(map(str, frame.columns))}", where)
+                         f"found {', '.join(quote(str(c), 30) for c in list(frame.columns)[:12])}"
+                         f"{' …' if len(frame.columns) > 12 else ''}", where)
     return None
 
 

@@ -181,8 +181,13 @@ def building_pv_kw_per_kwp(building: Building, weather: pd.DataFrame, scenario: 
                          losses_frac=a.losses_frac, dc_ac_ratio=a.dc_ac_ratio,
                          degradation_frac_per_year=a.degradation_frac_per_year, name=a.name)
              for a in arrays]
-    power = pv_ac_kw(weather, specs, scenario.site.latitude_deg, scenario.site.longitude_deg,
-                     altitude_m=scenario.site.altitude_m)
+    try:
+        power = pv_ac_kw(weather, specs, scenario.site.latitude_deg, scenario.site.longitude_deg,
+                         altitude_m=scenario.site.altitude_m)
+    except InputError as err:  # the PV model names its input "arrays[i]": say the scenario's path
+        where = f"buildings[{scenario.buildings.index(building)}].pv_arrays"
+        raise InputError([Problem(where + p.path.removeprefix("arrays") if p.path.startswith("arrays") else p.path,
+                                  p.message) for p in err.problems]) from None
     return power[[a.name for a in arrays]]
 
 
