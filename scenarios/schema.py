@@ -50,7 +50,9 @@ class TimeGrid(Strict):
 
 
 class Weather(Strict):
-    """Weather source: the offline synthetic typical year, or a file the user has."""
+    """Weather source: the offline synthetic typical year, or a file the user has (EPW, TMY, PVGIS or
+    a measured CSV read at the site's latitude and longitude; a path relative to the scenario
+    file's folder, or an absolute path)."""
 
     source: Literal["synthetic", "file"] = "synthetic"
     seed: int = 0
@@ -86,7 +88,7 @@ class Building(Strict):
 
     Its load is an archetype scaled by ``annual_kwh`` or ``floor_area_m2``, or a meter export
     ``load_csv`` (time stamps with their UTC offset, interval beginning; a path relative to the
-    scenario file). Gaps in the meter file are an error unless ``load_gap_fill`` allows the
+    scenario file's folder, or an absolute path; system and special files are refused). Gaps in the meter file are an error unless ``load_gap_fill`` allows the
     stated fill policy (short gaps interpolated, longer ones from the same time a week apart;
     every fill reported in the run's notes).
     """
