@@ -7,10 +7,8 @@ from pathlib import Path
 
 import click
 
-from munigrid.scenarios import api
 from munigrid.scenarios.cli import solver_output_to_stderr
-from munigrid.scenarios.library import bundled, load_scenario, resolve
-from munigrid.scenarios.tables import print_summary
+from munigrid.scenarios.library import bundled, load_scenario
 
 
 @click.command()
@@ -26,6 +24,9 @@ def run(scenario, out, as_json, no_store, no_report, samples):
     """Run SCENARIO (bundled name or YAML file): weather -> PV -> loads -> dispatch -> stored run."""
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from munigrid.scenarios import api
+    from munigrid.scenarios.tables import print_summary
 
     console = Console(stderr=True)
     with solver_output_to_stderr(), Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
@@ -47,9 +48,10 @@ def validate(scenario):
 
     Stops before the solve: a scenario that validates starts its solve.
     """
-    parsed = api.load(scenario)
-    path = resolve(scenario)
-    for warning in api.check(parsed):
+    parsed, path = load_scenario(scenario)  # the file alone first: a bad file never costs the imports below
+    from munigrid.scenarios import api
+
+    for warning in api.check(parsed, base_dir=path.parent):
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     click.echo(f"{path}: valid ({len(parsed.buildings)} buildings, {parsed.time.days} days at "
                f"{parsed.time.step_min} min)")
