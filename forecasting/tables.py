@@ -22,7 +22,7 @@ import pandas as pd
 
 from munigrid.forecasting.meter_text import excerpt, read_text
 from munigrid.forecasting.meter_time import parse_times, time_columns
-from munigrid.models.errors import InputError, Problem
+from munigrid.models.errors import InputError, Problem, quote
 
 
 def _rows(mask: np.ndarray, first_data_row: int = 2, limit: int = 6) -> str:
@@ -42,7 +42,8 @@ def find_column(frame: pd.DataFrame, aliases: tuple[str, ...], where: str, what:
                 return col
     if required:
         raise InputError(f"no {what} column; expected one named like {', '.join(aliases[:4])}; "
-                         f"found {', '.join(map(str, frame.columns))}", where)
+                         f"found {', '.join(quote(str(c), 30) for c in list(frame.columns)[:12])}"
+                         f"{' …' if len(frame.columns) > 12 else ''}", where)
     return None
 
 

@@ -28,7 +28,7 @@ from munigrid.solver_runs import store as run_store
 # blocks plus a week of stride (munigrid.models.simulation.sampling), rounded up to four weeks.
 MIN_SAMPLED_DAYS = 28
 
-__all__ = ["Scenario", "SiteInputs", "RunOutcome", "load", "inputs", "run", "check_references", "finance"]
+__all__ = ["Scenario", "SiteInputs", "RunOutcome", "load", "check", "inputs", "run", "check_references", "finance"]
 
 
 def load(ref: str | Path) -> Scenario:
@@ -40,6 +40,19 @@ def load(ref: str | Path) -> Scenario:
 
 def _base_dir(scenario: Scenario, base_dir: Path | None) -> Path:
     return Path(base_dir or getattr(scenario, "_base_dir", None) or Path.cwd())
+
+
+def check(scenario: Scenario | str | Path, base_dir: Path | None = None) -> list[str]:
+    """Every input check of :func:`run` without the solve; returns warnings (empty when none).
+
+    Reads the files the scenario names (meter and weather content), resolves the tariff and
+    Ft for the horizon, and runs the dispatch model's input checks, so a scenario that passes
+    starts its solve. Raises :class:`~munigrid.models.errors.InputError` listing every problem.
+    """
+    from munigrid.scenarios.runner import prepare
+
+    scenario = load(scenario) if not isinstance(scenario, Scenario) else scenario
+    return prepare(scenario, _base_dir(scenario, base_dir)).warnings
 
 
 def inputs(scenario: Scenario | str | Path, base_dir: Path | None = None) -> SiteInputs:

@@ -1,11 +1,11 @@
 """The ``munigrid`` command line: a thin layer over the Python API.
 
 Exit codes: 0 success, 2 bad input (message, no traceback), 3 the solver gave no usable
-answer (with a diagnosis), 1 a bug. ``--debug`` shows tracebacks. Commands are imported
-lazily so that ``munigrid --help`` and quick commands stay fast: the command list of
-``--help`` reads each command's one-line help from its source file (:func:`short_help`)
-instead of importing it, and this module imports nothing of the numerical stack
-(``tests/scenarios/test_cli_startup.py`` checks it).
+answer (with a diagnosis), 4 a sweep finished but some of its members failed, 1 a bug.
+``--debug`` shows tracebacks. Commands are imported lazily so that ``munigrid --help`` and
+quick commands stay fast: the command list of ``--help`` reads each command's one-line help
+from its source file (:func:`short_help`) instead of importing it, and this module imports
+nothing of the numerical stack (``tests/scenarios/test_cli_startup.py`` checks it).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ COMMANDS: dict[str, str] = {
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_SOLUTION = 3
+EXIT_MEMBERS_FAILED = 4
 
 
 @contextlib.contextmanager

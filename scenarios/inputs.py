@@ -6,6 +6,8 @@ simulation command and the day-ahead planner all see the same numbers.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +20,8 @@ from munigrid.forecasting.pv import PVArraySpec, pv_ac_kw
 from munigrid.forecasting.weather import read_weather, synthetic_year
 from munigrid.models.errors import InputError, Problem
 from munigrid.models.tariffs import Tariff, get_tariff
-from munigrid.models.timegrid import make_index, step_hours
+from munigrid.models.timegrid import TZ, make_index, step_hours
+from munigrid.scenarios.input_files import input_path
 from munigrid.scenarios.references import ROOF_KWP_PER_M2, check_references
 from munigrid.scenarios.schema import Building, PVArray, Scenario
 
@@ -89,6 +92,16 @@ def _typical_year_on(index: pd.DatetimeIndex, weather: pd.DataFrame) -> pd.DataF
     return pd.DataFrame(lookup.loc[wanted].to_numpy(), index=index, columns=weather.columns)
 
 
+@contextlib.contextmanager
+def file_field(field: str) -> Iterator[None]:
+    """Prefix the problems a file reader raises with the scenario field that named the file."""
+    try:
+        yield
+    except InputError as err:
+        raise InputError([Problem(f"{field}: {p.path}" if p.path else field, p.message)
+                          for p in err.problems]) from None
+
+
 def site_weather(scenario: Scenario, index: pd.DatetimeIndex, base_dir: Path) -> pd.DataFrame:
     """Weather on the time grid: synthetic typical year(s) or a user file aligned to the grid."""
     site, source = scenario.site, scenario.weather
@@ -98,7 +111,8 @@ def site_weather(scenario: Scenario, index: pd.DatetimeIndex, base_dir: Path) ->
                                 altitude_m=site.altitude_m)
                  for y in sorted(set(index.year))]
         return pd.concat(years).reindex(index)
-    weather = read_weather(base_dir / source.file)
+    with file_field("weather.file"):
+        weather = read_weather(input_path(source.file, base_dir), site.latitude_deg, site.longitude_deg, tz=TZ)
     if weather.index.equals(index) or index.isin(weather.index).all():
         return weather.reindex(index)
     return _typical_year_on(index, weather)
@@ -124,11 +138,8 @@ def building_load_with_notes(building: Building, index: pd.DatetimeIndex, weathe
                                  temperature_c=weather["temp_air_c"])
         return load.rename(building.name), []
     where = f"buildings[{building.name}].load_csv ({building.load_csv})"
-    try:
-        meter = read_meter(base_dir / building.load_csv, load_csv_format(building))
-    except InputError as err:
-        raise InputError([Problem(f"buildings[{building.name}].load_csv: {p.path}", p.message)
-                          for p in err.problems]) from None
+    with file_field(where):
+        meter = read_meter(input_path(building.load_csv, base_dir), load_csv_format(building))
     gaps = [fill for fill in meter.fills if fill.n_missing > 0]
     step_min = int(round(step_hours(index) * 60))
     load = meter.load_kw
@@ -173,8 +184,13 @@ def building_pv_kw_per_kwp(building: Building, weather: pd.DataFrame, scenario: 
                          losses_frac=a.losses_frac, dc_ac_ratio=a.dc_ac_ratio,
                          degradation_frac_per_year=a.degradation_frac_per_year, name=a.name)
              for a in arrays]
-    power = pv_ac_kw(weather, specs, scenario.site.latitude_deg, scenario.site.longitude_deg,
-                     altitude_m=scenario.site.altitude_m)
+    try:
+        power = pv_ac_kw(weather, specs, scenario.site.latitude_deg, scenario.site.longitude_deg,
+                         altitude_m=scenario.site.altitude_m)
+    except InputError as err:  # the PV model names its input "arrays[i]": say the scenario's path
+        where = f"buildings[{scenario.buildings.index(building)}].pv_arrays"
+        raise InputError([Problem(where + p.path.removeprefix("arrays") if p.path.startswith("arrays") else p.path,
+                                  p.message) for p in err.problems]) from None
     return power[[a.name for a in arrays]]
 
 

@@ -7,6 +7,7 @@ import json
 from importlib import metadata
 from pathlib import Path
 
+from munigrid.scenarios.input_files import input_path
 from munigrid.scenarios.schema import Scenario
 
 PACKAGES = ("munigrid", "numpy", "pandas", "xarray", "pyomo", "highspy", "pvlib", "numba", "holidays", "pydantic")
@@ -32,5 +33,5 @@ def inputs_hash(scenario: Scenario, base_dir: Path) -> str:
         files.append(scenario.weather.file)
     for name in sorted(files):
         digest.update(name.encode())
-        digest.update((base_dir / name).read_bytes())
+        digest.update(input_path(name, base_dir).read_bytes())
     return digest.hexdigest()

@@ -22,6 +22,7 @@ import xarray as xr
 from munigrid.models.dispatch import solve
 from munigrid.models.dispatch.problem import (Battery, DispatchProblem, DispatchResult, Generator, Meter,
                                               PVArray, Sizes, SizingEconomics, SolveOptions)
+from munigrid.models.errors import InputError, Problem
 from munigrid.models.finance.defaults import default_value
 from munigrid.models.tariffs import FtSchedule
 from munigrid.scenarios.inputs import BuildingInputs, SiteInputs, build_inputs
@@ -183,7 +184,12 @@ def solve_meters(meters: list[Meter], step_h: float, scenario: Scenario) -> dict
     groups = [meters] if joint else [[m] for m in meters]
     solved = {}
     for group in groups:
-        result = solve(DispatchProblem(step_h=step_h, meters=group, options=options, economics=economics))
+        try:
+            result = solve(DispatchProblem(step_h=step_h, meters=group, options=options, economics=economics))
+        except InputError as err:  # named by the model's structure: say the scenario path
+            from munigrid.scenarios.preflight import user_problems
+
+            raise InputError(user_problems(err.problems, scenario, [m.name for m in group])) from None
         result.require_solution()
         solved.update({m.name: result for m in group})
     return solved
@@ -234,19 +240,66 @@ def bills_for(inputs: SiteInputs, results: xr.Dataset, ft: FtSchedule, column: s
             for b in inputs.buildings}
 
 
+@dataclass
+class Prepared:
+    """A scenario checked and turned into model inputs: everything a run does before the solve.
+
+    Attributes
+    ----------
+    inputs : SiteInputs
+    ft : FtSchedule
+    meters : list of Meter
+        One per building, checked by the dispatch model's input checks.
+    notes : list of str
+        Data notes (fills, Ft fallbacks) for the run's manifest.
+    warnings : list of str
+        Things that are allowed but probably not meant (an outage outside the horizon).
+    """
+
+    inputs: SiteInputs
+    ft: FtSchedule
+    meters: list[Meter]
+    notes: list[str]
+    warnings: list[str]
+
+
+def prepare(scenario: Scenario, base_dir: Path) -> Prepared:
+    """Read every file and run every input check of a run, stopping before the solve.
+
+    ``munigrid validate`` and ``munigrid run`` both call this, so a scenario that validates
+    starts its solve. Raises :class:`InputError` with every problem named by its scenario path.
+    """
+    from munigrid.scenarios.preflight import dispatch_problems, outage_warnings, sweep_problems
+
+    problems = sweep_problems(scenario)
+    if problems:
+        raise InputError(problems)
+    inputs = build_inputs(scenario, base_dir)
+    ft = ft_schedule(scenario)
+    meters, notes = [], []
+    for i, building in enumerate(inputs.buildings):
+        try:
+            meter, meter_notes = meter_for(building, inputs, scenario, ft)
+        except InputError as err:
+            raise InputError([Problem("tariffs.ft_thb_per_kwh" if p.path == "ft" else f"buildings[{i}].tariff",
+                                      p.message) for p in err.problems]) from None
+        meters.append(meter)
+        notes += [n for n in [*building.data_notes, *meter_notes] if n not in notes]
+    problems = dispatch_problems(scenario, meters, inputs.step_h)
+    if problems:
+        raise InputError(problems)
+    warnings = outage_warnings(scenario, inputs.index)
+    return Prepared(inputs, ft, meters, notes + warnings, warnings)
+
+
 def run_scenario(scenario: Scenario, base_dir: Path, progress: Progress | None = None) -> RunOutcome:
     """Run the whole chain for ``scenario`` in memory (nothing stored)."""
     say = progress or (lambda stage: None)
     clock = {"start": time.perf_counter()}
     say("weather, PV and loads")
-    inputs = build_inputs(scenario, base_dir)
+    prepared = prepare(scenario, base_dir)
+    inputs, ft, meters, notes = prepared.inputs, prepared.ft, prepared.meters, prepared.notes
     clock["inputs_s"] = time.perf_counter() - clock["start"]
-    ft = ft_schedule(scenario)
-    meters, notes = [], []
-    for building in inputs.buildings:
-        meter, meter_notes = meter_for(building, inputs, scenario, ft)
-        meters.append(meter)
-        notes += [n for n in [*building.data_notes, *meter_notes] if n not in notes]
     say(f"optimising {len(meters)} meters ({scenario.optimisation.mode})")
     solved = solve_meters(meters, inputs.step_h, scenario)
     clock["dispatch_s"] = time.perf_counter() - clock["start"] - clock["inputs_s"]

@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from munigrid.forecasting.meter_format import DEFAULT_TZ
 from munigrid.forecasting.meter_format import UNITS as METER_UNITS
-from munigrid.models.errors import InputError, Problem
+from munigrid.models.errors import InputError, Problem, quote
 from munigrid.models.tariffs.library import unknown_tariff_message
-from munigrid.scenarios.sweep.spec import SweepSpec
+from munigrid.scenarios.sweep.spec import NAME_PATTERN, SweepSpec
 
 NonNeg = Annotated[float, Field(ge=0)]
 Frac = Annotated[float, Field(ge=0, le=1)]
@@ -29,15 +29,19 @@ BUILDING_KINDS = ("office", "school", "health_centre", "water_pumping", "street_
 
 
 class Strict(BaseModel):
-    """Base of every schema block: unknown keys are errors, values are checked on assignment."""
+    """Base of every schema block: unknown keys are errors, values are checked on assignment.
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    Types are strict (``true`` is not the number 1, ``"100"`` is not a number) and numbers
+    must be finite (``.inf`` and ``.nan`` are refused everywhere); dates may be written as text.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False)
 
 
 class Site(Strict):
     """Where the scenario is."""
 
-    name: str
+    name: str = Field(min_length=1, max_length=200)
     latitude_deg: float = Field(ge=-90, le=90)
     longitude_deg: float = Field(ge=-180, le=180)
     altitude_m: float = Field(default=0.0, ge=-100, le=6000)
@@ -46,13 +50,15 @@ class Site(Strict):
 class TimeGrid(Strict):
     """Horizon: from ``start`` for ``days`` days at ``step_min`` minutes (Asia/Bangkok)."""
 
-    start: dt.date
+    start: dt.date = Field(strict=False)
     days: int = Field(ge=1, le=366)
     step_min: Literal[15, 60] = 60
 
 
 class Weather(Strict):
-    """Weather source: the offline synthetic typical year, or a file the user has."""
+    """Weather source: the offline synthetic typical year, or a file the user has (EPW, TMY, PVGIS or
+    a measured CSV read at the site's latitude and longitude; a path relative to the scenario
+    file's folder, or an absolute path)."""
 
     source: Literal["synthetic", "file"] = "synthetic"
     seed: int = 0
@@ -73,7 +79,7 @@ class PVArray(Strict):
     equally by its arrays).
     """
 
-    name: str = "roof"
+    name: str = Field(default="roof", pattern=NAME_PATTERN, max_length=64)
     capacity_kwp: NonNeg = 0.0
     max_kwp: NonNeg | None = None
     tilt_deg: float = Field(default=15.0, ge=0, le=90)
@@ -109,17 +115,17 @@ class Building(Strict):
     """A municipal building on its own meter.
 
     Its load is an archetype scaled by ``annual_kwh`` or ``floor_area_m2``, or a meter export
-    ``load_csv`` (a path relative to the scenario file, or a :class:`LoadCsv` mapping with the
-    columns, unit and zone; read by the one meter reader, see docs/inputs.md). Gaps in the
-    meter file are an error unless ``load_gap_fill`` allows the stated fill policy (short gaps
-    interpolated, longer ones from the same time a week apart; every fill reported in the
-    run's notes).
+    ``load_csv`` (a path relative to the scenario file's folder or an absolute path, system and
+    special files refused; or a :class:`LoadCsv` mapping with the columns, unit and zone; read
+    by the one meter reader, see docs/inputs.md). Gaps in the meter file are an error unless
+    ``load_gap_fill`` allows the stated fill policy (short gaps interpolated, longer ones from
+    the same time a week apart; every fill reported in the run's notes).
     """
 
-    name: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    name: str = Field(pattern=r"^[a-z0-9_\-]+$", max_length=64)
     kind: Literal[BUILDING_KINDS]  # type: ignore[valid-type]
-    annual_kwh: NonNeg | None = None
-    floor_area_m2: NonNeg | None = None
+    annual_kwh: float | None = Field(default=None, gt=0)
+    floor_area_m2: float | None = Field(default=None, gt=0)
     load_csv: str | LoadCsv | None = None
     load_gap_fill: bool = False
     tariff: str
@@ -139,6 +145,10 @@ class Building(Strict):
     def _load_source(self):
         if self.load_csv is None and self.annual_kwh is None and self.floor_area_m2 is None:
             raise ValueError("give the load: `annual_kwh` or `floor_area_m2` (archetype), or `load_csv`")
+        names = [a.name for a in self.pv_arrays]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"pv_arrays names must be unique within a building; repeated: {', '.join(repeated)}")
         return self
 
 
@@ -186,7 +196,7 @@ class Generator(Strict):
 class Outage(Strict):
     """A grid outage window: no import or export from ``start`` for ``hours``."""
 
-    start: dt.datetime
+    start: dt.datetime = Field(strict=False)
     hours: float = Field(gt=0, le=24 * 366)
 
 
@@ -223,7 +233,7 @@ class Tariffs(Strict):
     (``ft_fallback: last_known``, reported in the run's notes) or are an error (``error``).
     """
 
-    ft_thb_per_kwh: float | None = None
+    ft_thb_per_kwh: float | None = Field(default=None, ge=-5, le=5)
     ft_fallback: Literal["error", "last_known"] = "last_known"
     export_allowed: bool = False
     export_thb_per_kwh: NonNeg = 0.0
@@ -246,7 +256,7 @@ class Emissions(Strict):
 class Scenario(Strict):
     """A whole munigrid scenario."""
 
-    name: str
+    name: str = Field(pattern=NAME_PATTERN, max_length=64)
     description: str = ""
     site: Site
     time: TimeGrid
@@ -297,15 +307,25 @@ def _message(err: dict) -> str:
         return f"unknown key; remove it or check its spelling against {FIELD_REFERENCE}"
     if kind == "missing":
         return "required field is missing"
-    if kind.startswith(("greater", "less")) or kind == "literal_error" or kind == "string_pattern_mismatch":
-        return f"{msg}, got {got!r}"
+    if kind == "finite_number":
+        return f"must be a finite number, got {quote(got)}; remove .inf/.nan"
+    if kind == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") == NAME_PATTERN:
+        return (f"must be a plain name (letters, digits, '-' and '_', Thai letters allowed; no '/' "
+                f"or spaces), got {quote(got)}")
+    if kind.endswith("_type") and isinstance(got, bool):
+        return f"{msg}, got {got}; a yes/no value is not a number: write the number"
+    if kind.endswith(("_type", "_parsing")) or kind.startswith(("greater", "less", "too_", "string_too")) \
+            or kind in ("literal_error", "string_pattern_mismatch"):
+        return f"{msg}, got {quote(got)}"
     return msg
 
 
 def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
     """Validate raw scenario data; raise :class:`InputError` listing every problem with its path."""
+    if data is None:
+        raise InputError("the file is empty; start from a bundled scenario (`munigrid scenarios`)", source)
     if not isinstance(data, dict):
-        raise InputError(f"{source} must be a mapping of keys to values (YAML), got {type(data).__name__}")
+        raise InputError(f"must be a mapping of keys to values (YAML), got a {type(data).__name__}", source)
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:

@@ -25,7 +25,8 @@ import numpy as np
 import xarray as xr
 
 from munigrid.models.errors import InputError, Problem
-from munigrid.models.simulation.montecarlo import monte_carlo, summarize
+from munigrid.models.memory import require_memory
+from munigrid.models.simulation.montecarlo import monte_carlo, sample_bytes, summarize
 from munigrid.models.simulation.params import BatteryParams
 from munigrid.models.simulation.sampling import SampleSource
 from munigrid.models.simulation.strategies import STRATEGIES
@@ -96,6 +97,12 @@ def simulate_scenario(scenario: Scenario, *, samples: int, strategy: str = "self
     -------
     (samples, timing) : xarray.Dataset with dims (``building``, ``sample``), dict of seconds
     """
+    if scenario.time.days < block_days + 7:
+        raise InputError(Problem("time.days", f"the Monte Carlo draws {block_days}-day blocks within +-1 week of their "
+                                              f"date, so it needs at least {block_days + 7} days; got "
+                                              f"{scenario.time.days}: lengthen the horizon or lower --block-days"))
+    require_memory(sample_bytes(scenario.time.days, len(scenario.buildings) + 1), samples, "Monte Carlo samples",
+                   "samples (--samples)")
     start = time.perf_counter()
     years = [inputs] if inputs is not None and n_weather_years == 1 else weather_years(scenario, n_weather_years)
     inputs = years[0]

@@ -151,6 +151,8 @@ def load(history_path, horizon, model, backtest, refit_days, out, as_json, meter
         horizon_td = duration(horizon)
     except ValueError:
         raise InputError(f"cannot read {horizon!r}; use e.g. 24h, 48h or 7d", "--horizon") from None
+    if not horizon_td.total_seconds() > 0:
+        raise InputError(f"must be a positive duration, got {horizon!r}; use e.g. 24h, 48h or 7d", "--horizon")
     history = read_meter(history_path, meter_fmt)
     info = {"history": str(history_path), "step_min": history.step_min, "fills": [str(f) for f in history.fills],
             "notes": history.notes, "horizon": str(horizon_td)}

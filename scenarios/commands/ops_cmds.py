@@ -30,7 +30,9 @@ def _site(scenario: str, history: Path | None, meter_fmt=None):
 
 
 def _folder(out: Path | None, site) -> Path:
-    return out if out is not None else Path("operations") / site.scenario_name
+    from munigrid.solver_runs.containment import child_path
+
+    return out if out is not None else child_path(Path("operations"), site.scenario_name, "name")
 
 
 def _weather(path: Path | None, scenario: str):

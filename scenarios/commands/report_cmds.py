@@ -7,17 +7,24 @@ from pathlib import Path
 
 import click
 
+from munigrid.models.errors import InputError
+
 
 def _target(ref: str, root: Path | None) -> tuple[str, Path]:
     """(``run`` or ``sweep``, folder) of a folder path, a run or sweep id, or a unique id prefix."""
     from munigrid.solver_runs.sweeps import index
     from munigrid.solver_runs.sweeps.ledger import PLAN
 
+    from munigrid.solver_runs.containment import inside
+    from munigrid.solver_runs.store import default_root
+
     path = Path(ref)
     if path.is_dir():
+        if path.is_symlink() or (path / "report.html").is_symlink():
+            raise InputError(f"{path} is a symbolic link; give the run folder itself", "RUN")
         return ("sweep" if (path / PLAN).is_file() else "run"), path
     entry = index.find(ref, root)
-    return entry.kind, entry.path
+    return entry.kind, inside(Path(root or default_root()), entry.path, "RUN")
 
 
 @click.command()

@@ -19,6 +19,7 @@ RUNS_SUBCOMMANDS: dict[str, str] = {
     "show": "munigrid.scenarios.commands.runs_cmds:show",
     "compare": "munigrid.scenarios.commands.runs_cmds:compare",
     "report": "munigrid.scenarios.commands.report_cmds:report",
+    "clean": "munigrid.scenarios.commands.store_cmds:clean",
 }
 
 root_option = click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -55,7 +56,10 @@ def list_cmd(kind, root, as_json):
 
     from munigrid.solver_runs.sweeps import index
 
+    from munigrid.scenarios.commands.store_cmds import print_store_notes, store_notes
+
     found = index.entries(root, kind)
+    notes = store_notes(root)
     totals = index.totals(root)
     columns = ["cost_before_thb", "cost_after_thb", "self_sufficiency_pct"]
     rows = []
@@ -65,7 +69,7 @@ def list_cmd(kind, root, as_json):
                      "created": e.created, "members": e.members, "failed": e.failed,
                      **{c: _plain(float(kpi[c])) if c in kpi else None for c in columns}})
     if as_json:
-        click.echo(json.dumps({"runs": rows}, indent=2, ensure_ascii=False))
+        click.echo(json.dumps({"runs": rows, "store": notes}, indent=2, ensure_ascii=False))
         return
     table = Table(title=f"{len(rows)} runs/sweeps", title_justify="left")
     for column in ["id", "kind", "status", "members", "failed", *columns]:
@@ -73,6 +77,7 @@ def list_cmd(kind, root, as_json):
     for row in rows:
         table.add_row(*(_fmt(row[c]) for c in ["id", "kind", "status", "members", "failed", *columns]))
     wide_console().print(table)
+    print_store_notes(notes)
 
 
 def local_time(iso_utc: str | None, zone: str = LOCAL_ZONE) -> str | None:

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import click
-import yaml
 
 from munigrid.models.errors import InputError
 from munigrid.scenarios.tables import wide_console
@@ -19,7 +18,10 @@ _ARGUMENTS = {"uniform": ("low", "high"), "normal": ("mean", "sd"), "triangular"
 
 def _values(text: str) -> list:
     """``0,100,200`` -> [0, 100, 200]; each item read as YAML (numbers, true/false, strings)."""
-    return [yaml.safe_load(item) if item.strip() else None for item in text.split(",")]
+    from munigrid.scenarios.yaml_input import option_value
+
+    return [option_value(item, f"--vary/--scale value {item.strip()!r}") if item.strip() else None
+            for item in text.split(",")]
 
 
 def _parameter(option: str, text: str, apply: str, method: str) -> dict:
@@ -118,7 +120,8 @@ def sweep(scenario, spec_file, vary, scale, method, samples, seed, name, portfol
 
     Members are keyed by the hash of their inputs and stored as they finish under
     <out>/sweeps/<sweep-id>/; after an interrupt, run the same command with --resume.
-    A member that fails is recorded with its error; the others still run.
+    A member that fails is recorded with its error; the others still run, and the command
+    then exits with code 4 (every member stored, some failed: see `munigrid runs show`).
     """
     from rich.console import Console
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
@@ -163,7 +166,11 @@ def sweep(scenario, spec_file, vary, scale, method, samples, seed, name, portfol
 
         click.echo(json.dumps({**outcome.to_json(), "results": member_records(outcome.table),
                                "report": str(report) if report else None}, indent=2, ensure_ascii=False))
-        return
-    _print_outcome(outcome)
-    if report is not None:
-        wide_console().print(f"report: {report}")
+    else:
+        _print_outcome(outcome)
+        if report is not None:
+            wide_console().print(f"report: {report}")
+    if outcome.counts["failed"]:
+        from munigrid.scenarios.cli import EXIT_MEMBERS_FAILED
+
+        sys.exit(EXIT_MEMBERS_FAILED)

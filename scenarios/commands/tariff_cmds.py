@@ -6,7 +6,6 @@ import json
 from dataclasses import asdict
 
 import click
-import yaml
 
 from munigrid.models.errors import InputError
 from munigrid.scenarios.commands.meter_options import meter_options
@@ -16,8 +15,10 @@ from munigrid.scenarios.tables import wide_console
 def _parse_override(text: str) -> tuple[str, object]:
     if "=" not in text:
         raise InputError(f"'{text}' is not PATH=VALUE, e.g. energy.rates_thb_per_kwh.on_peak=4.5297", "--override")
+    from munigrid.scenarios.yaml_input import option_value
+
     path, value = text.split("=", 1)
-    return path.strip(), yaml.safe_load(value)
+    return path.strip(), option_value(value, f"--override {path.strip()}")
 
 
 @click.command()

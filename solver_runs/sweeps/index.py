@@ -53,15 +53,34 @@ class Entry:
     failed: int | None
 
 
-@contextlib.contextmanager
-def connect(root: Path) -> Iterator[sqlite3.Connection]:
-    """An open connection to the store's index (created if missing), committed on success."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(root / INDEX_FILE, timeout=30)
+def _open(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(path, timeout=30)
     try:
         con.execute("PRAGMA foreign_keys = ON")
         con.executescript(SCHEMA)
+        con.execute("SELECT count(*) FROM runs").fetchone()
+    except sqlite3.DatabaseError:
+        con.close()
+        raise
+    return con
+
+
+@contextlib.contextmanager
+def connect(root: Path) -> Iterator[sqlite3.Connection]:
+    """An open connection to the store's index, committed on success.
+
+    The index is a cache of the folders: when it is missing it is created, and when it is
+    not a readable SQLite database (a corrupt or foreign file) it is deleted and rebuilt.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / INDEX_FILE
+    try:
+        con = _open(path)
+    except sqlite3.DatabaseError:
+        path.unlink(missing_ok=True)
+        con = _open(path)
+    try:
         with con:
             yield con
     finally:
@@ -130,8 +149,11 @@ def refresh(root: Path | None = None) -> int:
         changed = [(run_id, path, kind) for run_id, (path, kind, mtime) in on_disk.items()
                    if known.get(run_id) != mtime]
         for run_id, path, kind in changed:
-            row, kpis = (_run_record if kind == "run" else _sweep_record)(path)
             con.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+            try:
+                row, kpis = (_run_record if kind == "run" else _sweep_record)(path)
+            except (OSError, ValueError, KeyError, TypeError, AttributeError, pd.errors.ParserError):
+                continue  # a broken folder is left out; `munigrid runs list` reports it
             con.execute("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)", row)
             con.executemany("INSERT INTO kpis VALUES (?,?,?,?)", kpis)
     return len(changed)
