@@ -50,7 +50,7 @@ def test_importing_the_cli_loads_no_numerical_stack():
     assert done.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["tariffs"], ["validate", "tha-yang"],
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["tariffs"], ["validate", "--quick", "tha-yang"],
                                   ["scenarios"], ["runs", "--help"], ["validate", "--help"]])
 def test_quick_commands_load_no_numerical_stack(argv):
     done, loaded = _probe(*argv)
