@@ -13,9 +13,10 @@ for the full model (:func:`is_clean`, which checks all three).
    on wherever the generator produced); energy-block binaries at the fill state of its period
    energies (:func:`~munigrid.models.dispatch.block_fill.filled_blocks`).
 2. At every step where the current point charges and discharges at once, the smaller flow is
-   fixed to 0; the LP over the remaining continuous columns is solved, the optimum with the least
-   battery throughput taken (:func:`~munigrid.models.dispatch.cycling.least_throughput`: cycling
-   that buys nothing vanishes) and idle cycling repaired.
+   fixed to 0; the LP over the remaining continuous columns is solved with a throughput cost of
+   ``THROUGHPUT_THB_PER_KWH`` on both flows added (cycling that buys nothing then costs
+   something and vanishes; the answer is priced without it, so it is at most that cost times
+   its throughput, about 1e-6 of the bill, above the LP optimum) and idle cycling repaired.
    If the new point charges and discharges at once at other steps, those steps are fixed the
    same way and the LP is solved again (``POLISH_ITERATIONS`` at most; each iteration fixes at
    least one more step, so it ends). The cheaper clean answer over the choices is kept.
@@ -32,7 +33,7 @@ from dataclasses import replace
 import numpy as np
 
 from munigrid.models.dispatch.block_fill import filled_blocks
-from munigrid.models.dispatch.cycling import least_throughput, repair_idle_cycling
+from munigrid.models.dispatch.cycling import repair_idle_cycling
 from munigrid.models.dispatch.highs_backend import HighsOutcome, run_highs
 from munigrid.models.dispatch.layout import ModelData
 from munigrid.models.dispatch.problem import SolveOptions, SolveStatus
@@ -42,6 +43,7 @@ SIMULTANEOUS_KW = 1e-6
 FRACTIONAL = 1e-6
 FEASIBILITY_TOL = 1e-5
 POLISH_ITERATIONS = 8
+THROUGHPUT_THB_PER_KWH = 1e-6
 
 
 def values(data: ModelData, x: np.ndarray, name: str) -> np.ndarray:
@@ -95,6 +97,16 @@ def _on_off_choices(data: ModelData, x: np.ndarray, upper: np.ndarray) -> list[n
     return choices if not np.array_equal(*choices) else choices[:1]
 
 
+def with_directions(data: ModelData, x: np.ndarray) -> np.ndarray:
+    """``x`` with each charge/discharge binary set to the flow that runs (charging where
+    :math:`c \\ge d`): the LPs of the polish relax these binaries, which the fixed flows make redundant."""
+    if "charging" not in data.columns.shape:
+        return x
+    out = x.copy()
+    values(data, out, "charging")[...] = values(data, out, "charge_kw") >= values(data, out, "discharge_kw")
+    return out
+
+
 def _fix_directions(data: ModelData, x: np.ndarray, steps: np.ndarray, upper: np.ndarray) -> None:
     """Fix the smaller of the two battery flows of ``x`` to 0 at ``steps`` (mask (M, T)), in ``upper``."""
     charge, discharge = values(data, x, "charge_kw"), values(data, x, "discharge_kw")
@@ -106,6 +118,9 @@ def _without_simultaneous_flows(data: ModelData, form: StandardForm, x: np.ndarr
                                 upper: np.ndarray, options: SolveOptions, deadline: float) -> HighsOutcome | None:
     """Module step 2 from ``x`` with ``lower``/``upper`` fixed as in step 1: a clean LP answer or ``None``."""
     upper, point = upper.copy(), x
+    through_thb = np.zeros(form.n_cols)
+    for name in ("charge_kw", "discharge_kw"):
+        through_thb[data.columns.block(name)] = THROUGHPUT_THB_PER_KWH * float(data.params["step_h"])
     for _ in range(POLISH_ITERATIONS):
         both = simultaneous_steps(data, point)
         if point is not x and not both.any():
@@ -114,13 +129,11 @@ def _without_simultaneous_flows(data: ModelData, form: StandardForm, x: np.ndarr
         limit_s = deadline - time.perf_counter()
         if limit_s <= 0:
             return None
-        fixed = replace(form, col_lower=lower, col_upper=upper)
+        fixed = replace(form, col_lower=lower, col_upper=upper, cost=form.cost + through_thb)
         answer = run_highs(fixed, replace(options, time_limit_s=limit_s), relax=True)
         if not answer.status.has_solution:
             return None
-        if simultaneous_steps(data, answer.x).any():
-            answer = least_throughput(fixed, data, replace(options, time_limit_s=limit_s), answer)
-        point = repair_idle_cycling(data, answer.x)
+        point = with_directions(data, repair_idle_cycling(data, answer.x))
         answer = replace(answer, x=point, objective_thb=form.objective(point))
     return None
 

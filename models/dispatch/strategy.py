@@ -58,13 +58,14 @@ from munigrid.models.dispatch.cycling import least_throughput, repair_idle_cycli
 from munigrid.models.dispatch.highs_backend import HighsOutcome, run_highs
 from munigrid.models.dispatch.layout import ModelData
 from munigrid.models.dispatch.neighbourhood import neighbourhood_start
-from munigrid.models.dispatch.polish import (FRACTIONAL, full_model_answer, is_clean, polished, simultaneous_steps,
-                                             values)
+from munigrid.models.dispatch.polish import (FRACTIONAL, fractional_on_off, full_model_answer, is_clean, polished,
+                                             simultaneous_steps, values)
 from munigrid.models.dispatch.problem import SolveOptions, SolveStatus
 from munigrid.models.dispatch.standard_form import StandardForm, compile_instance
 
 MAX_ROUNDS = 6
 FINISH_S = 1.0
+POLISH_LPS = 3  # time kept back from each MILP for polishing its answer, in LP solve times
 
 
 @dataclass
@@ -253,10 +254,13 @@ class _Clock:
 
 
 def _relaxation(data: ModelData, form: StandardForm, options: SolveOptions, clock: _Clock) -> HighsOutcome:
-    """Step 1: the LP, idle cycling repaired, least throughput among its optima."""
+    """Step 1: the LP, idle cycling repaired, least throughput among its optima (when the LP has no
+    other defect and no integer column, so that it may be the answer; otherwise the rounds and the
+    polish remove the cycling, and the second LP, several times the first at year scale, is saved)."""
     limit = replace(options, time_limit_s=max(clock.left_s(), 1e-3))
     first = _repaired(run_highs(form, limit, relax=True), data, form)
-    if first.status.has_solution and simultaneous_steps(data, first.x).any():
+    if first.status.has_solution and simultaneous_steps(data, first.x).any() and not form.integer.any() \
+            and not fractional_on_off(data, first.x).any():
         first = _repaired(least_throughput(form, data, limit, first), data, form)
     clock.add("lp_s", first.solve_s)
     return first
@@ -275,7 +279,8 @@ def _round(current: ModelData, x: np.ndarray, candidate: ModelData, best: _Best,
     if best.incumbent is not None and best.incumbent.objective_thb < form.objective(start) - 1e-9:
         start = _mapped(best.incumbent.data, best.incumbent.x, candidate)
     clock.add("start_s", time.perf_counter() - tic)
-    mip_options = replace(options, time_limit_s=max(clock.left_s(), 1e-3))
+    reserve_s = min(POLISH_LPS * clock.timings.get("lp_s", 0.0), 0.2 * max(clock.left_s(), 0.0))
+    mip_options = replace(options, time_limit_s=max(clock.left_s() - reserve_s, 1e-3))
     if solved_start and sub_mip_requested is None:
         mip_options = replace(mip_options, sub_mip_heuristics=False)
     outcome = _repaired(run_highs(form, mip_options, start=start), candidate, form)
@@ -284,7 +289,7 @@ def _round(current: ModelData, x: np.ndarray, candidate: ModelData, best: _Best,
         best.raise_bound(outcome.bound)
         best.offer(outcome.x, candidate, form)
         if not is_clean(form, candidate, outcome.x):
-            _polish_into(best, candidate, form, outcome.x, options, clock, min(FINISH_S, max(clock.left_s(), 0.0)))
+            _polish_into(best, candidate, form, outcome.x, options, clock, clock.left_s() + FINISH_S)
     return outcome, form
 
 
@@ -334,11 +339,11 @@ def _finish(best: _Best, data: ModelData, current: ModelData, form: StandardForm
     """Step 3: a last polish and, if still nothing, the full model, within ``FINISH_S`` after the deadline."""
     if best.incumbent is not None:
         return
-    finish_by = max(clock.deadline, time.perf_counter()) + FINISH_S
+    finish_by = clock.deadline + FINISH_S
     if outcome.status.has_solution:
         _polish_into(best, current, form, outcome.x, options, clock, finish_by - time.perf_counter())
     if best.incumbent is None:
-        answer, full, full_form = full_model_answer(data, options, finish_by - time.perf_counter(), _cuts)
+        answer, full, full_form = full_model_answer(data, options, max(finish_by - time.perf_counter(), 0.1), _cuts)
         clock.add("full_model_s", answer.solve_s)
         if answer.status.has_solution:
             best.raise_bound(answer.bound)
