@@ -96,12 +96,25 @@ def ft_schedule(scenario: Scenario) -> FtSchedule:
     return FtSchedule.builtin(fallback=scenario.tariffs.ft_fallback)
 
 
+def _soc_final(spec) -> tuple[float | None, bool]:
+    """``(soc_final_frac, soc_final_equal)`` of the dispatch battery for the scenario's ``soc_final``."""
+    if spec.soc_final == "at_least_initial":
+        return None, False
+    if spec.soc_final == "equal_initial":
+        return None, True
+    if spec.soc_final == "free":
+        return spec.soc_min_frac, False
+    return float(spec.soc_final), False
+
+
 def _battery(scenario: Scenario, sizing: bool) -> Battery:
     spec, costs = scenario.battery, scenario.sizing
+    soc_final_frac, soc_final_equal = _soc_final(spec)
     return Battery(energy_kwh=spec.energy_kwh, power_kw=spec.power_kw, c_rate_per_h=spec.c_rate_per_h,
                    charge_eff_frac=spec.charge_eff_frac, discharge_eff_frac=spec.discharge_eff_frac,
                    soc_min_frac=spec.soc_min_frac, soc_max_frac=spec.soc_max_frac,
-                   soc_initial_frac=spec.soc_initial_frac, degradation_thb_per_kwh=spec.degradation_thb_per_kwh,
+                   soc_initial_frac=spec.soc_initial_frac, soc_final_frac=soc_final_frac,
+                   soc_final_equal=soc_final_equal, degradation_thb_per_kwh=spec.degradation_thb_per_kwh,
                    max_energy_kwh=spec.max_energy_kwh if sizing else None,
                    max_power_kw=spec.max_power_kw if sizing else None,
                    capex_thb_per_kwh=_default(costs.battery_capex_thb_per_kwh, "costs", "battery_thb_per_kwh"),

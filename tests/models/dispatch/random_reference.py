@@ -33,7 +33,7 @@ def random_instance(seed: int) -> DispatchProblem:
     rng = np.random.default_rng(seed)
     family = FAMILIES[seed % len(FAMILIES)]
     step_h = 0.25 if family == "quarter_hour" or rng.random() < 0.15 else 1.0
-    n_t = int(rng.integers(8, 17) / step_h) if step_h == 0.25 else int(rng.integers(24, 49))
+    n_t = int(rng.integers(6, 11) / step_h) if step_h == 0.25 else int(rng.integers(24, 37))
     hour = (np.arange(n_t) * step_h) % 24
     day = (hour >= 8) & (hour < 18)
     load_kw = 8 + 25 * day * rng.random() + 10 * rng.random(n_t)
@@ -65,6 +65,7 @@ def random_instance(seed: int) -> DispatchProblem:
                           discharge_eff_frac=rng.uniform(0.6, 0.9) if lossy else 0.95,
                           soc_min_frac=soc_min, soc_max_frac=soc_max, soc_initial_frac=rng.uniform(soc_min, soc_max),
                           soc_final_frac=None if rng.random() < 0.5 else rng.uniform(soc_min, soc_max),
+                          soc_final_equal=bool(rng.random() < 0.2),
                           degradation_thb_per_kwh=rng.choice([0.0, rng.uniform(0, 0.5)]))
     outage = None
     if family in ("outage_voll", "generator") or rng.random() < 0.3:
@@ -82,7 +83,7 @@ def random_instance(seed: int) -> DispatchProblem:
                   export_limit_kw=rng.uniform(2, 20) if export_allowed and rng.random() < 0.6 else math.inf,
                   outage=outage, voll_thb_per_kwh=rng.uniform(50, 300) if shed else None,
                   critical_frac=rng.uniform(0, 0.8) if shed else 1.0)
-    return DispatchProblem(step_h, [meter], SolveOptions(mip_rel_gap=1e-6, time_limit_s=30))
+    return DispatchProblem(step_h, [meter], SolveOptions(mip_rel_gap=1e-5, time_limit_s=30))
 
 
 def _arrays(meter: Meter, n_t: int):
@@ -92,7 +93,7 @@ def _arrays(meter: Meter, n_t: int):
 
 
 def reference_milp(problem: DispatchProblem) -> Reference:
-    """Solve ``problem`` (one meter) with binaries at every step in Pyomo + HiGHS (gap 1e-8)."""
+    """Solve ``problem`` (one meter) with binaries at every step in Pyomo + HiGHS (gap 1e-7)."""
     import pyomo.environ as pyo
     from pyomo.contrib.appsi.base import TerminationCondition
     from pyomo.contrib.appsi.solvers import Highs
@@ -122,7 +123,8 @@ def reference_milp(problem: DispatchProblem) -> Reference:
             bat.charge_eff_frac * m.ch[t] - m.dis[t] / bat.discharge_eff_frac))
         m.soc_start = pyo.Constraint(expr=m.soc[0] == bat.soc_initial_frac * e_kwh)
         final = bat.soc_initial_frac if bat.soc_final_frac is None else bat.soc_final_frac
-        m.soc_end = pyo.Constraint(expr=m.soc[n_t] >= final * e_kwh)
+        m.soc_end = pyo.Constraint(expr=(m.soc[n_t] == final * e_kwh) if bat.soc_final_equal else
+                                   (m.soc[n_t] >= final * e_kwh))
         for t in steps:
             supply[t] += m.dis[t] - m.ch[t]
         cost += sum(dt * bat.degradation_thb_per_kwh * m.dis[t] for t in steps)
@@ -164,7 +166,7 @@ def reference_milp(problem: DispatchProblem) -> Reference:
     m.cost = pyo.Objective(expr=cost)
     solver = Highs()
     solver.config.load_solution = False
-    solver.config.mip_gap = 1e-8
+    solver.config.mip_gap = 1e-7
     solver.config.time_limit = 60
     solver.highs_options.update({"threads": 1, "mip_abs_gap": 1e-6})
     results = solver.solve(m)

@@ -44,6 +44,8 @@ def check_schedule(problem, result) -> None:
         assert s.soc_kwh[0] == pytest.approx(bat.soc_initial_frac * e, abs=1e-6)
         final = bat.soc_initial_frac if bat.soc_final_frac is None else bat.soc_final_frac
         assert s.soc_kwh[-1] >= final * e - 1e-6
+        if bat.soc_final_equal:
+            assert s.soc_kwh[-1] == pytest.approx(final * e, abs=1e-6)
         assert np.all(np.minimum(s.charge_kw, s.discharge_kw) <= 1e-6), "simultaneous charge and discharge"
         assert np.all(s.charge_kw <= bat.installed_power_kw + 1e-6)
         assert np.all(s.discharge_kw <= bat.installed_power_kw + 1e-6)
@@ -82,11 +84,11 @@ def check_instance(seed: int) -> float:
 def test_random_instances_against_the_reference(record_property):
     worst = max(check_instance(seed) for seed in FAST_SEEDS)
     record_property("worst_relative_objective_difference", worst)
-    assert worst <= 1e-6
+    assert worst <= 1e-5  # the solve's mip_rel_gap
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("chunk", range(4))
 def test_random_instances_against_the_reference_larger_sweep(chunk):
     seeds = list(SLOW_SEEDS)[chunk::4]
-    assert max(check_instance(seed) for seed in seeds) <= 1e-6
+    assert max(check_instance(seed) for seed in seeds) <= 1e-5
