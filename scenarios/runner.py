@@ -24,6 +24,8 @@ from munigrid.models.dispatch.problem import (Battery, DispatchProblem, Dispatch
                                               PVArray, Sizes, SizingEconomics, SolveOptions)
 from munigrid.models.finance.defaults import default_value
 from munigrid.models.tariffs import FtSchedule
+from munigrid.models.errors import NoSolutionError
+from munigrid.scenarios.infeasibility import explain
 from munigrid.scenarios.inputs import BuildingInputs, SiteInputs, build_inputs
 from munigrid.scenarios.kpis import summarise
 from munigrid.scenarios.provenance import inputs_hash, package_versions
@@ -186,10 +188,11 @@ def solve_options(scenario: Scenario) -> tuple[SolveOptions, SizingEconomics]:
     return options, economics
 
 
-def solve_meters(meters: list[Meter], step_h: float, scenario: Scenario) -> dict[str, DispatchResult]:
+def solve_meters(meters: list[Meter], step_h: float, scenario: Scenario,
+                 index: pd.DatetimeIndex | None = None) -> dict[str, DispatchResult]:
     """Optimise the meters: one problem each in dispatch mode, one joint problem in sizing mode
     (a budget and site-wide targets bind the buildings together). Raises NoSolutionError when
-    there is no usable answer."""
+    there is no usable answer, naming the building, the dates (from ``index``) and the likely fix."""
     options, economics = solve_options(scenario)
     joint = options.mode == "sizing" or any(v is not None for v in (
         economics.min_self_sufficiency_frac, economics.min_renewable_frac, economics.max_co2_kg))
@@ -197,7 +200,8 @@ def solve_meters(meters: list[Meter], step_h: float, scenario: Scenario) -> dict
     solved = {}
     for group in groups:
         result = solve(DispatchProblem(step_h=step_h, meters=group, options=options, economics=economics))
-        result.require_solution()
+        if not result.status.has_solution:
+            raise NoSolutionError(result.status.value, explain(result, group, index) + list(result.diagnosis))
         solved.update({m.name: result for m in group})
     return solved
 
@@ -261,7 +265,7 @@ def run_scenario(scenario: Scenario, base_dir: Path, progress: Progress | None =
         meters.append(meter)
         notes += [n for n in [*building.data_notes, *meter_notes] if n not in notes]
     say(f"optimising {len(meters)} meters ({scenario.optimisation.mode})")
-    solved = solve_meters(meters, inputs.step_h, scenario)
+    solved = solve_meters(meters, inputs.step_h, scenario, inputs.index)
     clock["dispatch_s"] = time.perf_counter() - clock["start"] - clock["inputs_s"]
     say("bills and results")
     results = results_dataset(inputs, solved)

@@ -426,7 +426,11 @@ class DispatchResult:
     n_binaries : int
         Binaries added by the solve strategy.
     diagnosis : list of str
-        For infeasible problems, the constraint families in conflict.
+        For infeasible problems, the constraint families in conflict; without a schedule at the
+        time limit, the hint to raise it.
+    conflicts : list of Conflict
+        For infeasible problems, where the conflict sits: family, meter index and steps
+        (:class:`munigrid.models.dispatch.diagnosis.Conflict`).
     """
 
     status: SolveStatus
@@ -439,6 +443,7 @@ class DispatchResult:
     costs_thb: dict[str, float] = field(default_factory=dict)
     n_binaries: int = 0
     diagnosis: list[str] = field(default_factory=list)
+    conflicts: list = field(default_factory=list)
 
     def require_solution(self) -> DispatchResult:
         """Return self, or raise :class:`NoSolutionError` with the diagnosis."""

@@ -6,7 +6,7 @@ import time
 
 from munigrid.models.dispatch import results
 from munigrid.models.dispatch.cuts import without_cuts
-from munigrid.models.dispatch.diagnosis import elastic_diagnosis
+from munigrid.models.dispatch.diagnosis import conflicts, elastic_diagnosis, elastic_slack
 from munigrid.models.dispatch.layout import build_model_data
 from munigrid.models.dispatch.problem import DispatchProblem, DispatchResult, SolveStatus
 from munigrid.models.dispatch.strategy import solve_strategy
@@ -41,7 +41,10 @@ def solve(problem: DispatchProblem) -> DispatchResult:
         result.costs_thb = results.cost_breakdown(run.form, outcome.x)
     elif outcome.status in (SolveStatus.INFEASIBLE, SolveStatus.UNBOUNDED):
         diag_tic = time.perf_counter()
-        result.diagnosis = elastic_diagnosis(without_cuts(run.form), problem.options)
+        model_rows = without_cuts(run.form)
+        slack = elastic_slack(model_rows, problem.options)
+        result.diagnosis = elastic_diagnosis(model_rows, slack)
+        result.conflicts = [] if slack is None else conflicts(run.data, model_rows, slack)
         timings["diagnosis_s"] = time.perf_counter() - diag_tic
     elif outcome.status is SolveStatus.NO_SOLUTION:
         result.diagnosis = [f"no schedule was found within time_limit_s = {problem.options.time_limit_s:g} s; "
