@@ -21,8 +21,7 @@ for the full model (:func:`is_clean`, which checks all three).
    same way and the LP is solved again (``POLISH_ITERATIONS`` at most; each iteration fixes at
    least one more step, so it ends). The cheaper clean answer over the choices is kept.
 
-:func:`full_model_answer` is the fallback when no choice gives a clean point: the full model
-itself solved as a MILP (HiGHS, from no start), which is feasible whenever the problem is.
+:func:`full_model` gives the full model itself, the strategy's last resort.
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ from munigrid.models.dispatch.cycling import repair_idle_cycling
 from munigrid.models.dispatch.highs_backend import HighsOutcome, run_highs
 from munigrid.models.dispatch.layout import ModelData
 from munigrid.models.dispatch.problem import SolveOptions, SolveStatus
-from munigrid.models.dispatch.standard_form import StandardForm, compile_instance
+from munigrid.models.dispatch.standard_form import StandardForm
 
 SIMULTANEOUS_KW = 1e-6
 FRACTIONAL = 1e-6
@@ -175,12 +174,3 @@ def full_model(data: ModelData) -> ModelData:
         data = ModelData(data.columns, data.lower, data.upper, integer, data.params, data.sets, data.dims,
                          data.needs_commitment)
     return data
-
-
-def full_model_answer(data: ModelData, options: SolveOptions, time_limit_s: float,
-                      add_cuts) -> tuple[HighsOutcome, ModelData, StandardForm]:
-    """The full model of ``data`` solved as a MILP within ``time_limit_s`` [s] (``add_cuts(data, form)``
-    appends the valid inequalities of the strategy); returns the outcome, the data and the form."""
-    full = full_model(data)
-    form = add_cuts(full, compile_instance(full))
-    return run_highs(form, replace(options, time_limit_s=max(time_limit_s, 1e-3))), full, form

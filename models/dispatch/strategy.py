@@ -20,7 +20,8 @@ Steps (each HiGHS call gets the time left until the deadline, ``time_limit_s`` a
    ``INFEASIBLE`` (the caller runs the elastic diagnosis). Bound := LP optimum; the LP point is
    offered as incumbent (on plain LP problems it is clean: ``OPTIMAL``, nothing else runs).
 2. **Rounds** (at most ``MAX_ROUNDS``). Add charge/discharge binaries at the steps where the last
-   answer charges and discharges at once, and on/off binaries where its on/off is fractional
+   answer charges and discharges at once (with the first of them, at every step where burning
+   energy can pay: :func:`_burning_steps`), and on/off binaries where its on/off is fractional
    (with the first of them, at every outage and demand-window step the generator may run:
    :func:`_commitment_steps`). Solve the MILP from the better of two starts: the fix-and-optimise
    start (:mod:`~munigrid.models.dispatch.neighbourhood`) and the incumbent. The answer and the
@@ -28,7 +29,8 @@ Steps (each HiGHS call gets the time left until the deadline, ``time_limit_s`` a
    (:func:`~munigrid.models.dispatch.polish.polished`: binaries fixed, directions fixed where
    needed, LP re-solved, repeated) and the polished point is offered. Bound := max(bound, MILP
    bound). Stop when the incumbent is within ``mip_rel_gap`` of the bound, when the time is up
-   or when a MILP found nothing. A round whose MILP is infeasible proves the full model
+   or when a MILP found nothing. If the rounds run out with time left and the gap not reached,
+   the full model itself is solved from the incumbent in the time left. A round whose MILP is infeasible proves the full model
    infeasible (it is a relaxation): ``INFEASIBLE``.
 3. **No incumbent yet** (time ran out before a round, or every polish failed): polish the last
    point once more, then solve the full model itself as a MILP (feasible whenever the problem is).
@@ -58,7 +60,7 @@ from munigrid.models.dispatch.cycling import least_throughput, repair_idle_cycli
 from munigrid.models.dispatch.highs_backend import HighsOutcome, run_highs
 from munigrid.models.dispatch.layout import ModelData
 from munigrid.models.dispatch.neighbourhood import neighbourhood_start
-from munigrid.models.dispatch.polish import (FRACTIONAL, fractional_on_off, full_model_answer, is_clean, polished,
+from munigrid.models.dispatch.polish import (FRACTIONAL, fractional_on_off, full_model, is_clean, polished,
                                              simultaneous_steps, values)
 from munigrid.models.dispatch.problem import SolveOptions, SolveStatus
 from munigrid.models.dispatch.standard_form import StandardForm, compile_instance
@@ -163,12 +165,26 @@ def _exclusive_mask(data: ModelData) -> np.ndarray:
     return mask
 
 
+def _burning_steps(data: ModelData) -> np.ndarray:
+    """Mask (M, T) of the steps where burning energy in the battery can pay: the import price is
+    negative, or a committed generator may run (its minimum load may exceed the load).
+
+    Simultaneous charge and discharge there is worth something, so the relaxation keeps it; with
+    binaries only where an answer showed it, each round moves it to the next such step (a day of
+    negative prices took one round per step). These steps get their binaries with the first one.
+    """
+    steps = (np.asarray(data.params["import_thb_per_kwh"]) < 0) & (data.upper["import_kw"] > 0)
+    if "gen_on" in data.columns.shape:
+        steps |= (data.upper["gen_on"] > 0) & data.needs_commitment[:, None]
+    return steps & (np.asarray(data.params["max_power_kw"]) > 0)[:, None]
+
+
 def _with_binaries(data: ModelData, x: np.ndarray) -> ModelData:
     """Step 2's next relaxation: ``data`` with binaries where ``x`` has a defect (``data`` itself when none)."""
     candidate = data
     new_steps = simultaneous_steps(data, x) & ~_exclusive_mask(data)
     if new_steps.any():
-        candidate = data.with_exclusive_steps(*np.nonzero(_exclusive_mask(data) | new_steps))
+        candidate = data.with_exclusive_steps(*np.nonzero(_exclusive_mask(data) | new_steps | _burning_steps(data)))
     return _with_commitment(candidate, x)[0]
 
 
@@ -330,6 +346,8 @@ def solve_strategy(data: ModelData, options: SolveOptions, deadline: float | Non
                 return StrategyOutcome(outcome, current, last_form, int(last_form.integer.sum()), clock.timings)
             if not outcome.status.has_solution:
                 break
+        if not best.proven(options.mip_rel_gap) and clock.left_s() > 0:
+            _full_model_round(best, data, options, clock, clock.left_s())
     _finish(best, data, current, last_form, outcome, options, clock)
     return _answer(best, current, last_form, outcome, clock, options.mip_rel_gap)
 
@@ -343,15 +361,21 @@ def _finish(best: _Best, data: ModelData, current: ModelData, form: StandardForm
     if outcome.status.has_solution:
         _polish_into(best, current, form, outcome.x, options, clock, finish_by - time.perf_counter())
     if best.incumbent is None:
-        answer, full, full_form = full_model_answer(data, options, max(finish_by - time.perf_counter(), 0.1), _cuts)
-        clock.add("full_model_s", answer.solve_s)
-        if answer.status.has_solution:
-            best.raise_bound(answer.bound)
-            best.offer(answer.x, full, full_form)
+        _full_model_round(best, data, options, clock, max(finish_by - time.perf_counter(), 0.1))
 
 
-def _cuts(data: ModelData, form: StandardForm) -> StandardForm:
-    return with_outage_start_cuts(data, form)
+def _full_model_round(best: _Best, data: ModelData, options: SolveOptions, clock: _Clock, time_limit_s: float) -> None:
+    """The full model as a MILP from the incumbent (if any) within ``time_limit_s``: its answer is
+    offered and its bound raises the bound (steps 2 and 3 of the module docstring)."""
+    tic = time.perf_counter()
+    full = full_model(data)
+    form = _compiled(full)
+    start = None if best.incumbent is None else _mapped(best.incumbent.data, best.incumbent.x, full)
+    answer = run_highs(form, replace(options, time_limit_s=time_limit_s), start=start)
+    clock.add("full_model_s", time.perf_counter() - tic)
+    if answer.status.has_solution:
+        best.raise_bound(answer.bound)
+        best.offer(answer.x, full, form)
 
 
 def _answer(best: _Best, current: ModelData, form: StandardForm, last: HighsOutcome, clock: _Clock,
