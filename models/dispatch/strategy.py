@@ -12,7 +12,8 @@ so the strategy solves relaxations of it and keeps two numbers from the first st
   subset of the full model's binaries and the outage start cuts (:mod:`~munigrid.models.dispatch.cuts`,
   valid for the full model), so each of their bounds is valid for the full model.
 
-Steps (each HiGHS call gets the time left until the deadline, ``time_limit_s`` after the start):
+Steps (each HiGHS call gets the time left until the deadline, ``time_limit_s`` after the start; while
+there is no incumbent a MILP keeps ``POLISH_LPS`` LP solve times back for polishing its answer):
 
 1. **LP relaxation** (on/off in [0, 1], no charge/discharge binaries). Idle cycling that only burns
    curtailed PV is repaired at no cost (:mod:`~munigrid.models.dispatch.cycling`), and among the
@@ -29,8 +30,9 @@ Steps (each HiGHS call gets the time left until the deadline, ``time_limit_s`` a
    (:func:`~munigrid.models.dispatch.polish.polished`: binaries fixed, directions fixed where
    needed, LP re-solved, repeated) and the polished point is offered. Bound := max(bound, MILP
    bound). Stop when the incumbent is within ``mip_rel_gap`` of the bound, when the time is up
-   or when a MILP found nothing. If the rounds run out with time left and the gap not reached,
-   the full model itself is solved from the incumbent in the time left. A round whose MILP is infeasible proves the full model
+   or when a MILP found nothing. If the rounds run out with the gap not reached and time left
+   (``FULL_MODEL_LPS`` LP solve times at least), the full model itself is solved from the
+   incumbent in the time left. A round whose MILP is infeasible proves the full model
    infeasible (it is a relaxation): ``INFEASIBLE``.
 3. **No incumbent yet** (time ran out before a round, or every polish failed): polish the last
    point once more, then solve the full model itself as a MILP (feasible whenever the problem is).
@@ -67,7 +69,8 @@ from munigrid.models.dispatch.standard_form import StandardForm, compile_instanc
 
 MAX_ROUNDS = 6
 FINISH_S = 1.0
-POLISH_LPS = 3  # time kept back from each MILP for polishing its answer, in LP solve times
+POLISH_LPS = 3  # time kept back from a MILP for polishing its answer while there is no incumbent, in LP solve times
+FULL_MODEL_LPS = 10  # least time left for the full model after the rounds, in LP solve times
 
 
 @dataclass
@@ -295,7 +298,8 @@ def _round(current: ModelData, x: np.ndarray, candidate: ModelData, best: _Best,
     if best.incumbent is not None and best.incumbent.objective_thb < form.objective(start) - 1e-9:
         start = _mapped(best.incumbent.data, best.incumbent.x, candidate)
     clock.add("start_s", time.perf_counter() - tic)
-    reserve_s = min(POLISH_LPS * clock.timings.get("lp_s", 0.0), 0.2 * max(clock.left_s(), 0.0))
+    reserve_s = 0.0 if best.incumbent is not None else \
+        min(POLISH_LPS * clock.timings.get("lp_s", 0.0), 0.2 * max(clock.left_s(), 0.0))
     mip_options = replace(options, time_limit_s=max(clock.left_s() - reserve_s, 1e-3))
     if solved_start and sub_mip_requested is None:
         mip_options = replace(mip_options, sub_mip_heuristics=False)
@@ -346,7 +350,7 @@ def solve_strategy(data: ModelData, options: SolveOptions, deadline: float | Non
                 return StrategyOutcome(outcome, current, last_form, int(last_form.integer.sum()), clock.timings)
             if not outcome.status.has_solution:
                 break
-        if not best.proven(options.mip_rel_gap) and clock.left_s() > 0:
+        if not best.proven(options.mip_rel_gap) and clock.left_s() > FULL_MODEL_LPS * clock.timings["lp_s"]:
             _full_model_round(best, data, options, clock, clock.left_s())
     _finish(best, data, current, last_form, outcome, options, clock)
     return _answer(best, current, last_form, outcome, clock, options.mip_rel_gap)
