@@ -96,6 +96,17 @@ def _on_off_choices(data: ModelData, x: np.ndarray, upper: np.ndarray) -> list[n
     return choices if not np.array_equal(*choices) else choices[:1]
 
 
+def with_throughput_cost(data: ModelData, form: StandardForm) -> StandardForm:
+    """``form`` with ``THROUGHPUT_THB_PER_KWH`` added to the cost of every kWh charged and discharged
+    (module step 2); callers price its answers with the original ``form``."""
+    if "charge_kw" not in data.columns.shape:
+        return form
+    cost = form.cost.copy()
+    for name in ("charge_kw", "discharge_kw"):
+        cost[data.columns.block(name)] += THROUGHPUT_THB_PER_KWH * float(data.params["step_h"])
+    return replace(form, cost=cost)
+
+
 def with_directions(data: ModelData, x: np.ndarray) -> np.ndarray:
     """``x`` with each charge/discharge binary set to the flow that runs (charging where
     :math:`c \\ge d`): the LPs of the polish relax these binaries, which the fixed flows make redundant."""
@@ -117,9 +128,6 @@ def _without_simultaneous_flows(data: ModelData, form: StandardForm, x: np.ndarr
                                 upper: np.ndarray, options: SolveOptions, deadline: float) -> HighsOutcome | None:
     """Module step 2 from ``x`` with ``lower``/``upper`` fixed as in step 1: a clean LP answer or ``None``."""
     upper, point = upper.copy(), x
-    through_thb = np.zeros(form.n_cols)
-    for name in ("charge_kw", "discharge_kw"):
-        through_thb[data.columns.block(name)] = THROUGHPUT_THB_PER_KWH * float(data.params["step_h"])
     for _ in range(POLISH_ITERATIONS):
         both = simultaneous_steps(data, point)
         if point is not x and not both.any():
@@ -128,7 +136,7 @@ def _without_simultaneous_flows(data: ModelData, form: StandardForm, x: np.ndarr
         limit_s = deadline - time.perf_counter()
         if limit_s <= 0:
             return None
-        fixed = replace(form, col_lower=lower, col_upper=upper, cost=form.cost + through_thb)
+        fixed = with_throughput_cost(data, replace(form, col_lower=lower, col_upper=upper))
         answer = run_highs(fixed, replace(options, time_limit_s=limit_s), relax=True)
         if not answer.status.has_solution:
             return None

@@ -100,13 +100,15 @@ def test_an_earlier_incumbent_survives_a_round_that_finds_nothing(mixed_instance
 
 
 def test_time_limit_is_honoured(outage_site):
-    """A 0.3 s limit on an instance that needs longer: back within the limit + 10 % + the finish allowance."""
+    """A 1 s limit on a two-month site with a generator running with the grid: back within the limit
+    + 10 % + the finish allowance (+ 1 s for HiGHS's own overrun and the read-back on a loaded machine),
+    with a schedule or the hint to raise the limit."""
     from munigrid.models.dispatch.strategy import FINISH_S
 
-    problem = outage_site(5, n_t=24 * 14, standby=False)
-    problem = replace(problem, options=replace(problem.options, time_limit_s=0.3))
+    problem = outage_site(5, n_t=24 * 60, standby=False)
+    problem = replace(problem, options=replace(problem.options, time_limit_s=1.0))
     tic = time.perf_counter()
     result = solve(problem)
     wall_s = time.perf_counter() - tic
-    assert wall_s <= 0.3 * 1.1 + FINISH_S + 0.2  # 0.2 s: result read-back on a loaded machine
+    assert wall_s <= 1.0 * 1.1 + FINISH_S + 1.0
     assert result.status.has_solution or "time_limit_s" in " ".join(result.diagnosis)
