@@ -49,7 +49,7 @@ from munigrid.models.dispatch.standard_form import StandardForm
 
 PAD_H = 6.0
 STRETCH_TIME_LIMIT_S = 1.0
-FINAL_LP_MIN_S = 0.5
+FINAL_LP_MIN_S = 1.0
 
 
 def column_steps(data: ModelData) -> tuple[np.ndarray, np.ndarray]:

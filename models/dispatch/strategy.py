@@ -35,8 +35,9 @@ there is no incumbent a MILP keeps ``POLISH_LPS`` LP solve times back for polish
    incumbent in the time left. A round whose MILP is infeasible proves the full model
    infeasible (it is a relaxation): ``INFEASIBLE``.
 3. **No incumbent yet** (time ran out before a round, or every polish failed): polish the last
-   point once more, then solve the full model itself as a MILP (feasible whenever the problem is).
-   Steps 3 runs after the deadline at most ``FINISH_S`` seconds.
+   point once more, then, if ``FULL_MODEL_LPS`` LP solve times fit, solve the full model itself as
+   a MILP (feasible whenever the problem is). Step 3 runs after the deadline at most ``FINISH_S``
+   seconds.
 4. **Answer**: the incumbent, ``OPTIMAL`` when ``objective - bound <= mip_rel_gap * |objective|``
    else ``FEASIBLE`` with that gap; ``NO_SOLUTION`` only when step 3 found nothing in its time.
 
@@ -364,8 +365,9 @@ def _finish(best: _Best, data: ModelData, current: ModelData, form: StandardForm
     finish_by = clock.deadline + FINISH_S
     if outcome.status.has_solution:
         _polish_into(best, current, form, outcome.x, options, clock, finish_by - time.perf_counter())
-    if best.incumbent is None:
-        _full_model_round(best, data, options, clock, max(finish_by - time.perf_counter(), 0.1))
+    budget_s = finish_by - time.perf_counter()
+    if best.incumbent is None and budget_s > FULL_MODEL_LPS * clock.timings.get("lp_s", 0.0):
+        _full_model_round(best, data, options, clock, budget_s)
 
 
 def _full_model_round(best: _Best, data: ModelData, options: SolveOptions, clock: _Clock, time_limit_s: float) -> None:
