@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from munigrid.forecasting.meter_format import DEFAULT_TZ
 from munigrid.forecasting.meter_format import UNITS as METER_UNITS
+from munigrid.models import asset_defaults
 from munigrid.models.errors import InputError, Problem, quote
 from munigrid.models.tariffs.library import unknown_tariff_message
 from munigrid.scenarios.sweep.spec import NAME_PATTERN, SweepSpec
@@ -158,11 +159,13 @@ class Battery(Strict):
     building: str
     energy_kwh: NonNeg
     power_kw: NonNeg
-    charge_eff_frac: Eff = 0.95
-    discharge_eff_frac: Eff = 0.95
-    soc_min_frac: Frac = 0.1
-    soc_max_frac: Frac = 0.9
-    soc_initial_frac: Frac = 0.5
+    charge_eff_frac: Eff = asset_defaults.BATTERY_CHARGE_EFF_FRAC
+    discharge_eff_frac: Eff = asset_defaults.BATTERY_DISCHARGE_EFF_FRAC
+    soc_min_frac: Frac = asset_defaults.BATTERY_SOC_MIN_FRAC
+    soc_max_frac: Frac = asset_defaults.BATTERY_SOC_MAX_FRAC
+    soc_initial_frac: Frac = asset_defaults.BATTERY_SOC_INITIAL_FRAC
+    # state of charge at the end: at least the start, equal to it, free, or at least a share
+    soc_final: Literal["at_least_initial", "equal_initial", "free"] | Frac = "at_least_initial"
     degradation_thb_per_kwh: NonNeg = 0.0
     max_energy_kwh: NonNeg | None = None
     max_power_kw: NonNeg | None = None
@@ -173,6 +176,9 @@ class Battery(Strict):
         if not self.soc_min_frac <= self.soc_initial_frac <= self.soc_max_frac:
             raise ValueError("need soc_min_frac <= soc_initial_frac <= soc_max_frac, got "
                              f"{self.soc_min_frac} / {self.soc_initial_frac} / {self.soc_max_frac}")
+        if not isinstance(self.soc_final, str) and not self.soc_min_frac <= self.soc_final <= self.soc_max_frac:
+            raise ValueError(f"soc_final {self.soc_final} must lie between soc_min_frac {self.soc_min_frac} and "
+                             f"soc_max_frac {self.soc_max_frac}, or be at_least_initial, equal_initial or free")
         return self
 
 
@@ -182,12 +188,12 @@ class Generator(Strict):
     building: str
     rating_kw: NonNeg = 0.0
     max_rating_kw: NonNeg | None = None
-    min_load_frac: Frac = 0.3
+    min_load_frac: Frac = asset_defaults.GENERATOR_MIN_LOAD_FRAC
     startup_thb: NonNeg = 0.0
-    fuel_slope_l_per_kwh: NonNeg = 0.246
-    fuel_intercept_l_per_kwh: NonNeg = 0.08
-    fuel_thb_per_l: NonNeg = 32.5
-    co2_kg_per_l: NonNeg = 2.7078
+    fuel_slope_l_per_kwh: NonNeg = asset_defaults.GENERATOR_FUEL_SLOPE_L_PER_KWH
+    fuel_intercept_l_per_kwh: NonNeg = asset_defaults.GENERATOR_FUEL_INTERCEPT_L_PER_KWH
+    fuel_thb_per_l: NonNeg = asset_defaults.GENERATOR_FUEL_THB_PER_L
+    co2_kg_per_l: NonNeg = asset_defaults.GENERATOR_CO2_KG_PER_L
     # runs only in grid outages (behind a transfer switch); false: may run in parallel with the
     # grid to shave peaks (needs synchronising switchgear and the utility's approval)
     standby_only: bool = True
