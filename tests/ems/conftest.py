@@ -1,0 +1,36 @@
+"""Fixtures of the EMS link tests: a 15-min Tha Yang site, its day, and the simulated device."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from munigrid.scenarios import api
+from munigrid.scenarios.operations.site import operations_site
+
+LIBRARY = Path(__file__).resolve().parents[2] / "scenarios" / "library"
+#: The simulated day (a Tuesday in March: office hours, on-peak demand charges).
+DAY = pd.Timestamp("2026-03-10", tz="Asia/Bangkok")
+
+
+@pytest.fixture(scope="session")
+def site15(tmp_path_factory):
+    """The bundled scenario's battery building on a 15-min grid (120 days: the day has its history)."""
+    data = yaml.safe_load((LIBRARY / "tha-yang.yaml").read_text(encoding="utf-8"))
+    data["name"] = "tha-yang-15min"
+    data["time"].update(step_min=15, days=120)
+    path = tmp_path_factory.mktemp("scenario") / "tha-yang-15min.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    scenario = api.load(str(path))
+    return operations_site(scenario, scenario._base_dir)
+
+
+@pytest.fixture(scope="session")
+def day_series(site15):
+    """Load and PV of the simulated day and the next [kW] (the device's meter)."""
+    index = site15.index[(site15.index >= DAY) & (site15.index < DAY + pd.Timedelta(days=2))]
+    index = pd.DatetimeIndex(index, freq="15min")
+    return site15.load_kw.reindex(index), site15.pv_kw().reindex(index)

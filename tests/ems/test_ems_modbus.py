@@ -1,0 +1,85 @@
+"""The controller runs a whole day against a simulated battery behind a real Modbus TCP server."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import DAY
+from ems_quick import GUARD_KW, REGISTERS, config, controller, sim_site
+from modbus_sim import ModbusSim
+from sim_site import free_port
+
+from munigrid.scenarios.operations.link.log import log_path, read_log
+from munigrid.scenarios.operations.link.modbus import ModbusLink
+from munigrid.scenarios.operations.link.replay import replay
+
+STEPS = 96
+TOL_KW = 0.05  # register resolution (0.1 kW set point, 0.01 kW import)
+
+
+@pytest.fixture
+def device(site15, day_series):
+    """The simulated site behind a Modbus server on a free 127.0.0.1 port (stopped after the test)."""
+    sim = sim_site(site15, day_series, DAY)
+    cfg = config({"kind": "modbus", "host": "127.0.0.1", "port": free_port(), "unit_id": 1, "timeout_s": 1.0,
+                  "registers": REGISTERS})
+    server = ModbusSim(sim, cfg.adapter.registers, cfg.adapter.port)
+    server.start()
+    yield sim, server, cfg
+    server.stop()
+
+
+def run_day(site, sim, cfg, log_dir, steps=STEPS, on_step=None, dry_run=False):
+    """Run ``steps`` steps from DAY in simulated time; ``on_step(h)`` runs after step h's clock advance."""
+    ctl, clock = controller(site, cfg, ModbusLink(cfg.adapter), DAY, log_dir, dry_run=dry_run)
+    clock.on_advance(sim.advance)
+    if on_step is not None:
+        clock.on_advance(lambda now: on_step(int((now - DAY) / pd.Timedelta(minutes=15))))
+    ctl.run(steps=steps)
+    sim.advance(DAY + steps * pd.Timedelta(minutes=15))
+    records, notes = read_log(log_path(log_dir, cfg.site, DAY))
+    assert notes == []
+    return ctl, records
+
+
+def steps_of(records):
+    return [r for r in records if r["kind"] == "step"]
+
+
+@pytest.mark.slow
+def test_whole_day_over_modbus(site15, device, tmp_path):
+    sim, server, cfg = device
+    ctl, records = run_day(site15, sim, cfg, tmp_path)
+    steps = steps_of(records)
+    trace = sim.trace()
+    b = site15.battery
+    # every step decided, written and received; nothing else was ever written
+    assert len(steps) == STEPS and all(r["mode"] == "normal" and r["written"] for r in steps)
+    assert len(sim.writes) == STEPS
+    assert server.written == {100, 101}
+    np.testing.assert_allclose([kw for _, kw in sim.writes], [r["setpoint_kw"] for r in steps], atol=TOL_KW)
+    # SoC stays in its window
+    assert trace["soc_kwh"].min() >= b.soc_min_frac * b.energy_kwh - 1e-6
+    assert sim.soc_kwh <= b.soc_max_frac * b.energy_kwh + 1e-6 and trace["soc_kwh"].max() <= b.soc_max_frac * b.energy_kwh + 1e-6
+    # the battery never lifts the import past the guard, and never exports
+    charging = trace["battery_kw"] > 1e-6
+    assert (trace.loc[charging, "import_kw"] <= GUARD_KW + TOL_KW).all()
+    assert (trace["import_kw"] >= -TOL_KW).all()
+    # the demand limit of each step holds unless the battery was at a physical limit
+    limits = pd.Series([r["limit_kw"] for r in steps], index=trace.index, dtype=float)
+    over = trace["import_kw"] > limits + TOL_KW
+    at_limit = pd.Series(["power" in " ".join(r["reasons"]) or "SoC min" in " ".join(r["reasons"]) for r in steps],
+                         index=trace.index)
+    assert not (over & ~at_limit).any()
+    # the battery worked: in the demand-charge window the peak is lower than the net load's
+    window = limits.notna()
+    assert window.sum() > 20
+    assert trace.loc[window, "import_kw"].max() < max(sim.net_kw(t) for t in trace.index[window]) - 1.0
+    # the log replays to the same decisions
+    again = replay(site15, records)
+    assert again.max_diff_kw < 1e-6, again.table[again.table["logged_kw"] != again.table["replayed_kw"]]
+    assert [r["kind"] for r in records][:3] == ["start", "link", "dayahead"]
+    json.dumps(records)
