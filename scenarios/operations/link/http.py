@@ -197,3 +197,39 @@ def make_router(sites: HttpRegistry) -> APIRouter:
 registry = HttpRegistry()
 #: The EMS routes over :data:`registry`, for ``app.include_router(router)``.
 router = make_router(registry)
+
+
+class Served:
+    """The EMS routes served by uvicorn in a background thread (standalone ``munigrid ems``).
+
+    Parameters
+    ----------
+    host, port : str, int
+        Where to listen (127.0.0.1 unless the configuration says otherwise).
+    sites : HttpRegistry
+        The sites served (default :data:`registry`).
+    """
+
+    def __init__(self, host: str, port: int, sites: HttpRegistry | None = None, start_timeout_s: float = 10.0):
+        import uvicorn
+        from fastapi import FastAPI
+
+        app = FastAPI(title="munigrid EMS link", version="1")
+        app.include_router(router if sites is None else make_router(sites))
+        self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                                    access_log=False))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = threading.Event()
+        for _ in range(int(start_timeout_s / 0.05)):
+            if self.server.started or not self.thread.is_alive():
+                break
+            deadline.wait(0.05)
+        if not self.server.started:
+            self.stop()
+            raise LinkError(f"cannot serve the EMS routes on {host}:{port} (port in use?)")
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop serving (bounded wait)."""
+        self.server.should_exit = True
+        self.thread.join(timeout_s)
