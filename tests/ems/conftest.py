@@ -17,14 +17,20 @@ DAY = pd.Timestamp("2026-03-10", tz="Asia/Bangkok")
 
 
 @pytest.fixture(scope="session")
-def site15(tmp_path_factory):
-    """The bundled scenario's battery building on a 15-min grid (120 days: the day has its history)."""
+def scenario15(tmp_path_factory) -> Path:
+    """The bundled scenario on a 15-min grid (120 days: the simulated day has its history), as a file."""
     data = yaml.safe_load((LIBRARY / "tha-yang.yaml").read_text(encoding="utf-8"))
     data["name"] = "tha-yang-15min"
     data["time"].update(step_min=15, days=120)
     path = tmp_path_factory.mktemp("scenario") / "tha-yang-15min.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    scenario = api.load(str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def site15(scenario15):
+    """Its battery building with archetype history, PV and tariff."""
+    scenario = api.load(str(scenario15))
     return operations_site(scenario, scenario._base_dir)
 
 

@@ -47,11 +47,16 @@ def _dayahead(site, day, soc_kwh):
     return _PLANS[key]
 
 
-def controller(site, cfg, link, start: pd.Timestamp, log_dir, dry_run=False):
-    """A controller on a stepped clock from ``start``, logging to ``log_dir`` (day-ahead plans cached)."""
+def controller(site, cfg, link, start: pd.Timestamp, log_dir, dry_run=False, schedule_folder=None):
+    """A controller on a stepped clock from ``start``, logging to ``log_dir``.
+
+    With ``schedule_folder`` the day-ahead plans are made as ``munigrid ems`` makes them (schedule
+    files written there), else cached for the session.
+    """
     clock = SteppedClock(start)
-    ctl = Controller(site, cfg, link, clock, EmsLog(log_dir, cfg.site), dry_run=dry_run,
-                     dayahead=lambda day, soc, peaks: _dayahead(site, day, soc))
+    cached = None if schedule_folder is not None else (lambda day, soc, peaks: _dayahead(site, day, soc))
+    ctl = Controller(site, cfg, link, clock, EmsLog(log_dir, cfg.site), dry_run=dry_run, dayahead=cached,
+                     schedule_folder=schedule_folder)
     return ctl, clock
 
 

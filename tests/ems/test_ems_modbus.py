@@ -12,6 +12,7 @@ from ems_quick import GUARD_KW, REGISTERS, config, controller, sim_site
 from modbus_sim import ModbusSim
 from sim_site import free_port
 
+from munigrid.scenarios.cli import main
 from munigrid.scenarios.operations.link.log import log_path, read_log
 from munigrid.scenarios.operations.link.modbus import ModbusLink
 from munigrid.scenarios.operations.link.replay import replay
@@ -32,9 +33,9 @@ def device(site15, day_series):
     server.stop()
 
 
-def run_day(site, sim, cfg, log_dir, steps=STEPS, on_step=None, dry_run=False):
+def run_day(site, sim, cfg, log_dir, steps=STEPS, on_step=None, schedule_folder=None):
     """Run ``steps`` steps from DAY in simulated time; ``on_step(h)`` runs after step h's clock advance."""
-    ctl, clock = controller(site, cfg, ModbusLink(cfg.adapter), DAY, log_dir, dry_run=dry_run)
+    ctl, clock = controller(site, cfg, ModbusLink(cfg.adapter), DAY, log_dir, schedule_folder=schedule_folder)
     clock.on_advance(sim.advance)
     if on_step is not None:
         clock.on_advance(lambda now: on_step(int((now - DAY) / pd.Timedelta(minutes=15))))
@@ -50,9 +51,9 @@ def steps_of(records):
 
 
 @pytest.mark.slow
-def test_whole_day_over_modbus(site15, device, tmp_path):
+def test_whole_day_over_modbus(site15, scenario15, device, tmp_path, capsys):
     sim, server, cfg = device
-    ctl, records = run_day(site15, sim, cfg, tmp_path)
+    ctl, records = run_day(site15, sim, cfg, tmp_path, schedule_folder=tmp_path)
     steps = steps_of(records)
     trace = sim.trace()
     b = site15.battery
@@ -83,3 +84,13 @@ def test_whole_day_over_modbus(site15, device, tmp_path):
     assert again.max_diff_kw < 1e-6, again.table[again.table["logged_kw"] != again.table["replayed_kw"]]
     assert [r["kind"] for r in records][:3] == ["start", "link", "dayahead"]
     json.dumps(records)
+    # the morning review reads the log: the day replayed against what really happened
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as done:
+        main(["review", str(scenario15), "--day", DAY.date().isoformat(), "--ems-log",
+              str(log_path(tmp_path, cfg.site, DAY)), "--json"])
+    assert done.value.code == 0
+    reviewed = json.loads(capsys.readouterr().out)["summary"]
+    assert reviewed["ems_log"]["steps"] == STEPS and reviewed["ems_log"]["filled_steps"] == 0
+    real_import_kwh = trace["import_kw"].sum() * 0.25
+    assert reviewed["import_kwh"] == pytest.approx(real_import_kwh, rel=0.05)
