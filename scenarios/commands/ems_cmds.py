@@ -6,6 +6,7 @@ See ``docs/operations.md`` ("Commissioning the live link") and
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from pathlib import Path
@@ -47,6 +48,7 @@ def ems(scenario, config_path, dry_run, history, runs_root, steps, start):
     from munigrid.solver_runs.store import default_root
 
     config = load_config(config_path)
+    logging.getLogger("pymodbus").setLevel(logging.CRITICAL)  # link failures are in the EMS log, once
     if start is not None and steps is None:
         raise InputError("needs --steps (a simulated clock never waits, so it would run through the data)", "--start")
     clock = SystemClock() if start is None else _stepped(start)
