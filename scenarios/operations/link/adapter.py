@@ -13,6 +13,7 @@ controller's clock: after a failure the next attempt waits ``reconnect_min_s``, 
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from typing import Callable
 
@@ -28,6 +29,30 @@ class LinkError(RuntimeError):
 
 class NoMeasurement(LinkError):
     """The link is up but no measurement arrived in time (the connection is kept)."""
+
+
+class Mailbox:
+    """The latest measurement pushed by a device (MQTT message, HTTP post), safe across threads."""
+
+    def __init__(self):
+        self._latest: Measurement | None = None
+        self._changed = threading.Condition()
+
+    def put(self, measurement: Measurement) -> None:
+        """Keep ``measurement`` as the latest and wake a waiting reader."""
+        with self._changed:
+            self._latest = measurement
+            self._changed.notify_all()
+
+    def wait(self, now: pd.Timestamp, max_age_s: float, wait_s: float) -> Measurement | None:
+        """The latest measurement once it is at most ``max_age_s`` old at ``now``, or after ``wait_s``
+        wall seconds whatever its age (None when nothing has arrived)."""
+        def fresh() -> bool:
+            return self._latest is not None and (now - self._latest.time).total_seconds() <= max_age_s
+
+        with self._changed:
+            self._changed.wait_for(fresh, timeout=wait_s)
+            return self._latest
 
 
 class Link(ABC):

@@ -22,7 +22,7 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from munigrid.scenarios.operations.link.adapter import Link, LinkError, NoMeasurement
+from munigrid.scenarios.operations.link.adapter import Link, LinkError, Mailbox, NoMeasurement
 from munigrid.scenarios.operations.link.config import HttpAdapter
 from munigrid.scenarios.operations.link.measurement import Measurement, stamp
 from munigrid.scenarios.operations.link.mqtt import SIGN
@@ -98,25 +98,19 @@ class HttpLink(Link):
     def __init__(self, config: HttpAdapter, site: str, max_age_s: float, sites: HttpRegistry | None = None):
         self.config, self.site, self.max_age_s = config, site, max_age_s
         self.sites = sites if sites is not None else registry
-        self._changed = threading.Condition()
-        self._latest: Measurement | None = None
+        self._mailbox = Mailbox()
         self.setpoint: SetpointOut | None = None
         self.plan: PlanOut | None = None
 
     def receive(self, measurement: Measurement) -> None:
         """Take a posted measurement (called by the route)."""
-        with self._changed:
-            self._latest = measurement
-            self._changed.notify_all()
+        self._mailbox.put(measurement)
 
     def connect(self) -> None:  # noqa: D102
         self.sites.add(self)
 
     def read(self, now: pd.Timestamp) -> Measurement:  # noqa: D102
-        fresh = lambda: self._latest is not None and (now - self._latest.time).total_seconds() <= self.max_age_s  # noqa: E731
-        with self._changed:
-            self._changed.wait_for(fresh, timeout=self.config.wait_s)
-            latest = self._latest
+        latest = self._mailbox.wait(now, self.max_age_s, self.config.wait_s)
         if latest is None:
             raise NoMeasurement(f"no measurement posted to {PREFIX}/{self.site}/measurements yet")
         return latest
@@ -174,21 +168,21 @@ def make_router(sites: HttpRegistry) -> APIRouter:
                                             body.battery_kw, dict(body.buildings)))
         return Accepted(site=site)
 
+    def latest(site: str, what: str):
+        value = getattr(sites.get(site), what)
+        if value is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {what} for {site!r} yet (first step pending)")
+        return value
+
     @api.get("/{site}/setpoint", response_model=SetpointOut)
     def get_setpoint(site: str) -> SetpointOut:
         """The battery set point to apply now."""
-        setpoint = sites.get(site).setpoint
-        if setpoint is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no set point for {site!r} yet (first step pending)")
-        return setpoint
+        return latest(site, "setpoint")
 
     @api.get("/{site}/plan", response_model=PlanOut)
     def get_plan(site: str) -> PlanOut:
         """The latest plan of the day."""
-        plan = sites.get(site).plan
-        if plan is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no plan for {site!r} yet (first step pending)")
-        return plan
+        return latest(site, "plan")
 
     return api
 

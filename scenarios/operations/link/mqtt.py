@@ -22,7 +22,7 @@ import pandas as pd
 import paho.mqtt.client as mqtt
 
 from munigrid.models.timegrid import TZ
-from munigrid.scenarios.operations.link.adapter import Link, LinkError, NoMeasurement
+from munigrid.scenarios.operations.link.adapter import Link, LinkError, Mailbox, NoMeasurement
 from munigrid.scenarios.operations.link.config import MqttAdapter
 from munigrid.scenarios.operations.link.measurement import Measurement, stamp
 
@@ -73,8 +73,7 @@ class MqttLink(Link):
     def __init__(self, config: MqttAdapter, site: str, max_age_s: float):
         self.config, self.site, self.max_age_s = config, site, max_age_s
         self._client: mqtt.Client | None = None
-        self._latest: Measurement | None = None
-        self._received = threading.Condition()
+        self._mailbox = Mailbox()
         self._connected = threading.Event()
 
     # paho callbacks (run in the network thread)
@@ -87,10 +86,7 @@ class MqttLink(Link):
         self._connected.clear()
 
     def _on_message(self, client, userdata, message):
-        measurement = parse_measurement(message.payload, pd.Timestamp.now(tz=TZ))
-        with self._received:
-            self._latest = measurement
-            self._received.notify_all()
+        self._mailbox.put(parse_measurement(message.payload, pd.Timestamp.now(tz=TZ)))
 
     def connect(self) -> None:  # noqa: D102
         if self._client is None:
@@ -114,10 +110,7 @@ class MqttLink(Link):
 
     def read(self, now: pd.Timestamp) -> Measurement:  # noqa: D102
         self._require()
-        fresh = lambda: self._latest is not None and (now - self._latest.time).total_seconds() <= self.max_age_s  # noqa: E731
-        with self._received:
-            self._received.wait_for(fresh, timeout=self.config.wait_s)
-            latest = self._latest
+        latest = self._mailbox.wait(now, self.max_age_s, self.config.wait_s)
         if latest is None:
             raise NoMeasurement(f"no measurement on {self.config.topics.measurements} within {self.config.wait_s:g} s")
         return latest
