@@ -129,7 +129,8 @@ class Reconnecting:
         self._event({"event": "connection lost", "error": str(err)})
 
     def call(self, method: str, *args):
-        """Call ``link.method(*args)`` after (re)connecting; a failure marks the link down and re-raises."""
+        """Call ``link.method(*args)`` after (re)connecting; a failure marks the link down and raises
+        :class:`LinkError` (whatever the library raised)."""
         self._ensure()
         try:
             return getattr(self.link, method)(*args)
@@ -138,6 +139,10 @@ class Reconnecting:
         except LinkError as err:
             self._lost(err)
             raise
+        except Exception as err:  # a library's unexpected failure: safe mode and reconnect, never a crash
+            failure = LinkError(f"{type(err).__name__}: {err}")
+            self._lost(failure)
+            raise failure from err
 
     def close(self) -> None:
         """Close the link."""

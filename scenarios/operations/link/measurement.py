@@ -53,9 +53,11 @@ class Measurement:
     buildings: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict:
-        """JSON-ready mapping (``time`` ISO 8601)."""
-        return {"time": self.time.isoformat(), "soc_pct": self.soc_pct, "import_kw": self.import_kw,
-                "pv_kw": self.pv_kw, "battery_kw": self.battery_kw, "buildings": dict(self.buildings)}
+        """JSON-ready mapping (``time`` ISO 8601; a non-finite reading as its text, e.g. ``"nan"``)."""
+        plain = lambda v: str(v) if isinstance(v, float) and not math.isfinite(v) else v  # noqa: E731
+        return {"time": self.time.isoformat(), "soc_pct": plain(self.soc_pct), "import_kw": plain(self.import_kw),
+                "pv_kw": plain(self.pv_kw), "battery_kw": plain(self.battery_kw),
+                "buildings": {k: plain(v) for k, v in self.buildings.items()}}
 
     @classmethod
     def from_json(cls, data: dict) -> Measurement:
