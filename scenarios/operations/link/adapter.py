@@ -113,7 +113,12 @@ class Reconnecting:
         if self._next_try is not None and now < self._next_try:
             raise LinkError(f"{self.link.kind} link down; next connection attempt at {self._next_try.isoformat()}")
         try:
-            self.link.connect()
+            try:
+                self.link.connect()
+            except LinkError:
+                raise
+            except Exception as err:  # a library's unexpected failure counts as a failed attempt
+                raise LinkError(f"{type(err).__name__}: {err}") from err
         except LinkError as err:
             self._next_try = now + pd.Timedelta(seconds=self._delay_s)
             self._event({"event": "connect failed", "error": str(err), "retry_in_s": self._delay_s})

@@ -96,7 +96,7 @@ class Controller:
         self.day: DayContext | None = None
         self.good: GoodReading | None = None
         self.soc_est_kwh: float | None = None
-        self.commanded_kw = 0.0
+        self.written_kw = 0.0  # the last set point the device took (the battery's power when not measured)
         self.safe_since: pd.Timestamp | None = None
 
     def _record(self, kind: str, **fields) -> dict:
@@ -158,7 +158,7 @@ class Controller:
         h = self.day.step_of(start)
         decision = None
         if not problems:
-            battery_kw = measurement.battery_kw if measurement.battery_kw is not None else self.commanded_kw
+            battery_kw = measurement.battery_kw if measurement.battery_kw is not None else self.written_kw
             net_kw = measurement.net_load_kw(battery_kw)
             try:
                 decision = self.day.decide(h, soc_kwh, net_kw, measurement.pv_kw)
@@ -177,7 +177,8 @@ class Controller:
             mode = "safe"
         self._alarm(mode, problems)
         written, write_error = self._write(value, start, mode, decision is not None and decision.replanned)
-        self.commanded_kw = value
+        if written:
+            self.written_kw = value
         self._advance_soc(value)
         return self._record(
             "step", step=start.isoformat(), read_at=now.isoformat(), h=h, mode=mode, dry_run=self.dry_run,

@@ -2,8 +2,8 @@
 
 The replay builds a controller from the log's ``start`` record, takes each day's plan from its
 ``dayahead`` record (no forecaster is refitted), feeds every ``step`` record's measurement (or
-its link error) at the logged time, writes nothing, and returns the logged and replayed set
-points side by side. Equal set points show that the log holds everything a decision was made
+its link error) at the logged time, fails the writes that failed (and writes nothing), and
+returns the logged and replayed set points side by side. Equal set points show that the log holds everything a decision was made
 from.
 """
 
@@ -42,8 +42,11 @@ class LoggedLink(Link):
             raise NoMeasurement(record["link_error"])
         return Measurement.from_json(record["measurement"])
 
-    def write_setpoint(self, setpoint_kw, now, valid_until, mode) -> None:  # noqa: D102
-        raise LinkError("a replay writes nothing")
+    def write_setpoint(self, setpoint_kw, now, valid_until, mode) -> None:
+        """Nothing is written; fails where the logged write failed."""
+        error = self._steps[now]["write_error"]
+        if error is not None:
+            raise LinkError(error)
 
     def close(self) -> None:  # noqa: D102
         pass
@@ -72,7 +75,7 @@ def replay(site: OperationsSite, records: list[dict]) -> Replayed:
     config = EmsConfig.model_validate(start["config"], strict=False)
     plans = {r["day"]: DayAhead.from_json(r) for r in records if r["kind"] == "dayahead"}
     clock = SteppedClock(steps[0]["read_at"])
-    controller = Controller(site, config, LoggedLink(steps), clock, MemoryLog(), dry_run=True,
+    controller = Controller(site, config, LoggedLink(steps), clock, MemoryLog(), dry_run=bool(start["dry_run"]),
                             dayahead=lambda day, soc, peaks: plans[day.date().isoformat()])
     rows = []
     for record in steps:

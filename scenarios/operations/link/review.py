@@ -3,9 +3,9 @@
 ``munigrid review SCENARIO --day DAY --ems-log FILE`` replays the day's schedule (written by
 the controller beside its log) against the *logged* measurements instead of the scenario's
 metered load, and reports what the controller did. The load of a step is what its
-measurement implies, :math:`L = \\text{import} - \\text{battery} + PV` (the battery's measured
-power, else the set point commanded before the reading); steps without a usable measurement
-are interpolated from their neighbours and counted.
+measurement implies, :math:`L = \\text{import} - \\text{battery} + PV` (the battery's
+measured power, else the last set point written before the reading, 0 in a dry run); steps
+without a usable measurement are interpolated from their neighbours and counted.
 """
 
 from __future__ import annotations
@@ -24,13 +24,14 @@ def logged_actuals(records: list[dict], index: pd.DatetimeIndex) -> tuple[pd.Dat
     InputError
         Fewer than half of the day's steps have a usable measurement.
     """
-    rows, commanded = {}, 0.0
+    rows, written = {}, 0.0
     for record in (r for r in records if r["kind"] == "step"):
         m = record["measurement"]
         if not record["faults"] and m is not None:
-            battery_kw = m["battery_kw"] if m["battery_kw"] is not None else commanded
+            battery_kw = m["battery_kw"] if m["battery_kw"] is not None else written
             rows[pd.Timestamp(record["step"])] = (m["import_kw"] - battery_kw + m["pv_kw"], m["pv_kw"])
-        commanded = record["setpoint_kw"]
+        if record["written"]:
+            written = record["setpoint_kw"]
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=["load_kw", "pv_kw"]).reindex(index)
     missing = int(frame["load_kw"].isna().sum())
     if missing > len(index) / 2:
