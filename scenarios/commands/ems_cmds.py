@@ -39,22 +39,17 @@ def ems(scenario, config_path, dry_run, history, runs_root, steps, start):
     Stop with Ctrl-C or SIGTERM.
     """
     from munigrid.models.errors import InputError
-    from munigrid.scenarios.commands.ops_cmds import _site
-    from munigrid.scenarios.operations.link.adapter import LinkError, make_link
-    from munigrid.scenarios.operations.link.clock import SystemClock
+    from munigrid.scenarios.operations.link.adapter import LinkError
     from munigrid.scenarios.operations.link.config import load_config
-    from munigrid.scenarios.operations.link.controller import Controller
-    from munigrid.scenarios.operations.link.log import EmsLog
-    from munigrid.solver_runs.store import default_root
+    from munigrid.scenarios.operations.link.service import log_folder, make_controller
 
     config = load_config(config_path)
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)  # link failures are in the EMS log, once
     if start is not None and steps is None:
         raise InputError("needs --steps (a simulated clock never waits, so it would run through the data)", "--start")
-    clock = SystemClock() if start is None else _stepped(start)
-    folder = Path(config.log_dir) if config.log_dir else (runs_root or default_root()) / "ems" / config.site
-    site = _site(scenario, history)
-    log = EmsLog(folder, config.site)
+    clock = None if start is None else _stepped(start)
+    controller = make_controller(scenario, config, history=history, runs_root=runs_root, dry_run=dry_run, clock=clock)
+    folder, site = log_folder(config, runs_root), controller.site
     served = None
     if config.adapter.kind == "http":
         from munigrid.scenarios.operations.link.http import Served
@@ -65,7 +60,6 @@ def ems(scenario, config_path, dry_run, history, runs_root, steps, start):
             raise InputError(str(err), "ems.yaml: adapter.port") from None
         click.echo(f"serving /api/v1/ems/{config.site}/... on http://{config.adapter.host}:{config.adapter.port}",
                    err=True)
-    controller = Controller(site, config, make_link(config), clock, log, dry_run=dry_run, schedule_folder=folder)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     click.echo(f"ems {config.site}: {site.building} of {site.scenario_name}, {config.adapter.kind} link, step "
@@ -78,7 +72,7 @@ def ems(scenario, config_path, dry_run, history, runs_root, steps, start):
             signal.signal(sig, handler)
         if served is not None:
             served.stop()
-    records = log.records
+    records = controller.log.records
     step_records = [r for r in records if r["kind"] == "step"]
     safe = sum(r["mode"] == "safe" for r in step_records)
     click.echo(f"{len(step_records)} steps, {safe} in safe mode, {sum(r['kind'] == 'alarm' for r in records)} "

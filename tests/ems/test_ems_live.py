@@ -81,3 +81,33 @@ def test_live_process_over_http_stops_cleanly(tmp_path):
     step = next(r for r in records if r["kind"] == "step")
     assert step["written"] and step["setpoint_kw"] == pytest.approx(setpoint["setpoint_kw"], abs=1e-3)
     json.dumps(records)
+
+
+@pytest.mark.slow
+def test_background_controller_behind_the_exported_router(tmp_path):
+    """The loop as a service hosts it: a daemon thread, the module's router in the service's app."""
+    from munigrid.scenarios.operations.link.config import parse_config
+    from munigrid.scenarios.operations.link.http import Served
+    from munigrid.scenarios.operations.link.service import BackgroundController, make_controller
+
+    port = free_port()
+    config = parse_config({"site": "hall", "step_min": 60, "adapter": {"kind": "http", "wait_s": 30},
+                           "planning": {"load_model": "calendar_regression"}})
+    served = Served("127.0.0.1", port)  # the app of a service that includes `router`
+    loop = BackgroundController(make_controller(scenario_around_today(tmp_path), config, runs_root=tmp_path)).start()
+    base = f"http://127.0.0.1:{port}/api/v1/ems/hall"
+    try:
+        deadline, setpoint = time.monotonic() + START_S, None
+        with httpx.Client(timeout=5) as client:
+            while time.monotonic() < deadline and setpoint is None and loop.running:
+                now = pd.Timestamp.now(tz="Asia/Bangkok").isoformat()
+                client.post(f"{base}/measurements", json={"time": now, "soc_pct": 140.0, "import_kw": 30.0,
+                                                          "pv_kw": 5.0})
+                answer = client.get(f"{base}/setpoint")
+                setpoint = answer.json() if answer.status_code == 200 else None
+                time.sleep(0.2)
+    finally:
+        loop.stop()
+        served.stop()
+    assert loop.error is None and not loop.running
+    assert setpoint is not None and setpoint["mode"] == "safe" and setpoint["setpoint_kw"] == 0.0  # SoC 140 %

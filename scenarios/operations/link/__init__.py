@@ -18,6 +18,8 @@ Modules:
 * :mod:`.log` -- the append-only JSON-lines log;
 * :mod:`.controller` -- the loop;
 * :mod:`.replay` -- a log run again through the controller;
+* :mod:`.service` -- building a controller from a scenario and ``ems.yaml``, running it in a
+  background thread (a web service's loop);
 * :mod:`.review` -- a logged day as the actuals of ``munigrid review``.
 
 Sign convention: set points and battery power are kW at the battery's AC terminals,
