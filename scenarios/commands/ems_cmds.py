@@ -26,7 +26,8 @@ from munigrid.scenarios.cli import solver_output_to_stderr
 @click.option("--runs", "runs_root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Run store root (default $MUNIGRID_RUNS or ./runs); the log goes to RUNS/ems/SITE unless "
                    "ems.yaml sets log_dir.")
-@click.option("--steps", type=click.IntRange(min=1), default=None, help="Stop after N steps (default: run until stopped).")
+@click.option("--steps", type=click.IntRange(min=1), default=None,
+              help="Stop after N steps (default: run until stopped).")
 @click.option("--start", default=None,
               help="Simulated time from this ISO 8601 instant, stepping without waiting (commissioning against a "
                    "simulator; needs --steps).")

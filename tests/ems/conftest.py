@@ -8,12 +8,13 @@ import pandas as pd
 import pytest
 import yaml
 
+from ems_quick import DAY, LIBRARY, REGISTERS, config, sim_site
+from modbus_sim import ModbusSim
+from sim_site import free_port
+
 from munigrid.scenarios import api
 from munigrid.scenarios.operations.site import operations_site
 
-LIBRARY = Path(__file__).resolve().parents[2] / "scenarios" / "library"
-#: The simulated day (a Tuesday in March: office hours, on-peak demand charges).
-DAY = pd.Timestamp("2026-03-10", tz="Asia/Bangkok")
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +41,15 @@ def day_series(site15):
     index = site15.index[(site15.index >= DAY) & (site15.index < DAY + pd.Timedelta(days=2))]
     index = pd.DatetimeIndex(index, freq="15min")
     return site15.load_kw.reindex(index), site15.pv_kw().reindex(index)
+
+
+@pytest.fixture
+def device(site15, day_series):
+    """The simulated site behind a Modbus server on a free 127.0.0.1 port (stopped after the test)."""
+    sim = sim_site(site15, day_series, DAY)
+    cfg = config({"kind": "modbus", "host": "127.0.0.1", "port": free_port(), "unit_id": 1, "timeout_s": 1.0,
+                  "registers": REGISTERS})
+    server = ModbusSim(sim, cfg.adapter.registers, cfg.adapter.port)
+    server.start()
+    yield sim, server, cfg
+    server.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from munigrid.scenarios.operations.link.clock import SteppedClock
@@ -11,6 +13,9 @@ from munigrid.scenarios.operations.link.dayahead import make_dayahead
 from munigrid.scenarios.operations.link.log import EmsLog
 from sim_site import SimSite
 
+LIBRARY = Path(__file__).resolve().parents[2] / "scenarios" / "library"
+#: The simulated day (a Tuesday in March: office hours, on-peak demand charges).
+DAY = pd.Timestamp("2026-03-10", tz="Asia/Bangkok")
 #: Load model of the tests' day-ahead plans (the default ensemble takes seconds to fit).
 QUICK_LOAD_MODEL = "calendar_regression"
 #: Start SoC of the simulated battery [-].

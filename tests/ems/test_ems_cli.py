@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from conftest import DAY
-from ems_quick import QUICK_LOAD_MODEL, REGISTERS, sim_site
+from ems_quick import DAY, QUICK_LOAD_MODEL, REGISTERS, sim_site
 from modbus_sim import ModbusSim
 from sim_site import free_port
 
@@ -32,7 +31,8 @@ def write_config(path, **changes):
 
 @pytest.mark.parametrize("change, field", [
     ({"step_min": 5}, "ems.yaml: step_min"),
-    ({"adapter": {"kind": "modbus", "host": "h", "registers": {**REGISTERS, "soc_pct": {"address": 0, "type": "int8"}}}},
+    ({"adapter": {"kind": "modbus", "host": "h",
+                  "registers": {**REGISTERS, "soc_pct": {"address": 0, "type": "int8"}}}},
      "ems.yaml: adapter.registers.soc_pct.type"),
     ({"adapter": {"kind": "modbus", "host": "h", "registers": {**REGISTERS, "pv_kw": {"address": 3, "type": "int16"}}}},
      "ems.yaml: adapter.registers"),

@@ -5,8 +5,7 @@ from __future__ import annotations
 import httpx
 import pandas as pd
 import pytest
-from conftest import DAY
-from ems_quick import GUARD_KW, config, controller, sim_site
+from ems_quick import DAY, GUARD_KW, config, controller, sim_site
 from sim_site import free_port
 
 from munigrid.scenarios.operations.link.http import HttpLink, HttpRegistry, Served

@@ -15,7 +15,7 @@ import httpx
 import pandas as pd
 import pytest
 import yaml
-from conftest import LIBRARY
+from ems_quick import LIBRARY
 from sim_site import free_port
 
 from munigrid.scenarios.operations.link.log import log_path, read_log

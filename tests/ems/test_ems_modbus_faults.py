@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DAY
-from ems_quick import GUARD_KW
-from test_ems_modbus import TOL_KW, device, run_day, steps_of  # noqa: F401 (fixture)
+from ems_quick import DAY, GUARD_KW
+from test_ems_modbus import TOL_KW, run_day, steps_of
 
 from munigrid.scenarios.operations.link.replay import replay
 
@@ -16,7 +15,7 @@ SERVER_DOWN = range(24, 32)  # 06:00-08:00
 
 
 @pytest.mark.slow
-def test_faults_enter_safe_mode_and_recover(site15, device, tmp_path):  # noqa: F811
+def test_faults_enter_safe_mode_and_recover(site15, device, tmp_path):
     sim, server, cfg = device
 
     def inject(h):

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import DAY
-from ems_quick import GUARD_KW, config, controller, sim_site
+from ems_quick import DAY, GUARD_KW, config, controller, sim_site
 from mqtt_sim import MOSQUITTO, Broker, MqttDevice
 from sim_site import free_port
 

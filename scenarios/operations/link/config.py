@@ -163,9 +163,12 @@ class Safety(Strict):
 
     max_age_s: float = Field(default=120.0, gt=0, description="Older measurements are stale [s].")
     hold_max_min: float = Field(default=30.0, ge=0, description="Safe mode holds the plan's set point this long [min].")
-    import_limit_kw: float | None = Field(default=None, gt=0, description="Site import the battery never pushes past [kW].")
-    import_range_kw: list[float] = Field(default=[-5000.0, 5000.0], min_length=2, max_length=2, description="Plausible import [kW].")
-    pv_range_kw: list[float] = Field(default=[-5.0, 5000.0], min_length=2, max_length=2, description="Plausible PV output [kW].")
+    import_limit_kw: float | None = Field(default=None, gt=0,
+                                          description="Site import the battery never pushes past [kW].")
+    import_range_kw: list[float] = Field(default=[-5000.0, 5000.0], min_length=2, max_length=2,
+                                         description="Plausible import [kW].")
+    pv_range_kw: list[float] = Field(default=[-5.0, 5000.0], min_length=2, max_length=2,
+                                     description="Plausible PV output [kW].")
     reconnect_min_s: float = Field(default=1.0, gt=0)
     reconnect_max_s: float = Field(default=60.0, gt=0)
 

@@ -3,8 +3,8 @@
 The replay builds a controller from the log's ``start`` record, takes each day's plan from its
 ``dayahead`` record (no forecaster is refitted), feeds every ``step`` record's measurement (or
 its link error) at the logged time, fails the writes that failed (and writes nothing), and
-returns the logged and replayed set points side by side. Equal set points show that the log holds everything a decision was made
-from.
+returns the logged and replayed set points side by side. Equal set points show that the log
+holds everything a decision was made from.
 """
 
 from __future__ import annotations
