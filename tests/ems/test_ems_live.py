@@ -71,7 +71,12 @@ def test_live_process_over_http_stops_cleanly(tmp_path):
         assert setpoint is not None, process.stderr.read() if process.poll() is not None else "no set point in time"
     finally:
         process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=STOP_S)
+        try:
+            out, err = process.communicate(timeout=STOP_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate(timeout=STOP_S)
+            pytest.fail(f"munigrid ems did not stop within {STOP_S:g} s of SIGTERM: {err}")
     assert process.returncode == 0, err
     assert "Traceback" not in err and "1 steps, 0 in safe mode" in out
     assert setpoint["mode"] == "normal" and setpoint["sign"].startswith("+ charge")

@@ -79,3 +79,26 @@ def test_whole_day_over_modbus(site15, scenario15, device, tmp_path, capsys):
     assert reviewed["ems_log"]["steps"] == STEPS and reviewed["ems_log"]["filled_steps"] == 0
     real_import_kwh = trace["import_kw"].sum() * 0.25
     assert reviewed["import_kwh"] == pytest.approx(real_import_kwh, rel=0.05)
+
+
+@pytest.mark.slow
+def test_midnight_carries_soc_and_the_months_demand(site15, device, tmp_path):
+    """Started at 21:00, the controller plans the next day at midnight from the measured SoC and the
+    demand registered so far this month (one log file a day; the two replay as one)."""
+    sim, _, cfg = device
+    start = DAY + pd.Timedelta(hours=21)
+    sim.time = start
+    ctl, clock = controller(site15, cfg, ModbusLink(cfg.adapter), start, tmp_path, schedule_folder=tmp_path)
+    clock.on_advance(sim.advance)
+    ctl.run(steps=16)
+    first, _ = read_log(log_path(tmp_path, cfg.site, DAY))
+    second, _ = read_log(log_path(tmp_path, cfg.site, DAY + pd.Timedelta(days=1)))
+    plans = [r for r in first + second if r["kind"] == "dayahead"]
+    assert [p["day"] for p in plans] == ["2026-03-10", "2026-03-11"]
+    last_of_day = [r for r in first if r["kind"] == "step"][-1]
+    midnight = next(r for r in second if r["kind"] == "step")
+    assert plans[1]["state"]["peak_kw"] == last_of_day["registered_kw"]
+    assert max(v for vals in plans[1]["state"]["peak_kw"].values() for v in vals) > 0
+    assert plans[1]["state"]["soc_kwh"] == pytest.approx(midnight["measurement"]["soc_pct"] / 100 * 200.0)
+    assert (tmp_path / "schedule_municipal_office_2026-03-11.json").is_file()
+    assert replay(site15, first + second).max_diff_kw < 1e-6
