@@ -3,6 +3,10 @@ stopped mid-day."""
 
 from __future__ import annotations
 
+import json
+import threading
+
+import paho.mqtt.client as mqtt
 import pandas as pd
 import pytest
 from ems_quick import DAY, GUARD_KW, config, controller, sim_site
@@ -28,6 +32,36 @@ def broker(tmp_path):
     server.stop()
 
 
+class Spy:
+    """A client subscribed to every topic: what was published where."""
+
+    def __init__(self, port):
+        self.topics: set[str] = set()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="spy")
+        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe("#")
+        self.client.on_message = lambda c, u, message: self.topics.add(message.topic)
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+
+    def close(self):
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def retained(port, topic, timeout_s=5.0):
+    """The retained message of ``topic`` as a new subscriber gets it (None after ``timeout_s``)."""
+    got, done = [], threading.Event()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="late-subscriber")
+    client.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
+    client.on_message = lambda c, u, message: (got.append((message.retain, json.loads(message.payload))), done.set())
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    done.wait(timeout_s)
+    client.loop_stop()
+    client.disconnect()
+    return got[0] if got else None
+
+
 def run_day(site, broker, log_dir, series, steps, on_step=None):
     sim = sim_site(site, series, DAY)
     cfg = config({"kind": "mqtt", "host": "127.0.0.1", "port": broker.port, "qos": 1, "wait_s": 2.0,
@@ -49,7 +83,14 @@ def run_day(site, broker, log_dir, series, steps, on_step=None):
 
 @pytest.mark.slow
 def test_whole_day_over_mqtt(site15, broker, day_series, tmp_path):
-    sim, device, records = run_day(site15, broker, tmp_path, day_series, 96)
+    spy = Spy(broker.port)
+    try:
+        sim, device, records = run_day(site15, broker, tmp_path, day_series, 96)
+    finally:
+        spy.close()
+    assert spy.topics == {TOPICS["measurements"], TOPICS["setpoint"], TOPICS["plan"]}  # nothing else published
+    flag, plan = retained(broker.port, TOPICS["plan"])
+    assert flag and plan["steps"][0]["time"] == records[-2]["step"]  # the last plan, retained
     steps = [r for r in records if r["kind"] == "step"]
     assert len(steps) == 96 and all(r["mode"] == "normal" and r["written"] for r in steps)
     # every set point reached the device with its timestamp and sign convention, in order

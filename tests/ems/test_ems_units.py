@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from munigrid.models.dispatch import Battery
 from munigrid.models.errors import InputError
+from munigrid.scenarios.operations.link.adapter import Link, Reconnecting
+from munigrid.scenarios.operations.link.clock import SteppedClock
 from munigrid.scenarios.operations.link.config import Register, Safety
 from munigrid.scenarios.operations.link.log import EmsLog, log_path, read_log
 from munigrid.scenarios.operations.link.measurement import Measurement, faults
@@ -97,3 +99,40 @@ def test_log_is_appended_and_a_torn_last_line_is_skipped(tmp_path):
     with pytest.raises(ValueError):
         log.append({"kind": "step", "time": NOW.isoformat(), "setpoint_kw": float("nan")})  # never NaN in the log
     assert json.loads(path.read_text().splitlines()[0]) == {"kind": "start"}
+
+
+class FailingLink(Link):
+    """A device that is never there."""
+
+    kind = "test"
+
+    def __init__(self):
+        self.attempts = 0
+
+    def connect(self):
+        self.attempts += 1
+        raise LinkError("refused")
+
+    def read(self, now):
+        raise AssertionError("never connected")
+
+    def write_setpoint(self, setpoint_kw, now, valid_until, mode):
+        raise AssertionError("never connected")
+
+    def close(self):
+        pass
+
+
+def test_reconnect_backs_off_on_the_controllers_clock():
+    clock, link, events = SteppedClock(NOW), FailingLink(), []
+    wrapped = Reconnecting(link, clock.now, 1.0, 8.0, events.append)
+    tried_at = []
+    for second in range(40):  # one call a second of simulated time
+        clock.advance_to(NOW + pd.Timedelta(seconds=second))
+        attempts = link.attempts
+        with pytest.raises(LinkError):
+            wrapped.call("read", clock.now())
+        if link.attempts > attempts:
+            tried_at.append(second)
+    assert tried_at == [0, 1, 3, 7, 15, 23, 31, 39]  # waits 1, 2, 4, 8, 8, ... s
+    assert [e["retry_in_s"] for e in events[:5]] == [1.0, 2.0, 4.0, 8.0, 8.0]
