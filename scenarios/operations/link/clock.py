@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Callable, Protocol
 
 import pandas as pd
@@ -80,8 +79,3 @@ class SteppedClock:
     def sleep_until(self, when: pd.Timestamp, stop: threading.Event | None = None) -> None:  # noqa: D102
         if stop is None or not stop.is_set():
             self.advance_to(when)
-
-
-def wall_seconds() -> float:
-    """Monotonic wall time [s], for waits that are real whatever the clock (a broker's delivery)."""
-    return time.monotonic()

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from munigrid.scenarios.operations.intraday import IntradayPolicy, Replan, control_step, replan_at, registered_so_far, \
-    with_step_freq
+from munigrid.scenarios.operations.intraday import (IntradayPolicy, Replan, control_step, registered_so_far,
+                                                   replan_at, with_step_freq)
 from munigrid.scenarios.operations.link.dayahead import DayAhead
 from munigrid.scenarios.operations.site import OperationsSite
 

@@ -214,11 +214,11 @@ class Served:
                                                     access_log=False))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
-        deadline = threading.Event()
+        pause = threading.Event()  # never set: a bounded sleep
         for _ in range(int(start_timeout_s / 0.05)):
             if self.server.started or not self.thread.is_alive():
                 break
-            deadline.wait(0.05)
+            pause.wait(0.05)
         if not self.server.started:
             self.stop()
             raise LinkError(f"cannot serve the EMS routes on {host}:{port} (port in use?)")
