@@ -102,3 +102,18 @@ def test_midnight_carries_soc_and_the_months_demand(site15, device, tmp_path):
     assert plans[1]["state"]["soc_kwh"] == pytest.approx(midnight["measurement"]["soc_pct"] / 100 * 200.0)
     assert (tmp_path / "schedule_municipal_office_2026-03-11.json").is_file()
     assert replay(site15, first + second).max_diff_kw < 1e-6
+
+
+def test_device_with_the_opposite_sign(site15, device):
+    """``sign: discharge_positive``: the set point and the battery power are negated at the registers."""
+    sim, _, cfg = device
+    adapter = cfg.adapter.model_copy(update={"sign": "discharge_positive"})
+    link = ModbusLink(adapter)
+    link.connect()
+    try:
+        link.write_setpoint(-12.5, DAY, DAY + pd.Timedelta(minutes=15), "normal")  # discharge 12.5 kW
+        assert sim.writes[-1][1] == pytest.approx(12.5)  # the device's + discharge
+        sim.setpoint_kw = -12.5  # the device reports -12.5 kW in its convention: charging 12.5 kW
+        assert link.read(DAY).battery_kw == pytest.approx(12.5, abs=0.1)  # + charge in munigrid's
+    finally:
+        link.close()

@@ -113,6 +113,8 @@ class ModbusAdapter(Strict):
     port: int = Field(default=502, ge=1, le=65535)
     unit_id: int = Field(default=1, ge=0, le=255)
     timeout_s: float = Field(default=2.0, gt=0, le=30)
+    sign: Literal["charge_positive", "discharge_positive"] = Field(
+        default="charge_positive", description="The device's sign of setpoint_kw and battery_kw.")
     registers: ModbusRegisters
 
 

@@ -5,7 +5,9 @@ Each value is read from its own address (holding or input registers) and decoded
 giving which comes first), with ``byte_order`` swapping the two bytes of each register; the
 engineering value is ``raw * scale``. The set point is encoded the same way
 (``raw = round(value / scale)``) and written to the ``setpoint_kw`` address only: no other
-address is ever written.
+address is ever written. A device whose set point and battery power are + discharge is
+configured with ``sign: discharge_positive``: both are negated at the register, munigrid's own
+convention (+ charge) holds everywhere else.
 """
 
 from __future__ import annotations
@@ -96,6 +98,8 @@ class ModbusLink(Link):
             raise LinkError("not connected")
         values = {name: self._read_value(name, reg) for name, reg in self.config.registers.read_values().items()}
         measured = now
+        if self.config.sign == "discharge_positive" and "battery_kw" in values:
+            values["battery_kw"] = -values["battery_kw"]
         if "timestamp_s" in values:
             measured = stamp(pd.Timestamp(values.pop("timestamp_s"), unit="s", tz="UTC"))
         buildings = {n.removeprefix("buildings."): values.pop(n) for n in list(values) if n.startswith("buildings.")}
@@ -107,8 +111,9 @@ class ModbusLink(Link):
         if self._client is None:
             raise LinkError("not connected")
         register = self.config.registers.setpoint_kw
+        device_kw = -setpoint_kw if self.config.sign == "discharge_positive" else setpoint_kw
         try:
-            response = self._client.write_registers(register.address, encode(setpoint_kw, register),
+            response = self._client.write_registers(register.address, encode(device_kw, register),
                                                     device_id=self.config.unit_id)
         except ModbusException as err:
             raise LinkError(f"writing setpoint_kw at {register.address}: {err}") from None
