@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "schedule": "munigrid.scenarios.commands.ops_cmds:schedule",
     "review": "munigrid.scenarios.commands.ops_cmds:review",
     "operations": "munigrid.scenarios.commands.ops_cmds:operations",
+    "ems": "munigrid.scenarios.commands.ems_cmds:ems",
     "simulate": "munigrid.scenarios.commands.simulate_cmds:simulate",
     "forecast": "munigrid.scenarios.commands.forecast_cmds:forecast",
 }

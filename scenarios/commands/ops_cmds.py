@@ -165,9 +165,12 @@ def _ems(control: str, reserve_frac: float | None, replan_steps: int | None, cap
 @_with_common
 @click.option("--schedule", "schedule_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               default=None, help="Schedule JSON file (default: the one for the day in the operations folder).")
+@click.option("--ems-log", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="A `munigrid ems` log (ems_SITE_DAY.jsonl): its measurements are the actuals, and the "
+                   "operations folder defaults to the log's.")
 @_ems_options
-def review(scenario, day, out, history, as_json, schedule_file, control, reserve_frac, replan_steps, cap_charging,
-           hold_expected, meter_fmt):
+def review(scenario, day, out, history, as_json, schedule_file, ems_log, control, reserve_frac, replan_steps,
+           cap_charging, hold_expected, meter_fmt):
     """How DAY went: replay it against the metered actuals as the EMS ran it.
 
     Reports energy and cost actually incurred, set points that could not be followed, new
@@ -178,10 +181,15 @@ def review(scenario, day, out, history, as_json, schedule_file, control, reserve
     from munigrid.scenarios.operations.review import review_day, write_review
 
     site = _site(scenario, history, meter_fmt)
-    folder = _folder(out, site)
+    folder = out if out is not None or ems_log is None else ems_log.parent
+    folder = _folder(folder, site)
+    the_day = parse_day(day, site)
+    actual, logged = _logged_day(ems_log, site, the_day) if ems_log is not None else (None, None)
     with solver_output_to_stderr():
         ems_control, intraday = _ems(control, reserve_frac, replan_steps, cap_charging, hold_expected)
-        outcome = review_day(site, parse_day(day, site), folder, schedule_file, ems_control, intraday)
+        outcome = review_day(site, the_day, folder, schedule_file, ems_control, intraday, actual=actual)
+    if logged is not None:
+        outcome.summary["ems_log"] = logged
     path = write_review(outcome, folder, site.building)
     s = outcome.summary
     if as_json:
@@ -199,7 +207,27 @@ def review(scenario, day, out, history, as_json, schedule_file, control, reserve
         err = s[f"{what}_forecast"]
         click.echo(f"  {what} forecast: MAE {err['mae_kw']:.2f} kW, bias {err['bias_kw']:+.2f} kW, "
                    f"P10-P90 coverage {err['p10_p90_coverage_frac']:.0%}")
+    if logged is not None:
+        peak = logged["measured_import_peak_kw"]
+        click.echo(f"  EMS log: {logged['steps']} steps, {logged['safe_mode_steps']} in safe mode, "
+                   f"{len(logged['alarms'])} alarms, {logged['setpoints_written']} set points written"
+                   f"{' (dry run)' if logged['dry_run'] else ''}; measured import peak "
+                   f"{'-' if peak is None else f'{peak:.1f} kW'}; {logged['filled_steps']} steps interpolated")
     click.echo(f"  end SoC {s['end_soc_kwh']:.1f} kWh; wrote {path}")
+
+
+def _logged_day(path: Path, site, day):
+    """Actuals [kW] and the controller's summary of ``day`` from a ``munigrid ems`` log."""
+    import pandas as pd
+
+    from munigrid.scenarios.operations.link.log import read_log
+    from munigrid.scenarios.operations.link.review import logged_actuals, logged_summary
+
+    records, notes = read_log(path)
+    step = pd.Timedelta(hours=site.step_h)
+    index = pd.date_range(day, periods=int(round(24 / site.step_h)), freq=step)
+    actual, filled = logged_actuals(records, index)
+    return actual, {**logged_summary(records), "filled_steps": filled, "notes": notes, "file": str(path)}
 
 
 @click.command()
