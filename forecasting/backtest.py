@@ -146,8 +146,8 @@ def refit_blocks(origins: pd.DatetimeIndex, refit_every_days: int, issue_before:
     blocks = []
     for first, end in zip(starts, starts[1:] + [len(origins)]):
         chunk = origins[first:end]
-        targets = pd.DatetimeIndex(np.concatenate([pd.date_range(o, o + horizon - step, freq=step).asi8 for o in chunk]),
-                                   tz=origins.tz)
+        ranges = [pd.date_range(o, o + horizon - step, freq=step) for o in chunk]
+        targets = ranges[0].append(ranges[1:])
         blocks.append(RefitBlock(chunk[0] - issue_before, chunk, targets))
     return blocks
 
@@ -285,8 +285,8 @@ def rolling_origin_backtest(load_kw: pd.Series, temp_air_c: pd.Series | None = N
             progress(sum(finished), total)
 
     fits = _fit_blocks(tasks, workers, tick)
-    targets = pd.DatetimeIndex(np.concatenate([b.targets.asi8 for b in blocks]), tz=load_kw.index.tz)
-    origin = np.concatenate([np.repeat(b.origins.asi8, len(b.targets) // len(b.origins)) for b in blocks])
+    targets = blocks[0].targets.append([b.targets for b in blocks[1:]])
+    origin = blocks[0].origins.append([b.origins for b in blocks[1:]]).repeat(len(blocks[0].targets) // len(blocks[0].origins))
     actual = load_kw.reindex(targets).to_numpy()
     pieces = []
     for name in names:
@@ -301,7 +301,7 @@ def rolling_origin_backtest(load_kw: pd.Series, temp_air_c: pd.Series | None = N
             start = rows.stop
         pred = pd.concat(frames)
         pred.insert(0, "model", name)
-        pred.insert(1, "origin", pd.DatetimeIndex(origin, tz=load_kw.index.tz))
+        pred.insert(1, "origin", origin)
         pred["actual"] = actual
         pieces.append(pred)
     forecasts = pd.concat(pieces).sort_values("origin", kind="stable")

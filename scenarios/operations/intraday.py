@@ -50,7 +50,7 @@ import pandas as pd
 from munigrid.models.errors import InputError, Problem
 from munigrid.scenarios.operations.costs import demand_limit_kw, horizon_terms, registered_after
 from munigrid.scenarios.operations.forecast import HorizonForecast
-from munigrid.scenarios.operations.plan import plan_day
+from munigrid.scenarios.operations.plan import DayPlan, plan_day
 from munigrid.scenarios.operations.ems import CONTROLS, Control, cap_charging, ems_setpoints, replay_day
 from munigrid.scenarios.operations.site import OperationsSite
 from munigrid.scenarios.operations.state import DayState
@@ -169,6 +169,48 @@ def _slice(forecast: HorizonForecast, start: int) -> HorizonForecast:
                            forecast.pv_method, forecast.notes)
 
 
+def with_step_freq(forecast: HorizonForecast, step_h: float) -> HorizonForecast:
+    """The forecast on an index that carries its step (plans and replays of one step read it from there)."""
+    index = pd.DatetimeIndex(forecast.load_kw.index, freq=pd.Timedelta(hours=step_h))
+    return HorizonForecast(forecast.load_kw.set_axis(index), forecast.pv_kw.set_axis(index), forecast.load_model,
+                           forecast.pv_method, forecast.notes)
+
+
+def replan(site: OperationsSite, now: DayState, forecast: HorizonForecast, start: int, n_day: int, factor: float,
+           policy: IntradayPolicy = DEFAULT_POLICY) -> tuple[DayPlan, np.ndarray]:
+    r"""One re-plan from step ``start`` of the day: the plan on :math:`\hat L_t` and the demand limit to hold.
+
+    Parameters
+    ----------
+    site : OperationsSite
+        The building, battery and tariff.
+    now : DayState
+        Measured stored energy [kWh] and the month's registered demand [kW] at step ``start``.
+    forecast : HorizonForecast
+        The day-ahead forecast of the whole horizon (from the day's first step), index with its step.
+    start, n_day : int
+        First step re-planned; steps of the day [steps].
+    factor : float
+        Level factor :math:`r_h` [-] (:func:`level_factor`).
+    policy : IntradayPolicy
+        Reserve and ``hold_expected`` (module docstring).
+
+    Returns
+    -------
+    (DayPlan, ndarray)
+        The plan from ``start`` and the demand limit the real-time control holds per step [kW]
+        (the lower of the two plans' limits with ``hold_expected``; NaN where none applies).
+    """
+    plan = plan_day(site, now, _slice(forecast, start), n_day - start,
+                    load_kw=replan_load_kw(forecast, start, n_day, factor, policy.reserve_frac))
+    limit = plan.demand_limit_kw
+    if policy.hold_expected:
+        expected = plan_day(site, now, _slice(forecast, start), n_day - start,
+                            load_kw=replan_load_kw(forecast, start, n_day, factor, 0.0))
+        limit = np.fmin(limit, expected.demand_limit_kw)
+    return plan, limit
+
+
 def run_intraday(site: OperationsSite, state: DayState, forecast: HorizonForecast, n_committed: int,
                  actual: pd.DataFrame, policy: IntradayPolicy = DEFAULT_POLICY) -> OperatedDay:
     """Operate the day's ``n_committed`` steps with re-planning and real-time control (module docstring).
@@ -189,10 +231,8 @@ def run_intraday(site: OperationsSite, state: DayState, forecast: HorizonForecas
     policy : IntradayPolicy
         Re-planning and control settings.
     """
-    # plans and replays of one step read the step length from their index
-    index = pd.DatetimeIndex(forecast.load_kw.index, freq=pd.Timedelta(hours=site.step_h))
-    forecast = HorizonForecast(forecast.load_kw.set_axis(index), forecast.pv_kw.set_axis(index), forecast.load_model,
-                               forecast.pv_method, forecast.notes)
+    forecast = with_step_freq(forecast, site.step_h)
+    index = forecast.load_kw.index
     p50 = forecast.load_kw["p50"].to_numpy()
     metered = actual["load_kw"].to_numpy()
     soc_kwh, plan, plan_start, factor = state.soc_kwh, None, 0, 1.0
@@ -203,13 +243,7 @@ def run_intraday(site: OperationsSite, state: DayState, forecast: HorizonForecas
             factor = level_factor(p50[:h], metered[:h], policy.prior_steps)
             now = DayState(soc_kwh, registered_so_far(site, index[:n_committed], state, realised[:h]), state.month)
             tic = time.perf_counter()
-            plan = plan_day(site, now, _slice(forecast, h), n_committed - h,
-                            load_kw=replan_load_kw(forecast, h, n_committed, factor, policy.reserve_frac))
-            limit = plan.demand_limit_kw
-            if policy.hold_expected:
-                expected = plan_day(site, now, _slice(forecast, h), n_committed - h,
-                                    load_kw=replan_load_kw(forecast, h, n_committed, factor, 0.0))
-                limit = np.fmin(limit, expected.demand_limit_kw)
+            plan, limit = replan(site, now, forecast, h, n_committed, factor, policy)
             solve_s.append(time.perf_counter() - tic)
             plan_start = h
         factors[h] = factor
