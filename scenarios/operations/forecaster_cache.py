@@ -9,7 +9,8 @@ takes a fraction of a second. A fitted model is stored under
 (the run store root is ``$MUNIGRID_RUNS`` or ``./runs``), where ``<key>`` is the SHA-256 of
 everything the fit depends on: the model's name and settings (horizon, quantiles), the
 history it is fitted on (time stamps and values [kW]), the temperature on that history
-[degC], and the versions of munigrid, scikit-learn and this file format. A changed reading
+[degC], the versions of munigrid, scikit-learn and this file format, and a digest of the
+source of the forecasting modules a fit depends on (:data:`FIT_MODULES`). A changed reading
 anywhere in the history, another horizon or another library version gives another key, so
 a stale fit is never used. The daily loop's history grows by a day between schedules, so the
 forecaster is refitted at most once a day; re-plans during the day forecast from the
@@ -37,6 +38,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from munigrid import forecasting
 from munigrid.forecasting.load_models import LoadForecaster
 
 #: Bumped when the stored layout changes [-].
@@ -44,6 +46,8 @@ FORMAT_VERSION = 1
 #: Entries kept in the folder; older ones are removed after each write [-].
 KEEP_FILES = 16
 SUFFIX = ".pkl"
+#: Modules of :mod:`munigrid.forecasting` whose code shapes a fitted forecaster (their bytes are in the key).
+FIT_MODULES = ("load_models.py", "features.py", "conformal.py", "occupancy_days.py")
 
 
 def default_folder() -> Path:
@@ -53,21 +57,25 @@ def default_folder() -> Path:
     return default_root() / "operations" / "forecasters"
 
 
-def _library_versions() -> str:
+def _code_version() -> str:
+    """Versions of munigrid and scikit-learn, and a digest of the forecasting modules a fit depends on."""
     found = []
     for name in ("munigrid", "scikit-learn"):
         try:
             found.append(f"{name}={metadata.version(name)}")
         except metadata.PackageNotFoundError:
             found.append(f"{name}=?")
-    return ",".join(found)
+    digest = hashlib.sha256()
+    for module in FIT_MODULES:  # a development checkout changes code without changing the version
+        digest.update((Path(forecasting.__file__).parent / module).read_bytes())
+    return ",".join(found) + f",code={digest.hexdigest()[:16]}"
 
 
 def forecaster_key(model: str, horizon: pd.Timedelta, quantiles: tuple[float, ...], history_kw: pd.Series,
                    temp_air_c: pd.Series | None) -> str:
     """SHA-256 (hex) of the model settings, the history [kW] and its temperature [degC] (module docstring)."""
     digest = hashlib.sha256()
-    settings = f"v{FORMAT_VERSION}|{_library_versions()}|{model}|{pd.Timedelta(horizon).value}|{tuple(quantiles)}"
+    settings = f"v{FORMAT_VERSION}|{_code_version()}|{model}|{pd.Timedelta(horizon).value}|{tuple(quantiles)}"
     digest.update(settings.encode())
     digest.update(np.ascontiguousarray(history_kw.index.asi8).tobytes())
     digest.update(np.ascontiguousarray(history_kw.to_numpy(dtype=float)).tobytes())
