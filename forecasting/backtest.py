@@ -32,6 +32,7 @@ training and forecasting, i.e. a forecast with no skill beyond persistence);
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
@@ -64,6 +65,7 @@ class BacktestResult:
     horizon: pd.Timedelta
     quantiles: tuple[float, ...]
     issue_before: pd.Timedelta = pd.Timedelta(0)
+    fit_cpu_s: float = float("nan")  # CPU time of the fits and forecasts, summed over the processes [s]
 
     def _score(self, frame: pd.DataFrame) -> pd.DataFrame:
         rows = {m: scores(g["actual"].to_numpy(), {q: g[q].to_numpy() for q in self.quantiles})
@@ -177,26 +179,36 @@ def fit_block(load_kw: pd.Series, temp_fc: pd.Series | None, names: Sequence[str
     return {m: (fitted[m]._raw(block.targets, load_kw, temp_fc), fitted[m].calibration) for m in names}
 
 
-def _fit_blocks(tasks: list[tuple], workers: int, progress: Callable[[int], None]) -> list[dict]:
-    """:func:`fit_block` of every task (in ``workers`` processes when > 1), in task order."""
+def _timed_fit_block(*task) -> tuple[dict, float]:
+    """:func:`fit_block` and the CPU time it took in its process [s]."""
+    cpu = time.process_time()
+    out = fit_block(*task)
+    return out, time.process_time() - cpu
+
+
+def _fit_blocks(tasks: list[tuple], workers: int, progress: Callable[[int], None]) -> tuple[list[dict], float]:
+    """:func:`fit_block` of every task (in ``workers`` processes when > 1), in task order, and their CPU time [s]."""
     done: list[dict | None] = [None] * len(tasks)
+    cpu_s = 0.0
     if workers <= 1:
         for i, task in enumerate(tasks):
-            done[i] = fit_block(*task)
+            done[i], cpu = _timed_fit_block(*task)
+            cpu_s += cpu
             progress(i)
-        return done
+        return done, cpu_s
     method = "forkserver" if "forkserver" in get_all_start_methods() else "spawn"
     context = get_context(method)
     if method == "forkserver":
         context.set_forkserver_preload(["munigrid.forecasting.backtest"])  # sklearn imported once, then forked
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         # the longest histories first, so that the last task to finish is a short one
-        futures = {pool.submit(fit_block, *tasks[i]): i for i in reversed(range(len(tasks)))}
+        futures = {pool.submit(_timed_fit_block, *tasks[i]): i for i in reversed(range(len(tasks)))}
         for future in as_completed(futures):
             i = futures[future]
-            done[i] = future.result()
+            done[i], cpu = future.result()
+            cpu_s += cpu
             progress(i)
-    return done
+    return done, cpu_s
 
 
 def rolling_calibration(targets: pd.DatetimeIndex, actual: np.ndarray, raw: np.ndarray, issued: pd.Timestamp,
@@ -284,7 +296,7 @@ def rolling_origin_backtest(load_kw: pd.Series, temp_air_c: pd.Series | None = N
         if progress is not None:
             progress(sum(finished), total)
 
-    fits = _fit_blocks(tasks, workers, tick)
+    fits, fit_cpu_s = _fit_blocks(tasks, workers, tick)
     targets = blocks[0].targets.append([b.targets for b in blocks[1:]])
     origin = blocks[0].origins.append([b.origins for b in blocks[1:]]).repeat(len(blocks[0].targets) // len(blocks[0].origins))
     actual = load_kw.reindex(targets).to_numpy()
@@ -305,4 +317,4 @@ def rolling_origin_backtest(load_kw: pd.Series, temp_air_c: pd.Series | None = N
         pred["actual"] = actual
         pieces.append(pred)
     forecasts = pd.concat(pieces).sort_values("origin", kind="stable")
-    return BacktestResult(forecasts, horizon, tuple(quantiles), issue_before)
+    return BacktestResult(forecasts, horizon, tuple(quantiles), issue_before, fit_cpu_s)
