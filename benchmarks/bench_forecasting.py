@@ -26,6 +26,7 @@ import os
 import platform
 import time
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -84,8 +85,8 @@ def backtest_histories() -> dict[str, tuple[pd.Series, pd.Series]]:
     return out
 
 
-def backtests() -> dict:
-    """Time [s] and skill of each configuration on each history."""
+def backtests(save: Callable[[dict], None]) -> dict:
+    """Time [s] and skill of each configuration on each history (``save(rows)`` after each)."""
     rows = {}
     for name, (load, temp) in backtest_histories().items():
         rows[name] = {}
@@ -102,6 +103,7 @@ def backtests() -> dict:
             print(f"{name:36s} {config:26s} {wall:7.1f} s wall {cpu_total:7.1f} s CPU | ensemble MAE {ens['mae']:.3f} kW, "
                   f"skill {ens['skill_vs_naive']:.3f}, pinball {ens['pinball']:.3f}, P10-P90 coverage "
                   f"{ens['coverage']:.3f}", flush=True)
+            save(rows)
     return rows
 
 
@@ -124,10 +126,16 @@ def main() -> None:
     out.update(machine=platform.platform(), python=platform.python_version(), cpus=os.cpu_count())
     if args.part in (None, "pv_loads"):
         out.update(pv_loads())
+    RESULTS.parent.mkdir(exist_ok=True)
     if args.part in (None, "backtest"):
         out["backtest"] = {"target_s": BACKTEST_TARGET_S, "horizon": "24h", "refit_every_days": 28,
-                           "load_average_at_start": os.getloadavg(), "results": backtests()}
-    RESULTS.parent.mkdir(exist_ok=True)
+                           "load_average_at_start": os.getloadavg(), "results": {}}
+
+        def save(rows: dict) -> None:  # a long run keeps what it measured if stopped
+            out["backtest"]["results"] = rows
+            RESULTS.write_text(json.dumps(out, indent=2))
+
+        backtests(save)
     RESULTS.write_text(json.dumps(out, indent=2))
     print(f"wrote {RESULTS}")
 
