@@ -14,7 +14,7 @@ a synthetic office archetype year, in three configurations:
 
 CPU time counts the worker processes too (:attr:`BacktestResult.fit_cpu_s`).
 
-Run: ``python benchmarks/bench_forecasting.py [--part pv_loads|backtest]``; writes
+Run: ``python benchmarks/bench_forecasting.py [--part pv_loads|backtest] [--data metered|synthetic]``; writes
 benchmarks/results/bench_forecasting.json (the parts not run keep their previous figures).
 """
 
@@ -72,12 +72,14 @@ def one_year(step_min: int) -> dict[str, float]:
     return times
 
 
-def backtest_histories() -> dict[str, tuple[pd.Series, pd.Series]]:
+def backtest_histories(data: str | None = None) -> dict[str, tuple[pd.Series, pd.Series]]:
     """Load [kW] and temperature [degC] of the real office year (if present) and of a synthetic office year."""
     out = {}
-    if METER.is_file():
+    if METER.is_file() and data in (None, "metered"):
         meter = read_meter(METER, tz="Asia/Bangkok")
         out["chamchuri5 office, metered 2018-19"] = (meter.load_kw, meter.temp_air_c)
+    if data == "metered":
+        return out
     weather = synthetic_year(13.75, 100.5, year=2025, step_min=60, seed=7)
     load = archetype_load_kw("office", weather.index, annual_kwh=400_000, seed=7, temperature_c=weather["temp_air_c"],
                              latitude_deg=13.75, longitude_deg=100.5)
@@ -85,10 +87,10 @@ def backtest_histories() -> dict[str, tuple[pd.Series, pd.Series]]:
     return out
 
 
-def backtests(save: Callable[[dict], None]) -> dict:
-    """Time [s] and skill of each configuration on each history (``save(rows)`` after each)."""
-    rows = {}
-    for name, (load, temp) in backtest_histories().items():
+def backtests(save: Callable[[dict], None], data: str | None = None, rows: dict | None = None) -> dict:
+    """Time [s] and skill of each configuration on each history, added to ``rows`` (``save(rows)`` after each)."""
+    rows = {} if rows is None else rows
+    for name, (load, temp) in backtest_histories(data).items():
         rows[name] = {}
         for config, kwargs in CONFIGS.items():
             wall, cpu = time.perf_counter(), time.process_time()
@@ -121,6 +123,8 @@ def pv_loads() -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--part", choices=("pv_loads", "backtest"), help="run one part only")
+    parser.add_argument("--data", choices=("metered", "synthetic"), help="backtest: one history only (the other "
+                        "keeps its previous figures)")
     args = parser.parse_args()
     out = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     out.update(machine=platform.platform(), python=platform.python_version(), cpus=os.cpu_count())
@@ -128,14 +132,15 @@ def main() -> None:
         out.update(pv_loads())
     RESULTS.parent.mkdir(exist_ok=True)
     if args.part in (None, "backtest"):
+        kept = out.get("backtest", {}).get("results", {}) if args.data else {}
         out["backtest"] = {"target_s": BACKTEST_TARGET_S, "horizon": "24h", "refit_every_days": 28,
-                           "load_average_at_start": os.getloadavg(), "results": {}}
+                           "load_average_at_start": os.getloadavg(), "results": kept}
 
         def save(rows: dict) -> None:  # a long run keeps what it measured if stopped
             out["backtest"]["results"] = rows
             RESULTS.write_text(json.dumps(out, indent=2))
 
-        backtests(save)
+        backtests(save, args.data, kept)
     RESULTS.write_text(json.dumps(out, indent=2))
     print(f"wrote {RESULTS}")
 
