@@ -133,11 +133,13 @@ def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_
               help="Model for the forecast (the backtest runs all).")
 @click.option("--backtest", is_flag=True, help="Rolling-origin backtest of every model; prints the skill table.")
 @click.option("--refit-days", type=int, default=28, show_default=True, help="Backtest refit interval [day].")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Backtest: processes fitting the refits (default: one per CPU for 4 or more refits).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Write forecasts (.csv or .nc; a backtest writes every forecast as CSV).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @meter_options
-def load(history_path, horizon, model, backtest, refit_days, out, as_json, meter_fmt):
+def load(history_path, horizon, model, backtest, refit_days, workers, out, as_json, meter_fmt):
     """Load forecast P10/P50/P90 after the end of a metered history, or its backtest."""
     from munigrid.forecasting.backtest import (
         rolling_origin_backtest,
@@ -157,8 +159,16 @@ def load(history_path, horizon, model, backtest, refit_days, out, as_json, meter
     info = {"history": str(history_path), "step_min": history.step_min, "fills": [str(f) for f in history.fills],
             "notes": history.notes, "horizon": str(horizon_td)}
     if backtest:
-        result = rolling_origin_backtest(history.load_kw, history.temp_air_c, horizon=horizon_td,
-                                         refit_every_days=refit_days)
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        console = Console(stderr=True)
+        with Progress(TextColumn("backtest origins"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=True, disable=as_json or not console.is_terminal) as bar:
+            task = bar.add_task("origins", total=None)
+            result = rolling_origin_backtest(history.load_kw, history.temp_air_c, horizon=horizon_td,
+                                             refit_every_days=refit_days, workers=workers,
+                                             progress=lambda done, total: bar.update(task, completed=done, total=total))
         table, by_kind, by_hour = result.table(), result.by_day_kind(), result.by_hour()
         if out is not None:
             csv_frame(result.forecasts, "load_kw").to_csv(out)

@@ -8,6 +8,7 @@ load with its seeded noise; give ``--history FILE`` (or the building's ``load_cs
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -33,6 +34,28 @@ def _folder(out: Path | None, site) -> Path:
     from munigrid.solver_runs.containment import child_path
 
     return out if out is not None else child_path(Path("operations"), site.scenario_name, "name")
+
+
+@contextmanager
+def _spinner(as_json: bool):
+    """A transient spinner on stderr (off for --json and when stderr is not a terminal); yields ``say(text)``.
+
+    ``say(text, echo=True)`` also prints the text to stderr when no spinner is shown (not with --json).
+    """
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                  transient=True, disable=as_json or not console.is_terminal) as bar:
+        task = bar.add_task("reading the scenario", total=None)
+
+        def say(text: str, echo: bool = False) -> None:
+            bar.update(task, description=text)
+            if echo and bar.disable and not as_json:
+                click.echo(text, err=True)
+
+        yield say
 
 
 def _weather(path: Path | None, scenario: str):
@@ -91,17 +114,24 @@ def schedule(scenario, day, out, history, as_json, soc_frac, peak_kw, issue_time
     """
     from munigrid.scenarios.operations.daily import make_schedule, parse_day
     from munigrid.scenarios.operations.forecast import DEFAULT_LOAD_MODEL
+    from munigrid.scenarios.operations.forecaster_cache import ForecasterCache
 
-    site = _site(scenario, history, meter_fmt)
-    folder = _folder(out, site)
-    with solver_output_to_stderr():
+    with solver_output_to_stderr(), _spinner(as_json) as say:
+        site = _site(scenario, history, meter_fmt)
+        folder = _folder(out, site)
+        say("forecasting load and PV, optimising the day")
+        cache = ForecasterCache(on_fit=lambda message: say(message, echo=True))
         outcome = make_schedule(site, parse_day(day, site), folder=folder, soc_frac=soc_frac, peak_kw=peak_kw,
                                 issue_time=issue_time, robust=robust, load_model=load_model or DEFAULT_LOAD_MODEL,
                                 pv_method=pv_forecast.replace("-", "_"), weather=_weather(weather_forecast, scenario),
-                                lookahead_h=lookahead_h)
+                                lookahead_h=lookahead_h, cache=cache)
+    fit = cache.events[-1] if cache.events else None
+    forecaster = None if fit is None else {"source": fit.source, "file": str(fit.path), "fit_s": round(fit.fit_s, 3),
+                                           "note": fit.note}
     if as_json:
         click.echo(json.dumps({"header": outcome.header, "files": {k: str(v) for k, v in outcome.paths.items()},
-                               "elapsed_s": round(outcome.elapsed_s, 3)}, indent=2, ensure_ascii=False))
+                               "forecaster": forecaster, "elapsed_s": round(outcome.elapsed_s, 3)},
+                              indent=2, ensure_ascii=False))
         return
     header, rows = outcome.header, outcome.rows
     click.echo(f"schedule {header['building']} {header['day']} (issued {header['issued_at']}, "
@@ -114,6 +144,9 @@ def schedule(scenario, day, out, history, as_json, soc_frac, peak_kw, issue_time
                f"{'-' if limit != limit else f'{limit:.1f} kW'}, expected cost {header['expected_cost_thb']:,.2f} THB")
     for note in header["fallbacks"]:
         click.echo(f"  fallback: {note}")
+    if fit is not None:
+        click.echo(f"  load forecaster: {'fitted in %.1f s and cached' % fit.fit_s if fit.source == 'fitted' else 'cached fit'}"
+                   f" ({fit.path}){'; ' + fit.note if fit.note else ''}")
     click.echo(f"  solved in {header['solver']['total_s']:.3f} s; whole job {outcome.elapsed_s:.2f} s")
     for path in outcome.paths.values():
         click.echo(f"  wrote {path}")
@@ -180,12 +213,13 @@ def review(scenario, day, out, history, as_json, schedule_file, ems_log, control
     from munigrid.scenarios.operations.daily import parse_day
     from munigrid.scenarios.operations.review import review_day, write_review
 
-    site = _site(scenario, history, meter_fmt)
-    folder = out if out is not None or ems_log is None else ems_log.parent
-    folder = _folder(folder, site)
-    the_day = parse_day(day, site)
-    actual, logged = _logged_day(ems_log, site, the_day) if ems_log is not None else (None, None)
-    with solver_output_to_stderr():
+    with solver_output_to_stderr(), _spinner(as_json) as say:
+        site = _site(scenario, history, meter_fmt)
+        folder = out if out is not None or ems_log is None else ems_log.parent
+        folder = _folder(folder, site)
+        the_day = parse_day(day, site)
+        actual, logged = _logged_day(ems_log, site, the_day) if ems_log is not None else (None, None)
+        say("replaying the day as the EMS ran it")
         ems_control, intraday = _ems(control, reserve_frac, replan_steps, cap_charging, hold_expected)
         outcome = review_day(site, the_day, folder, schedule_file, ems_control, intraday, actual=actual)
     if logged is not None:

@@ -17,6 +17,7 @@ import pandas as pd
 from munigrid.models.errors import InputError
 from munigrid.models.timegrid import TZ
 from munigrid.scenarios.operations.forecast import DEFAULT_LOAD_MODEL, HorizonForecast, PVMethod, forecast_horizon
+from munigrid.scenarios.operations.forecaster_cache import ForecasterCache
 from munigrid.scenarios.operations.plan import LOOKAHEAD_H, DayPlan, horizon_index, plan_day
 from munigrid.scenarios.operations.schedule_file import write_schedule
 from munigrid.scenarios.operations.site import OperationsSite
@@ -103,7 +104,8 @@ def make_schedule(site: OperationsSite, day: pd.Timestamp, *, folder: Path | Non
                   soc_frac: float | None = None, peak_kw: float | None = None,
                   issue_time: str | pd.Timestamp | None = None, robust: bool = True,
                   load_model: str = DEFAULT_LOAD_MODEL, pv_method: PVMethod = "weather",
-                  weather: pd.DataFrame | None = None, lookahead_h: float = LOOKAHEAD_H) -> ScheduleOutcome:
+                  weather: pd.DataFrame | None = None, lookahead_h: float = LOOKAHEAD_H,
+                  cache: ForecasterCache | None = None) -> ScheduleOutcome:
     """Plan ``day`` and (when ``folder`` is given) write its schedule files there.
 
     Parameters
@@ -131,6 +133,8 @@ def make_schedule(site: OperationsSite, day: pd.Timestamp, *, folder: Path | Non
         Weather forecast covering at least the planned day.
     lookahead_h : float
         Optimised horizon [h], >= 24.
+    cache : ForecasterCache, optional
+        Fitted load models by history (:mod:`.forecaster_cache`): the model is fitted once per history.
     """
     tic = time.perf_counter()
     if not lookahead_h >= 24:
@@ -141,7 +145,7 @@ def make_schedule(site: OperationsSite, day: pd.Timestamp, *, folder: Path | Non
     if len(index) < n_committed:
         raise InputError(f"the site's grid ends before {day.date()} does", "--day")
     forecast, _ = forecast_horizon(site, issued, index, n_committed, load_model=load_model, pv_method=pv_method,
-                                   weather=weather)
+                                   weather=weather, cache=cache)
     plan = plan_day(site, state, forecast, n_committed, robust=robust)
     rows = schedule_rows(plan, forecast, site.battery.energy_kwh)
     header = {

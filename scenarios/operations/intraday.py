@@ -198,6 +198,41 @@ class Replan:
     solve_s: float
 
 
+def replan(site: OperationsSite, now: DayState, forecast: HorizonForecast, start: int, n_day: int, factor: float,
+           policy: IntradayPolicy = DEFAULT_POLICY) -> tuple[DayPlan, np.ndarray]:
+    r"""One re-plan from step ``start`` of the day: the plan on :math:`\hat L_t` and the demand limit to hold.
+
+    Parameters
+    ----------
+    site : OperationsSite
+        The building, battery and tariff.
+    now : DayState
+        Measured stored energy [kWh] and the month's registered demand [kW] at step ``start``.
+    forecast : HorizonForecast
+        The day-ahead forecast of the whole horizon (from the day's first step), index with its step.
+    start, n_day : int
+        First step re-planned; steps of the day [steps].
+    factor : float
+        Level factor :math:`r_h` [-] (:func:`level_factor`).
+    policy : IntradayPolicy
+        Reserve and ``hold_expected`` (module docstring).
+
+    Returns
+    -------
+    (DayPlan, ndarray)
+        The plan from ``start`` and the demand limit the real-time control holds per step [kW]
+        (the lower of the two plans' limits with ``hold_expected``; NaN where none applies).
+    """
+    plan = plan_day(site, now, _slice(forecast, start), n_day - start,
+                    load_kw=replan_load_kw(forecast, start, n_day, factor, policy.reserve_frac))
+    limit = plan.demand_limit_kw
+    if policy.hold_expected:
+        expected = plan_day(site, now, _slice(forecast, start), n_day - start,
+                            load_kw=replan_load_kw(forecast, start, n_day, factor, 0.0))
+        limit = np.fmin(limit, expected.demand_limit_kw)
+    return plan, limit
+
+
 def replan_at(site: OperationsSite, state: DayState, forecast: HorizonForecast, n_committed: int, h: int,
               soc_kwh: float, metered_kw: np.ndarray, realised_kw: np.ndarray, policy: IntradayPolicy) -> Replan:
     """Re-plan the rest of the horizon at step ``h`` from the measured state (module docstring).
@@ -211,13 +246,7 @@ def replan_at(site: OperationsSite, state: DayState, forecast: HorizonForecast, 
     now = DayState(soc_kwh, registered_so_far(site, index[:n_committed], state, np.asarray(realised_kw)[:h]),
                    state.month)
     tic = time.perf_counter()
-    plan = plan_day(site, now, _slice(forecast, h), n_committed - h,
-                    load_kw=replan_load_kw(forecast, h, n_committed, factor, policy.reserve_frac))
-    limit = plan.demand_limit_kw
-    if policy.hold_expected:
-        expected = plan_day(site, now, _slice(forecast, h), n_committed - h,
-                            load_kw=replan_load_kw(forecast, h, n_committed, factor, 0.0))
-        limit = np.fmin(limit, expected.demand_limit_kw)
+    plan, limit = replan(site, now, forecast, h, n_committed, factor, policy)
     return Replan(plan, limit, factor, time.perf_counter() - tic)
 
 
@@ -260,20 +289,20 @@ def run_intraday(site: OperationsSite, state: DayState, forecast: HorizonForecas
     forecast = with_step_freq(forecast, site.step_h)
     index = forecast.load_kw.index
     metered = actual["load_kw"].to_numpy()
-    soc_kwh, replan, plan_start = state.soc_kwh, None, 0
+    soc_kwh, current, plan_start = state.soc_kwh, None, 0
     rows, factors, solve_s = [], np.ones(n_committed), []
     realised = np.zeros(n_committed)
     for h in range(n_committed):
         if h % policy.replan_steps == 0:
-            replan = replan_at(site, state, forecast, n_committed, h, soc_kwh, metered, realised, policy)
-            solve_s.append(replan.solve_s)
+            current = replan_at(site, state, forecast, n_committed, h, soc_kwh, metered, realised, policy)
+            solve_s.append(current.solve_s)
             plan_start = h
-        factors[h] = replan.factor
+        factors[h] = current.factor
         k = h - plan_start
         step = actual.iloc[h:h + 1].set_axis(index[h:h + 1])
-        applied = control_step(site, state, index[:n_committed], h, replan, k, step, realised, policy)
-        replay = replay_day(site, applied, replan.plan.import_kw[k:k + 1], DayState(soc_kwh, {}, state.month), step)
-        rows.append(replay.trace.assign(applied_setpoint_kw=applied, planned_import_kw=replan.plan.import_kw[k]))
+        applied = control_step(site, state, index[:n_committed], h, current, k, step, realised, policy)
+        replay = replay_day(site, applied, current.plan.import_kw[k:k + 1], DayState(soc_kwh, {}, state.month), step)
+        rows.append(replay.trace.assign(applied_setpoint_kw=applied, planned_import_kw=current.plan.import_kw[k]))
         realised[h] = replay.trace["import_kw"].iloc[0]
         soc_kwh = replay.final_soc_kwh
     trace = pd.concat(rows).assign(level_factor=factors)
