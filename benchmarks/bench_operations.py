@@ -14,13 +14,25 @@ load forecast replaced by the actual load (what forecast error costs).
 
 Run: python benchmarks/bench_operations.py [--days N] [--start YYYY-MM-DD] [--only default|NAME ...]
 (``--only`` runs the named variants without diagnostics and writes nothing: a development run).
+
+The daily loop's speed (``--loop``, writes benchmarks/results/operations_loop.json): in a warm
+process (:class:`munigrid.scenarios.operations.planner.OperationsPlanner`, default ensemble
+forecaster) the first day-ahead schedule of a day (fits the forecaster and caches it), the
+same again (warm: cached fit in memory), every hourly re-plan of the day; and
+``munigrid schedule`` as a user types it, in a new process: first call (fits) and second
+call (cache present). Targets: warm day-ahead <= 2 s, re-plan <= 0.2 s, cold command <= 4 s.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import resource
+import subprocess
+import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import replace
@@ -31,10 +43,16 @@ import pandas as pd
 
 from munigrid.scenarios import api
 from munigrid.scenarios.operations import evaluate
+from munigrid.scenarios.operations.ems import actuals
+from munigrid.scenarios.operations.forecaster_cache import ForecasterCache
 from munigrid.scenarios.operations.intraday import IntradayPolicy
+from munigrid.scenarios.operations.planner import OperationsPlanner
 from munigrid.scenarios.operations.site import operations_site
 
 RESULTS = Path(__file__).parent / "results" / "operations.json"
+LOOP_RESULTS = Path(__file__).parent / "results" / "operations_loop.json"
+LOOP_DAYS = ("2026-03-10", "2026-06-16", "2026-09-15", "2026-12-08")
+LOOP_TARGETS_S = {"warm day-ahead": 2.0, "warm re-plan": 0.2, "cold command, cache present": 4.0}
 DEFAULT = IntradayPolicy()
 VARIANTS = {
     "day-ahead P50, set points": {"robust": False, "intraday": None},
@@ -76,6 +94,70 @@ def row(name: str, result) -> str:
             f"{t['day_mean_s']:10.3f} {t['total_s']:8.1f}")
 
 
+def _command_s(args: list[str], env: dict) -> dict[str, float]:
+    """Wall and CPU time (user + system) of one new process running ``args`` [s] (it must succeed)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    tic = time.perf_counter()
+    subprocess.run(args, env=env, check=True, capture_output=True)
+    wall = time.perf_counter() - tic
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"wall_s": wall, "cpu_s": after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime}
+
+
+def _timed(call) -> dict[str, float]:
+    """Wall and CPU time of ``call()`` in this process [s]."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    call()
+    return {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
+
+
+def _median(rows: list[dict], key: str) -> float:
+    return float(np.median([r[key] for r in rows]))
+
+
+def daily_loop(repeats: int = 3) -> dict:
+    """Warm day-ahead, warm re-plans and the cold command on :data:`LOOP_DAYS` (module docstring)."""
+    store = Path(tempfile.mkdtemp(prefix="bench-ops-"))
+    tic = time.perf_counter()
+    planner = OperationsPlanner.from_scenario("tha-yang", cache=ForecasterCache(store / "warm"))
+    out = {"site_s": time.perf_counter() - tic, "days": {}}
+    for day in LOOP_DAYS:
+        first = _timed(lambda: planner.day_ahead(day))
+        warm = [_timed(lambda: planner.day_ahead(day)) for _ in range(repeats)]
+        outcome = planner.day_ahead(day)
+        n = outcome.plan.n_committed
+        metered = actuals(planner.site, outcome.plan.index[:n])
+        soc_kwh = 0.5 * planner.site.battery.energy_kwh
+        replans = [_timed(lambda h=h: planner.replan(outcome.plan.index[h], soc_kwh, 30.0, metered.iloc[:h]))
+                   for h in range(1, n)]
+        out["days"][day] = {"first_day_ahead": first, "warm_day_ahead": warm, "replan": replans}
+        print(f"{day}: first day-ahead (fits) {first['wall_s']:6.2f} s wall {first['cpu_s']:6.2f} s CPU; warm "
+              f"{_median(warm, 'wall_s'):.3f} s wall {_median(warm, 'cpu_s'):.3f} s CPU; re-plan median "
+              f"{_median(replans, 'wall_s'):.3f} s wall {_median(replans, 'cpu_s'):.3f} s CPU", flush=True)
+    env = {**os.environ, "MUNIGRID_RUNS": str(store / "cold")}
+    command = [str(Path(sys.executable).with_name("munigrid")), "schedule", "tha-yang", "--out", str(store / "ops")]
+    cold = {}
+    for day in LOOP_DAYS[:2]:
+        fit = _command_s([*command, "--day", day], env)
+        again = [_command_s([*command, "--day", day], env) for _ in range(repeats)]
+        cold[day] = {"first_call": fit, "cache_present": again}
+        print(f"{day}: munigrid schedule, new process: first call (fits) {fit['wall_s']:.2f} s wall "
+              f"{fit['cpu_s']:.2f} s CPU; cache present {_median(again, 'wall_s'):.2f} s wall "
+              f"{_median(again, 'cpu_s'):.2f} s CPU", flush=True)
+    bare = [_command_s([sys.executable, "-c", "pass"], env) for _ in range(repeats)]
+    out.update(cold_command=cold, python_startup=bare)
+    every = {"warm day-ahead": [t for d in out["days"].values() for t in d["warm_day_ahead"]],
+             "warm re-plan": [t for d in out["days"].values() for t in d["replan"]],
+             "cold command, cache present": [t for d in cold.values() for t in d["cache_present"]]}
+    out["summary"] = {name: {"median_wall_s": _median(v, "wall_s"), "max_wall_s": max(r["wall_s"] for r in v),
+                             "median_cpu_s": _median(v, "cpu_s"), "target_s": LOOP_TARGETS_S[name]}
+                      for name, v in every.items()}
+    for name, r in out["summary"].items():
+        print(f"{name:28s} median {r['median_wall_s']:.3f} s wall (max {r['max_wall_s']:.3f}), "
+              f"{r['median_cpu_s']:.3f} s CPU; target <= {r['target_s']:g} s")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--days", type=int, default=365)
@@ -83,7 +165,15 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", metavar="NAME",
                         help="run only these variants ('default' or a start of a variant's name); no diagnostics, "
                              "no results file")
+    parser.add_argument("--loop", action="store_true", help="time the daily loop instead (module docstring)")
     args = parser.parse_args()
+    if args.loop:
+        out = {"machine": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
+               "load_average": os.getloadavg(), **daily_loop()}
+        LOOP_RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        LOOP_RESULTS.write_text(json.dumps(out, indent=2))
+        print(f"wrote {LOOP_RESULTS}")
+        return
     variants = VARIANTS if args.only is None else {
         name: kw for name, kw in VARIANTS.items()
         if any(name.startswith(o) or (o == "default" and name.endswith("(default)")) for o in args.only)}

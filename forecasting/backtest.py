@@ -6,9 +6,24 @@ the day-ahead horizon, the forecast of day D uses loads up to the 23:00-24:00 in
 D-1. With ``issue_before="12h"`` it is issued at 12:00 of D-1 instead, from the readings
 before 12:00 of D-1, and the models forecast with the lead of a 36 h horizon.
 Origins are one forecast horizon apart (at least one day), starting after
-``min_train_days``. Each model is refitted on all data before the origin every
-``refit_every_days`` (its conformal calibration uses the most recent weeks of that data) and
-forecasts ``[origin, origin + horizon)``. Temperature is what a forecaster would have: by
+``min_train_days``. Each model is refitted on all data before the issue time every
+``refit_every_days`` and forecasts ``[origin, origin + horizon)`` of every origin until the
+next refit.
+
+Calibration of the quantiles (:mod:`munigrid.forecasting.conformal`), ``calibration``:
+
+* ``"rolling"`` (default): from the model's own raw forecasts, as issued, of the last
+  ``calibration_days`` before the refit's issue time (out of sample by construction), the way
+  an operator calibrates from the errors the forecaster really made; the first refit, which
+  has no earlier forecasts, uses the held-out fit below. One fit per model and refit.
+* ``"holdout"``: as :meth:`munigrid.forecasting.load_models.LoadForecaster.fit` does, by a
+  second fit without the last ``calibration_days`` of the history (two fits per refit).
+
+The P50 is the same either way. Speed: features depend only on the target and the horizon
+(never on data at or after the issue time, :mod:`munigrid.forecasting.features`), so each
+fitted model forecasts all targets of its refit period in one call (the same values as one
+call per origin); the ensemble reuses the gradient-boosting and profile fits; and the refits,
+independent of each other, run in ``workers`` processes. Temperature is what a forecaster would have: by
 default persistence (the observed temperature ``lead`` days earlier, the same rule in
 training and forecasting, i.e. a forecast with no skill beyond persistence);
 ``temperature="observed"`` stands for a perfect temperature forecast (an upper bound).
@@ -16,14 +31,20 @@ training and forecasting, i.e. a forecast with no skill beyond persistence);
 
 from __future__ import annotations
 
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from multiprocessing import get_all_start_methods, get_context
+from typing import Callable, Literal, Sequence
 
 import numpy as np
 import pandas as pd
 
+from munigrid.forecasting.conformal import ConformalCalibration
 from munigrid.forecasting.features import lead_days
-from munigrid.forecasting.load_models import MODELS, QUANTILES, SeasonalNaive
+from munigrid.forecasting.load_models import (MIN_CALIBRATION_DAYS, MODELS, QUANTILES, Ensemble, LoadForecaster,
+                                              SeasonalNaive, calibrated_quantiles, day_group)
 from munigrid.forecasting.occupancy_days import DAY_OFF, SATURDAY, SUNDAY, daily_kinds
 from munigrid.forecasting.skill import scores, skill
 from munigrid.models.errors import InputError, Problem
@@ -44,6 +65,7 @@ class BacktestResult:
     horizon: pd.Timedelta
     quantiles: tuple[float, ...]
     issue_before: pd.Timedelta = pd.Timedelta(0)
+    fit_cpu_s: float = float("nan")  # CPU time of the fits and forecasts, summed over the processes [s]
 
     def _score(self, frame: pd.DataFrame) -> pd.DataFrame:
         rows = {m: scores(g["actual"].to_numpy(), {q: g[q].to_numpy() for q in self.quantiles})
@@ -103,12 +125,115 @@ def temperature_forecast(temp_air_c: pd.Series | None, horizon: pd.Timedelta,
     return pd.Series(shifted.to_numpy(), index=temp_air_c.index).bfill()
 
 
+#: Fewest refits worth starting worker processes for (below, one process fits them all).
+MIN_PARALLEL_REFITS = 4
+
+
+@dataclass(frozen=True)
+class RefitBlock:
+    """Origins forecast by one fit: the fit sees the history before ``issued``, the first origin's issue time."""
+
+    issued: pd.Timestamp
+    origins: pd.DatetimeIndex
+    targets: pd.DatetimeIndex
+
+
+def refit_blocks(origins: pd.DatetimeIndex, refit_every_days: int, issue_before: pd.Timedelta,
+                 horizon: pd.Timedelta, step: pd.Timedelta) -> list[RefitBlock]:
+    """Split the origins into refit periods (a refit at the first origin ``refit_every_days`` after the last one)."""
+    starts = []
+    for i, origin in enumerate(origins):
+        if not starts or origin - origins[starts[-1]] >= pd.Timedelta(days=refit_every_days):
+            starts.append(i)
+    blocks = []
+    for first, end in zip(starts, starts[1:] + [len(origins)]):
+        chunk = origins[first:end]
+        ranges = [pd.date_range(o, o + horizon - step, freq=step) for o in chunk]
+        targets = ranges[0].append(ranges[1:])
+        blocks.append(RefitBlock(chunk[0] - issue_before, chunk, targets))
+    return blocks
+
+
+def fit_block(load_kw: pd.Series, temp_fc: pd.Series | None, names: Sequence[str], horizon: pd.Timedelta,
+              quantiles: tuple[float, ...], block: RefitBlock,
+              holdout: bool) -> dict[str, tuple[np.ndarray, ConformalCalibration | None]]:
+    """Fit every model on the history before ``block.issued``; raw quantiles of the block's targets [kW].
+
+    With ``holdout`` each model is calibrated by its own held-out fit (the calibration is
+    returned beside the raw forecasts); otherwise the models are fitted uncalibrated, once,
+    and the ensemble is made of the gradient-boosting and profile fits.
+    """
+    history = load_kw[load_kw.index < block.issued]
+    temp_hist = None if temp_fc is None else temp_fc[temp_fc.index < block.issued]
+    fitted: dict[str, LoadForecaster] = {}
+    if holdout:
+        fitted = {m: MODELS[m](horizon=horizon, quantiles=quantiles).fit(history, temp_hist) for m in names}
+    else:
+        needed = dict.fromkeys(list(names) + ([k.name for k in Ensemble.members] if Ensemble.name in names else []))
+        for m in needed:
+            if m != Ensemble.name:
+                fitted[m] = MODELS[m](horizon=horizon, quantiles=quantiles, calibration_days=0).fit(history, temp_hist)
+        if Ensemble.name in names:
+            fitted[Ensemble.name] = Ensemble.from_fitted([fitted[k.name] for k in Ensemble.members])
+    # features never read data at or after a target's issue time, so the whole series can be passed
+    return {m: (fitted[m]._raw(block.targets, load_kw, temp_fc), fitted[m].calibration) for m in names}
+
+
+def _timed_fit_block(*task) -> tuple[dict, float]:
+    """:func:`fit_block` and the CPU time it took in its process [s]."""
+    cpu = time.process_time()
+    out = fit_block(*task)
+    return out, time.process_time() - cpu
+
+
+def _fit_blocks(tasks: list[tuple], workers: int, progress: Callable[[int], None]) -> tuple[list[dict], float]:
+    """:func:`fit_block` of every task (in ``workers`` processes when > 1), in task order, and their CPU time [s]."""
+    done: list[dict | None] = [None] * len(tasks)
+    cpu_s = 0.0
+    if workers <= 1:
+        for i, task in enumerate(tasks):
+            done[i], cpu = _timed_fit_block(*task)
+            cpu_s += cpu
+            progress(i)
+        return done, cpu_s
+    method = "forkserver" if "forkserver" in get_all_start_methods() else "spawn"
+    context = get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(["munigrid.forecasting.backtest"])  # sklearn imported once, then forked
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        # the longest histories first, so that the last task to finish is a short one
+        futures = {pool.submit(_timed_fit_block, *tasks[i]): i for i in reversed(range(len(tasks)))}
+        for future in as_completed(futures):
+            i = futures[future]
+            done[i], cpu = future.result()
+            cpu_s += cpu
+            progress(i)
+    return done, cpu_s
+
+
+def rolling_calibration(targets: pd.DatetimeIndex, actual: np.ndarray, raw: np.ndarray, issued: pd.Timestamp,
+                        calibration_days: int, quantiles: tuple[float, ...]) -> ConformalCalibration | None:
+    """Calibration from the raw forecasts [kW] of the targets in the ``calibration_days`` before ``issued``.
+
+    None when those forecasts cover less than :data:`~munigrid.forecasting.load_models.MIN_CALIBRATION_DAYS`
+    days or ``calibration_days`` is 0.
+    """
+    window = (targets < issued) & (targets >= issued - pd.Timedelta(days=calibration_days))
+    covered_days = len(np.unique(targets[window].normalize()))
+    if calibration_days == 0 or covered_days < MIN_CALIBRATION_DAYS:
+        return None
+    return ConformalCalibration.fit(actual[window], raw[window], quantiles, day_group(targets[window]))
+
+
 def rolling_origin_backtest(load_kw: pd.Series, temp_air_c: pd.Series | None = None,
                             models: Sequence[str] = tuple(MODELS), horizon: str | pd.Timedelta = "24h",
                             min_train_days: int = 28, refit_every_days: int = 28,
                             temperature: Literal["persistence", "observed"] = "persistence",
                             quantiles: tuple[float, ...] = QUANTILES,
-                            issue_before: str | pd.Timedelta = "0h") -> BacktestResult:
+                            issue_before: str | pd.Timedelta = "0h",
+                            calibration: Literal["rolling", "holdout"] = "rolling",
+                            workers: int | None = None,
+                            progress: Callable[[int, int], None] | None = None) -> BacktestResult:
     """Backtest load models on a metered history.
 
     Parameters
@@ -129,6 +254,13 @@ def rolling_origin_backtest(load_kw: pd.Series, temp_air_c: pd.Series | None = N
         Forecast quantiles (with 0.5).
     issue_before : str or Timedelta
         Time between the issue of a forecast and its origin, 0 to 24 h (module docstring).
+    calibration : {"rolling", "holdout"}
+        How the quantiles are calibrated (module docstring).
+    workers : int, optional
+        Processes fitting the refits (default: one per CPU when there are at least
+        :data:`MIN_PARALLEL_REFITS` refits); 1 fits them in this process.
+    progress : callable, optional
+        Called as ``progress(origins_done, origins_total)`` after each refit period is forecast.
     """
     horizon = duration(horizon)
     issue_before = duration(issue_before)
@@ -141,28 +273,48 @@ def rolling_origin_backtest(load_kw: pd.Series, temp_air_c: pd.Series | None = N
                                 f"{min_train_days + lead_days(horizon)} (training {min_train_days} + one horizon)"))
     if not pd.Timedelta(0) <= issue_before <= pd.Timedelta(days=1):
         problems.append(Problem("issue_before", f"must be between 0h and 24h before the origin, got {issue_before}"))
+    if calibration not in ("rolling", "holdout"):
+        problems.append(Problem("calibration", f"must be 'rolling' or 'holdout', got {calibration!r}"))
+    if workers is not None and not (isinstance(workers, int) and workers >= 1):
+        problems.append(Problem("workers", f"must be an integer >= 1, got {workers!r}"))
     if problems:
         raise InputError(problems)
     names = [BASELINE] + [m for m in models if m != BASELINE]
     model_horizon = horizon + issue_before  # from the issue time to the end of the forecast
     temp_fc = temperature_forecast(temp_air_c, model_horizon, temperature)
     step = load_kw.index[1] - load_kw.index[0]
-    fitted: dict[str, object] = {}
-    last_fit: pd.Timestamp | None = None
+    blocks = refit_blocks(_origins(load_kw.index, horizon, min_train_days), refit_every_days, issue_before,
+                          horizon, step)
+    if workers is None:
+        workers = min(os.cpu_count() or 1, len(blocks)) if len(blocks) >= MIN_PARALLEL_REFITS else 1
+    tasks = [(load_kw, temp_fc, names, model_horizon, tuple(quantiles), block, calibration == "holdout" or i == 0)
+             for i, block in enumerate(blocks)]
+    total, finished = sum(len(b.origins) for b in blocks), []
+
+    def tick(i: int) -> None:
+        finished.append(len(blocks[i].origins))
+        if progress is not None:
+            progress(sum(finished), total)
+
+    fits, fit_cpu_s = _fit_blocks(tasks, workers, tick)
+    targets = blocks[0].targets.append([b.targets for b in blocks[1:]])
+    origin = blocks[0].origins.append([b.origins for b in blocks[1:]]).repeat(len(blocks[0].targets) // len(blocks[0].origins))
+    actual = load_kw.reindex(targets).to_numpy()
     pieces = []
-    for origin in _origins(load_kw.index, horizon, min_train_days):
-        issued = origin - issue_before
-        history = load_kw[load_kw.index < issued]
-        if last_fit is None or origin - last_fit >= pd.Timedelta(days=refit_every_days):
-            temp_hist = None if temp_fc is None else temp_fc[temp_fc.index < issued]
-            fitted = {m: MODELS[m](horizon=model_horizon, quantiles=quantiles).fit(history, temp_hist) for m in names}
-            last_fit = origin
-        target = pd.date_range(origin, origin + horizon - step, freq=step)
-        actual = load_kw.reindex(target).to_numpy()
-        for name, model in fitted.items():
-            pred = model.predict(target, history, temp_fc)
-            pred.insert(0, "model", name)
-            pred.insert(1, "origin", origin)
-            pred["actual"] = actual
-            pieces.append(pred)
-    return BacktestResult(pd.concat(pieces), horizon, tuple(quantiles), issue_before)
+    for name in names:
+        raw = np.concatenate([fit[name][0] for fit in fits])
+        frames, start = [], 0
+        for block, fit in zip(blocks, fits):
+            rows = slice(start, start + len(block.targets))
+            calib = fit[name][1] if fit[name][1] is not None or calibration == "holdout" else rolling_calibration(
+                targets[:rows.start], actual[:rows.start], raw[:rows.start], block.issued,
+                MODELS[name].default_calibration_days, tuple(quantiles))
+            frames.append(calibrated_quantiles(raw[rows], calib, block.targets, tuple(quantiles)))
+            start = rows.stop
+        pred = pd.concat(frames)
+        pred.insert(0, "model", name)
+        pred.insert(1, "origin", origin)
+        pred["actual"] = actual
+        pieces.append(pred)
+    forecasts = pd.concat(pieces).sort_values("origin", kind="stable")
+    return BacktestResult(forecasts, horizon, tuple(quantiles), issue_before, fit_cpu_s)

@@ -53,6 +53,14 @@ def day_group(index: pd.DatetimeIndex) -> np.ndarray:
     return (day_kind(index) != WORKDAY).astype(np.int8)
 
 
+def calibrated_quantiles(raw: np.ndarray, calibration: ConformalCalibration | None, index: pd.DatetimeIndex,
+                         quantiles: tuple[float, ...]) -> pd.DataFrame:
+    """Raw quantile forecasts ``(len(index), len(quantiles))`` [kW] calibrated (if given), clipped at 0 and sorted."""
+    if calibration is not None:
+        raw = calibration.apply(raw, day_group(index))
+    return pd.DataFrame(np.sort(np.clip(raw, 0.0, None), axis=1), index=index, columns=list(quantiles))
+
+
 class LoadForecaster(ABC):
     """Fit on a load history, then forecast quantiles for target steps after the history.
 
@@ -111,10 +119,7 @@ class LoadForecaster(ABC):
 
     def predict(self, index: pd.DatetimeIndex, load_kw: pd.Series, temp_air_c: pd.Series | None = None) -> pd.DataFrame:
         """Quantile forecasts [kW], one column per quantile, calibrated and sorted across quantiles."""
-        raw = self._raw(index, load_kw, temp_air_c)
-        if self.calibration is not None:
-            raw = self.calibration.apply(raw, day_group(index))
-        return pd.DataFrame(np.sort(np.clip(raw, 0.0, None), axis=1), index=index, columns=list(self.quantiles))
+        return calibrated_quantiles(self._raw(index, load_kw, temp_air_c), self.calibration, index, self.quantiles)
 
     def _raw(self, index, load_kw, temp_air_c) -> np.ndarray:
         """Uncalibrated quantiles ``(len(index), len(quantiles))`` [kW], clipped at 0 and sorted."""
@@ -235,6 +240,16 @@ class Ensemble(LoadForecaster):
 
     name = "ensemble"
     members: ClassVar[tuple[type[LoadForecaster], ...]] = (GradientBoostingQuantiles, ProfileScaling)
+
+    @classmethod
+    def from_fitted(cls, members: list[LoadForecaster], calibration_days: int = 0) -> "Ensemble":
+        """The ensemble of already fitted, uncalibrated members (one of each :attr:`members` class, same horizon)."""
+        kinds = [type(m) for m in members]
+        if kinds != list(cls.members) or any(m.calibration is not None for m in members):
+            raise ValueError(f"need uncalibrated fitted {[k.name for k in cls.members]}, got {[k.name for k in kinds]}")
+        ensemble = cls(members[0].horizon, members[0].quantiles, calibration_days=calibration_days)
+        ensemble._members = list(members)
+        return ensemble
 
     def _fit(self, load_kw, temp_air_c):
         self._members = [m(self.horizon, self.quantiles, calibration_days=0) for m in self.members]

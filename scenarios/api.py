@@ -16,20 +16,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from munigrid.scenarios.inputs import SiteInputs, build_inputs, check_references
+from munigrid.scenarios.inputs import SiteInputs, build_inputs
+from munigrid.scenarios.references import check_references
 from munigrid.scenarios.library import load_scenario
 from munigrid.scenarios.runner import Progress, RunOutcome, bills_csv, run_scenario, scenario_yaml
 from munigrid.scenarios.schema import Scenario
-from munigrid.scenarios.simulation import simulate_scenario, site_percentiles
+from munigrid.scenarios.simulation import simulate_run, site_percentiles
 from munigrid.solver_runs import store as run_store
 
 # Shortest horizon the day-block bootstrap of the Monte Carlo samples from [days]: two 7-day
 # blocks plus a week of stride (munigrid.models.simulation.sampling), rounded up to four weeks.
 MIN_SAMPLED_DAYS = 28
 
-__all__ = ["Scenario", "SiteInputs", "RunOutcome", "load", "inputs", "run", "check_references", "parse_document",
-           "validate", "sweep", "finance_structures", "tariff_list", "bill_meter", "list_stored", "stored_info",
-           "compare_stored", "operations_day"]
+__all__ = ["Scenario", "SiteInputs", "RunOutcome", "load", "check", "inputs", "run", "check_references", "finance",
+           "parse_document", "validate", "sweep", "finance_structures", "tariff_list", "bill_meter", "list_stored",
+           "stored_info", "compare_stored", "operations_day"]
 
 
 def load(ref: str | Path) -> Scenario:
@@ -41,6 +42,19 @@ def load(ref: str | Path) -> Scenario:
 
 def _base_dir(scenario: Scenario, base_dir: Path | None) -> Path:
     return Path(base_dir or getattr(scenario, "_base_dir", None) or Path.cwd())
+
+
+def check(scenario: Scenario | str | Path, base_dir: Path | None = None) -> list[str]:
+    """Every input check of :func:`run` without the solve; returns warnings (empty when none).
+
+    Reads the files the scenario names (meter and weather content), resolves the tariff and
+    Ft for the horizon, and runs the dispatch model's input checks, so a scenario that passes
+    starts its solve. Raises :class:`~munigrid.models.errors.InputError` listing every problem.
+    """
+    from munigrid.scenarios.runner import prepare
+
+    scenario = load(scenario) if not isinstance(scenario, Scenario) else scenario
+    return prepare(scenario, _base_dir(scenario, base_dir)).warnings
 
 
 def inputs(scenario: Scenario | str | Path, base_dir: Path | None = None) -> SiteInputs:
@@ -69,6 +83,7 @@ def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | Non
         When > 0, also simulate this many bootstrap years of every building with the numba
         core (rule-based battery, :mod:`munigrid.scenarios.simulation`) and keep them as
         ``outcome.samples`` / ``simulation.nc``: P10/P50/P90 of cost, self-sufficiency, peaks.
+        After a sizing run the simulated system is the sized one (``manifest["uncertainty"]["system"]``).
     progress : callable, optional
         Called with a short description of each stage.
     base_dir : Path, optional
@@ -86,9 +101,10 @@ def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | Non
     elif samples > 0:
         if progress:
             progress(f"simulating {samples} sampled years")
-        outcome.samples, timing = simulate_scenario(scenario, samples=samples, inputs=outcome.inputs)
+        sizes = outcome.manifest["solver"]["sizes"] if scenario.optimisation.mode == "sizing" else None
+        outcome.samples, timing, system = simulate_run(scenario, outcome.inputs, sizes, samples=samples)
         outcome.manifest["timings"]["simulation_s"] = round(timing["total_s"], 4)
-        outcome.manifest["uncertainty"] = {"samples": samples, "strategy": "self_consumption",
+        outcome.manifest["uncertainty"] = {"samples": samples, "strategy": "self_consumption", "system": system,
                                            "site": site_percentiles(outcome.samples)}
     if not store:
         return outcome
@@ -116,9 +132,108 @@ def write_report(run_dir: Path, lang: str = "en") -> Path:
     return write_run_report(run_dir, lang=lang)
 
 
+def _finance_source(source: str | Path | Scenario, root: Path | None):
+    """(dispatch results, scenario, run folder or None) of a stored run or a scenario run now.
+
+    A YAML path or a bundled scenario name is run now; anything else is a stored run (folder,
+    id or unique id prefix).
+    """
+    from munigrid.models.errors import InputError
+    from munigrid.scenarios.library import resolve
+
+    if not isinstance(source, Scenario):
+        path = Path(source)
+        is_scenario = path.suffix in (".yaml", ".yml")
+        if not path.is_dir() and not is_scenario:
+            try:
+                resolve(str(source))
+                is_scenario = True
+            except InputError:
+                is_scenario = False
+        if not is_scenario:
+            stored = run_store.open_run(source, root)
+            return stored.results(), load(stored.path / "scenario.yaml"), stored.path
+        source = load(source)
+    return run(source, store=False).results, source, None
+
+
+def finance(source: str | Path | Scenario, structures: str | list[str] | tuple[str, ...] = "municipal", *,
+            years: int = 20, escalation: str = "base", terms=None, municipality_rate_frac: float | None = None,
+            investor_rate_frac: float | None = None, out: Path | None = None, write: bool = True,
+            fiscal: bool = False, report: bool = True, root: Path | None = None,
+            progress: Progress | None = None):
+    """Investment cases of a stored run or a scenario under one or more ownership structures.
+
+    Parameters
+    ----------
+    source : str, Path or Scenario
+        A stored run (id, unique id prefix or folder), or a scenario (bundled name, YAML path
+        or object) dispatched now without storing.
+    structures : str or sequence of str
+        ``"all"``, one name or several of :data:`munigrid.scenarios.finance.STRUCTURES`.
+    years : int
+        Project life [years].
+    escalation : {"flat", "base", "high"}
+        Tariff and Ft escalation scenario.
+    terms : ContractTerms, optional
+        Contract and debt terms (:class:`munigrid.scenarios.finance.ContractTerms`).
+    municipality_rate_frac, investor_rate_frac : float, optional
+        Discount rates [-]; None keeps the defaults.
+    out : Path, optional
+        Folder for ``<structure>/`` folders; default ``<run>/finance`` for a stored run, nothing
+        written for a scenario.
+    write : bool
+        False: evaluate only, write nothing.
+    fiscal : bool
+        Cash-flow tables by Thai fiscal year.
+    report : bool
+        Rewrite the run's ``report.html`` (when it exists and the cases went to ``<run>/finance``).
+    root : Path, optional
+        Run store root for run ids.
+    progress : callable, optional
+        Called with a short description of each stage.
+
+    Returns
+    -------
+    munigrid.scenarios.finance.FinanceOutcome
+    """
+    from munigrid.scenarios import finance as cases_of
+    from munigrid.solver_runs.report.rundata import FINANCE_DIR, REPORT_FILE
+
+    names = cases_of.parse_structures(structures)
+    settings = cases_of.settings_with(municipality_rate_frac, investor_rate_frac)
+    if progress:
+        progress("loading the dispatch")
+    results, scenario, run_dir = _finance_source(source, root)
+    if progress:
+        progress("year-1 energy and bills")
+    project, notes = cases_of.project_inputs(results, scenario, years, escalation)
+    if progress:
+        progress(f"cash flows of {', '.join(names)}")
+    terms = terms or cases_of.ContractTerms()
+    outcome = cases_of.FinanceOutcome(cases_of.evaluate_structures(project, names, terms, settings), notes, run_dir)
+    target = Path(out) if out is not None else (run_dir / FINANCE_DIR if run_dir is not None else None)
+    if write and target is not None:
+        outcome.folders, outcome.replaced = cases_of.write_structures(
+            outcome.cases, project, terms, target, fiscal, notes, progress)
+    if run_dir is None or not (run_dir / REPORT_FILE).exists():
+        return outcome
+    if not report or not write:
+        outcome.report_note = "report.html not rewritten (asked not to)"
+    elif target.resolve() != (run_dir / FINANCE_DIR).resolve():
+        outcome.report_note = (f"report.html not rewritten: the cases went to {target}, not {run_dir / FINANCE_DIR}; "
+                               "the report shows the cases in the run folder")
+    else:
+        if progress:
+            progress("writing the report")
+        outcome.report_path = write_report(run_dir)
+    return outcome
+
+
 # --- The service layer's calls (``munigrid serve`` and other programs): plain data in and out ---
 
-#: Ownership structures of :func:`finance_structures`, in the order a page shows them.
+#: Ownership structures of :func:`finance_structures`, in the order a page shows them
+#: (:data:`munigrid.scenarios.finance.STRUCTURES`; ``tests/service`` checks they agree).
 FINANCE_STRUCTURES = ("municipal", "esco", "esco-guaranteed", "ppa", "ppp")
 #: Finance assumptions and their defaults (the ``munigrid finance`` options), with (min, max).
 FINANCE_ASSUMPTIONS: dict[str, tuple[object, float, float]] = {
@@ -139,23 +254,19 @@ def bundled_scenarios() -> dict[str, str]:
 def parse_document(document: dict | str, source: str = "scenario") -> Scenario:
     """A scenario from a document (a mapping, or YAML text), through the strict schema only.
 
+    YAML text is read by the guarded loader (:func:`munigrid.scenarios.yaml_input.load_yaml`:
+    alias bombs, deep nesting, duplicate keys and impossible dates refused).
+
     Raises
     ------
     InputError
         Every problem at once, each with its path (the messages of ``munigrid validate``).
     """
-    from munigrid.models.errors import InputError
     from munigrid.scenarios.schema import parse_scenario
+    from munigrid.scenarios.yaml_input import load_yaml
 
     if isinstance(document, str):
-        import yaml
-
-        try:
-            document = yaml.safe_load(document)
-        except yaml.YAMLError as err:
-            mark = getattr(err, "problem_mark", None)
-            where = f"{source}:{mark.line + 1}" if mark is not None else source
-            raise InputError(f"not valid YAML: {getattr(err, 'problem', err)}", where) from None
+        document = load_yaml(document, source)
     return parse_scenario(document, source)
 
 
@@ -237,7 +348,7 @@ def finance_assumptions(given: dict | None) -> dict:
 
 def finance_structures(run: str | Path, assumptions: dict | None = None, *, root: Path | None = None,
                        out_dir: Path | None = None) -> dict:
-    """Every ownership structure's investment case for a stored run, side by side.
+    """Every ownership structure's investment case for a stored run, side by side (:func:`finance`).
 
     Parameters
     ----------
@@ -246,55 +357,30 @@ def finance_structures(run: str | Path, assumptions: dict | None = None, *, root
     assumptions : dict, optional
         Keys of :data:`FINANCE_ASSUMPTIONS` (plus ``escalation``), as the ``munigrid finance`` options.
     out_dir : Path, optional
-        Writes ``<structure>/case.xlsx`` for each structure here.
+        Writes ``<structure>/`` (CSV tables and ``case-<structure>.xlsx``) for each structure
+        here; the run folder and its report are left as they are.
 
     Returns
     -------
     dict
         ``run``, ``assumptions``, ``notes`` and ``structures`` (structure -> the case summary:
-        project, municipality and investor NPV [THB], IRR, payback [years], LCOE [THB/kWh], DSCR).
+        project, municipality and investor NPV [THB], IRR with its status and reason, payback
+        [years], LCOE [THB/kWh], DSCR).
     """
-    import numpy as np
-
-    from munigrid.models.errors import InputError, Problem
-    from munigrid.models.finance import FinanceSettings, ProjectInputs, evaluate_case
-    from munigrid.models.finance.defaults import default_components, default_escalation, default_settings
-    from munigrid.models.finance.export import write_excel
-    from munigrid.scenarios.commands import finance_cmds
+    from munigrid.scenarios.finance import ContractTerms
 
     chosen = finance_assumptions(assumptions)
     stored = run_store.open_run(run, root)
-    results, scenario = stored.results(), load(stored.path / "scenario.yaml")
-    energy, notes = finance_cmds.energy_year1(results, scenario)
-    pv_kwp, battery_kwh = finance_cmds._sizes(results, scenario)
-    if pv_kwp <= 0:
-        raise InputError([Problem("buildings[].pv_arrays", "the run has no PV: nothing to finance")])
-    years = int(chosen["years"])
-    degradation = [a.degradation_frac_per_year for b in scenario.buildings for a in b.pv_arrays]
-    inputs = ProjectInputs(
-        energy=energy, components=default_components(pv_kwp, battery_kwh), years=years,
-        pv_degradation_frac_per_year=float(np.mean(degradation)),
-        battery_capacity_frac=finance_cmds._battery_capacity_frac(results, scenario, years,
-                                                                  scenario.time.step_min / 60.0),
-        escalation=default_escalation(chosen["escalation"]), start_date=scenario.time.start)
-    base = default_settings()
-    settings = FinanceSettings(
-        municipality_discount_frac=chosen["municipality_rate"] if chosen["municipality_rate"] is not None
-        else base.municipality_discount_frac,
-        investor_discount_frac=chosen["investor_rate"] if chosen["investor_rate"] is not None
-        else base.investor_discount_frac,
-        cit_frac=base.cit_frac, loss_carryforward_years=base.loss_carryforward_years)
-    options = {**chosen, "price": None, "buyout_year": None, "term": int(chosen["term"]),
-               "debt_tenor": int(chosen["debt_tenor"])}
-    structures = {}
-    for name in FINANCE_STRUCTURES:
-        case = evaluate_case(inputs, finance_cmds._structure(name, options), settings)
-        structures[name] = case.summary()
-        if out_dir is not None:
-            (Path(out_dir) / name).mkdir(parents=True, exist_ok=True)
-            write_excel(case, Path(out_dir) / name / "case.xlsx", fiscal=False,
-                        extra_assumptions={f"note{i}": n for i, n in enumerate(notes)})
-    return {"run": stored.run_id, "assumptions": chosen, "notes": notes, "structures": structures}
+    terms = ContractTerms(term_years=int(chosen["term"]), esco_share_frac=chosen["share"],
+                          ppa_discount_frac=chosen["discount"], ppa_escalation_frac_per_year=chosen["ppa_escalation"],
+                          debt_frac=chosen["debt_frac"], debt_rate_frac=chosen["debt_rate"],
+                          debt_tenor_years=int(chosen["debt_tenor"]))
+    outcome = finance(stored.path, "all", years=int(chosen["years"]), escalation=chosen["escalation"], terms=terms,
+                      municipality_rate_frac=chosen["municipality_rate"], investor_rate_frac=chosen["investor_rate"],
+                      out=out_dir, write=out_dir is not None, report=False, root=root)
+    summary = outcome.summary()
+    return {"run": stored.run_id, "assumptions": chosen, "notes": summary["notes"],
+            "structures": summary["structures"]}
 
 
 def tariff_list() -> list[dict]:
@@ -307,12 +393,20 @@ def tariff_list() -> list[dict]:
 
 
 def bill_meter(tariff_id: str, meter_path: Path, assume_tz: str | None = None) -> dict:
-    """Month-by-month bill [THB] of a meter CSV under a library tariff (built-in Ft, last known value after it)."""
-    from munigrid.models.tariffs import FtSchedule, get_tariff, read_meter_csv
+    """Month-by-month bill [THB] of a meter CSV under a library tariff (built-in Ft, last known value after it).
+
+    The file is read by the one meter reader (:func:`munigrid.forecasting.meter.read_meter`) at
+    the steps a bill allows; naive time stamps are read in ``assume_tz`` (default Asia/Bangkok).
+    """
+    from munigrid.forecasting.meter import read_meter
+    from munigrid.forecasting.meter_format import MeterFormat
+    from munigrid.models.tariffs import BILL_STEPS_MIN, FtSchedule, get_tariff
 
     tariff = get_tariff(tariff_id)
-    import_kw, kvar, export_kw = read_meter_csv(meter_path, assume_tz)
-    result = tariff.bill(import_kw, ft=FtSchedule.builtin(fallback="last_known"), kvar=kvar, export_kw=export_kw)
+    fmt = MeterFormat(tz=assume_tz) if assume_tz else None
+    meter = read_meter(meter_path, fmt, steps_min=BILL_STEPS_MIN, allow_negative=True)
+    result = tariff.bill(meter.load_kw.rename("import_kw"), ft=FtSchedule.builtin(fallback="last_known"),
+                         kvar=meter.kvar, export_kw=meter.export_kw)
     return result.to_dict()
 
 

@@ -13,7 +13,9 @@ Modules, in the order of the daily loop:
 * :mod:`.ems` -- the EMS's real-time controls and the replay of a day against the actuals;
 * :mod:`.intraday` -- the EMS re-planning during the day from the measured state;
 * :mod:`.review` -- the morning job: replay against the actuals (``munigrid review``);
-* :mod:`.evaluate` -- a period of daily operations rolled over history (``munigrid operations``).
+* :mod:`.evaluate` -- a period of daily operations rolled over history (``munigrid operations``);
+* :mod:`.forecaster_cache` -- fitted load forecasters kept in the run store, one fit per history;
+* :mod:`.planner` -- the loop kept warm in one process (day-ahead schedule, intraday re-plan).
 
 See ``docs/operations.md``.
 """

@@ -17,6 +17,7 @@ import pandas as pd
 from munigrid.models.errors import InputError
 from munigrid.models.timegrid import TZ
 from munigrid.scenarios.operations.forecast import DEFAULT_LOAD_MODEL, HorizonForecast, PVMethod, forecast_horizon
+from munigrid.scenarios.operations.forecaster_cache import ForecasterCache
 from munigrid.scenarios.operations.plan import LOOKAHEAD_H, DayPlan, horizon_index, plan_day
 from munigrid.scenarios.operations.schedule_file import write_schedule
 from munigrid.scenarios.operations.site import OperationsSite
@@ -67,7 +68,13 @@ def resolve_issue_time(day: pd.Timestamp, issue_time: str | pd.Timestamp | None)
     """The issue time (default 15:00 the day before), which must be before the day starts."""
     if issue_time is None:
         return day - pd.Timedelta(hours=ISSUE_HOURS_BEFORE)
-    stamp = pd.Timestamp(issue_time)
+    try:
+        stamp = pd.Timestamp(issue_time)
+    except (ValueError, TypeError):
+        stamp = pd.NaT
+    if stamp is pd.NaT:
+        raise InputError(f"cannot read {str(issue_time)[:40]!r} as a time; use ISO 8601, e.g. "
+                         f"{(day - pd.Timedelta(hours=ISSUE_HOURS_BEFORE)).strftime('%Y-%m-%dT%H:%M')}", "--issue-time")
     stamp = stamp.tz_localize(TZ) if stamp.tzinfo is None else stamp.tz_convert(TZ)
     if stamp > day:
         raise InputError(f"the schedule of {day.date()} must be issued before the day starts, got "
@@ -97,7 +104,8 @@ def make_schedule(site: OperationsSite, day: pd.Timestamp, *, folder: Path | Non
                   soc_frac: float | None = None, peak_kw: float | None = None,
                   issue_time: str | pd.Timestamp | None = None, robust: bool = True,
                   load_model: str = DEFAULT_LOAD_MODEL, pv_method: PVMethod = "weather",
-                  weather: pd.DataFrame | None = None, lookahead_h: float = LOOKAHEAD_H) -> ScheduleOutcome:
+                  weather: pd.DataFrame | None = None, lookahead_h: float = LOOKAHEAD_H,
+                  cache: ForecasterCache | None = None) -> ScheduleOutcome:
     """Plan ``day`` and (when ``folder`` is given) write its schedule files there.
 
     Parameters
@@ -125,6 +133,8 @@ def make_schedule(site: OperationsSite, day: pd.Timestamp, *, folder: Path | Non
         Weather forecast covering at least the planned day.
     lookahead_h : float
         Optimised horizon [h], >= 24.
+    cache : ForecasterCache, optional
+        Fitted load models by history (:mod:`.forecaster_cache`): the model is fitted once per history.
     """
     tic = time.perf_counter()
     if not lookahead_h >= 24:
@@ -135,7 +145,7 @@ def make_schedule(site: OperationsSite, day: pd.Timestamp, *, folder: Path | Non
     if len(index) < n_committed:
         raise InputError(f"the site's grid ends before {day.date()} does", "--day")
     forecast, _ = forecast_horizon(site, issued, index, n_committed, load_model=load_model, pv_method=pv_method,
-                                   weather=weather)
+                                   weather=weather, cache=cache)
     plan = plan_day(site, state, forecast, n_committed, robust=robust)
     rows = schedule_rows(plan, forecast, site.battery.energy_kwh)
     header = {

@@ -32,6 +32,7 @@ import pandas as pd
 
 from munigrid.forecasting.load_models import MODELS, LoadForecaster
 from munigrid.models.errors import InputError, Problem
+from munigrid.scenarios.operations.forecaster_cache import ForecasterCache
 from munigrid.scenarios.operations.site import OperationsSite
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -125,13 +126,22 @@ def forecast_weather(site: OperationsSite, index: pd.DatetimeIndex, n_committed:
 
 
 def fit_load_model(site: OperationsSite, history: pd.Series, index: pd.DatetimeIndex,
-                   model: str = DEFAULT_LOAD_MODEL) -> LoadForecaster:
-    """Fit ``model`` on ``history`` with the lead that forecasting ``index`` from it needs."""
+                   model: str = DEFAULT_LOAD_MODEL, cache: ForecasterCache | None = None) -> LoadForecaster:
+    """Fit ``model`` on ``history`` with the lead that forecasting ``index`` from it needs.
+
+    With ``cache``, a model fitted earlier on the same history and settings is reused
+    (:mod:`.forecaster_cache`).
+    """
     if model not in MODELS:
         raise InputError(f"unknown load model {model!r}; choose from {', '.join(MODELS)}", "--load-model")
     step = pd.Timedelta(hours=site.step_h)
     horizon = index[-1] + step - (history.index[-1] + step)
-    return MODELS[model](horizon=horizon, quantiles=QUANTILES).fit(history, site.temp_air_c.reindex(history.index))
+    temp = site.temp_air_c.reindex(history.index)
+
+    def fit() -> LoadForecaster:
+        return MODELS[model](horizon=horizon, quantiles=QUANTILES).fit(history, temp)
+
+    return fit() if cache is None else cache.fitted(model, horizon, QUANTILES, history, temp, fit)
 
 
 def load_quantiles(model: LoadForecaster, history: pd.Series, index: pd.DatetimeIndex,
@@ -172,7 +182,8 @@ def pv_quantiles(site: OperationsSite, issue_time: pd.Timestamp, index: pd.Datet
 def forecast_horizon(site: OperationsSite, issue_time: pd.Timestamp, index: pd.DatetimeIndex, n_committed: int, *,
                      load_model: str = DEFAULT_LOAD_MODEL, pv_method: PVMethod = "weather",
                      weather: pd.DataFrame | None = None,
-                     fitted: LoadForecaster | None = None) -> tuple[HorizonForecast, LoadForecaster]:
+                     fitted: LoadForecaster | None = None,
+                     cache: ForecasterCache | None = None) -> tuple[HorizonForecast, LoadForecaster]:
     """Load and PV quantile forecasts for ``index``, issued at ``issue_time``.
 
     Parameters
@@ -193,6 +204,8 @@ def forecast_horizon(site: OperationsSite, issue_time: pd.Timestamp, index: pd.D
         Weather forecast (munigrid weather columns); default the scenario's weather.
     fitted : LoadForecaster, optional
         A model fitted earlier with the same lead, reused instead of refitting.
+    cache : ForecasterCache, optional
+        Fitted models by history and settings (:mod:`.forecaster_cache`), used when ``fitted`` is not given.
 
     Returns
     -------
@@ -202,7 +215,7 @@ def forecast_horizon(site: OperationsSite, issue_time: pd.Timestamp, index: pd.D
     history, notes = metered_history(site, issue_time)
     horizon_weather, weather_notes = forecast_weather(site, index, n_committed, weather)
     notes += weather_notes
-    model = fitted if fitted is not None else fit_load_model(site, history, index, load_model)
+    model = fitted if fitted is not None else fit_load_model(site, history, index, load_model, cache)
     load = load_quantiles(model, history, index, horizon_weather["temp_air_c"])
     pv = pv_quantiles(site, issue_time, index, horizon_weather, pv_method, from_file=weather is not None)
     if pv_method == "weather" and weather is None:

@@ -31,6 +31,7 @@ from typing import Callable
 import pandas as pd
 
 from munigrid.forecasting.meter import read_meter
+from munigrid.forecasting.meter_format import MeterFormat
 from munigrid.models.dispatch import Battery
 from munigrid.models.errors import InputError, Problem
 from munigrid.models.tariffs import FtSchedule, Tariff, get_tariff
@@ -134,22 +135,22 @@ def _battery_problems(scenario: Scenario) -> list[Problem]:
     return []
 
 
-def _archetype_load(scenario: Scenario, position: int, base_dir: Path, core: pd.DatetimeIndex) -> tuple[pd.Series, pd.Series]:
-    """Archetype load and weather temperature on lead-in + scenario year + tail (see the module docstring)."""
+def _archetype_load(scenario: Scenario, position: int, base_dir: Path,
+                    core: pd.DatetimeIndex) -> tuple[pd.Series, pd.DataFrame]:
+    """Archetype load and the site's weather on lead-in + scenario year + tail (see the module docstring)."""
     building = scenario.buildings[position]
     step_min = scenario.time.step_min
     seed = scenario.weather.seed + 101 * position  # the runner's seed for this building
     lead = make_index(core[0] - pd.Timedelta(days=LEAD_IN_DAYS), LEAD_IN_DAYS * 24 * 60 // step_min, step_min)
     tail = make_index(core[-1] + (core[1] - core[0]), TAIL_DAYS * 24 * 60 // step_min, step_min)
-    loads, temps = [], []
-    for part, part_seed in ((lead, seed + 1), (core, seed), (tail, seed + 2)):
-        weather = site_weather(scenario, part, base_dir)
-        loads.append(building_load_kw(building, part, weather, base_dir, seed=part_seed))
-        temps.append(weather["temp_air_c"])
-    return pd.concat(loads).rename("load_kw"), pd.concat(temps)
+    weather = site_weather(scenario, lead.append([core, tail]), base_dir)  # step by step: a part is a slice
+    loads = [building_load_kw(building, part, weather.loc[part], base_dir, seed=part_seed)
+             for part, part_seed in ((lead, seed + 1), (core, seed), (tail, seed + 2))]
+    return pd.concat(loads).rename("load_kw"), weather
 
 
-def operations_site(scenario: Scenario, base_dir: Path, history: Path | None = None) -> OperationsSite:
+def operations_site(scenario: Scenario, base_dir: Path, history: Path | None = None,
+                    meter_fmt: MeterFormat | None = None) -> OperationsSite:
     """Assemble the battery building of ``scenario`` for day-ahead operations.
 
     Parameters
@@ -160,6 +161,8 @@ def operations_site(scenario: Scenario, base_dir: Path, history: Path | None = N
         Folder its relative file paths refer to.
     history : Path, optional
         Meter CSV (time, load [kW], optionally temperature [degC]) replacing the building's load.
+    meter_fmt : MeterFormat, optional
+        How to read ``history`` (columns, unit, zone, gap filling); found automatically when omitted.
 
     Raises
     ------
@@ -177,7 +180,7 @@ def operations_site(scenario: Scenario, base_dir: Path, history: Path | None = N
     building = scenario.buildings[position]
     notes: list[str] = []
     if history is not None:
-        meter = read_meter(history, tz="Asia/Bangkok")
+        meter = read_meter(history, meter_fmt)
         load = meter.load_kw.rename("load_kw")
         step_min = meter.step_min
         index = make_index(load.index[0], len(load) + TAIL_DAYS * 24 * 60 // step_min, step_min)
@@ -195,8 +198,8 @@ def operations_site(scenario: Scenario, base_dir: Path, history: Path | None = N
         temp = weather["temp_air_c"]
         source = f"meter file {building.load_csv}"
     else:
-        load, temp = _archetype_load(scenario, position, base_dir, time_index(scenario))
-        weather = site_weather(scenario, load.index, base_dir)
+        load, weather = _archetype_load(scenario, position, base_dir, time_index(scenario))
+        temp = weather["temp_air_c"]
         source = (f"archetype '{building.kind}' load of the scenario (no meter data): its seeded noise stands "
                   "for the measurement")
         notes.append("history and actuals are the building's archetype load, not meter readings; give --history "

@@ -67,5 +67,5 @@ def job_file(root: Path, folder: Path, job, name: str, structure: str | None = N
         raise NotFound("a finance job has finance.json and case.xlsx (with ?structure=)", "name")
     if structure not in api.FINANCE_STRUCTURES:
         raise InputError(f"give ?structure= one of: {', '.join(api.FINANCE_STRUCTURES)}", "structure")
-    return _file(folder / "finance" / structure / "case.xlsx",
+    return _file(folder / "finance" / structure / f"case-{structure}.xlsx",
                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"case-{structure}.xlsx")

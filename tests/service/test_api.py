@@ -271,3 +271,10 @@ def test_serve_refuses_a_public_address_without_a_token_and_a_busy_port():
         cli = subprocess.run([sys.executable, "-m", "munigrid.scenarios.cli", "serve", "--port", str(port)],
                              capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
     assert cli.returncode == 2 and "--port" in cli.stderr and "Traceback" not in cli.stderr
+
+
+def test_finance_structures_of_the_service_are_the_finance_models():
+    from munigrid.scenarios import api
+    from munigrid.scenarios.finance import STRUCTURES
+
+    assert api.FINANCE_STRUCTURES == STRUCTURES

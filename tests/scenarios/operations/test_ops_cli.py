@@ -35,11 +35,23 @@ def munigrid(*args: str) -> Outcome:
     return Outcome(code, out.getvalue(), err.getvalue())
 
 
-def test_daily_loop_on_the_command_line(tmp_path):
+@pytest.fixture(autouse=True)
+def run_store(tmp_path, monkeypatch):
+    """Each test's own run store (the forecaster cache lives there)."""
+    monkeypatch.setenv("MUNIGRID_RUNS", str(tmp_path / "runs"))
+    return tmp_path / "runs"
+
+
+def test_daily_loop_on_the_command_line(tmp_path, run_store):
     out = str(tmp_path)
     first = munigrid("schedule", "tha-yang", "--day", "2026-03-10", "--out", out, "--soc-frac", "0.5",
                      "--peak-kw", "25", "--json")
     assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["forecaster"]["source"] == "fitted"
+    again = munigrid("schedule", "tha-yang", "--day", "2026-03-10", "--out", out, "--soc-frac", "0.5",
+                     "--peak-kw", "25")
+    assert again.returncode == 0 and "load forecaster: cached fit" in again.stdout, again.stderr
+    assert "fitting" not in again.stderr and len(list((run_store / "operations" / "forecasters").glob("*.pkl"))) == 1
     header = json.loads(first.stdout)["header"]
     assert header["start_state"]["sources"] == {"soc": "reading (--soc-frac)", "peak": "reading (--peak-kw)"}
     review = munigrid("review", "tha-yang", "--day", "2026-03-10", "--out", out)
