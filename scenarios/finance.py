@@ -181,7 +181,7 @@ def battery_capacity_frac(results, scenario, years: int, step_h: float) -> np.nd
 def energy_year1(results, scenario, site_inputs=None) -> tuple[EnergyYear1, list[str]]:
     """Site totals of the dispatch, annualised, with bills before, after and with PV only [THB]."""
     from munigrid.scenarios import api
-    from munigrid.scenarios.runner import ft_schedule
+    from munigrid.scenarios.inputs import ft_schedule
 
     site_inputs = site_inputs or api.inputs(scenario)
     ft = ft_schedule(scenario)

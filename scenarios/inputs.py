@@ -19,7 +19,7 @@ from munigrid.forecasting.meter_format import MeterFormat
 from munigrid.forecasting.pv import PVArraySpec, pv_ac_kw
 from munigrid.forecasting.weather import read_weather, synthetic_year
 from munigrid.models.errors import InputError, Problem
-from munigrid.models.tariffs import Tariff, get_tariff
+from munigrid.models.tariffs import FtSchedule, Tariff, get_tariff
 from munigrid.models.timegrid import TZ, make_index, step_hours
 from munigrid.scenarios.input_files import input_path
 from munigrid.scenarios.references import ROOF_KWP_PER_M2, check_references
@@ -199,6 +199,13 @@ def pv_max_kwp(building: Building) -> dict[str, float]:
     arrays = pv_arrays(building)
     share = building.roof_area_m2 * ROOF_KWP_PER_M2 / max(len(arrays), 1)
     return {a.name: max(a.capacity_kwp, a.max_kwp if a.max_kwp is not None else share) for a in arrays}
+
+
+def ft_schedule(scenario: Scenario) -> FtSchedule:
+    """Ft for the run: the scenario's constant, else the built-in schedule (last known value after it)."""
+    if scenario.tariffs.ft_thb_per_kwh is not None:
+        return FtSchedule.constant(scenario.tariffs.ft_thb_per_kwh)
+    return FtSchedule.builtin(fallback=scenario.tariffs.ft_fallback)
 
 
 def build_inputs(scenario: Scenario, base_dir: Path) -> SiteInputs:

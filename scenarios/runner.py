@@ -26,7 +26,7 @@ from munigrid.models.errors import InputError, NoSolutionError, Problem
 from munigrid.models.finance.defaults import default_value
 from munigrid.models.tariffs import FtSchedule
 from munigrid.scenarios.infeasibility import explain
-from munigrid.scenarios.inputs import BuildingInputs, SiteInputs, build_inputs
+from munigrid.scenarios.inputs import BuildingInputs, SiteInputs, build_inputs, ft_schedule
 from munigrid.scenarios.kpis import summarise
 from munigrid.scenarios.provenance import inputs_hash, package_versions
 from munigrid.scenarios.schema import Scenario
@@ -89,13 +89,6 @@ class RunOutcome:
                 "uncertainty": self.manifest.get("uncertainty"),
                 "run_dir": str(self.run_dir) if self.run_dir else None,
                 "report": str(self.report_path) if self.report_path else None}
-
-
-def ft_schedule(scenario: Scenario) -> FtSchedule:
-    """Ft for the run: the scenario's constant, else the built-in schedule (last known value after it)."""
-    if scenario.tariffs.ft_thb_per_kwh is not None:
-        return FtSchedule.constant(scenario.tariffs.ft_thb_per_kwh)
-    return FtSchedule.builtin(fallback=scenario.tariffs.ft_fallback)
 
 
 def _soc_final(spec) -> tuple[float | None, bool]:

@@ -32,7 +32,7 @@ from munigrid.models.simulation.sampling import SampleSource
 from munigrid.models.simulation.strategies import STRATEGIES
 from munigrid.models.simulation.tariff_arrays import pack_tariff
 from munigrid.scenarios.inputs import SiteInputs, build_inputs
-from munigrid.scenarios.runner import ft_schedule
+from munigrid.scenarios.inputs import ft_schedule
 from munigrid.scenarios.schema import Scenario
 
 SUMMED = ("cost_thb", "energy_cost_thb", "demand_cost_thb", "import_kwh", "export_kwh", "curtail_kwh", "load_kwh",

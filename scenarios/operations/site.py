@@ -37,8 +37,7 @@ from munigrid.models.errors import InputError, Problem
 from munigrid.models.tariffs import FtSchedule, Tariff, get_tariff
 from munigrid.models.timegrid import make_index, step_hours
 from munigrid.scenarios.inputs import (building_load_kw, building_pv_kw_per_kwp, check_references, pv_arrays,
-                                       site_weather, time_index)
-from munigrid.scenarios.runner import ft_schedule
+                                       ft_schedule, site_weather, time_index)
 from munigrid.scenarios.schema import Scenario
 
 #: Days of archetype history generated before the scenario year [day].

@@ -9,7 +9,7 @@ No solver runs here: HiGHS threads must not exist in a process that forks.
 from __future__ import annotations
 
 from munigrid.scenarios import api
-from munigrid.scenarios.runner import ft_schedule
+from munigrid.scenarios.inputs import ft_schedule
 from munigrid.solver_runs.report import write_run_report, write_sweep_report  # noqa: F401  (imported to warm)
 
 WARM_DAYS = 2

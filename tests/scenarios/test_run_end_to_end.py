@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from munigrid.scenarios import api
-from munigrid.scenarios.runner import ft_schedule, meter_for
+from munigrid.scenarios.inputs import ft_schedule
+from munigrid.scenarios.runner import meter_for
 
 TOL_KWH = 1e-6
 
