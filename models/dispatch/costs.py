@@ -18,6 +18,11 @@ def demand_cost(m, i, f, p):
     return m.demand_thb[i, f, p]
 
 
+def minimum_charge_cost(m, i, p):
+    r"""Minimum-charge adjustment of period :math:`p` (bill floor): :math:`A_{i,p}`."""
+    return m.min_charge_thb[i, p]
+
+
 def block_cost(m, i, p):
     r"""Energy-block charge of period :math:`p`: :math:`B_{i,p}`."""
     return m.block_thb[i, p]

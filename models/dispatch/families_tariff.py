@@ -51,6 +51,39 @@ def demand_ratchet(m, i, f, p, q):
     return m.demand_thb[i, f, p] >= m.ratchet_frac[i, f] * m.demand_thb[i, f, q]
 
 
+def floor_energy_first(m, i, t):
+    r"""Base energy charge so far in the billing period, first step [THB]: :math:`z_{i,0} = \Delta t\, e_{i,0} m_{i,0}`."""
+    return m.cum_base_thb[i, t] == m.step_h * m.base_energy_thb_per_kwh[i, t] * m.import_kw[i, t]
+
+
+def floor_energy(m, i, t):
+    r"""Base energy charge so far in the billing period (Ft excluded, VAT included) [THB].
+
+    .. math:: z_{i,t} = \kappa_{i,t}\, z_{i,t-1} + \Delta t\, e_{i,t} m_{i,t}
+
+    :math:`\kappa = 0` at the first step of a period, else 1.
+    """
+    return m.cum_base_thb[i, t] == (m.floor_continues[i, t] * m.cum_base_thb[i, t - 1]
+                                    + m.step_h * m.base_energy_thb_per_kwh[i, t] * m.import_kw[i, t])
+
+
+def minimum_charge(m, i, f, p, q):
+    r"""Minimum charge on the bill: energy + demand charges + adjustment reach a share of each earlier charge.
+
+    .. math:: A_{i,p} + z_{i,\mathrm{last}(p)} + \sum_g C_{i,g,p} \ge \rho_{i,f}\, C_{i,f,q} \quad p - L \le q < p
+
+    With :math:`A \ge 0` the cost :math:`X_p + A_p` is :math:`\max(X_p, \Phi_p)`, convex, so the LP is exact.
+    """
+    return (m.min_charge_thb[i, p] + m.cum_base_thb[i, m.floor_last_step[i, p]]
+            + sum(m.demand_thb[i, g, p] for g in m.F)) >= m.ratchet_frac[i, f] * m.demand_thb[i, f, q]
+
+
+def minimum_charge_history(m, i, p):
+    r"""Minimum charge on the bill from the charge before the horizon: :math:`A_{i,p} + z_{i,\mathrm{last}(p)} + \sum_g C_{i,g,p} \ge \rho H`."""
+    return (m.min_charge_thb[i, p] + m.cum_base_thb[i, m.floor_last_step[i, p]]
+            + sum(m.demand_thb[i, g, p] for g in m.F)) >= m.floor_history_thb[i, p]
+
+
 def cumulative_import_first(m, i, t):
     r"""Energy imported so far in the billing period, first step [kWh]: :math:`y_{i,0} = \Delta t\, m_{i,0}`."""
     return m.cum_import_kwh[i, t] == m.step_h * m.import_kw[i, t]

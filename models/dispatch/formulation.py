@@ -39,6 +39,10 @@ CONSTRAINT_FAMILIES = (
     ("demand_window", ft.demand_window, "MFKT"),
     ("demand_piece", ft.demand_piece, "MFJP"),
     ("demand_ratchet", ft.demand_ratchet, "MFPQ"),
+    ("floor_energy_first", ft.floor_energy_first, "M_floor_first"),
+    ("floor_energy", ft.floor_energy, "MT_floor_later"),
+    ("minimum_charge", ft.minimum_charge, "MFPQ_floor"),
+    ("minimum_charge_history", ft.minimum_charge_history, "MP_floor"),
     ("cumulative_import_first", ft.cumulative_import_first, "M_blocks_first"),
     ("cumulative_import", ft.cumulative_import, "MT_blocks_later"),
     ("energy_block", ft.energy_block, "MPB"),
@@ -58,6 +62,7 @@ CONSTRAINT_FAMILIES = (
 COST_FAMILIES = (
     ("energy", costs.energy_cost, "MT"),
     ("demand", costs.demand_cost, "MFP"),
+    ("minimum_charge", costs.minimum_charge_cost, "MP_floor"),
     ("energy_blocks", costs.block_cost, "MP_blocks"),
     ("fixed", costs.fixed_cost, "M"),
     ("degradation", costs.degradation_cost, "MT_battery"),
@@ -78,7 +83,7 @@ DEFINED_BY = (
 )
 
 # parameters used as indices of other components (integers, never mutable)
-INDEX_PARAMS = frozenset({"period_of_step", "period_last_step"})
+INDEX_PARAMS = frozenset({"period_of_step", "period_last_step", "floor_last_step"})
 
 
 def active(families, data: ModelData):

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from munigrid.models.errors import InputError
 from munigrid.models.dispatch.problem import DispatchProblem, Meter, capital_recovery_factor
 from munigrid.models.dispatch.template_compile import ColumnLayout
 
@@ -341,7 +342,7 @@ def _demand(out: _Builder, meters: list[Meter], n_t: int) -> None:
             intercept[i, f, :j_count] = dc.intercept_thb
             registered[i, f, :k_count, :n_pi] = np.asarray(dc.registered_kw, float).T
             ratchet[i, f] = dc.ratchet_frac
-            if dc.ratchet_frac > 0:
+            if dc.ratchet_frac > 0 and not dc.ratchet_floors_bill:
                 charge_floor[i, f, :n_pi] = dc.ratchet_frac * dc.ratchet_history_thb
                 for p in range(n_pi):
                     for q in range(max(0, p - dc.ratchet_lookback_periods), p):
@@ -360,6 +361,47 @@ def _demand(out: _Builder, meters: list[Meter], n_t: int) -> None:
     out.rows("MFP", valid)
     pairs = np.array(ratchet_pairs, dtype=np.int64).reshape(-1, 4)
     out.rows("MFPQ", tuple(pairs.T))
+    out.rows("F", (np.arange(n_f),))
+    _bill_floor(out, meters, n_t)
+
+
+def _bill_floor(out: _Builder, meters: list[Meter], n_t: int) -> None:
+    """Minimum charge on the month's energy + demand charges (see :mod:`.families_tariff`)."""
+    has = np.array([m.terms.bill_floor is not None for m in meters])
+    if not has.any():
+        return
+    for meter in meters:
+        if meter.terms.bill_floor is not None and meter.terms.energy_blocks is not None:
+            raise InputError("a minimum charge on the bill together with energy blocks is not supported by the "
+                             f"optimiser; use ratchet_floors: demand_charge or drop the blocks (meter '{meter.name}')",
+                             "tariff.demand.ratchet_floors")
+    n_m, n_p = len(meters), max(m.terms.n_periods for m in meters)
+    base, continues = np.zeros((n_m, n_t)), np.ones((n_m, n_t))
+    last, history = np.zeros((n_m, n_p), np.int64), np.zeros((n_m, n_p))
+    valid = np.zeros((n_m, n_p), bool)
+    pairs = []
+    for i, meter in enumerate(meters):
+        charge = meter.terms.bill_floor
+        if charge is None:
+            continue
+        f, n_pi = meter.terms.demand_charges.index(charge), meter.terms.n_periods
+        periods = np.asarray(meter.terms.period_of_step)
+        base[i] = meter.terms.base_energy_thb_per_kwh
+        continues[i, 1:] = periods[1:] == periods[:-1]
+        last[i, :n_pi] = [np.flatnonzero(periods == p).max() for p in range(n_pi)]
+        valid[i, :n_pi] = True
+        history[i, :n_pi] = charge.ratchet_frac * charge.ratchet_history_thb
+        pairs += [(i, f, p, q) for p in range(n_pi) for q in range(max(0, p - charge.ratchet_lookback_periods), p)]
+    out.var("cum_base_thb", np.zeros((n_m, n_t)), np.where(has[:, None], np.inf, 0.0) * np.ones((1, n_t)))
+    out.var("min_charge_thb", np.zeros((n_m, n_p)), np.where(valid, np.inf, 0.0))
+    out.params.update(base_energy_thb_per_kwh=base, floor_continues=continues, floor_last_step=last,
+                      floor_history_thb=history)
+    out.rows("M_floor_first", (np.flatnonzero(has), np.zeros(has.sum(), np.int64)))
+    later = np.repeat(has[:, None], n_t, axis=1)
+    later[:, 0] = False
+    out.rows("MT_floor_later", later)
+    out.rows("MP_floor", valid)
+    out.rows("MFPQ_floor", tuple(np.array(pairs, dtype=np.int64).reshape(-1, 4).T))
 
 
 def max_import_kw(out: _Builder, load_kw: np.ndarray) -> np.ndarray:

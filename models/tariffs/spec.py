@@ -161,17 +161,31 @@ class CoincidentWindow(_Strict):
 
 
 class DemandSpec(Sourced):
-    """One family of demand charges, billed every month.
+    r"""One family of demand charges, billed every month.
 
     ``mode`` says how the window demands :math:`D_k` make the charge:
 
-    * ``sum``: :math:`\\sum_k r_k D_k` (monthly, per-period or coincident-peak charges);
-    * ``incremental`` (two windows): :math:`r_1 D_1 + r_2 \\max(0, D_2 - D_1)` with
-      :math:`r_1 \\ge r_2 \\ge 0` (Thai 4.1 TOD: peak, then partial peak above the peak);
+    * ``sum``: :math:`\sum_k r_k D_k` (monthly, per-period or coincident-peak charges);
+    * ``incremental`` (two windows): :math:`r_1 D_1 + r_2 \max(0, D_2 - D_1)` with
+      :math:`r_1 \ge r_2 \ge 0` (Thai 4.1 TOD: peak, then partial peak above the peak);
     * ``blocks`` (one window): increasing demand blocks from ``blocks``.
 
     A window is a list of TOU periods (``windows``) or, for coincident peaks, explicit
     local-time intervals (``coincident_windows``, one window each, all at ``rate_thb_per_kw[0]``).
+
+    Minimum charge (``ratchet_frac`` :math:`\rho`, ``ratchet_lookback_months`` :math:`L`), with
+    :math:`C_q` this family's demand charge of month :math:`q` and :math:`H` the highest one
+    before the data:
+
+    * ``ratchet_floors: bill`` (default; the PEA/MEA wording "a monthly minimum charge ... not
+      less than 70 % of the maximum billing demand charge for the preceding 12 months"): the
+      month's energy + demand charges :math:`X_p` are billed at least
+      :math:`F_p = \rho \max(H, \max_{p-L \le q < p} C_q)`; the shortfall
+      :math:`\max(0, F_p - X_p)` is the minimum-charge adjustment. Service, power-factor, Ft
+      and VAT come on top.
+    * ``ratchet_floors: demand_charge`` (the older reading, kept as an option): the family's
+      demand charge itself is at least :math:`\rho` times its highest billed charge of the
+      look-back months.
     """
 
     name: str
@@ -183,6 +197,9 @@ class DemandSpec(Sourced):
     round_to_kw: bool = True
     ratchet_frac: float = Field(0.0, ge=0.0, le=1.0)
     ratchet_lookback_months: int = Field(0, ge=0)
+    ratchet_floors: Literal["bill", "demand_charge"] = Field(
+        "bill", description="what the minimum charge floors: the month's energy + demand charges "
+        "(published PEA/MEA wording) or this family's demand charge alone (the older reading)")
 
     @model_validator(mode="after")
     def _consistent(self) -> DemandSpec:
@@ -209,6 +226,11 @@ class DemandSpec(Sourced):
         if (self.ratchet_frac > 0) != (self.ratchet_lookback_months > 0):
             raise ValueError("ratchet_frac and ratchet_lookback_months go together")
         return self
+
+    @property
+    def floors_bill(self) -> bool:
+        """True when this family's minimum charge floors the month's energy + demand charges."""
+        return self.ratchet_frac > 0 and self.ratchet_floors == "bill"
 
 
 class PowerFactorSpec(Sourced):
@@ -269,6 +291,8 @@ def spec_problems(spec: TariffSpec, calendar: CalendarSpec) -> list[str]:
                         f"{sorted(periods)}, got {sorted(rates)}")
     if not rates and spec.energy.blocks is None:
         problems.append("energy needs rates_thb_per_kwh or blocks")
+    if sum(family.floors_bill for family in spec.demand) > 1:
+        problems.append("only one demand family may set a minimum charge on the bill (ratchet_floors: bill)")
     for i, family in enumerate(spec.demand):
         unknown = sorted({p for window in family.windows for p in window} - periods)
         if unknown:

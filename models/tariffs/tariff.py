@@ -176,6 +176,7 @@ class Tariff:
             energy_blocks=blocks,
             demand_charges=charges,
             fixed_thb_per_period=np.full(grid.n_months, vat * self.spec.service_thb_per_month),
+            base_energy_thb_per_kwh=vat * self.energy_rate_thb_per_kwh(grid),
             notes=[*grid.notes, *ft_notes],
         )
 
@@ -200,7 +201,8 @@ class Tariff:
             slope_thb_per_kw=self.vat_factor * slopes, intercept_thb=self.vat_factor * intercepts,
             registered_kw=registered, ratchet_frac=spec.ratchet_frac,
             ratchet_lookback_periods=spec.ratchet_lookback_months,
-            ratchet_history_thb=self.vat_factor * history if spec.ratchet_frac > 0 else 0.0)
+            ratchet_history_thb=self.vat_factor * history if spec.ratchet_frac > 0 else 0.0,
+            ratchet_floors_bill=spec.floors_bill)
 
     def bill(self, import_kw: pd.Series, ft: FtSchedule | float | None = None, kvar: pd.Series | None = None,
              export_kw: pd.Series | None = None, export: ExportRule | None = None,

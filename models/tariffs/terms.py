@@ -14,10 +14,17 @@ Total cost of a schedule with import :math:`m_t` [kW] and export :math:`x_t` [kW
 
     C = \sum_t \Delta t\,(\pi^{in}_t m_t - \pi^{out}_t x_t)
         + \sum_p B_p\Big(\sum_{t\in p} \Delta t\, m_t\Big)
-        + \sum_f \sum_p C_{f,p} + \sum_p F_p
+        + \sum_f \sum_p C_{f,p} + \sum_p A_p + \sum_p F_p
 
 with :math:`B_p` the energy-block charge (:class:`EnergyBlocks`), :math:`C_{f,p}` the demand
-charge of family :math:`f` (:class:`DemandCharge`) and :math:`F_p` fixed charges.
+charge of family :math:`f` (:class:`DemandCharge`), :math:`F_p` fixed charges and
+:math:`A_p` the minimum-charge adjustment of a bill floor (Thai categories 3-5), with the
+month's energy + demand charges :math:`X_p = \sum_{t \in p} \Delta t\, e_t m_t + \sum_f C_{f,p}`
+(base energy rate :math:`e_t`, no Ft) and the floor :math:`\Phi_p` (:meth:`DemandCharge.floor_thb`):
+
+.. math:: A_p = \max(0,\ \Phi_p - X_p), \qquad X_p + A_p = \max(X_p, \Phi_p)
+
+so the cost is convex and the optimiser writes :math:`A_p \ge \Phi_p - X_p`, :math:`A_p \ge 0`.
 """
 
 from __future__ import annotations
@@ -67,7 +74,8 @@ class DemandCharge:
     .. math:: D_{p,k} = \max\big(R_{p,k},\ \max_{t \in p,\ w_{k,t}} m_t\big)
 
     (``registered_kw`` :math:`R` is demand already reached before the horizon, 0 if none).
-    The charge is the largest affine piece, at least a ratchet share of earlier charges:
+    The charge is the largest affine piece; with ``ratchet_floors_bill`` False (the older
+    reading of the Thai minimum charge) it is at least a ratchet share of earlier charges:
 
     .. math::
 
@@ -76,7 +84,9 @@ class DemandCharge:
 
     with slopes :math:`s \ge 0` (so :math:`C` is convex in the schedule), ratchet share
     :math:`\rho`, look-back :math:`L` periods and :math:`H` the highest charge in the
-    look-back window before the horizon. Examples: a plain monthly demand rate is one piece
+    look-back window before the horizon. With ``ratchet_floors_bill`` True the charge is not
+    floored; the same share of the earlier (unfloored) charges floors the month's energy +
+    demand charges instead (:meth:`TariffCostTerms.minimum_charge_thb`). Examples: a plain monthly demand rate is one piece
     with one window; Thai 4.1 TOD (peak rate :math:`r_1`, partial-peak rate :math:`r_2` on
     demand above the peak demand) is two pieces ``[[r1, 0], [r1 - r2, r2]]``; increasing
     demand blocks are pieces with intercepts.
@@ -99,6 +109,8 @@ class DemandCharge:
         :math:`L` [billing periods].
     ratchet_history_thb : float
         :math:`H` [THB]: highest charge in the look-back window before the horizon.
+    ratchet_floors_bill : bool
+        True: the ratchet floors the month's energy + demand charges, not this charge.
     """
 
     name: str
@@ -109,6 +121,7 @@ class DemandCharge:
     ratchet_frac: float = 0.0
     ratchet_lookback_periods: int = 0
     ratchet_history_thb: float = 0.0
+    ratchet_floors_bill: bool = False
 
     def demand_kw(self, import_kw: np.ndarray, period_of_step: np.ndarray, n_periods: int) -> np.ndarray:
         """Registered demand :math:`D_{p,k}` [kW], shape (P, K)."""
@@ -123,12 +136,21 @@ class DemandCharge:
         demand = self.demand_kw(import_kw, period_of_step, n_periods)
         pieces = self.intercept_thb[None, :] + demand @ self.slope_thb_per_kw.T  # (P, J)
         charge = pieces.max(axis=1)
-        if self.ratchet_frac > 0.0:
+        if self.ratchet_frac > 0.0 and not self.ratchet_floors_bill:
             for p in range(n_periods):
                 earlier = charge[max(0, p - self.ratchet_lookback_periods):p]
                 floor = max([self.ratchet_history_thb, *earlier]) * self.ratchet_frac
                 charge[p] = max(charge[p], floor)
         return charge
+
+    def floor_thb(self, charge_thb: np.ndarray) -> np.ndarray:
+        r"""Bill floor of every period from the unfloored charges :math:`C_q` [THB], shape (P,).
+
+        .. math:: F_p = \rho \max\big(H,\ \max_{p-L \le q < p} C_q\big)
+        """
+        lookback = self.ratchet_lookback_periods
+        return self.ratchet_frac * np.array([max([self.ratchet_history_thb, *charge_thb[max(0, p - lookback):p]])
+                                             for p in range(len(charge_thb))])
 
 
 @dataclass(frozen=True)
@@ -154,6 +176,9 @@ class TariffCostTerms:
         Demand-charge families.
     fixed_thb_per_period : ndarray, shape (P,)
         Service and other fixed charges per billing period [THB], VAT included.
+    base_energy_thb_per_kwh : ndarray, shape (T,), or None
+        Energy rate without Ft [THB/kWh], VAT included: the energy part :math:`e_t` of the
+        minimum charge's :math:`X_p`; needed when a demand charge floors the bill.
     notes : list of str
         What these terms cannot represent exactly (e.g. hourly steps understate the
         15-min demand; Ft fallbacks used), for the run report.
@@ -167,7 +192,13 @@ class TariffCostTerms:
     energy_blocks: EnergyBlocks | None = None
     demand_charges: list[DemandCharge] = field(default_factory=list)
     fixed_thb_per_period: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    base_energy_thb_per_kwh: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def bill_floor(self) -> DemandCharge | None:
+        """The demand charge whose ratchet floors the bill, if any (at most one)."""
+        return next((c for c in self.demand_charges if c.ratchet_floors_bill and c.ratchet_frac > 0), None)
 
     @property
     def n_periods(self) -> int:
@@ -192,4 +223,22 @@ class TariffCostTerms:
         for charge in self.demand_charges:
             total += float(charge.charges_thb(import_kw, self.period_of_step, n_periods).sum())
         total += float(np.sum(self.fixed_thb_per_period))
-        return total
+        return total + float(self.minimum_charge_thb(import_kw).sum())
+
+    def minimum_charge_thb(self, import_kw: np.ndarray) -> np.ndarray:
+        r"""Minimum-charge adjustment :math:`A_p = \max(0, \Phi_p - X_p)` of every period [THB], shape (P,)."""
+        floor_charge = self.bill_floor
+        n_periods = self.n_periods
+        if floor_charge is None:
+            return np.zeros(n_periods)
+        if self.base_energy_thb_per_kwh is None:
+            raise ValueError("a bill floor needs base_energy_thb_per_kwh")
+        import_kw = np.asarray(import_kw, dtype=float)
+        energy_thb = np.bincount(self.period_of_step, weights=self.step_h * import_kw * self.base_energy_thb_per_kwh,
+                                 minlength=n_periods)
+        if self.energy_blocks is not None:
+            period_kwh = np.bincount(self.period_of_step, weights=self.step_h * import_kw, minlength=n_periods)
+            energy_thb = energy_thb + np.array([self.energy_blocks.cost_thb(e) for e in period_kwh])
+        demand_thb = sum(c.charges_thb(import_kw, self.period_of_step, n_periods) for c in self.demand_charges)
+        floor = floor_charge.floor_thb(floor_charge.charges_thb(import_kw, self.period_of_step, n_periods))
+        return np.maximum(0.0, floor - energy_thb - demand_thb)
