@@ -49,6 +49,9 @@ class Tariff:
         Version of the data file it came from.
     price_series_thb_per_kwh : Series or None
         Optional import price series added to the energy rate [THB/kWh, before VAT].
+    extra_offpeak_dates : tuple of date
+        Dates billed with the ``holiday`` day type on top of the calendar's holidays (e.g.
+        cabinet bridge days, which change each year); none by default.
     """
 
     variant: TariffVariant
@@ -56,6 +59,7 @@ class Tariff:
     calendar: CalendarSpec
     version: str = ""
     price_series_thb_per_kwh: pd.Series | None = None
+    extra_offpeak_dates: tuple[dt.date, ...] = ()
 
     @property
     def id(self) -> str:
@@ -99,7 +103,7 @@ class Tariff:
     def grid(self, index: pd.DatetimeIndex, extra_offpeak_dates: Iterable[dt.date | str] = ()) -> TariffGrid:
         """The tariff's calendar and demand windows on ``index`` (checked first)."""
         index = check_index(nanosecond_index(index), "index")
-        return tariff_grid(self.calendar, self.spec.demand, index, extra_offpeak_dates)
+        return tariff_grid(self.calendar, self.spec.demand, index, [*self.extra_offpeak_dates, *extra_offpeak_dates])
 
     def energy_rate_thb_per_kwh(self, grid: TariffGrid) -> np.ndarray:
         """Energy rate of every step, before Ft and VAT, blocks excluded [THB/kWh]."""

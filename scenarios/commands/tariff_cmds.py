@@ -22,14 +22,27 @@ def _parse_override(text: str) -> tuple[str, object]:
 @click.command()
 @click.option("--utility", type=click.Choice(["PEA", "MEA"], case_sensitive=False), default=None,
               help="Only this utility's tariffs.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def tariffs(utility, as_json):
-    """List the tariff library (ids for --tariff and scenario files)."""
-    from munigrid.models.tariffs import list_tariffs
+@click.option("--show", "show", default=None, metavar="ID|FILE",
+              help="Every rate of one tariff: a library id or a tariff file (docs/tariffs.md).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (with every rate).")
+def tariffs(utility, show, as_json):
+    """List the tariff library (ids for --tariff and scenario files), or show one tariff's rates."""
+    from munigrid.models.tariffs import get_tariff, list_tariffs
+    from munigrid.models.tariffs.describe import rate_lines, tariff_rates
+    from munigrid.models.tariffs.library import resolve_tariff
 
+    if show is not None:
+        tariff = resolve_tariff(show, where="--show")
+        if as_json:
+            click.echo(json.dumps(tariff_rates(tariff), indent=2, ensure_ascii=False))
+        else:
+            click.echo("\n".join(rate_lines(tariff)))
+            click.echo("rates before Ft and VAT")
+        return
     rows = [t for t in list_tariffs() if utility is None or t.utility.upper() == utility.upper()]
     if as_json:
-        click.echo(json.dumps({"tariffs": [asdict(t) for t in rows]}, indent=2, ensure_ascii=False))
+        click.echo(json.dumps({"tariffs": [{**asdict(t), "rates": tariff_rates(get_tariff(t.id))} for t in rows]},
+                              indent=2, ensure_ascii=False))
         return
     click.echo(f"{'id':18s} {'voltage':9s} {'demand':6s} name")
     for t in rows:
@@ -38,7 +51,10 @@ def tariffs(utility, as_json):
 
 
 @click.command()
-@click.option("--tariff", "tariff_id", required=True, help="Tariff id (see `munigrid tariffs`).")
+@click.option("--tariff", "tariff_id", default=None,
+              help="Tariff id (see `munigrid tariffs`); with --tariff-file, the id inside the file.")
+@click.option("--tariff-file", "tariff_file", type=click.Path(dir_okay=False), default=None,
+              help="A tariff file (YAML/JSON, format in docs/tariffs.md) instead of a library tariff.")
 @click.option("--meter", "meter_path", required=True, type=click.Path(dir_okay=False),
               help="CSV: time (ISO with offset), import_kw [, kvar, export_kw]; 15-min or hourly.")
 @click.option("--ft", "ft_value", type=float, default=None, help="One Ft for every month [THB/kWh].")
@@ -54,14 +70,23 @@ def tariffs(utility, as_json):
 @click.option("--override", "overrides", multiple=True,
               help="Tariff override PATH=VALUE, e.g. energy.rates_thb_per_kwh.on_peak=4.5297 (repeat).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def bill(tariff_id, meter_path, ft_value, ft_schedule, ft_fallback, assume_tz, offpeak_dates,
+def bill(tariff_id, tariff_file, meter_path, ft_value, ft_schedule, ft_fallback, assume_tz, offpeak_dates,
          ratchet_history, overrides, as_json):
     """Month-by-month bill of a metered series under a tariff."""
-    from munigrid.models.tariffs import FtSchedule, get_tariff, read_meter_csv
+    from munigrid.models.tariffs import FtSchedule, apply_overrides, get_tariff, read_meter_csv
+    from munigrid.models.tariffs.library import tariff_from_file
 
     if ft_value is not None and ft_schedule is not None:
         raise InputError("give --ft or --ft-schedule, not both", "--ft")
-    tariff = get_tariff(tariff_id, dict(_parse_override(o) for o in overrides) or None)
+    changes = dict(_parse_override(o) for o in overrides)
+    if tariff_file is not None:
+        tariff = tariff_from_file(tariff_file, tariff_id, "--tariff-file")
+        tariff = apply_overrides(tariff, changes) if changes else tariff
+    elif tariff_id is not None:
+        tariff = get_tariff(tariff_id, changes or None)
+    else:
+        raise InputError("give a library tariff (--tariff ID, see `munigrid tariffs`) or --tariff-file FILE",
+                         "--tariff")
     if ft_value is not None:
         ft = FtSchedule.constant(ft_value)
     elif ft_schedule is not None:
