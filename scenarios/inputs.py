@@ -16,7 +16,8 @@ from munigrid.forecasting.meter import read_meter
 from munigrid.forecasting.pv import PVArraySpec, pv_ac_kw
 from munigrid.forecasting.weather import read_weather, synthetic_year
 from munigrid.models.errors import InputError, Problem
-from munigrid.models.tariffs import Tariff, get_tariff
+from munigrid.models.tariffs import Tariff
+from munigrid.scenarios.tariff_choice import building_tariff, tariff_problems
 from munigrid.models.timegrid import make_index, step_hours
 from munigrid.scenarios.schema import Building, PVArray, Scenario
 
@@ -181,11 +182,8 @@ def pv_max_kwp(building: Building) -> dict[str, float]:
 def check_references(scenario: Scenario, base_dir: Path) -> None:
     """Problems a schema cannot see: tariff ids, files, PV larger than its roof."""
     problems: list[Problem] = []
+    problems += tariff_problems(scenario.buildings, scenario.tariffs, base_dir)
     for i, b in enumerate(scenario.buildings):
-        try:
-            get_tariff(b.tariff)
-        except InputError as err:
-            problems += [Problem(f"buildings[{i}].tariff", p.message) for p in err.problems]
         if b.load_csv is not None and not (base_dir / b.load_csv).is_file():
             problems.append(Problem(f"buildings[{i}].load_csv", f"no such file: {base_dir / b.load_csv}"))
         kwp = sum(a.capacity_kwp for a in b.pv_arrays)
@@ -208,7 +206,7 @@ def build_inputs(scenario: Scenario, base_dir: Path) -> SiteInputs:
     for i, b in enumerate(scenario.buildings):
         load_kw, data_notes = building_load_with_notes(b, index, weather, base_dir, seed=scenario.weather.seed + 101 * i)
         buildings.append(BuildingInputs(
-            name=b.name, kind=b.kind, tariff=get_tariff(b.tariff), load_kw=load_kw, data_notes=data_notes,
+            name=b.name, kind=b.kind, tariff=building_tariff(b, scenario.tariffs, base_dir, f"buildings[{i}]"), load_kw=load_kw, data_notes=data_notes,
             pv_kw_per_kwp=building_pv_kw_per_kwp(b, weather, scenario),
             pv_capacity_kwp={a.name: a.capacity_kwp for a in pv_arrays(b)},
             pv_max_kwp=pv_max_kwp(b), notes=b.notes))

@@ -93,7 +93,7 @@ def ft_schedule(scenario: Scenario) -> FtSchedule:
     """Ft for the run: the scenario's constant, else the built-in schedule (last known value after it)."""
     if scenario.tariffs.ft_thb_per_kwh is not None:
         return FtSchedule.constant(scenario.tariffs.ft_thb_per_kwh)
-    return FtSchedule.builtin(fallback=scenario.tariffs.ft_fallback)
+    return FtSchedule.builtin(fallback=scenario.tariffs.ft_fallback).with_values(scenario.tariffs.ft_schedule)
 
 
 def _battery(scenario: Scenario, sizing: bool) -> Battery:

@@ -8,7 +8,7 @@ its path (``buildings[2].pv_arrays[0].tilt_deg: must be <= 90, got 120``) throug
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -77,6 +77,22 @@ class PVArray(Strict):
     degradation_frac_per_year: Frac = 0.005
 
 
+class TariffChoice(Strict):
+    """A building's tariff as a mapping: a library ``id`` or a tariff ``file`` (format:
+    ``docs/tariffs.md``; ``id`` picks one tariff of a file holding several), with ``overrides``
+    (dotted paths into the tariff's data, e.g. ``{vat_frac: 0.07, service_thb_per_month: 0}``)."""
+
+    id: str | None = None
+    file: str | None = None
+    overrides: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _id_or_file(self):
+        if self.id is None and self.file is None:
+            raise ValueError("give `id` (a library tariff, see `munigrid tariffs`) or `file` (a tariff file)")
+        return self
+
+
 class Building(Strict):
     """A municipal building on its own meter.
 
@@ -93,7 +109,8 @@ class Building(Strict):
     floor_area_m2: NonNeg | None = None
     load_csv: str | None = None
     load_gap_fill: bool = False
-    tariff: str
+    tariff: str | TariffChoice | None = None
+    tariff_file: str | None = None
     roof_area_m2: NonNeg = 0.0
     pv_arrays: list[PVArray] = Field(default_factory=list)
     notes: str = ""
@@ -102,6 +119,8 @@ class Building(Strict):
     def _load_source(self):
         if self.load_csv is None and self.annual_kwh is None and self.floor_area_m2 is None:
             raise ValueError("give the load: `annual_kwh` or `floor_area_m2` (archetype), or `load_csv`")
+        if (self.tariff is None) == (self.tariff_file is None):
+            raise ValueError("give the tariff once: `tariff` (a library id or {id|file, overrides}) or `tariff_file`")
         return self
 
 
@@ -183,13 +202,22 @@ class Tariffs(Strict):
 
     ``ft_thb_per_kwh`` sets one Ft for the whole horizon; when it is absent the built-in
     schedule is used and months after its last known period take the last known value
-    (``ft_fallback: last_known``, reported in the run's notes) or are an error (``error``).
+    (``ft_fallback: last_known``, reported in the run's notes) or are an error (``error``);
+    ``ft_schedule`` sets values by period over the built-in ones. ``overrides`` change a library
+    tariff for every building on it; ``extra_offpeak_dates`` are billed off-peak all day (none
+    by default: cabinet bridge days stay on-peak unless listed). See ``docs/tariffs.md``.
     """
 
     ft_thb_per_kwh: float | None = None
     ft_fallback: Literal["error", "last_known"] = "last_known"
     export_allowed: bool = False
     export_thb_per_kwh: NonNeg = 0.0
+    ft_schedule: dict[Annotated[str, Field(pattern=r"^\d{4}-(01|05|09)$")], float] = Field(
+        default_factory=dict, description="Ft [THB/kWh] by period (first month YYYY-01/05/09), over the built-in")
+    overrides: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per library tariff id: dotted paths into its data and new values")
+    extra_offpeak_dates: list[dt.date] = Field(
+        default_factory=list, description="dates billed off-peak all day (cabinet bridge days); default none")
 
 
 class Optimisation(Strict):
