@@ -51,6 +51,25 @@ def demand_ratchet(m, i, f, p, q):
     return m.demand_thb[i, f, p] >= m.ratchet_frac[i, f] * m.demand_thb[i, f, q]
 
 
+def lookback_peak(m, i, f, p, q):
+    r"""kW lookback: the lifted demand is at least a share of each lookback month's demand [kW].
+
+    .. math:: \tilde L_{i,f,p} \ge P_{i,f}\, D_{i,f,0,q} \quad q \in Q(p)
+    """
+    return m.lookback_kw[i, f, p] >= m.lookback_frac[i, f] * m.demand_kw[i, f, 0, q]
+
+
+def demand_piece_lookback(m, i, f, j, p):
+    r"""Demand charge of a one-window family is at least each piece at the lifted demand [THB].
+
+    .. math:: C_{i,f,p} \ge \alpha_{i,f,j} + \beta_{i,f,j,0}\, \tilde L_{i,f,p}
+
+    With :func:`demand_piece` and non-negative slopes this prices :math:`\max(D_p, \tilde L_p)`.
+    """
+    return m.demand_thb[i, f, p] >= m.piece_intercept_thb[i, f, j] + m.piece_slope_thb_per_kw[i, f, j, 0] * \
+        m.lookback_kw[i, f, p]
+
+
 def floor_energy_first(m, i, t):
     r"""Base energy charge so far in the billing period, first step [THB]: :math:`z_{i,0} = \Delta t\, e_{i,0} m_{i,0}`."""
     return m.cum_base_thb[i, t] == m.step_h * m.base_energy_thb_per_kwh[i, t] * m.import_kw[i, t]

@@ -39,6 +39,8 @@ CONSTRAINT_FAMILIES = (
     ("demand_window", ft.demand_window, "MFKT"),
     ("demand_piece", ft.demand_piece, "MFJP"),
     ("demand_ratchet", ft.demand_ratchet, "MFPQ"),
+    ("lookback_peak", ft.lookback_peak, "MFPQ_lookback"),
+    ("demand_piece_lookback", ft.demand_piece_lookback, "MFJP_lookback"),
     ("floor_energy_first", ft.floor_energy_first, "M_floor_first"),
     ("floor_energy", ft.floor_energy, "MT_floor_later"),
     ("minimum_charge", ft.minimum_charge, "MFPQ_floor"),

@@ -362,7 +362,27 @@ def _demand(out: _Builder, meters: list[Meter], n_t: int) -> None:
     pairs = np.array(ratchet_pairs, dtype=np.int64).reshape(-1, 4)
     out.rows("MFPQ", tuple(pairs.T))
     out.rows("F", (np.arange(n_f),))
+    _lookback(out, meters, piece, n_p)
     _bill_floor(out, meters, n_t)
+
+
+def _lookback(out: _Builder, meters: list[Meter], piece: np.ndarray, n_p: int) -> None:
+    """kW lookback of one-window families: a lifted demand and its pieces (see :mod:`.families_tariff`)."""
+    n_m, n_f = piece.shape[0], piece.shape[1]
+    frac = np.zeros((n_m, n_f))
+    has = np.zeros((n_m, n_f), bool)
+    pairs = []
+    for i, meter in enumerate(meters):
+        for f, dc in enumerate(meter.terms.demand_charges):
+            if dc.lookback_frac > 0 and dc.lookback_mask is not None:
+                frac[i, f], has[i, f] = dc.lookback_frac, True
+                pairs += [(i, f, p, q) for p, q in zip(*np.nonzero(dc.lookback_mask))]
+    if not has.any():
+        return
+    out.var("lookback_kw", np.zeros((n_m, n_f, n_p)), np.where(has[:, :, None], np.inf, 0.0) * np.ones((1, 1, n_p)))
+    out.params["lookback_frac"] = frac
+    out.rows("MFPQ_lookback", tuple(np.array(pairs, dtype=np.int64).reshape(-1, 4).T))
+    out.rows("MFJP_lookback", piece & has[:, :, None, None])
 
 
 def _bill_floor(out: _Builder, meters: list[Meter], n_t: int) -> None:

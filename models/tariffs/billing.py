@@ -43,6 +43,7 @@ from munigrid.models.tariffs.export import ExportRule
 from munigrid.models.tariffs.ft import FtSchedule
 from munigrid.models.tariffs.grid import TariffGrid, demand_pieces
 from munigrid.models.tariffs.meter import MeterData, check_meter
+from munigrid.models.tariffs.terms import lookback_billed_kw
 
 
 def round_half_up(value, decimals: int = 2):
@@ -139,6 +140,9 @@ def _demand_columns(grid: TariffGrid, meter: MeterData, ratchet_history_thb: flo
         for k, label in enumerate(windows.labels):
             name = f"{_slug(spec.name)}_{label}" if prefix_family else label
             columns[f"demand_{name}_kw"] = demand_kw[:, k]
+        if spec.lookback_frac > 0:
+            demand_kw = lookback_billed_kw(demand_kw, spec.lookback_frac, spec.lookback_mask(grid.months))
+            columns[f"demand_{_slug(spec.name)}_billed_kw"] = demand_kw[:, 0]
         slopes, intercepts = demand_pieces(spec)
         raw = round_half_up((intercepts[None, :] + demand_kw @ slopes.T).max(axis=1))
         demand_thb += raw

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+import numpy as np
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -186,6 +188,12 @@ class DemandSpec(Sourced):
     * ``ratchet_floors: demand_charge`` (the older reading, kept as an option): the family's
       demand charge itself is at least :math:`\rho` times its highest billed charge of the
       look-back months.
+
+    kW-based demand lookback (URDB ``lookbackPercent``, REopt ``lookback_percent``; one window
+    only): the billed demand is :math:`\max(D_p, P \max_{q \in Q(p)} D_q)`, priced at the
+    current month's rate, with :math:`P` = ``lookback_frac`` and :math:`Q(p)` the previous
+    ``lookback_range_months`` months, or the months of the 12 before :math:`p` whose calendar
+    month is in ``lookback_months`` (months of the data only).
     """
 
     name: str
@@ -197,6 +205,9 @@ class DemandSpec(Sourced):
     round_to_kw: bool = True
     ratchet_frac: float = Field(0.0, ge=0.0, le=1.0)
     ratchet_lookback_months: int = Field(0, ge=0)
+    lookback_frac: float = Field(0.0, ge=0.0, le=1.0)
+    lookback_months: list[int] = Field(default_factory=list)
+    lookback_range_months: int = Field(0, ge=0)
     ratchet_floors: Literal["bill", "demand_charge"] = Field(
         "bill", description="what the minimum charge floors: the month's energy + demand charges "
         "(published PEA/MEA wording) or this family's demand charge alone (the older reading)")
@@ -225,7 +236,26 @@ class DemandSpec(Sourced):
                 raise ValueError("mode 'incremental' needs the first rate >= the second (convexity)")
         if (self.ratchet_frac > 0) != (self.ratchet_lookback_months > 0):
             raise ValueError("ratchet_frac and ratchet_lookback_months go together")
+        if any(not 1 <= m <= 12 for m in self.lookback_months):
+            raise ValueError(f"lookback_months must be calendar months 1..12, got {self.lookback_months}")
+        if self.lookback_frac > 0:
+            if bool(self.lookback_months) == (self.lookback_range_months > 0):
+                raise ValueError("lookback_frac needs either lookback_months (calendar months) or "
+                                 "lookback_range_months (the previous N months), not both")
+            if n_windows != 1:
+                raise ValueError("a kW lookback applies to a family with exactly one window")
+        elif self.lookback_months or self.lookback_range_months:
+            raise ValueError("lookback_months / lookback_range_months need lookback_frac > 0")
         return self
+
+    def lookback_mask(self, months) -> np.ndarray:
+        """(P, P) bool: month ``q`` counts in the lookback of month ``p`` (``months``: PeriodIndex)."""
+        ordinal = np.array([m.ordinal for m in months])
+        earlier = ordinal[None, :] < ordinal[:, None]
+        if self.lookback_range_months > 0:
+            return earlier & (ordinal[None, :] >= ordinal[:, None] - self.lookback_range_months)
+        in_list = np.isin([m.month for m in months], self.lookback_months)
+        return earlier & (ordinal[None, :] >= ordinal[:, None] - 12) & in_list[None, :]
 
     @property
     def floors_bill(self) -> bool:

@@ -206,7 +206,8 @@ class Tariff:
             registered_kw=registered, ratchet_frac=spec.ratchet_frac,
             ratchet_lookback_periods=spec.ratchet_lookback_months,
             ratchet_history_thb=self.vat_factor * history if spec.ratchet_frac > 0 else 0.0,
-            ratchet_floors_bill=spec.floors_bill)
+            ratchet_floors_bill=spec.floors_bill, lookback_frac=spec.lookback_frac,
+            lookback_mask=spec.lookback_mask(grid.months) if spec.lookback_frac > 0 else None)
 
     def bill(self, import_kw: pd.Series, ft: FtSchedule | float | None = None, kvar: pd.Series | None = None,
              export_kw: pd.Series | None = None, export: ExportRule | None = None,

@@ -65,6 +65,17 @@ class EnergyBlocks:
         return float(np.sum(in_block * self.price_thb_per_kwh))
 
 
+def lookback_billed_kw(demand_kw: np.ndarray, frac: float, mask: np.ndarray) -> np.ndarray:
+    r"""First window's demand lifted by a kW lookback [kW], shape (P, K).
+
+    .. math:: \tilde D_{p,0} = \max\big(D_{p,0},\ P \max_{q:\ \mathrm{mask}_{p,q}} D_{q,0}\big)
+    """
+    earlier = np.where(mask, demand_kw[None, :, 0], 0.0).max(axis=1, initial=0.0)
+    billed = np.array(demand_kw, dtype=float, copy=True)
+    billed[:, 0] = np.maximum(billed[:, 0], frac * earlier)
+    return billed
+
+
 @dataclass(frozen=True)
 class DemandCharge:
     r"""One family of demand charges, billed per billing period.
@@ -111,6 +122,11 @@ class DemandCharge:
         :math:`H` [THB]: highest charge in the look-back window before the horizon.
     ratchet_floors_bill : bool
         True: the ratchet floors the month's energy + demand charges, not this charge.
+    lookback_frac : float
+        :math:`P`, kW lookback share (one window only): the billed demand is
+        :math:`\max(D_p, P \max_{q \in Q(p)} D_q)` [-].
+    lookback_mask : ndarray of bool, shape (P, P), or None
+        :math:`q \in Q(p)`: period ``q`` counts in the lookback of period ``p``.
     """
 
     name: str
@@ -122,6 +138,14 @@ class DemandCharge:
     ratchet_lookback_periods: int = 0
     ratchet_history_thb: float = 0.0
     ratchet_floors_bill: bool = False
+    lookback_frac: float = 0.0
+    lookback_mask: np.ndarray | None = None
+
+    def billed_kw(self, demand_kw: np.ndarray) -> np.ndarray:
+        """Demand priced in each period [kW], shape (P, K): the demand lifted by the kW lookback."""
+        if self.lookback_frac <= 0.0 or self.lookback_mask is None:
+            return demand_kw
+        return lookback_billed_kw(demand_kw, self.lookback_frac, self.lookback_mask)
 
     def demand_kw(self, import_kw: np.ndarray, period_of_step: np.ndarray, n_periods: int) -> np.ndarray:
         """Registered demand :math:`D_{p,k}` [kW], shape (P, K)."""
@@ -133,7 +157,7 @@ class DemandCharge:
 
     def charges_thb(self, import_kw: np.ndarray, period_of_step: np.ndarray, n_periods: int) -> np.ndarray:
         """Charge :math:`C_p` of every billing period [THB], shape (P,)."""
-        demand = self.demand_kw(import_kw, period_of_step, n_periods)
+        demand = self.billed_kw(self.demand_kw(import_kw, period_of_step, n_periods))
         pieces = self.intercept_thb[None, :] + demand @ self.slope_thb_per_kw.T  # (P, J)
         charge = pieces.max(axis=1)
         if self.ratchet_frac > 0.0 and not self.ratchet_floors_bill:
