@@ -25,11 +25,13 @@ from __future__ import annotations
 def demand_window(m, i, f, k, t):
     r"""Demand of window :math:`k` is at least the import at each of its steps [kW].
 
-    .. math:: D_{i,f,k,p(t)} \ge m_{i,t} \quad \forall t : w_{f,k,t}
+    .. math:: D_{i,f,k,p_{f,k}(t)} \ge m_{i,t} \quad \forall t : w_{f,k,t}
 
-    The lower bound :math:`D \ge R` (demand registered before the horizon) is a variable bound.
+    :math:`p_{f,k}(t)` is the step's billing period, or for a coincident group spanning months
+    the period of the group's last step. The lower bound :math:`D \ge R` (demand registered
+    before the horizon) is a variable bound.
     """
-    return m.import_kw[i, t] <= m.demand_kw[i, f, k, m.period_of_step[i, t]]
+    return m.import_kw[i, t] <= m.demand_kw[i, f, k, m.window_period[i, f, k, t]]
 
 
 def demand_piece(m, i, f, j, p):

@@ -85,7 +85,7 @@ DEFINED_BY = (
 )
 
 # parameters used as indices of other components (integers, never mutable)
-INDEX_PARAMS = frozenset({"period_of_step", "period_last_step", "floor_last_step"})
+INDEX_PARAMS = frozenset({"period_of_step", "period_last_step", "floor_last_step", "window_period"})
 
 
 def active(families, data: ModelData):

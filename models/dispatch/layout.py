@@ -325,6 +325,7 @@ def _demand(out: _Builder, meters: list[Meter], n_t: int) -> None:
     n_p = max(m.terms.n_periods for m in meters)
     period = np.array([m.terms.period_of_step for m in meters], dtype=np.int64)
     window = np.zeros((n_m, n_f, n_k, n_t), bool)
+    window_period = np.zeros((n_m, n_f, n_k, n_t), np.int64)
     piece = np.zeros((n_m, n_f, n_j, n_p), bool)
     valid = np.zeros((n_m, n_f, n_p), bool)
     slope, intercept = np.zeros((n_m, n_f, n_j, n_k)), np.zeros((n_m, n_f, n_j))
@@ -336,6 +337,7 @@ def _demand(out: _Builder, meters: list[Meter], n_t: int) -> None:
         for f, dc in enumerate(meter.terms.demand_charges):
             k_count, j_count = dc.window_mask.shape[0], dc.slope_thb_per_kw.shape[0]
             window[i, f, :k_count] = dc.window_mask
+            window_period[i, f, :k_count] = dc.periods_of(meter.terms.period_of_step)
             piece[i, f, :j_count, :n_pi] = True
             valid[i, f, :n_pi] = True
             slope[i, f, :j_count, :k_count] = dc.slope_thb_per_kw
@@ -353,8 +355,8 @@ def _demand(out: _Builder, meters: list[Meter], n_t: int) -> None:
             dem_valid[i, f, :dc.window_mask.shape[0], :meter.terms.n_periods] = True
     out.var("demand_kw", registered, np.where(dem_valid, np.inf, 0.0))
     out.var("demand_thb", charge_floor, np.where(valid, np.inf, 0.0))
-    out.params.update(period_of_step=period, piece_slope_thb_per_kw=slope, piece_intercept_thb=intercept,
-                      ratchet_frac=ratchet)
+    out.params.update(period_of_step=period, window_period=window_period, piece_slope_thb_per_kw=slope,
+                      piece_intercept_thb=intercept, ratchet_frac=ratchet)
     out.rows("K", (np.arange(n_k),))
     out.rows("MFKT", window)
     out.rows("MFJP", piece)

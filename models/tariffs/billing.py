@@ -134,7 +134,9 @@ def _demand_columns(grid: TariffGrid, meter: MeterData, ratchet_history_thb: flo
     prefix_family = len(grid.demand) > 1
     for windows in grid.demand:
         spec = windows.spec
-        demand_kw = np.stack([_max_by_month(grid, meter.import_kw, m) for m in windows.mask], axis=1)
+        demand_kw = np.zeros((grid.n_months, windows.mask.shape[0]))
+        for k, (mask, period) in enumerate(zip(windows.mask, windows.period)):
+            np.maximum.at(demand_kw[:, k], period[mask], meter.import_kw[mask])
         if spec.round_to_kw:
             demand_kw = round_half_up(demand_kw, 0)
         for k, label in enumerate(windows.labels):

@@ -162,6 +162,17 @@ class CoincidentWindow(_Strict):
     end: str
 
 
+class CoincidentGroup(_Strict):
+    """Hours that share one coincident peak: any local-time intervals, possibly in several months.
+
+    Charged once, on the highest import over all its intervals, in the billing month of its
+    last metered step (REopt ``coincident_peak_load_active_time_steps``).
+    """
+
+    name: str
+    intervals: list[CoincidentWindow] = Field(min_length=1)
+
+
 class DemandSpec(Sourced):
     r"""One family of demand charges, billed every month.
 
@@ -173,7 +184,9 @@ class DemandSpec(Sourced):
     * ``blocks`` (one window): increasing demand blocks from ``blocks``.
 
     A window is a list of TOU periods (``windows``) or, for coincident peaks, explicit
-    local-time intervals (``coincident_windows``, one window each, all at ``rate_thb_per_kw[0]``).
+    local-time intervals (``coincident_windows``, one window each, all at ``rate_thb_per_kw[0]``),
+    or groups of intervals charged once per group (``coincident_groups``, one rate per group,
+    see :class:`CoincidentGroup`).
 
     Minimum charge (``ratchet_frac`` :math:`\rho`, ``ratchet_lookback_months`` :math:`L`), with
     :math:`C_q` this family's demand charge of month :math:`q` and :math:`H` the highest one
@@ -200,6 +213,7 @@ class DemandSpec(Sourced):
     mode: Literal["sum", "incremental", "blocks"] = "sum"
     windows: list[list[str]] = Field(default_factory=list)
     coincident_windows: list[CoincidentWindow] = Field(default_factory=list)
+    coincident_groups: list[CoincidentGroup] = Field(default_factory=list)
     rate_thb_per_kw: list[float] = Field(default_factory=list)
     blocks: DemandBlocksSpec | None = None
     round_to_kw: bool = True
@@ -214,11 +228,13 @@ class DemandSpec(Sourced):
 
     @model_validator(mode="after")
     def _consistent(self) -> DemandSpec:
-        n_windows = len(self.windows) + len(self.coincident_windows)
+        n_windows = len(self.windows) + len(self.coincident_windows) + len(self.coincident_groups)
         if n_windows == 0:
-            raise ValueError("give windows (TOU periods) or coincident_windows")
-        if self.windows and self.coincident_windows:
-            raise ValueError("give either windows or coincident_windows, not both")
+            raise ValueError("give windows (TOU periods), coincident_windows or coincident_groups")
+        if sum(map(bool, (self.windows, self.coincident_windows, self.coincident_groups))) > 1:
+            raise ValueError("give one of windows, coincident_windows or coincident_groups")
+        if self.coincident_groups and (self.mode != "sum" or self.ratchet_frac > 0 or self.lookback_frac > 0):
+            raise ValueError("coincident_groups use mode 'sum' without ratchet or lookback")
         if any(r < 0 for r in self.rate_thb_per_kw):
             raise ValueError("demand rates must be >= 0")
         if self.mode == "blocks":
@@ -227,8 +243,9 @@ class DemandSpec(Sourced):
         elif self.coincident_windows:
             if self.mode != "sum" or len(self.rate_thb_per_kw) != 1:
                 raise ValueError("coincident windows use mode 'sum' and one rate_thb_per_kw")
-        elif len(self.rate_thb_per_kw) != len(self.windows):
-            raise ValueError(f"{len(self.windows)} windows need as many rate_thb_per_kw values")
+        elif len(self.rate_thb_per_kw) != len(self.windows) + len(self.coincident_groups):
+            raise ValueError(f"{len(self.windows) + len(self.coincident_groups)} windows or groups need as many "
+                             "rate_thb_per_kw values")
         if self.mode == "incremental":
             if len(self.windows) != 2:
                 raise ValueError("mode 'incremental' needs exactly two windows")

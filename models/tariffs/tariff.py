@@ -201,7 +201,7 @@ class Tariff:
         history = (ratchet_history_thb.get(spec.name, 0.0) if isinstance(ratchet_history_thb, Mapping)
                    else float(ratchet_history_thb))
         return DemandCharge(
-            name=spec.name, window_mask=windows.mask,
+            name=spec.name, window_mask=windows.mask, window_period=windows.period,
             slope_thb_per_kw=self.vat_factor * slopes, intercept_thb=self.vat_factor * intercepts,
             registered_kw=registered, ratchet_frac=spec.ratchet_frac,
             ratchet_lookback_periods=spec.ratchet_lookback_months,

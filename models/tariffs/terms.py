@@ -127,6 +127,9 @@ class DemandCharge:
         :math:`\max(D_p, P \max_{q \in Q(p)} D_q)` [-].
     lookback_mask : ndarray of bool, shape (P, P), or None
         :math:`q \in Q(p)`: period ``q`` counts in the lookback of period ``p``.
+    window_period : ndarray of int, shape (K, T), or None
+        Billing period each step counts in, per window (a coincident group spanning months
+        counts all its steps in the period of its last step); None: the step's own period.
     """
 
     name: str
@@ -140,6 +143,7 @@ class DemandCharge:
     ratchet_floors_bill: bool = False
     lookback_frac: float = 0.0
     lookback_mask: np.ndarray | None = None
+    window_period: np.ndarray | None = None
 
     def billed_kw(self, demand_kw: np.ndarray) -> np.ndarray:
         """Demand priced in each period [kW], shape (P, K): the demand lifted by the kW lookback."""
@@ -147,12 +151,19 @@ class DemandCharge:
             return demand_kw
         return lookback_billed_kw(demand_kw, self.lookback_frac, self.lookback_mask)
 
+    def periods_of(self, period_of_step: np.ndarray) -> np.ndarray:
+        """Billing period each step counts in, per window, shape (K, T)."""
+        if self.window_period is not None:
+            return np.asarray(self.window_period)
+        return np.repeat(np.asarray(period_of_step)[None, :], self.window_mask.shape[0], axis=0)
+
     def demand_kw(self, import_kw: np.ndarray, period_of_step: np.ndarray, n_periods: int) -> np.ndarray:
         """Registered demand :math:`D_{p,k}` [kW], shape (P, K)."""
         demand = np.array(self.registered_kw, dtype=float, copy=True)
+        periods = self.periods_of(period_of_step)
         for k in range(self.window_mask.shape[0]):
             steps = self.window_mask[k]
-            np.maximum.at(demand[:, k], period_of_step[steps], import_kw[steps])
+            np.maximum.at(demand[:, k], periods[k][steps], import_kw[steps])
         return demand
 
     def charges_thb(self, import_kw: np.ndarray, period_of_step: np.ndarray, n_periods: int) -> np.ndarray:
