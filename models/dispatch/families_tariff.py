@@ -72,6 +72,28 @@ def demand_piece_lookback(m, i, f, j, p):
         m.lookback_kw[i, f, p]
 
 
+def netted_within_export(m, i, t):
+    r"""Net metering: the netted export is part of the export [kW]: :math:`0 \le n_{i,t} \le x_{i,t}`."""
+    return m.netted_kw[i, t] <= m.export_kw[i, t]
+
+
+def net_balance_first(m, i, t):
+    r"""Imports minus netted exports so far in the netting period, first step [kWh]: :math:`b_{i,0} = \Delta t (m_{i,0} - n_{i,0})`."""
+    return m.net_balance_kwh[i, t] == m.step_h * (m.import_kw[i, t] - m.netted_kw[i, t])
+
+
+def net_balance(m, i, t):
+    r"""Imports minus netted exports so far in the netting period [kWh].
+
+    .. math:: b_{i,t} = \kappa_{i,t}\, b_{i,t-1} + \Delta t\,(m_{i,t} - n_{i,t})
+
+    :math:`\kappa = 0` at the first step of a netting period; :math:`b \ge 0` at its last step
+    (a variable bound): the credit is limited to what was imported.
+    """
+    return m.net_balance_kwh[i, t] == (m.netting_continues[i, t] * m.net_balance_kwh[i, t - 1]
+                                       + m.step_h * (m.import_kw[i, t] - m.netted_kw[i, t]))
+
+
 def floor_energy_first(m, i, t):
     r"""Base energy charge so far in the billing period, first step [THB]: :math:`z_{i,0} = \Delta t\, e_{i,0} m_{i,0}`."""
     return m.cum_base_thb[i, t] == m.step_h * m.base_energy_thb_per_kwh[i, t] * m.import_kw[i, t]

@@ -125,6 +125,7 @@ def build_model_data(problem: DispatchProblem) -> ModelData:
     commitment = _generator(out, problem, sizing)
     _demand(out, meters, n_t)
     _energy_blocks(out, meters, n_t, step_h)
+    _net_metering(out, meters, n_t)
     _targets(out, problem)
     dims = {"M": n_m, "T": n_t}
     return ModelData(ColumnLayout.from_shapes(out.shapes), out.lower, out.upper, out.integer, out.params, out.sets,
@@ -385,6 +386,33 @@ def _lookback(out: _Builder, meters: list[Meter], piece: np.ndarray, n_p: int) -
     out.params["lookback_frac"] = frac
     out.rows("MFPQ_lookback", tuple(np.array(pairs, dtype=np.int64).reshape(-1, 4).T))
     out.rows("MFJP_lookback", piece & has[:, :, None, None])
+
+
+def _net_metering(out: _Builder, meters: list[Meter], n_t: int) -> None:
+    """Netted export, its running balance against imports and its credit (see :mod:`.families_tariff`)."""
+    has = np.array([m.terms.net_metering_thb_per_kwh is not None for m in meters])
+    if not has.any():
+        return
+    n_m = len(meters)
+    bonus, continues = np.zeros((n_m, n_t)), np.ones((n_m, n_t))
+    balance_lower = np.zeros((n_m, n_t))
+    for i, meter in enumerate(meters):
+        if not has[i]:
+            continue
+        netting = np.asarray(meter.terms.netting_period_of_step)
+        bonus[i] = meter.terms.net_metering_thb_per_kwh
+        continues[i, 1:] = netting[1:] == netting[:-1]
+        last = np.append(netting[1:] != netting[:-1], True)
+        balance_lower[i] = np.where(last, 0.0, -np.inf)
+    out.var("netted_kw", np.zeros((n_m, n_t)), np.where(has[:, None], np.inf, 0.0) * np.ones((1, n_t)))
+    out.var("net_balance_kwh", np.where(has[:, None], balance_lower, 0.0),
+            np.where(has[:, None], np.inf, 0.0) * np.ones((1, n_t)))
+    out.params.update(net_metering_thb_per_kwh=bonus, netting_continues=continues)
+    out.rows("M_nm_first", (np.flatnonzero(has), np.zeros(has.sum(), np.int64)))
+    out.rows("MT_nm", np.repeat(has[:, None], n_t, axis=1))
+    later = np.repeat(has[:, None], n_t, axis=1)
+    later[:, 0] = False
+    out.rows("MT_nm_later", later)
 
 
 def _bill_floor(out: _Builder, meters: list[Meter], n_t: int) -> None:

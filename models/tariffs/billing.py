@@ -39,11 +39,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from munigrid.models.errors import InputError
 from munigrid.models.tariffs.export import ExportRule
 from munigrid.models.tariffs.ft import FtSchedule
 from munigrid.models.tariffs.grid import TariffGrid, demand_pieces
 from munigrid.models.tariffs.meter import MeterData, check_meter
-from munigrid.models.tariffs.terms import lookback_billed_kw
+from munigrid.models.tariffs.terms import lookback_billed_kw, netted_export_kwh
 
 
 def round_half_up(value, decimals: int = 2):
@@ -255,7 +256,17 @@ def compute_bill(tariff, import_kw: pd.Series, ft: FtSchedule | float | None = N
     columns["vat_thb"] = round_half_up(tariff.spec.vat_frac * (base_thb + columns["ft_thb"]))
     export_step_kwh = meter.export_kw * grid.step_h
     columns["export_kwh"] = _by_month(grid, export_step_kwh)
-    columns["export_credit_thb"] = round_half_up(_by_month(grid, export_step_kwh * rule.prices_thb_per_kwh(grid.index)))
+    export_price = rule.prices_thb_per_kwh(grid.index)
+    credit_thb = export_step_kwh * export_price
+    if rule.kind == "net_metering":
+        retail = tariff.vat_factor * (tariff.energy_rate_thb_per_kwh(grid) + ft_month[grid.period_of_step])
+        bonus = np.maximum(0.0, retail - export_price)
+        netted = netted_export_kwh(export_step_kwh, energy_step_kwh, bonus, rule.netting_period(grid.period_of_step))
+        credit_thb = credit_thb + netted * bonus
+        columns["export_netted_kwh"] = _by_month(grid, netted)
+    columns["export_credit_thb"] = round_half_up(_by_month(grid, credit_thb))
+    if rule.kind == "net_metering" and blocks is not None:
+        raise InputError("net metering with energy blocks is not supported", "export.kind")
     if rule.kind in ("fixed", "series") and columns["export_kwh"].any():
         notes.append(f"export is paid separately ({rule.kind} price); total_thb is the net cost after it")
     columns["total_thb"] = round_half_up(base_thb + columns["ft_thb"] + columns["vat_thb"]

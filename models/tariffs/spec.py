@@ -290,8 +290,10 @@ class PowerFactorSpec(Sourced):
 class ExportSpec(Sourced):
     """Default export rule of the tariff (see :class:`munigrid.models.tariffs.ExportRule`)."""
 
-    kind: Literal["none", "fixed", "net_billing"] = "none"
+    kind: Literal["none", "fixed", "net_billing", "net_metering"] = "none"
     price_thb_per_kwh: float = Field(0.0, ge=0.0)
+    netting: Literal["monthly", "annual"] = "monthly"
+    system_cap_kw: float | None = Field(None, gt=0.0)
 
 
 class TariffVariant(_Strict):

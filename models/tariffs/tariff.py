@@ -127,7 +127,8 @@ class Tariff:
         default = self.spec.export
         if default is None or default.kind == "none":
             return ExportRule.none()
-        return ExportRule(default.kind, default.price_thb_per_kwh)
+        return ExportRule(default.kind, default.price_thb_per_kwh, netting=default.netting,
+                          system_cap_kw=default.system_cap_kw)
 
     def cost_terms(self, index: pd.DatetimeIndex, ft: FtSchedule | float | None = None,
                    export: ExportRule | None = None,
@@ -171,11 +172,20 @@ class Tariff:
                 np.array([np.inf if u is None else float(u) for u in spec_blocks.upper_kwh]),
                 vat * np.asarray(spec_blocks.price_thb_per_kwh, dtype=float))
         charges = [self._demand_charge(w, grid, registered_kw, ratchet_history_thb) for w in grid.demand]
+        export_price = rule.prices_thb_per_kwh(grid.index)
+        net_metering = None
+        if rule.kind == "net_metering":
+            if blocks is not None:
+                raise InputError("net metering with energy blocks is not supported (the credit of a kWh "
+                                 "depends on the block); use a flat or TOU energy rate", "export.kind")
+            net_metering = np.maximum(0.0, import_price - export_price)
         return TariffCostTerms(
             step_h=grid.step_h,
             period_of_step=grid.period_of_step,
             import_thb_per_kwh=import_price,
-            export_thb_per_kwh=rule.prices_thb_per_kwh(grid.index),
+            export_thb_per_kwh=export_price,
+            net_metering_thb_per_kwh=net_metering,
+            netting_period_of_step=rule.netting_period(grid.period_of_step) if net_metering is not None else None,
             export_allowed=rule.allowed,
             energy_blocks=blocks,
             demand_charges=charges,

@@ -65,6 +65,25 @@ class EnergyBlocks:
         return float(np.sum(in_block * self.price_thb_per_kwh))
 
 
+def netted_export_kwh(export_kwh: np.ndarray, import_kwh: np.ndarray, credit_thb_per_kwh: np.ndarray,
+                      netting_period: np.ndarray) -> np.ndarray:
+    r"""Exported energy credited by net metering at each step [kWh], shape (T,).
+
+    In each netting period :math:`n` the credited export is at most the imported energy,
+    the steps with the highest credit first (what an optimiser would choose):
+
+    .. math:: \sum_{t \in n} e_t \le \sum_{t \in n} \Delta t\, m_t, \qquad 0 \le e_t \le \Delta t\, x_t
+    """
+    netted = np.zeros_like(export_kwh, dtype=float)
+    for n in np.unique(netting_period):
+        steps = np.flatnonzero(netting_period == n)
+        order = steps[np.argsort(-credit_thb_per_kwh[steps], kind="stable")]
+        room = float(import_kwh[steps].sum())
+        before = np.concatenate([[0.0], np.cumsum(export_kwh[order])[:-1]])
+        netted[order] = np.clip(room - before, 0.0, export_kwh[order])
+    return netted
+
+
 def lookback_billed_kw(demand_kw: np.ndarray, frac: float, mask: np.ndarray) -> np.ndarray:
     r"""First window's demand lifted by a kW lookback [kW], shape (P, K).
 
@@ -211,6 +230,11 @@ class TariffCostTerms:
         Demand-charge families.
     fixed_thb_per_period : ndarray, shape (P,)
         Service and other fixed charges per billing period [THB], VAT included.
+    net_metering_thb_per_kwh : ndarray, shape (T,), or None
+        Net metering: extra credit of an exported kWh netted against imports over
+        ``export_thb_per_kwh`` (the import price minus the wholesale price) [THB/kWh].
+    netting_period_of_step : ndarray of int, shape (T,), or None
+        Netting period of each step (the month, or one period for annual netting).
     base_energy_thb_per_kwh : ndarray, shape (T,), or None
         Energy rate without Ft [THB/kWh], VAT included: the energy part :math:`e_t` of the
         minimum charge's :math:`X_p`; needed when a demand charge floors the bill.
@@ -228,6 +252,8 @@ class TariffCostTerms:
     demand_charges: list[DemandCharge] = field(default_factory=list)
     fixed_thb_per_period: np.ndarray = field(default_factory=lambda: np.zeros(0))
     base_energy_thb_per_kwh: np.ndarray | None = None
+    net_metering_thb_per_kwh: np.ndarray | None = None
+    netting_period_of_step: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -258,6 +284,10 @@ class TariffCostTerms:
         for charge in self.demand_charges:
             total += float(charge.charges_thb(import_kw, self.period_of_step, n_periods).sum())
         total += float(np.sum(self.fixed_thb_per_period))
+        if self.net_metering_thb_per_kwh is not None:
+            netted = netted_export_kwh(self.step_h * export_kw, self.step_h * import_kw,
+                                       self.net_metering_thb_per_kwh, self.netting_period_of_step)
+            total -= float(netted @ self.net_metering_thb_per_kwh)
         return total + float(self.minimum_charge_thb(import_kw).sum())
 
     def minimum_charge_thb(self, import_kw: np.ndarray) -> np.ndarray:
