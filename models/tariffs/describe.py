@@ -23,7 +23,7 @@ def tariff_rates(tariff: Tariff) -> dict:
                          {"rate_thb_per_kvar": spec.power_factor.rate_thb_per_kvar,
                           "threshold_frac": spec.power_factor.threshold_frac}),
         "export": ({"kind": "none"} if spec.export is None else
-                   {"kind": spec.export.kind, "price_thb_per_kwh": spec.export.price_thb_per_kwh}),
+                   spec.export.model_dump(exclude={"source", "as_of", "note"})),
         "extra_offpeak_dates": [d.isoformat() for d in tariff.extra_offpeak_dates],
         "version": tariff.version,
     }
@@ -40,6 +40,12 @@ def _demand_line(family: dict) -> str:
         rates = family["rate_thb_per_kw"] * (len(windows) if family["coincident_windows"] else 1)
         price = "; ".join(f"{w}: {r:g} THB/kW" for w, r in zip(windows, rates))
     line = f"demand '{family['name']}' ({family['mode']}): {price}; rounded to the kW: {family['round_to_kw']}"
+    if family["lookback_frac"] > 0:
+        months = (f"the previous {family['lookback_range_months']} months" if family["lookback_range_months"]
+                  else f"calendar months {family['lookback_months']} of the previous 12")
+        line += f"; billed demand at least {family['lookback_frac']:.0%} of the highest demand of {months}"
+    if family["coincident_groups"]:
+        line += f"; coincident groups charged once each: {[g['name'] for g in family['coincident_groups']]}"
     if family["ratchet_frac"] > 0:
         line += (f"; minimum charge {family['ratchet_frac']:.0%} of the highest demand charge of the previous "
                  f"{family['ratchet_lookback_months']} months, floors the {family['ratchet_floors'].replace('_', ' ')}")
@@ -65,7 +71,9 @@ def rate_lines(tariff: Tariff) -> list[str]:
     lines.append(f"Ft: {'added per kWh' if rates['ft_applies'] else 'not applied'}; VAT {rates['vat_frac']:.0%}")
     export = rates["export"]
     lines.append("export: not allowed" if export["kind"] == "none" else
-                 f"export: {export['kind']} at {export['price_thb_per_kwh']:g} THB/kWh")
+                 f"export: {export['kind']} at {export['price_thb_per_kwh']:g} THB/kWh"
+                 + (f", {export['netting']} netting, systems up to {export['system_cap_kw']} kW"
+                    if export["kind"] == "net_metering" else ""))
     if rates["extra_offpeak_dates"]:
         lines.append(f"extra off-peak dates: {', '.join(rates['extra_offpeak_dates'])}")
     return lines

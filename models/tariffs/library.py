@@ -58,7 +58,9 @@ def parse_tariff_file(raw: Any, where: str) -> dict[str, Tariff]:
 
 
 def load_tariff_file(path: str | Path, where: str = "tariff file") -> dict[str, Tariff]:
-    """Tariffs of a user's YAML or JSON file in the library format (see ``docs/tariffs.md``), by id.
+    """Tariffs of a user's YAML or JSON file in the library format, or of a URDB rate JSON, by id.
+
+    See ``docs/tariffs.md``.
 
     ``where`` names the field or option that gave the path, for the message when it is missing.
     """
@@ -69,6 +71,11 @@ def load_tariff_file(path: str | Path, where: str = "tariff file") -> dict[str, 
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise InputError(f"not valid YAML: {err}", str(path)) from err
+    if isinstance(raw, dict) and ("energyratestructure" in raw or "items" in raw):
+        from munigrid.models.tariffs.urdb import tariff_from_urdb  # a URDB rate JSON
+
+        tariff = tariff_from_urdb(path)
+        return {tariff.id: tariff}
     return parse_tariff_file(raw, str(path))
 
 

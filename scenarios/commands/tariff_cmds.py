@@ -24,13 +24,20 @@ def _parse_override(text: str) -> tuple[str, object]:
               help="Only this utility's tariffs.")
 @click.option("--show", "show", default=None, metavar="ID|FILE",
               help="Every rate of one tariff: a library id or a tariff file (docs/tariffs.md).")
+@click.option("--urdb", "urdb", default=None, metavar="ID|FILE",
+              help="Print one tariff as URDB rate JSON (to cross-check bills with other tools).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (with every rate).")
-def tariffs(utility, show, as_json):
+def tariffs(utility, show, urdb, as_json):
     """List the tariff library (ids for --tariff and scenario files), or show one tariff's rates."""
     from munigrid.models.tariffs import get_tariff, list_tariffs
     from munigrid.models.tariffs.describe import rate_lines, tariff_rates
     from munigrid.models.tariffs.library import resolve_tariff
 
+    if urdb is not None:
+        from munigrid.models.tariffs.urdb import tariff_to_urdb
+
+        click.echo(json.dumps(tariff_to_urdb(resolve_tariff(urdb, where="--urdb")), indent=1))
+        return
     if show is not None:
         tariff = resolve_tariff(show, where="--show")
         if as_json:
