@@ -131,6 +131,14 @@ def building_load_with_notes(building: Building, index: pd.DatetimeIndex, weathe
     if gaps and not building.load_gap_fill:
         raise InputError(f"the meter file has gaps ({'; '.join(map(str, gaps))}); fill them, or set "
                          "load_gap_fill: true to accept the stated fill policy", where)
+    load = series_on_grid(meter, index, where)
+    notes = [f"{building.name}: {note}" for note in meter.notes] + [f"{building.name}: {fill}" for fill in gaps]
+    return load.rename(building.name), notes
+
+
+def series_on_grid(meter, index: pd.DatetimeIndex, where: str) -> pd.Series:
+    """A meter file's series [kW] on the scenario's steps: finer steps averaged; coarser ones or
+    missing steps are an error naming ``where``."""
     step_min = int(round(step_hours(index) * 60))
     load = meter.load_kw
     if meter.step_min > step_min:
@@ -143,8 +151,18 @@ def building_load_with_notes(building: Building, index: pd.DatetimeIndex, weathe
         raise InputError(f"the meter file does not cover {int(missing.sum())} steps of the horizon "
                          f"(first {index[np.argmax(missing)].isoformat()}); shorten the horizon or give "
                          "a longer history", where)
-    notes = [f"{building.name}: {note}" for note in meter.notes] + [f"{building.name}: {fill}" for fill in gaps]
-    return load.reindex(index).rename(building.name), notes
+    return load.reindex(index)
+
+
+def pv_profile_kw_per_kwp(array: PVArray, index: pd.DatetimeIndex, base_dir: Path, where: str) -> pd.Series:
+    """An array's AC output per kWp from its ``pv_csv`` [kW/kWp] (read with the meter reader)."""
+    column = "pv_kw" if array.pv_csv_unit == "kw" else "pv_kw_per_kwp"
+    meter = read_meter(base_dir / array.pv_csv, load_column=column)
+    gaps = [fill for fill in meter.fills if fill.n_missing > 0]
+    if gaps:
+        raise InputError(f"the PV file has gaps ({'; '.join(map(str, gaps))}); give every step", where)
+    series = series_on_grid(meter, index, where)
+    return series / array.capacity_kwp if array.pv_csv_unit == "kw" else series
 
 
 def pv_arrays(building: Building) -> list[PVArray]:
@@ -154,11 +172,13 @@ def pv_arrays(building: Building) -> list[PVArray]:
     return [PVArray(name="roof")]
 
 
-def building_pv_kw_per_kwp(building: Building, weather: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+def building_pv_kw_per_kwp(building: Building, weather: pd.DataFrame, scenario: Scenario,
+                           base_dir: Path | None = None) -> pd.DataFrame:
     """AC output per kWp of each of a building's arrays [kW/kWp], one column per array.
 
     Each array is modelled at 1 kWp with its own DC/AC ratio, so clipping scales exactly with
-    capacity and the optimiser may size it linearly.
+    capacity and the optimiser may size it linearly. With ``base_dir``, an array with a
+    ``pv_csv`` takes its profile from that file instead.
     """
     arrays = pv_arrays(building)
     if not arrays:
@@ -166,9 +186,13 @@ def building_pv_kw_per_kwp(building: Building, weather: pd.DataFrame, scenario: 
     specs = [PVArraySpec(capacity_kwp=1.0, tilt_deg=a.tilt_deg, azimuth_deg=a.azimuth_deg,
                          losses_frac=a.losses_frac, dc_ac_ratio=a.dc_ac_ratio,
                          degradation_frac_per_year=a.degradation_frac_per_year, name=a.name)
-             for a in arrays]
-    power = pv_ac_kw(weather, specs, scenario.site.latitude_deg, scenario.site.longitude_deg,
-                     altitude_m=scenario.site.altitude_m)
+             for a in arrays if a.pv_csv is None or base_dir is None]
+    power = (pv_ac_kw(weather, specs, scenario.site.latitude_deg, scenario.site.longitude_deg,
+                      altitude_m=scenario.site.altitude_m) if specs else pd.DataFrame(index=weather.index))
+    for a in arrays:
+        if a.pv_csv is not None and base_dir is not None:
+            power[a.name] = pv_profile_kw_per_kwp(a, weather.index, base_dir,
+                                                  f"buildings[{building.name}].pv_arrays[{a.name}].pv_csv")
     return power[[a.name for a in arrays]]
 
 
@@ -186,6 +210,8 @@ def check_references(scenario: Scenario, base_dir: Path) -> None:
     for i, b in enumerate(scenario.buildings):
         if b.load_csv is not None and not (base_dir / b.load_csv).is_file():
             problems.append(Problem(f"buildings[{i}].load_csv", f"no such file: {base_dir / b.load_csv}"))
+        problems += [Problem(f"buildings[{i}].pv_arrays[{k}].pv_csv", f"no such file: {base_dir / a.pv_csv}")
+                     for k, a in enumerate(b.pv_arrays) if a.pv_csv is not None and not (base_dir / a.pv_csv).is_file()]
         kwp = sum(a.capacity_kwp for a in b.pv_arrays)
         if kwp > 0 and kwp > b.roof_area_m2 * ROOF_KWP_PER_M2:
             problems.append(Problem(f"buildings[{i}].pv_arrays",
@@ -207,7 +233,7 @@ def build_inputs(scenario: Scenario, base_dir: Path) -> SiteInputs:
         load_kw, data_notes = building_load_with_notes(b, index, weather, base_dir, seed=scenario.weather.seed + 101 * i)
         buildings.append(BuildingInputs(
             name=b.name, kind=b.kind, tariff=building_tariff(b, scenario.tariffs, base_dir, f"buildings[{i}]"), load_kw=load_kw, data_notes=data_notes,
-            pv_kw_per_kwp=building_pv_kw_per_kwp(b, weather, scenario),
+            pv_kw_per_kwp=building_pv_kw_per_kwp(b, weather, scenario, base_dir),
             pv_capacity_kwp={a.name: a.capacity_kwp for a in pv_arrays(b)},
             pv_max_kwp=pv_max_kwp(b), notes=b.notes))
     return SiteInputs(index=index, weather=weather, buildings=buildings)

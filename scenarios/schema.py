@@ -60,11 +60,14 @@ class Weather(Strict):
 
 
 class PVArray(Strict):
-    """One PV array on a building (AC output modelled with pvlib).
+    """One PV array on a building (AC output modelled with pvlib, or read from ``pv_csv``).
 
     In sizing mode the array's capacity is a decision between ``capacity_kwp`` (installed)
     and ``max_kwp`` (default: the building's roof area times the usable density, shared
-    equally by its arrays).
+    equally by its arrays). ``pv_csv`` (path relative to the scenario, read like meter files:
+    time stamps with their UTC offset) gives the array's measured or externally modelled AC
+    output instead of the weather model: column ``pv_kw`` (``pv_csv_unit: kw``, scaled by
+    ``capacity_kwp``) or ``pv_kw_per_kwp`` (``pv_csv_unit: kw_per_kwp``).
     """
 
     name: str = "roof"
@@ -75,6 +78,15 @@ class PVArray(Strict):
     losses_frac: Frac = 0.14
     dc_ac_ratio: float = Field(default=1.2, ge=0.8, le=2.0)
     degradation_frac_per_year: Frac = 0.005
+    pv_csv: str | None = None
+    pv_csv_unit: Literal["kw", "kw_per_kwp"] = "kw"
+
+    @model_validator(mode="after")
+    def _profile(self):
+        if self.pv_csv is not None and self.pv_csv_unit == "kw" and self.capacity_kwp <= 0:
+            raise ValueError("a pv_csv in kW needs the array's capacity_kwp > 0 (to scale it per kWp); "
+                             "or give the profile in kW per kWp (pv_csv_unit: kw_per_kwp)")
+        return self
 
 
 class TariffChoice(Strict):
