@@ -405,14 +405,19 @@ def _net_metering(out: _Builder, meters: list[Meter], n_t: int) -> None:
         last = np.append(netting[1:] != netting[:-1], True)
         balance_lower[i] = np.where(last, 0.0, -np.inf)
     out.var("netted_kw", np.zeros((n_m, n_t)), np.where(has[:, None], np.inf, 0.0) * np.ones((1, n_t)))
-    out.var("net_balance_kwh", np.where(has[:, None], balance_lower, 0.0),
-            np.where(has[:, None], np.inf, 0.0) * np.ones((1, n_t)))
+    _running_sum(out, "net_balance_kwh", "nm", has, np.where(has[:, None], balance_lower, 0.0))
     out.params.update(net_metering_thb_per_kwh=bonus, netting_continues=continues)
-    out.rows("M_nm_first", (np.flatnonzero(has), np.zeros(has.sum(), np.int64)))
     out.rows("MT_nm", np.repeat(has[:, None], n_t, axis=1))
-    later = np.repeat(has[:, None], n_t, axis=1)
+
+
+def _running_sum(out: _Builder, name: str, tag: str, has: np.ndarray, lower: np.ndarray) -> None:
+    """A running sum over each period, shape (M, T): its variable (free above ``lower`` on the
+    meters in ``has``) and the index sets ``M_<tag>_first`` and ``MT_<tag>_later`` of its rows."""
+    out.var(name, lower, np.where(has[:, None], np.inf, 0.0) * np.ones((1, lower.shape[1])))
+    out.rows(f"M_{tag}_first", (np.flatnonzero(has), np.zeros(has.sum(), np.int64)))
+    later = np.repeat(has[:, None], lower.shape[1], axis=1)
     later[:, 0] = False
-    out.rows("MT_nm_later", later)
+    out.rows(f"MT_{tag}_later", later)
 
 
 def _bill_floor(out: _Builder, meters: list[Meter], n_t: int) -> None:
@@ -442,14 +447,10 @@ def _bill_floor(out: _Builder, meters: list[Meter], n_t: int) -> None:
         valid[i, :n_pi] = True
         history[i, :n_pi] = charge.ratchet_frac * charge.ratchet_history_thb
         pairs += [(i, f, p, q) for p in range(n_pi) for q in range(max(0, p - charge.ratchet_lookback_periods), p)]
-    out.var("cum_base_thb", np.zeros((n_m, n_t)), np.where(has[:, None], np.inf, 0.0) * np.ones((1, n_t)))
+    _running_sum(out, "cum_base_thb", "floor", has, np.zeros((n_m, n_t)))
     out.var("min_charge_thb", np.zeros((n_m, n_p)), np.where(valid, np.inf, 0.0))
     out.params.update(base_energy_thb_per_kwh=base, floor_continues=continues, floor_last_step=last,
                       floor_history_thb=history)
-    out.rows("M_floor_first", (np.flatnonzero(has), np.zeros(has.sum(), np.int64)))
-    later = np.repeat(has[:, None], n_t, axis=1)
-    later[:, 0] = False
-    out.rows("MT_floor_later", later)
     out.rows("MP_floor", valid)
     out.rows("MFPQ_floor", tuple(np.array(pairs, dtype=np.int64).reshape(-1, 4).T))
 
