@@ -1,5 +1,8 @@
 """A scenario building's tariff: library id or tariff file, scenario overrides, extra off-peak dates.
 
+A tariff whose export rule is net metering with a size cap is checked against the building's
+PV (installed capacity, or its sizing limit ``max_kwp``).
+
 Overrides apply in order: the scenario's ``tariffs.overrides[<id>]``, then the building's own
 ``tariff.overrides``. Every problem names the scenario field it came from.
 """
@@ -55,7 +58,10 @@ def tariff_problems(buildings: list[Building], settings: Tariffs, base_dir: Path
     ids = set()
     for i, building in enumerate(buildings):
         try:
-            ids.add(building_tariff(building, settings, base_dir, f"buildings[{i}]").id)
+            tariff = building_tariff(building, settings, base_dir, f"buildings[{i}]")
+            ids.add(tariff.id)
+            system_kw = sum(max(a.capacity_kwp, a.max_kwp or 0.0) for a in building.pv_arrays)
+            tariff.export_rule(None).check_system_kw(system_kw, f"buildings[{i}].pv_arrays")
         except InputError as err:
             problems += err.problems
     problems += [Problem(f"tariffs.overrides.{key}", f"no building uses tariff '{key}'; used: {sorted(ids)}")

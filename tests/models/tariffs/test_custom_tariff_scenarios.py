@@ -107,3 +107,15 @@ def test_cli_bill_with_a_tariff_file(tmp_path):
     assert json.loads(result.stdout)["total_thb"] == pytest.approx(4010.0)
     missing = _cli("bill", "--tariff-file", str(tmp_path / "none.yaml"), "--meter", str(meter))
     assert missing.returncode == 2 and "--tariff-file" in missing.stdout + missing.stderr
+
+
+def test_net_metering_size_cap_is_checked_against_the_building_pv(tmp_path):
+    """A 60 kWp array on a tariff whose net metering is open to systems up to 50 kW."""
+    raw = yaml.safe_load((DATA / "flat_demand.yaml").read_text())
+    raw["tariffs"][0]["export"] = {"kind": "net_metering", "system_cap_kw": 50, "source": "test", "as_of": "2026"}
+    (tmp_path / "nm.yaml").write_text(yaml.safe_dump(raw))
+    path = _scenario(tmp_path, {"tariff_file": "nm.yaml", "roof_area_m2": 1000,
+                                "pv_arrays": [{"name": "roof", "capacity_kwp": 60}]})
+    with pytest.raises(InputError) as err:
+        check_references(api.load(path), tmp_path)
+    assert any(p.path == "buildings[0].pv_arrays" and "50 kW" in p.message for p in err.value.problems)
