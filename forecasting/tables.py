@@ -13,16 +13,16 @@ Policy, stated once:
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from munigrid.models.errors import InputError, Problem
-from munigrid.models.timegrid import TZ
-
-TIME_ALIASES = ("time", "datetime", "timestamp", "date_time", "date", "time(utc)")
+from munigrid.forecasting.meter_text import excerpt, read_text
+from munigrid.forecasting.meter_time import parse_times, time_columns
+from munigrid.models.errors import InputError, Problem, quote
 
 
 def _rows(mask: np.ndarray, first_data_row: int = 2, limit: int = 6) -> str:
@@ -42,28 +42,9 @@ def find_column(frame: pd.DataFrame, aliases: tuple[str, ...], where: str, what:
                 return col
     if required:
         raise InputError(f"no {what} column; expected one named like {', '.join(aliases[:4])}; "
-                         f"found {', '.join(map(str, frame.columns))}", where)
+                         f"found {', '.join(quote(str(c), 30) for c in list(frame.columns)[:12])}"
+                         f"{' …' if len(frame.columns) > 12 else ''}", where)
     return None
-
-
-DATE_FORMATS = ("ISO8601", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%m/%d/%y %H:%M", "%d/%m/%y %H:%M",
-                "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S")
-
-
-def parse_stamps(raw: pd.Series) -> pd.Series:
-    """Parse time stamps with the first format that reads every row in increasing order.
-
-    Day-first and month-first are both tried; the one that reads all rows and keeps them
-    increasing wins (a wrong guess scrambles the order). Falls back to the format that reads most rows.
-    """
-    best = None
-    for fmt in DATE_FORMATS:
-        stamps = pd.to_datetime(raw, errors="coerce", format=fmt)
-        if stamps.notna().all() and stamps.is_monotonic_increasing:
-            return stamps
-        if best is None or stamps.notna().sum() > best.notna().sum():
-            best = stamps
-    return best
 
 
 def read_timeseries_csv(path: str | Path, tz: str | None = None, time_column: str | None = None) -> pd.DataFrame:
@@ -76,7 +57,8 @@ def read_timeseries_csv(path: str | Path, tz: str | None = None, time_column: st
     tz : str, optional
         Zone of naive stamps (e.g. ``Asia/Bangkok``); stamps with an offset are converted.
     time_column : str, optional
-        Name of the time column; found among usual names (time, datetime, timestamp) when omitted.
+        Name of the time column (``"Date+Time"`` for two); found by name when omitted. Time
+        stamps are read as meter files' are (:mod:`munigrid.forecasting.meter_time`).
 
     Raises
     ------
@@ -86,31 +68,15 @@ def read_timeseries_csv(path: str | Path, tz: str | None = None, time_column: st
     """
     path = Path(path)
     where = path.name
-    if not path.is_file():
-        raise InputError(f"file not found: {path}", where)
+    text, _ = read_text(path, where)
     try:
-        frame = pd.read_csv(path, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise InputError(f"not a readable CSV file ({err})", where) from None
-    col = time_column or find_column(frame, TIME_ALIASES, where, "time")
-    if col not in frame.columns:
-        raise InputError(f"time column {col!r} not found; columns are {', '.join(map(str, frame.columns))}", where)
-    raw = frame[col].astype(str).str.strip()
-    stamps = parse_stamps(raw)
+        frame = pd.read_csv(io.StringIO(text))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise InputError(f"not a readable CSV file ({excerpt(err, 120)})", where) from None
+    columns = time_columns(frame, time_column, where)
+    index, _ = parse_times(frame, columns, tz, where)
+    col = " + ".join(columns)
     problems: list[Problem] = []
-    bad = stamps.isna().to_numpy()
-    if bad.any():
-        problems.append(Problem(f"{where}: column {col!r}", f"time could not be read in rows {_rows(bad)}; "
-                                "use ISO 8601, e.g. 2024-01-31 13:00+07:00"))
-        raise InputError(problems)
-    index = pd.DatetimeIndex(stamps, name="time")
-    if index.tz is None:
-        if tz is None:
-            raise InputError(f"time stamps have no time zone (rows 2-{len(index) + 1}); add an offset "
-                             "such as +07:00 or state the zone (tz='Asia/Bangkok', CLI --tz Asia/Bangkok)",
-                             f"{where}: column {col!r}")
-        index = index.tz_localize(tz)
-    index = index.tz_convert(TZ)
     dup = index.duplicated(keep="first")
     if dup.any():
         problems.append(Problem(f"{where}: column {col!r}", f"duplicate time stamps in rows {_rows(dup)}; keep one value per interval"))
@@ -119,7 +85,7 @@ def read_timeseries_csv(path: str | Path, tz: str | None = None, time_column: st
         problems.append(Problem(f"{where}: column {col!r}", f"time goes backwards at rows {_rows(back)}; sort the file"))
     if problems:
         raise InputError(problems)
-    frame = frame.drop(columns=[col])
+    frame = frame.drop(columns=columns)
     frame.index = index
     return frame
 

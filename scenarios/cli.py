@@ -1,19 +1,27 @@
 """The ``munigrid`` command line: a thin layer over the Python API.
 
 Exit codes: 0 success, 2 bad input (message, no traceback), 3 the solver gave no usable
-answer (with a diagnosis), 1 a bug. ``--debug`` shows tracebacks. Commands are imported
-lazily so that ``munigrid --help`` and quick commands stay fast.
+answer (with a diagnosis), 4 a sweep finished but some of its members failed, 1 a bug.
+``--debug`` shows tracebacks. Commands are imported lazily so that ``munigrid --help`` and
+quick commands stay fast: the command list of ``--help`` reads each command's one-line help
+from its source file (:func:`short_help`) instead of importing it, and this module imports
+nothing of the numerical stack (``tests/scenarios/test_cli_startup.py`` checks it).
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib
+import importlib.util
+import inspect
 import os
 import sys
 import traceback
+from pathlib import Path
 
 import click
+from click.utils import make_default_short_help
 
 from munigrid.models.errors import InputError, NoSolutionError
 
@@ -30,12 +38,14 @@ COMMANDS: dict[str, str] = {
     "schedule": "munigrid.scenarios.commands.ops_cmds:schedule",
     "review": "munigrid.scenarios.commands.ops_cmds:review",
     "operations": "munigrid.scenarios.commands.ops_cmds:operations",
+    "ems": "munigrid.scenarios.commands.ems_cmds:ems",
     "simulate": "munigrid.scenarios.commands.simulate_cmds:simulate",
     "forecast": "munigrid.scenarios.commands.forecast_cmds:forecast",
 }
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_SOLUTION = 3
+EXIT_MEMBERS_FAILED = 4
 
 
 @contextlib.contextmanager
@@ -75,8 +85,74 @@ class LazyGroup(click.Group):
         module_name, attr = target.split(":")
         return getattr(importlib.import_module(module_name), attr)
 
+    def format_commands(self, ctx, formatter):
+        """The command list of ``--help``, without importing the commands (see :func:`short_help`)."""
+        limit = formatter.width - 6 - max(len(name) for name in self.lazy_commands)
+        rows = []
+        for name in self.list_commands(ctx):
+            text = short_help(self.lazy_commands[name], limit)
+            if text is None:  # not a plain decorated function: import it and ask click
+                command = self.get_command(ctx, name)
+                if command.hidden:
+                    continue
+                text = command.get_short_help_str(limit)
+            rows.append((name, text))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def short_help(target: str, limit: int = 45) -> str | None:
+    """The one-line help click would show for the command ``"module:attribute"``, read from the
+    module's source (the ``short_help``/``help`` of its decorator, else its docstring).
+
+    Returns None when the source does not define ``attribute`` as a decorated function (the
+    caller then imports the command).
+    """
+    module_name, attr = target.split(":")
+    spec = importlib.util.find_spec(module_name)
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    function = next((node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == attr), None)
+    if function is None:
+        return None
+    makers = [dec for dec in function.decorator_list if _decorator_name(dec) in ("command", "group")]
+    if not makers:
+        return None
+    keywords = {kw.arg: kw.value for dec in makers if isinstance(dec, ast.Call) for kw in dec.keywords}
+    if any(isinstance(keywords.get(k), ast.Constant) and keywords[k].value for k in ("hidden", "deprecated")):
+        return None
+    for key in ("short_help", "help"):
+        if key in keywords:
+            if not isinstance(keywords[key], ast.Constant):
+                return None
+            text = keywords[key].value
+            return inspect.cleandoc(text) if key == "short_help" else make_default_short_help(text, limit)
+    doc = ast.get_docstring(function, clean=True)
+    return make_default_short_help(doc, limit) if doc else ""
+
+
+def _decorator_name(node: ast.expr) -> str | None:
+    """``command`` for ``@click.command(...)``, ``@forecast.command`` or ``@command()``."""
+    target = node.func if isinstance(node, ast.Call) else node
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    return target.id if isinstance(target, ast.Name) else None
+
+
+def _version(ctx: click.Context, _param, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib.metadata import version
+
+    click.echo(f"munigrid {version('munigrid')}")
+    ctx.exit(0)
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Print the installed munigrid version and exit.")
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
 @click.pass_context
 def cli(ctx, debug):

@@ -6,6 +6,8 @@ simulation command and the day-ahead planner all see the same numbers.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,17 +15,17 @@ import numpy as np
 import pandas as pd
 from munigrid.forecasting.archetypes import archetype_load_kw
 from munigrid.forecasting.meter import read_meter
+from munigrid.forecasting.meter_format import MeterFormat
 from munigrid.forecasting.pv import PVArraySpec, pv_ac_kw
 from munigrid.forecasting.weather import read_weather, synthetic_year
 from munigrid.models.errors import InputError, Problem
 from munigrid.models.tariffs import Tariff
-from munigrid.scenarios.tariff_choice import building_tariff, tariff_problems
-from munigrid.models.timegrid import make_index, step_hours
+from munigrid.models.timegrid import TZ, make_index, step_hours
+from munigrid.scenarios.input_files import input_path
+from munigrid.scenarios.references import ROOF_KWP_PER_M2, check_references
+from munigrid.scenarios.tariff_choice import building_tariff
 from munigrid.scenarios.schema import Building, PVArray, Scenario
 
-# Usable rooftop PV density [kWp per m2 of roof]: 0.15, an assumption for crystalline
-# modules of about 20 % efficiency at about 75 % roof coverage (access and shading margins).
-ROOF_KWP_PER_M2 = 0.15
 
 
 @dataclass
@@ -91,6 +93,16 @@ def _typical_year_on(index: pd.DatetimeIndex, weather: pd.DataFrame) -> pd.DataF
     return pd.DataFrame(lookup.loc[wanted].to_numpy(), index=index, columns=weather.columns)
 
 
+@contextlib.contextmanager
+def file_field(field: str) -> Iterator[None]:
+    """Prefix the problems a file reader raises with the scenario field that named the file."""
+    try:
+        yield
+    except InputError as err:
+        raise InputError([Problem(f"{field}: {p.path}" if p.path else field, p.message)
+                          for p in err.problems]) from None
+
+
 def site_weather(scenario: Scenario, index: pd.DatetimeIndex, base_dir: Path) -> pd.DataFrame:
     """Weather on the time grid: synthetic typical year(s) or a user file aligned to the grid."""
     site, source = scenario.site, scenario.weather
@@ -100,7 +112,8 @@ def site_weather(scenario: Scenario, index: pd.DatetimeIndex, base_dir: Path) ->
                                 altitude_m=site.altitude_m)
                  for y in sorted(set(index.year))]
         return pd.concat(years).reindex(index)
-    weather = read_weather(base_dir / source.file)
+    with file_field("weather.file"):
+        weather = read_weather(input_path(source.file, base_dir), site.latitude_deg, site.longitude_deg, tz=TZ)
     if weather.index.equals(index) or index.isin(weather.index).all():
         return weather.reindex(index)
     return _typical_year_on(index, weather)
@@ -126,11 +139,9 @@ def building_load_with_notes(building: Building, index: pd.DatetimeIndex, weathe
                                  temperature_c=weather["temp_air_c"])
         return load.rename(building.name), []
     where = f"buildings[{building.name}].load_csv ({building.load_csv})"
-    meter = read_meter(base_dir / building.load_csv)
+    with file_field(where):
+        meter = read_meter(input_path(building.load_csv, base_dir), load_csv_format(building))
     gaps = [fill for fill in meter.fills if fill.n_missing > 0]
-    if gaps and not building.load_gap_fill:
-        raise InputError(f"the meter file has gaps ({'; '.join(map(str, gaps))}); fill them, or set "
-                         "load_gap_fill: true to accept the stated fill policy", where)
     load = series_on_grid(meter, index, where)
     notes = [f"{building.name}: {note}" for note in meter.notes] + [f"{building.name}: {fill}" for fill in gaps]
     return load.rename(building.name), notes
@@ -157,12 +168,17 @@ def series_on_grid(meter, index: pd.DatetimeIndex, where: str) -> pd.Series:
 def pv_profile_kw_per_kwp(array: PVArray, index: pd.DatetimeIndex, base_dir: Path, where: str) -> pd.Series:
     """An array's AC output per kWp from its ``pv_csv`` [kW/kWp] (read with the meter reader)."""
     column = "pv_kw" if array.pv_csv_unit == "kw" else "pv_kw_per_kwp"
-    meter = read_meter(base_dir / array.pv_csv, load_column=column)
-    gaps = [fill for fill in meter.fills if fill.n_missing > 0]
-    if gaps:
-        raise InputError(f"the PV file has gaps ({'; '.join(map(str, gaps))}); give every step", where)
+    with file_field(where):  # gaps are refused by the reader (no fill policy for PV)
+        meter = read_meter(input_path(array.pv_csv, base_dir), load_column=column)
     series = series_on_grid(meter, index, where)
     return series / array.capacity_kwp if array.pv_csv_unit == "kw" else series
+
+
+def load_csv_format(building: Building) -> MeterFormat:
+    """How to read a building's ``load_csv``: its mapping's options and ``load_gap_fill``."""
+    spec = building.load_csv
+    options = {} if isinstance(spec, str) else spec.model_dump(exclude={"file"})
+    return MeterFormat(**options, fill_gaps=building.load_gap_fill)
 
 
 def pv_arrays(building: Building) -> list[PVArray]:
@@ -187,8 +203,13 @@ def building_pv_kw_per_kwp(building: Building, weather: pd.DataFrame, scenario: 
                          losses_frac=a.losses_frac, dc_ac_ratio=a.dc_ac_ratio,
                          degradation_frac_per_year=a.degradation_frac_per_year, name=a.name)
              for a in arrays if a.pv_csv is None or base_dir is None]
-    power = (pv_ac_kw(weather, specs, scenario.site.latitude_deg, scenario.site.longitude_deg,
-                      altitude_m=scenario.site.altitude_m) if specs else pd.DataFrame(index=weather.index))
+    try:
+        power = (pv_ac_kw(weather, specs, scenario.site.latitude_deg, scenario.site.longitude_deg,
+                          altitude_m=scenario.site.altitude_m) if specs else pd.DataFrame(index=weather.index))
+    except InputError as err:  # the PV model names its input "arrays[i]": say the scenario's path
+        where = f"buildings[{scenario.buildings.index(building)}].pv_arrays"
+        raise InputError([Problem(where + p.path.removeprefix("arrays") if p.path.startswith("arrays") else p.path,
+                                  p.message) for p in err.problems]) from None
     for a in arrays:
         if a.pv_csv is not None and base_dir is not None:
             power[a.name] = pv_profile_kw_per_kwp(a, weather.index, base_dir,
@@ -201,26 +222,6 @@ def pv_max_kwp(building: Building) -> dict[str, float]:
     arrays = pv_arrays(building)
     share = building.roof_area_m2 * ROOF_KWP_PER_M2 / max(len(arrays), 1)
     return {a.name: max(a.capacity_kwp, a.max_kwp if a.max_kwp is not None else share) for a in arrays}
-
-
-def check_references(scenario: Scenario, base_dir: Path) -> None:
-    """Problems a schema cannot see: tariff ids, files, PV larger than its roof."""
-    problems: list[Problem] = []
-    problems += tariff_problems(scenario.buildings, scenario.tariffs, base_dir)
-    for i, b in enumerate(scenario.buildings):
-        if b.load_csv is not None and not (base_dir / b.load_csv).is_file():
-            problems.append(Problem(f"buildings[{i}].load_csv", f"no such file: {base_dir / b.load_csv}"))
-        problems += [Problem(f"buildings[{i}].pv_arrays[{k}].pv_csv", f"no such file: {base_dir / a.pv_csv}")
-                     for k, a in enumerate(b.pv_arrays) if a.pv_csv is not None and not (base_dir / a.pv_csv).is_file()]
-        kwp = sum(a.capacity_kwp for a in b.pv_arrays)
-        if kwp > 0 and kwp > b.roof_area_m2 * ROOF_KWP_PER_M2:
-            problems.append(Problem(f"buildings[{i}].pv_arrays",
-                                    f"{kwp:g} kWp needs about {kwp / ROOF_KWP_PER_M2:,.0f} m2 of roof but "
-                                    f"roof_area_m2 is {b.roof_area_m2:g}; reduce capacity_kwp or correct the roof"))
-    if scenario.weather.source == "file" and not (base_dir / scenario.weather.file).is_file():
-        problems.append(Problem("weather.file", f"no such file: {base_dir / scenario.weather.file}"))
-    if problems:
-        raise InputError(problems)
 
 
 def build_inputs(scenario: Scenario, base_dir: Path) -> SiteInputs:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from munigrid.models.errors import InputError
+from munigrid.scenarios.input_files import file_problem
 from munigrid.scenarios.schema import Scenario, parse_scenario
+from munigrid.scenarios.yaml_input import load_yaml
+
+# Largest scenario or sweep file read [bytes]; a scenario is a few kB.
+MAX_YAML_BYTES = 5 * 1024**2
 
 LIBRARY_DIR = Path(__file__).parent / "library"
 
@@ -18,17 +21,24 @@ def bundled() -> dict[str, Path]:
 
 
 def read_yaml(path: Path) -> dict:
-    """Parse a YAML file; syntax errors become :class:`InputError` with the line."""
+    """Parse a YAML file with the guarded loader (:mod:`munigrid.scenarios.yaml_input`).
+
+    Special files (``/proc``, devices, FIFOs), files over 5 MB, text that is not UTF-8 and
+    YAML errors become :class:`InputError` naming the file (and line).
+    """
+    problem = file_problem(Path(path))
+    if problem:
+        raise InputError(problem, str(path))
+    if Path(path).stat().st_size > MAX_YAML_BYTES:
+        raise InputError(f"file of {Path(path).stat().st_size:,} bytes; a scenario is a few kB "
+                         f"(limit {MAX_YAML_BYTES:,})", str(path))
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_bytes().decode("utf-8-sig")
     except OSError as err:
         raise InputError(f"cannot read the file: {err.strerror}", str(path)) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise InputError(f"not valid YAML: {getattr(err, 'problem', err)}", where) from None
+    except UnicodeDecodeError as err:
+        raise InputError(f"not UTF-8 text (byte {err.start}); save the file as UTF-8", str(path)) from None
+    return load_yaml(text, str(path))
 
 
 def resolve(ref: str | Path) -> Path:

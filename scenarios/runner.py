@@ -22,8 +22,10 @@ import xarray as xr
 from munigrid.models.dispatch import solve
 from munigrid.models.dispatch.problem import (Battery, DispatchProblem, DispatchResult, Generator, Meter,
                                               PVArray, Sizes, SizingEconomics, SolveOptions)
+from munigrid.models.errors import InputError, NoSolutionError, Problem
 from munigrid.models.finance.defaults import default_value
 from munigrid.models.tariffs import FtSchedule
+from munigrid.scenarios.infeasibility import explain
 from munigrid.scenarios.inputs import BuildingInputs, SiteInputs, build_inputs
 from munigrid.scenarios.kpis import summarise
 from munigrid.scenarios.provenance import inputs_hash, package_versions
@@ -96,12 +98,25 @@ def ft_schedule(scenario: Scenario) -> FtSchedule:
     return FtSchedule.builtin(fallback=scenario.tariffs.ft_fallback).with_values(scenario.tariffs.ft_schedule)
 
 
+def _soc_final(spec) -> tuple[float | None, bool]:
+    """``(soc_final_frac, soc_final_equal)`` of the dispatch battery for the scenario's ``soc_final``."""
+    if spec.soc_final == "at_least_initial":
+        return None, False
+    if spec.soc_final == "equal_initial":
+        return None, True
+    if spec.soc_final == "free":
+        return spec.soc_min_frac, False
+    return float(spec.soc_final), False
+
+
 def _battery(scenario: Scenario, sizing: bool) -> Battery:
     spec, costs = scenario.battery, scenario.sizing
+    soc_final_frac, soc_final_equal = _soc_final(spec)
     return Battery(energy_kwh=spec.energy_kwh, power_kw=spec.power_kw, c_rate_per_h=spec.c_rate_per_h,
                    charge_eff_frac=spec.charge_eff_frac, discharge_eff_frac=spec.discharge_eff_frac,
                    soc_min_frac=spec.soc_min_frac, soc_max_frac=spec.soc_max_frac,
-                   soc_initial_frac=spec.soc_initial_frac, degradation_thb_per_kwh=spec.degradation_thb_per_kwh,
+                   soc_initial_frac=spec.soc_initial_frac, soc_final_frac=soc_final_frac,
+                   soc_final_equal=soc_final_equal, degradation_thb_per_kwh=spec.degradation_thb_per_kwh,
                    max_energy_kwh=spec.max_energy_kwh if sizing else None,
                    max_power_kw=spec.max_power_kw if sizing else None,
                    capex_thb_per_kwh=_default(costs.battery_capex_thb_per_kwh, "costs", "battery_thb_per_kwh"),
@@ -173,18 +188,25 @@ def solve_options(scenario: Scenario) -> tuple[SolveOptions, SizingEconomics]:
     return options, economics
 
 
-def solve_meters(meters: list[Meter], step_h: float, scenario: Scenario) -> dict[str, DispatchResult]:
+def solve_meters(meters: list[Meter], step_h: float, scenario: Scenario,
+                 index: pd.DatetimeIndex | None = None) -> dict[str, DispatchResult]:
     """Optimise the meters: one problem each in dispatch mode, one joint problem in sizing mode
     (a budget and site-wide targets bind the buildings together). Raises NoSolutionError when
-    there is no usable answer."""
+    there is no usable answer, naming the building, the dates (from ``index``) and the likely fix."""
     options, economics = solve_options(scenario)
     joint = options.mode == "sizing" or any(v is not None for v in (
         economics.min_self_sufficiency_frac, economics.min_renewable_frac, economics.max_co2_kg))
     groups = [meters] if joint else [[m] for m in meters]
     solved = {}
     for group in groups:
-        result = solve(DispatchProblem(step_h=step_h, meters=group, options=options, economics=economics))
-        result.require_solution()
+        try:
+            result = solve(DispatchProblem(step_h=step_h, meters=group, options=options, economics=economics))
+        except InputError as err:  # named by the model's structure: say the scenario path
+            from munigrid.scenarios.preflight import user_problems
+
+            raise InputError(user_problems(err.problems, scenario, [m.name for m in group])) from None
+        if not result.status.has_solution:
+            raise NoSolutionError(result.status.value, explain(result, group, index) + list(result.diagnosis))
         solved.update({m.name: result for m in group})
     return solved
 
@@ -234,21 +256,68 @@ def bills_for(inputs: SiteInputs, results: xr.Dataset, ft: FtSchedule, column: s
             for b in inputs.buildings}
 
 
+@dataclass
+class Prepared:
+    """A scenario checked and turned into model inputs: everything a run does before the solve.
+
+    Attributes
+    ----------
+    inputs : SiteInputs
+    ft : FtSchedule
+    meters : list of Meter
+        One per building, checked by the dispatch model's input checks.
+    notes : list of str
+        Data notes (fills, Ft fallbacks) for the run's manifest.
+    warnings : list of str
+        Things that are allowed but probably not meant (an outage outside the horizon).
+    """
+
+    inputs: SiteInputs
+    ft: FtSchedule
+    meters: list[Meter]
+    notes: list[str]
+    warnings: list[str]
+
+
+def prepare(scenario: Scenario, base_dir: Path) -> Prepared:
+    """Read every file and run every input check of a run, stopping before the solve.
+
+    ``munigrid validate`` and ``munigrid run`` both call this, so a scenario that validates
+    starts its solve. Raises :class:`InputError` with every problem named by its scenario path.
+    """
+    from munigrid.scenarios.preflight import dispatch_problems, outage_warnings, sweep_problems
+
+    problems = sweep_problems(scenario)
+    if problems:
+        raise InputError(problems)
+    inputs = build_inputs(scenario, base_dir)
+    ft = ft_schedule(scenario)
+    meters, notes = [], []
+    for i, building in enumerate(inputs.buildings):
+        try:
+            meter, meter_notes = meter_for(building, inputs, scenario, ft)
+        except InputError as err:
+            raise InputError([Problem("tariffs.ft_thb_per_kwh" if p.path == "ft" else f"buildings[{i}].tariff",
+                                      p.message) for p in err.problems]) from None
+        meters.append(meter)
+        notes += [n for n in [*building.data_notes, *meter_notes] if n not in notes]
+    problems = dispatch_problems(scenario, meters, inputs.step_h)
+    if problems:
+        raise InputError(problems)
+    warnings = outage_warnings(scenario, inputs.index)
+    return Prepared(inputs, ft, meters, notes + warnings, warnings)
+
+
 def run_scenario(scenario: Scenario, base_dir: Path, progress: Progress | None = None) -> RunOutcome:
     """Run the whole chain for ``scenario`` in memory (nothing stored)."""
     say = progress or (lambda stage: None)
     clock = {"start": time.perf_counter()}
     say("weather, PV and loads")
-    inputs = build_inputs(scenario, base_dir)
+    prepared = prepare(scenario, base_dir)
+    inputs, ft, meters, notes = prepared.inputs, prepared.ft, prepared.meters, prepared.notes
     clock["inputs_s"] = time.perf_counter() - clock["start"]
-    ft = ft_schedule(scenario)
-    meters, notes = [], []
-    for building in inputs.buildings:
-        meter, meter_notes = meter_for(building, inputs, scenario, ft)
-        meters.append(meter)
-        notes += [n for n in [*building.data_notes, *meter_notes] if n not in notes]
     say(f"optimising {len(meters)} meters ({scenario.optimisation.mode})")
-    solved = solve_meters(meters, inputs.step_h, scenario)
+    solved = solve_meters(meters, inputs.step_h, scenario, inputs.index)
     clock["dispatch_s"] = time.perf_counter() - clock["start"] - clock["inputs_s"]
     say("bills and results")
     results = results_dataset(inputs, solved)

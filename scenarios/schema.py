@@ -10,28 +10,39 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from munigrid.models.errors import InputError, Problem
-from munigrid.scenarios.sweep.spec import SweepSpec
+from munigrid.forecasting.meter_format import DEFAULT_TZ
+from munigrid.forecasting.meter_format import UNITS as METER_UNITS
+from munigrid.models import asset_defaults
+from munigrid.models.errors import InputError, Problem, quote
+from munigrid.models.tariffs.library import unknown_tariff_message
+from munigrid.scenarios.sweep.spec import NAME_PATTERN, SweepSpec
 
 NonNeg = Annotated[float, Field(ge=0)]
 Frac = Annotated[float, Field(ge=0, le=1)]
 Eff = Annotated[float, Field(gt=0, le=1)]
 
+# where every scenario field is documented (generated from this schema)
+FIELD_REFERENCE = "docs/inputs.md#scenario-fields"
+
 BUILDING_KINDS = ("office", "school", "health_centre", "water_pumping", "street_lighting", "market")
 
 
 class Strict(BaseModel):
-    """Base of every schema block: unknown keys are errors, values are checked on assignment."""
+    """Base of every schema block: unknown keys are errors, values are checked on assignment.
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    Types are strict (``true`` is not the number 1, ``"100"`` is not a number) and numbers
+    must be finite (``.inf`` and ``.nan`` are refused everywhere); dates may be written as text.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False)
 
 
 class Site(Strict):
     """Where the scenario is."""
 
-    name: str
+    name: str = Field(min_length=1, max_length=200)
     latitude_deg: float = Field(ge=-90, le=90)
     longitude_deg: float = Field(ge=-180, le=180)
     altitude_m: float = Field(default=0.0, ge=-100, le=6000)
@@ -40,13 +51,15 @@ class Site(Strict):
 class TimeGrid(Strict):
     """Horizon: from ``start`` for ``days`` days at ``step_min`` minutes (Asia/Bangkok)."""
 
-    start: dt.date
+    start: dt.date = Field(strict=False)
     days: int = Field(ge=1, le=366)
     step_min: Literal[15, 60] = 60
 
 
 class Weather(Strict):
-    """Weather source: the offline synthetic typical year, or a file the user has."""
+    """Weather source: the offline synthetic typical year, or a file the user has (EPW, TMY, PVGIS or
+    a measured CSV read at the site's latitude and longitude; a path relative to the scenario
+    file's folder, or an absolute path)."""
 
     source: Literal["synthetic", "file"] = "synthetic"
     seed: int = 0
@@ -70,7 +83,7 @@ class PVArray(Strict):
     ``capacity_kwp``) or ``pv_kw_per_kwp`` (``pv_csv_unit: kw_per_kwp``).
     """
 
-    name: str = "roof"
+    name: str = Field(default="roof", pattern=NAME_PATTERN, max_length=64)
     capacity_kwp: NonNeg = 0.0
     max_kwp: NonNeg | None = None
     tilt_deg: float = Field(default=15.0, ge=0, le=90)
@@ -105,21 +118,44 @@ class TariffChoice(Strict):
         return self
 
 
+class LoadCsv(Strict):
+    """A meter file and how to read it (the same options as the CLI's meter flags).
+
+    Acts as the path of its file (``os.PathLike``), so ``base_dir / building.load_csv`` works
+    for both spellings of ``load_csv``.
+    """
+
+    file: str
+    time_column: str | None = None
+    load_column: str | None = None
+    unit: Literal[METER_UNITS] | None = None  # type: ignore[valid-type]
+    tz: str = DEFAULT_TZ
+    encoding: str | None = None
+    label: Literal["begin", "end"] = "begin"
+
+    def __fspath__(self) -> str:
+        return self.file
+
+    def __str__(self) -> str:
+        return self.file
+
+
 class Building(Strict):
     """A municipal building on its own meter.
 
     Its load is an archetype scaled by ``annual_kwh`` or ``floor_area_m2``, or a meter export
-    ``load_csv`` (time stamps with their UTC offset, interval beginning; a path relative to the
-    scenario file). Gaps in the meter file are an error unless ``load_gap_fill`` allows the
-    stated fill policy (short gaps interpolated, longer ones from the same time a week apart;
-    every fill reported in the run's notes).
+    ``load_csv`` (a path relative to the scenario file's folder or an absolute path, system and
+    special files refused; or a :class:`LoadCsv` mapping with the columns, unit and zone; read
+    by the one meter reader, see docs/inputs.md). Gaps in the meter file are an error unless
+    ``load_gap_fill`` allows the stated fill policy (short gaps interpolated, longer ones from
+    the same time a week apart; every fill reported in the run's notes).
     """
 
-    name: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    name: str = Field(pattern=r"^[a-z0-9_\-]+$", max_length=64)
     kind: Literal[BUILDING_KINDS]  # type: ignore[valid-type]
-    annual_kwh: NonNeg | None = None
-    floor_area_m2: NonNeg | None = None
-    load_csv: str | None = None
+    annual_kwh: float | None = Field(default=None, gt=0)
+    floor_area_m2: float | None = Field(default=None, gt=0)
+    load_csv: str | LoadCsv | None = None
     load_gap_fill: bool = False
     tariff: str | TariffChoice | None = None
     tariff_file: str | None = None
@@ -127,12 +163,27 @@ class Building(Strict):
     pv_arrays: list[PVArray] = Field(default_factory=list)
     notes: str = ""
 
+    @field_validator("tariff")
+    @classmethod
+    def _library_tariff(cls, value: str | TariffChoice | None) -> str | TariffChoice | None:
+        tariff_id = value if isinstance(value, str) else None
+        if isinstance(value, TariffChoice) and value.file is None:
+            tariff_id = value.id  # an id inside a tariff file is checked when the file is read
+        unknown = unknown_tariff_message(tariff_id) if tariff_id is not None else None
+        if unknown is not None:
+            raise ValueError(unknown)
+        return value
+
     @model_validator(mode="after")
     def _load_source(self):
         if self.load_csv is None and self.annual_kwh is None and self.floor_area_m2 is None:
             raise ValueError("give the load: `annual_kwh` or `floor_area_m2` (archetype), or `load_csv`")
         if (self.tariff is None) == (self.tariff_file is None):
             raise ValueError("give the tariff once: `tariff` (a library id or {id|file, overrides}) or `tariff_file`")
+        names = [a.name for a in self.pv_arrays]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"pv_arrays names must be unique within a building; repeated: {', '.join(repeated)}")
         return self
 
 
@@ -142,11 +193,13 @@ class Battery(Strict):
     building: str
     energy_kwh: NonNeg
     power_kw: NonNeg
-    charge_eff_frac: Eff = 0.95
-    discharge_eff_frac: Eff = 0.95
-    soc_min_frac: Frac = 0.1
-    soc_max_frac: Frac = 0.9
-    soc_initial_frac: Frac = 0.5
+    charge_eff_frac: Eff = asset_defaults.BATTERY_CHARGE_EFF_FRAC
+    discharge_eff_frac: Eff = asset_defaults.BATTERY_DISCHARGE_EFF_FRAC
+    soc_min_frac: Frac = asset_defaults.BATTERY_SOC_MIN_FRAC
+    soc_max_frac: Frac = asset_defaults.BATTERY_SOC_MAX_FRAC
+    soc_initial_frac: Frac = asset_defaults.BATTERY_SOC_INITIAL_FRAC
+    # state of charge at the end: at least the start, equal to it, free, or at least a share
+    soc_final: Literal["at_least_initial", "equal_initial", "free"] | Frac = "at_least_initial"
     degradation_thb_per_kwh: NonNeg = 0.0
     max_energy_kwh: NonNeg | None = None
     max_power_kw: NonNeg | None = None
@@ -157,6 +210,9 @@ class Battery(Strict):
         if not self.soc_min_frac <= self.soc_initial_frac <= self.soc_max_frac:
             raise ValueError("need soc_min_frac <= soc_initial_frac <= soc_max_frac, got "
                              f"{self.soc_min_frac} / {self.soc_initial_frac} / {self.soc_max_frac}")
+        if not isinstance(self.soc_final, str) and not self.soc_min_frac <= self.soc_final <= self.soc_max_frac:
+            raise ValueError(f"soc_final {self.soc_final} must lie between soc_min_frac {self.soc_min_frac} and "
+                             f"soc_max_frac {self.soc_max_frac}, or be at_least_initial, equal_initial or free")
         return self
 
 
@@ -166,12 +222,12 @@ class Generator(Strict):
     building: str
     rating_kw: NonNeg = 0.0
     max_rating_kw: NonNeg | None = None
-    min_load_frac: Frac = 0.3
+    min_load_frac: Frac = asset_defaults.GENERATOR_MIN_LOAD_FRAC
     startup_thb: NonNeg = 0.0
-    fuel_slope_l_per_kwh: NonNeg = 0.246
-    fuel_intercept_l_per_kwh: NonNeg = 0.08
-    fuel_thb_per_l: NonNeg = 32.5
-    co2_kg_per_l: NonNeg = 2.7078
+    fuel_slope_l_per_kwh: NonNeg = asset_defaults.GENERATOR_FUEL_SLOPE_L_PER_KWH
+    fuel_intercept_l_per_kwh: NonNeg = asset_defaults.GENERATOR_FUEL_INTERCEPT_L_PER_KWH
+    fuel_thb_per_l: NonNeg = asset_defaults.GENERATOR_FUEL_THB_PER_L
+    co2_kg_per_l: NonNeg = asset_defaults.GENERATOR_CO2_KG_PER_L
     # runs only in grid outages (behind a transfer switch); false: may run in parallel with the
     # grid to shave peaks (needs synchronising switchgear and the utility's approval)
     standby_only: bool = True
@@ -180,7 +236,7 @@ class Generator(Strict):
 class Outage(Strict):
     """A grid outage window: no import or export from ``start`` for ``hours``."""
 
-    start: dt.datetime
+    start: dt.datetime = Field(strict=False)
     hours: float = Field(gt=0, le=24 * 366)
 
 
@@ -220,7 +276,7 @@ class Tariffs(Strict):
     by default: cabinet bridge days stay on-peak unless listed). See ``docs/tariffs.md``.
     """
 
-    ft_thb_per_kwh: float | None = None
+    ft_thb_per_kwh: float | None = Field(default=None, ge=-5, le=5)
     ft_fallback: Literal["error", "last_known"] = "last_known"
     export_allowed: bool = False
     export_thb_per_kwh: NonNeg = 0.0
@@ -228,7 +284,7 @@ class Tariffs(Strict):
         default_factory=dict, description="Ft [THB/kWh] by period (first month YYYY-01/05/09), over the built-in")
     overrides: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per library tariff id: dotted paths into its data and new values")
-    extra_offpeak_dates: list[dt.date] = Field(
+    extra_offpeak_dates: list[Annotated[dt.date, Field(strict=False)]] = Field(
         default_factory=list, description="dates billed off-peak all day (cabinet bridge days); default none")
 
 
@@ -249,7 +305,7 @@ class Emissions(Strict):
 class Scenario(Strict):
     """A whole munigrid scenario."""
 
-    name: str
+    name: str = Field(pattern=NAME_PATTERN, max_length=64)
     description: str = ""
     site: Site
     time: TimeGrid
@@ -297,18 +353,28 @@ def _message(err: dict) -> str:
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     if kind == "extra_forbidden":
-        return "unknown key; remove it or check its spelling against `munigrid validate --help`"
+        return f"unknown key; remove it or check its spelling against {FIELD_REFERENCE}"
     if kind == "missing":
         return "required field is missing"
-    if kind.startswith(("greater", "less")) or kind == "literal_error" or kind == "string_pattern_mismatch":
-        return f"{msg}, got {got!r}"
+    if kind == "finite_number":
+        return f"must be a finite number, got {quote(got)}; remove .inf/.nan"
+    if kind == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") == NAME_PATTERN:
+        return (f"must be a plain name (letters, digits, '-' and '_', Thai letters allowed; no '/' "
+                f"or spaces), got {quote(got)}")
+    if kind.endswith("_type") and isinstance(got, bool):
+        return f"{msg}, got {got}; a yes/no value is not a number: write the number"
+    if kind.endswith(("_type", "_parsing")) or kind.startswith(("greater", "less", "too_", "string_too")) \
+            or kind in ("literal_error", "string_pattern_mismatch"):
+        return f"{msg}, got {quote(got)}"
     return msg
 
 
 def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
     """Validate raw scenario data; raise :class:`InputError` listing every problem with its path."""
+    if data is None:
+        raise InputError("the file is empty; start from a bundled scenario (`munigrid scenarios`)", source)
     if not isinstance(data, dict):
-        raise InputError(f"{source} must be a mapping of keys to values (YAML), got {type(data).__name__}")
+        raise InputError(f"must be a mapping of keys to values (YAML), got a {type(data).__name__}", source)
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:

@@ -10,18 +10,23 @@ kernel call per building simulates all samples. Every building draws with the sa
 sample ``s`` is the same sequence of days and the same load factor site-wide and the site
 totals of a sample are coherent. The battery follows a rule (``strategy``), not the
 optimiser: the distributions show how a rule-operated system varies with weather and load.
+
+After a sizing run, :func:`simulate_run` simulates the sized system (the PV and battery the
+optimiser chose), not the scenario's installed capacities, and says which system it was.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
 from munigrid.models.errors import InputError, Problem
-from munigrid.models.simulation.montecarlo import monte_carlo, summarize
+from munigrid.models.memory import require_memory
+from munigrid.models.simulation.montecarlo import monte_carlo, sample_bytes, summarize
 from munigrid.models.simulation.params import BatteryParams
 from munigrid.models.simulation.sampling import SampleSource
 from munigrid.models.simulation.strategies import STRATEGIES
@@ -92,6 +97,12 @@ def simulate_scenario(scenario: Scenario, *, samples: int, strategy: str = "self
     -------
     (samples, timing) : xarray.Dataset with dims (``building``, ``sample``), dict of seconds
     """
+    if scenario.time.days < block_days + 7:
+        raise InputError(Problem("time.days", f"the Monte Carlo draws {block_days}-day blocks within +-1 week of their "
+                                              f"date, so it needs at least {block_days + 7} days; got "
+                                              f"{scenario.time.days}: lengthen the horizon or lower --block-days"))
+    require_memory(sample_bytes(scenario.time.days, len(scenario.buildings) + 1), samples, "Monte Carlo samples",
+                   "samples (--samples)")
     start = time.perf_counter()
     years = [inputs] if inputs is not None and n_weather_years == 1 else weather_years(scenario, n_weather_years)
     inputs = years[0]
@@ -114,6 +125,61 @@ def simulate_scenario(scenario: Scenario, *, samples: int, strategy: str = "self
                         load_sigma_frac=load_sigma_frac, weather_years=n_weather_years)
     timing["total_s"] = time.perf_counter() - start
     return result, timing
+
+
+def sized_system(scenario: Scenario, inputs: SiteInputs, sizes: dict[str, dict]) -> tuple[Scenario, SiteInputs]:
+    """The scenario and its inputs with the capacities a sizing run chose.
+
+    Parameters
+    ----------
+    scenario, inputs : Scenario, SiteInputs
+        As run.
+    sizes : dict
+        Per building, the run's sizes as in the run manifest (``manifest["solver"]["sizes"]``):
+        ``pv_kwp`` per array [kWp], ``battery_kwh`` [kWh], ``battery_kw`` [kW].
+
+    Returns
+    -------
+    (scenario, inputs) with every PV array at its sized capacity and the battery at its sized
+    energy and power.
+    """
+    buildings = [replace(b, pv_capacity_kwp={name: float(sizes[b.name]["pv_kwp"].get(name, kwp))
+                                             for name, kwp in b.pv_capacity_kwp.items()})
+                 for b in inputs.buildings]
+    battery = scenario.battery
+    if battery is not None:
+        sized = sizes[battery.building]
+        battery = battery.model_copy(update={"energy_kwh": float(sized["battery_kwh"]),
+                                             "power_kw": float(sized["battery_kw"])})
+    return scenario.model_copy(update={"battery": battery}), replace(inputs, buildings=buildings)
+
+
+def system_description(scenario: Scenario, inputs: SiteInputs, basis: str) -> dict:
+    """What a Monte Carlo simulated: ``basis`` (``sized`` or ``installed``), site PV [kWp] and battery."""
+    battery = scenario.battery
+    return {"basis": basis, "pv_kwp": float(sum(sum(b.pv_capacity_kwp.values()) for b in inputs.buildings)),
+            "battery_kwh": 0.0 if battery is None else float(battery.energy_kwh),
+            "battery_kw": 0.0 if battery is None else float(battery.power_kw)}
+
+
+def simulate_run(scenario: Scenario, inputs: SiteInputs, sizes: dict[str, dict] | None, *, samples: int,
+                 strategy: str = "self_consumption") -> tuple[xr.Dataset, dict, dict]:
+    """Monte Carlo of the system a run produced: the sized system after a sizing run (``sizes``
+    given), else the installed one.
+
+    Returns
+    -------
+    (samples, timing, system) : as :func:`simulate_scenario`, plus :func:`system_description`
+    (also stored in the samples' ``attrs["system_*"]``).
+    """
+    basis = "installed"
+    if sizes is not None:
+        scenario, inputs = sized_system(scenario, inputs, sizes)
+        basis = "sized"
+    result, timing = simulate_scenario(scenario, samples=samples, strategy=strategy, inputs=inputs)
+    system = system_description(scenario, inputs, basis)
+    result.attrs.update({f"system_{k}": v for k, v in system.items()})
+    return result, timing, system
 
 
 def site_totals(result: xr.Dataset) -> xr.Dataset:

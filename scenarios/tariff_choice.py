@@ -15,6 +15,7 @@ from pathlib import Path
 from munigrid.models.errors import InputError, Problem
 from munigrid.models.tariffs.library import apply_overrides, get_tariff, tariff_from_file
 from munigrid.models.tariffs.tariff import Tariff
+from munigrid.scenarios.input_files import input_path
 from munigrid.scenarios.schema import Building, Tariffs
 
 
@@ -26,14 +27,14 @@ def _relabel(err: InputError, where: str) -> InputError:
 def _base_tariff(building: Building, base_dir: Path, where: str) -> tuple[Tariff, dict]:
     choice = building.tariff
     if building.tariff_file is not None:
-        return tariff_from_file(base_dir / building.tariff_file, None, f"{where}.tariff_file"), {}
+        return tariff_from_file(input_path(building.tariff_file, base_dir), None, f"{where}.tariff_file"), {}
     if isinstance(choice, str):
         try:
             return get_tariff(choice), {}
         except InputError as err:
             raise _relabel(err, f"{where}.tariff") from err
     if choice.file is not None:
-        return tariff_from_file(base_dir / choice.file, choice.id, f"{where}.tariff.file"), dict(choice.overrides)
+        return tariff_from_file(input_path(choice.file, base_dir), choice.id, f"{where}.tariff.file"), dict(choice.overrides)
     try:
         return get_tariff(choice.id), dict(choice.overrides)
     except InputError as err:

@@ -3,12 +3,20 @@
 A run is assembled in a hidden staging folder ``<root>/.staging-<run_id>/`` and renamed to
 ``<root>/<run_id>/`` only after every file is written and flushed, ``manifest.json`` last.
 A crashed or killed run therefore leaves at most a ``.staging-*`` folder, which nothing
-treats as a run; :func:`list_runs` reports such leftovers so they can be removed.
+treats as a run. The writer holds an ``flock`` on its staging folder, so
+:func:`leftover_staging` tells leftovers (lock released by the kernel when the writer died)
+from runs being written, and :func:`clean_staging` (``munigrid runs clean``) removes only
+leftovers. :func:`store_problems` lists what ``munigrid runs list`` reports: leftovers, runs
+whose files are unreadable, runs without ``report.html`` and links leading out of the store.
+Run folder names are built from the scenario name and checked to stay in the store
+(:func:`munigrid.solver_runs.containment.child_path`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
 import shutil
@@ -19,11 +27,13 @@ import pandas as pd
 import xarray as xr
 
 from munigrid.models.errors import InputError
+from munigrid.solver_runs.containment import child_path
 from munigrid.solver_runs.results_io import read_results, write_results
 
 MANIFEST = "manifest.json"
 RESULTS = "results.nc"
 SUMMARY = "summary.csv"
+REPORT = "report.html"
 STAGING_PREFIX = ".staging-"
 
 
@@ -70,8 +80,12 @@ class StoredRun:
         return json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
 
     def results(self) -> xr.Dataset:
-        """Time series results with the time zone restored."""
-        return read_results(self.path / RESULTS)
+        """Time series results with the time zone restored; :class:`InputError` when the file is unreadable."""
+        try:
+            return read_results(self.path / RESULTS)
+        except (OSError, ValueError, KeyError) as err:
+            raise InputError(f"{self.path / RESULTS} cannot be read ({type(err).__name__}); the run is broken: "
+                             "remove its folder and run the scenario again", "RUN") from None
 
     def summary(self) -> pd.DataFrame:
         """Per-building and total KPIs."""
@@ -97,14 +111,33 @@ def write_run(root: Path, run_id: str, manifest: dict, results: xr.Dataset, summ
         More netCDF files (name -> Dataset), e.g. ``simulation.nc``.
     """
     root = Path(root)
+    final = child_path(root, run_id, "name")
+    staging = child_path(root, f"{STAGING_PREFIX}{run_id}", "name")
     root.mkdir(parents=True, exist_ok=True)
-    final = root / run_id
     if final.exists():
         raise InputError(f"run folder {final} exists already; choose another --out or remove it", "out")
-    staging = root / f"{STAGING_PREFIX}{run_id}"
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir()
+    with _writing(staging):
+        _write_files(staging, final, root, manifest, results, summary, extra_files, extra_datasets)
+    return StoredRun(final)
+
+
+@contextlib.contextmanager
+def _writing(staging: Path):
+    """Hold an exclusive ``flock`` on the staging folder while it is written (released on death)."""
+    fd = os.open(staging, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _write_files(staging: Path, final: Path, root: Path, manifest: dict, results: xr.Dataset,
+                 summary: pd.DataFrame, extra_files: dict[str, str] | None,
+                 extra_datasets: dict[str, xr.Dataset] | None) -> None:
     try:
         write_results(results, staging / RESULTS)
         summary.to_csv(staging / SUMMARY, float_format="%.10g")
@@ -119,7 +152,6 @@ def write_run(root: Path, run_id: str, manifest: dict, results: xr.Dataset, summ
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return StoredRun(final)
 
 
 def is_complete(path: Path) -> bool:
@@ -129,19 +161,77 @@ def is_complete(path: Path) -> bool:
 
 
 def list_runs(root: Path | None = None) -> list[StoredRun]:
-    """Complete runs under ``root``, oldest first."""
+    """Complete runs under ``root``, oldest first (symbolic links are not followed out of the store)."""
     root = Path(root or default_root())
     if not root.is_dir():
         return []
-    return [StoredRun(p) for p in sorted(root.iterdir()) if p.is_dir() and is_complete(p)]
+    return [StoredRun(p) for p in sorted(root.iterdir())
+            if p.is_dir() and not p.is_symlink() and is_complete(p)]
+
+
+def being_written(path: Path) -> bool:
+    """Whether a live process holds the write lock of the staging folder ``path``."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 def leftover_staging(root: Path | None = None) -> list[Path]:
-    """Staging folders left by crashed or killed runs (never complete runs)."""
+    """Staging folders left by crashed or killed runs (never complete runs, never runs being written)."""
     root = Path(root or default_root())
     if not root.is_dir():
         return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith(STAGING_PREFIX))
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()
+                  and p.name.startswith(STAGING_PREFIX) and not being_written(p))
+
+
+def clean_staging(root: Path | None = None) -> list[Path]:
+    """Remove the leftover staging folders of ``root`` (see :func:`leftover_staging`); returns them."""
+    removed = leftover_staging(root)
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
+
+
+def unreadable(path: Path) -> str | None:
+    """Why the run folder ``path`` is broken (manifest or summary unreadable), or None."""
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        return f"{MANIFEST} unreadable ({type(err).__name__})"
+    if not isinstance(manifest, dict):
+        return f"{MANIFEST} is not a JSON object"
+    if not (path / RESULTS).is_file():
+        return f"{RESULTS} missing"
+    return None
+
+
+def store_problems(root: Path | None = None) -> dict[str, list[str]]:
+    """What ``munigrid runs list`` reports besides runs: ``staging`` leftovers, ``broken`` runs
+    (``id: reason``), runs with ``no_report``, and ``links`` leading out of the store."""
+    root = Path(root or default_root())
+    out: dict[str, list[str]] = {"staging": [], "broken": [], "no_report": [], "links": []}
+    if not root.is_dir():
+        return out
+    out["staging"] = [p.name for p in leftover_staging(root)]
+    for path in sorted(root.iterdir()):
+        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+            out["links"].append(path.name)
+        elif path.is_dir() and is_complete(path):
+            reason = unreadable(path)
+            if reason:
+                out["broken"].append(f"{path.name}: {reason}")
+            elif not (path / REPORT).is_file():
+                out["no_report"].append(path.name)
+    return out
 
 
 def open_run(ref: str | Path, root: Path | None = None) -> StoredRun:

@@ -45,3 +45,4 @@ def test_built_wheel_contains_every_package_and_data(tmp_path):
         init = package.replace(".", "/") + "/__init__.py"
         assert init in names, f"{init} missing from the wheel"
     assert "munigrid/scenarios/library/tha-yang.yaml" in names
+    assert "munigrid/forecasting/meter_examples/thai_excel_cp874_kwh.csv" in names

@@ -27,12 +27,19 @@ import pvlib
 from munigrid.forecasting.solar import clear_sky, solar_geometry
 from munigrid.forecasting.tables import fill_gaps, find_column, read_timeseries_csv, regular_grid
 from munigrid.forecasting.weather.synthetic import WEATHER_COLUMNS
-from munigrid.models.errors import InputError, Problem
+from munigrid.models.errors import InputError, Problem, quote
 from munigrid.models.timegrid import TZ
 
 DEFAULT_TEMP_C = 28.0  # assumption for a Thai site when a file has no temperature [degC]
 DEFAULT_WIND_M_PER_S = 1.0  # assumption when a file has no wind [m/s]; PVWatts uses 1 m/s likewise
 MAX_INTERP_H = 2.0
+CSV_FORMAT = ("a CSV with a header line, a time column (ISO 8601 with offset, e.g. 2026-01-01T00:00+07:00) "
+              "and ghi_w_per_m2 [W/m2] (optionally dni_w_per_m2, dhi_w_per_m2, temp_air_c, wind_speed_m_per_s)")
+FORMATS = {"epw": "an EnergyPlus EPW file (8 header lines, then 35 comma-separated fields per hour)",
+           "tmy3": "a TMY3 CSV (site header line, column names, then hourly rows)",
+           "tmy2": "a TMY2 file (.tm2, fixed-width hourly records)",
+           "pvgis": "a PVGIS TMY file (CSV or JSON as downloaded from PVGIS)",
+           "csv": CSV_FORMAT}
 
 
 class TimingWarning(UserWarning):
@@ -154,12 +161,22 @@ def read_weather_csv(path: str | Path, latitude_deg: float, longitude_deg: float
         2 h, timestamps shifted by an hour or more against the sun.
     """
     path = Path(path)
-    frame = read_timeseries_csv(path, tz=tz)
+    try:
+        frame = read_timeseries_csv(path, tz=tz)
+    except InputError as err:
+        raise InputError([Problem(p.path, f"{p.message}; expected {CSV_FORMAT}") for p in err.problems]) from None
     frame, step_min = regular_grid(frame, path.name)
     ghi_col = find_column(frame, ("ghi", "ghi_w_per_m2", "irradiance", "global_horizontal", "g(h)"), path.name, "GHI")
     notes: list[str] = []
     problems: list[Problem] = []
     ghi = pd.to_numeric(frame[ghi_col], errors="coerce").rename("ghi_w_per_m2")
+    text = frame[ghi_col].astype(str).str.strip()
+    unreadable = ghi.isna() & frame[ghi_col].notna() & (text != "") & (text.str.lower() != "nan")
+    if unreadable.any():
+        first = ghi.index.get_loc(ghi.index[unreadable][0]) + 2
+        problems.append(Problem(f"{path.name}: line {first}, column {ghi_col!r}",
+                                f"{int(unreadable.sum())} values are not numbers (first {quote(text[unreadable].iloc[0], 30)}); "
+                                f"expected {CSV_FORMAT}"))
     bad = (ghi < -5) | (ghi > 1500)
     if bad.any():
         rows = ", ".join(str(ghi.index.get_loc(t) + 2) for t in ghi.index[bad][:6])
@@ -231,7 +248,11 @@ def read_weather(path: str | Path, latitude_deg: float | None = None, longitude_
     path = Path(path)
     if not path.is_file():
         raise InputError(f"file not found: {path}", "weather")
-    kind = _sniff(path)
+    try:
+        kind = _sniff(path)
+    except (OSError, IndexError):
+        raise InputError(f"empty or unreadable file; expected {CSV_FORMAT}, or an EPW/TMY/PVGIS file",
+                         path.name) from None
     if kind == "csv":
         if latitude_deg is None or longitude_deg is None:
             raise InputError("a measured weather CSV needs the site: give latitude_deg and longitude_deg "
@@ -242,7 +263,8 @@ def read_weather(path: str | Path, latitude_deg: float | None = None, longitude_
         try:
             weather, meta = READERS[kind](path, year)
         except (ValueError, KeyError, IndexError) as err:
-            raise InputError(f"could not read as {kind.upper()} ({type(err).__name__}: {err})", path.name) from None
+            raise InputError(f"could not read as {kind.upper()} ({type(err).__name__}: {quote(str(err), 120)}); "
+                             f"expected {FORMATS[kind]}", path.name) from None
         notes = []
     weather.attrs.update({"source": str(path), "format": kind, "latitude_deg": meta.get("latitude"),
                           "longitude_deg": meta.get("longitude"), "altitude_m": meta.get("altitude"),

@@ -58,6 +58,12 @@ def soc_final(m, i, t):
     return m.soc_kwh[i, t] >= m.soc_final_frac[i] * m.battery_kwh[i]
 
 
+def soc_final_cap(m, i, t):
+    r"""Stored energy at the end no more than its target, where the end must equal it [kWh]:
+    :math:`e_{i,T} \le \sigma^T_i E_i` (with :func:`soc_final`, :math:`e_{i,T} = \sigma^T_i E_i`)."""
+    return m.soc_kwh[i, t] <= m.soc_final_frac[i] * m.battery_kwh[i]
+
+
 def soc_lower(m, i, t):
     r"""Lower state-of-charge limit of a sized battery: :math:`e_{i,t} \ge \underline\sigma_i E_i`."""
     return m.soc_kwh[i, t] >= m.soc_min_frac[i] * m.battery_kwh[i]

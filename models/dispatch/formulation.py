@@ -23,6 +23,7 @@ CONSTRAINT_FAMILIES = (
     ("soc_dynamics", fe.soc_dynamics, "MT_battery"),
     ("soc_initial", fe.soc_initial, "M_battery_first"),
     ("soc_final", fe.soc_final, "M_battery_last"),
+    ("soc_final_cap", fe.soc_final_cap, "M_battery_last_equal"),
     ("soc_lower", fe.soc_lower, "MT1_battery_sized"),
     ("soc_upper", fe.soc_upper, "MT1_battery_sized"),
     ("charge_limit", fe.charge_limit, "MT_battery_sized"),

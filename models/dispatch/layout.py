@@ -243,6 +243,8 @@ def _battery(out: _Builder, problem: DispatchProblem, sizing: bool) -> None:
     out.rows("MT_battery", rows_t)
     out.rows("M_battery_first", (np.flatnonzero(has), np.zeros(has.sum(), np.int64)))
     out.rows("M_battery_last", (np.flatnonzero(has), np.full(has.sum(), n_t, np.int64)))
+    equal = has & _meter_mask(meters, lambda m: m.battery is not None and m.battery.soc_final_equal)
+    out.rows("M_battery_last_equal", (np.flatnonzero(equal), np.full(equal.sum(), n_t, np.int64)))
     out.rows("MT_battery_sized", np.repeat(sized[:, None], n_t, axis=1))
     out.rows("MT1_battery_sized", np.repeat(sized[:, None], n_t + 1, axis=1))
     out.rows("M_battery_sized", (np.flatnonzero(sized),))

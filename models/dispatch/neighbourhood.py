@@ -20,6 +20,10 @@ relaxation (every row holds, binaries possibly fractional):
    fixing the billing period's demand outside it costs little.
 4. Fix every integer column at its value and solve the LP over all continuous columns (month
    demand, the battery between stretches). The answer is feasible for the MILP and is its start.
+   The LPs of steps 1 and 4 carry the polish's small throughput cost
+   (:func:`munigrid.models.dispatch.polish.with_throughput_cost`), so that the start does not
+   charge and discharge at once where that buys nothing and is, as a rule, feasible for the model
+   with binaries everywhere (an incumbent before the MILP starts).
 
 It is a heuristic: the bound still comes from the MILP. Measured on the one-year generator
 benchmark (40 outages): standby set, 1,920,450 THB in 1.3 s, 0.004 % above the optimum, where
@@ -31,6 +35,7 @@ no stretch to free.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -38,11 +43,13 @@ import scipy.sparse as sp
 
 from munigrid.models.dispatch.highs_backend import run_highs
 from munigrid.models.dispatch.layout import ModelData
+from munigrid.models.dispatch.polish import with_throughput_cost
 from munigrid.models.dispatch.problem import SolveOptions
 from munigrid.models.dispatch.standard_form import StandardForm
 
 PAD_H = 6.0
 STRETCH_TIME_LIMIT_S = 1.0
+FINAL_LP_MIN_S = 1.0
 
 
 def column_steps(data: ModelData) -> tuple[np.ndarray, np.ndarray]:
@@ -115,6 +122,7 @@ def neighbourhood_start(data: ModelData, form: StandardForm, x: np.ndarray, opti
     numpy.ndarray or None
         ``None`` when an integer column has no step, or an LP of steps 1 or 4 has no solution.
     """
+    deadline = time.perf_counter() + time_limit_s
     meters, steps = column_steps(data)
     integer = np.flatnonzero(form.integer)
     if not len(integer) or np.any(steps[integer] < 0):
@@ -125,28 +133,27 @@ def neighbourhood_start(data: ModelData, form: StandardForm, x: np.ndarray, opti
     if len(grid_up):
         lower, upper = form.col_lower.copy(), form.col_upper.copy()
         lower[grid_up] = upper[grid_up] = np.clip(np.round(x[grid_up]), lower[grid_up], upper[grid_up])
-        form = replace(form, col_lower=lower, col_upper=upper)
-        rounded = run_highs(form, replace(options, time_limit_s=time_limit_s), relax=True)
+        rounded = run_highs(with_throughput_cost(data, replace(form, col_lower=lower, col_upper=upper)),
+                            replace(options, time_limit_s=max(deadline - time.perf_counter(), 1e-3)), relax=True)
         if not rounded.status.has_solution:
             return None
-        x, time_limit_s = rounded.x, time_limit_s - rounded.solve_s
+        x = rounded.x
+        form = replace(form, col_lower=lower, col_upper=upper)
     step_h = float(data.params["step_h"])
     spans = stretches(steps[integer[in_outage]], max(1, int(round(PAD_H / step_h))), data.dims["T"])
     exact = replace(options, mip_rel_gap=1e-6, substitute=False)
     movable = form.col_lower < form.col_upper
     by_row = sp.csr_matrix(form.matrix)
-    spent_s = 0.0
     for a, b in spans:
-        sub, cols = _stretch_form(form, by_row, movable & (steps >= a) & (steps < b), x)
-        limit_s = min(STRETCH_TIME_LIMIT_S, time_limit_s - spent_s)
+        limit_s = min(STRETCH_TIME_LIMIT_S, deadline - time.perf_counter())
         if limit_s <= 0:
             break
+        sub, cols = _stretch_form(form, by_row, movable & (steps >= a) & (steps < b), x)
         outcome = run_highs(sub, replace(exact, time_limit_s=limit_s))
-        spent_s += outcome.solve_s
         if outcome.status.has_solution:
             x[cols] = outcome.x
     lower, upper = form.col_lower.copy(), form.col_upper.copy()
     lower[integer] = upper[integer] = np.clip(np.round(x[integer]), lower[integer], upper[integer])
-    final = run_highs(replace(form, col_lower=lower, col_upper=upper),
-                      replace(options, time_limit_s=max(time_limit_s - spent_s, 1.0)), relax=True)
+    final = run_highs(with_throughput_cost(data, replace(form, col_lower=lower, col_upper=upper)),
+                      replace(options, time_limit_s=max(deadline - time.perf_counter(), FINAL_LP_MIN_S)), relax=True)
     return final.x if final.status.has_solution else None

@@ -27,6 +27,7 @@ from typing import Literal
 
 import numpy as np
 
+from munigrid.models import asset_defaults as defaults
 from munigrid.models.errors import NoSolutionError
 from munigrid.models.tariffs.terms import TariffCostTerms
 
@@ -103,7 +104,11 @@ class Battery:
     soc_initial_frac : float
         State of charge at the start [-].
     soc_final_frac : float or None
-        Minimum state of charge at the end [-]; ``None`` means equal to the initial share.
+        Least state of charge at the end [-]; ``None`` means the initial share. ``soc_min_frac``
+        leaves the end free.
+    soc_final_equal : bool
+        The end state of charge equals ``soc_final_frac`` (or the initial share) instead of being
+        at least that.
     degradation_thb_per_kwh : float
         Wear cost per kWh discharged [THB/kWh].
     max_energy_kwh, max_power_kw : float or None
@@ -121,12 +126,13 @@ class Battery:
     energy_kwh: float = 0.0
     power_kw: float | None = None
     c_rate_per_h: float | None = None
-    charge_eff_frac: float = 0.95
-    discharge_eff_frac: float = 0.95
-    soc_min_frac: float = 0.1
-    soc_max_frac: float = 1.0
-    soc_initial_frac: float = 0.5
+    charge_eff_frac: float = defaults.BATTERY_CHARGE_EFF_FRAC
+    discharge_eff_frac: float = defaults.BATTERY_DISCHARGE_EFF_FRAC
+    soc_min_frac: float = defaults.BATTERY_SOC_MIN_FRAC
+    soc_max_frac: float = defaults.BATTERY_SOC_MAX_FRAC
+    soc_initial_frac: float = defaults.BATTERY_SOC_INITIAL_FRAC
     soc_final_frac: float | None = None
+    soc_final_equal: bool = False
     degradation_thb_per_kwh: float = 0.0
     max_energy_kwh: float | None = None
     max_power_kw: float | None = None
@@ -186,12 +192,12 @@ class Generator:
     """
 
     rating_kw: float = 0.0
-    min_load_frac: float = 0.3
+    min_load_frac: float = defaults.GENERATOR_MIN_LOAD_FRAC
     startup_thb: float = 0.0
-    fuel_slope_l_per_kwh: float = 0.246
-    fuel_intercept_l_per_kwh: float = 0.08
-    fuel_thb_per_l: float = 32.0
-    co2_kg_per_l: float = 2.7078
+    fuel_slope_l_per_kwh: float = defaults.GENERATOR_FUEL_SLOPE_L_PER_KWH
+    fuel_intercept_l_per_kwh: float = defaults.GENERATOR_FUEL_INTERCEPT_L_PER_KWH
+    fuel_thb_per_l: float = defaults.GENERATOR_FUEL_THB_PER_L
+    co2_kg_per_l: float = defaults.GENERATOR_CO2_KG_PER_L
     max_rating_kw: float | None = None
     capex_thb_per_kw: float = 0.0
     om_thb_per_kw_year: float = 0.0
@@ -420,7 +426,11 @@ class DispatchResult:
     n_binaries : int
         Binaries added by the solve strategy.
     diagnosis : list of str
-        For infeasible problems, the constraint families in conflict.
+        For infeasible problems, the constraint families in conflict; without a schedule at the
+        time limit, the hint to raise it.
+    conflicts : list of Conflict
+        For infeasible problems, where the conflict sits: family, meter index and steps
+        (:class:`munigrid.models.dispatch.diagnosis.Conflict`).
     """
 
     status: SolveStatus
@@ -433,6 +443,7 @@ class DispatchResult:
     costs_thb: dict[str, float] = field(default_factory=dict)
     n_binaries: int = 0
     diagnosis: list[str] = field(default_factory=list)
+    conflicts: list = field(default_factory=list)
 
     def require_solution(self) -> DispatchResult:
         """Return self, or raise :class:`NoSolutionError` with the diagnosis."""

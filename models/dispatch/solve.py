@@ -6,7 +6,7 @@ import time
 
 from munigrid.models.dispatch import results
 from munigrid.models.dispatch.cuts import without_cuts
-from munigrid.models.dispatch.diagnosis import elastic_diagnosis
+from munigrid.models.dispatch.diagnosis import conflicts, elastic_diagnosis, elastic_slack
 from munigrid.models.dispatch.layout import build_model_data
 from munigrid.models.dispatch.problem import DispatchProblem, DispatchResult, SolveStatus
 from munigrid.models.dispatch.strategy import solve_strategy
@@ -19,14 +19,17 @@ def solve(problem: DispatchProblem) -> DispatchResult:
     Raises :class:`~munigrid.models.errors.InputError` on bad input. Solver outcomes are data:
     an infeasible problem returns status ``INFEASIBLE`` with a diagnosis naming the conflicting
     constraint families; :meth:`DispatchResult.require_solution` turns that into
-    :class:`~munigrid.models.errors.NoSolutionError`.
+    :class:`~munigrid.models.errors.NoSolutionError`. The solve returns within
+    ``options.time_limit_s`` of the call (plus at most ``strategy.FINISH_S`` when no schedule
+    exists yet at the limit); a schedule returned is feasible for the model with binaries at
+    every step (:mod:`munigrid.models.dispatch.strategy`).
     """
     tic = time.perf_counter()
     check(problem)
     layout_tic = time.perf_counter()
     data = build_model_data(problem)
     layout_s = time.perf_counter() - layout_tic
-    run = solve_strategy(data, problem.options)
+    run = solve_strategy(data, problem.options, deadline=tic + problem.options.time_limit_s)
     timings = dict(run.timings)
     timings["build_s"] += layout_s
     outcome = run.outcome
@@ -38,7 +41,13 @@ def solve(problem: DispatchProblem) -> DispatchResult:
         result.costs_thb = results.cost_breakdown(run.form, outcome.x)
     elif outcome.status in (SolveStatus.INFEASIBLE, SolveStatus.UNBOUNDED):
         diag_tic = time.perf_counter()
-        result.diagnosis = elastic_diagnosis(without_cuts(run.form), problem.options)
+        model_rows = without_cuts(run.form)
+        slack = elastic_slack(model_rows, problem.options)
+        result.diagnosis = elastic_diagnosis(model_rows, slack)
+        result.conflicts = [] if slack is None else conflicts(run.data, model_rows, slack)
         timings["diagnosis_s"] = time.perf_counter() - diag_tic
+    elif outcome.status is SolveStatus.NO_SOLUTION:
+        result.diagnosis = [f"no schedule was found within time_limit_s = {problem.options.time_limit_s:g} s; "
+                            "raise optimisation.time_limit_s"]
     timings["total_s"] = time.perf_counter() - tic
     return result

@@ -1,37 +1,57 @@
-r"""Solve strategy: the LP first, binaries only where the LP needs them, the MILP from the LP.
+r"""Solve strategy: the LP first, binaries only where the LP needs them, every answer kept.
 
-1. Solve the LP relaxation (generator on/off in :math:`[0, 1]`, no charge/discharge binaries).
-   Simultaneous charge and discharge that only burns PV which is curtailed anyway is repaired
-   at no cost (:mod:`munigrid.models.dispatch.cycling`), here and after every later solve; if
-   some remains, a second LP picks the optimal solution with the least battery throughput.
-2. Where the LP still charges and discharges the same battery in the same step (possible with
-   negative prices or export caps), add the binary :math:`u_{i,t}` and the two exclusivity rows
-   at those steps only.
-3. Make the on/off variable of a generator that needs commitment (minimum load, start-up cost
-   or no-load fuel) binary at the steps where the LP on/off is fractional.
-4. Solve the MILP from a MIP start built from the LP point by fix-and-optimise around the
-   binaries (:mod:`munigrid.models.dispatch.neighbourhood`; HiGHS's own sub-MIP heuristics are
-   then off, the start being near-optimal already), with the outage start cuts
-   (:mod:`munigrid.models.dispatch.cuts`) in the LP and every MILP; if the MILP shows simultaneous flows or
-   fractional on/off at new steps, add binaries there and repeat (at most ``MAX_ROUNDS`` times).
+The model the answer must be feasible for is the *full model*: charge/discharge binaries at every
+battery step, binary on/off at every step a committed generator may run
+(:func:`~munigrid.models.dispatch.polish.full_model`). Solving it directly is slow at year scale,
+so the strategy solves relaxations of it and keeps two numbers from the first step to the last:
 
-The final answer has no simultaneous flows and integral on/off everywhere, so it is feasible for
-the model with binaries at every step; each round solves a relaxation of that model, so the
-final answer is also optimal for it (within the MIP gap). If the rounds or the time run out
-while the last answer still has a defect, it is *polished*: on/off fixed to 1 where the
-generator runs and 0 elsewhere, one flow direction per step (the larger), and the LP re-solved
-over the remaining continuous variables. That answer is feasible for the full model; it is
-returned as ``FEASIBLE`` with its gap to the last MILP bound, which is valid for the full model
-because every round relaxes it.
+* the **incumbent**: the cheapest *clean* point seen so far (every row and bound holds, integers
+  integral, no simultaneous charge and discharge, on/off 0 or 1:
+  :func:`~munigrid.models.dispatch.polish.is_clean`), i.e. a point feasible for the full model;
+* the **bound**: the largest lower bound of any relaxation solved. Every relaxation below has a
+  subset of the full model's binaries and the outage start cuts (:mod:`~munigrid.models.dispatch.cuts`,
+  valid for the full model), so each of their bounds is valid for the full model.
 
-Integer block sizes and the fill-in-order binaries of non-convex energy blocks make the problem
-a MILP from the start: the LP of step 1 is then its relaxation, and the first MILP starts from
-its flows with the block binaries rebuilt from its period energies
-(:mod:`munigrid.models.dispatch.block_fill`), a feasible start.
+Steps (each HiGHS call gets the time left until the deadline, ``time_limit_s`` after the start; while
+there is no incumbent a MILP keeps ``POLISH_LPS`` LP solve times back for polishing its answer):
+
+1. **LP relaxation** (on/off in [0, 1], no charge/discharge binaries). Idle cycling that only burns
+   curtailed PV is repaired at no cost (:mod:`~munigrid.models.dispatch.cycling`), and among the
+   optimal LP solutions the one with the least battery throughput is taken. Infeasible LP:
+   ``INFEASIBLE`` (the caller runs the elastic diagnosis). Bound := LP optimum; the LP point is
+   offered as incumbent (on plain LP problems it is clean: ``OPTIMAL``, nothing else runs).
+2. **Rounds** (at most ``MAX_ROUNDS``). Add charge/discharge binaries at the steps where the last
+   answer charges and discharges at once (with the first of them, at every step where burning
+   energy can pay: :func:`_burning_steps`), and on/off binaries where its on/off is fractional
+   (with the first of them, at every outage and demand-window step the generator may run:
+   :func:`_commitment_steps`). Solve the MILP from the better of two starts: the fix-and-optimise
+   start (:mod:`~munigrid.models.dispatch.neighbourhood`) and the incumbent. The answer and the
+   start are offered as incumbents; an answer that is not clean is *polished*
+   (:func:`~munigrid.models.dispatch.polish.polished`: binaries fixed, directions fixed where
+   needed, LP re-solved, repeated) and the polished point is offered. Bound := max(bound, MILP
+   bound). Stop when the incumbent is within ``mip_rel_gap`` of the bound, when the time is up
+   or when a MILP found nothing. If the rounds run out with the gap not reached and time left
+   (``FULL_MODEL_LPS`` LP solve times at least), the full model itself is solved from the
+   incumbent in the time left. A round whose MILP is infeasible proves the full model
+   infeasible (it is a relaxation): ``INFEASIBLE``.
+3. **No incumbent yet** (time ran out before a round, or every polish failed): polish the last
+   point once more, then, if ``FULL_MODEL_LPS`` LP solve times fit, solve the full model itself as
+   a MILP (feasible whenever the problem is). Step 3 runs after the deadline at most ``FINISH_S``
+   seconds.
+4. **Answer**: the incumbent, ``OPTIMAL`` when ``objective - bound <= mip_rel_gap * |objective|``
+   else ``FEASIBLE`` with that gap; ``NO_SOLUTION`` only when step 3 found nothing in its time.
+
+Guarantee: every answer with a solution is feasible for the full model (it passed
+:func:`~munigrid.models.dispatch.polish.is_clean`) and its gap is to a bound valid for the full
+model. A round is never thrown away: its clean points stay candidates to the end.
+Integer block sizes and the fill-in-order binaries of non-convex energy blocks make the problem a
+MILP from the start; the LP of step 1 is its relaxation and the block binaries of a start are
+rebuilt from its period energies (:mod:`~munigrid.models.dispatch.block_fill`).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, replace
 
@@ -43,12 +63,15 @@ from munigrid.models.dispatch.cycling import least_throughput, repair_idle_cycli
 from munigrid.models.dispatch.highs_backend import HighsOutcome, run_highs
 from munigrid.models.dispatch.layout import ModelData
 from munigrid.models.dispatch.neighbourhood import neighbourhood_start
+from munigrid.models.dispatch.polish import (FRACTIONAL, fractional_on_off, full_model, is_clean, polished,
+                                             simultaneous_steps, values)
 from munigrid.models.dispatch.problem import SolveOptions, SolveStatus
 from munigrid.models.dispatch.standard_form import StandardForm, compile_instance
 
-SIMULTANEOUS_KW = 1e-6
-FRACTIONAL = 1e-6
 MAX_ROUNDS = 6
+FINISH_S = 1.0
+POLISH_LPS = 3  # time kept back from a MILP for polishing its answer while there is no incumbent, in LP solve times
+FULL_MODEL_LPS = 10  # least time left for the full model after the rounds, in LP solve times
 
 
 @dataclass
@@ -62,16 +85,45 @@ class StrategyOutcome:
     timings: dict[str, float]
 
 
-def _values(data: ModelData, x: np.ndarray, name: str) -> np.ndarray:
-    return x[data.columns.block(name)].reshape(data.columns.shape[name])
+@dataclass
+class _Incumbent:
+    x: np.ndarray
+    data: ModelData
+    form: StandardForm
+    objective_thb: float
 
 
-def simultaneous_steps(data: ModelData, x: np.ndarray) -> np.ndarray:
-    """Mask (M, T) of steps that charge and discharge the same battery at once."""
-    if "charge_kw" not in data.columns.shape:
-        return np.zeros((data.dims["M"], data.dims["T"]), bool)
-    both = np.minimum(_values(data, x, "charge_kw"), _values(data, x, "discharge_kw"))
-    return both > SIMULTANEOUS_KW
+class _Best:
+    """The cheapest clean point offered and the largest valid bound (module docstring)."""
+
+    def __init__(self):
+        self.incumbent: _Incumbent | None = None
+        self.bound = -math.inf
+
+    def offer(self, x: np.ndarray | None, data: ModelData, form: StandardForm) -> None:
+        if not is_clean(form, data, x):
+            return
+        objective = form.objective(x)
+        if self.incumbent is None or objective < self.incumbent.objective_thb:
+            self.incumbent = _Incumbent(x, data, form, objective)
+
+    def raise_bound(self, bound: float) -> None:
+        if math.isfinite(bound):
+            self.bound = max(self.bound, bound)
+
+    def gap(self) -> float:
+        """Relative gap of the incumbent to the bound [-] (NaN without an incumbent)."""
+        if self.incumbent is None:
+            return math.nan
+        objective = self.incumbent.objective_thb
+        return max(objective - self.bound, 0.0) / max(abs(objective), 1e-9)
+
+    def proven(self, mip_rel_gap: float) -> bool:
+        """True when the incumbent is within ``mip_rel_gap`` of the bound."""
+        if self.incumbent is None:
+            return False
+        objective = self.incumbent.objective_thb
+        return objective - self.bound <= mip_rel_gap * abs(objective) + 1e-9 * max(1.0, abs(objective))
 
 
 def _commitment_steps(data: ModelData) -> np.ndarray:
@@ -99,7 +151,7 @@ def _with_commitment(data: ModelData, x: np.ndarray) -> tuple[ModelData, bool]:
     and with the first of them at :func:`_commitment_steps`."""
     if "gen_on" not in data.columns.shape:
         return data, False
-    on = _values(data, x, "gen_on")
+    on = values(data, x, "gen_on")
     current = np.broadcast_to(np.asarray(data.integer.get("gen_on", False)), on.shape)
     fractional = (np.abs(on - np.round(on)) > FRACTIONAL) & data.needs_commitment[:, None] & ~current
     if not fractional.any():
@@ -110,6 +162,36 @@ def _with_commitment(data: ModelData, x: np.ndarray) -> tuple[ModelData, bool]:
                      data.needs_commitment), True
 
 
+def _exclusive_mask(data: ModelData) -> np.ndarray:
+    mask = np.zeros((data.dims["M"], data.dims["T"]), bool)
+    if "MT_exclusive" in data.sets:
+        mask[data.sets["MT_exclusive"]] = True
+    return mask
+
+
+def _burning_steps(data: ModelData) -> np.ndarray:
+    """Mask (M, T) of the steps where burning energy in the battery can pay: the import price is
+    negative, or a committed generator may run (its minimum load may exceed the load).
+
+    Simultaneous charge and discharge there is worth something, so the relaxation keeps it; with
+    binaries only where an answer showed it, each round moves it to the next such step (a day of
+    negative prices took one round per step). These steps get their binaries with the first one.
+    """
+    steps = (np.asarray(data.params["import_thb_per_kwh"]) < 0) & (data.upper["import_kw"] > 0)
+    if "gen_on" in data.columns.shape:
+        steps |= (data.upper["gen_on"] > 0) & data.needs_commitment[:, None]
+    return steps & (np.asarray(data.params["max_power_kw"]) > 0)[:, None]
+
+
+def _with_binaries(data: ModelData, x: np.ndarray) -> ModelData:
+    """Step 2's next relaxation: ``data`` with binaries where ``x`` has a defect (``data`` itself when none)."""
+    candidate = data
+    new_steps = simultaneous_steps(data, x) & ~_exclusive_mask(data)
+    if new_steps.any():
+        candidate = data.with_exclusive_steps(*np.nonzero(_exclusive_mask(data) | new_steps | _burning_steps(data)))
+    return _with_commitment(candidate, x)[0]
+
+
 def _mapped(old: ModelData, x: np.ndarray, new: ModelData) -> np.ndarray:
     """``x`` of ``old`` in the columns of ``new``: shared families copied, a new flow direction
     ``charging`` set where the charge is the larger flow, other new families at their lower bound
@@ -117,12 +199,12 @@ def _mapped(old: ModelData, x: np.ndarray, new: ModelData) -> np.ndarray:
     parts = []
     for name, shape in new.columns.shape.items():
         if name in old.columns.shape:
-            values = _values(old, x, name)
+            part = values(old, x, name)
         elif name == "charging":
-            values = (_values(old, x, "charge_kw") >= _values(old, x, "discharge_kw")).astype(float)
+            part = (values(old, x, "charge_kw") >= values(old, x, "discharge_kw")).astype(float)
         else:
-            values = np.clip(np.zeros(shape), new.lower[name], new.upper[name])
-        parts.append(np.ravel(values))
+            part = np.clip(np.zeros(shape), new.lower[name], new.upper[name])
+        parts.append(np.ravel(part))
     return np.concatenate(parts)
 
 
@@ -155,65 +237,9 @@ def _repaired(outcome: HighsOutcome, data: ModelData, form: StandardForm) -> Hig
     return replace(outcome, x=x, objective_thb=form.objective(x))
 
 
-def _on_off_choices(data: ModelData, x: np.ndarray, upper: np.ndarray) -> list[np.ndarray]:
-    """Two binary on/off vectors near ``x``: on/off rounded to the nearest (a generator that ran a
-    few kW at a fractional step is switched off there) and on wherever it produced."""
-    block = data.columns.block("gen_on")
-    may_run = upper[block] > 0
-    runs = _values(data, x, "gen_kw").ravel() > SIMULTANEOUS_KW
-    nearest = np.round(x[block]) > 0
-    return [(nearest & may_run).astype(float), (runs & may_run).astype(float)]
-
-
-def polished(data: ModelData, form: StandardForm, outcome: HighsOutcome, options: SolveOptions) -> HighsOutcome:
-    r"""A defect-free answer near ``outcome``: on/off and flow directions fixed, the rest re-optimised.
-
-    With :math:`u, g` the generator on/off and output and :math:`c, d` the battery flows of
-    ``outcome.x``, fix on/off at each of two binary choices (``round(u)``, and
-    :math:`[g_{i,t} > 0]`; binary everywhere, so the commitment rows hold as in the full model),
-    :math:`d_{i,t} = 0` where :math:`c_{i,t} \ge d_{i,t} > 0` and :math:`c_{i,t} = 0` where
-    :math:`d_{i,t} > c_{i,t} > 0`, the energy-block binaries at the values its period energies
-    give (:func:`~munigrid.models.dispatch.block_fill.filled_blocks`), and solve the LP; keep the
-    cheaper answer. Status ``FEASIBLE``, gap to ``outcome.bound``; ``NO_SOLUTION`` when no LP has
-    a solution.
-    """
-    lower, upper = form.col_lower.copy(), form.col_upper.copy()
-    if "block_is_full" in data.columns.shape:
-        block = data.columns.block("block_is_full")
-        lower[block] = upper[block] = filled_blocks(data, outcome.x)[block]
-    both = simultaneous_steps(data, outcome.x)
-    if both.any():
-        charge, discharge = _values(data, outcome.x, "charge_kw"), _values(data, outcome.x, "discharge_kw")
-        upper[data.columns.block("discharge_kw")][(both & (charge >= discharge)).ravel()] = 0.0
-        upper[data.columns.block("charge_kw")][(both & (discharge > charge)).ravel()] = 0.0
-    choices = _on_off_choices(data, outcome.x, upper) if "gen_on" in data.columns.shape else [None]
-    best, solve_s = None, 0.0
-    for on_off in choices:
-        if on_off is not None:
-            block = data.columns.block("gen_on")
-            lower[block] = upper[block] = on_off
-        fixed_form = replace(form, col_lower=lower.copy(), col_upper=upper.copy())
-        answer = _repaired(run_highs(fixed_form, options, relax=True), data, fixed_form)
-        solve_s += answer.solve_s
-        if answer.status.has_solution and not simultaneous_steps(data, answer.x).any() and (
-                best is None or answer.objective_thb < best.objective_thb):
-            best = answer
-    if best is None:
-        return HighsOutcome(SolveStatus.NO_SOLUTION, None, float("nan"), outcome.bound, float("nan"), solve_s)
-    gap = (best.objective_thb - outcome.bound) / max(abs(best.objective_thb), 1e-9)
-    return replace(best, status=SolveStatus.FEASIBLE, bound=outcome.bound, mip_gap=max(gap, 0.0), solve_s=solve_s)
-
-
 def _compiled(data: ModelData) -> StandardForm:
     """The standard form of ``data`` with the outage start cuts appended."""
     return with_outage_start_cuts(data, compile_instance(data))
-
-
-def _exclusive_mask(data: ModelData) -> np.ndarray:
-    mask = np.zeros((data.dims["M"], data.dims["T"]), bool)
-    if "MT_exclusive" in data.sets:
-        mask[data.sets["MT_exclusive"]] = True
-    return mask
 
 
 # integer families whose MIP start (filled_blocks, flow direction) is feasible as it stands
@@ -231,51 +257,143 @@ def _sub_mip_default(data: ModelData, options: SolveOptions) -> SolveOptions:
     return replace(options, sub_mip_heuristics=not families <= _STARTED_FAMILIES)
 
 
-def solve_strategy(data: ModelData, options: SolveOptions) -> StrategyOutcome:
-    """Run steps 1-4 of the module docstring."""
+class _Clock:
+    """Seconds left until the deadline, and timings by phase."""
+
+    def __init__(self, deadline: float):
+        self.deadline = deadline
+        self.timings = {"build_s": 0.0, "solve_s": 0.0}
+
+    def left_s(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def add(self, key: str, seconds: float, solver: bool = True) -> None:
+        self.timings[key] = self.timings.get(key, 0.0) + seconds
+        if solver:
+            self.timings["solve_s"] += seconds
+
+
+def _relaxation(data: ModelData, form: StandardForm, options: SolveOptions, clock: _Clock) -> HighsOutcome:
+    """Step 1: the LP, idle cycling repaired, least throughput among its optima (when the LP has no
+    other defect and no integer column, so that it may be the answer; otherwise the rounds and the
+    polish remove the cycling, and the second LP, several times the first at year scale, is saved)."""
+    limit = replace(options, time_limit_s=max(clock.left_s(), 1e-3))
+    first = _repaired(run_highs(form, limit, relax=True), data, form)
+    if first.status.has_solution and simultaneous_steps(data, first.x).any() and not form.integer.any() \
+            and not fractional_on_off(data, first.x).any():
+        first = _repaired(least_throughput(form, data, limit, first), data, form)
+    clock.add("lp_s", first.solve_s)
+    return first
+
+
+def _round(current: ModelData, x: np.ndarray, candidate: ModelData, best: _Best, options: SolveOptions,
+           sub_mip_requested: bool | None, clock: _Clock) -> tuple[HighsOutcome, StandardForm]:
+    """One MILP of step 2 over ``candidate`` from the point ``x`` of ``current``; offers its start
+    and answer (polished if needed) to ``best`` and raises its bound."""
+    tic = time.perf_counter()
+    form = _compiled(candidate)
+    clock.add("build_s", time.perf_counter() - tic, solver=False)
+    tic = time.perf_counter()
+    start, solved_start = _start(current, x, candidate, form, options, max(clock.left_s(), 0.0) / 2)
+    best.offer(start, candidate, form)
+    if best.incumbent is not None and best.incumbent.objective_thb < form.objective(start) - 1e-9:
+        start = _mapped(best.incumbent.data, best.incumbent.x, candidate)
+    clock.add("start_s", time.perf_counter() - tic)
+    reserve_s = 0.0 if best.incumbent is not None else \
+        min(POLISH_LPS * clock.timings.get("lp_s", 0.0), 0.2 * max(clock.left_s(), 0.0))
+    mip_options = replace(options, time_limit_s=max(clock.left_s() - reserve_s, 1e-3))
+    if solved_start and sub_mip_requested is None:
+        mip_options = replace(mip_options, sub_mip_heuristics=False)
+    outcome = _repaired(run_highs(form, mip_options, start=start), candidate, form)
+    clock.add("milp_s", outcome.solve_s)
+    if outcome.status.has_solution:
+        best.raise_bound(outcome.bound)
+        best.offer(outcome.x, candidate, form)
+        if not is_clean(form, candidate, outcome.x):
+            _polish_into(best, candidate, form, outcome.x, options, clock, clock.left_s() + FINISH_S)
+    return outcome, form
+
+
+def _polish_into(best: _Best, data: ModelData, form: StandardForm, x: np.ndarray, options: SolveOptions,
+                 clock: _Clock, time_limit_s: float) -> None:
+    tic = time.perf_counter()
+    answer = polished(data, form, x, options, time_limit_s)
+    clock.add("polish_s", time.perf_counter() - tic)
+    if answer is not None:
+        best.offer(answer.x, data, form)
+
+
+def solve_strategy(data: ModelData, options: SolveOptions, deadline: float | None = None) -> StrategyOutcome:
+    """Run steps 1-4 of the module docstring; ``deadline`` is a ``time.perf_counter()`` value
+    (default: ``options.time_limit_s`` from now)."""
+    clock = _Clock(time.perf_counter() + options.time_limit_s if deadline is None else deadline)
     sub_mip_requested = options.sub_mip_heuristics
     options = _sub_mip_default(data, options)
-    timings = {"build_s": 0.0, "solve_s": 0.0}
     tic = time.perf_counter()
     form = _compiled(data)
-    timings["build_s"] += time.perf_counter() - tic
-    first = _repaired(run_highs(form, options, relax=True), data, form)
-    if first.status.has_solution and simultaneous_steps(data, first.x).any():
-        first = _repaired(least_throughput(form, data, options, first), data, form)
-    timings["solve_s"] += first.solve_s
-    timings["lp_s"] = first.solve_s
-    if not first.status.has_solution:
-        return StrategyOutcome(first, data, form, 0, timings)
-    outcome, current = first, data
-    for _ in range(MAX_ROUNDS):
-        candidate = current
-        new_steps = simultaneous_steps(current, outcome.x) & ~_exclusive_mask(current)
-        if new_steps.any():
-            candidate = current.with_exclusive_steps(*np.nonzero(_exclusive_mask(current) | new_steps))
-        candidate, _ = _with_commitment(candidate, outcome.x)
-        if candidate is current and (outcome is not first or not form.integer.any()):
-            return StrategyOutcome(outcome, current, form, int(form.integer.sum()), timings)
-        tic = time.perf_counter()
-        form = _compiled(candidate) if candidate is not current else form
-        timings["build_s"] += time.perf_counter() - tic
-        remaining_s = options.time_limit_s - timings["solve_s"]
-        if remaining_s <= 0:
-            break
-        tic = time.perf_counter()
-        start, solved_start = _start(current, outcome.x, candidate, form, options, remaining_s / 2)
-        start_s = time.perf_counter() - tic
-        timings["start_s"] = timings.get("start_s", 0.0) + start_s
-        mip_options = replace(options, time_limit_s=max(remaining_s - start_s, 0.0))
-        if solved_start and sub_mip_requested is None:
-            mip_options = replace(mip_options, sub_mip_heuristics=False)
-        outcome = _repaired(run_highs(form, mip_options, start=start), candidate, form)
-        timings["solve_s"] += start_s + outcome.solve_s
-        timings["milp_s"] = timings.get("milp_s", 0.0) + outcome.solve_s
-        current = candidate
-        if not outcome.status.has_solution:
-            return StrategyOutcome(outcome, current, form, int(form.integer.sum()), timings)
-    # rounds or time ran out while the last answer still had simultaneous flows or fractional on/off
-    final = polished(current, form, outcome, options)
-    timings["solve_s"] += final.solve_s
-    timings["polish_s"] = final.solve_s
-    return StrategyOutcome(final, current, form, int(form.integer.sum()), timings)
+    clock.add("build_s", time.perf_counter() - tic, solver=False)
+    outcome = _relaxation(data, form, options, clock)
+    if outcome.status in (SolveStatus.INFEASIBLE, SolveStatus.UNBOUNDED, SolveStatus.ERROR):
+        return StrategyOutcome(outcome, data, form, 0, clock.timings)
+    best, current, last_form = _Best(), data, form
+    if outcome.status.has_solution:
+        best.raise_bound(outcome.bound)
+        best.offer(outcome.x, data, form)
+        for round_no in range(MAX_ROUNDS):
+            if best.proven(options.mip_rel_gap) or clock.left_s() <= 0:
+                break
+            candidate = _with_binaries(current, outcome.x)
+            if candidate is current and (round_no > 0 or not form.integer.any()):
+                break  # nothing left to make binary (defects only within tolerances)
+            outcome, last_form = _round(current, outcome.x, candidate, best, options, sub_mip_requested, clock)
+            current = candidate
+            if outcome.status in (SolveStatus.INFEASIBLE, SolveStatus.UNBOUNDED):
+                return StrategyOutcome(outcome, current, last_form, int(last_form.integer.sum()), clock.timings)
+            if not outcome.status.has_solution:
+                break
+        if not best.proven(options.mip_rel_gap) and clock.left_s() > FULL_MODEL_LPS * clock.timings["lp_s"]:
+            _full_model_round(best, data, options, clock, clock.left_s())
+    _finish(best, data, current, last_form, outcome, options, clock)
+    return _answer(best, current, last_form, outcome, clock, options.mip_rel_gap)
+
+
+def _finish(best: _Best, data: ModelData, current: ModelData, form: StandardForm, outcome: HighsOutcome,
+            options: SolveOptions, clock: _Clock) -> None:
+    """Step 3: a last polish and, if still nothing, the full model, within ``FINISH_S`` after the deadline."""
+    if best.incumbent is not None:
+        return
+    finish_by = clock.deadline + FINISH_S
+    if outcome.status.has_solution:
+        _polish_into(best, current, form, outcome.x, options, clock, finish_by - time.perf_counter())
+    budget_s = finish_by - time.perf_counter()
+    if best.incumbent is None and budget_s > FULL_MODEL_LPS * clock.timings.get("lp_s", 0.0):
+        _full_model_round(best, data, options, clock, budget_s)
+
+
+def _full_model_round(best: _Best, data: ModelData, options: SolveOptions, clock: _Clock, time_limit_s: float) -> None:
+    """The full model as a MILP from the incumbent (if any) within ``time_limit_s``: its answer is
+    offered and its bound raises the bound (steps 2 and 3 of the module docstring)."""
+    tic = time.perf_counter()
+    full = full_model(data)
+    form = _compiled(full)
+    start = None if best.incumbent is None else _mapped(best.incumbent.data, best.incumbent.x, full)
+    answer = run_highs(form, replace(options, time_limit_s=time_limit_s), start=start)
+    clock.add("full_model_s", time.perf_counter() - tic)
+    if answer.status.has_solution:
+        best.raise_bound(answer.bound)
+        best.offer(answer.x, full, form)
+
+
+def _answer(best: _Best, current: ModelData, form: StandardForm, last: HighsOutcome, clock: _Clock,
+            mip_rel_gap: float) -> StrategyOutcome:
+    """Step 4: the incumbent as an outcome (or ``NO_SOLUTION`` with the last form)."""
+    incumbent = best.incumbent
+    if incumbent is None:
+        status = SolveStatus.NO_SOLUTION if last.status in (SolveStatus.NO_SOLUTION, SolveStatus.OPTIMAL,
+                                                            SolveStatus.FEASIBLE) else last.status
+        failed = HighsOutcome(status, None, math.nan, best.bound, math.nan, clock.timings["solve_s"])
+        return StrategyOutcome(failed, current, form, int(form.integer.sum()), clock.timings)
+    status = SolveStatus.OPTIMAL if best.proven(mip_rel_gap) else SolveStatus.FEASIBLE
+    outcome = HighsOutcome(status, incumbent.x, incumbent.objective_thb, best.bound, best.gap(),
+                           clock.timings["solve_s"])
+    return StrategyOutcome(outcome, incumbent.data, incumbent.form, int(incumbent.form.integer.sum()), clock.timings)

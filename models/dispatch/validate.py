@@ -103,6 +103,8 @@ def problems_of(problem: DispatchProblem) -> list[Problem]:
                 out.append(Problem(f"{bw}.soc_min_frac", f"must be <= soc_max_frac {bat.soc_max_frac}, got {bat.soc_min_frac}"))
             if not bat.soc_min_frac <= bat.soc_initial_frac <= bat.soc_max_frac:
                 out.append(Problem(f"{bw}.soc_initial_frac", "must lie between soc_min_frac and soc_max_frac"))
+            if bat.soc_final_frac is not None and not bat.soc_min_frac <= bat.soc_final_frac <= bat.soc_max_frac:
+                out.append(Problem(f"{bw}.soc_final_frac", "must lie between soc_min_frac and soc_max_frac"))
             if bat.power_kw is None and bat.c_rate_per_h is None:
                 out.append(Problem(f"{bw}.power_kw", "give power_kw or c_rate_per_h"))
             _nonnegative(out, f"{bw}.energy_kwh", bat.energy_kwh)

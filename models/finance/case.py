@@ -42,7 +42,8 @@ class CaseResult:
                 "irr_note": result.reason, "payback_years": payback_years(flows),
                 "lcoe_thb_per_kwh": lcoe_thb_per_kwh(rate, costs, self.project.energy.pv_used_kwh),
                 "capex_thb": float(sum(v[0] for v in self.project.capex_thb.values())),
-                "year1_savings_thb": float(self.project.energy.savings_thb[1]),
+                "net_savings_year1_thb": float(self.project.energy.savings_thb[1]),
+                "net_savings_total_thb": float(self.project.energy.savings_thb[1:].sum()),
                 "discount_frac": rate}
 
     def summary(self) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields, is_dataclass
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 
 import numpy as np
@@ -10,23 +10,33 @@ import pandas as pd
 
 from munigrid.models.finance.case import CaseResult
 from munigrid.models.finance.fiscal import to_fiscal_years
+from munigrid.models.finance.metrics import NO_FLOWS_REASON
 
 THB_FORMAT = "#,##0;[Red]-#,##0"
 
 
 def case_tables(case: CaseResult, fiscal: bool = False) -> dict[str, pd.DataFrame]:
-    """The project's and each party's table (by project year, or by Thai fiscal year)."""
+    """The project's and each party's table (by project year, or by Thai fiscal year), each
+    with the structure's name as its first column."""
     tables = {"project": case.project.to_frame(), "municipality": case.municipality.to_frame(),
               "investor": case.investor.to_frame()}
     if fiscal:
         tables = {name: to_fiscal_years(t, case.project.inputs.start_date) for name, t in tables.items()}
+    for table in tables.values():
+        table.insert(0, "structure", case.structure.name)
     return tables
 
 
 def metrics_table(case: CaseResult) -> pd.DataFrame:
-    """Headline metrics, one row per party (project first)."""
+    """Headline metrics, one row per party (project first), with the structure and the period.
+
+    ``period`` names the years the totals cover (``years 0-20``: NPV, IRR, payback; savings
+    ``net_savings_year1_thb`` is year 1 and ``net_savings_total_thb`` years 1..N).
+    """
     summary = case.summary()
-    return pd.DataFrame([{"party": p, **summary[p]} for p in ("project", "municipality", "investor")])
+    period = f"years 0-{summary['years']}"
+    return pd.DataFrame([{"structure": summary["structure"], "party": p, "period": period, **summary[p]}
+                         for p in ("project", "municipality", "investor")])
 
 
 def _flatten(prefix: str, value, rows: list[tuple[str, str]]) -> None:
@@ -90,3 +100,82 @@ def write_excel(case: CaseResult, path: str | Path, fiscal: bool = False,
                     for cell in sheet[letter][1:]:
                         cell.number_format = THB_FORMAT
     return path
+
+
+def _cell(value, pattern: str) -> str:
+    return "-" if value is None or pd.isna(value) else pattern.format(value)
+
+
+#: row labels of :func:`comparison_table` (``{rate}``: the party's discount rate, ``{years}``: the life)
+METRIC_LABELS = {
+    "npv": "NPV at {rate}, years 0-{years} [THB]",
+    "irr": "IRR, years 0-{years}",
+    "payback": "payback, simple [years]",
+    "lcoe": "LCOE, years 0-{years} [THB/kWh]",
+    "year1": "net savings, year 1 [THB]",
+    "total": "net savings, years 1-{years} [THB]",
+    "dscr": "min DSCR, years with debt service [-]",
+    "no_irr": "no IRR [{k}]",
+}
+
+
+def comparison_table(metrics: pd.DataFrame, parties: tuple[str, ...] = ("municipality", "investor", "project"),
+                     labels: dict[str, str] | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Structures side by side: one text column per structure, one row per (party, metric).
+
+    Every row label names its period (``years 0-20``, ``year 1``, ``years 1-20``) and unit; an
+    IRR that is not a return shows ``no IRR [k]`` and footnote ``k`` gives the reason.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        Rows of :func:`metrics_table` of one or more cases (columns ``structure``, ``party``,
+        ``period``, ``npv_thb``, ``irr_frac``, ``irr_status``, ``irr_note``, ...).
+    parties : tuple of str
+        Parties to show, in order.
+    labels : dict of str to str, optional
+        Row-label templates with the keys of :data:`METRIC_LABELS` (e.g. another language).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Index (party, metric), columns the structures, cells formatted text.
+    footnotes : list of str
+        ``[k] <structure>, <party>: <reason>`` (the reason in English).
+    """
+    templates = METRIC_LABELS | (labels or {})
+    years = int(str(metrics["period"].iloc[0]).rsplit("-", 1)[-1])
+    structures = list(dict.fromkeys(metrics["structure"]))
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    footnotes: list[str] = []
+    for party in parties:
+        by_structure = metrics[metrics["party"] == party].set_index("structure")
+        if by_structure.empty:
+            continue
+        rate = f"{float(by_structure['discount_frac'].iloc[0]):.1%}"
+        row_label = {key: templates[key].format(rate=rate, years=years)
+                     for key in ("npv", "irr", "payback", "lcoe", "year1", "total", "dscr")}
+        for label in row_label.values():
+            rows[(party, label)] = {}
+        for structure in structures:
+            if structure not in by_structure.index:
+                continue
+            m = by_structure.loc[structure]
+            if m.get("irr_status") == "unique":
+                irr_text = f"{m['irr_frac']:.1%}"
+            elif str(m.get("irr_note")) == NO_FLOWS_REASON:
+                irr_text = "-"  # the party has no flows in this structure
+            else:
+                footnotes.append(f"[{len(footnotes) + 1}] {structure}, {party}: no IRR, {m.get('irr_note')}")
+                irr_text = templates["no_irr"].format(k=len(footnotes))
+            cells = {"npv": _cell(m.get("npv_thb"), "{:,.0f}"), "irr": irr_text,
+                     "payback": _cell(m.get("payback_years"), "{:.1f}"),
+                     "lcoe": _cell(m.get("lcoe_thb_per_kwh"), "{:.2f}"),
+                     "year1": _cell(m.get("net_savings_year1_thb"), "{:,.0f}"),
+                     "total": _cell(m.get("net_savings_total_thb"), "{:,.0f}"),
+                     "dscr": _cell(m.get("min_dscr"), "{:.2f}")}
+            for key, text in cells.items():
+                rows[(party, row_label[key])][structure] = text
+    table = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=structures).fillna("-")
+    table.index = pd.MultiIndex.from_tuples(table.index, names=["party", "metric"])
+    return table, footnotes

@@ -17,6 +17,8 @@ from munigrid.models.errors import InputError, Problem
 # Discount factors x = 1/(1+r) scanned for sign changes of the NPV polynomial:
 # x in [1e-4, 1e6] covers rates from -99.9999 % to +999,900 %.
 _X_GRID = np.geomspace(1e-4, 1e6, 6001)
+#: the reason given when a party has no cash flow at all
+NO_FLOWS_REASON = "all cash flows are zero"
 
 
 def check_discount_rate(rate_frac: float, path: str = "discount_rate_frac") -> list[Problem]:
@@ -60,18 +62,22 @@ class IrrResult:
 
     Attributes
     ----------
-    status : {"unique", "none", "multiple"}
-        ``unique``: exactly one rate makes the NPV zero; ``none``: no rate does (e.g. all flows
-        have one sign); ``multiple``: several rates do, so no single IRR is meaningful.
+    status : {"unique", "borrowing", "none", "multiple"}
+        ``unique``: exactly one rate makes the NPV zero and the NPV is positive below it and
+        negative above it, so the IRR is a return (higher is better); ``borrowing``: exactly one
+        rate, but the NPV rises with the rate (money comes first and goes out later, like a
+        loan), so the rate is a cost, not a return, and is not shown as an IRR; ``none``: no rate
+        makes the NPV zero (e.g. all flows have one sign); ``multiple``: several rates do, so no
+        single IRR is meaningful.
     rate_frac : float or None
         The IRR [-] when ``status == "unique"``, else None.
     roots_frac : tuple of float
         Every rate found with NPV = 0 [-].
     reason : str
-        Human-readable explanation.
+        Why there is no IRR, with the sign pattern of the flows (empty when ``unique``).
     """
 
-    status: Literal["unique", "none", "multiple"]
+    status: Literal["unique", "borrowing", "none", "multiple"]
     rate_frac: float | None
     roots_frac: tuple[float, ...]
     reason: str
@@ -107,6 +113,25 @@ def _polynomial_roots(coefficients: np.ndarray) -> list[float]:
     return sorted(roots, reverse=True)  # largest x = lowest rate first
 
 
+def sign_pattern(flows_thb: np.ndarray) -> str:
+    """The signs of the flows as runs of years, e.g. ``"+ in years 0-6, - in years 7-10"``.
+
+    Zero flows (relative to the largest, 1e-9) join no run; an empty string when all are zero.
+    """
+    flows = np.asarray(flows_thb, dtype=float)
+    tolerance = 1e-9 * max(1.0, float(np.abs(flows).max(initial=0.0)))
+    runs: list[list] = []
+    for year, value in enumerate(flows):
+        if abs(value) <= tolerance:
+            continue
+        sign = "+" if value > 0 else "-"
+        if runs and runs[-1][0] == sign:
+            runs[-1][2] = year
+        else:
+            runs.append([sign, year, year])
+    return ", ".join(f"{sign} in year {a}" if a == b else f"{sign} in years {a}-{b}" for sign, a, b in runs)
+
+
 def irr(flows_thb: np.ndarray) -> IrrResult:
     r"""Internal rate of return with an existence check.
 
@@ -115,6 +140,12 @@ def irr(flows_thb: np.ndarray) -> IrrResult:
     -100 % when needed), every sign change is refined with Brent's method and mapped back to
     :math:`r = 1/x - 1`. All flows of one sign
     (or all zero) give ``status="none"``; more than one root gives ``status="multiple"``.
+
+    A single root is a return only when the NPV falls through it as the rate rises. With one
+    root, the NPV keeps one sign for all rates below it, the sign it has as
+    :math:`r \to -100\,\%` (:math:`x \to \infty`), which is the sign of the last non-zero flow
+    :math:`c_N`: :math:`c_N > 0` gives ``status="unique"``, :math:`c_N < 0` (e.g. positive
+    early, negative later) gives ``status="borrowing"`` and no rate.
 
     Parameters
     ----------
@@ -128,16 +159,24 @@ def irr(flows_thb: np.ndarray) -> IrrResult:
     flows = np.asarray(flows_thb, dtype=float)
     nonzero = flows[np.abs(flows) > 1e-9 * max(1.0, float(np.abs(flows).max(initial=0.0)))]
     if nonzero.size == 0:
-        return IrrResult("none", None, (), "all cash flows are zero")
+        return IrrResult("none", None, (), NO_FLOWS_REASON)
+    pattern = sign_pattern(flows)
     if np.all(nonzero > 0) or np.all(nonzero < 0):
         sign = "positive" if nonzero[0] > 0 else "negative"
-        return IrrResult("none", None, (), f"all cash flows are {sign}")
+        return IrrResult("none", None, (), f"all cash flows are {sign} ({pattern}): nothing is invested and returned")
     roots = [1.0 / x - 1.0 for x in _polynomial_roots(flows[::-1])]
     if not roots:
-        return IrrResult("none", None, (), "no discount rate above -100 % makes the NPV zero")
+        return IrrResult("none", None, (), f"no discount rate above -100 % makes the NPV zero ({pattern})")
     if len(roots) > 1:
         listed = ", ".join(f"{r:.2%}" for r in roots)
-        return IrrResult("multiple", None, tuple(roots), f"the NPV is zero at several rates: {listed}")
+        return IrrResult("multiple", None, tuple(roots),
+                         f"the NPV is zero at several rates ({listed}) because the flows change sign "
+                         f"more than once ({pattern}): no single IRR")
+    if nonzero[-1] < 0:
+        return IrrResult("borrowing", None, (roots[0],),
+                         f"the flows end negative ({pattern}), so the NPV rises with the discount rate: "
+                         f"the rate of {roots[0]:.2%} that zeroes it is a cost of borrowing, not a return; "
+                         "judge by the NPV")
     return IrrResult("unique", roots[0], (roots[0],), "")
 
 

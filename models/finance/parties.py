@@ -46,8 +46,9 @@ class PartyMetrics:
         Simple and discounted payback [years]; None if never.
     lcoe_thb_per_kwh : float or None
         Present value of the party's pre-tax costs over present value of the PV energy used [THB/kWh].
-    net_savings_thb : float
-        Undiscounted sum of bill savings minus contract payments (municipality) [THB].
+    net_savings_year1_thb, net_savings_total_thb : float or None
+        Bill savings minus contract payments in year 1, and their undiscounted sum over years
+        1..N [THB] (the municipality; None for a party without savings).
     min_dscr, mean_dscr : float or None
         Over the years with debt service [-].
     discount_frac : float
@@ -60,7 +61,8 @@ class PartyMetrics:
     payback_years: float | None
     discounted_payback_years: float | None
     lcoe_thb_per_kwh: float | None
-    net_savings_thb: float
+    net_savings_year1_thb: float | None
+    net_savings_total_thb: float | None
     min_dscr: float | None
     mean_dscr: float | None
     discount_frac: float
@@ -68,7 +70,8 @@ class PartyMetrics:
     def as_dict(self) -> dict:
         """JSON-ready dictionary (IRRs as rate or null plus status and reason)."""
         out = {k: getattr(self, k) for k in ("npv_thb", "payback_years", "discounted_payback_years",
-                                             "lcoe_thb_per_kwh", "net_savings_thb", "min_dscr", "mean_dscr",
+                                             "lcoe_thb_per_kwh", "net_savings_year1_thb",
+                                             "net_savings_total_thb", "min_dscr", "mean_dscr",
                                              "discount_frac")}
         for name in ("irr", "project_irr"):
             result: IrrResult = getattr(self, name)
@@ -143,6 +146,7 @@ class PartyCashFlows:
         costs = -sum((v for k, v in self.lines.items() if k not in self.revenue_lines),
                      np.zeros(len(self.tax_thb)))
         ratio = self.dscr[np.isfinite(self.dscr)]
+        savings = sum((self.lines[k] for k in self.savings_lines), np.zeros(len(self.tax_thb)))
         return PartyMetrics(
             npv_thb=npv(self.discount_frac, self.equity_thb),
             irr=irr(self.equity_thb),
@@ -151,7 +155,8 @@ class PartyCashFlows:
             discounted_payback_years=payback_years(self.equity_thb, self.discount_frac),
             lcoe_thb_per_kwh=lcoe_thb_per_kwh(self.discount_frac, costs, self.pv_used_kwh)
             if np.any(costs) else None,
-            net_savings_thb=float(sum(self.lines[k].sum() for k in self.savings_lines)),
+            net_savings_year1_thb=float(savings[1]) if self.savings_lines else None,
+            net_savings_total_thb=float(savings[1:].sum()) if self.savings_lines else None,
             min_dscr=float(ratio.min()) if ratio.size else None,
             mean_dscr=float(ratio.mean()) if ratio.size else None,
             discount_frac=self.discount_frac,

@@ -26,20 +26,26 @@ module                        job
 ============================  =====================================================
 """
 
-from munigrid.models.simulation.battery import BatteryTrace, simulate_battery
-from munigrid.models.simulation.degradation import BatteryFade, DegradationParams, battery_fade, calendar_fade_frac
-from munigrid.models.simulation.generator import GeneratorTrace, simulate_generator
-from munigrid.models.simulation.montecarlo import monte_carlo, summarize
-from munigrid.models.simulation.multi_year import simulate_years
-from munigrid.models.simulation.outage import OutageSurvival, outage_survival
-from munigrid.models.simulation.params import BatteryParams, GeneratorParams
-from munigrid.models.simulation.peaks import demand_peaks_kw, period_peaks_kw
-from munigrid.models.simulation.replay import ReplayResult, replay_schedule
-from munigrid.models.simulation.sampling import SampleSource, day_block_bootstrap
-from munigrid.models.simulation.strategies import STRATEGIES, Band, peak_shaving, self_consumption, tou_arbitrage
-from munigrid.models.simulation.sweep import sizing_sweep
-from munigrid.models.simulation.tariff_arrays import TariffArrays, flat_tariff, pack_tariff
+from munigrid.models.lazy import lazy_exports
 
+# public name -> the submodule that defines it (imported on first use: numba only when a kernel is used)
+_EXPORTS = {
+    "BatteryTrace": "battery", "simulate_battery": "battery",
+    "BatteryFade": "degradation", "DegradationParams": "degradation", "battery_fade": "degradation",
+    "calendar_fade_frac": "degradation",
+    "GeneratorTrace": "generator", "simulate_generator": "generator",
+    "monte_carlo": "montecarlo", "summarize": "montecarlo",
+    "simulate_years": "multi_year",
+    "OutageSurvival": "outage", "outage_survival": "outage",
+    "BatteryParams": "params", "GeneratorParams": "params",
+    "demand_peaks_kw": "peaks", "period_peaks_kw": "peaks",
+    "ReplayResult": "replay", "replay_schedule": "replay",
+    "SampleSource": "sampling", "day_block_bootstrap": "sampling",
+    "STRATEGIES": "strategies", "Band": "strategies", "peak_shaving": "strategies",
+    "self_consumption": "strategies", "tou_arbitrage": "strategies",
+    "sizing_sweep": "sweep",
+    "TariffArrays": "tariff_arrays", "flat_tariff": "tariff_arrays", "pack_tariff": "tariff_arrays",
+}
 __all__ = [
     "Band", "BatteryFade", "BatteryParams", "BatteryTrace", "DegradationParams", "GeneratorParams",
     "GeneratorTrace", "OutageSurvival", "ReplayResult", "STRATEGIES", "SampleSource", "TariffArrays",
@@ -47,3 +53,4 @@ __all__ = [
     "pack_tariff", "peak_shaving", "period_peaks_kw", "replay_schedule", "self_consumption", "simulate_battery",
     "simulate_generator", "simulate_years", "sizing_sweep", "summarize", "tou_arbitrage",
 ]
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -23,6 +23,14 @@ from munigrid.models.simulation.validation import raise_if
 P_LEVELS = (0.1, 0.5, 0.9)
 
 
+def sample_bytes(n_days: int, n_designs: int = 1) -> float:
+    """Peak memory per sample of :func:`monte_carlo` [bytes]: the day map and its repeated
+    blocks (two int64 arrays of S x D) and the metrics (float64, about four copies)."""
+    from munigrid.models.simulation.ensemble import N_METRICS
+
+    return 2 * 8 * n_days + 4 * 8 * N_METRICS * n_designs
+
+
 def draw_samples(source: SampleSource, n_samples: int, *, block_days: int = 7, season_window_weeks: int = 3,
                  load_sigma_frac: float = 0.0, seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
     """Day map (S, D) and load factors (S,) for ``n_samples`` samples (see the module docstring)."""

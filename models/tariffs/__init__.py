@@ -6,20 +6,24 @@ Usage::
     tariff = get_tariff("pea-3.2-lt22kv")                 # ids: see list_tariffs()
     bill = tariff.bill(import_kw, ft=0.1972)              # Bill: .monthly DataFrame, .total_thb
     terms = tariff.cost_terms(index, ft=FtSchedule.builtin())  # TariffCostTerms, VAT included
+
+The names below are imported on first use (:mod:`munigrid.models.lazy`), so that listing
+the library or checking a tariff id (``munigrid tariffs``, ``munigrid validate``) does not
+import pandas.
 """
 
-from munigrid.models.tariffs.billing import Bill, round_half_up
-from munigrid.models.tariffs.export import ExportRule
-from munigrid.models.tariffs.ft import FtSchedule
-from munigrid.models.tariffs.library import (
-    TariffInfo, apply_overrides, get_tariff, list_tariffs, load_tariff_file,
-)
-from munigrid.models.tariffs.meter import read_meter_csv
-from munigrid.models.tariffs.tariff import Tariff
-from munigrid.models.tariffs.terms import DemandCharge, EnergyBlocks, TariffCostTerms
+from munigrid.models.lazy import lazy_exports
 
-__all__ = [
-    "Bill", "DemandCharge", "EnergyBlocks", "ExportRule", "FtSchedule", "Tariff", "TariffCostTerms",
-    "TariffInfo", "apply_overrides", "get_tariff", "list_tariffs", "load_tariff_file", "read_meter_csv",
-    "round_half_up",
-]
+# public name -> the submodule that defines it
+_EXPORTS = {
+    "Bill": "billing", "round_half_up": "billing",
+    "ExportRule": "export",
+    "FtSchedule": "ft",
+    "TariffInfo": "library", "apply_overrides": "library", "get_tariff": "library", "list_tariffs": "library",
+    "load_tariff_file": "library", "tariff_ids": "library",
+    "BILL_STEPS_MIN": "meter",
+    "Tariff": "tariff",
+    "DemandCharge": "terms", "EnergyBlocks": "terms", "TariffCostTerms": "terms",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -43,8 +43,8 @@ def _check_keys(values: Mapping[str, float], where: str) -> list[Problem]:
             continue
         if month.month not in PERIOD_START_MONTHS or str(month) != key:
             problems.append(Problem(f"{where}[{key}]", "Ft periods start in January, May or September: "
-                                                       f"use 'YYYY-01', 'YYYY-05' or 'YYYY-09'"))
-        if not isinstance(value, (int, float)) or not np.isfinite(value):
+                                                       "use 'YYYY-01', 'YYYY-05' or 'YYYY-09'"))
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
             problems.append(Problem(f"{where}[{key}]", f"must be a number in THB/kWh, got {value!r}"))
     return problems
 
@@ -107,7 +107,9 @@ class FtSchedule:
 
     @classmethod
     def constant(cls, ft_thb_per_kwh: float) -> FtSchedule:
-        """The same Ft for every month."""
+        """The same Ft for every month (a finite value in THB/kWh, within +-5)."""
+        if not (np.isfinite(ft_thb_per_kwh) and abs(ft_thb_per_kwh) <= 5):
+            raise InputError(f"must be a finite Ft within -5..5 THB/kWh, got {ft_thb_per_kwh!r}", "ft")
         return cls({}, frozenset(), "default", float(ft_thb_per_kwh))
 
     @classmethod
@@ -131,7 +133,13 @@ class FtSchedule:
             except ValueError as err:
                 raise InputError(f"ft_thb_per_kwh must be numbers: {err}", str(path)) from err
         else:
-            values = yaml.safe_load(path.read_text(encoding="utf-8"))
+            try:
+                values = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except (yaml.YAMLError, UnicodeDecodeError, ValueError) as err:
+                mark = getattr(err, "problem_mark", None)
+                where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+                raise InputError(f"not a readable YAML Ft schedule ({getattr(err, 'problem', None) or err}); "
+                                 "write lines like `2026-09: 0.1972`", where) from None
             if not isinstance(values, dict):
                 raise InputError("must map periods 'YYYY-MM' to Ft in THB/kWh", str(path))
             values = {str(k): v for k, v in values.items()}

@@ -13,20 +13,24 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
 
 from munigrid.models.errors import InputError, Problem
 from munigrid.models.tariffs.spec import CalendarSpec, TariffFile, TariffSpec, spec_problems
-from munigrid.models.tariffs.tariff import Tariff
+
+if TYPE_CHECKING:
+    from munigrid.models.tariffs.tariff import Tariff
 
 DATA_PACKAGE = "munigrid.models.tariffs"
+# libyaml's safe loader when PyYAML was built with it (several times faster), else the Python one
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -47,14 +51,23 @@ def _validation_problems(err: ValidationError, prefix: str) -> list[Problem]:
     return [Problem(".".join([prefix, *map(str, e["loc"])]).strip("."), e["msg"]) for e in err.errors()]
 
 
-def parse_tariff_file(raw: Any, where: str) -> dict[str, Tariff]:
-    """Tariffs of one parsed tariff file (see :mod:`munigrid.models.tariffs.spec`), by id."""
+def _validated_file(raw: Any, where: str) -> TariffFile:
     try:
-        parsed = TariffFile.model_validate(raw)
+        return TariffFile.model_validate(raw)
     except ValidationError as err:
         raise InputError(_validation_problems(err, where)) from err
+
+
+def _tariffs_of(parsed: TariffFile) -> dict[str, Tariff]:
+    from munigrid.models.tariffs.tariff import Tariff  # pandas: only when tariffs are used, not listed
+
     return {variant.id: Tariff(variant, spec, parsed.calendars[spec.calendar], parsed.version)
             for spec in parsed.tariffs for variant in spec.variants}
+
+
+def parse_tariff_file(raw: Any, where: str) -> dict[str, Tariff]:
+    """Tariffs of one parsed tariff file (see :mod:`munigrid.models.tariffs.spec`), by id."""
+    return _tariffs_of(_validated_file(raw, where))
 
 
 def load_tariff_file(path: str | Path, where: str = "tariff file") -> dict[str, Tariff]:
@@ -80,23 +93,49 @@ def load_tariff_file(path: str | Path, where: str = "tariff file") -> dict[str, 
 
 
 @lru_cache(maxsize=1)
-def _library() -> dict[str, Tariff]:
-    tariffs: dict[str, Tariff] = {}
+def _library_files() -> tuple[TariffFile, ...]:
+    """The validated data files of the library (no :class:`Tariff` built: cheap to list)."""
+    files = []
     data_dir = resources.files(DATA_PACKAGE).joinpath("data")
     for entry in sorted(data_dir.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".yaml"):
             continue
-        raw = yaml.safe_load(entry.read_text(encoding="utf-8"))
+        raw = yaml.load(entry.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
         if isinstance(raw, dict) and "tariffs" in raw:
-            tariffs.update(parse_tariff_file(raw, f"tariffs/data/{entry.name}"))
+            files.append(_validated_file(raw, f"tariffs/data/{entry.name}"))
+    return tuple(files)
+
+
+@lru_cache(maxsize=1)
+def _library() -> dict[str, Tariff]:
+    tariffs: dict[str, Tariff] = {}
+    for parsed in _library_files():
+        tariffs.update(_tariffs_of(parsed))
     return tariffs
 
 
 def list_tariffs() -> list[TariffInfo]:
     """Every tariff in the library, sorted by id."""
-    return [TariffInfo(t.id, t.spec.name, t.variant.utility, t.spec.category, t.variant.voltage,
-                       t.spec.calendar, bool(t.spec.demand), t.version)
-            for t in sorted(_library().values(), key=lambda t: t.id)]
+    rows = [TariffInfo(variant.id, spec.name, variant.utility, spec.category, variant.voltage, spec.calendar,
+                       bool(spec.demand), parsed.version)
+            for parsed in _library_files() for spec in parsed.tariffs for variant in spec.variants]
+    return sorted(rows, key=lambda row: row.id)
+
+
+def tariff_ids() -> list[str]:
+    """Every library id, sorted."""
+    return [row.id for row in list_tariffs()]
+
+
+def unknown_tariff_message(tariff_id: str) -> str | None:
+    """Why ``tariff_id`` is not a library id (with the closest ids), or None when it is one."""
+    ids = tariff_ids()
+    key = str(tariff_id).strip().lower()
+    if key in ids:
+        return None
+    close = difflib.get_close_matches(key, ids, n=4, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}?" if close else "run `munigrid tariffs` for the list"
+    return f"unknown tariff '{tariff_id}'; {hint}"
 
 
 def _set_path(data: Any, parts: list[str], value: Any, path: str) -> None:
@@ -142,7 +181,7 @@ def apply_overrides(tariff: Tariff, overrides: Mapping[str, Any]) -> Tariff:
     problems = spec_problems(spec, calendar)
     if problems:
         raise InputError([Problem(f"overrides[{tariff.id}]", p) for p in problems])
-    return Tariff(tariff.variant, spec, calendar, f"{tariff.version}+overrides")
+    return replace(tariff, spec=spec, calendar=calendar, version=f"{tariff.version}+overrides")
 
 
 def get_tariff(tariff_id: str, overrides: Mapping[str, Any] | None = None) -> Tariff:
@@ -153,13 +192,10 @@ def get_tariff(tariff_id: str, overrides: Mapping[str, Any] | None = None) -> Ta
     InputError
         Unknown id (with the closest ids), or overrides that do not fit the data format.
     """
-    library = _library()
-    key = str(tariff_id).strip().lower()
-    if key not in library:
-        close = difflib.get_close_matches(key, library, n=4, cutoff=0.5)
-        hint = f"did you mean {', '.join(close)}?" if close else "run `munigrid tariffs` for the list"
-        raise InputError(f"unknown tariff '{tariff_id}'; {hint}", "tariff")
-    tariff = library[key]
+    unknown = unknown_tariff_message(tariff_id)
+    if unknown is not None:
+        raise InputError(unknown, "tariff")
+    tariff = _library()[str(tariff_id).strip().lower()]
     return apply_overrides(tariff, overrides) if overrides else tariff
 
 

@@ -4,13 +4,13 @@ A bill is only as right as its meter data. :func:`check_meter` collects every pr
 once (time zone, duplicates, gaps, mixed steps, missing or negative values, mismatched
 kvar/export series) and raises :class:`InputError`; the only handling it applies by itself
 is splitting negative import into export where export is allowed, and it reports that.
-:func:`read_meter_csv` reads the CLI's meter file.
+Meter *files* are read by :func:`munigrid.forecasting.meter.read_meter` (the one reader of
+every command); this module checks the series it gives.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,8 +18,7 @@ import pandas as pd
 from munigrid.models.errors import InputError, Problem
 from munigrid.models.timegrid import TZ, index_problems
 
-TIME_COLUMNS = ("time", "timestamp", "datetime", "date_time")
-IMPORT_COLUMNS = ("import_kw", "load_kw", "kw", "power_kw")
+BILL_STEPS_MIN = (15, 30, 60)
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ class MeterData:
     Parameters
     ----------
     index : DatetimeIndex
-        Asia/Bangkok, regular.
+        Asia/Bangkok, regular 15-, 30- or 60-min steps.
     import_kw : ndarray
         Import power [kW], >= 0.
     export_kw : ndarray
@@ -90,7 +89,7 @@ def check_meter(import_kw: pd.Series, kvar: pd.Series | None = None, export_kw: 
     problems = _series_problems(import_kw, "import_kw", None)
     if problems and not isinstance(import_kw, pd.Series):
         raise InputError(problems)
-    problems += index_problems(nanosecond_index(import_kw.index), "import_kw.index")
+    problems += index_problems(nanosecond_index(import_kw.index), "import_kw.index", BILL_STEPS_MIN)
     for name, other in (("kvar", kvar), ("export_kw", export_kw)):
         if other is not None:
             problems += _series_problems(other, name, import_kw.index)
@@ -122,56 +121,3 @@ def check_meter(import_kw: pd.Series, kvar: pd.Series | None = None, export_kw: 
         raise InputError(problems)
     kvar_values = None if kvar is None else kvar.to_numpy(dtype=float)
     return MeterData(nanosecond_index(import_kw.index).tz_convert(TZ), values, exported, kvar_values, notes)
-
-
-def read_meter_csv(path: str | Path, assume_tz: str | None = None) -> tuple[pd.Series, pd.Series | None, pd.Series | None]:
-    """Read a meter CSV: a time column and ``import_kw`` (optional ``kvar``, ``export_kw``).
-
-    Parameters
-    ----------
-    path : str or Path
-        CSV with a header. Time column: ``time`` (or ``timestamp``, ``datetime``), ISO stamps
-        with their UTC offset (``2024-01-01T00:00+07:00``), interval beginning. Power column:
-        ``import_kw`` (or ``load_kw``, ``kw``, ``power_kw``).
-    assume_tz : str or None
-        Zone for stamps without an offset (e.g. ``Asia/Bangkok``); without it such stamps
-        are an error, never guessed.
-
-    Returns
-    -------
-    import_kw, kvar, export_kw : Series (the last two None when absent)
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"file not found: {path}", "meter")
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise InputError(f"not a readable CSV: {err}", str(path)) from err
-    lower = {c.lower().strip(): c for c in frame.columns}
-    time_col = next((lower[c] for c in TIME_COLUMNS if c in lower), None)
-    kw_col = next((lower[c] for c in IMPORT_COLUMNS if c in lower), None)
-    problems = []
-    if time_col is None:
-        problems.append(Problem(str(path), f"no time column; name one of {TIME_COLUMNS}"))
-    if kw_col is None:
-        problems.append(Problem(str(path), f"no power column; name one of {IMPORT_COLUMNS} (kW, import)"))
-    if problems:
-        raise InputError(problems)
-    try:
-        stamps = pd.DatetimeIndex(pd.to_datetime(frame[time_col], format="ISO8601"))
-    except (ValueError, TypeError):
-        try:
-            stamps = pd.DatetimeIndex(pd.to_datetime(frame[time_col], format="ISO8601", utc=True)).tz_convert(TZ)
-        except (ValueError, TypeError) as err:
-            raise InputError(f"time stamps are not ISO dates and times: {err}", f"{path}:{time_col}") from err
-    if stamps.tz is None and assume_tz is not None:
-        stamps = stamps.tz_localize(assume_tz)
-    stamps = stamps.rename("time")
-
-    def column(name: str) -> pd.Series | None:
-        if name not in lower:
-            return None
-        return pd.Series(pd.to_numeric(frame[lower[name]], errors="coerce").to_numpy(), index=stamps, name=name)
-
-    return column(kw_col.lower().strip()).rename("import_kw"), column("kvar"), column("export_kw")

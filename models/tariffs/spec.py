@@ -12,7 +12,7 @@ mapping), so a reader can trace it.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 
@@ -24,7 +24,11 @@ _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict types (a yes/no is not a rate) and finite numbers (.nan would make a bill of 0 THB)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+Price = Annotated[float, Field(ge=0.0)]
 
 
 def clock_minutes(text: str) -> int:
@@ -115,7 +119,7 @@ class BlocksSpec(Sourced):
     """Monthly energy blocks: block ``b`` up to ``upper_kwh[b]`` (``null`` = no limit)."""
 
     upper_kwh: list[float | None]
-    price_thb_per_kwh: list[float]
+    price_thb_per_kwh: list[Price]
 
     @model_validator(mode="after")
     def _shape(self) -> BlocksSpec:
@@ -132,7 +136,7 @@ class BlocksSpec(Sourced):
 class EnergySpec(Sourced):
     """Energy charge: a rate per TOU period [THB/kWh], plus optional monthly blocks."""
 
-    rates_thb_per_kwh: dict[str, float] = Field(default_factory=dict)
+    rates_thb_per_kwh: dict[str, Price] = Field(default_factory=dict)
     blocks: BlocksSpec | None = None
 
 

@@ -29,7 +29,7 @@ from munigrid.models.tariffs.ft import FtSchedule, as_schedule
 from munigrid.models.tariffs.grid import TariffGrid, aligned_values, demand_pieces, tariff_grid
 from munigrid.models.tariffs.spec import CalendarSpec, EnergySpec, TariffSpec, TariffVariant
 from munigrid.models.tariffs.terms import DemandCharge, EnergyBlocks, TariffCostTerms
-from munigrid.models.tariffs.meter import nanosecond_index
+from munigrid.models.tariffs.meter import BILL_STEPS_MIN, nanosecond_index
 from munigrid.models.timegrid import check_index
 
 
@@ -102,7 +102,7 @@ class Tariff:
 
     def grid(self, index: pd.DatetimeIndex, extra_offpeak_dates: Iterable[dt.date | str] = ()) -> TariffGrid:
         """The tariff's calendar and demand windows on ``index`` (checked first)."""
-        index = check_index(nanosecond_index(index), "index")
+        index = check_index(nanosecond_index(index), "index", BILL_STEPS_MIN)
         return tariff_grid(self.calendar, self.spec.demand, index, [*self.extra_offpeak_dates, *extra_offpeak_dates])
 
     def energy_rate_thb_per_kwh(self, grid: TariffGrid) -> np.ndarray:

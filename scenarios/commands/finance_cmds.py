@@ -1,8 +1,7 @@
-"""``munigrid finance SCENARIO|RUN``: the investment case of an ownership structure.
+"""``munigrid finance SCENARIO|RUN``: investment cases of one, several or all ownership structures.
 
-Year-1 energy and bills come from the optimised dispatch (a stored run, or the scenario run
-now without storing); the battery's yearly capacity fade comes from the simulation core's
-degradation model applied to the dispatched state of charge.
+A thin layer over :func:`munigrid.scenarios.api.finance`: options in, a table of the structures
+side by side out; each structure is written to ``<run>/finance/<structure>/`` (or ``--out``).
 """
 
 from __future__ import annotations
@@ -11,167 +10,58 @@ import json
 from pathlib import Path
 
 import click
-import numpy as np
-import pandas as pd
 
-from munigrid.models.errors import InputError, Problem
-from munigrid.models.finance import EnergyYear1, FinanceSettings, Financing, ProjectInputs, evaluate_case
-from munigrid.models.finance.defaults import default_components, default_escalation, default_settings
-from munigrid.models.finance.fiscal import format_thb
-from munigrid.scenarios.tables import wide_console
-from munigrid.models.finance.structures import (
-    EscoGuaranteedSavings,
-    EscoSharedSavings,
-    MunicipalOwnership,
-    Ppa,
-    PppAvailability,
-)
-
-HOURS_PER_YEAR = 8760.0
+STRUCTURE_HELP = ("Ownership structure: municipal, esco, esco-guaranteed, ppa, ppp, several separated by "
+                  "commas, or all (side by side).")
 
 
-def _results_and_scenario(ref: str):
-    """Dispatch results, the scenario and the run folder (None when the scenario is run now)."""
-    from munigrid.scenarios import api
-    from munigrid.scenarios.library import resolve
-    from munigrid.solver_runs import store
-
-    path = Path(ref)
-    if path.is_dir() or not (path.suffix in (".yaml", ".yml") or _is_bundled(ref, resolve)):
-        run = store.open_run(ref)
-        return run.results(), api.load(run.path / "scenario.yaml"), run.path
-    scenario = api.load(ref)
-    return api.run(scenario, store=False).results, scenario, None
-
-
-def _sizes(results, scenario) -> tuple[float, float]:
-    """PV [kWp] and battery [kWh] the run used: sized ones when the run sized them."""
-    if "pv_kwp" in results:
-        return float(results["pv_kwp"].sum()), float(results["battery_kwh"].sum())
-    pv_kwp = sum(a.capacity_kwp for b in scenario.buildings for a in b.pv_arrays)
-    return pv_kwp, (scenario.battery.energy_kwh if scenario.battery else 0.0)
-
-
-def _write_case(case, inputs, structure, settings, folder: Path, fiscal: bool, notes: list[str]) -> list[str]:
-    """Cash-flow tables, workbook, tornado and NPV percentiles, written whole or not at all.
-
-    Files go to a staging folder renamed over ``folder`` at the end, so a killed command never
-    leaves a half-written set beside a run.
-    """
-    import shutil
-
-    from munigrid.models.finance.export import write_csv, write_excel
-    from munigrid.models.finance.sensitivity import monte_carlo, tornado
-
-    staging = folder.with_name(f".staging-{folder.name}")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    write_csv(case, staging, fiscal=fiscal)
-    write_excel(case, staging / "case.xlsx", fiscal=fiscal,
-                extra_assumptions={f"note{i}": n for i, n in enumerate(notes)})
-    tornado(inputs, structure, settings).to_csv(staging / "tornado.csv", index=False)
-    monte_carlo(inputs, structure, settings).percentiles().to_csv(staging / "npv_percentiles.csv", index=False)
-    shutil.rmtree(folder, ignore_errors=True)
-    staging.rename(folder)
-    return [str(p) for p in sorted(folder.iterdir())]
-
-
-def _is_bundled(ref: str, resolve) -> bool:
-    try:
-        resolve(ref)
-    except InputError:
-        return False
-    return True
-
-
-def _battery_capacity_frac(results, scenario, years: int, step_h: float) -> np.ndarray | None:
-    """Remaining capacity after each year [-], the dispatched year repeated (cycle + calendar fade)."""
-    from munigrid.models.simulation.degradation import DegradationParams, battery_fade, calendar_fade_frac
-
-    spec = scenario.battery
-    if spec is None or spec.energy_kwh <= 0:
-        return None
-    soc = results["soc_kwh"].sel(building=spec.building).to_numpy()
-    fade = battery_fade(soc, spec.energy_kwh, step_h=step_h)
-    cycle_per_year = fade.cycle_fade_frac / fade.duration_years
-    params = DegradationParams()
-    age = np.arange(1, years + 1, dtype=float)
-    calendar = np.array([calendar_fade_frac(a, params) for a in age])
-    return np.clip(1.0 - cycle_per_year * age - calendar, 0.0, 1.0)
-
-
-def energy_year1(results, scenario) -> tuple[EnergyYear1, list[str]]:
-    """Site totals of the dispatch, annualised, with bills before, after and with PV only [THB]."""
-    from munigrid.scenarios import api
-    from munigrid.scenarios.runner import ft_schedule
-
-    inputs = api.inputs(scenario)
-    ft = ft_schedule(scenario)
-    step_h = inputs.step_h
-    horizon_h = results.sizes["time"] * step_h
-    scale = HOURS_PER_YEAR / horizon_h
-    notes = [] if abs(scale - 1.0) < 0.01 else [
-        f"the dispatch covers {horizon_h / 24:.0f} days; year-1 energy and bills are scaled by {scale:.3f}"]
-
-    def total_kwh(name: str) -> float:
-        return float(results[name].sum()) * step_h * scale
-
-    def bill_thb(import_kw) -> float:
-        return scale * sum(float(b.tariff.bill(import_kw.sel(building=b.name).to_series().clip(lower=0.0),
-                                               ft=ft).monthly["total_thb"].sum()) for b in inputs.buildings)
-
-    months = pd.PeriodIndex([pd.Period(year=y, month=m, freq="M")
-                             for y, m in sorted(set(zip(inputs.index.year, inputs.index.month)))])
-    energy = EnergyYear1(
-        load_kwh=total_kwh("load_kw"), pv_available_kwh=total_kwh("pv_ac_kw"), pv_used_kwh=total_kwh("pv_used_kw"),
-        import_before_kwh=total_kwh("baseline_import_kw"), import_after_kwh=total_kwh("import_kw"),
-        bill_before_thb=bill_thb(results["baseline_import_kw"]), bill_after_thb=bill_thb(results["import_kw"]),
-        bill_pv_only_thb=bill_thb(results["load_kw"] - results["pv_ac_kw"]) if scenario.battery else None,
-        battery_throughput_kwh=total_kwh("discharge_kw"),
-        ft_thb_per_kwh=float(np.mean(ft.resolve(months).ft_thb_per_kwh)))
-    return energy, notes
-
-
-def _structure(name: str, opts: dict):
-    financing = Financing(opts["debt_frac"], opts["debt_rate"], opts["debt_tenor"]) if opts["debt_frac"] else None
-    term = opts["term"]
-    builders = {
-        "municipal": lambda: MunicipalOwnership(financing),
-        "esco": lambda: EscoSharedSavings(term_years=term, esco_share_frac=opts["share"], financing=financing),
-        "esco-guaranteed": lambda: EscoGuaranteedSavings(term_years=term, financing=financing),
-        "ppa": lambda: Ppa(term_years=term, price_thb_per_kwh=opts["price"], discount_to_grid_frac=opts["discount"],
-                           escalation_frac_per_year=opts["ppa_escalation"], buyout_year=opts["buyout_year"],
-                           financing=financing),
-        "ppp": lambda: PppAvailability(term_years=term, financing=financing),
-    }
-    return builders[name]()
-
-
-def _print_case(case, notes: list[str]) -> None:
+def _print_outcome(outcome, source: str) -> None:
+    """The structures side by side, IRR footnotes, notes and what was written."""
+    import pandas as pd
     from rich.table import Table
+    from rich.text import Text
 
-    summary = case.summary()
-    table = Table(title=f"{case.structure.name}: {summary['years']}-year case (THB)")
-    for column in ("", "NPV", "IRR", "payback [y]", "LCOE [THB/kWh]", "net savings", "min DSCR"):
-        table.add_column(column, justify="right")
-    for party in ("project", "municipality", "investor"):
-        m = summary[party]
-        irr_text = f"{m['irr_frac']:.1%}" if m.get("irr_frac") is not None else f"none ({m['irr_status']})"
-        table.add_row(party, format_thb(m["npv_thb"]), irr_text,
-                      "-" if m.get("payback_years") is None else f"{m['payback_years']:.1f}",
-                      "-" if m.get("lcoe_thb_per_kwh") is None else f"{m['lcoe_thb_per_kwh']:.2f}",
-                      format_thb(m.get("net_savings_thb", m.get("year1_savings_thb"))),
-                      "-" if m.get("min_dscr") is None else f"{m['min_dscr']:.2f}")
+    from munigrid.models.finance.export import comparison_table, metrics_table
+    from munigrid.scenarios.finance import STRUCTURE_TITLES
+    from munigrid.scenarios.tables import wide_console
+
+    cases = outcome.cases
+    years = next(iter(cases.values())).summary()["years"]
+    table, footnotes = comparison_table(pd.concat([metrics_table(c) for c in cases.values()], ignore_index=True))
+    where = f"run {outcome.run_dir.name}" if outcome.run_dir else f"{source} (dispatched now, not stored)"
+    view = Table(title=f"finance of {where}: {', '.join(cases)}, {years}-year life", title_justify="left")
+    view.add_column("party")
+    view.add_column("metric")
+    for name in table.columns:
+        view.add_column(name, justify="right")
+    previous = None
+    for (party, metric), cells in table.iterrows():
+        view.add_row(*(Text(cell) for cell in (party if party != previous else "", metric, *cells)))
+        previous = party
     console = wide_console()
-    console.print(table)
-    for note in notes:
-        console.print(f"note: {note}")
+    console.print(view)
+    for name in cases:
+        console.print(f"{name}: {STRUCTURE_TITLES[name]}", markup=False, highlight=False)
+    for line in footnotes:
+        console.print(line, markup=False, highlight=False)
+    for note in outcome.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
+    for name, folder in outcome.folders.items():
+        state = " (replaced the earlier case)" if name in outcome.replaced else ""
+        console.print(f"wrote {folder}{state}", markup=False, highlight=False)
+    if not outcome.folders:
+        console.print("nothing written: the scenario was dispatched now, not stored; give --out DIR for the "
+                      "tables, or a stored run (`munigrid run` then `munigrid finance RUN`)", markup=False,
+                      highlight=False)
+    if outcome.report_path:
+        console.print(f"report updated: {outcome.report_path}", markup=False, highlight=False)
+    elif outcome.report_note:
+        console.print(f"note: {outcome.report_note}", markup=False, highlight=False)
 
 
 @click.command()
 @click.argument("ref", metavar="SCENARIO|RUN")
-@click.option("--structure", type=click.Choice(["municipal", "esco", "esco-guaranteed", "ppa", "ppp"]),
-              default="municipal", show_default=True, help="Ownership structure.")
+@click.option("--structure", "structures", default="municipal", show_default=True, help=STRUCTURE_HELP)
 @click.option("--years", type=int, default=20, show_default=True, help="Project life [years].")
 @click.option("--term", type=int, default=20, show_default=True, help="Contract term [years] (esco, ppa, ppp).")
 @click.option("--escalation", type=click.Choice(["flat", "base", "high"]), default="base", show_default=True,
@@ -187,40 +77,33 @@ def _print_case(case, notes: list[str]) -> None:
 @click.option("--municipality-rate", type=float, default=None, help="Municipality discount rate [-].")
 @click.option("--investor-rate", type=float, default=None, help="Investor discount rate [-].")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write cash-flow CSVs and case.xlsx into this folder.")
+              help="Write <structure>/ folders (CSVs, case-<structure>.xlsx) here instead of <run>/finance/; "
+                   "the run's report is then left as it is.")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Run store root for run ids (default: $MUNIGRID_RUNS or ./runs).")
 @click.option("--fiscal", is_flag=True, help="Tables by Thai fiscal year (October-September).")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
-def finance(ref, structure, years, out, fiscal, as_json, escalation, municipality_rate, investor_rate, **opts):
-    """Investment case of SCENARIO (bundled name or YAML, run now) or RUN (stored run id or folder)."""
-    results, scenario, run_dir = _results_and_scenario(ref)
-    energy, notes = energy_year1(results, scenario)
-    step_h = scenario.time.step_min / 60.0
-    pv_kwp, battery_kwh = _sizes(results, scenario)
-    degradation = [a.degradation_frac_per_year for b in scenario.buildings for a in b.pv_arrays] or [0.005]
-    inputs = ProjectInputs(
-        energy=energy, components=default_components(pv_kwp, battery_kwh), years=years,
-        pv_degradation_frac_per_year=float(np.mean(degradation)),
-        battery_capacity_frac=_battery_capacity_frac(results, scenario, max(years, 1), step_h),
-        escalation=default_escalation(escalation), start_date=scenario.time.start)
-    base = default_settings()
-    settings = FinanceSettings(
-        municipality_discount_frac=base.municipality_discount_frac if municipality_rate is None else municipality_rate,
-        investor_discount_frac=base.investor_discount_frac if investor_rate is None else investor_rate,
-        cit_frac=base.cit_frac, loss_carryforward_years=base.loss_carryforward_years)
-    if pv_kwp <= 0:
-        raise InputError([Problem("buildings[].pv_arrays", "the scenario has no PV: nothing to finance")])
-    chosen = _structure(structure, opts)
-    case = evaluate_case(inputs, chosen, settings)
-    if out is None and run_dir is not None:
-        out = run_dir / "finance"
-    written = [] if out is None else _write_case(case, inputs, chosen, settings, Path(out), fiscal, notes)
-    if run_dir is not None and (run_dir / "report.html").exists():
-        from munigrid.solver_runs.report import write_run_report
+@click.option("--json", "as_json", is_flag=True, help="Print every structure's summary as one JSON object.")
+def finance(ref, structures, years, term, escalation, share, price, discount, ppa_escalation, buyout_year,
+            debt_frac, debt_rate, debt_tenor, municipality_rate, investor_rate, out, root, fiscal, as_json):
+    """Investment cases of SCENARIO (bundled name or YAML, run now) or RUN (stored run id or folder).
 
-        written.append(str(write_run_report(run_dir)))
+    Each structure goes to its own folder, <run>/finance/<structure>/, beside the others;
+    --structure all evaluates and prints every structure side by side.
+    """
+    from munigrid.scenarios import api
+    from munigrid.scenarios.cli import solver_output_to_stderr
+    from munigrid.scenarios.commands.stages import stage_spinner
+    from munigrid.scenarios.finance import ContractTerms
+
+    terms = ContractTerms(term_years=term, esco_share_frac=share, ppa_price_thb_per_kwh=price,
+                          ppa_discount_frac=discount, ppa_escalation_frac_per_year=ppa_escalation,
+                          ppa_buyout_year=buyout_year, debt_frac=debt_frac, debt_rate_frac=debt_rate,
+                          debt_tenor_years=debt_tenor)
+    with solver_output_to_stderr(), stage_spinner("starting", as_json) as progress:
+        outcome = api.finance(ref, structures, years=years, escalation=escalation, terms=terms,
+                              municipality_rate_frac=municipality_rate, investor_rate_frac=investor_rate,
+                              out=out, fiscal=fiscal, root=root, progress=progress)
     if as_json:
-        click.echo(json.dumps(case.summary() | {"notes": notes, "files": written}, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(outcome.summary(), indent=2, ensure_ascii=False, default=str))
         return
-    _print_case(case, notes)
-    for path in written:
-        click.echo(f"wrote {path}")
+    _print_outcome(outcome, ref)

@@ -8,12 +8,26 @@ from pathlib import Path
 import click
 import pandas as pd
 from munigrid.forecasting.load_models import MODELS
+from munigrid.scenarios.commands.meter_options import meter_options
 
 
 def _table(frame: pd.DataFrame, title: str) -> None:
     click.echo(f"\n{title}")
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.float_format", "{:,.3f}".format):
         click.echo(frame.to_string())
+
+
+def csv_frame(frame: pd.DataFrame, variable: str) -> pd.DataFrame:
+    """A forecast as written to CSV: the index named ``time``; a single column named ``variable``
+    (e.g. ``pv_ac_kw``), else quantile columns named with the variable's unit (``p10_kw``, ...)
+    and ``actual`` as ``actual_kw`` (backtests); other columns (``model``, ``origin``) as they are."""
+    unit = variable.rsplit("_", 1)[-1]
+    if len(frame.columns) == 1:
+        named = frame.set_axis([variable], axis=1)
+    else:
+        named = frame.rename(columns=lambda c: f"p{round(c * 100)}_{unit}" if isinstance(c, float)
+                             else f"actual_{unit}" if c == "actual" else c)
+    return named.rename_axis("time")
 
 
 def _write(frame: pd.DataFrame, out: Path | None, variable: str, building: str) -> None:
@@ -23,8 +37,19 @@ def _write(frame: pd.DataFrame, out: Path | None, variable: str, building: str) 
         from munigrid.forecasting.results import forecast_dataset
         forecast_dataset({building: frame}, variable=variable).to_netcdf(out, engine="h5netcdf")
     else:
-        frame.to_csv(out)
+        csv_frame(frame, variable).to_csv(out)
     click.echo(f"wrote {out}", err=True)
+
+
+def _forecast_summary(pred: pd.DataFrame, step_h: float) -> list[str]:
+    """Two lines on a quantile load forecast [kW]: its span, then the P50 energy and peak with the
+    P10-P90 band at the peak step (quantiles of single steps: they do not add up over time)."""
+    p50 = pred[0.5]
+    at = p50.idxmax()
+    band = f"; P10-P90 at that step {pred.loc[at, 0.1]:,.1f}-{pred.loc[at, 0.9]:,.1f} kW" \
+        if {0.1, 0.9} <= set(pred.columns) else ""
+    return [f"from {pred.index[0]} to {pred.index[-1] + pd.Timedelta(hours=step_h)}",
+            f"P50: energy {p50.sum() * step_h:,.0f} kWh, peak {p50.max():,.1f} kW at {at}{band}"]
 
 
 @click.group()
@@ -79,7 +104,7 @@ def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_
                "specific_yield_kwh_per_kwp": float(ac.sum() * step_h / capacity_kwp), "peak_kw": float(ac.max()),
                "notes": weather.attrs.get("notes", [])}
     if measured_path is not None:
-        measured = read_meter(measured_path, tz=tz).load_kw.reindex(ac.index)
+        measured = read_meter(measured_path, tz=tz, keep_gaps=True).load_kw.reindex(ac.index)
         cs = clear_sky_pv_kw(ac.index, spec, latitude_deg, longitude_deg)
         table = score_pv_forecasts(measured, {"persistence": persistence_forecast_kw(measured, cs), "forecast": ac},
                                    cs, capacity_kwp)
@@ -102,17 +127,17 @@ def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_
 
 @forecast.command()
 @click.option("--history", "history_path", type=click.Path(path_type=Path), required=True,
-              help="Metered load CSV: time, load [kW] and optionally temperature [degC].")
+              help="Meter CSV: time, load [kW, W or kWh per interval], optional temperature [degC]; see docs/inputs.md.")
 @click.option("--horizon", default="24h", show_default=True, help="Forecast horizon, e.g. 24h (day-ahead) or 7d.")
 @click.option("--model", type=click.Choice(list(MODELS)), default="ensemble", show_default=True,
               help="Model for the forecast (the backtest runs all).")
 @click.option("--backtest", is_flag=True, help="Rolling-origin backtest of every model; prints the skill table.")
 @click.option("--refit-days", type=int, default=28, show_default=True, help="Backtest refit interval [day].")
-@click.option("--tz", default=None, help="Zone of naive time stamps, e.g. Asia/Bangkok.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Write forecasts (.csv or .nc; a backtest writes every forecast as CSV).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def load(history_path, horizon, model, backtest, refit_days, tz, out, as_json):
+@meter_options
+def load(history_path, horizon, model, backtest, refit_days, out, as_json, meter_fmt):
     """Load forecast P10/P50/P90 after the end of a metered history, or its backtest."""
     from munigrid.forecasting.backtest import (
         rolling_origin_backtest,
@@ -126,7 +151,9 @@ def load(history_path, horizon, model, backtest, refit_days, tz, out, as_json):
         horizon_td = duration(horizon)
     except ValueError:
         raise InputError(f"cannot read {horizon!r}; use e.g. 24h, 48h or 7d", "--horizon") from None
-    history = read_meter(history_path, tz=tz)
+    if not horizon_td.total_seconds() > 0:
+        raise InputError(f"must be a positive duration, got {horizon!r}; use e.g. 24h, 48h or 7d", "--horizon")
+    history = read_meter(history_path, meter_fmt)
     info = {"history": str(history_path), "step_min": history.step_min, "fills": [str(f) for f in history.fills],
             "notes": history.notes, "horizon": str(horizon_td)}
     if backtest:
@@ -134,7 +161,7 @@ def load(history_path, horizon, model, backtest, refit_days, tz, out, as_json):
                                          refit_every_days=refit_days)
         table, by_kind, by_hour = result.table(), result.by_day_kind(), result.by_hour()
         if out is not None:
-            result.forecasts.to_csv(out)
+            csv_frame(result.forecasts, "load_kw").to_csv(out)
             click.echo(f"wrote {out}", err=True)
         if as_json:
             info.update(skill=json.loads(table.to_json(orient="index")),
@@ -166,4 +193,9 @@ def load(history_path, horizon, model, backtest, refit_days, tz, out, as_json):
         return
     for line in info["fills"] + info["notes"]:
         click.echo(f"note: {line}")
+    if out is not None:  # the rows are in the file: a summary, not a screenful of rows
+        click.echo(f"{model} forecast, {len(pred)} steps written to {out}")
+        for line in _forecast_summary(pred, step / pd.Timedelta(hours=1)):
+            click.echo(line)
+        return
     _table(pred.rename(columns=lambda q: f"P{int(q * 100)} kW"), f"{model} forecast, {len(pred)} steps")

@@ -10,17 +10,17 @@ import json
 from pathlib import Path
 
 import click
-import xarray as xr
 
-from munigrid.models.simulation.montecarlo import summarize
 from munigrid.models.simulation.strategies import STRATEGIES
-from munigrid.scenarios.simulation import simulate_scenario, site_totals
 
 SHOWN = (("cost_thb", "Cost THB", "{:,.0f}"), ("self_sufficiency_frac", "Self-suff. %", "{:.1%}"),
          ("peak_import_kw", "Peak kW", "{:,.1f}"))
 
 
-def _table(result: xr.Dataset) -> dict:
+def _table(result) -> dict:
+    from munigrid.models.simulation.montecarlo import summarize
+    from munigrid.scenarios.simulation import site_totals
+
     out = {}
     for name in result.building.values:
         stats = summarize(result.sel(building=name))
@@ -54,6 +54,7 @@ def simulate(scenario, samples, strategy, threshold_kw, block_days, load_sigma_f
              as_json):
     """Monte Carlo of SCENARIO: P10/P50/P90 of annual cost, self-sufficiency and peak import."""
     from munigrid.scenarios import api
+    from munigrid.scenarios.simulation import simulate_scenario
 
     result, timing = simulate_scenario(api.load(scenario), samples=samples, strategy=strategy, seed=seed,
                                        block_days=block_days, load_sigma_frac=load_sigma_frac,

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import click
-import yaml
 
 from munigrid.models.errors import InputError
 from munigrid.scenarios.tables import wide_console
@@ -19,7 +18,10 @@ _ARGUMENTS = {"uniform": ("low", "high"), "normal": ("mean", "sd"), "triangular"
 
 def _values(text: str) -> list:
     """``0,100,200`` -> [0, 100, 200]; each item read as YAML (numbers, true/false, strings)."""
-    return [yaml.safe_load(item) if item.strip() else None for item in text.split(",")]
+    from munigrid.scenarios.yaml_input import option_value
+
+    return [option_value(item, f"--vary/--scale value {item.strip()!r}") if item.strip() else None
+            for item in text.split(",")]
 
 
 def _parameter(option: str, text: str, apply: str, method: str) -> dict:
@@ -111,14 +113,15 @@ def _print_outcome(outcome) -> None:
 @click.option("--no-series", is_flag=True,
               help="Keep only KPIs and manifests of members, not their time series (large portfolios).")
 @click.option("--no-report", is_flag=True, help="Do not write the sweep's HTML report.")
-@click.option("--json", "as_json", is_flag=True, help="Print counts, timings and failures as one JSON object.")
+@click.option("--json", "as_json", is_flag=True, help="Print counts, timings, failures and every member's parameters and KPIs as one JSON object.")
 def sweep(scenario, spec_file, vary, scale, method, samples, seed, name, portfolio, workers, scheduler,
           resume, retry_failed, out, no_series, no_report, as_json):
     """Run many variants of SCENARIO (grid, one-at-a-time or Monte Carlo) and/or a portfolio of sites.
 
     Members are keyed by the hash of their inputs and stored as they finish under
     <out>/sweeps/<sweep-id>/; after an interrupt, run the same command with --resume.
-    A member that fails is recorded with its error; the others still run.
+    A member that fails is recorded with its error; the others still run, and the command
+    then exits with code 4 (every member stored, some failed: see `munigrid runs show`).
     """
     from rich.console import Console
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
@@ -159,9 +162,15 @@ def sweep(scenario, spec_file, vary, scale, method, samples, seed, name, portfol
             sys.exit(1)
     report = None if no_report else write_sweep_report(outcome.path)
     if as_json:
-        click.echo(json.dumps({**outcome.to_json(), "report": str(report) if report else None},
-                              indent=2, ensure_ascii=False))
-        return
-    _print_outcome(outcome)
-    if report is not None:
-        wide_console().print(f"report: {report}")
+        from munigrid.solver_runs.sweeps.combine import member_records
+
+        click.echo(json.dumps({**outcome.to_json(), "results": member_records(outcome.table),
+                               "report": str(report) if report else None}, indent=2, ensure_ascii=False))
+    else:
+        _print_outcome(outcome)
+        if report is not None:
+            wide_console().print(f"report: {report}")
+    if outcome.counts["failed"]:
+        from munigrid.scenarios.cli import EXIT_MEMBERS_FAILED
+
+        sys.exit(EXIT_MEMBERS_FAILED)

@@ -6,17 +6,19 @@ import json
 from dataclasses import asdict
 
 import click
-import yaml
 
 from munigrid.models.errors import InputError
+from munigrid.scenarios.commands.meter_options import meter_options
 from munigrid.scenarios.tables import wide_console
 
 
 def _parse_override(text: str) -> tuple[str, object]:
     if "=" not in text:
         raise InputError(f"'{text}' is not PATH=VALUE, e.g. energy.rates_thb_per_kwh.on_peak=4.5297", "--override")
+    from munigrid.scenarios.yaml_input import option_value
+
     path, value = text.split("=", 1)
-    return path.strip(), yaml.safe_load(value)
+    return path.strip(), option_value(value, f"--override {path.strip()}")
 
 
 @click.command()
@@ -63,24 +65,24 @@ def tariffs(utility, show, urdb, as_json):
 @click.option("--tariff-file", "tariff_file", type=click.Path(dir_okay=False), default=None,
               help="A tariff file (YAML/JSON, format in docs/tariffs.md) instead of a library tariff.")
 @click.option("--meter", "meter_path", required=True, type=click.Path(dir_okay=False),
-              help="CSV: time (ISO with offset), import_kw [, kvar, export_kw]; 15-min or hourly.")
+              help="Meter CSV: time, import [kW, W or kWh per interval] [, kvar, export_kw]; see docs/inputs.md.")
 @click.option("--ft", "ft_value", type=float, default=None, help="One Ft for every month [THB/kWh].")
 @click.option("--ft-schedule", "ft_schedule", type=click.Path(dir_okay=False), default=None,
               help="Ft by period (CSV period,ft_thb_per_kwh or YAML), over the built-in values.")
 @click.option("--ft-fallback", type=click.Choice(["error", "last_known"]), default="error", show_default=True,
               help="For months without a known Ft: stop, or use the last known value (reported).")
-@click.option("--tz", "assume_tz", default=None,
-              help="Zone of time stamps written without an offset, e.g. Asia/Bangkok (never guessed).")
 @click.option("--offpeak-date", "offpeak_dates", multiple=True, help="Extra off-peak date YYYY-MM-DD (repeat).")
 @click.option("--ratchet-history", type=float, default=0.0, show_default=True,
               help="Highest demand charge of the 12 months before the data, before VAT [THB].")
 @click.option("--override", "overrides", multiple=True,
               help="Tariff override PATH=VALUE, e.g. energy.rates_thb_per_kwh.on_peak=4.5297 (repeat).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def bill(tariff_id, tariff_file, meter_path, ft_value, ft_schedule, ft_fallback, assume_tz, offpeak_dates,
-         ratchet_history, overrides, as_json):
+@meter_options
+def bill(tariff_id, tariff_file, meter_path, ft_value, ft_schedule, ft_fallback, offpeak_dates,
+         ratchet_history, overrides, as_json, meter_fmt):
     """Month-by-month bill of a metered series under a tariff."""
-    from munigrid.models.tariffs import FtSchedule, apply_overrides, get_tariff, read_meter_csv
+    from munigrid.forecasting.meter import read_meter
+    from munigrid.models.tariffs import BILL_STEPS_MIN, FtSchedule, apply_overrides, get_tariff
     from munigrid.models.tariffs.library import tariff_from_file
 
     if ft_value is not None and ft_schedule is not None:
@@ -100,9 +102,10 @@ def bill(tariff_id, tariff_file, meter_path, ft_value, ft_schedule, ft_fallback,
         ft = FtSchedule.from_file(ft_schedule, fallback=ft_fallback)
     else:
         ft = FtSchedule.builtin(fallback=ft_fallback)
-    import_kw, kvar, export_kw = read_meter_csv(meter_path, assume_tz)
-    result = tariff.bill(import_kw, ft=ft, kvar=kvar, export_kw=export_kw,
+    meter = read_meter(meter_path, meter_fmt, steps_min=BILL_STEPS_MIN, allow_negative=True)
+    result = tariff.bill(meter.load_kw.rename("import_kw"), ft=ft, kvar=meter.kvar, export_kw=meter.export_kw,
                          ratchet_history_thb=ratchet_history, extra_offpeak_dates=offpeak_dates)
+    result.notes[:0] = [f"meter: {note}" for note in meter.notes]
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return

@@ -67,7 +67,13 @@ def resolve_issue_time(day: pd.Timestamp, issue_time: str | pd.Timestamp | None)
     """The issue time (default 15:00 the day before), which must be before the day starts."""
     if issue_time is None:
         return day - pd.Timedelta(hours=ISSUE_HOURS_BEFORE)
-    stamp = pd.Timestamp(issue_time)
+    try:
+        stamp = pd.Timestamp(issue_time)
+    except (ValueError, TypeError):
+        stamp = pd.NaT
+    if stamp is pd.NaT:
+        raise InputError(f"cannot read {str(issue_time)[:40]!r} as a time; use ISO 8601, e.g. "
+                         f"{(day - pd.Timedelta(hours=ISSUE_HOURS_BEFORE)).strftime('%Y-%m-%dT%H:%M')}", "--issue-time")
     stamp = stamp.tz_localize(TZ) if stamp.tzinfo is None else stamp.tz_convert(TZ)
     if stamp > day:
         raise InputError(f"the schedule of {day.date()} must be issued before the day starts, got "

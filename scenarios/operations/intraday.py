@@ -50,7 +50,7 @@ import pandas as pd
 from munigrid.models.errors import InputError, Problem
 from munigrid.scenarios.operations.costs import demand_limit_kw, horizon_terms, registered_after
 from munigrid.scenarios.operations.forecast import HorizonForecast
-from munigrid.scenarios.operations.plan import plan_day
+from munigrid.scenarios.operations.plan import DayPlan, plan_day
 from munigrid.scenarios.operations.ems import CONTROLS, Control, cap_charging, ems_setpoints, replay_day
 from munigrid.scenarios.operations.site import OperationsSite
 from munigrid.scenarios.operations.state import DayState
@@ -169,6 +169,74 @@ def _slice(forecast: HorizonForecast, start: int) -> HorizonForecast:
                            forecast.pv_method, forecast.notes)
 
 
+def with_step_freq(forecast: HorizonForecast, step_h: float) -> HorizonForecast:
+    """``forecast`` on an index carrying its step (plans and replays of one step read the step from it)."""
+    index = pd.DatetimeIndex(forecast.load_kw.index, freq=pd.Timedelta(hours=step_h))
+    return HorizonForecast(forecast.load_kw.set_axis(index), forecast.pv_kw.set_axis(index), forecast.load_model,
+                           forecast.pv_method, forecast.notes)
+
+
+@dataclass
+class Replan:
+    """One re-plan at step ``h`` of the day.
+
+    Attributes
+    ----------
+    plan : DayPlan
+        The plan from step ``h`` to the end of the horizon (its first set point is step ``h``'s).
+    limit_kw : ndarray
+        Demand limit the real-time control holds per planned step [kW], NaN where none applies.
+    factor : float
+        Level factor :math:`r_h` it was planned with [-].
+    solve_s : float
+        Time of its solves [s].
+    """
+
+    plan: DayPlan
+    limit_kw: np.ndarray
+    factor: float
+    solve_s: float
+
+
+def replan_at(site: OperationsSite, state: DayState, forecast: HorizonForecast, n_committed: int, h: int,
+              soc_kwh: float, metered_kw: np.ndarray, realised_kw: np.ndarray, policy: IntradayPolicy) -> Replan:
+    """Re-plan the rest of the horizon at step ``h`` from the measured state (module docstring).
+
+    ``state`` is the state at the start of the day, ``soc_kwh`` the stored energy now [kWh],
+    ``metered_kw`` and ``realised_kw`` the load and import of the day's elapsed steps [kW].
+    ``forecast`` must carry its step (:func:`with_step_freq`).
+    """
+    index = forecast.load_kw.index
+    factor = level_factor(forecast.load_kw["p50"].to_numpy()[:h], np.asarray(metered_kw)[:h], policy.prior_steps)
+    now = DayState(soc_kwh, registered_so_far(site, index[:n_committed], state, np.asarray(realised_kw)[:h]),
+                   state.month)
+    tic = time.perf_counter()
+    plan = plan_day(site, now, _slice(forecast, h), n_committed - h,
+                    load_kw=replan_load_kw(forecast, h, n_committed, factor, policy.reserve_frac))
+    limit = plan.demand_limit_kw
+    if policy.hold_expected:
+        expected = plan_day(site, now, _slice(forecast, h), n_committed - h,
+                            load_kw=replan_load_kw(forecast, h, n_committed, factor, 0.0))
+        limit = np.fmin(limit, expected.demand_limit_kw)
+    return Replan(plan, limit, factor, time.perf_counter() - tic)
+
+
+def control_step(site: OperationsSite, state: DayState, index: pd.DatetimeIndex, h: int, replan: Replan, k: int,
+                 step: pd.DataFrame, realised_kw: np.ndarray, policy: IntradayPolicy) -> np.ndarray:
+    """Set point applied at step ``h`` [kW, + charge], shape (1,): the plan's ``k``-th under the real-time control.
+
+    ``step`` holds the step's net load as ``load_kw`` and ``pv_kw`` [kW] on ``index[h:h + 1]``;
+    ``realised_kw`` the import of the day's elapsed steps [kW] (for :func:`.ems.cap_charging`).
+    """
+    plan = replan.plan
+    applied = ems_setpoints(plan.setpoint_kw[k:k + 1], plan.import_kw[k:k + 1], replan.limit_kw[k:k + 1],
+                            step, policy.control)
+    if policy.cap_charging:
+        now = DayState(state.soc_kwh, registered_so_far(site, index, state, np.asarray(realised_kw)[:h]), state.month)
+        applied = cap_charging(applied, step, demand_limit_kw(horizon_terms(site, index[h:h + 1], now), np.zeros(1)))
+    return applied
+
+
 def run_intraday(site: OperationsSite, state: DayState, forecast: HorizonForecast, n_committed: int,
                  actual: pd.DataFrame, policy: IntradayPolicy = DEFAULT_POLICY) -> OperatedDay:
     """Operate the day's ``n_committed`` steps with re-planning and real-time control (module docstring).
@@ -189,39 +257,23 @@ def run_intraday(site: OperationsSite, state: DayState, forecast: HorizonForecas
     policy : IntradayPolicy
         Re-planning and control settings.
     """
-    # plans and replays of one step read the step length from their index
-    index = pd.DatetimeIndex(forecast.load_kw.index, freq=pd.Timedelta(hours=site.step_h))
-    forecast = HorizonForecast(forecast.load_kw.set_axis(index), forecast.pv_kw.set_axis(index), forecast.load_model,
-                               forecast.pv_method, forecast.notes)
-    p50 = forecast.load_kw["p50"].to_numpy()
+    forecast = with_step_freq(forecast, site.step_h)
+    index = forecast.load_kw.index
     metered = actual["load_kw"].to_numpy()
-    soc_kwh, plan, plan_start, factor = state.soc_kwh, None, 0, 1.0
+    soc_kwh, replan, plan_start = state.soc_kwh, None, 0
     rows, factors, solve_s = [], np.ones(n_committed), []
     realised = np.zeros(n_committed)
     for h in range(n_committed):
         if h % policy.replan_steps == 0:
-            factor = level_factor(p50[:h], metered[:h], policy.prior_steps)
-            now = DayState(soc_kwh, registered_so_far(site, index[:n_committed], state, realised[:h]), state.month)
-            tic = time.perf_counter()
-            plan = plan_day(site, now, _slice(forecast, h), n_committed - h,
-                            load_kw=replan_load_kw(forecast, h, n_committed, factor, policy.reserve_frac))
-            limit = plan.demand_limit_kw
-            if policy.hold_expected:
-                expected = plan_day(site, now, _slice(forecast, h), n_committed - h,
-                                    load_kw=replan_load_kw(forecast, h, n_committed, factor, 0.0))
-                limit = np.fmin(limit, expected.demand_limit_kw)
-            solve_s.append(time.perf_counter() - tic)
+            replan = replan_at(site, state, forecast, n_committed, h, soc_kwh, metered, realised, policy)
+            solve_s.append(replan.solve_s)
             plan_start = h
-        factors[h] = factor
+        factors[h] = replan.factor
         k = h - plan_start
         step = actual.iloc[h:h + 1].set_axis(index[h:h + 1])
-        applied = ems_setpoints(plan.setpoint_kw[k:k + 1], plan.import_kw[k:k + 1], limit[k:k + 1],
-                                step, policy.control)
-        if policy.cap_charging:
-            now = DayState(soc_kwh, registered_so_far(site, index[:n_committed], state, realised[:h]), state.month)
-            applied = cap_charging(applied, step, demand_limit_kw(horizon_terms(site, index[h:h + 1], now), np.zeros(1)))
-        replay = replay_day(site, applied, plan.import_kw[k:k + 1], DayState(soc_kwh, {}, state.month), step)
-        rows.append(replay.trace.assign(applied_setpoint_kw=applied, planned_import_kw=plan.import_kw[k]))
+        applied = control_step(site, state, index[:n_committed], h, replan, k, step, realised, policy)
+        replay = replay_day(site, applied, replan.plan.import_kw[k:k + 1], DayState(soc_kwh, {}, state.month), step)
+        rows.append(replay.trace.assign(applied_setpoint_kw=applied, planned_import_kw=replan.plan.import_kw[k]))
         realised[h] = replay.trace["import_kw"].iloc[0]
         soc_kwh = replay.final_soc_kwh
     trace = pd.concat(rows).assign(level_factor=factors)

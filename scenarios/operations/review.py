@@ -117,7 +117,7 @@ def schedule_forecast(path: Path, header: dict) -> HorizonForecast:
 
 def review_day(site: OperationsSite, day: pd.Timestamp, folder: Path | None = None,
                schedule: Path | None = None, control: Control = "setpoint",
-               intraday: IntradayPolicy | None = DEFAULT_POLICY) -> DayReview:
+               intraday: IntradayPolicy | None = DEFAULT_POLICY, actual: pd.DataFrame | None = None) -> DayReview:
     """Replay the day of a committed schedule against the actuals as the EMS ran it (module docstring).
 
     Parameters
@@ -134,6 +134,9 @@ def review_day(site: OperationsSite, day: pd.Timestamp, folder: Path | None = No
         Real-time control when the EMS follows the committed set points (``intraday`` None).
     intraday : IntradayPolicy or None
         The EMS's intraday re-planning (default); None: it followed the committed set points.
+    actual : DataFrame, optional
+        The day's ``load_kw`` and ``pv_kw`` [kW] (default: the site's metered load and PV; a
+        live controller's log gives them, :mod:`.link.review`).
     """
     path = schedule if schedule is not None else schedule_paths(folder or Path("."), site.building, day)["json"]
     header, rows = read_schedule(path)
@@ -141,7 +144,7 @@ def review_day(site: OperationsSite, day: pd.Timestamp, folder: Path | None = No
         raise InputError(f"is the schedule of {header['building']} on {header['day']}, not of {site.building} on "
                          f"{day.date()}", str(path))
     state, state_source = start_state(header, folder, site.building, day)
-    actual = actuals(site, rows.index)
+    actual = actuals(site, rows.index) if actual is None else actual.set_axis(rows.index)
     operated = operate_day(site, state, schedule_forecast(path, header), rows["battery_setpoint_kw"].to_numpy(),
                            rows["expected_import_kw"].to_numpy(), rows["demand_limit_kw"].to_numpy(), actual,
                            control, intraday)

@@ -44,8 +44,10 @@ FORECAST_COLUMNS = ("load_p10_kw", "load_p50_kw", "load_p90_kw", "pv_p10_kw", "p
 
 def schedule_paths(folder: Path, building: str, day: pd.Timestamp) -> dict[str, Path]:
     """Where the schedule of ``day`` is written: ``csv`` and ``json``."""
+    from munigrid.solver_runs.containment import child_path
+
     stem = f"schedule_{building}_{day.date().isoformat()}"
-    return {"csv": Path(folder) / f"{stem}.csv", "json": Path(folder) / f"{stem}.json"}
+    return {kind: child_path(Path(folder), f"{stem}.{kind}", "buildings[].name") for kind in ("csv", "json")}
 
 
 def iso_times(index: pd.DatetimeIndex) -> list[str]:

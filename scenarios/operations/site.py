@@ -31,6 +31,7 @@ from typing import Callable
 import pandas as pd
 
 from munigrid.forecasting.meter import read_meter
+from munigrid.forecasting.meter_format import MeterFormat
 from munigrid.models.dispatch import Battery
 from munigrid.models.errors import InputError, Problem
 from munigrid.models.tariffs import FtSchedule, Tariff
@@ -150,7 +151,8 @@ def _archetype_load(scenario: Scenario, position: int, base_dir: Path, core: pd.
     return pd.concat(loads).rename("load_kw"), pd.concat(temps)
 
 
-def operations_site(scenario: Scenario, base_dir: Path, history: Path | None = None) -> OperationsSite:
+def operations_site(scenario: Scenario, base_dir: Path, history: Path | None = None,
+                    meter_fmt: MeterFormat | None = None) -> OperationsSite:
     """Assemble the battery building of ``scenario`` for day-ahead operations.
 
     Parameters
@@ -161,6 +163,8 @@ def operations_site(scenario: Scenario, base_dir: Path, history: Path | None = N
         Folder its relative file paths refer to.
     history : Path, optional
         Meter CSV (time, load [kW], optionally temperature [degC]) replacing the building's load.
+    meter_fmt : MeterFormat, optional
+        How to read ``history`` (columns, unit, zone, gap filling); found automatically when omitted.
 
     Raises
     ------
@@ -178,7 +182,7 @@ def operations_site(scenario: Scenario, base_dir: Path, history: Path | None = N
     building = scenario.buildings[position]
     notes: list[str] = []
     if history is not None:
-        meter = read_meter(history, tz="Asia/Bangkok")
+        meter = read_meter(history, meter_fmt)
         load = meter.load_kw.rename("load_kw")
         step_min = meter.step_min
         index = make_index(load.index[0], len(load) + TAIL_DAYS * 24 * 60 // step_min, step_min)

@@ -23,7 +23,7 @@ import xarray as xr
 from munigrid.models.errors import InputError
 from munigrid.scenarios.library import load_scenario, read_yaml
 from munigrid.scenarios.schema import Scenario
-from munigrid.scenarios.sweep.executors import run_dask, run_local
+from munigrid.scenarios.sweep.executors import connect_scheduler, run_dask, run_local
 from munigrid.scenarios.sweep.plan import SweepPlan, build_plan
 from munigrid.scenarios.sweep.portfolio import portfolio_scenarios
 from munigrid.scenarios.sweep.spec import SweepSpec, parse_sweep
@@ -147,7 +147,13 @@ def run_sweep(scenario: str | Path | Scenario, *, spec: SweepSpec | dict | str |
     if workers is not None and workers < 1:
         raise InputError(f"must be at least 1, got {workers}", "--workers")
     plan = make_plan(scenario, spec, portfolio, base_dir)
-    folder = _open_folder(plan, Path(root or default_root()), resume)
+    client = connect_scheduler(scheduler) if scheduler else None
+    try:
+        folder = _open_folder(plan, Path(root or default_root()), resume)
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
     with folder.lock():
         cleared = folder.clear_partial()
         done = folder.done_keys()
@@ -159,7 +165,7 @@ def run_sweep(scenario: str | Path | Scenario, *, spec: SweepSpec | dict | str |
         say = progress or (lambda finished, total, failed: None)
         say(0, len(todo), 0)
         n_workers = min(workers or os.cpu_count() or 1, max(len(todo), 1))
-        executed = run_dask(todo, scheduler) if scheduler else run_local(todo, n_workers)
+        executed = run_dask(todo, client) if client is not None else run_local(todo, n_workers)
         finished = failed = 0
         solver_s = overhead_s = record_s = 0.0
         for outcome in executed if todo else ():
@@ -177,6 +183,8 @@ def run_sweep(scenario: str | Path | Scenario, *, spec: SweepSpec | dict | str |
             overhead_s += outcome.wall_s - outcome.solver_s
             finished += 1
             say(finished, len(todo), failed)
+        if client is not None:
+            client.close()  # when nothing was left to run, run_dask never opened it
         table, kpis = combine(folder)
         status = table.drop_duplicates("key")["status"].value_counts()
         counts = {"members": len(table), "distinct": int(table["key"].nunique()),

@@ -111,7 +111,9 @@ def apply_value(data: dict, path: str, value: Any, apply: str) -> dict:
                 raise InputError(f"apply: scale needs a number in the base scenario, found {base!r}", path)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise InputError(f"a scale factor must be a number, got {value!r}", path)
-            mapping[key] = base * value
+            scaled = base * value
+            # a whole-number field stays whole (`time.days` x 2.0 is 14, not 14.0, for the strict schema)
+            mapping[key] = int(scaled) if isinstance(base, int) and float(scaled).is_integer() else scaled
         else:
             mapping[key] = copy.deepcopy(value)
     return out

@@ -39,8 +39,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from munigrid.models.errors import InputError, Problem
 
 
+# Names that become folder names (scenario, sweep, PV array): letters, digits, '-', '_' and
+# Thai letters; never '/', '.', spaces or an empty name (see solver_runs/containment.py).
+NAME_PATTERN = r"^[A-Za-z0-9_\-\u0E00-\u0E7F]+$"
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class Uniform(_Strict):
@@ -134,7 +139,7 @@ class SweepSpec(_Strict):
     Parameters
     ----------
     name : str
-        Sweep name (lower case, digits, ``_`` and ``-``); part of the sweep folder's name.
+        Sweep name (letters, digits, ``_``, ``-``, Thai letters); part of the sweep folder's name.
     method : {"grid", "one_at_a_time", "monte_carlo"}
         The design (see the module docstring).
     parameters : list of Parameter
@@ -149,7 +154,7 @@ class SweepSpec(_Strict):
         ``one_at_a_time``: whether member 0 is the unchanged base scenario.
     """
 
-    name: str = Field(pattern=r"^[a-z0-9_\-]+$", max_length=60)
+    name: str = Field(pattern=NAME_PATTERN, max_length=80)
     method: Literal[METHODS]  # type: ignore[valid-type]
     parameters: list[Parameter] = Field(min_length=1)
     samples: int | None = Field(default=None, ge=1, le=1_000_000)

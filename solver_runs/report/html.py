@@ -112,11 +112,12 @@ class Page:
         self.charts.append(chart)
         return f'<div class="chart" id="chart-{len(self.charts)}" data-chart="{html.escape(chart.name)}"></div>'
 
-    def section(self, heading_key: str, *parts: str | Chart, anchor: str = "") -> None:
-        """Add a section: a heading and its parts (HTML text or charts) in order."""
+    def section(self, heading_key: str, *parts: str | Chart, anchor: str = "", fields: dict | None = None) -> None:
+        """Add a section: a heading (label ``heading_key`` with ``fields`` filled in) and its
+        parts (HTML text or charts) in order."""
         body = "".join(self._chart_div(p) if isinstance(p, Chart) else p for p in parts)
         anchor_attr = f' id="{html.escape(anchor)}"' if anchor else ""
-        self.sections.append(f"<section{anchor_attr}><h2>{span(heading_key)}</h2>{body}</section>")
+        self.sections.append(f"<section{anchor_attr}><h2>{span(heading_key, **(fields or {}))}</h2>{body}</section>")
 
     def render(self) -> str:
         """The whole page as one HTML string."""

@@ -1,8 +1,9 @@
 """The report of one stored run: ``report.html`` in the run folder.
 
 Sections, in order: key figures and buildings; monthly energy; monthly bill; a week's
-dispatch; battery state of charge; load-duration curve; monthly peaks; cash flows by party;
-tornado; P10/P50/P90; forecast skill; assumptions and data sources. The optional sections
+dispatch; battery state of charge; load-duration curve; monthly peaks; ownership structures
+side by side (when several were computed); per structure its cash flows by party with its
+metrics and its tornado; P10/P50/P90; forecast skill; assumptions and data sources. The optional sections
 (finance, simulation, forecast skill) show a notice naming the command that computes them
 when their file is absent (files and columns: :mod:`.rundata`).
 """
@@ -12,10 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import html
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
+from munigrid.models.finance.export import METRIC_LABELS, comparison_table
 from munigrid.solver_runs.report import figures
 from munigrid.solver_runs.report.charts import build_chart
 from munigrid.solver_runs.report.html import Page
@@ -84,27 +87,51 @@ def _energy_sections(page: Page, run: RunData, lang: str, week: dt.date | None) 
                  note("note_peaks"))
 
 
-def _metrics_table(metrics: pd.DataFrame) -> str:
-    wanted = [c for c in ("npv_thb", "irr_frac", "payback_years", "discounted_payback_years", "lcoe_thb_per_kwh",
-                          "net_savings_thb", "min_dscr") if c in metrics.columns]
-    return table(metrics.set_index("party")[wanted], index_header="col_party")
+def _comparison(metrics: list[pd.DataFrame]) -> str:
+    """Structures side by side (rows labelled with their period, in both languages) and the IRR
+    footnotes (reasons in English), as HTML."""
+    frame = pd.concat(metrics, ignore_index=True)
+    sides = {}
+    for lang in LANGS:
+        t = Labels(lang)
+        labels = {key: t(f"fin_{key}") for key in METRIC_LABELS}
+        sides[lang], footnotes = comparison_table(frame, labels=labels)
+    rows = []
+    for i, (party, _) in enumerate(sides["en"].index):
+        cells = [span(party)] + [both({lang: sides[lang].index[i][1] for lang in LANGS})]
+        cells += [both({lang: sides[lang].iloc[i, j] for lang in LANGS}) for j in range(sides["en"].shape[1])]
+        rows.append("<tr>" + "".join(f'<td class="{"num" if k > 1 else "txt"}">{c}</td>'
+                                     for k, c in enumerate(cells)) + "</tr>")
+    header = "".join(f"<th>{h}</th>" for h in [span("col_party"), span("col_metric"),
+                                                  *(html.escape(str(c)) for c in sides["en"].columns)])
+    notes = "".join(f'<p class="note">{html.escape(line)}</p>' for line in footnotes)
+    return f'<div class="table-wrap"><table><tr>{header}</tr>{"".join(rows)}</table></div>{notes}'
 
 
 def _finance_sections(page: Page, run: RunData, lang: str) -> None:
-    parties = {p: run.finance[p] for p in figures.finance.FLOW_COLUMN if p in run.finance}
-    if parties:
-        parts = [build_chart("cash_flows", lambda t: figures.cash_flows(parties, t), lang), note("note_cash_flows")]
-        if "metrics" in run.finance:
-            parts.append(_metrics_table(run.finance["metrics"]))
-        page.section("sec_cash_flows", *parts)
-    else:
-        page.section("sec_cash_flows", missing("missing_finance"))
-    if "tornado" in run.finance:
-        tornado = run.finance["tornado"]
-        page.section("sec_tornado", build_chart("tornado", lambda t: figures.tornado(tornado, t), lang),
-                     note("note_tornado"))
-    else:
+    """A side-by-side table when several structures were computed, then each structure's cash
+    flows (chart and metrics) and tornado, its name in every heading."""
+    legacy = note("note_finance_legacy") if run.finance_legacy else ""
+    if not run.finance:
+        page.section("sec_cash_flows", missing("missing_finance"), legacy)
         page.section("sec_tornado", missing("missing_finance"))
+        return
+    if len(run.finance) > 1:
+        page.section("sec_structures", note("note_structures"),
+                     _comparison([tables["metrics"] for tables in run.finance.values()]), legacy, anchor="structures")
+        legacy = ""
+    for structure, tables in run.finance.items():
+        fields = {"structure": structure}
+        parties = {p: tables[p] for p in figures.finance.FLOW_COLUMN if p in tables}
+        parts = [note("note_structure", **fields), _comparison([tables["metrics"]]), legacy]
+        if parties:
+            parts[:0] = [build_chart(f"cash_flows-{structure}", lambda t: figures.cash_flows(parties, t), lang),
+                         note("note_cash_flows")]
+        page.section("sec_cash_flows_of", *parts, fields=fields, anchor=f"finance-{structure}")
+        if "tornado" in tables:
+            tornado = tables["tornado"]
+            page.section("sec_tornado_of", build_chart(f"tornado-{structure}", lambda t: figures.tornado(tornado, t),
+                                                       lang), note("note_tornado"), fields=fields)
 
 
 def _uncertainty_section(page: Page, run: RunData, lang: str) -> None:
@@ -113,8 +140,14 @@ def _uncertainty_section(page: Page, run: RunData, lang: str) -> None:
     if samples:
         parts += [build_chart("distributions", lambda t: figures.distributions(samples, t), lang),
                   note("note_distributions")]
-    if "npv_percentiles" in run.finance:
-        parts.append(table(run.finance["npv_percentiles"].set_index("party"), index_header="col_party"))
+        system = (run.manifest.get("uncertainty") or {}).get("system")
+        if system is not None:  # which system the samples are of (the sized one after a sizing run)
+            parts.append(note(f"note_system_{system['basis']}", pv_kwp=f"{system['pv_kwp']:,.1f}",
+                              battery_kwh=f"{system['battery_kwh']:,.1f}", battery_kw=f"{system['battery_kw']:,.1f}",
+                              strategy=run.manifest["uncertainty"]["strategy"]))
+    percentiles = [tables["npv_percentiles"] for tables in run.finance.values() if "npv_percentiles" in tables]
+    if percentiles:
+        parts.append(table(pd.concat(percentiles, ignore_index=True)))
     page.section("sec_distributions", *(parts or [missing("missing_simulation")]))
 
 
@@ -157,11 +190,17 @@ def _scenario_items(scenario: dict) -> list[tuple[str, str | dict[str, str]]]:
     return rows
 
 
+def _meter_file(building: dict) -> str:
+    """The meter file of a building's ``load_csv`` (a path or a mapping with ``file``), or a dash."""
+    load_csv = building.get("load_csv") or "–"
+    return load_csv.get("file", "–") if isinstance(load_csv, dict) else str(load_csv)
+
+
 def _buildings_frame(scenario: dict) -> pd.DataFrame:
     rows = []
     for b in scenario.get("buildings", []):
         rows.append({"building": b["name"], "kind": b.get("kind", ""), "tariff": b.get("tariff", ""),
-                     "annual_kwh": b.get("annual_kwh") if b.get("annual_kwh") is not None else b.get("load_csv", "–"),
+                     "annual_kwh": b.get("annual_kwh") if b.get("annual_kwh") is not None else _meter_file(b),
                      "pv_kwp": float(sum(a.get("capacity_kwp", 0.0) for a in b.get("pv_arrays", []))),
                      "roof_area_m2": b.get("roof_area_m2", 0.0), "notes": " ".join(str(b.get("notes", "")).split())})
     return pd.DataFrame(rows).set_index("building") if rows else pd.DataFrame()
@@ -191,19 +230,26 @@ def _assumptions_section(page: Page, run: RunData) -> None:
     page.section("sec_assumptions", *parts)
 
 
-def build_run_page(run: RunData, lang: str = "en", week: dt.date | None = None) -> Page:
-    """The report page of a loaded run (see the module docstring for its sections)."""
+def build_run_page(run: RunData, lang: str = "en", week: dt.date | None = None,
+                   progress: Callable[[str], None] | None = None) -> Page:
+    """The report page of a loaded run (see the module docstring for its sections);
+    ``progress`` is called with the name of each stage."""
+    say = progress or (lambda stage: None)
     page = Page("report_title", _meta(run), lang, footer_html=_footer(run))
     page.section("sec_kpis", kpi_cards(run.summary, run.manifest), _building_table(run))
+    say("energy, bill and dispatch charts")
     _energy_sections(page, run, lang, week)
+    say(f"finance charts ({len(run.finance)} structures)")
     _finance_sections(page, run, lang)
+    say("uncertainty, forecast skill, assumptions")
     _uncertainty_section(page, run, lang)
     _skill_section(page, run)
     _assumptions_section(page, run)
     return page
 
 
-def write_run_report(run_dir: str | Path, lang: str = "en", *, week: dt.date | None = None) -> Path:
+def write_run_report(run_dir: str | Path, lang: str = "en", *, week: dt.date | None = None,
+                     progress: Callable[[str], None] | None = None) -> Path:
     """Write ``report.html`` into a stored run folder and return its path.
 
     Parameters
@@ -215,7 +261,14 @@ def write_run_report(run_dir: str | Path, lang: str = "en", *, week: dt.date | N
         Language the report opens in (the page can switch).
     week : datetime.date, optional
         First day of the dispatch week; default: around the highest import before the project.
+    progress : callable, optional
+        Called with a short description of each stage.
     """
     check_lang(lang)
+    if progress:
+        progress("reading the run folder")
     run = load_run(run_dir)
-    return build_run_page(run, lang, week).write(run.path / REPORT_FILE)
+    page = build_run_page(run, lang, week, progress)
+    if progress:
+        progress("writing report.html")
+    return page.write(run.path / REPORT_FILE)

@@ -14,13 +14,15 @@ Files read (all under the run folder; only the first three are required):
 ``bills.csv``              monthly bills after the project: index ``month`` (``YYYY-MM``),
                            columns ``building``, ``total_thb`` (VAT incl.) and the charge lines
 ``bills_before.csv``       the same for the import without PV and battery
-``finance/<party>.csv``    cash flows by year, ``<party>`` in municipality, investor, project:
+``finance/<s>/<party>.csv``  one folder per ownership structure ``<s>`` (``munigrid finance``):
+                           cash flows by year, ``<party>`` in municipality, investor, project:
                            index ``year``, columns ``equity_thb`` (municipality, investor) or
                            ``net_thb`` (project), ``cumulative_thb``
-``finance/metrics.csv``    one row per ``party``: ``npv_thb, irr_frac, payback_years, ...``
-``finance/tornado.csv``    ``party, driver, delta_low, delta_high, unit, npv_base_thb,
+``finance/<s>/metrics.csv``  one row per ``party``: ``structure, party, period, npv_thb,
+                           irr_frac, irr_status, irr_note, payback_years, ...``
+``finance/<s>/tornado.csv``  ``party, driver, delta_low, delta_high, unit, npv_base_thb,
                            npv_low_thb, npv_high_thb, swing_thb``
-``finance/npv_percentiles.csv``  ``party, p10_npv_thb, p50_npv_thb, p90_npv_thb,
+``finance/<s>/npv_percentiles.csv``  ``party, p10_npv_thb, p50_npv_thb, p90_npv_thb,
                            mean_npv_thb, prob_negative_frac, samples``
 ``simulation.nc``          Monte Carlo samples: variables over dim ``sample`` with
                            ``attrs["units"]`` (e.g. ``cost_thb``, ``self_sufficiency_frac``,
@@ -50,6 +52,8 @@ BILLS_BEFORE_FILE = "bills_before.csv"
 FINANCE_DIR = "finance"
 FINANCE_PARTIES = ("municipality", "investor", "project")
 FINANCE_TABLES = FINANCE_PARTIES + ("metrics", "tornado", "npv_percentiles")
+#: ownership structures in report order (others after them, by name)
+FINANCE_STRUCTURES = ("municipal", "esco", "esco-guaranteed", "ppa", "ppp")
 SIMULATION_FILE = "simulation.nc"
 FORECAST_SKILL_FILE = "forecast_skill.csv"
 REPORT_FILE = "report.html"
@@ -71,8 +75,11 @@ class RunData:
         KPIs per building and ``total``.
     bills_after, bills_before : pandas.DataFrame or None
         Monthly bills (see the module docstring).
-    finance : dict of str to pandas.DataFrame
-        Tables of ``finance/`` present in the folder, by name without ``.csv``.
+    finance : dict of str to dict of str to pandas.DataFrame
+        By structure (folders of ``finance/`` with a ``metrics.csv``, in the order of
+        :data:`FINANCE_STRUCTURES`): its tables by name without ``.csv``.
+    finance_legacy : bool
+        True when ``finance/`` also holds tables of an earlier layout (no structure folder).
     simulation : xarray.Dataset or None
         Monte Carlo samples.
     forecast_skill : pandas.DataFrame or None
@@ -86,7 +93,8 @@ class RunData:
     summary: pd.DataFrame
     bills_after: pd.DataFrame | None = None
     bills_before: pd.DataFrame | None = None
-    finance: dict[str, pd.DataFrame] = field(default_factory=dict)
+    finance: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
+    finance_legacy: bool = False
     simulation: xr.Dataset | None = None
     forecast_skill: pd.DataFrame | None = None
 
@@ -115,6 +123,15 @@ def _bills(path: Path) -> pd.DataFrame | None:
     return table
 
 
+def _finance(folder: Path) -> dict[str, dict[str, pd.DataFrame]]:
+    """Tables of every structure folder under ``finance/`` (see the module docstring)."""
+    order = {name: i for i, name in enumerate(FINANCE_STRUCTURES)}
+    names = sorted((p.parent.name for p in folder.glob("*/metrics.csv") if not p.parent.name.startswith(".")),
+                   key=lambda n: (order.get(n, len(order)), n))
+    return {name: {table_name: table for table_name in FINANCE_TABLES
+                   if (table := _csv(folder / name / f"{table_name}.csv")) is not None} for name in names}
+
+
 def load_run(path: str | Path) -> RunData:
     """Read a complete run folder (see the module docstring for the files and columns)."""
     path = Path(path)
@@ -123,8 +140,6 @@ def load_run(path: str | Path) -> RunData:
     run = StoredRun(path)
     scenario_path = path / SCENARIO_FILE
     finance_dir = path / FINANCE_DIR
-    finance = {name: table for name in FINANCE_TABLES
-               if (table := _csv(finance_dir / f"{name}.csv")) is not None}
     return RunData(
         path=path,
         manifest=run.manifest,
@@ -133,7 +148,8 @@ def load_run(path: str | Path) -> RunData:
         summary=run.summary(),
         bills_after=_bills(path / BILLS_AFTER_FILE),
         bills_before=_bills(path / BILLS_BEFORE_FILE),
-        finance=finance,
+        finance=_finance(finance_dir),
+        finance_legacy=(finance_dir / "metrics.csv").is_file(),
         simulation=read_results(path / SIMULATION_FILE) if (path / SIMULATION_FILE).is_file() else None,
         forecast_skill=_csv(path / FORECAST_SKILL_FILE),
     )

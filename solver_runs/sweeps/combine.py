@@ -62,6 +62,12 @@ def member_table(folder: SweepFolder) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def member_records(table: pd.DataFrame) -> list[dict]:
+    """The member table as JSON-ready records: plain Python numbers and strings, None for missing."""
+    return [{k: (None if isinstance(v, float) and np.isnan(v) else v.item() if isinstance(v, np.generic) else v)
+             for k, v in row.items()} for row in table.astype(object).to_dict("records")]
+
+
 def _param_values(values: pd.Series) -> np.ndarray:
     numeric = pd.to_numeric(values, errors="coerce")
     if numeric.notna().sum() == values.notna().sum():
@@ -96,7 +102,9 @@ def combine(folder: SweepFolder) -> tuple[pd.DataFrame, xr.Dataset]:
     """Build the member table and KPI Dataset from the folder and write ``table.csv`` and ``kpis.nc``."""
     table = member_table(folder)
     ds = kpi_dataset(table, folder.plan["parameters"], folder.sweep_id)
-    table.to_csv(folder.path / TABLE_FILE, index=False, float_format="%.6g")
+    tmp_table = folder.path / f".{TABLE_FILE}.tmp"
+    table.to_csv(tmp_table, index=False)  # full precision: every float round-trips exactly
+    tmp_table.replace(folder.path / TABLE_FILE)
     tmp = folder.path / f".{KPIS_FILE}.tmp"
     ds.to_netcdf(tmp, engine="h5netcdf")
     tmp.replace(folder.path / KPIS_FILE)

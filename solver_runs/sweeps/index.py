@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,15 +53,34 @@ class Entry:
     failed: int | None
 
 
-@contextlib.contextmanager
-def connect(root: Path) -> Iterator[sqlite3.Connection]:
-    """An open connection to the store's index (created if missing), committed on success."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(root / INDEX_FILE, timeout=30)
+def _open(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(path, timeout=30)
     try:
         con.execute("PRAGMA foreign_keys = ON")
         con.executescript(SCHEMA)
+        con.execute("SELECT count(*) FROM runs").fetchone()
+    except sqlite3.DatabaseError:
+        con.close()
+        raise
+    return con
+
+
+@contextlib.contextmanager
+def connect(root: Path) -> Iterator[sqlite3.Connection]:
+    """An open connection to the store's index, committed on success.
+
+    The index is a cache of the folders: when it is missing it is created, and when it is
+    not a readable SQLite database (a corrupt or foreign file) it is deleted and rebuilt.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / INDEX_FILE
+    try:
+        con = _open(path)
+    except sqlite3.DatabaseError:
+        path.unlink(missing_ok=True)
+        con = _open(path)
+    try:
         with con:
             yield con
     finally:
@@ -129,8 +149,11 @@ def refresh(root: Path | None = None) -> int:
         changed = [(run_id, path, kind) for run_id, (path, kind, mtime) in on_disk.items()
                    if known.get(run_id) != mtime]
         for run_id, path, kind in changed:
-            row, kpis = (_run_record if kind == "run" else _sweep_record)(path)
             con.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+            try:
+                row, kpis = (_run_record if kind == "run" else _sweep_record)(path)
+            except (OSError, ValueError, KeyError, TypeError, AttributeError, pd.errors.ParserError):
+                continue  # a broken folder is left out; `munigrid runs list` reports it
             con.execute("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)", row)
             con.executemany("INSERT INTO kpis VALUES (?,?,?,?)", kpis)
     return len(changed)
@@ -181,29 +204,93 @@ def totals(root: Path | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["run_id", "name", "value"]).pivot(index="run_id", columns="name", values="value")
 
 
-def compare(refs: list[str], root: Path | None = None, rows: list[str] | None = None) -> pd.DataFrame:
-    r"""KPIs of several runs side by side, with the difference of each to the first.
+_MEMBER = re.compile(r"^m(\d+)$")
 
-    Returns a table indexed by (row, KPI) with one column per run, then for every later run
-    ``Δ <id>`` :math:`= x_{run} - x_{first}` and ``Δ% <id>`` :math:`= 100\,(x_{run} - x_{first}) / |x_{first}|`
-    (blank where the first is 0). ``rows`` picks summary rows (default ``total``, or every
-    member for sweeps).
+
+@dataclass(frozen=True)
+class Compared:
+    """One column of a comparison: a run, a whole sweep, or one member of a sweep.
+
+    Attributes
+    ----------
+    label : str
+        Column name: the run or sweep id, or ``<sweep-id>/m0003`` for a member.
+    table : pandas.DataFrame
+        Its KPI rows (a member's rows are its sites) x KPI names.
+    """
+
+    label: str
+    table: pd.DataFrame
+
+
+def _compared(ref: str, root: Path | None) -> Compared:
+    """A run or sweep by id (prefix), or ``SWEEP/m0003`` (``SWEEP/m3``) for one member of a sweep."""
+    head, sep, tail = ref.rpartition("/")
+    member = _MEMBER.match(tail) if sep else None
+    if member is None or Path(ref).is_dir():
+        entry = find(ref, root)
+        return Compared(entry.run_id, kpis(entry.run_id, root))
+    entry = find(head, root)
+    prefix = f"m{int(member[1]):04d}/"
+    table = kpis(entry.run_id, root)
+    rows = [r for r in table.index if str(r).startswith(prefix)]
+    if entry.kind != "sweep" or not rows:
+        found = sorted({str(r).split("/")[0] for r in table.index if "/" in str(r)})
+        hint = f"its members are {', '.join(found[:12])}" if found else f"{entry.run_id} is a {entry.kind} without members"
+        raise InputError(f"no finished member {prefix[:-1]} in '{head}': {hint}", "RUN")
+    member_table = table.loc[rows]
+    member_table.index = [str(r)[len(prefix):] for r in rows]
+    return Compared(f"{entry.run_id}/{prefix[:-1]}", member_table)
+
+
+def _pick_rows(item: Compared, rows: list[str] | None) -> pd.DataFrame:
+    """The rows asked for (default ``total``, else every row); :class:`InputError` listing the valid ones."""
+    valid = [str(r) for r in item.table.index]
+    if not rows:
+        return item.table.loc[["total"]] if "total" in valid else item.table
+    unknown = [r for r in rows if r not in valid]
+    if unknown:
+        shown = ", ".join(valid[:30]) + (f", ... ({len(valid)} rows)" if len(valid) > 30 else "")
+        raise InputError(f"no row {', '.join(unknown)} in {item.label}; its rows are: {shown or '(none)'}", "--row")
+    return item.table.loc[rows]
+
+
+def compare(refs: list[str], root: Path | None = None, rows: list[str] | None = None) -> pd.DataFrame:
+    r"""KPIs of several runs, sweeps or sweep members side by side, with the difference of each to the first.
+
+    A reference is a run or sweep id (or unique prefix) or ``<sweep-id>/m0003`` for one member
+    of a sweep, whose rows are its sites. ``rows`` picks rows present in every reference (default:
+    ``total`` of a run, every row of a sweep or member). References whose rows have the same
+    labels are aligned by label; references with one row each (a run's total against a
+    member's site) are aligned on that row, labelled ``a | b`` when the labels differ. Anything
+    else cannot be aligned and raises :class:`InputError` saying what to pick.
+
+    Returns a table indexed by (row, KPI) with one column per reference, then for every later
+    one ``Δ <label>`` :math:`= x - x_{first}` and ``Δ% <label>`` :math:`= 100\,(x - x_{first}) / |x_{first}|`
+    (blank where the first is 0).
     """
     if len(refs) < 2:
         raise InputError("give at least two runs to compare", "RUN")
-    found = [find(ref, root) for ref in refs]
-    ids = [e.run_id for e in found]
-    if len(set(ids)) != len(ids):
-        raise InputError(f"the same run is given twice: {', '.join(ids)}", "RUN")
-    frames = {}
-    for entry in found:
-        table = kpis(entry.run_id, root)
-        wanted = rows or (["total"] if "total" in table.index else list(table.index))
-        frames[entry.run_id] = table.reindex(index=[r for r in wanted if r in table.index]).stack()
+    items = [_compared(ref, root) for ref in refs]
+    labels = [item.label for item in items]
+    if len(set(labels)) != len(labels):
+        raise InputError(f"the same run is given twice: {', '.join(labels)}", "RUN")
+    picked = [_pick_rows(item, rows) for item in items]
+    row_sets = [list(map(str, table.index)) for table in picked]
+    if all(r == row_sets[0] for r in row_sets):
+        frames = {item.label: table.stack() for item, table in zip(items, picked)}
+    elif all(len(r) == 1 for r in row_sets):
+        joined = " | ".join(dict.fromkeys(r[0] for r in row_sets))
+        frames = {item.label: table.set_axis([joined]).stack() for item, table in zip(items, picked)}
+    else:
+        listed = "; ".join(f"{item.label}: {', '.join(r[:6])}{', ...' if len(r) > 6 else ''}"
+                           for item, r in zip(items, row_sets))
+        raise InputError(f"the rows do not line up ({listed}); compare one member of a sweep "
+                         "(<sweep-id>/m0003) or pick rows present in each with --row", "RUN")
     side = pd.DataFrame(frames)
     side.index.names = ["row", "kpi"]
-    first = side[ids[0]]
-    for run_id in ids[1:]:
-        side[f"Δ {run_id}"] = side[run_id] - first
-        side[f"Δ% {run_id}"] = 100.0 * (side[run_id] - first) / first.abs().where(first != 0)
+    first = side[labels[0]]
+    for label in labels[1:]:
+        side[f"Δ {label}"] = side[label] - first
+        side[f"Δ% {label}"] = 100.0 * (side[label] - first) / first.abs().where(first != 0)
     return side

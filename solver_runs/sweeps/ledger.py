@@ -32,7 +32,8 @@ import pandas as pd
 import xarray as xr
 
 from munigrid.models.errors import InputError
-from munigrid.solver_runs.store import STAGING_PREFIX, StoredRun, is_complete, write_run
+from munigrid.solver_runs.containment import child_path
+from munigrid.solver_runs.store import STAGING_PREFIX, StoredRun, being_written, is_complete, write_run
 
 SWEEPS_DIR = "sweeps"
 PLAN = "plan.json"
@@ -71,7 +72,7 @@ class SweepFolder:
     @classmethod
     def create(cls, root: Path, sweep_id: str, plan: dict) -> SweepFolder:
         """Make the folder of a new sweep and write its plan; the folder must not exist."""
-        path = sweeps_root(root) / sweep_id
+        path = child_path(sweeps_root(root), sweep_id, "sweep name")
         if (path / PLAN).exists():
             raise InputError(f"sweep folder {path} exists already; add --resume to finish it, "
                              "or remove the folder to start again", "sweep")
@@ -145,8 +146,8 @@ class SweepFolder:
     def partial(self) -> list[Path]:
         """Member folders left half-written by a killed run."""
         members = self.path / MEMBERS
-        return sorted(p for p in members.iterdir() if p.is_dir() and p.name.startswith(STAGING_PREFIX)) \
-            if members.is_dir() else []
+        return sorted(p for p in members.iterdir() if p.is_dir() and p.name.startswith(STAGING_PREFIX)
+                      and not being_written(p)) if members.is_dir() else []
 
     def clear_partial(self) -> list[str]:
         """Remove partial member folders; returns the keys of the members they belonged to."""
@@ -171,8 +172,11 @@ class SweepFolder:
         return StoredRun(self.member_dir(key))
 
     def write_status(self, status: dict) -> None:
-        """Write the pass's counts and timings (last file of a pass)."""
-        write_json_atomic(self.path / STATUS, status)
+        """Write the pass's counts and timings (last file of a pass), stamped ``finished_utc``."""
+        import datetime as dt
+
+        finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        write_json_atomic(self.path / STATUS, {**status, "finished_utc": finished})
 
 
 def list_sweeps(root: Path) -> list[SweepFolder]:
@@ -180,4 +184,33 @@ def list_sweeps(root: Path) -> list[SweepFolder]:
     folder = sweeps_root(root)
     if not folder.is_dir():
         return []
-    return [SweepFolder(p) for p in sorted(folder.iterdir()) if (p / PLAN).is_file()]
+    return [SweepFolder(p) for p in sorted(folder.iterdir()) if not p.is_symlink() and (p / PLAN).is_file()]
+
+
+def clean_sweeps(root: Path) -> list[Path]:
+    """Remove the partial member folders of every sweep not being run now; returns the folders removed."""
+    removed = []
+    for sweep in list_sweeps(root):
+        try:
+            with sweep.lock():
+                partial = sweep.partial()
+                sweep.clear_partial()
+        except InputError:  # being run: its own pass clears them
+            continue
+        removed += partial
+    return removed
+
+
+def broken_sweeps(root: Path) -> list[str]:
+    """``sweep_id: reason`` of sweep folders whose plan or status cannot be read."""
+    out = []
+    for sweep in list_sweeps(root):
+        for name in (PLAN, STATUS):
+            path = sweep.path / name
+            try:
+                if path.is_file() and not isinstance(json.loads(path.read_text(encoding="utf-8")), dict):
+                    raise ValueError("not an object")
+            except (OSError, ValueError) as err:
+                out.append(f"{sweep.sweep_id}: {name} unreadable ({type(err).__name__})")
+                break
+    return out

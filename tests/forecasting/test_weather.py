@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -142,7 +141,7 @@ def test_measured_csv_problems_name_file_column_rows(tmp_path):
     with pytest.raises(InputError) as err:
         read_weather(path, *THA_YANG)
     text = str(err.value)
-    assert "bad.csv" in text and "'time'" in text and "rows 4" in text
+    assert "bad.csv" in text and "'time'" in text and "lines 4" in text
     with pytest.raises(InputError, match="latitude"):
         read_weather(path)
 

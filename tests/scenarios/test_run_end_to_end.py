@@ -113,7 +113,7 @@ def test_cli_debug_shows_traceback(tmp_path):
     assert done.returncode == 2 and "Traceback" in done.stderr
 
 
-def _meter_csv(path, hours, drop=(), naive=False, duplicate=False):
+def _meter_csv(path, hours, drop=(), naive=False, duplicate=False, offsets=False):
     import pandas as pd
 
     index = pd.date_range("2026-03-02", periods=hours, freq="h", tz="Asia/Bangkok")
@@ -121,7 +121,9 @@ def _meter_csv(path, hours, drop=(), naive=False, duplicate=False):
     frame = pd.DataFrame({"time": stamps, "load_kw": 20.0 + 10.0 * (index.hour >= 9)})
     frame = frame.drop(index=list(drop))
     if duplicate:
-        frame = pd.concat([frame, frame.iloc[[3]]])
+        frame = pd.concat([frame, frame.iloc[[3]].assign(load_kw=99.0)])
+    if offsets:
+        frame.loc[20:, "time"] = frame.loc[20:, "time"].str.replace("+07:00", "+06:00")
     frame.to_csv(path, index=False)
 
 
@@ -143,15 +145,17 @@ buildings:
     return path
 
 
-def test_meter_csv_load_is_used_as_given(tmp_path):
-    _meter_csv(tmp_path / "hall.csv", 48)
+@pytest.mark.parametrize("naive", [False, True])
+def test_meter_csv_load_is_used_as_given(tmp_path, naive):
+    _meter_csv(tmp_path / "hall.csv", 48, naive=naive)  # naive stamps: Asia/Bangkok (load_csv.tz)
     outcome = api.run(_one_building_scenario(tmp_path, "hall.csv"), store=False)
     load = outcome.results.load_kw.sel(building="hall").values
     assert load.min() == 20.0 and load.max() == 30.0 and len(load) == 48
 
 
 @pytest.mark.parametrize("kind, fragment", [
-    ({"drop": (10, 11)}, "gaps"), ({"naive": True}, "time zone"), ({"duplicate": True}, "duplicate"),
+    ({"drop": (10, 11)}, "2 of 48 60-min intervals missing"), ({"offsets": True}, "offset changes at line 22"),
+    ({"duplicate": True}, "appear twice with different values"),
 ])
 def test_bad_meter_csv_exit_2(tmp_path, kind, fragment):
     _meter_csv(tmp_path / "hall.csv", 48, **kind)

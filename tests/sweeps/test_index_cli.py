@@ -90,7 +90,7 @@ def test_sweep_cli_runs_reports_a_bad_member_and_lands_in_the_index(tmp_path, sc
     runner = CliRunner()
     args = ["sweep", str(path), "--vary", "battery.energy_kwh=50,-1", "--workers", "1", "--out", str(tmp_path / "runs")]
     result = runner.invoke(cli, [*args, "--json"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 4, result.output  # every member stored, one failed
     out = json.loads(result.output)
     assert out["counts"]["ok"] == 1 and out["counts"]["failed"] == 1
     assert out["failures"][0]["member"] == 1 and "energy_kwh" in out["failures"][0]["error"]

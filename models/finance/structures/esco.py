@@ -115,7 +115,7 @@ class EscoGuaranteedSavings:
     guarantee_frac: float = 0.9
     fee_markup_on_om_frac: float = 0.2
     financing: Financing | None = None
-    name: ClassVar[str] = "esco_guaranteed"
+    name: ClassVar[str] = "esco-guaranteed"
 
     def problems(self, inputs: ProjectInputs, path: str = "structure") -> list[Problem]:
         """Term, guarantee, fee and debt checks."""

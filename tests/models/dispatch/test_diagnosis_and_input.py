@@ -21,8 +21,8 @@ def test_infeasible_names_the_conflicting_family(flat_terms):
 
 
 def test_final_state_of_charge_conflict_is_named(flat_terms):
-    """A battery that must end full but cannot charge (outage, no PV) conflicts in its final SoC."""
-    bat = Battery(energy_kwh=10, power_kw=5, soc_initial_frac=0.2, soc_final_frac=1.0)
+    """A battery that must end at its upper limit but cannot charge (outage, no PV) conflicts in its final SoC."""
+    bat = Battery(energy_kwh=10, power_kw=5, soc_initial_frac=0.2, soc_final_frac=0.9)
     meter = Meter("m", np.full(4, 1.0), flat_terms(np.full(4, 4.0)), battery=bat, outage=np.ones(4, bool),
                   voll_thb_per_kwh=100.0, critical_frac=0.0)
     result = solve(DispatchProblem(1.0, [meter]))

@@ -58,3 +58,9 @@ def test_csv_and_excel(tmp_path, mixed):
     cell = sheet.cell(row=3, column=column)
     assert cell.value == pytest.approx(case.municipality.lines["bill_savings_thb"][1])
     assert cell.number_format.startswith("#,##0")
+    # the structure is named on every sheet and in every CSV
+    assert sheet.cell(row=2, column=header.index("structure") + 1).value == "ppa"
+    assert [c.value for c in workbook["Metrics"][1]][:3] == ["structure", "party", "period"]
+    for name in ("project", "municipality", "investor", "metrics"):
+        assert set(pd.read_csv(tmp_path / "csv" / f"{name}.csv")["structure"]) == {"ppa"}
+    assert set(pd.read_csv(tmp_path / "csv" / "metrics.csv")["period"]) == {"years 0-20"}

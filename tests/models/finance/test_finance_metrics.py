@@ -14,6 +14,7 @@ from munigrid.models.finance.metrics import (
     lcoe_thb_per_kwh,
     npv,
     payback_years,
+    sign_pattern,
 )
 
 
@@ -103,3 +104,28 @@ def test_negative_discount_rate_is_named():
         npv(-0.01, [1, 2])
     with pytest.raises(InputError, match="rate_frac"):
         crf(-0.05, 10)
+
+
+def test_sign_pattern_lists_runs_of_years():
+    assert sign_pattern([-100, 30, 30, 0, -10, -5]) == "- in year 0, + in years 1-2, - in years 4-5"
+    assert sign_pattern([0, 0]) == ""
+
+
+def test_irr_of_flows_positive_first_negative_later_is_not_a_return():
+    # +100 now, -110 next year: the NPV is zero at 10 %, but it is the cost of a loan (NPV rises
+    # with the rate: at 0 % it is -10, at 20 % it is +8.3), so no IRR is shown, the reason is
+    result = irr([100, -110])
+    assert result.status == "borrowing" and result.rate_frac is None
+    assert result.roots_frac == pytest.approx((0.10,))
+    assert "+ in year 0, - in year 1" in result.reason and "10.00%" in result.reason
+    assert npv(0.0, [100, -110]) < 0 < npv(0.2, [100, -110])
+    # the mirror image is an investment: a 10 % return
+    assert irr([-100, 110]).status == "unique"
+
+
+def test_irr_of_a_guaranteed_savings_investor_pattern():
+    # fees above O&M for 6 years, then shortfall payments for 4: one root, the flows end negative
+    flows = [0.0] + [50_000.0] * 6 + [-90_000.0] * 4
+    result = irr(flows)
+    assert result.status == "borrowing" and result.rate_frac is None
+    assert "+ in years 1-6, - in years 7-10" in result.reason

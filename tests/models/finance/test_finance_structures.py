@@ -76,7 +76,9 @@ def test_ppa_at_the_grid_tariff_leaves_the_municipality_no_saving(mixed):
     lines = case.municipality.lines
     net_energy_saving = lines["bill_savings_thb"] + lines["ppa_payments_thb"]
     np.testing.assert_allclose(net_energy_saving, 0.0, atol=1e-6)
-    assert case.municipality.metrics().net_savings_thb == pytest.approx(0.0, abs=1e-6)
+    metrics = case.municipality.metrics()
+    assert metrics.net_savings_total_thb == pytest.approx(0.0, abs=1e-6)
+    assert metrics.net_savings_year1_thb == pytest.approx(0.0, abs=1e-6)
 
 
 def test_ppa_fixed_price_by_hand(simple):

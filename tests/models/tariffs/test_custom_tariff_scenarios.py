@@ -63,7 +63,6 @@ def test_scenario_overrides_of_a_library_tariff_and_extra_offpeak_dates(tmp_path
 @pytest.mark.parametrize(("building", "tariffs", "field"), [
     ({"tariff_file": "missing.yaml"}, None, "buildings[0].tariff_file"),
     ({"tariff": {"file": "flat_demand.yaml", "id": "nope"}}, None, "buildings[0].tariff.file"),
-    ({"tariff": "pea-9.9-lt22kv"}, None, "buildings[0].tariff"),
     ({"tariff": "pea-3.2-lt22kv"}, {"overrides": {"pea-3.1-lt22kv": {"vat_frac": 0}}}, "tariffs.overrides.pea-3.1"),
     ({"tariff": "pea-3.2-lt22kv"}, {"overrides": {"pea-3.2-lt22kv": {"vat_frac": -1}}}, "tariffs.overrides"),
 ])
@@ -72,6 +71,15 @@ def test_bad_tariff_references_name_the_field(tmp_path, building, tariffs, field
     with pytest.raises(InputError) as err:
         check_references(scenario, tmp_path)
     assert any(p.path.startswith(field) for p in err.value.problems), err.value.problems
+
+
+@pytest.mark.parametrize("tariff", ["pea-9.9-lt22kv", {"id": "pea-9.9-lt22kv"}])
+def test_unknown_library_id_is_a_schema_problem(tmp_path, tariff):
+    """Library ids are checked by the schema, so `validate --quick` lists them too."""
+    with pytest.raises(InputError) as err:
+        api.load(_scenario(tmp_path, {"tariff": tariff}))
+    assert [p.path for p in err.value.problems] == ["buildings[0].tariff"], err.value.problems
+    assert "pea-3.2-lt22kv" in err.value.problems[0].message
 
 
 def test_both_tariff_and_tariff_file_is_a_schema_error(tmp_path):

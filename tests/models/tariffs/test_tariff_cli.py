@@ -38,12 +38,13 @@ def test_tariffs_lists_the_library(capsys):
 
 
 def test_bill_json_matches_the_python_api(capsys, meter_csv):
-    from munigrid.models.tariffs import get_tariff, read_meter_csv
+    from munigrid.forecasting.meter import read_meter
+    from munigrid.models.tariffs import get_tariff
 
     code, out, _ = _run(capsys, "bill", "--tariff", "pea-3.1-22-33kv", "--meter", str(meter_csv), "--ft", "0.1972", "--json")
     assert code == 0
     result = json.loads(out)
-    expected = get_tariff("pea-3.1-22-33kv").bill(read_meter_csv(meter_csv)[0], ft=0.1972)
+    expected = get_tariff("pea-3.1-22-33kv").bill(read_meter(meter_csv).load_kw, ft=0.1972)
     assert result["total_thb"] == pytest.approx(expected.total_thb)
     assert result["months"][0]["demand_all_kw"] == 120
 

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from munigrid.models.errors import InputError
-from munigrid.models.tariffs import FtSchedule, get_tariff, list_tariffs, read_meter_csv
+from munigrid.forecasting.meter import read_meter
+from munigrid.models.tariffs import FtSchedule, get_tariff, list_tariffs
 
 INDEX = pd.date_range("2025-06-01", "2025-06-03", freq="15min", inclusive="left", tz="Asia/Bangkok")
 
@@ -95,19 +96,19 @@ def test_partial_month_is_reported():
     assert any("covers 2 of 30 days" in n for n in bill.notes)
 
 
-def test_meter_csv_with_naive_stamps_needs_an_explicit_zone(tmp_path):
+def test_naive_series_needs_a_zone_while_meter_files_default_to_bangkok(tmp_path):
+    naive = pd.Series(5.0, index=INDEX.tz_localize(None))
+    with pytest.raises(InputError, match="no time zone"):
+        get_tariff("pea-3.2-lt22kv").bill(naive, ft=0.2)
     path = tmp_path / "meter.csv"
     pd.DataFrame({"time": INDEX.tz_localize(None).strftime("%Y-%m-%d %H:%M"), "import_kw": 5.0}).to_csv(path, index=False)
-    import_kw, kvar, export_kw = read_meter_csv(path)
-    with pytest.raises(InputError, match="no time zone"):
-        get_tariff("pea-3.2-lt22kv").bill(import_kw, ft=0.2)
-    import_kw, _, _ = read_meter_csv(path, assume_tz="Asia/Bangkok")
-    assert get_tariff("pea-3.2-lt22kv").bill(import_kw, ft=0.2).monthly.energy_kwh.iloc[0] == pytest.approx(5 * 48)
-    assert kvar is None and export_kw is None
+    meter = read_meter(path)  # naive stamps: the --tz default, Asia/Bangkok
+    assert get_tariff("pea-3.2-lt22kv").bill(meter.load_kw, ft=0.2).monthly.energy_kwh.iloc[0] == pytest.approx(5 * 48)
+    assert meter.kvar is None and meter.export_kw is None
 
 
 def test_meter_csv_without_a_power_column(tmp_path):
     path = tmp_path / "meter.csv"
-    pd.DataFrame({"time": ["2025-01-01T00:00+07:00"], "watts": [1]}).to_csv(path, index=False)
-    with pytest.raises(InputError, match="no power column"):
-        read_meter_csv(path)
+    pd.DataFrame({"time": ["2025-01-01T00:00+07:00", "2025-01-01T00:15+07:00"], "kvar": [1, 2]}).to_csv(path, index=False)
+    with pytest.raises(InputError, match="no load column"):
+        read_meter(path)

@@ -116,30 +116,47 @@ def manifest() -> dict:
             "timings": {"total_s": 1.0}, "notes": ["Ft: built-in schedule <2026>"]}
 
 
+def _metrics(structure: str, rows: list[dict]) -> str:
+    """``metrics.csv`` of one structure as :func:`munigrid.models.finance.export.metrics_table` writes it."""
+    base = {"structure": structure, "period": "years 0-15", "payback_years": None, "lcoe_thb_per_kwh": None,
+            "net_savings_year1_thb": None, "net_savings_total_thb": None, "min_dscr": None}
+    return pd.DataFrame([base | row for row in rows]).to_csv(index=False)
+
+
 def finance_files() -> dict[str, str]:
-    """``finance/*.csv`` as the finance engineer writes them (plus tornado and NPV percentiles)."""
+    """``finance/<structure>/*.csv`` as ``munigrid finance`` writes them: a PPA with tornado and
+    NPV percentiles, and municipal ownership (metrics and cash flows only)."""
     years = np.arange(16)
     muni = np.r_[0.0, np.full(15, 120_000.0)]
     inv = np.r_[-1_500_000.0, np.full(15, 180_000.0)]
     files = {
-        "finance/municipality.csv": pd.DataFrame({"year": years, "equity_thb": muni,
-                                                  "cumulative_thb": np.cumsum(muni)}).to_csv(index=False),
-        "finance/investor.csv": pd.DataFrame({"year": years, "equity_thb": inv,
-                                              "cumulative_thb": np.cumsum(inv)}).to_csv(index=False),
-        "finance/metrics.csv": pd.DataFrame([
-            {"party": "municipality", "npv_thb": 900_000.0, "irr_frac": None, "payback_years": 0.0},
-            {"party": "investor", "npv_thb": 250_000.0, "irr_frac": 0.09, "payback_years": 8.4}]).to_csv(index=False),
+        "finance/ppa/municipality.csv": pd.DataFrame({"year": years, "equity_thb": muni,
+                                                      "cumulative_thb": np.cumsum(muni)}).to_csv(index=False),
+        "finance/ppa/investor.csv": pd.DataFrame({"year": years, "equity_thb": inv,
+                                                  "cumulative_thb": np.cumsum(inv)}).to_csv(index=False),
+        "finance/ppa/metrics.csv": _metrics("ppa", [
+            {"party": "municipality", "npv_thb": 900_000.0, "irr_frac": None, "irr_status": "none",
+             "irr_note": "all cash flows are positive (+ in years 1-15): nothing is invested and returned",
+             "payback_years": 0.0, "discount_frac": 0.06, "net_savings_year1_thb": 120_000.0,
+             "net_savings_total_thb": 1_800_000.0},
+            {"party": "investor", "npv_thb": 250_000.0, "irr_frac": 0.09, "irr_status": "unique", "irr_note": "",
+             "payback_years": 8.4, "discount_frac": 0.10}]),
+        "finance/municipal/municipality.csv": pd.DataFrame({"year": years, "equity_thb": inv,
+                                                            "cumulative_thb": np.cumsum(inv)}).to_csv(index=False),
+        "finance/municipal/metrics.csv": _metrics("municipal", [
+            {"party": "municipality", "npv_thb": 400_000.0, "irr_frac": 0.085, "irr_status": "unique", "irr_note": "",
+             "payback_years": 8.4, "discount_frac": 0.06}]),
     }
     rows = []
     for party, base in (("municipality", 900_000.0), ("investor", 250_000.0)):
         for driver, swing in (("capex", 0.3), ("tariff", 0.5), ("ft", 0.1), ("yield", 0.4)):
-            rows.append({"party": party, "driver": driver, "delta_low": -0.1, "delta_high": 0.1, "unit": "-",
-                         "npv_base_thb": base, "npv_low_thb": base * (1 - swing), "npv_high_thb": base * (1 + swing),
-                         "swing_thb": 2 * swing * base})
-    files["finance/tornado.csv"] = pd.DataFrame(rows).to_csv(index=False)
-    files["finance/npv_percentiles.csv"] = pd.DataFrame([
-        {"party": "municipality", "p10_npv_thb": 1.2e6, "p50_npv_thb": 9e5, "p90_npv_thb": 6e5, "mean_npv_thb": 9e5,
-         "prob_negative_frac": 0.0, "samples": 500}]).to_csv(index=False)
+            rows.append({"structure": "ppa", "party": party, "driver": driver, "delta_low": -0.1, "delta_high": 0.1,
+                         "unit": "-", "npv_base_thb": base, "npv_low_thb": base * (1 - swing),
+                         "npv_high_thb": base * (1 + swing), "swing_thb": 2 * swing * base})
+    files["finance/ppa/tornado.csv"] = pd.DataFrame(rows).to_csv(index=False)
+    files["finance/ppa/npv_percentiles.csv"] = pd.DataFrame([
+        {"structure": "ppa", "party": "municipality", "p10_npv_thb": 1.2e6, "p50_npv_thb": 9e5, "p90_npv_thb": 6e5,
+         "mean_npv_thb": 9e5, "prob_negative_frac": 0.0, "samples": 500}]).to_csv(index=False)
     return files
 
 
@@ -172,8 +189,8 @@ def write_synthetic_run(root: Path, run_id: str = "run-full", full: bool = True,
     for name, text in extra.items():
         (stored.path / name).write_text(text, encoding="utf-8")
     if full:
-        (stored.path / "finance").mkdir()
         for name, text in finance_files().items():
+            (stored.path / name).parent.mkdir(parents=True, exist_ok=True)
             (stored.path / name).write_text(text, encoding="utf-8")
         simulation().to_netcdf(stored.path / "simulation.nc", engine="h5netcdf")
     return stored.path

@@ -49,3 +49,39 @@ def test_unknown_run_and_bad_week_are_input_errors(store_root):
     assert isinstance(week.exception, InputError) and str(week.exception).startswith("week:")
     lang = runner.invoke(report, [str(store_root / "run-full"), "--lang", "fr"])
     assert lang.exit_code == 2
+
+
+def _on_a_terminal(args: list[str], timeout_s: float = 120.0) -> tuple[int, str]:
+    """Run ``munigrid ARGS`` with stderr on a pseudo-terminal; (exit code, what the terminal showed)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    import time
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "munigrid.scenarios.cli", *args], stdout=subprocess.PIPE,
+                            stderr=follower, env=os.environ | {"TERM": "xterm", "COLUMNS": "120"})
+    os.close(follower)
+    shown, deadline = b"", time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    proc.stdout.read()
+    return proc.wait(timeout=max(1.0, deadline - time.monotonic())), shown.decode("utf-8", "replace")
+
+
+def test_progress_names_the_stages_on_a_terminal_only(store_root, capfd):
+    code, shown = _on_a_terminal(["runs", "report", str(store_root / "run-full")])
+    assert code == 0
+    assert "reading the run folder" in shown and "finance charts (2 structures)" in shown
+    capfd.readouterr()
+    result = CliRunner().invoke(report, [str(store_root / "run-min")])  # not a terminal: no spinner
+    assert result.exit_code == 0 and "reading the run folder" not in result.output
+    assert "reading the run folder" not in capfd.readouterr().err

@@ -15,7 +15,7 @@ from munigrid.solver_runs.store import StoredRun
 from report_payload import arr, charts_of
 
 FULL_CHARTS = {"monthly_energy", "monthly_bill", "dispatch_week", "soc_heatmap", "load_duration", "monthly_peaks",
-               "cash_flows", "tornado", "distributions"}
+               "cash_flows-municipal", "cash_flows-ppa", "tornado-ppa", "distributions"}
 
 
 def _trace(chart: dict, name: str, group: int = 0) -> dict:
@@ -41,7 +41,8 @@ def test_full_run_has_every_chart_with_data(full_report):
 
 def test_minimal_run_says_what_to_run_for_missing_sections(min_report):
     text = min_report.read_text(encoding="utf-8")
-    assert set(charts_of(min_report)) == FULL_CHARTS - {"cash_flows", "tornado", "distributions"}
+    assert set(charts_of(min_report)) == FULL_CHARTS - {"cash_flows-municipal", "cash_flows-ppa", "tornado-ppa",
+                                                        "distributions"}
     assert text.count("munigrid finance RUN") >= 2 * 2  # cash flows and tornado, text and data-en
     assert "munigrid simulate SCENARIO --samples N" in text
     assert "munigrid forecast pv|load" in text
@@ -120,8 +121,8 @@ def test_monthly_peaks_per_meter_and_site_sum(store_root, full_report):
 
 
 def test_tornado_bars_end_at_the_npv_of_each_case(store_root, full_report):
-    table = pd.read_csv(store_root / "run-full" / "finance" / "tornado.csv")
-    chart = charts_of(full_report)["tornado"]
+    table = pd.read_csv(store_root / "run-full" / "finance" / "ppa" / "tornado.csv")
+    chart = charts_of(full_report)["tornado-ppa"]
     low = _trace(chart, "Low value")
     rows = table[table["party"] == "municipality"].set_index("driver").loc[list(low["y"])]
     np.testing.assert_allclose(arr(low["base"]) + arr(low["x"]), rows["npv_low_thb"])
@@ -162,3 +163,15 @@ def test_kpi_cards_show_the_summary_totals(store_root, full_report):
 def test_not_a_run_folder(tmp_path):
     with pytest.raises(InputError, match="not a complete run folder"):
         write_run_report(tmp_path)
+
+
+def test_finance_sections_name_their_structure_and_period(full_report):
+    text = full_report.read_text(encoding="utf-8")
+    # side by side first (two structures computed), then one cash-flow section per structure
+    assert text.index("Ownership structures side by side") < text.index("Cash flows by party: municipal") \
+        < text.index("Cash flows by party: ppa") < text.index("Sensitivity (tornado): ppa")
+    assert "NPV at 6.0%, years 0-15 [THB]" in text and "net savings, years 1-15 [THB]" in text
+    # the municipality's PPA flows are all positive: no IRR, the reason in a footnote
+    assert "ppa, municipality: no IRR, all cash flows are positive (+ in years 1-15)" in text
+    assert ">8.5%<" in text and ">9.0%<" in text  # IRRs that are returns are shown
+    assert 'data-th="เงินประหยัดสุทธิ ปีที่ 1-15 [บาท]"' in text and 'data-th="ไม่มี IRR [1]"' in text

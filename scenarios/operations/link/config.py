@@ -1,0 +1,248 @@
+"""The EMS link's configuration file (``ems.yaml``): a strict schema, every error named by its field.
+
+Example (Modbus TCP; ``docs/operations.md`` has the MQTT and HTTP variants)::
+
+    site: office                 # name in logs, topics and HTTP paths
+    step_min: 15                 # control step, the scenario's step [min]
+    adapter:
+      kind: modbus
+      host: 192.168.10.20
+      port: 502
+      unit_id: 1
+      registers:
+        soc_pct:     {address: 100, type: uint16, scale: 0.1}
+        import_kw:   {address: 102, type: int32, scale: 0.1}
+        pv_kw:       {address: 104, type: int32, scale: 0.1}
+        battery_kw:  {address: 106, type: int32, scale: 0.1}
+        setpoint_kw: {address: 200, type: int32, scale: 0.1, access: write}
+    safety:
+      max_age_s: 120
+      hold_max_min: 30
+
+Unknown keys are errors (a misspelt key never silently falls back to a default).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from munigrid.models.errors import InputError, Problem
+
+#: Measured values an adapter delivers (``battery_kw`` optional), with their units.
+MEASURED = ("soc_pct", "import_kw", "pv_kw", "battery_kw")
+
+
+class Strict(BaseModel):
+    """Base of every section: unknown keys are errors, values are not coerced from strings."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Register(Strict):
+    """One value in the device's register map.
+
+    The engineering value is ``raw * scale`` (``raw`` decoded as ``type`` from one or two
+    16-bit registers, ``word_order`` for the order of the two registers of 32-bit types,
+    ``byte_order`` for the two bytes inside each register).
+    """
+
+    address: int = Field(ge=0, le=65535)
+    type: Literal["int16", "uint16", "int32", "float32"]
+    scale: float = Field(default=1.0, gt=0)
+    byte_order: Literal["big", "little"] = "big"
+    word_order: Literal["big", "little"] = "big"
+    access: Literal["read", "write"] = "read"
+    table: Literal["holding", "input"] = "holding"
+
+    @property
+    def count(self) -> int:
+        """Number of 16-bit registers the value occupies."""
+        return 1 if self.type in ("int16", "uint16") else 2
+
+
+class ModbusRegisters(Strict):
+    """Register map: the measured values, the optional timestamp and the one written set point."""
+
+    soc_pct: Register
+    import_kw: Register
+    pv_kw: Register
+    battery_kw: Register | None = None
+    timestamp_s: Register | None = Field(default=None, description="Unix time of the device's last update [s].")
+    setpoint_kw: Register
+    buildings: dict[str, Register] = Field(default_factory=dict, description="Import of each building [kW].")
+
+    @model_validator(mode="after")
+    def _access(self):
+        """Read values must be readable, the set point writable, and no two values may overlap."""
+        problems = []
+        for name, reg in self.read_values().items():
+            if reg.access != "read":
+                problems.append(f"{name}: a measured value must have access: read")
+        if self.setpoint_kw.access != "write":
+            problems.append("setpoint_kw: the set point register must have access: write")
+        if self.setpoint_kw.table != "holding":
+            problems.append("setpoint_kw: only holding registers can be written (table: holding)")
+        spans = sorted((r.table, r.address, r.address + r.count, n) for n, r in self.all_values().items())
+        for (ta, _, end_a, name_a), (tb, start_b, _, name_b) in zip(spans, spans[1:]):
+            if ta == tb and start_b < end_a:
+                problems.append(f"{name_b}: overlaps {name_a} (address {start_b})")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def read_values(self) -> dict[str, Register]:
+        """Every register read each step, by value name (buildings as ``buildings.NAME``)."""
+        values = {n: getattr(self, n) for n in (*MEASURED, "timestamp_s") if getattr(self, n) is not None}
+        return values | {f"buildings.{n}": r for n, r in self.buildings.items()}
+
+    def all_values(self) -> dict[str, Register]:
+        """Every configured register, by value name."""
+        return self.read_values() | {"setpoint_kw": self.setpoint_kw}
+
+
+class ModbusAdapter(Strict):
+    """Modbus TCP device (one unit id)."""
+
+    kind: Literal["modbus"]
+    host: str
+    port: int = Field(default=502, ge=1, le=65535)
+    unit_id: int = Field(default=1, ge=0, le=255)
+    timeout_s: float = Field(default=2.0, gt=0, le=30)
+    sign: Literal["charge_positive", "discharge_positive"] = Field(
+        default="charge_positive", description="The device's sign of setpoint_kw and battery_kw.")
+    registers: ModbusRegisters
+
+
+class MqttTopics(Strict):
+    """Topics: measurements in, set point and plan out, alarms out."""
+
+    measurements: str
+    setpoint: str
+    plan: str
+    alarm: str | None = None
+
+
+class MqttAdapter(Strict):
+    """MQTT broker: JSON payloads with timestamps (``docs/operations.md``)."""
+
+    kind: Literal["mqtt"]
+    host: str
+    port: int = Field(default=1883, ge=1, le=65535)
+    client_id: str = "munigrid-ems"
+    qos: Literal[0, 1, 2] = 1
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+    wait_s: float = Field(default=5.0, ge=0, le=120, description="Time a step waits for a fresh measurement [s].")
+    topics: MqttTopics
+
+    @model_validator(mode="after")
+    def _topics(self):
+        """Published topics must be plain (no wildcards) and differ from the measurement topic."""
+        out = {"setpoint": self.topics.setpoint, "plan": self.topics.plan, "alarm": self.topics.alarm}
+        for name, topic in out.items():
+            if topic is not None and ("+" in topic or "#" in topic):
+                raise ValueError(f"topics.{name}: a published topic cannot contain wildcards, got {topic!r}")
+            if topic == self.topics.measurements:
+                raise ValueError(f"topics.{name}: must differ from topics.measurements")
+        return self
+
+
+class HttpAdapter(Strict):
+    """HTTP: the building's EMS posts measurements and polls the set point (``/api/v1/ems/{site}/...``)."""
+
+    kind: Literal["http"]
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=1, le=65535)
+    wait_s: float = Field(default=5.0, ge=0, le=120, description="Time a step waits for a fresh measurement [s].")
+
+
+class Safety(Strict):
+    """Safe-mode and plausibility settings (``docs/operations.md``, "Safe mode")."""
+
+    max_age_s: float = Field(default=120.0, gt=0, description="Older measurements are stale [s].")
+    hold_max_min: float = Field(default=30.0, ge=0, description="Safe mode holds the plan's set point this long [min].")
+    import_limit_kw: float | None = Field(default=None, gt=0,
+                                          description="Site import the battery never pushes past [kW].")
+    import_range_kw: list[float] = Field(default=[-5000.0, 5000.0], min_length=2, max_length=2,
+                                         description="Plausible import [kW].")
+    pv_range_kw: list[float] = Field(default=[-5.0, 5000.0], min_length=2, max_length=2,
+                                     description="Plausible PV output [kW].")
+    reconnect_min_s: float = Field(default=1.0, gt=0)
+    reconnect_max_s: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _ranges(self):
+        """Ranges ordered, back-off bounds ordered."""
+        for name in ("import_range_kw", "pv_range_kw"):
+            low, high = getattr(self, name)
+            if not low < high:
+                raise ValueError(f"{name}: must be [low, high] with low < high, got [{low}, {high}]")
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("reconnect_max_s: must be >= reconnect_min_s")
+        return self
+
+
+class Planning(Strict):
+    """How the controller plans (the intraday EMS of ``munigrid.scenarios.operations``)."""
+
+    load_model: str = "ensemble"
+    replan_steps: int = Field(default=1, ge=1, le=96)
+    peak_kw: float | None = Field(default=None, ge=0, description="Demand registered this month before the start [kW].")
+
+
+Adapter = Annotated[ModbusAdapter | MqttAdapter | HttpAdapter, Field(discriminator="kind")]
+
+
+class EmsConfig(Strict):
+    """The whole ``ems.yaml``."""
+
+    site: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    step_min: Literal[15, 30, 60]
+    adapter: Adapter
+    safety: Safety = Safety()
+    planning: Planning = Planning()
+    log_dir: str | None = Field(default=None, description="Folder of the log (default RUNS/ems/SITE).")
+
+
+def _location(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p not in ("modbus", "mqtt", "http")]  # discriminator tags are no fields
+    return re.sub(r"\.(\d+)", r"[\1]", ".".join(parts))
+
+
+def parse_config(data: object, source: str = "ems.yaml") -> EmsConfig:
+    """Validate a mapping as :class:`EmsConfig`.
+
+    Raises
+    ------
+    InputError
+        Every problem, each naming ``source: field.path``.
+    """
+    if not isinstance(data, dict):
+        raise InputError(f"must be a YAML mapping with site, step_min and adapter, got {type(data).__name__}", source)
+    try:
+        return EmsConfig.model_validate(data)
+    except ValidationError as err:
+        problems = []
+        for e in err.errors():
+            where = _location(e["loc"])
+            message = e["msg"].removeprefix("Value error, ")
+            if e["type"] == "extra_forbidden":
+                message = "unknown key (see docs/operations.md, commissioning)"
+            problems.append(Problem(f"{source}: {where}" if where else source, message))
+        raise InputError(problems) from None
+
+
+def load_config(path: Path) -> EmsConfig:
+    """Read and validate ``ems.yaml``; raises :class:`InputError` naming the file and field."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise InputError(f"cannot read: {err.strerror}", str(path)) from None
+    except yaml.YAMLError as err:
+        raise InputError(f"not valid YAML: {err}", str(path)) from None
+    return parse_config(data, str(path))

@@ -1,0 +1,81 @@
+"""Building and running a controller: for ``munigrid ems`` and for a long-running service.
+
+:func:`make_controller` assembles a :class:`~.controller.Controller` from a scenario and an
+``ems.yaml`` (site, adapter, log folder in the run store). :class:`BackgroundController` runs
+one in a daemon thread, so that a web service can host the loop next to its routes: with the
+HTTP adapter, include :data:`.http.router` in the service's app and the controller's
+``HttpLink`` serves ``/api/v1/ems/{site}/...`` there.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from munigrid.scenarios.operations.link.adapter import make_link
+from munigrid.scenarios.operations.link.clock import Clock, SystemClock
+from munigrid.scenarios.operations.link.config import EmsConfig
+from munigrid.scenarios.operations.link.controller import Controller
+from munigrid.scenarios.operations.link.log import EmsLog
+
+
+def log_folder(config: EmsConfig, runs_root: Path | None = None) -> Path:
+    """Where the site's log and schedule files go: ``log_dir``, else ``RUNS/ems/SITE``."""
+    from munigrid.solver_runs.store import default_root
+
+    return Path(config.log_dir) if config.log_dir else Path(runs_root or default_root()) / "ems" / config.site
+
+
+def make_controller(scenario: str | Path, config: EmsConfig, *, history: Path | None = None,
+                    runs_root: Path | None = None, dry_run: bool = False, clock: Clock | None = None) -> Controller:
+    """The controller of ``scenario``'s battery building under ``config`` (wall clock by default).
+
+    Raises
+    ------
+    InputError
+        A scenario without a battery, a step other than the scenario's, missing files.
+    """
+    from munigrid.scenarios import api
+    from munigrid.scenarios.operations.site import operations_site
+
+    parsed = api.load(str(scenario))
+    site = operations_site(parsed, parsed._base_dir, history=history)
+    folder = log_folder(config, runs_root)
+    return Controller(site, config, make_link(config), clock or SystemClock(), EmsLog(folder, config.site),
+                      dry_run=dry_run, schedule_folder=folder)
+
+
+class BackgroundController:
+    """A controller running in a daemon thread until :meth:`stop`.
+
+    ``error`` holds what ended the loop early (a scenario whose data end, a failed day-ahead
+    plan), else None.
+    """
+
+    def __init__(self, controller: Controller, steps: int | None = None):
+        self.controller = controller
+        self.error: Exception | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(steps,), daemon=True,
+                                        name=f"ems-{controller.config.site}")
+
+    def _run(self, steps: int | None) -> None:
+        try:
+            self.controller.run(steps=steps, stop=self._stop)
+        except Exception as err:  # kept for the service to report; the log has every step before it
+            self.error = err
+
+    def start(self) -> BackgroundController:
+        """Start the loop; returns self."""
+        self._thread.start()
+        return self
+
+    @property
+    def running(self) -> bool:
+        """Whether the loop is still running."""
+        return self._thread.is_alive()
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Ask the loop to stop after the step in progress and wait for it (bounded)."""
+        self._stop.set()
+        self._thread.join(timeout_s)

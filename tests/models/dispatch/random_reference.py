@@ -1,0 +1,207 @@
+"""Random small dispatch instances and an independent reference MILP for them (Pyomo + HiGHS).
+
+The reference is written here from the problem statement, not from munigrid's formulation: every
+step has a charge/discharge binary and a generator on/off binary, demand charges are the maximum
+import in the window per billing period with the ratchet, and no-load fuel is charged on the
+on/off directly. :func:`recomputed_cost_thb` prices a schedule from the same statement.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from munigrid.models.dispatch import Battery, DispatchProblem, Generator, Meter, MeterSchedule, PVArray, SolveOptions
+from munigrid.models.tariffs.terms import DemandCharge, TariffCostTerms
+
+FAMILIES = ("negative_prices", "lossy_battery", "export", "generator", "outage_voll", "demand_ratchet",
+            "quarter_hour")
+
+
+@dataclass
+class Reference:
+    """Outcome of the reference MILP: ``feasible`` and its optimum [THB] (NaN when infeasible)."""
+
+    feasible: bool
+    objective_thb: float
+
+
+def random_instance(seed: int) -> DispatchProblem:
+    """A random one-meter instance whose main family is ``FAMILIES[seed % 7]``, other features drawn at random."""
+    rng = np.random.default_rng(seed)
+    family = FAMILIES[seed % len(FAMILIES)]
+    step_h = 0.25 if family == "quarter_hour" or rng.random() < 0.15 else 1.0
+    n_t = int(rng.integers(6, 11) / step_h) if step_h == 0.25 else int(rng.integers(24, 37))
+    hour = (np.arange(n_t) * step_h) % 24
+    day = (hour >= 8) & (hour < 18)
+    load_kw = 8 + 25 * day * rng.random() + 10 * rng.random(n_t)
+    price = np.where(day, 4.2, 2.6) + 0.5 * rng.random(n_t)
+    if family == "negative_prices" or rng.random() < 0.2:
+        for start in rng.choice(n_t, size=2, replace=False):
+            price[start:start + int(rng.integers(2, max(3, n_t // 3)))] = -rng.uniform(0.5, 4.0)
+    import_limit_kw = float(2 * load_kw.max() + 60)  # negative prices with an unlimited import and export: unbounded
+    export_allowed = family == "export" or rng.random() < 0.25
+    export_price = rng.uniform(0.0, 3.0) * (0.5 + rng.random(n_t)) if export_allowed else np.zeros(n_t)
+    periods = (np.arange(n_t) >= n_t // 2).astype(int)
+    charges = []
+    if family == "demand_ratchet" or rng.random() < 0.3:
+        window = day if rng.random() < 0.5 else np.ones(n_t, bool)
+        ratchet = rng.uniform(0.5, 0.9) if family == "demand_ratchet" or rng.random() < 0.5 else 0.0
+        charges.append(DemandCharge("demand", window[None, :], np.array([[rng.uniform(50, 250)]]), np.zeros(1),
+                                    np.zeros((2, 1)), ratchet_frac=ratchet, ratchet_lookback_periods=1 if ratchet else 0,
+                                    ratchet_history_thb=rng.uniform(0, 3000) if ratchet else 0.0))
+    terms = TariffCostTerms(step_h, periods, price, export_price, export_allowed, None, charges,
+                            np.full(2, rng.uniform(0, 100)))
+    sun = np.clip(np.sin((hour - 6) / 12 * np.pi), 0, None) * rng.uniform(0.5, 1.0, n_t)
+    pv = [PVArray("roof", sun, capacity_kwp=rng.uniform(0, 40))] if rng.random() < 0.8 else []
+    battery = None
+    if family in ("negative_prices", "lossy_battery") or rng.random() < 0.7:
+        lossy = family == "lossy_battery" or rng.random() < 0.4
+        soc_min, soc_max = rng.uniform(0, 0.2), rng.uniform(0.8, 1.0)
+        battery = Battery(energy_kwh=rng.uniform(10, 60), power_kw=rng.uniform(5, 30),
+                          charge_eff_frac=rng.uniform(0.6, 0.9) if lossy else 0.95,
+                          discharge_eff_frac=rng.uniform(0.6, 0.9) if lossy else 0.95,
+                          soc_min_frac=soc_min, soc_max_frac=soc_max, soc_initial_frac=rng.uniform(soc_min, soc_max),
+                          soc_final_frac=None if rng.random() < 0.5 else rng.uniform(soc_min, soc_max),
+                          soc_final_equal=bool(rng.random() < 0.2),
+                          degradation_thb_per_kwh=rng.choice([0.0, rng.uniform(0, 0.5)]))
+    outage = None
+    if family in ("outage_voll", "generator") or rng.random() < 0.3:
+        outage = np.zeros(n_t, bool)
+        for start in rng.choice(n_t - 2, size=int(rng.integers(1, 3)), replace=False):
+            outage[start:start + int(rng.integers(2, max(3, int(6 / step_h))))] = True
+    generator = None
+    if family == "generator" or rng.random() < 0.3:
+        generator = Generator(rating_kw=rng.uniform(20, 60), min_load_frac=rng.choice([0.0, rng.uniform(0.2, 0.5)]),
+                              startup_thb=rng.choice([0.0, rng.uniform(20, 300)]),
+                              fuel_intercept_l_per_kwh=rng.choice([0.0, 0.08]), fuel_thb_per_l=32.0,
+                              standby_only=bool(rng.random() < 0.5), initially_on=bool(rng.random() < 0.1))
+    shed = outage is not None and (family == "outage_voll" or rng.random() < 0.7)
+    meter = Meter("m", load_kw, terms, pv=pv, battery=battery, generator=generator, import_limit_kw=import_limit_kw,
+                  export_limit_kw=rng.uniform(2, 20) if export_allowed and rng.random() < 0.6 else math.inf,
+                  outage=outage, voll_thb_per_kwh=rng.uniform(50, 300) if shed else None,
+                  critical_frac=rng.uniform(0, 0.8) if shed else 1.0)
+    return DispatchProblem(step_h, [meter], SolveOptions(mip_rel_gap=1e-5, time_limit_s=30))
+
+
+def _arrays(meter: Meter, n_t: int):
+    outage = np.zeros(n_t, bool) if meter.outage is None else np.asarray(meter.outage, bool)
+    export_cap = meter.export_limit_kw if meter.terms.export_allowed else 0.0
+    return outage, np.where(outage, 0.0, meter.import_limit_kw), np.where(outage, 0.0, export_cap)
+
+
+def reference_milp(problem: DispatchProblem) -> Reference:
+    """Solve ``problem`` (one meter) with binaries at every step in Pyomo + HiGHS (gap 1e-7)."""
+    import pyomo.environ as pyo
+    from pyomo.contrib.appsi.base import TerminationCondition
+    from pyomo.contrib.appsi.solvers import Highs
+
+    meter, n_t, dt = problem.meters[0], problem.n_steps, problem.step_h
+    terms, bat, gen = meter.terms, meter.battery, meter.generator
+    outage, import_ub, export_ub = _arrays(meter, n_t)
+    steps = range(n_t)
+    m = pyo.ConcreteModel()
+    m.imp = pyo.Var(steps, bounds=lambda _, t: (0, import_ub[t]))
+    m.exp = pyo.Var(steps, bounds=lambda _, t: (0, export_ub[t]))
+    supply = {t: m.imp[t] - m.exp[t] for t in steps}
+    cost = sum(dt * (terms.import_thb_per_kwh[t] * m.imp[t] - terms.export_thb_per_kwh[t] * m.exp[t]) for t in steps)
+    m.pv = pyo.Var(range(len(meter.pv)), steps,
+                   bounds=lambda _, a, t: (0, meter.pv[a].ac_kw_per_kwp[t] * meter.pv[a].capacity_kwp))
+    for t in steps:
+        supply[t] += sum(m.pv[a, t] for a in range(len(meter.pv)))
+    if bat is not None:
+        power, e_kwh = bat.installed_power_kw, bat.energy_kwh
+        m.ch = pyo.Var(steps, bounds=(0, power))
+        m.dis = pyo.Var(steps, bounds=(0, power))
+        m.mode = pyo.Var(steps, domain=pyo.Binary)
+        m.soc = pyo.Var(range(n_t + 1), bounds=(bat.soc_min_frac * e_kwh, bat.soc_max_frac * e_kwh))
+        m.ch_mode = pyo.Constraint(steps, rule=lambda m, t: m.ch[t] <= power * m.mode[t])
+        m.dis_mode = pyo.Constraint(steps, rule=lambda m, t: m.dis[t] <= power * (1 - m.mode[t]))
+        m.soc_step = pyo.Constraint(steps, rule=lambda m, t: m.soc[t + 1] == m.soc[t] + dt * (
+            bat.charge_eff_frac * m.ch[t] - m.dis[t] / bat.discharge_eff_frac))
+        m.soc_start = pyo.Constraint(expr=m.soc[0] == bat.soc_initial_frac * e_kwh)
+        final = bat.soc_initial_frac if bat.soc_final_frac is None else bat.soc_final_frac
+        m.soc_end = pyo.Constraint(expr=(m.soc[n_t] == final * e_kwh) if bat.soc_final_equal else
+                                   (m.soc[n_t] >= final * e_kwh))
+        for t in steps:
+            supply[t] += m.dis[t] - m.ch[t]
+        cost += sum(dt * bat.degradation_thb_per_kwh * m.dis[t] for t in steps)
+    if gen is not None:
+        may_run = outage if gen.standby_only else np.ones(n_t, bool)
+        rating = gen.rating_kw
+        m.g = pyo.Var(steps, bounds=lambda _, t: (0, rating * may_run[t]))
+        m.on = pyo.Var(steps, domain=pyo.Binary, bounds=lambda _, t: (0, float(may_run[t])))
+        m.start = pyo.Var(steps, bounds=(0, 1))
+        m.g_max = pyo.Constraint(steps, rule=lambda m, t: m.g[t] <= rating * m.on[t])
+        m.g_min = pyo.Constraint(steps, rule=lambda m, t: m.g[t] >= gen.min_load_frac * rating * m.on[t])
+        m.starts = pyo.Constraint(steps, rule=lambda m, t: m.start[t] >= m.on[t] - (
+            m.on[t - 1] if t > 0 else float(gen.initially_on)))
+        for t in steps:
+            supply[t] += m.g[t]
+        cost += sum(dt * gen.fuel_thb_per_l * (gen.fuel_slope_l_per_kwh * m.g[t]
+                                               + gen.fuel_intercept_l_per_kwh * rating * m.on[t])
+                    + gen.startup_thb * m.start[t] for t in steps)
+    if meter.voll_thb_per_kwh is not None:
+        m.shed = pyo.Var(steps, bounds=lambda _, t: (0, (1 - meter.critical_frac) * max(meter.load_kw[t], 0.0)))
+        for t in steps:
+            supply[t] += m.shed[t]
+        cost += sum(dt * meter.voll_thb_per_kwh * m.shed[t] for t in steps)
+    m.balance = pyo.Constraint(steps, rule=lambda m, t: supply[t] == meter.load_kw[t])
+    periods = np.asarray(terms.period_of_step)
+    charges = terms.demand_charges
+    pairs = [(f, p) for f in range(len(charges)) for p in range(terms.n_periods)]
+    m.demand = pyo.Var(pairs, bounds=(0, None))
+    m.bill = pyo.Var(pairs, bounds=lambda _, f, p: (charges[f].ratchet_frac * charges[f].ratchet_history_thb, None))
+    m.peaks = pyo.ConstraintList()
+    for f, charge in enumerate(charges):
+        for p in range(terms.n_periods):
+            for t in np.flatnonzero(charge.window_mask[0] & (periods == p)):
+                m.peaks.add(m.demand[f, p] >= m.imp[int(t)])
+            m.peaks.add(m.bill[f, p] >= float(charge.slope_thb_per_kw[0, 0]) * m.demand[f, p])
+            for q in range(max(0, p - charge.ratchet_lookback_periods), p):
+                m.peaks.add(m.bill[f, p] >= charge.ratchet_frac * m.bill[f, q])
+            cost += m.bill[f, p]
+    m.cost = pyo.Objective(expr=cost)
+    solver = Highs()
+    solver.config.load_solution = False
+    solver.config.mip_gap = 1e-7
+    solver.config.time_limit = 60
+    solver.highs_options.update({"threads": 1, "mip_abs_gap": 1e-6})
+    results = solver.solve(m)
+    condition = results.termination_condition
+    if condition != TerminationCondition.optimal:
+        assert condition in (TerminationCondition.infeasible, TerminationCondition.infeasibleOrUnbounded), condition
+        return Reference(False, math.nan)
+    return Reference(True, float(results.best_feasible_objective) + float(np.sum(terms.fixed_thb_per_period)))
+
+
+def recomputed_cost_thb(problem: DispatchProblem, schedule: MeterSchedule) -> float:
+    """Total cost [THB] of ``schedule`` priced from the problem statement (same rules as the reference)."""
+    meter, dt = problem.meters[0], problem.step_h
+    terms, bat, gen = meter.terms, meter.battery, meter.generator
+    cost = dt * float(np.sum(terms.import_thb_per_kwh * schedule.import_kw - terms.export_thb_per_kwh * schedule.export_kw))
+    cost += float(np.sum(terms.fixed_thb_per_period))
+    periods = np.asarray(terms.period_of_step)
+    for charge in terms.demand_charges:
+        previous = []
+        for p in range(terms.n_periods):
+            steps = charge.window_mask[0] & (periods == p)
+            peak = float(schedule.import_kw[steps].max(initial=0.0))
+            bill = max(float(charge.slope_thb_per_kw[0, 0]) * peak, charge.ratchet_frac * charge.ratchet_history_thb,
+                       *[charge.ratchet_frac * b for b in previous[-charge.ratchet_lookback_periods:]]) \
+                if charge.ratchet_frac else float(charge.slope_thb_per_kw[0, 0]) * peak
+            previous.append(bill)
+            cost += bill
+    if bat is not None:
+        cost += dt * bat.degradation_thb_per_kwh * float(schedule.discharge_kw.sum())
+    if gen is not None:
+        on = schedule.gen_on.astype(float)
+        starts = np.maximum(np.diff(np.r_[float(gen.initially_on), on]), 0.0)
+        cost += dt * gen.fuel_thb_per_l * float(np.sum(gen.fuel_slope_l_per_kwh * schedule.gen_kw
+                                                        + gen.fuel_intercept_l_per_kwh * gen.rating_kw * on))
+        cost += gen.startup_thb * float(starts.sum())
+    if meter.voll_thb_per_kwh is not None:
+        cost += dt * meter.voll_thb_per_kwh * float(schedule.shed_kw.sum())
+    return cost
