@@ -31,16 +31,18 @@ def _parse_override(text: str) -> tuple[str, object]:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (with every rate).")
 def tariffs(utility, show, urdb, as_json):
     """List the tariff library (ids for --tariff and scenario files), or show one tariff's rates."""
-    from munigrid.models.tariffs import get_tariff, list_tariffs
-    from munigrid.models.tariffs.describe import rate_lines, tariff_rates
-    from munigrid.models.tariffs.library import resolve_tariff
+    from munigrid.models.tariffs import list_tariffs  # the listing alone loads no numerical stack
 
     if urdb is not None:
+        from munigrid.models.tariffs.library import resolve_tariff
         from munigrid.models.tariffs.urdb import tariff_to_urdb
 
         click.echo(json.dumps(tariff_to_urdb(resolve_tariff(urdb, where="--urdb")), indent=1))
         return
     if show is not None:
+        from munigrid.models.tariffs.describe import rate_lines, tariff_rates
+        from munigrid.models.tariffs.library import resolve_tariff
+
         tariff = resolve_tariff(show, where="--show")
         if as_json:
             click.echo(json.dumps(tariff_rates(tariff), indent=2, ensure_ascii=False))
@@ -50,6 +52,9 @@ def tariffs(utility, show, urdb, as_json):
         return
     rows = [t for t in list_tariffs() if utility is None or t.utility.upper() == utility.upper()]
     if as_json:
+        from munigrid.models.tariffs import get_tariff
+        from munigrid.models.tariffs.describe import tariff_rates
+
         click.echo(json.dumps({"tariffs": [{**asdict(t), "rates": tariff_rates(get_tariff(t.id))} for t in rows]},
                               indent=2, ensure_ascii=False))
         return
