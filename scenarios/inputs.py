@@ -19,10 +19,11 @@ from munigrid.forecasting.meter_format import MeterFormat
 from munigrid.forecasting.pv import PVArraySpec, pv_ac_kw
 from munigrid.forecasting.weather import read_weather, synthetic_year
 from munigrid.models.errors import InputError, Problem
-from munigrid.models.tariffs import FtSchedule, Tariff, get_tariff
+from munigrid.models.tariffs import FtSchedule, Tariff
 from munigrid.models.timegrid import TZ, make_index, step_hours
 from munigrid.scenarios.input_files import input_path
 from munigrid.scenarios.references import ROOF_KWP_PER_M2, check_references
+from munigrid.scenarios.tariff_choice import building_tariff
 from munigrid.scenarios.schema import Building, PVArray, Scenario
 
 
@@ -141,6 +142,14 @@ def building_load_with_notes(building: Building, index: pd.DatetimeIndex, weathe
     with file_field(where):
         meter = read_meter(input_path(building.load_csv, base_dir), load_csv_format(building))
     gaps = [fill for fill in meter.fills if fill.n_missing > 0]
+    load = series_on_grid(meter, index, where)
+    notes = [f"{building.name}: {note}" for note in meter.notes] + [f"{building.name}: {fill}" for fill in gaps]
+    return load.rename(building.name), notes
+
+
+def series_on_grid(meter, index: pd.DatetimeIndex, where: str) -> pd.Series:
+    """A meter file's series [kW] on the scenario's steps: finer steps averaged; coarser ones or
+    missing steps are an error naming ``where``."""
     step_min = int(round(step_hours(index) * 60))
     load = meter.load_kw
     if meter.step_min > step_min:
@@ -153,8 +162,16 @@ def building_load_with_notes(building: Building, index: pd.DatetimeIndex, weathe
         raise InputError(f"the meter file does not cover {int(missing.sum())} steps of the horizon "
                          f"(first {index[np.argmax(missing)].isoformat()}); shorten the horizon or give "
                          "a longer history", where)
-    notes = [f"{building.name}: {note}" for note in meter.notes] + [f"{building.name}: {fill}" for fill in gaps]
-    return load.reindex(index).rename(building.name), notes
+    return load.reindex(index)
+
+
+def pv_profile_kw_per_kwp(array: PVArray, index: pd.DatetimeIndex, base_dir: Path, where: str) -> pd.Series:
+    """An array's AC output per kWp from its ``pv_csv`` [kW/kWp] (read with the meter reader)."""
+    column = "pv_kw" if array.pv_csv_unit == "kw" else "pv_kw_per_kwp"
+    with file_field(where):  # gaps are refused by the reader (no fill policy for PV)
+        meter = read_meter(input_path(array.pv_csv, base_dir), load_column=column)
+    series = series_on_grid(meter, index, where)
+    return series / array.capacity_kwp if array.pv_csv_unit == "kw" else series
 
 
 def load_csv_format(building: Building) -> MeterFormat:
@@ -171,11 +188,13 @@ def pv_arrays(building: Building) -> list[PVArray]:
     return [PVArray(name="roof")]
 
 
-def building_pv_kw_per_kwp(building: Building, weather: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+def building_pv_kw_per_kwp(building: Building, weather: pd.DataFrame, scenario: Scenario,
+                           base_dir: Path | None = None) -> pd.DataFrame:
     """AC output per kWp of each of a building's arrays [kW/kWp], one column per array.
 
     Each array is modelled at 1 kWp with its own DC/AC ratio, so clipping scales exactly with
-    capacity and the optimiser may size it linearly.
+    capacity and the optimiser may size it linearly. With ``base_dir``, an array with a
+    ``pv_csv`` takes its profile from that file instead.
     """
     arrays = pv_arrays(building)
     if not arrays:
@@ -183,14 +202,18 @@ def building_pv_kw_per_kwp(building: Building, weather: pd.DataFrame, scenario: 
     specs = [PVArraySpec(capacity_kwp=1.0, tilt_deg=a.tilt_deg, azimuth_deg=a.azimuth_deg,
                          losses_frac=a.losses_frac, dc_ac_ratio=a.dc_ac_ratio,
                          degradation_frac_per_year=a.degradation_frac_per_year, name=a.name)
-             for a in arrays]
+             for a in arrays if a.pv_csv is None or base_dir is None]
     try:
-        power = pv_ac_kw(weather, specs, scenario.site.latitude_deg, scenario.site.longitude_deg,
-                         altitude_m=scenario.site.altitude_m)
+        power = (pv_ac_kw(weather, specs, scenario.site.latitude_deg, scenario.site.longitude_deg,
+                          altitude_m=scenario.site.altitude_m) if specs else pd.DataFrame(index=weather.index))
     except InputError as err:  # the PV model names its input "arrays[i]": say the scenario's path
         where = f"buildings[{scenario.buildings.index(building)}].pv_arrays"
         raise InputError([Problem(where + p.path.removeprefix("arrays") if p.path.startswith("arrays") else p.path,
                                   p.message) for p in err.problems]) from None
+    for a in arrays:
+        if a.pv_csv is not None and base_dir is not None:
+            power[a.name] = pv_profile_kw_per_kwp(a, weather.index, base_dir,
+                                                  f"buildings[{building.name}].pv_arrays[{a.name}].pv_csv")
     return power[[a.name for a in arrays]]
 
 
@@ -205,7 +228,7 @@ def ft_schedule(scenario: Scenario) -> FtSchedule:
     """Ft for the run: the scenario's constant, else the built-in schedule (last known value after it)."""
     if scenario.tariffs.ft_thb_per_kwh is not None:
         return FtSchedule.constant(scenario.tariffs.ft_thb_per_kwh)
-    return FtSchedule.builtin(fallback=scenario.tariffs.ft_fallback)
+    return FtSchedule.builtin(fallback=scenario.tariffs.ft_fallback).with_values(scenario.tariffs.ft_schedule)
 
 
 def build_inputs(scenario: Scenario, base_dir: Path) -> SiteInputs:
@@ -217,8 +240,8 @@ def build_inputs(scenario: Scenario, base_dir: Path) -> SiteInputs:
     for i, b in enumerate(scenario.buildings):
         load_kw, data_notes = building_load_with_notes(b, index, weather, base_dir, seed=scenario.weather.seed + 101 * i)
         buildings.append(BuildingInputs(
-            name=b.name, kind=b.kind, tariff=get_tariff(b.tariff), load_kw=load_kw, data_notes=data_notes,
-            pv_kw_per_kwp=building_pv_kw_per_kwp(b, weather, scenario),
+            name=b.name, kind=b.kind, tariff=building_tariff(b, scenario.tariffs, base_dir, f"buildings[{i}]"), load_kw=load_kw, data_notes=data_notes,
+            pv_kw_per_kwp=building_pv_kw_per_kwp(b, weather, scenario, base_dir),
             pv_capacity_kwp={a.name: a.capacity_kwp for a in pv_arrays(b)},
             pv_max_kwp=pv_max_kwp(b), notes=b.notes))
     return SiteInputs(index=index, weather=weather, buildings=buildings)

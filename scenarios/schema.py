@@ -8,7 +8,7 @@ its path (``buildings[2].pv_arrays[0].tilt_deg: must be <= 90, got 120``) throug
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -73,11 +73,14 @@ class Weather(Strict):
 
 
 class PVArray(Strict):
-    """One PV array on a building (AC output modelled with pvlib).
+    """One PV array on a building (AC output modelled with pvlib, or read from ``pv_csv``).
 
     In sizing mode the array's capacity is a decision between ``capacity_kwp`` (installed)
     and ``max_kwp`` (default: the building's roof area times the usable density, shared
-    equally by its arrays).
+    equally by its arrays). ``pv_csv`` (path relative to the scenario, read like meter files:
+    time stamps with their UTC offset) gives the array's measured or externally modelled AC
+    output instead of the weather model: column ``pv_kw`` (``pv_csv_unit: kw``, scaled by
+    ``capacity_kwp``) or ``pv_kw_per_kwp`` (``pv_csv_unit: kw_per_kwp``).
     """
 
     name: str = Field(default="roof", pattern=NAME_PATTERN, max_length=64)
@@ -88,6 +91,31 @@ class PVArray(Strict):
     losses_frac: Frac = 0.14
     dc_ac_ratio: float = Field(default=1.2, ge=0.8, le=2.0)
     degradation_frac_per_year: Frac = 0.005
+    pv_csv: str | None = None
+    pv_csv_unit: Literal["kw", "kw_per_kwp"] = "kw"
+
+    @model_validator(mode="after")
+    def _profile(self):
+        if self.pv_csv is not None and self.pv_csv_unit == "kw" and self.capacity_kwp <= 0:
+            raise ValueError("a pv_csv in kW needs the array's capacity_kwp > 0 (to scale it per kWp); "
+                             "or give the profile in kW per kWp (pv_csv_unit: kw_per_kwp)")
+        return self
+
+
+class TariffChoice(Strict):
+    """A building's tariff as a mapping: a library ``id`` or a tariff ``file`` (format:
+    ``docs/tariffs.md``; ``id`` picks one tariff of a file holding several), with ``overrides``
+    (dotted paths into the tariff's data, e.g. ``{vat_frac: 0.07, service_thb_per_month: 0}``)."""
+
+    id: str | None = None
+    file: str | None = None
+    overrides: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _id_or_file(self):
+        if self.id is None and self.file is None:
+            raise ValueError("give `id` (a library tariff, see `munigrid tariffs`) or `file` (a tariff file)")
+        return self
 
 
 class LoadCsv(Strict):
@@ -129,15 +157,19 @@ class Building(Strict):
     floor_area_m2: float | None = Field(default=None, gt=0)
     load_csv: str | LoadCsv | None = None
     load_gap_fill: bool = False
-    tariff: str
+    tariff: str | TariffChoice | None = None
+    tariff_file: str | None = None
     roof_area_m2: NonNeg = 0.0
     pv_arrays: list[PVArray] = Field(default_factory=list)
     notes: str = ""
 
     @field_validator("tariff")
     @classmethod
-    def _library_tariff(cls, value: str) -> str:
-        unknown = unknown_tariff_message(value)
+    def _library_tariff(cls, value: str | TariffChoice | None) -> str | TariffChoice | None:
+        tariff_id = value if isinstance(value, str) else None
+        if isinstance(value, TariffChoice) and value.file is None:
+            tariff_id = value.id  # an id inside a tariff file is checked when the file is read
+        unknown = unknown_tariff_message(tariff_id) if tariff_id is not None else None
         if unknown is not None:
             raise ValueError(unknown)
         return value
@@ -146,6 +178,8 @@ class Building(Strict):
     def _load_source(self):
         if self.load_csv is None and self.annual_kwh is None and self.floor_area_m2 is None:
             raise ValueError("give the load: `annual_kwh` or `floor_area_m2` (archetype), or `load_csv`")
+        if (self.tariff is None) == (self.tariff_file is None):
+            raise ValueError("give the tariff once: `tariff` (a library id or {id|file, overrides}) or `tariff_file`")
         names = [a.name for a in self.pv_arrays]
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
@@ -236,13 +270,22 @@ class Tariffs(Strict):
 
     ``ft_thb_per_kwh`` sets one Ft for the whole horizon; when it is absent the built-in
     schedule is used and months after its last known period take the last known value
-    (``ft_fallback: last_known``, reported in the run's notes) or are an error (``error``).
+    (``ft_fallback: last_known``, reported in the run's notes) or are an error (``error``);
+    ``ft_schedule`` sets values by period over the built-in ones. ``overrides`` change a library
+    tariff for every building on it; ``extra_offpeak_dates`` are billed off-peak all day (none
+    by default: cabinet bridge days stay on-peak unless listed). See ``docs/tariffs.md``.
     """
 
     ft_thb_per_kwh: float | None = Field(default=None, ge=-5, le=5)
     ft_fallback: Literal["error", "last_known"] = "last_known"
     export_allowed: bool = False
     export_thb_per_kwh: NonNeg = 0.0
+    ft_schedule: dict[Annotated[str, Field(pattern=r"^\d{4}-(01|05|09)$")], float] = Field(
+        default_factory=dict, description="Ft [THB/kWh] by period (first month YYYY-01/05/09), over the built-in")
+    overrides: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per library tariff id: dotted paths into its data and new values")
+    extra_offpeak_dates: list[Annotated[dt.date, Field(strict=False)]] = Field(
+        default_factory=list, description="dates billed off-peak all day (cabinet bridge days); default none")
 
 
 class Optimisation(Strict):

@@ -18,6 +18,16 @@ def demand_cost(m, i, f, p):
     return m.demand_thb[i, f, p]
 
 
+def minimum_charge_cost(m, i, p):
+    r"""Minimum-charge adjustment of period :math:`p` (bill floor): :math:`A_{i,p}`."""
+    return m.min_charge_thb[i, p]
+
+
+def net_metering_credit(m, i, t):
+    r"""Net-metering credit over the export price: :math:`-\Delta t\, \nu_{i,t} n_{i,t}`."""
+    return -m.step_h * m.net_metering_thb_per_kwh[i, t] * m.netted_kw[i, t]
+
+
 def block_cost(m, i, p):
     r"""Energy-block charge of period :math:`p`: :math:`B_{i,p}`."""
     return m.block_thb[i, p]

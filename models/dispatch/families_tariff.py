@@ -25,11 +25,13 @@ from __future__ import annotations
 def demand_window(m, i, f, k, t):
     r"""Demand of window :math:`k` is at least the import at each of its steps [kW].
 
-    .. math:: D_{i,f,k,p(t)} \ge m_{i,t} \quad \forall t : w_{f,k,t}
+    .. math:: D_{i,f,k,p_{f,k}(t)} \ge m_{i,t} \quad \forall t : w_{f,k,t}
 
-    The lower bound :math:`D \ge R` (demand registered before the horizon) is a variable bound.
+    :math:`p_{f,k}(t)` is the step's billing period, or for a coincident group spanning months
+    the period of the group's last step. The lower bound :math:`D \ge R` (demand registered
+    before the horizon) is a variable bound.
     """
-    return m.import_kw[i, t] <= m.demand_kw[i, f, k, m.period_of_step[i, t]]
+    return m.import_kw[i, t] <= m.demand_kw[i, f, k, m.window_period[i, f, k, t]]
 
 
 def demand_piece(m, i, f, j, p):
@@ -49,6 +51,80 @@ def demand_ratchet(m, i, f, p, q):
     (the share of the charge before the horizon, :math:`\rho H`, is a variable bound).
     """
     return m.demand_thb[i, f, p] >= m.ratchet_frac[i, f] * m.demand_thb[i, f, q]
+
+
+def lookback_peak(m, i, f, p, q):
+    r"""kW lookback: the lifted demand is at least a share of each lookback month's demand [kW].
+
+    .. math:: \tilde L_{i,f,p} \ge P_{i,f}\, D_{i,f,0,q} \quad q \in Q(p)
+    """
+    return m.lookback_kw[i, f, p] >= m.lookback_frac[i, f] * m.demand_kw[i, f, 0, q]
+
+
+def demand_piece_lookback(m, i, f, j, p):
+    r"""Demand charge of a one-window family is at least each piece at the lifted demand [THB].
+
+    .. math:: C_{i,f,p} \ge \alpha_{i,f,j} + \beta_{i,f,j,0}\, \tilde L_{i,f,p}
+
+    With :func:`demand_piece` and non-negative slopes this prices :math:`\max(D_p, \tilde L_p)`.
+    """
+    return m.demand_thb[i, f, p] >= m.piece_intercept_thb[i, f, j] + m.piece_slope_thb_per_kw[i, f, j, 0] * \
+        m.lookback_kw[i, f, p]
+
+
+def netted_within_export(m, i, t):
+    r"""Net metering: the netted export is part of the export [kW]: :math:`0 \le n_{i,t} \le x_{i,t}`."""
+    return m.netted_kw[i, t] <= m.export_kw[i, t]
+
+
+def net_balance_first(m, i, t):
+    r"""Imports minus netted exports so far in the netting period, first step [kWh]: :math:`b_{i,0} = \Delta t (m_{i,0} - n_{i,0})`."""
+    return m.net_balance_kwh[i, t] == m.step_h * (m.import_kw[i, t] - m.netted_kw[i, t])
+
+
+def net_balance(m, i, t):
+    r"""Imports minus netted exports so far in the netting period [kWh].
+
+    .. math:: b_{i,t} = \kappa_{i,t}\, b_{i,t-1} + \Delta t\,(m_{i,t} - n_{i,t})
+
+    :math:`\kappa = 0` at the first step of a netting period; :math:`b \ge 0` at its last step
+    (a variable bound): the credit is limited to what was imported.
+    """
+    return m.net_balance_kwh[i, t] == (m.netting_continues[i, t] * m.net_balance_kwh[i, t - 1]
+                                       + m.step_h * (m.import_kw[i, t] - m.netted_kw[i, t]))
+
+
+def floor_energy_first(m, i, t):
+    r"""Base energy charge so far in the billing period, first step [THB]: :math:`z_{i,0} = \Delta t\, e_{i,0} m_{i,0}`."""
+    return m.cum_base_thb[i, t] == m.step_h * m.base_energy_thb_per_kwh[i, t] * m.import_kw[i, t]
+
+
+def floor_energy(m, i, t):
+    r"""Base energy charge so far in the billing period (Ft excluded, VAT included) [THB].
+
+    .. math:: z_{i,t} = \kappa_{i,t}\, z_{i,t-1} + \Delta t\, e_{i,t} m_{i,t}
+
+    :math:`\kappa = 0` at the first step of a period, else 1.
+    """
+    return m.cum_base_thb[i, t] == (m.floor_continues[i, t] * m.cum_base_thb[i, t - 1]
+                                    + m.step_h * m.base_energy_thb_per_kwh[i, t] * m.import_kw[i, t])
+
+
+def minimum_charge(m, i, f, p, q):
+    r"""Minimum charge on the bill: energy + demand charges + adjustment reach a share of each earlier charge.
+
+    .. math:: A_{i,p} + z_{i,\mathrm{last}(p)} + \sum_g C_{i,g,p} \ge \rho_{i,f}\, C_{i,f,q} \quad p - L \le q < p
+
+    With :math:`A \ge 0` the cost :math:`X_p + A_p` is :math:`\max(X_p, \Phi_p)`, convex, so the LP is exact.
+    """
+    return (m.min_charge_thb[i, p] + m.cum_base_thb[i, m.floor_last_step[i, p]]
+            + sum(m.demand_thb[i, g, p] for g in m.F)) >= m.ratchet_frac[i, f] * m.demand_thb[i, f, q]
+
+
+def minimum_charge_history(m, i, p):
+    r"""Minimum charge on the bill from the charge before the horizon: :math:`A_{i,p} + z_{i,\mathrm{last}(p)} + \sum_g C_{i,g,p} \ge \rho H`."""
+    return (m.min_charge_thb[i, p] + m.cum_base_thb[i, m.floor_last_step[i, p]]
+            + sum(m.demand_thb[i, g, p] for g in m.F)) >= m.floor_history_thb[i, p]
 
 
 def cumulative_import_first(m, i, t):

@@ -40,6 +40,15 @@ CONSTRAINT_FAMILIES = (
     ("demand_window", ft.demand_window, "MFKT"),
     ("demand_piece", ft.demand_piece, "MFJP"),
     ("demand_ratchet", ft.demand_ratchet, "MFPQ"),
+    ("lookback_peak", ft.lookback_peak, "MFPQ_lookback"),
+    ("demand_piece_lookback", ft.demand_piece_lookback, "MFJP_lookback"),
+    ("netted_within_export", ft.netted_within_export, "MT_nm"),
+    ("net_balance_first", ft.net_balance_first, "M_nm_first"),
+    ("net_balance", ft.net_balance, "MT_nm_later"),
+    ("floor_energy_first", ft.floor_energy_first, "M_floor_first"),
+    ("floor_energy", ft.floor_energy, "MT_floor_later"),
+    ("minimum_charge", ft.minimum_charge, "MFPQ_floor"),
+    ("minimum_charge_history", ft.minimum_charge_history, "MP_floor"),
     ("cumulative_import_first", ft.cumulative_import_first, "M_blocks_first"),
     ("cumulative_import", ft.cumulative_import, "MT_blocks_later"),
     ("energy_block", ft.energy_block, "MPB"),
@@ -59,6 +68,8 @@ CONSTRAINT_FAMILIES = (
 COST_FAMILIES = (
     ("energy", costs.energy_cost, "MT"),
     ("demand", costs.demand_cost, "MFP"),
+    ("minimum_charge", costs.minimum_charge_cost, "MP_floor"),
+    ("net_metering", costs.net_metering_credit, "MT_nm"),
     ("energy_blocks", costs.block_cost, "MP_blocks"),
     ("fixed", costs.fixed_cost, "M"),
     ("degradation", costs.degradation_cost, "MT_battery"),
@@ -79,7 +90,7 @@ DEFINED_BY = (
 )
 
 # parameters used as indices of other components (integers, never mutable)
-INDEX_PARAMS = frozenset({"period_of_step", "period_last_step"})
+INDEX_PARAMS = frozenset({"period_of_step", "period_last_step", "floor_last_step", "window_period"})
 
 
 def active(families, data: ModelData):

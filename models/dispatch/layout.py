@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from munigrid.models.errors import InputError
 from munigrid.models.dispatch.problem import DispatchProblem, Meter, capital_recovery_factor
 from munigrid.models.dispatch.template_compile import ColumnLayout
 
@@ -124,6 +125,7 @@ def build_model_data(problem: DispatchProblem) -> ModelData:
     commitment = _generator(out, problem, sizing)
     _demand(out, meters, n_t)
     _energy_blocks(out, meters, n_t, step_h)
+    _net_metering(out, meters, n_t)
     _targets(out, problem)
     dims = {"M": n_m, "T": n_t}
     return ModelData(ColumnLayout.from_shapes(out.shapes), out.lower, out.upper, out.integer, out.params, out.sets,
@@ -326,6 +328,7 @@ def _demand(out: _Builder, meters: list[Meter], n_t: int) -> None:
     n_p = max(m.terms.n_periods for m in meters)
     period = np.array([m.terms.period_of_step for m in meters], dtype=np.int64)
     window = np.zeros((n_m, n_f, n_k, n_t), bool)
+    window_period = np.zeros((n_m, n_f, n_k, n_t), np.int64)
     piece = np.zeros((n_m, n_f, n_j, n_p), bool)
     valid = np.zeros((n_m, n_f, n_p), bool)
     slope, intercept = np.zeros((n_m, n_f, n_j, n_k)), np.zeros((n_m, n_f, n_j))
@@ -337,13 +340,14 @@ def _demand(out: _Builder, meters: list[Meter], n_t: int) -> None:
         for f, dc in enumerate(meter.terms.demand_charges):
             k_count, j_count = dc.window_mask.shape[0], dc.slope_thb_per_kw.shape[0]
             window[i, f, :k_count] = dc.window_mask
+            window_period[i, f, :k_count] = dc.periods_of(meter.terms.period_of_step)
             piece[i, f, :j_count, :n_pi] = True
             valid[i, f, :n_pi] = True
             slope[i, f, :j_count, :k_count] = dc.slope_thb_per_kw
             intercept[i, f, :j_count] = dc.intercept_thb
             registered[i, f, :k_count, :n_pi] = np.asarray(dc.registered_kw, float).T
             ratchet[i, f] = dc.ratchet_frac
-            if dc.ratchet_frac > 0:
+            if dc.ratchet_frac > 0 and not dc.ratchet_floors_bill:
                 charge_floor[i, f, :n_pi] = dc.ratchet_frac * dc.ratchet_history_thb
                 for p in range(n_pi):
                     for q in range(max(0, p - dc.ratchet_lookback_periods), p):
@@ -354,14 +358,103 @@ def _demand(out: _Builder, meters: list[Meter], n_t: int) -> None:
             dem_valid[i, f, :dc.window_mask.shape[0], :meter.terms.n_periods] = True
     out.var("demand_kw", registered, np.where(dem_valid, np.inf, 0.0))
     out.var("demand_thb", charge_floor, np.where(valid, np.inf, 0.0))
-    out.params.update(period_of_step=period, piece_slope_thb_per_kw=slope, piece_intercept_thb=intercept,
-                      ratchet_frac=ratchet)
+    out.params.update(period_of_step=period, window_period=window_period, piece_slope_thb_per_kw=slope,
+                      piece_intercept_thb=intercept, ratchet_frac=ratchet)
     out.rows("K", (np.arange(n_k),))
     out.rows("MFKT", window)
     out.rows("MFJP", piece)
     out.rows("MFP", valid)
     pairs = np.array(ratchet_pairs, dtype=np.int64).reshape(-1, 4)
     out.rows("MFPQ", tuple(pairs.T))
+    out.rows("F", (np.arange(n_f),))
+    _lookback(out, meters, piece, n_p)
+    _bill_floor(out, meters, n_t)
+
+
+def _lookback(out: _Builder, meters: list[Meter], piece: np.ndarray, n_p: int) -> None:
+    """kW lookback of one-window families: a lifted demand and its pieces (see :mod:`.families_tariff`)."""
+    n_m, n_f = piece.shape[0], piece.shape[1]
+    frac = np.zeros((n_m, n_f))
+    has = np.zeros((n_m, n_f), bool)
+    pairs = []
+    for i, meter in enumerate(meters):
+        for f, dc in enumerate(meter.terms.demand_charges):
+            if dc.lookback_frac > 0 and dc.lookback_mask is not None:
+                frac[i, f], has[i, f] = dc.lookback_frac, True
+                pairs += [(i, f, p, q) for p, q in zip(*np.nonzero(dc.lookback_mask))]
+    if not has.any():
+        return
+    out.var("lookback_kw", np.zeros((n_m, n_f, n_p)), np.where(has[:, :, None], np.inf, 0.0) * np.ones((1, 1, n_p)))
+    out.params["lookback_frac"] = frac
+    out.rows("MFPQ_lookback", tuple(np.array(pairs, dtype=np.int64).reshape(-1, 4).T))
+    out.rows("MFJP_lookback", piece & has[:, :, None, None])
+
+
+def _net_metering(out: _Builder, meters: list[Meter], n_t: int) -> None:
+    """Netted export, its running balance against imports and its credit (see :mod:`.families_tariff`)."""
+    has = np.array([m.terms.net_metering_thb_per_kwh is not None for m in meters])
+    if not has.any():
+        return
+    n_m = len(meters)
+    bonus, continues = np.zeros((n_m, n_t)), np.ones((n_m, n_t))
+    balance_lower = np.zeros((n_m, n_t))
+    for i, meter in enumerate(meters):
+        if not has[i]:
+            continue
+        netting = np.asarray(meter.terms.netting_period_of_step)
+        bonus[i] = meter.terms.net_metering_thb_per_kwh
+        continues[i, 1:] = netting[1:] == netting[:-1]
+        last = np.append(netting[1:] != netting[:-1], True)
+        balance_lower[i] = np.where(last, 0.0, -np.inf)
+    out.var("netted_kw", np.zeros((n_m, n_t)), np.where(has[:, None], np.inf, 0.0) * np.ones((1, n_t)))
+    _running_sum(out, "net_balance_kwh", "nm", has, np.where(has[:, None], balance_lower, 0.0))
+    out.params.update(net_metering_thb_per_kwh=bonus, netting_continues=continues)
+    out.rows("MT_nm", np.repeat(has[:, None], n_t, axis=1))
+
+
+def _running_sum(out: _Builder, name: str, tag: str, has: np.ndarray, lower: np.ndarray) -> None:
+    """A running sum over each period, shape (M, T): its variable (free above ``lower`` on the
+    meters in ``has``) and the index sets ``M_<tag>_first`` and ``MT_<tag>_later`` of its rows."""
+    out.var(name, lower, np.where(has[:, None], np.inf, 0.0) * np.ones((1, lower.shape[1])))
+    out.rows(f"M_{tag}_first", (np.flatnonzero(has), np.zeros(has.sum(), np.int64)))
+    later = np.repeat(has[:, None], lower.shape[1], axis=1)
+    later[:, 0] = False
+    out.rows(f"MT_{tag}_later", later)
+
+
+def _bill_floor(out: _Builder, meters: list[Meter], n_t: int) -> None:
+    """Minimum charge on the month's energy + demand charges (see :mod:`.families_tariff`)."""
+    has = np.array([m.terms.bill_floor is not None for m in meters])
+    if not has.any():
+        return
+    for meter in meters:
+        if meter.terms.bill_floor is not None and meter.terms.energy_blocks is not None:
+            raise InputError("a minimum charge on the bill together with energy blocks is not supported by the "
+                             f"optimiser; use ratchet_floors: demand_charge or drop the blocks (meter '{meter.name}')",
+                             "tariff.demand.ratchet_floors")
+    n_m, n_p = len(meters), max(m.terms.n_periods for m in meters)
+    base, continues = np.zeros((n_m, n_t)), np.ones((n_m, n_t))
+    last, history = np.zeros((n_m, n_p), np.int64), np.zeros((n_m, n_p))
+    valid = np.zeros((n_m, n_p), bool)
+    pairs = []
+    for i, meter in enumerate(meters):
+        charge = meter.terms.bill_floor
+        if charge is None:
+            continue
+        f, n_pi = meter.terms.demand_charges.index(charge), meter.terms.n_periods
+        periods = np.asarray(meter.terms.period_of_step)
+        base[i] = meter.terms.base_energy_thb_per_kwh
+        continues[i, 1:] = periods[1:] == periods[:-1]
+        last[i, :n_pi] = [np.flatnonzero(periods == p).max() for p in range(n_pi)]
+        valid[i, :n_pi] = True
+        history[i, :n_pi] = charge.ratchet_frac * charge.ratchet_history_thb
+        pairs += [(i, f, p, q) for p in range(n_pi) for q in range(max(0, p - charge.ratchet_lookback_periods), p)]
+    _running_sum(out, "cum_base_thb", "floor", has, np.zeros((n_m, n_t)))
+    out.var("min_charge_thb", np.zeros((n_m, n_p)), np.where(valid, np.inf, 0.0))
+    out.params.update(base_energy_thb_per_kwh=base, floor_continues=continues, floor_last_step=last,
+                      floor_history_thb=history)
+    out.rows("MP_floor", valid)
+    out.rows("MFPQ_floor", tuple(np.array(pairs, dtype=np.int64).reshape(-1, 4).T))
 
 
 def max_import_kw(out: _Builder, load_kw: np.ndarray) -> np.ndarray:

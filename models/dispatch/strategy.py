@@ -15,6 +15,12 @@ so the strategy solves relaxations of it and keeps two numbers from the first st
 Steps (each HiGHS call gets the time left until the deadline, ``time_limit_s`` after the start; while
 there is no incumbent a MILP keeps ``POLISH_LPS`` LP solve times back for polishing its answer):
 
+0. **Bill floor only where it binds** (:mod:`~munigrid.models.dispatch.bill_floor`). A model with
+   minimum-charge rows is first solved without them (steps 1-4, a relaxation). If no month's
+   energy + demand charge falls below its floor at that answer, the answer with a zero
+   adjustment is the answer (same objective; the bound stays valid, the rows only add cost).
+   Otherwise steps 1-4 run on the model with the rows, with the relaxation's bound and its answer
+   completed with the least adjustment (a point of the full model) as the first incumbent.
 1. **LP relaxation** (on/off in [0, 1], no charge/discharge binaries). Idle cycling that only burns
    curtailed PV is repaired at no cost (:mod:`~munigrid.models.dispatch.cycling`), and among the
    optimal LP solutions the one with the least battery throughput is taken. Infeasible LP:
@@ -57,6 +63,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from munigrid.models.dispatch.bill_floor import BINDING_THB, completed, has_bill_floor, with_bill_floor, without_bill_floor
 from munigrid.models.dispatch.block_fill import filled_blocks
 from munigrid.models.dispatch.cuts import with_outage_start_cuts
 from munigrid.models.dispatch.cycling import least_throughput, repair_idle_cycling
@@ -83,6 +90,7 @@ class StrategyOutcome:
     form: StandardForm
     n_binaries: int
     timings: dict[str, float]
+    floor_rows_solved: bool = False  # step 0: the model was solved with its bill-floor rows
 
 
 @dataclass
@@ -324,9 +332,30 @@ def _polish_into(best: _Best, data: ModelData, form: StandardForm, x: np.ndarray
 
 
 def solve_strategy(data: ModelData, options: SolveOptions, deadline: float | None = None) -> StrategyOutcome:
-    """Run steps 1-4 of the module docstring; ``deadline`` is a ``time.perf_counter()`` value
+    """Run steps 0-4 of the module docstring; ``deadline`` is a ``time.perf_counter()`` value
     (default: ``options.time_limit_s`` from now)."""
     clock = _Clock(time.perf_counter() + options.time_limit_s if deadline is None else deadline)
+    if not has_bill_floor(data):
+        return _steps(data, options, clock, _Best())
+    run = _steps(without_bill_floor(data), options, clock, _Best())
+    if not run.outcome.status.has_solution:
+        return run  # the floor rows cannot make a problem feasible, nor find a point the relaxation missed
+    tic = time.perf_counter()
+    answer_data = with_bill_floor(run.data, data)
+    x, adjustment_thb = completed(answer_data, run.outcome.x)
+    answer_form = _compiled(answer_data)
+    clock.add("floor_check_s", time.perf_counter() - tic, solver=False)
+    if adjustment_thb <= BINDING_THB:  # optimal with the rows too: same objective, same bound
+        outcome = replace(run.outcome, x=x, objective_thb=answer_form.objective(x))
+        return StrategyOutcome(outcome, answer_data, answer_form, run.n_binaries, clock.timings)
+    best = _Best()
+    best.raise_bound(run.outcome.bound)
+    best.offer(x, answer_data, answer_form)
+    return replace(_steps(data, options, clock, best), floor_rows_solved=True)
+
+
+def _steps(data: ModelData, options: SolveOptions, clock: _Clock, best: _Best) -> StrategyOutcome:
+    """Steps 1-4 on ``data``; ``best`` may already hold an incumbent and a bound (step 0)."""
     sub_mip_requested = options.sub_mip_heuristics
     options = _sub_mip_default(data, options)
     tic = time.perf_counter()
@@ -335,7 +364,7 @@ def solve_strategy(data: ModelData, options: SolveOptions, deadline: float | Non
     outcome = _relaxation(data, form, options, clock)
     if outcome.status in (SolveStatus.INFEASIBLE, SolveStatus.UNBOUNDED, SolveStatus.ERROR):
         return StrategyOutcome(outcome, data, form, 0, clock.timings)
-    best, current, last_form = _Best(), data, form
+    current, last_form = data, form
     if outcome.status.has_solution:
         best.raise_bound(outcome.bound)
         best.offer(outcome.x, data, form)

@@ -19,12 +19,14 @@ Rounding (matches the PEA/MEA published examples in ``../shared/data/thai_bills`
 5. VAT is computed on the rounded base plus rounded Ft and rounded half-up to the satang;
 6. the total is the sum of the rounded parts.
 
-Minimum charge (ratchet): a family's demand charge is at least ``ratchet_frac`` times the
-highest billed charge of the previous ``ratchet_lookback_months`` months (months of the meter
-data, and ``ratchet_history_thb`` for the months before it); the difference is billed as
-``min_charge_adjustment_thb``. "Billed" includes earlier minimum-charge adjustments, exactly
-as :class:`~munigrid.models.tariffs.terms.DemandCharge` and the optimiser do; this equals the
-reading "highest demand charge" for horizons up to look-back + 1 months (13 for Thai tariffs).
+Minimum charge (PEA/MEA categories 3-5, ``ratchet_floors: bill``): the month's energy +
+demand charges are billed at least ``ratchet_frac`` times the highest demand charge of the
+previous ``ratchet_lookback_months`` months (months of the meter data, and
+``ratchet_history_thb`` for the months before it), the floor rounded to the satang; the
+shortfall is billed as ``min_charge_adjustment_thb``. Service, power-factor charge, Ft and VAT
+come on top. With the older reading (``ratchet_floors: demand_charge``) the family's demand
+charge alone is floored at that share of its highest *billed* charge (earlier adjustments
+included, as :class:`~munigrid.models.tariffs.terms.DemandCharge` and the optimiser do).
 """
 
 from __future__ import annotations
@@ -37,10 +39,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from munigrid.models.errors import InputError
 from munigrid.models.tariffs.export import ExportRule
 from munigrid.models.tariffs.ft import FtSchedule
 from munigrid.models.tariffs.grid import TariffGrid, demand_pieces
 from munigrid.models.tariffs.meter import MeterData, check_meter
+from munigrid.models.tariffs.terms import lookback_billed_kw, netted_export_kwh
 
 
 def round_half_up(value, decimals: int = 2):
@@ -104,40 +108,57 @@ def _max_by_month(grid: TariffGrid, values: np.ndarray, mask: np.ndarray | None 
     return out
 
 
-def _ratchet(raw_thb: np.ndarray, frac: float, lookback: int, history_thb: float) -> np.ndarray:
-    """Minimum charge of each month [THB]: ``frac`` times the highest earlier billed charge."""
+def _ratchet(raw_thb: np.ndarray, frac: float, lookback: int, history_thb: float,
+             chained: bool) -> np.ndarray:
+    """Minimum charge of each month [THB]: ``frac`` times the highest earlier charge.
+
+    ``chained``: earlier charges count as billed (raised to their own floor), the older
+    demand-charge reading; otherwise the demand charges as metered (the bill-floor reading).
+    """
     billed = raw_thb.copy()
     floors = np.zeros_like(raw_thb)
     for p in range(len(raw_thb)):
         earlier = billed[max(0, p - lookback):p]
         floors[p] = round_half_up(frac * max([history_thb, *earlier]))
-        billed[p] = max(raw_thb[p], floors[p])
+        if chained:
+            billed[p] = max(raw_thb[p], floors[p])
     return floors
 
 
-def _demand_columns(grid: TariffGrid, meter: MeterData,
-                    ratchet_history_thb: float | Mapping[str, float]) -> tuple[dict, np.ndarray, np.ndarray]:
+def _demand_columns(grid: TariffGrid, meter: MeterData, ratchet_history_thb: float | Mapping[str, float]
+                    ) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
+    """Demand columns, demand charge, demand-charge floor adjustment and bill floor per month [THB]."""
     columns: dict[str, np.ndarray] = {}
     demand_thb = np.zeros(grid.n_months)
     adjustment_thb = np.zeros(grid.n_months)
+    bill_floor_thb = np.zeros(grid.n_months)
     prefix_family = len(grid.demand) > 1
     for windows in grid.demand:
         spec = windows.spec
-        demand_kw = np.stack([_max_by_month(grid, meter.import_kw, m) for m in windows.mask], axis=1)
+        demand_kw = np.zeros((grid.n_months, windows.mask.shape[0]))
+        for k, (mask, period) in enumerate(zip(windows.mask, windows.period)):
+            np.maximum.at(demand_kw[:, k], period[mask], meter.import_kw[mask])
         if spec.round_to_kw:
             demand_kw = round_half_up(demand_kw, 0)
         for k, label in enumerate(windows.labels):
             name = f"{_slug(spec.name)}_{label}" if prefix_family else label
             columns[f"demand_{name}_kw"] = demand_kw[:, k]
+        if spec.lookback_frac > 0:
+            demand_kw = lookback_billed_kw(demand_kw, spec.lookback_frac, spec.lookback_mask(grid.months))
+            columns[f"demand_{_slug(spec.name)}_billed_kw"] = demand_kw[:, 0]
         slopes, intercepts = demand_pieces(spec)
         raw = round_half_up((intercepts[None, :] + demand_kw @ slopes.T).max(axis=1))
         demand_thb += raw
         if spec.ratchet_frac > 0:
             history = (ratchet_history_thb.get(spec.name, 0.0) if isinstance(ratchet_history_thb, Mapping)
                        else float(ratchet_history_thb))
-            floors = _ratchet(raw, spec.ratchet_frac, spec.ratchet_lookback_months, history)
-            adjustment_thb += np.maximum(0.0, floors - raw)
-    return columns, demand_thb, adjustment_thb
+            floors = _ratchet(raw, spec.ratchet_frac, spec.ratchet_lookback_months, history,
+                              chained=not spec.floors_bill)
+            if spec.floors_bill:
+                bill_floor_thb = floors
+            else:
+                adjustment_thb += np.maximum(0.0, floors - raw)
+    return columns, demand_thb, adjustment_thb, bill_floor_thb
 
 
 def _power_factor_thb(tariff, grid: TariffGrid, meter: MeterData, max_demand_kw: np.ndarray,
@@ -219,7 +240,8 @@ def compute_bill(tariff, import_kw: pd.Series, ft: FtSchedule | float | None = N
     max_demand_kw = _max_by_month(grid, meter.import_kw)
     rounds_kw = tariff.spec.power_factor is not None or any(w.spec.round_to_kw for w in grid.demand)
     columns["demand_kw"] = round_half_up(max_demand_kw, 0) if rounds_kw else max_demand_kw
-    demand_cols, demand_thb, adjustment_thb = _demand_columns(grid, meter, ratchet_history_thb)
+    demand_cols, demand_thb, adjustment_thb, bill_floor_thb = _demand_columns(grid, meter, ratchet_history_thb)
+    adjustment_thb = adjustment_thb + round_half_up(np.maximum(0.0, bill_floor_thb - columns["energy_thb"] - demand_thb))
     columns.update(demand_cols)
     columns["demand_thb"] = demand_thb
     columns["min_charge_adjustment_thb"] = adjustment_thb
@@ -234,7 +256,17 @@ def compute_bill(tariff, import_kw: pd.Series, ft: FtSchedule | float | None = N
     columns["vat_thb"] = round_half_up(tariff.spec.vat_frac * (base_thb + columns["ft_thb"]))
     export_step_kwh = meter.export_kw * grid.step_h
     columns["export_kwh"] = _by_month(grid, export_step_kwh)
-    columns["export_credit_thb"] = round_half_up(_by_month(grid, export_step_kwh * rule.prices_thb_per_kwh(grid.index)))
+    export_price = rule.prices_thb_per_kwh(grid.index)
+    credit_thb = export_step_kwh * export_price
+    if rule.kind == "net_metering":
+        retail = tariff.vat_factor * (tariff.energy_rate_thb_per_kwh(grid) + ft_month[grid.period_of_step])
+        bonus = np.maximum(0.0, retail - export_price)
+        netted = netted_export_kwh(export_step_kwh, energy_step_kwh, bonus, rule.netting_period(grid.period_of_step))
+        credit_thb = credit_thb + netted * bonus
+        columns["export_netted_kwh"] = _by_month(grid, netted)
+    columns["export_credit_thb"] = round_half_up(_by_month(grid, credit_thb))
+    if rule.kind == "net_metering" and blocks is not None:
+        raise InputError("net metering with energy blocks is not supported", "export.kind")
     if rule.kind in ("fixed", "series") and columns["export_kwh"].any():
         notes.append(f"export is paid separately ({rule.kind} price); total_thb is the net cost after it")
     columns["total_thb"] = round_half_up(base_thb + columns["ft_thb"] + columns["vat_thb"]

@@ -38,11 +38,15 @@ class DemandWindows:
         Steps counting towards each window.
     labels : list of str
         One short label per window (``on_peak``, ``peak``, ``cp1``...).
+    period : ndarray of int, shape (K, T)
+        Billing month each step's import counts in, per window: the step's own month, or for
+        a coincident group the month of the group's last step.
     """
 
     spec: DemandSpec
     mask: np.ndarray
     labels: list[str]
+    period: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -96,16 +100,26 @@ def aligned_values(series: pd.Series, index: pd.DatetimeIndex, where: str) -> np
     return aligned.to_numpy(dtype=float)
 
 
-def _coincident_mask(spec: DemandSpec, index: pd.DatetimeIndex, step_h: float) -> np.ndarray:
+def _interval_mask(windows, index: pd.DatetimeIndex, step_h: float) -> np.ndarray:
+    """Steps touching any of ``windows`` (local-time intervals ``[start, end)``)."""
     starts = index.asi8
     ends = starts + int(round(step_h * 3600e9))
-    mask = np.zeros((len(spec.coincident_windows), len(index)), dtype=bool)
-    for k, window in enumerate(spec.coincident_windows):
+    mask = np.zeros(len(index), dtype=bool)
+    for window in windows:
         lo, hi = (pd.Timestamp(t) for t in (window.start, window.end))
         lo = lo.tz_localize(TZ) if lo.tzinfo is None else lo.tz_convert(TZ)
         hi = hi.tz_localize(TZ) if hi.tzinfo is None else hi.tz_convert(TZ)
-        mask[k] = (starts < hi.value) & (ends > lo.value)
+        mask |= (starts < hi.value) & (ends > lo.value)
     return mask
+
+
+def _group_period(mask: np.ndarray, period_of_step: np.ndarray) -> np.ndarray:
+    """Each group's steps all count in the billing month of the group's last step."""
+    period = np.repeat(period_of_step[None, :], mask.shape[0], axis=0)
+    for k, row in enumerate(mask):
+        if row.any():
+            period[k] = period_of_step[np.flatnonzero(row)[-1]]
+    return period
 
 
 def tariff_grid(calendar: CalendarSpec, demand: list[DemandSpec], index: pd.DatetimeIndex,
@@ -138,13 +152,19 @@ def tariff_grid(calendar: CalendarSpec, demand: list[DemandSpec], index: pd.Date
     period_of_step = months.get_indexer(month_of_step).astype(np.int64)
     windows = []
     for family in demand:
-        if family.coincident_windows:
-            mask = _coincident_mask(family, index, step_h)
+        period = np.repeat(period_of_step[None, :], max(1, len(family.windows) + len(family.coincident_windows)
+                                                         + len(family.coincident_groups)), axis=0)
+        if family.coincident_groups:
+            mask = np.stack([_interval_mask(g.intervals, index, step_h) for g in family.coincident_groups])
+            labels = [g.name for g in family.coincident_groups]
+            period = _group_period(mask, period_of_step)
+        elif family.coincident_windows:
+            mask = np.stack([_interval_mask([w], index, step_h) for w in family.coincident_windows])
             labels = [f"cp{k + 1}" for k in range(len(family.coincident_windows))]
         else:
             mask = np.stack([np.isin(codes, [periods.index(p) for p in w]).any(axis=1) for w in family.windows])
             labels = ["_".join(w) for w in family.windows]
-        windows.append(DemandWindows(family, mask, labels))
+        windows.append(DemandWindows(family, mask, labels, period))
     notes = []
     if demand and step_h > SUBSTEP_MIN / 60:
         notes.append(f"{step_h * 60:g}-min steps: demand is a {step_h * 60:g}-min average, which understates "

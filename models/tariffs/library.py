@@ -70,15 +70,25 @@ def parse_tariff_file(raw: Any, where: str) -> dict[str, Tariff]:
     return _tariffs_of(_validated_file(raw, where))
 
 
-def load_tariff_file(path: str | Path) -> dict[str, Tariff]:
-    """Tariffs of a user's YAML file in the library format (a future or foreign tariff), by id."""
+def load_tariff_file(path: str | Path, where: str = "tariff file") -> dict[str, Tariff]:
+    """Tariffs of a user's YAML or JSON file in the library format, or of a URDB rate JSON, by id.
+
+    See ``docs/tariffs.md``.
+
+    ``where`` names the field or option that gave the path, for the message when it is missing.
+    """
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"file not found: {path}", "tariff file")
+        raise InputError(f"file not found: {path}; give a tariff file in the format of docs/tariffs.md", where)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise InputError(f"not valid YAML: {err}", str(path)) from err
+    if isinstance(raw, dict) and ("energyratestructure" in raw or "items" in raw):
+        from munigrid.models.tariffs.urdb import tariff_from_urdb  # a URDB rate JSON
+
+        tariff = tariff_from_urdb(path)
+        return {tariff.id: tariff}
     return parse_tariff_file(raw, str(path))
 
 
@@ -187,3 +197,25 @@ def get_tariff(tariff_id: str, overrides: Mapping[str, Any] | None = None) -> Ta
         raise InputError(unknown, "tariff")
     tariff = _library()[str(tariff_id).strip().lower()]
     return apply_overrides(tariff, overrides) if overrides else tariff
+
+
+def tariff_from_file(path: str | Path, tariff_id: str | None = None, where: str = "tariff file") -> Tariff:
+    """The tariff ``tariff_id`` of a tariff file, or its only tariff when ``tariff_id`` is None."""
+    tariffs = load_tariff_file(path, where)
+    if tariff_id is None:
+        if len(tariffs) != 1:
+            raise InputError(f"{path} holds {len(tariffs)} tariffs ({', '.join(sorted(tariffs))}); name one by its id",
+                             where)
+        return next(iter(tariffs.values()))
+    if tariff_id not in tariffs:
+        raise InputError(f"no tariff '{tariff_id}' in {path}; ids: {', '.join(sorted(tariffs))}", where)
+    return tariffs[tariff_id]
+
+
+def resolve_tariff(id_or_file: str, overrides: Mapping[str, Any] | None = None, where: str = "tariff") -> Tariff:
+    """A library id, or a tariff file (a path to an existing file, or ending .yaml/.yml/.json)."""
+    text = str(id_or_file)
+    if Path(text).is_file() or text.lower().endswith((".yaml", ".yml", ".json")):
+        tariff = tariff_from_file(text, where=where)
+        return apply_overrides(tariff, overrides) if overrides else tariff
+    return get_tariff(text, overrides)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
+import numpy as np
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -164,37 +166,79 @@ class CoincidentWindow(_Strict):
     end: str
 
 
+class CoincidentGroup(_Strict):
+    """Hours that share one coincident peak: any local-time intervals, possibly in several months.
+
+    Charged once, on the highest import over all its intervals, in the billing month of its
+    last metered step (REopt ``coincident_peak_load_active_time_steps``).
+    """
+
+    name: str
+    intervals: list[CoincidentWindow] = Field(min_length=1)
+
+
 class DemandSpec(Sourced):
-    """One family of demand charges, billed every month.
+    r"""One family of demand charges, billed every month.
 
     ``mode`` says how the window demands :math:`D_k` make the charge:
 
-    * ``sum``: :math:`\\sum_k r_k D_k` (monthly, per-period or coincident-peak charges);
-    * ``incremental`` (two windows): :math:`r_1 D_1 + r_2 \\max(0, D_2 - D_1)` with
-      :math:`r_1 \\ge r_2 \\ge 0` (Thai 4.1 TOD: peak, then partial peak above the peak);
+    * ``sum``: :math:`\sum_k r_k D_k` (monthly, per-period or coincident-peak charges);
+    * ``incremental`` (two windows): :math:`r_1 D_1 + r_2 \max(0, D_2 - D_1)` with
+      :math:`r_1 \ge r_2 \ge 0` (Thai 4.1 TOD: peak, then partial peak above the peak);
     * ``blocks`` (one window): increasing demand blocks from ``blocks``.
 
     A window is a list of TOU periods (``windows``) or, for coincident peaks, explicit
-    local-time intervals (``coincident_windows``, one window each, all at ``rate_thb_per_kw[0]``).
+    local-time intervals (``coincident_windows``, one window each, all at ``rate_thb_per_kw[0]``),
+    or groups of intervals charged once per group (``coincident_groups``, one rate per group,
+    see :class:`CoincidentGroup`).
+
+    Minimum charge (``ratchet_frac`` :math:`\rho`, ``ratchet_lookback_months`` :math:`L`), with
+    :math:`C_q` this family's demand charge of month :math:`q` and :math:`H` the highest one
+    before the data:
+
+    * ``ratchet_floors: bill`` (default; the PEA/MEA wording "a monthly minimum charge ... not
+      less than 70 % of the maximum billing demand charge for the preceding 12 months"): the
+      month's energy + demand charges :math:`X_p` are billed at least
+      :math:`F_p = \rho \max(H, \max_{p-L \le q < p} C_q)`; the shortfall
+      :math:`\max(0, F_p - X_p)` is the minimum-charge adjustment. Service, power-factor, Ft
+      and VAT come on top.
+    * ``ratchet_floors: demand_charge`` (the older reading, kept as an option): the family's
+      demand charge itself is at least :math:`\rho` times its highest billed charge of the
+      look-back months.
+
+    kW-based demand lookback (URDB ``lookbackPercent``, REopt ``lookback_percent``; one window
+    only): the billed demand is :math:`\max(D_p, P \max_{q \in Q(p)} D_q)`, priced at the
+    current month's rate, with :math:`P` = ``lookback_frac`` and :math:`Q(p)` the previous
+    ``lookback_range_months`` months, or the months of the 12 before :math:`p` whose calendar
+    month is in ``lookback_months`` (months of the data only).
     """
 
     name: str
     mode: Literal["sum", "incremental", "blocks"] = "sum"
     windows: list[list[str]] = Field(default_factory=list)
     coincident_windows: list[CoincidentWindow] = Field(default_factory=list)
+    coincident_groups: list[CoincidentGroup] = Field(default_factory=list)
     rate_thb_per_kw: list[float] = Field(default_factory=list)
     blocks: DemandBlocksSpec | None = None
     round_to_kw: bool = True
     ratchet_frac: float = Field(0.0, ge=0.0, le=1.0)
     ratchet_lookback_months: int = Field(0, ge=0)
+    lookback_frac: float = Field(0.0, ge=0.0, le=1.0)
+    lookback_months: list[int] = Field(default_factory=list)
+    lookback_range_months: int = Field(0, ge=0)
+    ratchet_floors: Literal["bill", "demand_charge"] = Field(
+        "bill", description="what the minimum charge floors: the month's energy + demand charges "
+        "(published PEA/MEA wording) or this family's demand charge alone (the older reading)")
 
     @model_validator(mode="after")
     def _consistent(self) -> DemandSpec:
-        n_windows = len(self.windows) + len(self.coincident_windows)
+        n_windows = len(self.windows) + len(self.coincident_windows) + len(self.coincident_groups)
         if n_windows == 0:
-            raise ValueError("give windows (TOU periods) or coincident_windows")
-        if self.windows and self.coincident_windows:
-            raise ValueError("give either windows or coincident_windows, not both")
+            raise ValueError("give windows (TOU periods), coincident_windows or coincident_groups")
+        if sum(map(bool, (self.windows, self.coincident_windows, self.coincident_groups))) > 1:
+            raise ValueError("give one of windows, coincident_windows or coincident_groups")
+        if self.coincident_groups and (self.mode != "sum" or self.ratchet_frac > 0 or self.lookback_frac > 0):
+            raise ValueError("coincident_groups use mode 'sum' without ratchet or lookback")
         if any(r < 0 for r in self.rate_thb_per_kw):
             raise ValueError("demand rates must be >= 0")
         if self.mode == "blocks":
@@ -203,8 +247,9 @@ class DemandSpec(Sourced):
         elif self.coincident_windows:
             if self.mode != "sum" or len(self.rate_thb_per_kw) != 1:
                 raise ValueError("coincident windows use mode 'sum' and one rate_thb_per_kw")
-        elif len(self.rate_thb_per_kw) != len(self.windows):
-            raise ValueError(f"{len(self.windows)} windows need as many rate_thb_per_kw values")
+        elif len(self.rate_thb_per_kw) != len(self.windows) + len(self.coincident_groups):
+            raise ValueError(f"{len(self.windows) + len(self.coincident_groups)} windows or groups need as many "
+                             "rate_thb_per_kw values")
         if self.mode == "incremental":
             if len(self.windows) != 2:
                 raise ValueError("mode 'incremental' needs exactly two windows")
@@ -212,7 +257,31 @@ class DemandSpec(Sourced):
                 raise ValueError("mode 'incremental' needs the first rate >= the second (convexity)")
         if (self.ratchet_frac > 0) != (self.ratchet_lookback_months > 0):
             raise ValueError("ratchet_frac and ratchet_lookback_months go together")
+        if any(not 1 <= m <= 12 for m in self.lookback_months):
+            raise ValueError(f"lookback_months must be calendar months 1..12, got {self.lookback_months}")
+        if self.lookback_frac > 0:
+            if bool(self.lookback_months) == (self.lookback_range_months > 0):
+                raise ValueError("lookback_frac needs either lookback_months (calendar months) or "
+                                 "lookback_range_months (the previous N months), not both")
+            if n_windows != 1:
+                raise ValueError("a kW lookback applies to a family with exactly one window")
+        elif self.lookback_months or self.lookback_range_months:
+            raise ValueError("lookback_months / lookback_range_months need lookback_frac > 0")
         return self
+
+    def lookback_mask(self, months) -> np.ndarray:
+        """(P, P) bool: month ``q`` counts in the lookback of month ``p`` (``months``: PeriodIndex)."""
+        ordinal = np.array([m.ordinal for m in months])
+        earlier = ordinal[None, :] < ordinal[:, None]
+        if self.lookback_range_months > 0:
+            return earlier & (ordinal[None, :] >= ordinal[:, None] - self.lookback_range_months)
+        in_list = np.isin([m.month for m in months], self.lookback_months)
+        return earlier & (ordinal[None, :] >= ordinal[:, None] - 12) & in_list[None, :]
+
+    @property
+    def floors_bill(self) -> bool:
+        """True when this family's minimum charge floors the month's energy + demand charges."""
+        return self.ratchet_frac > 0 and self.ratchet_floors == "bill"
 
 
 class PowerFactorSpec(Sourced):
@@ -225,8 +294,10 @@ class PowerFactorSpec(Sourced):
 class ExportSpec(Sourced):
     """Default export rule of the tariff (see :class:`munigrid.models.tariffs.ExportRule`)."""
 
-    kind: Literal["none", "fixed", "net_billing"] = "none"
+    kind: Literal["none", "fixed", "net_billing", "net_metering"] = "none"
     price_thb_per_kwh: float = Field(0.0, ge=0.0)
+    netting: Literal["monthly", "annual"] = "monthly"
+    system_cap_kw: float | None = Field(None, gt=0.0)
 
 
 class TariffVariant(_Strict):
@@ -273,6 +344,8 @@ def spec_problems(spec: TariffSpec, calendar: CalendarSpec) -> list[str]:
                         f"{sorted(periods)}, got {sorted(rates)}")
     if not rates and spec.energy.blocks is None:
         problems.append("energy needs rates_thb_per_kwh or blocks")
+    if sum(family.floors_bill for family in spec.demand) > 1:
+        problems.append("only one demand family may set a minimum charge on the bill (ratchet_floors: bill)")
     for i, family in enumerate(spec.demand):
         unknown = sorted({p for window in family.windows for p in window} - periods)
         if unknown:

@@ -49,6 +49,9 @@ class Tariff:
         Version of the data file it came from.
     price_series_thb_per_kwh : Series or None
         Optional import price series added to the energy rate [THB/kWh, before VAT].
+    extra_offpeak_dates : tuple of date
+        Dates billed with the ``holiday`` day type on top of the calendar's holidays (e.g.
+        cabinet bridge days, which change each year); none by default.
     """
 
     variant: TariffVariant
@@ -56,6 +59,7 @@ class Tariff:
     calendar: CalendarSpec
     version: str = ""
     price_series_thb_per_kwh: pd.Series | None = None
+    extra_offpeak_dates: tuple[dt.date, ...] = ()
 
     @property
     def id(self) -> str:
@@ -99,7 +103,7 @@ class Tariff:
     def grid(self, index: pd.DatetimeIndex, extra_offpeak_dates: Iterable[dt.date | str] = ()) -> TariffGrid:
         """The tariff's calendar and demand windows on ``index`` (checked first)."""
         index = check_index(nanosecond_index(index), "index", BILL_STEPS_MIN)
-        return tariff_grid(self.calendar, self.spec.demand, index, extra_offpeak_dates)
+        return tariff_grid(self.calendar, self.spec.demand, index, [*self.extra_offpeak_dates, *extra_offpeak_dates])
 
     def energy_rate_thb_per_kwh(self, grid: TariffGrid) -> np.ndarray:
         """Energy rate of every step, before Ft and VAT, blocks excluded [THB/kWh]."""
@@ -123,7 +127,8 @@ class Tariff:
         default = self.spec.export
         if default is None or default.kind == "none":
             return ExportRule.none()
-        return ExportRule(default.kind, default.price_thb_per_kwh)
+        return ExportRule(default.kind, default.price_thb_per_kwh, netting=default.netting,
+                          system_cap_kw=default.system_cap_kw)
 
     def cost_terms(self, index: pd.DatetimeIndex, ft: FtSchedule | float | None = None,
                    export: ExportRule | None = None,
@@ -167,15 +172,25 @@ class Tariff:
                 np.array([np.inf if u is None else float(u) for u in spec_blocks.upper_kwh]),
                 vat * np.asarray(spec_blocks.price_thb_per_kwh, dtype=float))
         charges = [self._demand_charge(w, grid, registered_kw, ratchet_history_thb) for w in grid.demand]
+        export_price = rule.prices_thb_per_kwh(grid.index)
+        net_metering = None
+        if rule.kind == "net_metering":
+            if blocks is not None:
+                raise InputError("net metering with energy blocks is not supported (the credit of a kWh "
+                                 "depends on the block); use a flat or TOU energy rate", "export.kind")
+            net_metering = np.maximum(0.0, import_price - export_price)
         return TariffCostTerms(
             step_h=grid.step_h,
             period_of_step=grid.period_of_step,
             import_thb_per_kwh=import_price,
-            export_thb_per_kwh=rule.prices_thb_per_kwh(grid.index),
+            export_thb_per_kwh=export_price,
+            net_metering_thb_per_kwh=net_metering,
+            netting_period_of_step=rule.netting_period(grid.period_of_step) if net_metering is not None else None,
             export_allowed=rule.allowed,
             energy_blocks=blocks,
             demand_charges=charges,
             fixed_thb_per_period=np.full(grid.n_months, vat * self.spec.service_thb_per_month),
+            base_energy_thb_per_kwh=vat * self.energy_rate_thb_per_kwh(grid),
             notes=[*grid.notes, *ft_notes],
         )
 
@@ -196,11 +211,13 @@ class Tariff:
         history = (ratchet_history_thb.get(spec.name, 0.0) if isinstance(ratchet_history_thb, Mapping)
                    else float(ratchet_history_thb))
         return DemandCharge(
-            name=spec.name, window_mask=windows.mask,
+            name=spec.name, window_mask=windows.mask, window_period=windows.period,
             slope_thb_per_kw=self.vat_factor * slopes, intercept_thb=self.vat_factor * intercepts,
             registered_kw=registered, ratchet_frac=spec.ratchet_frac,
             ratchet_lookback_periods=spec.ratchet_lookback_months,
-            ratchet_history_thb=self.vat_factor * history if spec.ratchet_frac > 0 else 0.0)
+            ratchet_history_thb=self.vat_factor * history if spec.ratchet_frac > 0 else 0.0,
+            ratchet_floors_bill=spec.floors_bill, lookback_frac=spec.lookback_frac,
+            lookback_mask=spec.lookback_mask(grid.months) if spec.lookback_frac > 0 else None)
 
     def bill(self, import_kw: pd.Series, ft: FtSchedule | float | None = None, kvar: pd.Series | None = None,
              export_kw: pd.Series | None = None, export: ExportRule | None = None,

@@ -14,10 +14,17 @@ Total cost of a schedule with import :math:`m_t` [kW] and export :math:`x_t` [kW
 
     C = \sum_t \Delta t\,(\pi^{in}_t m_t - \pi^{out}_t x_t)
         + \sum_p B_p\Big(\sum_{t\in p} \Delta t\, m_t\Big)
-        + \sum_f \sum_p C_{f,p} + \sum_p F_p
+        + \sum_f \sum_p C_{f,p} + \sum_p A_p + \sum_p F_p
 
 with :math:`B_p` the energy-block charge (:class:`EnergyBlocks`), :math:`C_{f,p}` the demand
-charge of family :math:`f` (:class:`DemandCharge`) and :math:`F_p` fixed charges.
+charge of family :math:`f` (:class:`DemandCharge`), :math:`F_p` fixed charges and
+:math:`A_p` the minimum-charge adjustment of a bill floor (Thai categories 3-5), with the
+month's energy + demand charges :math:`X_p = \sum_{t \in p} \Delta t\, e_t m_t + \sum_f C_{f,p}`
+(base energy rate :math:`e_t`, no Ft) and the floor :math:`\Phi_p` (:meth:`DemandCharge.floor_thb`):
+
+.. math:: A_p = \max(0,\ \Phi_p - X_p), \qquad X_p + A_p = \max(X_p, \Phi_p)
+
+so the cost is convex and the optimiser writes :math:`A_p \ge \Phi_p - X_p`, :math:`A_p \ge 0`.
 """
 
 from __future__ import annotations
@@ -58,6 +65,36 @@ class EnergyBlocks:
         return float(np.sum(in_block * self.price_thb_per_kwh))
 
 
+def netted_export_kwh(export_kwh: np.ndarray, import_kwh: np.ndarray, credit_thb_per_kwh: np.ndarray,
+                      netting_period: np.ndarray) -> np.ndarray:
+    r"""Exported energy credited by net metering at each step [kWh], shape (T,).
+
+    In each netting period :math:`n` the credited export is at most the imported energy,
+    the steps with the highest credit first (what an optimiser would choose):
+
+    .. math:: \sum_{t \in n} e_t \le \sum_{t \in n} \Delta t\, m_t, \qquad 0 \le e_t \le \Delta t\, x_t
+    """
+    netted = np.zeros_like(export_kwh, dtype=float)
+    for n in np.unique(netting_period):
+        steps = np.flatnonzero(netting_period == n)
+        order = steps[np.argsort(-credit_thb_per_kwh[steps], kind="stable")]
+        room = float(import_kwh[steps].sum())
+        before = np.concatenate([[0.0], np.cumsum(export_kwh[order])[:-1]])
+        netted[order] = np.clip(room - before, 0.0, export_kwh[order])
+    return netted
+
+
+def lookback_billed_kw(demand_kw: np.ndarray, frac: float, mask: np.ndarray) -> np.ndarray:
+    r"""First window's demand lifted by a kW lookback [kW], shape (P, K).
+
+    .. math:: \tilde D_{p,0} = \max\big(D_{p,0},\ P \max_{q:\ \mathrm{mask}_{p,q}} D_{q,0}\big)
+    """
+    earlier = np.where(mask, demand_kw[None, :, 0], 0.0).max(axis=1, initial=0.0)
+    billed = np.array(demand_kw, dtype=float, copy=True)
+    billed[:, 0] = np.maximum(billed[:, 0], frac * earlier)
+    return billed
+
+
 @dataclass(frozen=True)
 class DemandCharge:
     r"""One family of demand charges, billed per billing period.
@@ -67,7 +104,8 @@ class DemandCharge:
     .. math:: D_{p,k} = \max\big(R_{p,k},\ \max_{t \in p,\ w_{k,t}} m_t\big)
 
     (``registered_kw`` :math:`R` is demand already reached before the horizon, 0 if none).
-    The charge is the largest affine piece, at least a ratchet share of earlier charges:
+    The charge is the largest affine piece; with ``ratchet_floors_bill`` False (the older
+    reading of the Thai minimum charge) it is at least a ratchet share of earlier charges:
 
     .. math::
 
@@ -76,7 +114,9 @@ class DemandCharge:
 
     with slopes :math:`s \ge 0` (so :math:`C` is convex in the schedule), ratchet share
     :math:`\rho`, look-back :math:`L` periods and :math:`H` the highest charge in the
-    look-back window before the horizon. Examples: a plain monthly demand rate is one piece
+    look-back window before the horizon. With ``ratchet_floors_bill`` True the charge is not
+    floored; the same share of the earlier (unfloored) charges floors the month's energy +
+    demand charges instead (:meth:`TariffCostTerms.minimum_charge_thb`). Examples: a plain monthly demand rate is one piece
     with one window; Thai 4.1 TOD (peak rate :math:`r_1`, partial-peak rate :math:`r_2` on
     demand above the peak demand) is two pieces ``[[r1, 0], [r1 - r2, r2]]``; increasing
     demand blocks are pieces with intercepts.
@@ -99,6 +139,16 @@ class DemandCharge:
         :math:`L` [billing periods].
     ratchet_history_thb : float
         :math:`H` [THB]: highest charge in the look-back window before the horizon.
+    ratchet_floors_bill : bool
+        True: the ratchet floors the month's energy + demand charges, not this charge.
+    lookback_frac : float
+        :math:`P`, kW lookback share (one window only): the billed demand is
+        :math:`\max(D_p, P \max_{q \in Q(p)} D_q)` [-].
+    lookback_mask : ndarray of bool, shape (P, P), or None
+        :math:`q \in Q(p)`: period ``q`` counts in the lookback of period ``p``.
+    window_period : ndarray of int, shape (K, T), or None
+        Billing period each step counts in, per window (a coincident group spanning months
+        counts all its steps in the period of its last step); None: the step's own period.
     """
 
     name: str
@@ -109,26 +159,52 @@ class DemandCharge:
     ratchet_frac: float = 0.0
     ratchet_lookback_periods: int = 0
     ratchet_history_thb: float = 0.0
+    ratchet_floors_bill: bool = False
+    lookback_frac: float = 0.0
+    lookback_mask: np.ndarray | None = None
+    window_period: np.ndarray | None = None
+
+    def billed_kw(self, demand_kw: np.ndarray) -> np.ndarray:
+        """Demand priced in each period [kW], shape (P, K): the demand lifted by the kW lookback."""
+        if self.lookback_frac <= 0.0 or self.lookback_mask is None:
+            return demand_kw
+        return lookback_billed_kw(demand_kw, self.lookback_frac, self.lookback_mask)
+
+    def periods_of(self, period_of_step: np.ndarray) -> np.ndarray:
+        """Billing period each step counts in, per window, shape (K, T)."""
+        if self.window_period is not None:
+            return np.asarray(self.window_period)
+        return np.repeat(np.asarray(period_of_step)[None, :], self.window_mask.shape[0], axis=0)
 
     def demand_kw(self, import_kw: np.ndarray, period_of_step: np.ndarray, n_periods: int) -> np.ndarray:
         """Registered demand :math:`D_{p,k}` [kW], shape (P, K)."""
         demand = np.array(self.registered_kw, dtype=float, copy=True)
+        periods = self.periods_of(period_of_step)
         for k in range(self.window_mask.shape[0]):
             steps = self.window_mask[k]
-            np.maximum.at(demand[:, k], period_of_step[steps], import_kw[steps])
+            np.maximum.at(demand[:, k], periods[k][steps], import_kw[steps])
         return demand
 
     def charges_thb(self, import_kw: np.ndarray, period_of_step: np.ndarray, n_periods: int) -> np.ndarray:
         """Charge :math:`C_p` of every billing period [THB], shape (P,)."""
-        demand = self.demand_kw(import_kw, period_of_step, n_periods)
+        demand = self.billed_kw(self.demand_kw(import_kw, period_of_step, n_periods))
         pieces = self.intercept_thb[None, :] + demand @ self.slope_thb_per_kw.T  # (P, J)
         charge = pieces.max(axis=1)
-        if self.ratchet_frac > 0.0:
+        if self.ratchet_frac > 0.0 and not self.ratchet_floors_bill:
             for p in range(n_periods):
                 earlier = charge[max(0, p - self.ratchet_lookback_periods):p]
                 floor = max([self.ratchet_history_thb, *earlier]) * self.ratchet_frac
                 charge[p] = max(charge[p], floor)
         return charge
+
+    def floor_thb(self, charge_thb: np.ndarray) -> np.ndarray:
+        r"""Bill floor of every period from the unfloored charges :math:`C_q` [THB], shape (P,).
+
+        .. math:: F_p = \rho \max\big(H,\ \max_{p-L \le q < p} C_q\big)
+        """
+        lookback = self.ratchet_lookback_periods
+        return self.ratchet_frac * np.array([max([self.ratchet_history_thb, *charge_thb[max(0, p - lookback):p]])
+                                             for p in range(len(charge_thb))])
 
 
 @dataclass(frozen=True)
@@ -154,6 +230,14 @@ class TariffCostTerms:
         Demand-charge families.
     fixed_thb_per_period : ndarray, shape (P,)
         Service and other fixed charges per billing period [THB], VAT included.
+    net_metering_thb_per_kwh : ndarray, shape (T,), or None
+        Net metering: extra credit of an exported kWh netted against imports over
+        ``export_thb_per_kwh`` (the import price minus the wholesale price) [THB/kWh].
+    netting_period_of_step : ndarray of int, shape (T,), or None
+        Netting period of each step (the month, or one period for annual netting).
+    base_energy_thb_per_kwh : ndarray, shape (T,), or None
+        Energy rate without Ft [THB/kWh], VAT included: the energy part :math:`e_t` of the
+        minimum charge's :math:`X_p`; needed when a demand charge floors the bill.
     notes : list of str
         What these terms cannot represent exactly (e.g. hourly steps understate the
         15-min demand; Ft fallbacks used), for the run report.
@@ -167,7 +251,15 @@ class TariffCostTerms:
     energy_blocks: EnergyBlocks | None = None
     demand_charges: list[DemandCharge] = field(default_factory=list)
     fixed_thb_per_period: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    base_energy_thb_per_kwh: np.ndarray | None = None
+    net_metering_thb_per_kwh: np.ndarray | None = None
+    netting_period_of_step: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def bill_floor(self) -> DemandCharge | None:
+        """The demand charge whose ratchet floors the bill, if any (at most one)."""
+        return next((c for c in self.demand_charges if c.ratchet_floors_bill and c.ratchet_frac > 0), None)
 
     @property
     def n_periods(self) -> int:
@@ -192,4 +284,26 @@ class TariffCostTerms:
         for charge in self.demand_charges:
             total += float(charge.charges_thb(import_kw, self.period_of_step, n_periods).sum())
         total += float(np.sum(self.fixed_thb_per_period))
-        return total
+        if self.net_metering_thb_per_kwh is not None:
+            netted = netted_export_kwh(self.step_h * export_kw, self.step_h * import_kw,
+                                       self.net_metering_thb_per_kwh, self.netting_period_of_step)
+            total -= float(netted @ self.net_metering_thb_per_kwh)
+        return total + float(self.minimum_charge_thb(import_kw).sum())
+
+    def minimum_charge_thb(self, import_kw: np.ndarray) -> np.ndarray:
+        r"""Minimum-charge adjustment :math:`A_p = \max(0, \Phi_p - X_p)` of every period [THB], shape (P,)."""
+        floor_charge = self.bill_floor
+        n_periods = self.n_periods
+        if floor_charge is None:
+            return np.zeros(n_periods)
+        if self.base_energy_thb_per_kwh is None:
+            raise ValueError("a bill floor needs base_energy_thb_per_kwh")
+        import_kw = np.asarray(import_kw, dtype=float)
+        energy_thb = np.bincount(self.period_of_step, weights=self.step_h * import_kw * self.base_energy_thb_per_kwh,
+                                 minlength=n_periods)
+        if self.energy_blocks is not None:
+            period_kwh = np.bincount(self.period_of_step, weights=self.step_h * import_kw, minlength=n_periods)
+            energy_thb = energy_thb + np.array([self.energy_blocks.cost_thb(e) for e in period_kwh])
+        demand_thb = sum(c.charges_thb(import_kw, self.period_of_step, n_periods) for c in self.demand_charges)
+        floor = floor_charge.floor_thb(floor_charge.charges_thb(import_kw, self.period_of_step, n_periods))
+        return np.maximum(0.0, floor - energy_thb - demand_thb)

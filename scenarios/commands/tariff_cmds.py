@@ -24,14 +24,39 @@ def _parse_override(text: str) -> tuple[str, object]:
 @click.command()
 @click.option("--utility", type=click.Choice(["PEA", "MEA"], case_sensitive=False), default=None,
               help="Only this utility's tariffs.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def tariffs(utility, as_json):
-    """List the tariff library (ids for --tariff and scenario files)."""
-    from munigrid.models.tariffs import list_tariffs
+@click.option("--show", "show", default=None, metavar="ID|FILE",
+              help="Every rate of one tariff: a library id or a tariff file (docs/tariffs.md).")
+@click.option("--urdb", "urdb", default=None, metavar="ID|FILE",
+              help="Print one tariff as URDB rate JSON (to cross-check bills with other tools).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (with every rate).")
+def tariffs(utility, show, urdb, as_json):
+    """List the tariff library (ids for --tariff and scenario files), or show one tariff's rates."""
+    from munigrid.models.tariffs import list_tariffs  # the listing alone loads no numerical stack
 
+    if urdb is not None:
+        from munigrid.models.tariffs.library import resolve_tariff
+        from munigrid.models.tariffs.urdb import tariff_to_urdb
+
+        click.echo(json.dumps(tariff_to_urdb(resolve_tariff(urdb, where="--urdb")), indent=1))
+        return
+    if show is not None:
+        from munigrid.models.tariffs.describe import rate_lines, tariff_rates
+        from munigrid.models.tariffs.library import resolve_tariff
+
+        tariff = resolve_tariff(show, where="--show")
+        if as_json:
+            click.echo(json.dumps(tariff_rates(tariff), indent=2, ensure_ascii=False))
+        else:
+            click.echo("\n".join(rate_lines(tariff)))
+            click.echo("rates before Ft and VAT")
+        return
     rows = [t for t in list_tariffs() if utility is None or t.utility.upper() == utility.upper()]
     if as_json:
-        click.echo(json.dumps({"tariffs": [asdict(t) for t in rows]}, indent=2, ensure_ascii=False))
+        from munigrid.models.tariffs import get_tariff
+        from munigrid.models.tariffs.describe import tariff_rates
+
+        click.echo(json.dumps({"tariffs": [{**asdict(t), "rates": tariff_rates(get_tariff(t.id))} for t in rows]},
+                              indent=2, ensure_ascii=False))
         return
     click.echo(f"{'id':18s} {'voltage':9s} {'demand':6s} name")
     for t in rows:
@@ -40,7 +65,10 @@ def tariffs(utility, as_json):
 
 
 @click.command()
-@click.option("--tariff", "tariff_id", required=True, help="Tariff id (see `munigrid tariffs`).")
+@click.option("--tariff", "tariff_id", default=None,
+              help="Tariff id (see `munigrid tariffs`); with --tariff-file, the id inside the file.")
+@click.option("--tariff-file", "tariff_file", type=click.Path(dir_okay=False), default=None,
+              help="A tariff file (YAML/JSON, format in docs/tariffs.md) instead of a library tariff.")
 @click.option("--meter", "meter_path", required=True, type=click.Path(dir_okay=False),
               help="Meter CSV: time, import [kW, W or kWh per interval] [, kvar, export_kw]; see docs/inputs.md.")
 @click.option("--ft", "ft_value", type=float, default=None, help="One Ft for every month [THB/kWh].")
@@ -55,15 +83,24 @@ def tariffs(utility, as_json):
               help="Tariff override PATH=VALUE, e.g. energy.rates_thb_per_kwh.on_peak=4.5297 (repeat).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @meter_options
-def bill(tariff_id, meter_path, ft_value, ft_schedule, ft_fallback, offpeak_dates,
+def bill(tariff_id, tariff_file, meter_path, ft_value, ft_schedule, ft_fallback, offpeak_dates,
          ratchet_history, overrides, as_json, meter_fmt):
     """Month-by-month bill of a metered series under a tariff."""
     from munigrid.forecasting.meter import read_meter
-    from munigrid.models.tariffs import BILL_STEPS_MIN, FtSchedule, get_tariff
+    from munigrid.models.tariffs import BILL_STEPS_MIN, FtSchedule, apply_overrides, get_tariff
+    from munigrid.models.tariffs.library import tariff_from_file
 
     if ft_value is not None and ft_schedule is not None:
         raise InputError("give --ft or --ft-schedule, not both", "--ft")
-    tariff = get_tariff(tariff_id, dict(_parse_override(o) for o in overrides) or None)
+    changes = dict(_parse_override(o) for o in overrides)
+    if tariff_file is not None:
+        tariff = tariff_from_file(tariff_file, tariff_id, "--tariff-file")
+        tariff = apply_overrides(tariff, changes) if changes else tariff
+    elif tariff_id is not None:
+        tariff = get_tariff(tariff_id, changes or None)
+    else:
+        raise InputError("give a library tariff (--tariff ID, see `munigrid tariffs`) or --tariff-file FILE",
+                         "--tariff")
     if ft_value is not None:
         ft = FtSchedule.constant(ft_value)
     elif ft_schedule is not None:

@@ -34,7 +34,8 @@ from munigrid.forecasting.meter import read_meter
 from munigrid.forecasting.meter_format import MeterFormat
 from munigrid.models.dispatch import Battery
 from munigrid.models.errors import InputError, Problem
-from munigrid.models.tariffs import FtSchedule, Tariff, get_tariff
+from munigrid.models.tariffs import FtSchedule, Tariff
+from munigrid.scenarios.tariff_choice import building_tariff
 from munigrid.models.timegrid import make_index, step_hours
 from munigrid.scenarios.inputs import (building_load_kw, building_pv_kw_per_kwp, check_references, pv_arrays,
                                        ft_schedule, site_weather, time_index)
@@ -205,7 +206,7 @@ def operations_site(scenario: Scenario, base_dir: Path, history: Path | None = N
                      "FILE (or the building's load_csv) to operate on real data")
     pv_model = partial(building_pv_kw_per_kwp, building, scenario=scenario)
     return OperationsSite(
-        scenario_name=scenario.name, building=building.name, tariff=get_tariff(building.tariff),
+        scenario_name=scenario.name, building=building.name, tariff=building_tariff(building, scenario.tariffs, base_dir, f"buildings[{position}]"),
         ft=ft_schedule(scenario), battery=dispatch_battery(scenario), load_kw=load,
         pv_kw_per_kwp=pv_model(weather), pv_capacity_kwp={a.name: a.capacity_kwp for a in pv_arrays(building)},
         weather=weather, temp_air_c=temp.rename("temp_air_c"), pv_model=pv_model,

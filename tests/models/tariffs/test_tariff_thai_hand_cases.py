@@ -51,22 +51,53 @@ def test_tou_3_2_demand_is_the_on_peak_maximum_rounded_to_the_kw():
     assert bill.total_thb == pytest.approx(round_half_up(energy + demand + 312.24 + ft + vat))
 
 
-def test_tou_3_2_minimum_charge_from_history_and_from_an_earlier_month():
+def test_tou_3_2_minimum_charge_floors_the_bill_not_the_demand_charge():
+    """June's 100 kW demand charge (13,293.00) is below 70 % of May's (0.7 x 26,586.00 = 18,610.20).
+
+    With a 40 kW base load June's energy charge alone is far above 18,610.20, so the published
+    rule (a floor on the month's energy + demand charges) does not bind: no adjustment. The older
+    reading (a floor on the demand charge) would add 18,610.20 - 13,293.00 = 5,317.20.
+    """
     index = pd.date_range("2025-05-01", "2025-07-01", freq="15min", inclusive="left", tz="Asia/Bangkok")
     load = _load(index, 40, {"2025-05-06 11:00": 200, "2025-06-10 11:00": 100})
-    tariff = get_tariff("pea-3.2-22-33kv")
-    bill = tariff.bill(load)
+    bill = get_tariff("pea-3.2-22-33kv").bill(load)
     may, june = bill.monthly.iloc[0], bill.monthly.iloc[1]
     assert may.demand_thb == pytest.approx(200 * 132.93) and may.min_charge_adjustment_thb == 0
-    # June: 100 kW -> 13,293.00; minimum 70 % of May's 26,586.00 = 18,610.20
     assert june.demand_thb == pytest.approx(13293.00)
-    assert june.min_charge_adjustment_thb == pytest.approx(18610.20 - 13293.00)
-    # a higher charge in the 12 months before the data floors both months
-    with_history = tariff.bill(load, ratchet_history_thb=40000.0).monthly
-    assert with_history.min_charge_adjustment_thb.tolist() == pytest.approx([28000.0 - 26586.0, 28000.0 - 13293.0])
-    base = (with_history.energy_thb + with_history.demand_thb + with_history.min_charge_adjustment_thb
-            + with_history.service_thb + with_history.ft_thb)
-    assert with_history.vat_thb.tolist() == pytest.approx([round_half_up(0.07 * b) for b in base])
+    assert june.energy_thb > 18610.20 and june.min_charge_adjustment_thb == 0
+    older = get_tariff("pea-3.2-22-33kv", {"demand.0.ratchet_floors": "demand_charge"}).bill(load).monthly
+    assert older.min_charge_adjustment_thb.iloc[1] == pytest.approx(18610.20 - 13293.00)
+
+
+def test_tou_3_2_minimum_charge_when_both_readings_bind_but_differ():
+    """No base load: May imports 200 kW for one on-peak quarter hour, June 100 kW (Ft 0).
+
+    May: 50 kWh x 4.1839 = 209.195 -> 209.20; demand 200 x 132.93 = 26,586.00.
+    June: 25 kWh x 4.1839 = 104.5975 -> 104.60; demand 13,293.00; floor 0.7 x 26,586.00 = 18,610.20.
+    Published rule: 18,610.20 - (104.60 + 13,293.00) = 5,212.60; older reading: 5,317.20.
+    June total: 104.60 + 13,293.00 + 5,212.60 + 312.24 = 18,922.44, VAT 1,324.5708 -> 1,324.57,
+    total 20,247.01.
+    """
+    index = pd.date_range("2025-05-01", "2025-07-01", freq="15min", inclusive="left", tz="Asia/Bangkok")
+    load = _load(index, 0, {"2025-05-06 11:00": 200, "2025-06-10 11:00": 100})
+    june = get_tariff("pea-3.2-22-33kv").bill(load, ft=0.0).monthly.iloc[1]
+    assert (june.energy_thb, june.demand_thb) == pytest.approx((104.60, 13293.00))
+    assert june.min_charge_adjustment_thb == pytest.approx(5212.60)
+    assert (june.vat_thb, june.total_thb) == pytest.approx((1324.57, 20247.01))
+    older = get_tariff("pea-3.2-22-33kv", {"demand.0.ratchet_floors": "demand_charge"}).bill(load, ft=0.0)
+    assert older.monthly.min_charge_adjustment_thb.iloc[1] == pytest.approx(5317.20)
+
+
+def test_minimum_charge_from_the_history_before_the_data():
+    """A 40,000 THB demand charge before the data floors June at 28,000.00 (no base load, Ft 0).
+
+    June: 25 kWh x 4.1839 -> 104.60, demand 13,293.00: adjustment 28,000.00 - 13,397.60 = 14,602.40.
+    """
+    load = _load(JUNE, 0, {"2025-06-10 11:00": 100})
+    june = get_tariff("pea-3.2-22-33kv").bill(load, ft=0.0, ratchet_history_thb=40000.0).monthly.iloc[0]
+    assert june.min_charge_adjustment_thb == pytest.approx(14602.40)
+    base = june.energy_thb + june.demand_thb + june.min_charge_adjustment_thb + june.service_thb
+    assert june.vat_thb == pytest.approx(_vat(base))
 
 
 @pytest.mark.parametrize(("partial_kw", "expected_demand_thb"), [
@@ -85,12 +116,16 @@ def test_tod_4_1_partial_peak_is_charged_only_above_the_peak_demand(partial_kw, 
 
 
 def test_tod_4_1_seventy_percent_minimum_charge():
-    load = _load(JUNE, 30, {"2025-06-14 19:00": 80, "2025-06-11 12:00": 100})
+    """No base load, peak 80 kW (Sat 19:00), partial peak 100 kW; 40,000 THB before the data, Ft 0.
+
+    Demand 80 x 285.05 + 20 x 58.88 = 23,981.60; energy 45 kWh x 3.1471 = 141.6195 -> 141.62;
+    floor 28,000.00, adjustment 28,000.00 - 24,123.22 = 3,876.78; VAT 0.07 x 28,312.24 -> 1,981.86.
+    """
+    load = _load(JUNE, 0, {"2025-06-14 19:00": 80, "2025-06-11 12:00": 100})
     row = get_tariff("pea-4.1-22-33kv").bill(load, ft=0.0, ratchet_history_thb=40000.0).monthly.iloc[0]
-    assert row.demand_thb == pytest.approx(23981.60)            # 80 x 285.05 + 20 x 58.88
-    assert row.min_charge_adjustment_thb == pytest.approx(0.7 * 40000.0 - 23981.60)
-    assert row.total_thb == pytest.approx(
-        row.energy_thb + 28000.0 + 312.24 + _vat(row.energy_thb, 28000.0, 312.24))
+    assert (row.demand_thb, row.energy_thb) == pytest.approx((23981.60, 141.62))
+    assert row.min_charge_adjustment_thb == pytest.approx(3876.78)
+    assert row.total_thb == pytest.approx(28312.24 + 1981.86)
 
 
 def test_demand_rounds_half_up_and_the_boundary_quarter_hour_belongs_to_the_next_period():

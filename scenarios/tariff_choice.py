@@ -1,0 +1,70 @@
+"""A scenario building's tariff: library id or tariff file, scenario overrides, extra off-peak dates.
+
+A tariff whose export rule is net metering with a size cap is checked against the building's
+PV (installed capacity, or its sizing limit ``max_kwp``).
+
+Overrides apply in order: the scenario's ``tariffs.overrides[<id>]``, then the building's own
+``tariff.overrides``. Every problem names the scenario field it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from munigrid.models.errors import InputError, Problem
+from munigrid.models.tariffs.library import apply_overrides, get_tariff, tariff_from_file
+from munigrid.models.tariffs.tariff import Tariff
+from munigrid.scenarios.input_files import input_path
+from munigrid.scenarios.schema import Building, Tariffs
+
+
+def _relabel(err: InputError, where: str) -> InputError:
+    return InputError([Problem(where if p.path in ("tariff", "tariff file") else f"{where}: {p.path}", p.message)
+                       for p in err.problems])
+
+
+def _base_tariff(building: Building, base_dir: Path, where: str) -> tuple[Tariff, dict]:
+    choice = building.tariff
+    if building.tariff_file is not None:
+        return tariff_from_file(input_path(building.tariff_file, base_dir), None, f"{where}.tariff_file"), {}
+    if isinstance(choice, str):
+        try:
+            return get_tariff(choice), {}
+        except InputError as err:
+            raise _relabel(err, f"{where}.tariff") from err
+    if choice.file is not None:
+        return tariff_from_file(input_path(choice.file, base_dir), choice.id, f"{where}.tariff.file"), dict(choice.overrides)
+    try:
+        return get_tariff(choice.id), dict(choice.overrides)
+    except InputError as err:
+        raise _relabel(err, f"{where}.tariff.id") from err
+
+
+def building_tariff(building: Building, settings: Tariffs, base_dir: Path, where: str) -> Tariff:
+    """The tariff of ``building`` (``where`` is its scenario path, e.g. ``buildings[0]``)."""
+    tariff, own = _base_tariff(building, base_dir, where)
+    overrides = {**settings.overrides.get(tariff.id, {}), **own}
+    if overrides:
+        try:
+            tariff = apply_overrides(tariff, overrides)
+        except InputError as err:
+            raise _relabel(err, f"{where}.tariff.overrides / tariffs.overrides[{tariff.id}]") from err
+    return replace(tariff, extra_offpeak_dates=tuple(settings.extra_offpeak_dates))
+
+
+def tariff_problems(buildings: list[Building], settings: Tariffs, base_dir: Path) -> list[Problem]:
+    """Every problem of the buildings' tariffs and of ``tariffs.overrides`` ids."""
+    problems: list[Problem] = []
+    ids = set()
+    for i, building in enumerate(buildings):
+        try:
+            tariff = building_tariff(building, settings, base_dir, f"buildings[{i}]")
+            ids.add(tariff.id)
+            system_kw = sum(max(a.capacity_kwp, a.max_kwp or 0.0) for a in building.pv_arrays)
+            tariff.export_rule(None).check_system_kw(system_kw, f"buildings[{i}].pv_arrays")
+        except InputError as err:
+            problems += err.problems
+    problems += [Problem(f"tariffs.overrides.{key}", f"no building uses tariff '{key}'; used: {sorted(ids)}")
+                 for key in settings.overrides if key not in ids]
+    return problems
