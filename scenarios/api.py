@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from munigrid.scenarios.finance import STRUCTURES
 from munigrid.scenarios.inputs import SiteInputs, build_inputs
 from munigrid.scenarios.references import check_references
 from munigrid.scenarios.library import load_scenario
@@ -232,9 +233,8 @@ def finance(source: str | Path | Scenario, structures: str | list[str] | tuple[s
 
 # --- The service layer's calls (``munigrid serve`` and other programs): plain data in and out ---
 
-#: Ownership structures of :func:`finance_structures`, in the order a page shows them
-#: (:data:`munigrid.scenarios.finance.STRUCTURES`; ``tests/service`` checks they agree).
-FINANCE_STRUCTURES = ("municipal", "esco", "esco-guaranteed", "ppa", "ppp")
+#: Ownership structures of :func:`finance_structures`, in the order a page shows them.
+FINANCE_STRUCTURES = STRUCTURES
 #: Finance assumptions and their defaults (the ``munigrid finance`` options), with (min, max).
 FINANCE_ASSUMPTIONS: dict[str, tuple[object, float, float]] = {
     "years": (20, 1, 40), "term": (20, 1, 40), "share": (0.7, 0.0, 1.0), "discount": (0.2, 0.0, 1.0),
