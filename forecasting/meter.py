@@ -14,9 +14,11 @@ Policy: loads must be >= 0 kW (unless the caller bills export); a value above 10
 99th percentile is refused as a spike; a kW column peaking above 20,000 kW gives a
 :class:`UnitWarning`. Missing intervals are refused with their dates unless filling is asked
 for (``fill_gaps``): then gaps up to 2 h are interpolated, longer ones take the value from the
-same time one week apart, and at most 20 % may be filled. Temperatures outside -10..55 degC
-(e.g. the -17.78 degC = 0 degF "missing" code) count as missing and are always filled
-(reported). Every change is listed in :attr:`MeterHistory.notes`.
+same time one week apart, and at most 20 % may be filled. Temperature is read in the unit
+stated or named (:mod:`~munigrid.forecasting.temperature`: °C, °F, K); single values outside
+-10..55 °C (e.g. the -17.78 °C = 0 °F "missing" code) count as missing and are always filled,
+a column mostly outside is refused. Every change and every column not used is listed in
+:attr:`MeterHistory.notes`.
 """
 
 from __future__ import annotations
@@ -35,12 +37,12 @@ from munigrid.forecasting.meter_format import ENERGY_UNITS, UNITS, MeterFormat
 from munigrid.forecasting.meter_quality import describe_gaps, drop_duplicates, file_step_min, regular, sort_rows
 from munigrid.forecasting.meter_text import excerpt, read_text
 from munigrid.forecasting.meter_time import column_list, lines_of, parse_times, time_columns
-from munigrid.forecasting.tables import FillReport, fill_gaps
+from munigrid.forecasting.tables import FillReport, fill_gaps, match_column, normal_name
+from munigrid.forecasting.temperature import NOT_TEMP, TEMP_ALIASES, temperature_c
 from munigrid.models.errors import InputError, Problem
 
 LOAD_ALIASES = ("import_kw", "load", "import", "kw", "power", "demand", "consumption", "ptot", "p", "energy", "kwh",
                 "active_power", "โหลด", "กำลังไฟฟ้า", "พลังงาน")
-TEMP_ALIASES = ("temp_air_c", "temp_air", "temperature", "temp", "t_air", "t2m", "อุณหภูมิ")
 KVAR_ALIASES = ("kvar", "reactive")
 EXPORT_ALIASES = ("export_kw", "export")
 NOT_LOAD = ("export", "kvar", "reactive", "factor", "pf", "temp", "voltage", "current", "line")
@@ -49,7 +51,6 @@ UNIT_LABELS = {"kw": "kW", "w": "W", "mw": "MW", "kwh": "kWh", "wh": "Wh", "mwh"
 MISSING_MARKS = ("-", "--", "n/a", "N/A", "#N/A", "null", "NULL", "NaN", "nan", "")
 MAX_PLAUSIBLE_KW = 20_000.0
 SPIKE_FACTOR = 10.0
-TEMP_VALID_C = (-10.0, 55.0)
 MAX_MISSING_FRAC = 0.2
 MAX_INTERP_H = 2.0
 PREAMBLE_SCAN_LINES = 50
@@ -100,21 +101,6 @@ class MeterHistory:
         if self.temp_air_c is not None:
             cols["temp_air_c"] = self.temp_air_c
         return pd.DataFrame(cols)
-
-
-def _normal(name: object) -> str:
-    return str(name).strip().lower().replace(" ", "_")
-
-
-def _find(columns: list[str], aliases: tuple[str, ...], skip: tuple[str, ...] = ()) -> str | None:
-    for alias in aliases:
-        for col in columns:
-            name = _normal(col)
-            if any(s in name for s in skip):
-                continue
-            if name == alias or name.startswith(alias + "_") or name.startswith(alias + "("):
-                return col
-    return None
 
 
 def unit_of(name: str) -> str | None:
@@ -191,15 +177,16 @@ def _load_column(frame: pd.DataFrame, fmt: MeterFormat, used: list[str], where: 
     columns = [c for c in frame.columns if c not in used]
     if fmt.load_column is not None:
         match = next((c for c in columns if c == fmt.load_column), None) or \
-            next((c for c in columns if _normal(c) == _normal(fmt.load_column)), None)
+            next((c for c in columns if normal_name(c) == normal_name(fmt.load_column)), None)
         if match is None:
             raise InputError(f"load column {excerpt(fmt.load_column)} not found; columns are {column_list(columns)}",
                              f"{where}: --load-column")
         return match, []
-    found = _find(columns, LOAD_ALIASES, skip=NOT_LOAD)
+    found = match_column(columns, LOAD_ALIASES, skip=NOT_LOAD)
     if found is not None:
         return found, []
-    candidates = [c for c in columns if not any(s in _normal(c) for s in NOT_LOAD)]
+    candidates = [c for c in columns if not any(s in normal_name(c) for s in NOT_LOAD)
+                  and match_column([c], TEMP_ALIASES, skip=NOT_TEMP) is None]
     if len(candidates) == 1:
         return candidates[0], [f"column {excerpt(candidates[0])} read as the load (the only other column)"]
     if not candidates:
@@ -264,14 +251,12 @@ def _fill(series: pd.Series, step_min: int, where: str, fill: bool) -> tuple[pd.
     return filled, report
 
 
-def _temperature(frame: pd.DataFrame, col: str, name: str, step_min: int,
+def _temperature(table: pd.DataFrame, fmt: MeterFormat, name: str, step_min: int, where: str,
                  notes: list[str]) -> tuple[pd.Series, FillReport]:
-    t = frame[col]
-    invalid = (t < TEMP_VALID_C[0]) | (t > TEMP_VALID_C[1])
-    if invalid.any():
-        notes.append(f"column {excerpt(name)}: {int(invalid.sum())} values outside {TEMP_VALID_C[0]:g}.."
-                     f"{TEMP_VALID_C[1]:g} degC treated as missing (e.g. -17.78 = 0 degF code)")
-    temp, report = fill_gaps(t.mask(invalid).rename("temp_air_c"), int(MAX_INTERP_H * 60 / step_min),
+    """Outdoor temperature [degC] (:func:`~munigrid.forecasting.temperature.temperature_c`), gaps filled."""
+    celsius, temp_notes = temperature_c(table["temp"], name, fmt.temperature_unit, where)
+    notes += temp_notes
+    temp, report = fill_gaps(celsius.rename("temp_air_c"), int(MAX_INTERP_H * 60 / step_min),
                              seasonal_steps=7 * 24 * 60 // step_min)
     return temp.ffill().bfill(), report
 
@@ -293,15 +278,20 @@ def _target_step(step_min: int, steps_min: tuple[int, ...], where: str) -> int:
 
 
 def _roles(frame: pd.DataFrame, fmt: MeterFormat, time_cols: list[str], where: str) -> tuple[dict[str, str], list[str]]:
-    """Column of each role: ``load`` always; ``temp``, ``kvar``, ``export`` when the file has them."""
+    """Column of each role: ``load`` always; ``temp``, ``kvar``, ``export`` when the file has them.
+    Columns left over are noted (never silently ignored)."""
     col, notes = _load_column(frame, fmt, time_cols, where)
     others = [c for c in frame.columns if c not in time_cols and c != col]
     if fmt.temperature_column is not None and fmt.temperature_column not in others:
         raise InputError(f"temperature column {excerpt(fmt.temperature_column)} not found; columns are "
-                         f"{column_list(others)}", where)
-    found = {"load": col, "temp": fmt.temperature_column or _find(others, TEMP_ALIASES),
-             "kvar": _find(others, KVAR_ALIASES), "export": _find(others, EXPORT_ALIASES)}
-    return {role: name for role, name in found.items() if name is not None}, notes
+                         f"{column_list(others)}", f"{where}: --temperature-column")
+    found = {"load": col, "temp": fmt.temperature_column or match_column(others, TEMP_ALIASES, skip=NOT_TEMP),
+             "kvar": match_column(others, KVAR_ALIASES), "export": match_column(others, EXPORT_ALIASES)}
+    roles = {role: name for role, name in found.items() if name is not None}
+    unused = [c for c in others if c not in roles.values()]
+    if unused:
+        notes.append(f"column{'s' if len(unused) > 1 else ''} {column_list(unused)} not used")
+    return roles, notes
 
 
 def _extras(table: pd.DataFrame, roles: dict[str, str], step_min: int, where: str,
@@ -310,7 +300,7 @@ def _extras(table: pd.DataFrame, roles: dict[str, str], step_min: int, where: st
     out = {}
     if "kvar" in roles:
         name = roles["kvar"]
-        kvar = table["kvar"] * (60.0 / step_min if "kvarh" in _normal(name) else 1.0)
+        kvar = table["kvar"] * (60.0 / step_min if "kvarh" in normal_name(name) else 1.0)
         out["kvar"] = _fill(kvar.rename("kvar"), step_min, f"{where}: column {excerpt(name)}", fill)[0]
     if "export" in roles:
         name = roles["export"]
@@ -396,7 +386,7 @@ def read_meter(path: str | Path, fmt: MeterFormat | None = None, *, tz: str | No
     extras = _extras(table, roles, step_min, where, fmt.fill_gaps)
     temp = None
     if "temp" in roles:
-        temp, temp_fill = _temperature(table, "temp", roles["temp"], step_min, notes)
+        temp, temp_fill = _temperature(table, fmt, roles["temp"], step_min, where, notes)
         fills.append(temp_fill)
     target = _target_step(step_min, steps_min, where)
     if target != step_min:

@@ -13,6 +13,7 @@ POWER_UNITS = ("kw", "w", "mw")
 ENERGY_UNITS = ("kwh", "wh", "mwh")
 UNITS = POWER_UNITS + ENERGY_UNITS
 LABELS = ("begin", "end")
+TEMPERATURE_UNITS = ("c", "f", "k")
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,9 @@ class MeterFormat:
         Fill missing intervals (short gaps linearly, longer ones from the same time a week
         apart); without it gaps are refused with their dates.
     temperature_column : str, optional
-        Column of outdoor air temperature [degC].
+        Column of outdoor air temperature (default: found by name).
+    temperature_unit : {"c", "f", "k"}, optional
+        Unit of the temperature column (default: from its name, ``temp_f``, else °C).
     label : {"begin", "end"}
         Whether a stamp labels the beginning of its interval (munigrid's convention) or its
         end (many utility exports: ``00:15`` for 00:00-00:15, ``24:00`` for the day's last);
@@ -52,3 +55,4 @@ class MeterFormat:
     fill_gaps: bool = False
     temperature_column: str | None = None
     label: str = "begin"
+    temperature_unit: str | None = None

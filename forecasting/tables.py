@@ -32,19 +32,36 @@ def _rows(mask: np.ndarray, first_data_row: int = 2, limit: int = 6) -> str:
     return text + (f" … ({len(rows)} rows)" if len(rows) > limit else "")
 
 
-def find_column(frame: pd.DataFrame, aliases: tuple[str, ...], where: str, what: str,
-                required: bool = True) -> str | None:
-    """The first column whose normalised name starts with one of ``aliases`` (case-insensitive)."""
-    normal = {c: str(c).strip().lower().replace(" ", "_") for c in frame.columns}
+def normal_name(name: object) -> str:
+    """A column name compared case-insensitively, spaces as underscores."""
+    return str(name).strip().lower().replace(" ", "_")
+
+
+def match_column(columns: list, aliases: tuple[str, ...], skip: tuple[str, ...] = ()) -> str | None:
+    """The column of the first alias that names one: a column named exactly like it, else one whose
+    name starts with it followed by ``_`` or ``(`` (``load_kw``, ``ghi (W/m2)``) and contains no word
+    of ``skip`` (``ghi_clear`` is not GHI). None when nothing matches."""
+    normal = {c: normal_name(c) for c in columns}
     for alias in aliases:
-        for col, name in normal.items():
-            if name == alias or name.startswith(alias + "_") or name.startswith(alias + "("):
-                return col
-    if required:
+        exact = next((c for c, name in normal.items() if name == alias), None)
+        if exact is not None:
+            return exact
+        prefixed = next((c for c, name in normal.items() if (name.startswith(alias + "_") or name.startswith(alias + "("))
+                         and not any(s in name for s in skip)), None)
+        if prefixed is not None:
+            return prefixed
+    return None
+
+
+def find_column(frame: pd.DataFrame, aliases: tuple[str, ...], where: str, what: str,
+                required: bool = True, skip: tuple[str, ...] = ()) -> str | None:
+    """The column of ``what`` by :func:`match_column`; a missing required one is refused with the names expected."""
+    found = match_column(list(frame.columns), aliases, skip)
+    if found is None and required:
         raise InputError(f"no {what} column; expected one named like {', '.join(aliases[:4])}; "
                          f"found {', '.join(quote(str(c), 30) for c in list(frame.columns)[:12])}"
                          f"{' …' if len(frame.columns) > 12 else ''}", where)
-    return None
+    return found
 
 
 def read_timeseries_csv(path: str | Path, tz: str | None = None, time_column: str | None = None) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from munigrid.forecasting.meter_format import DEFAULT_TZ
+from munigrid.forecasting.meter_format import DEFAULT_TZ, TEMPERATURE_UNITS
 from munigrid.forecasting.meter_format import UNITS as METER_UNITS
 from munigrid.models import asset_defaults
 from munigrid.models.errors import InputError, Problem, quote
@@ -132,6 +132,8 @@ class LoadCsv(Strict):
     tz: str = DEFAULT_TZ
     encoding: str | None = None
     label: Literal["begin", "end"] = "begin"
+    temperature_column: str | None = None
+    temperature_unit: Literal[TEMPERATURE_UNITS] | None = None  # type: ignore[valid-type]
 
     def __fspath__(self) -> str:
         return self.file

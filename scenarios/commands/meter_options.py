@@ -12,7 +12,7 @@ import functools
 
 import click
 
-from munigrid.forecasting.meter_format import DEFAULT_TZ, LABELS, UNITS, MeterFormat
+from munigrid.forecasting.meter_format import DEFAULT_TZ, LABELS, TEMPERATURE_UNITS, UNITS, MeterFormat
 
 OPTIONS = (
     click.option("--tz", default=DEFAULT_TZ, show_default=True,
@@ -28,11 +28,16 @@ OPTIONS = (
                  help="Text encoding of the meter file (default: detected; UTF-8, UTF-16, Thai cp874)."),
     click.option("--interval-label", "label", type=click.Choice(LABELS), default="begin", show_default=True,
                  help="Whether meter stamps label the beginning or the end of their interval (end: moved back one step)."),
+    click.option("--temperature-column", default=None,
+                 help="Meter outdoor temperature column (default: found by name: temp, temperature, Outdoor, ...)."),
+    click.option("--temperature-unit", type=click.Choice(TEMPERATURE_UNITS, case_sensitive=False), default=None,
+                 help="Unit of the temperature column: c, f or k (default: from its name, temp_f, else c)."),
     click.option("--fill-gaps", is_flag=True,
                  help="Fill missing meter intervals (short gaps linearly, longer ones from a week apart); "
                       "without it gaps are refused with their dates."),
 )
-FIELDS = ("tz", "time_column", "load_column", "unit", "encoding", "label", "fill_gaps")
+FIELDS = ("tz", "time_column", "load_column", "unit", "encoding", "label", "temperature_column", "temperature_unit",
+          "fill_gaps")
 
 
 def meter_options(func):
