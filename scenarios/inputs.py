@@ -114,6 +114,11 @@ def site_weather(scenario: Scenario, index: pd.DatetimeIndex, base_dir: Path) ->
         return pd.concat(years).reindex(index)
     with file_field("weather.file"):
         weather = read_weather(input_path(source.file, base_dir), site.latitude_deg, site.longitude_deg, tz=TZ)
+    step = index[1] - index[0] if len(index) > 1 else None
+    if step is not None and len(weather) > 1 and weather.index[1] - weather.index[0] < step:
+        attrs = dict(weather.attrs)
+        weather = weather.resample(step).mean()  # finer file steps (e.g. 30 min) averaged to the scenario's
+        weather.attrs.update(attrs)
     if weather.index.equals(index) or index.isin(weather.index).all():
         return weather.reindex(index)
     return _typical_year_on(index, weather)

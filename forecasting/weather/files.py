@@ -10,22 +10,27 @@ interval-beginning index. Label conventions of the sources, as read by pvlib:
 * Typical-year files mix source years; all rows are put in one year (``year``, default the
   first row's year).
 
-A measured CSV needs a GHI column; DNI and DHI are split from GHI with the Erbs model when
-absent. Missing temperature defaults to 28 degC and wind to 1 m/s (stated in the report
-returned by :func:`read_weather_csv`). Gaps up to 2 h are interpolated; longer gaps are refused.
+A measured CSV needs a GHI column (matched by exact name first: PSM3's ``ghi_clear`` is never
+GHI); DNI and DHI are split from GHI with the Erbs model when absent. Temperature is read in
+the unit its name states (°C, °F, K; :mod:`~munigrid.forecasting.temperature`); missing
+temperature defaults to 28 degC and wind to 1 m/s. Steps of 1-60 min. Gaps up to 2 h are
+interpolated, longer ones take the same time of a neighbouring day (:func:`fill_weather_gaps`);
+each gap is reported with its dates, more than 20 % missing is refused. The column used for
+each quantity, the columns not used and any timing offset against the sun are in the notes.
 """
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pvlib
 
+from munigrid.forecasting.meter_quality import FILE_STEPS_MIN, describe_gaps
 from munigrid.forecasting.solar import clear_sky, solar_geometry
 from munigrid.forecasting.tables import fill_gaps, find_column, read_timeseries_csv, regular_grid
+from munigrid.forecasting.temperature import NOT_TEMP, TEMP_ALIASES, temperature_c
 from munigrid.forecasting.weather.synthetic import WEATHER_COLUMNS
 from munigrid.models.errors import InputError, Problem, quote
 from munigrid.models.timegrid import TZ
@@ -40,10 +45,6 @@ FORMATS = {"epw": "an EnergyPlus EPW file (8 header lines, then 35 comma-separat
            "tmy2": "a TMY2 file (.tm2, fixed-width hourly records)",
            "pvgis": "a PVGIS TMY file (CSV or JSON as downloaded from PVGIS)",
            "csv": CSV_FORMAT}
-
-
-class TimingWarning(UserWarning):
-    """Time stamps of a file look shifted against the sun (interval-ending labels or a wrong zone)."""
 
 
 def _tidy(frame: pd.DataFrame, mapping: dict[str, str], year: int | None, shift_h: float = 0.0) -> pd.DataFrame:
@@ -145,80 +146,141 @@ def timing_offset_h(ghi_w_per_m2: pd.Series, latitude_deg: float, longitude_deg:
     return best_lag * step_h
 
 
+GHI_ALIASES = ("ghi", "ghi_w_per_m2", "irradiance", "global_horizontal", "g(h)")
+DNI_ALIASES = ("dni", "dni_w_per_m2")
+DHI_ALIASES = ("dhi", "dhi_w_per_m2")
+WIND_ALIASES = ("wind_speed", "wind", "ws10m")
+#: Words of columns that are not the measured quantity: pvlib's PSM3 ``ghi_clear``, clear-sky
+#: or top-of-atmosphere values, plane-of-array irradiance.
+NOT_MEASURED = ("clear", "clearsky", "_cs", "cs_", "extra", "toa", "poa")
+MAX_MISSING_FRAC = 0.2
+
+
+def _irradiance(frame: pd.DataFrame, col: str, where: str) -> tuple[pd.Series, list[Problem]]:
+    """A column of irradiance [W/m2], unreadable cells and values outside -5..1,500 W/m2 as problems."""
+    values = pd.to_numeric(frame[col], errors="coerce")
+    text = frame[col].astype(str).str.strip()
+    problems = []
+    unreadable = values.isna() & frame[col].notna() & (text != "") & (text.str.lower() != "nan")
+    if unreadable.any():
+        first = values.index.get_loc(values.index[unreadable][0]) + 2
+        problems.append(Problem(f"{where}: line {first}, column {col!r}",
+                                f"{int(unreadable.sum())} values are not numbers (first {quote(text[unreadable].iloc[0], 30)}); "
+                                f"expected {CSV_FORMAT}"))
+    bad = (values < -5) | (values > 1500)
+    if bad.any():
+        rows = ", ".join(str(values.index.get_loc(t) + 2) for t in values.index[bad][:6])
+        problems.append(Problem(f"{where}: column {col!r}", f"{int(bad.sum())} irradiance values outside "
+                                f"0-1,500 W/m2 (rows {rows}); is the unit W/m2?"))
+    return values.clip(lower=0.0), problems
+
+
+def fill_weather_gaps(series: pd.Series, step_min: int, where: str) -> tuple[pd.Series, list[str]]:
+    """Fill a weather column's gaps: up to :data:`MAX_INTERP_H` linearly, longer ones from the same
+    time of the neighbouring days (the day before, else after, else two days away).
+
+    Returns the series and a note with the gaps' dates; refused when more than
+    :data:`MAX_MISSING_FRAC` is missing or a gap spans more than four days.
+    """
+    missing = series.isna()
+    if not missing.any():
+        return series, []
+    steps_per_day = 24 * 60 // step_min
+    filled, report = fill_gaps(series, int(MAX_INTERP_H * 60 / step_min), seasonal_steps=steps_per_day)
+    gaps = describe_gaps(missing, step_min)
+    if report.n_missing > MAX_MISSING_FRAC * report.n_total or report.n_left_missing:
+        raise InputError(f"{gaps}: too much missing to fill ({report.n_missing / report.n_total:.0%}; at most "
+                         f"{MAX_MISSING_FRAC:.0%}, no gap over 4 days); give a more complete file", where)
+    return filled, [f"{where}: {gaps}; filled: {report.n_interpolated} interpolated (gaps up to "
+                    f"{MAX_INTERP_H:g} h), {report.n_seasonal} from the same time of a neighbouring day"]
+
+
+def timing_note(offset_h: float, step_min: int, where: str) -> str | None:
+    """What a timing offset of measured irradiance against the sun [h] (positive: late) means, or None."""
+    if offset_h == 0 or abs(offset_h) * 60 < step_min / 2:
+        return None
+    if offset_h > 0:
+        return (f"timing: irradiance peaks {offset_h:.2g} h after the sun; the stamps may label interval ends "
+                "(munigrid reads them as interval beginnings): move them back one step")
+    return (f"timing: irradiance peaks {-offset_h:.2g} h before the sun; the stamps look early (labels one step "
+            "before the interval measured, or the wrong --tz)")
+
+
 def read_weather_csv(path: str | Path, latitude_deg: float, longitude_deg: float, tz: str | None = None,
                      altitude_m: float = 0.0) -> tuple[pd.DataFrame, list[str]]:
     """Read a measured-weather CSV (GHI at least) and complete it to the weather columns.
 
+    Columns are matched by exact name first (``ghi`` before ``ghi_clear``: clear-sky, top-of-
+    atmosphere and plane-of-array columns are never taken for a measured quantity); the column
+    used for each quantity, and every column not used, is noted. Steps of 1-60 min; gaps are
+    filled by :func:`fill_weather_gaps` and reported with their dates.
+
     Returns
     -------
     (pandas.DataFrame, list of str)
-        The weather frame and notes on what was filled or assumed.
+        The weather frame and notes on what was read, filled or assumed.
 
     Raises
     ------
     InputError
-        Missing GHI column, negative or absurd irradiance (> 1,500 W/m2), gaps longer than
-        2 h, timestamps shifted by an hour or more against the sun.
+        Missing GHI column, negative or absurd irradiance (> 1,500 W/m2), too many gaps,
+        an implausible temperature column, timestamps shifted by an hour or more against the sun.
     """
     path = Path(path)
+    where = path.name
     try:
         frame = read_timeseries_csv(path, tz=tz)
     except InputError as err:
         raise InputError([Problem(p.path, f"{p.message}; expected {CSV_FORMAT}") for p in err.problems]) from None
-    frame, step_min = regular_grid(frame, path.name)
-    ghi_col = find_column(frame, ("ghi", "ghi_w_per_m2", "irradiance", "global_horizontal", "g(h)"), path.name, "GHI")
-    notes: list[str] = []
+    frame, step_min = regular_grid(frame, where, FILE_STEPS_MIN)
+    ghi_col = find_column(frame, GHI_ALIASES, where, "GHI", skip=NOT_MEASURED)
+    dni_col = find_column(frame, DNI_ALIASES, where, "DNI", required=False, skip=NOT_MEASURED)
+    dhi_col = find_column(frame, DHI_ALIASES, where, "DHI", required=False, skip=NOT_MEASURED)
+    split = not (dni_col and dhi_col)
+    irradiance = {"ghi_w_per_m2": ghi_col} if split else {"ghi_w_per_m2": ghi_col, "dni_w_per_m2": dni_col,
+                                                           "dhi_w_per_m2": dhi_col}
+    out = pd.DataFrame(index=frame.index)
     problems: list[Problem] = []
-    ghi = pd.to_numeric(frame[ghi_col], errors="coerce").rename("ghi_w_per_m2")
-    text = frame[ghi_col].astype(str).str.strip()
-    unreadable = ghi.isna() & frame[ghi_col].notna() & (text != "") & (text.str.lower() != "nan")
-    if unreadable.any():
-        first = ghi.index.get_loc(ghi.index[unreadable][0]) + 2
-        problems.append(Problem(f"{path.name}: line {first}, column {ghi_col!r}",
-                                f"{int(unreadable.sum())} values are not numbers (first {quote(text[unreadable].iloc[0], 30)}); "
-                                f"expected {CSV_FORMAT}"))
-    bad = (ghi < -5) | (ghi > 1500)
-    if bad.any():
-        rows = ", ".join(str(ghi.index.get_loc(t) + 2) for t in ghi.index[bad][:6])
-        problems.append(Problem(f"{path.name}: column {ghi_col!r}", f"{int(bad.sum())} irradiance values outside "
-                                f"0-1,500 W/m2 (rows {rows}); is the unit W/m2?"))
-    max_steps = int(MAX_INTERP_H * 60 / step_min)
-    ghi, report = fill_gaps(ghi.clip(lower=0.0), max_steps)
-    if report.n_left_missing:
-        problems.append(Problem(f"{path.name}: column {ghi_col!r}", f"{report.n_left_missing} values missing in gaps "
-                                f"longer than {MAX_INTERP_H:g} h; fill policy interpolates only up to {MAX_INTERP_H:g} h"))
+    for name, col in irradiance.items():
+        out[name], found = _irradiance(frame, col, where)
+        problems += found
     if problems:
         raise InputError(problems)
-    if report.n_missing:
-        notes.append(str(report))
-    offset_h = timing_offset_h(ghi, latitude_deg, longitude_deg)
+    notes = [f"{name.split('_')[0].upper()} from column {col!r}" for name, col in irradiance.items()]
+    for name in irradiance:
+        out[name], filled = fill_weather_gaps(out[name].rename(name), step_min, f"{where}: column {irradiance[name]!r}")
+        notes += filled
+    offset_h = timing_offset_h(out["ghi_w_per_m2"], latitude_deg, longitude_deg)
     if abs(offset_h) >= 1.0:
-        raise InputError(f"irradiance peaks {offset_h:+.2g} h from solar noon at ({latitude_deg}, {longitude_deg}); "
-                         "time stamps look shifted (UTC read as local, or wrong --tz)", f"{path.name}: column 'time'")
-    if abs(offset_h) * 60 >= step_min / 2 and offset_h != 0:
-        warnings.warn(f"{path.name}: irradiance lags the sun by {offset_h:+.2g} h; labels may be interval-ending "
-                      "(munigrid uses interval-beginning)", TimingWarning, stacklevel=2)
-    out = pd.DataFrame(index=ghi.index)
-    out["ghi_w_per_m2"] = ghi
-    dni_col = find_column(frame, ("dni", "dni_w_per_m2"), path.name, "DNI", required=False)
-    dhi_col = find_column(frame, ("dhi", "dhi_w_per_m2"), path.name, "DHI", required=False)
-    if dni_col and dhi_col:
-        out["dni_w_per_m2"] = pd.to_numeric(frame[dni_col], errors="coerce").interpolate(limit=max_steps).fillna(0).to_numpy()
-        out["dhi_w_per_m2"] = pd.to_numeric(frame[dhi_col], errors="coerce").interpolate(limit=max_steps).fillna(0).to_numpy()
-    else:
-        out = out.join(decompose_ghi(ghi, latitude_deg, longitude_deg, altitude_m))
+        raise InputError(f"irradiance peaks {abs(offset_h):.2g} h {'after' if offset_h > 0 else 'before'} solar noon "
+                         f"at ({latitude_deg}, {longitude_deg}); time stamps look shifted (UTC read as local, or "
+                         "wrong --tz)", f"{where}: column 'time'")
+    timing = timing_note(offset_h, step_min, where)
+    if timing is not None:
+        notes.append(timing)
+    if split:
+        out = out.join(decompose_ghi(out["ghi_w_per_m2"], latitude_deg, longitude_deg, altitude_m))
         notes.append("DNI/DHI split from GHI with the Erbs model")
-    for name, aliases, default, unit in (("temp_air_c", ("temp_air", "temp", "temperature", "t2m", "t_air"), DEFAULT_TEMP_C, "degC"),
-                                         ("wind_speed_m_per_s", ("wind_speed", "wind", "ws10m"), DEFAULT_WIND_M_PER_S, "m/s")):
-        col = find_column(frame, aliases, path.name, name, required=False)
-        if col is None:
-            out[name] = default
-            notes.append(f"no {name} column: assumed {default:g} {unit}")
-        else:
-            series, rep = fill_gaps(pd.to_numeric(frame[col], errors="coerce").rename(name), max_steps, seasonal_steps=7 * 24 * 60 // step_min)
-            out[name] = series.fillna(default).to_numpy()
-            if rep.n_missing:
-                notes.append(str(rep))
+    temp_col = find_column(frame, TEMP_ALIASES, where, "temperature", required=False, skip=NOT_TEMP)
+    wind_col = find_column(frame, WIND_ALIASES, where, "wind", required=False)
+    if temp_col is None:
+        out["temp_air_c"] = DEFAULT_TEMP_C
+        notes.append(f"no temperature column: assumed {DEFAULT_TEMP_C:g} degC")
+    else:
+        temp, temp_notes = temperature_c(pd.to_numeric(frame[temp_col], errors="coerce"), temp_col, None,
+                                         f"{where}: column {temp_col!r}")
+        out["temp_air_c"], filled = fill_weather_gaps(temp.rename("temp_air_c"), step_min, f"{where}: column {temp_col!r}")
+        notes += temp_notes + filled
+    if wind_col is None:
+        out["wind_speed_m_per_s"] = DEFAULT_WIND_M_PER_S
+        notes.append(f"no wind column: assumed {DEFAULT_WIND_M_PER_S:g} m/s")
+    else:
+        wind = pd.to_numeric(frame[wind_col], errors="coerce").rename("wind_speed_m_per_s")
+        out["wind_speed_m_per_s"], filled = fill_weather_gaps(wind, step_min, f"{where}: column {wind_col!r}")
+        notes += [f"wind from column {wind_col!r}"] + filled
+    unused = [c for c in frame.columns if c not in (*irradiance.values(), temp_col, wind_col)]
+    if unused:
+        notes.append(f"columns not used: {', '.join(quote(str(c), 30) for c in unused)}")
     return out[list(WEATHER_COLUMNS)], notes
 
 
