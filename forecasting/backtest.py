@@ -68,6 +68,10 @@ class BacktestResult:
     fit_cpu_s: float = float("nan")  # CPU time of the fits and forecasts, summed over the processes [s]
 
     def _score(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Scores of each model on the targets every model forecast and that were metered (actuals
+        left out, e.g. suspect readings, and forecasts missing for want of lags are skipped for all)."""
+        known = frame[0.5].notna() & frame["actual"].notna()
+        frame = frame[known.groupby([frame.index, frame["origin"]]).transform("all").to_numpy()]
         rows = {m: scores(g["actual"].to_numpy(), {q: g[q].to_numpy() for q in self.quantiles})
                 for m, g in frame.groupby("model", sort=False)}
         table = pd.DataFrame(rows).T

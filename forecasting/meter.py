@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from munigrid.forecasting.meter_format import ENERGY_UNITS, UNITS, MeterFormat
+from munigrid.forecasting.meter_suspect import find_suspect
 from munigrid.forecasting.meter_quality import describe_gaps, drop_duplicates, file_step_min, regular, sort_rows
 from munigrid.forecasting.meter_text import excerpt, read_text
 from munigrid.forecasting.meter_time import column_list, lines_of, parse_times, time_columns
@@ -84,6 +85,9 @@ class MeterHistory:
         Mean reactive power [kvar], when the file has it.
     export_kw : pandas.Series or None
         Mean export power [kW], when the file has it.
+    suspect : pandas.Series of bool or None
+        Steps of ``load_kw`` holding readings that were probably not metered (repeated days,
+        zero and flat runs, :mod:`~munigrid.forecasting.meter_suspect`), listed in ``notes``.
     """
 
     load_kw: pd.Series
@@ -94,6 +98,13 @@ class MeterHistory:
     source: str = ""
     kvar: pd.Series | None = None
     export_kw: pd.Series | None = None
+    suspect: pd.Series | None = None
+
+    def load_for_fitting(self, keep_suspect: bool = False) -> pd.Series:
+        """``load_kw`` [kW] with the suspect steps as missing, unless kept: what forecasts fit and score on."""
+        if keep_suspect or self.suspect is None:
+            return self.load_kw
+        return self.load_kw.mask(self.suspect.reindex(self.load_kw.index, fill_value=False))
 
     def frame(self) -> pd.DataFrame:
         """``load_kw`` and, when present, ``temp_air_c`` as one frame."""
@@ -374,6 +385,8 @@ def read_meter(path: str | Path, fmt: MeterFormat | None = None, *, tz: str | No
     if unit == "kw" and load.max() > MAX_PLAUSIBLE_KW:
         warnings.warn(f"{where}: column {col!r} peaks at {load.max():,.0f} kW, more than any municipal building; "
                       "is it in W? give --unit w or name the column '..._w'", UnitWarning, stacklevel=2)
+    suspect = find_suspect(load, step_min)
+    notes += suspect.notes()
     missing = load.isna()
     load = load.rename("load_kw")
     if keep_gaps:
@@ -394,4 +407,4 @@ def read_meter(path: str | Path, fmt: MeterFormat | None = None, *, tz: str | No
     return MeterHistory(load_kw=_coarsen(load, step_min, target), temp_air_c=_coarsen(temp, step_min, target),
                         step_min=target, fills=fills, notes=notes, source=where,
                         kvar=_coarsen(extras.get("kvar"), step_min, target),
-                        export_kw=_coarsen(extras.get("export"), step_min, target))
+                        export_kw=_coarsen(extras.get("export"), step_min, target), suspect=suspect.on_step(target))

@@ -10,6 +10,8 @@ import pandas as pd
 from munigrid.forecasting.load_models import MODELS
 from munigrid.scenarios.commands.meter_options import meter_options
 
+FORECAST_STEPS_MIN = (15, 30, 60)  # load forecasts run at the file's step; finer files are averaged to 15 min
+
 
 def _table(frame: pd.DataFrame, title: str) -> None:
     click.echo(f"\n{title}")
@@ -137,9 +139,11 @@ def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_
               help="Backtest: processes fitting the refits (default: one per CPU for 4 or more refits).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Write forecasts (.csv or .nc; a backtest writes every forecast as CSV).")
+@click.option("--keep-suspect", is_flag=True,
+              help="Fit and score on repeated days, zero runs and flat runs too (default: left out, listed).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @meter_options
-def load(history_path, horizon, model, backtest, refit_days, workers, out, as_json, meter_fmt):
+def load(history_path, horizon, model, backtest, refit_days, workers, out, keep_suspect, as_json, meter_fmt):
     """Load forecast P10/P50/P90 after the end of a metered history, or its backtest."""
     from munigrid.forecasting.backtest import (
         rolling_origin_backtest,
@@ -155,9 +159,14 @@ def load(history_path, horizon, model, backtest, refit_days, workers, out, as_js
         raise InputError(f"cannot read {horizon!r}; use e.g. 24h, 48h or 7d", "--horizon") from None
     if not horizon_td.total_seconds() > 0:
         raise InputError(f"must be a positive duration, got {horizon!r}; use e.g. 24h, 48h or 7d", "--horizon")
-    history = read_meter(history_path, meter_fmt)
+    history = read_meter(history_path, meter_fmt, steps_min=FORECAST_STEPS_MIN)
+    load_kw = history.load_for_fitting(keep_suspect)
+    n_suspect = int(history.suspect.sum())
+    if n_suspect:
+        history.notes.append(f"{n_suspect} suspect steps {'kept' if keep_suspect else 'left out of fitting and scoring'}"
+                             f" ({'default: left out' if keep_suspect else '--keep-suspect keeps them'})")
     info = {"history": str(history_path), "step_min": history.step_min, "fills": [str(f) for f in history.fills],
-            "notes": history.notes, "horizon": str(horizon_td)}
+            "notes": history.notes, "horizon": str(horizon_td), "suspect_steps": n_suspect}
     if backtest:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -166,10 +175,15 @@ def load(history_path, horizon, model, backtest, refit_days, workers, out, as_js
         with Progress(TextColumn("backtest origins"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True, disable=as_json or not console.is_terminal) as bar:
             task = bar.add_task("origins", total=None)
-            result = rolling_origin_backtest(history.load_kw, history.temp_air_c, horizon=horizon_td,
+            result = rolling_origin_backtest(load_kw, history.temp_air_c, horizon=horizon_td,
                                              refit_every_days=refit_days, workers=workers,
                                              progress=lambda done, total: bar.update(task, completed=done, total=total))
-        table, by_kind, by_hour = result.table(), result.by_day_kind(), result.by_hour()
+        table = result.table()
+        if table.empty:
+            raise InputError(f"no forecast step could be scored: the {n_suspect} suspect steps left out (and the "
+                             "forecasts that needed them) cover every origin; give a longer history or "
+                             "--keep-suspect", "--history")
+        by_kind, by_hour = result.by_day_kind(), result.by_hour()
         if out is not None:
             csv_frame(result.forecasts, "load_kw").to_csv(out)
             click.echo(f"wrote {out}", err=True)
@@ -187,14 +201,14 @@ def load(history_path, horizon, model, backtest, refit_days, workers, out, as_js
         _table(by_hour, "MAE by hour of day [kW]")
         return
     temp_fc = temperature_forecast(history.temp_air_c, horizon_td, "persistence")
-    fitted = MODELS[model](horizon=horizon_td).fit(history.load_kw, temp_fc)
-    step = history.load_kw.index[1] - history.load_kw.index[0]
-    target = pd.date_range(history.load_kw.index[-1] + step, periods=int(horizon_td / step), freq=step)
+    fitted = MODELS[model](horizon=horizon_td).fit(load_kw, temp_fc)
+    step = load_kw.index[1] - load_kw.index[0]
+    target = pd.date_range(load_kw.index[-1] + step, periods=int(horizon_td / step), freq=step)
     future_temp = None
     if history.temp_air_c is not None:
         lead = pd.Timedelta(days=max(1, -(-horizon_td // pd.Timedelta(days=1))))
         future_temp = pd.Series(history.temp_air_c.reindex(target - lead).to_numpy(), index=target)
-    pred = fitted.predict(target, history.load_kw, future_temp)
+    pred = fitted.predict(target, load_kw, future_temp)
     _write(pred, out, "load_kw", "site")
     if as_json:
         info.update(model=model, forecast=[{"time": t.isoformat(), **{f"p{int(q * 100)}": float(v) for q, v in row.items()}}
