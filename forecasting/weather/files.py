@@ -305,7 +305,8 @@ def read_weather(path: str | Path, latitude_deg: float | None = None, longitude_
     -------
     pandas.DataFrame
         Columns ``ghi_w_per_m2, dni_w_per_m2, dhi_w_per_m2, temp_air_c, wind_speed_m_per_s``,
-        Asia/Bangkok interval-beginning index; ``attrs`` holds ``source``, ``format``, site and notes.
+        Asia/Bangkok interval-beginning index; ``attrs`` holds ``source``, ``format``, site, the
+        file's own UTC offset (``utc_offset_h``, EPW/TMY headers; None otherwise) and notes.
     """
     path = Path(path)
     if not path.is_file():
@@ -330,5 +331,5 @@ def read_weather(path: str | Path, latitude_deg: float | None = None, longitude_
         notes = []
     weather.attrs.update({"source": str(path), "format": kind, "latitude_deg": meta.get("latitude"),
                           "longitude_deg": meta.get("longitude"), "altitude_m": meta.get("altitude"),
-                          "notes": notes})
+                          "utc_offset_h": meta.get("TZ"), "notes": notes})
     return weather

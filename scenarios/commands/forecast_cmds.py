@@ -10,6 +10,8 @@ import pandas as pd
 from munigrid.forecasting.load_models import MODELS
 from munigrid.scenarios.commands.meter_options import meter_options
 
+MOUNTINGS = ("open_rack_glass_polymer", "open_rack_glass_glass", "close_mount_glass_glass",
+             "insulated_back_glass_polymer")  # pvlib SAPM mountings (munigrid.forecasting.pv.TemperatureModel)
 FORECAST_STEPS_MIN = (15, 30, 60)  # load forecasts run at the file's step; finer files are averaged to 15 min
 
 
@@ -73,14 +75,23 @@ def forecast():
                    "Default: offline synthetic typical year.")
 @click.option("--measured", "measured_path", type=click.Path(path_type=Path), default=None,
               help="Measured PV AC power CSV [kW]: scores the forecast against clear-sky-index persistence.")
-@click.option("--tz", default=None, help="Zone of naive time stamps in CSV files, e.g. Asia/Bangkok.")
+@click.option("--tz", default=None,
+              help="Site zone: naive CSV stamps are read in it and times are shown and written in it "
+                   "(default: the weather file's zone (EPW/TMY), else Asia/Bangkok).")
+@click.option("--altitude", "altitude_m", type=float, default=None,
+              help="Site altitude [m] (default: the weather file's, else 0).")
+@click.option("--temp-coeff", "gamma_per_c", type=float, default=-0.0037, show_default=True,
+              help="Power temperature coefficient [1/K]: about -0.0037 crystalline Si, -0.0029 thin film.")
+@click.option("--mounting", "temperature_model", type=click.Choice(MOUNTINGS), default="open_rack_glass_polymer",
+              show_default=True, help="Mounting for the cell temperature (pvlib SAPM): open rack on rails, "
+                                      "close mount flush on the roof, insulated back.")
 @click.option("--year", type=int, default=2025, show_default=True, help="Year of the synthetic weather.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic weather.")
 @click.option("--step", "step_min", type=click.Choice(["15", "60"]), default="60", show_default=True, help="Synthetic step [min].")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the series (.csv or .nc).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_frac, dc_ac_ratio, inverter_ac_kw,
-       weather_path, measured_path, tz, year, seed, step_min, out, as_json):
+       weather_path, measured_path, tz, altitude_m, gamma_per_c, temperature_model, year, seed, step_min, out, as_json):
     """PV AC output of one array from a weather file or the synthetic year; optionally scored."""
     from munigrid.forecasting.meter import read_meter
     from munigrid.forecasting.pv import PVArraySpec, pv_ac_kw
@@ -92,19 +103,31 @@ def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_
     )
     from munigrid.forecasting.weather import read_weather, synthetic_year
 
+    from munigrid.forecasting.meter_time import check_zone
+    from munigrid.scenarios.commands.pv_cli import check_array, site_zone, write_pv
+
     spec = PVArraySpec(capacity_kwp=capacity_kwp, tilt_deg=tilt_deg, azimuth_deg=azimuth_deg, losses_frac=losses_frac,
-                       dc_ac_ratio=dc_ac_ratio, inverter_ac_kw=inverter_ac_kw)
+                       dc_ac_ratio=dc_ac_ratio, inverter_ac_kw=inverter_ac_kw, gamma_per_c=gamma_per_c,
+                       temperature_model=temperature_model)
+    check_array(spec, 0.0 if altitude_m is None else altitude_m)
+    if tz is not None:
+        check_zone(tz)
     if weather_path is None:
-        weather = synthetic_year(latitude_deg, longitude_deg, year=year, step_min=int(step_min), seed=seed)
+        weather = synthetic_year(latitude_deg, longitude_deg, year=year, step_min=int(step_min), seed=seed,
+                                 altitude_m=altitude_m or 0.0)
         source = f"synthetic year {year} (seed {seed})"
     else:
         weather = read_weather(weather_path, latitude_deg, longitude_deg, tz=tz)
         source = str(weather_path)
-    ac = pv_ac_kw(weather, spec, latitude_deg, longitude_deg)["pv"]
+    if altitude_m is None:
+        altitude_m = float(weather.attrs.get("altitude_m") or 0.0)
+    zone, zone_note = site_zone(tz, weather)
+    ac = pv_ac_kw(weather, spec, latitude_deg, longitude_deg, altitude_m)["pv"].tz_convert(zone)
     step_h = (ac.index[1] - ac.index[0]).total_seconds() / 3600
-    summary = {"weather": source, "steps": len(ac), "energy_kwh": float(ac.sum() * step_h),
+    summary = {"weather": source, "steps": len(ac), "start": ac.index[0].isoformat(), "energy_kwh": float(ac.sum() * step_h),
                "specific_yield_kwh_per_kwp": float(ac.sum() * step_h / capacity_kwp), "peak_kw": float(ac.max()),
-               "notes": weather.attrs.get("notes", [])}
+               "peak_at": ac.idxmax().isoformat(), "altitude_m": altitude_m,
+               "notes": [*weather.attrs.get("notes", []), zone_note]}
     if measured_path is not None:
         measured = read_meter(measured_path, tz=tz, keep_gaps=True).load_kw.reindex(ac.index)
         cs = clear_sky_pv_kw(ac.index, spec, latitude_deg, longitude_deg)
@@ -113,13 +136,15 @@ def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_
         drop = detect_performance_drop(measured, ac)
         summary["scores"] = json.loads(table.to_json(orient="index"))
         summary["data_quality"] = str(drop) if drop else "no lasting performance drop found"
-    _write(ac.to_frame(0.5), out, "pv_ac_kw", "site")
+    write_pv(ac, out)
+    if out is not None:
+        click.echo(f"wrote {out}", err=True)
     if as_json:
         click.echo(json.dumps(summary))
         return
     click.echo(f"PV {capacity_kwp:g} kWp at ({latitude_deg}, {longitude_deg}), weather: {source}")
     click.echo(f"energy {summary['energy_kwh']:,.0f} kWh, specific yield {summary['specific_yield_kwh_per_kwp']:,.0f} "
-               f"kWh/kWp, peak {summary['peak_kw']:,.2f} kW")
+               f"kWh/kWp, peak {summary['peak_kw']:,.2f} kW at {ac.idxmax():%Y-%m-%d %H:%M%z}")
     for note in summary["notes"]:
         click.echo(f"note: {note}")
     if measured_path is not None:
