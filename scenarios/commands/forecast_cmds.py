@@ -12,7 +12,8 @@ from munigrid.scenarios.commands.meter_options import meter_options
 
 MOUNTINGS = ("open_rack_glass_polymer", "open_rack_glass_glass", "close_mount_glass_glass",
              "insulated_back_glass_polymer")  # pvlib SAPM mountings (munigrid.forecasting.pv.TemperatureModel)
-FORECAST_STEPS_MIN = (15, 30, 60)  # load forecasts run at the file's step; finer files are averaged to 15 min
+FORECAST_STEPS_MIN = (15, 30, 60)
+MAX_SUSPECT_FRAC = 0.5  # more suspect steps than this: refused rather than fitted on the few left  # load forecasts run at the file's step; finer files are averaged to 15 min
 
 
 def _table(frame: pd.DataFrame, title: str) -> None:
@@ -187,6 +188,10 @@ def load(history_path, horizon, model, backtest, refit_days, workers, out, keep_
     history = read_meter(history_path, meter_fmt, steps_min=FORECAST_STEPS_MIN)
     load_kw = history.load_for_fitting(keep_suspect)
     n_suspect = int(history.suspect.sum())
+    if not keep_suspect and n_suspect > MAX_SUSPECT_FRAC * len(load_kw):
+        raise InputError(f"{n_suspect} of {len(load_kw)} steps ({n_suspect / len(load_kw):.0%}) look filled at the "
+                         f"source ({'; '.join(n for n in history.notes if n.startswith('suspect readings'))}): too few metered readings to fit a forecast on; "
+                         "export the meter's own readings, or give --keep-suspect to use them anyway", "--history")
     if n_suspect:
         history.notes.append(f"{n_suspect} suspect steps {'kept' if keep_suspect else 'left out of fitting and scoring'}"
                              f" ({'default: left out' if keep_suspect else '--keep-suspect keeps them'})")

@@ -80,6 +80,19 @@ def _backtest(capsys, path, *flags):
     return json.loads(out)
 
 
+def test_a_file_mostly_filled_at_the_source_is_refused_naming_the_option(tmp_path, capsys):
+    index = pd.date_range("2025-01-06", periods=35 * DAY, freq="h", tz="Asia/Bangkok")
+    same_every_week = 20.0 + 50.0 * ((index.hour >= 8) & (index.hour < 18) & (index.day_of_week < 5))
+    path = _write(tmp_path, pd.Series(same_every_week, index=index))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["forecast", "load", "--history", str(path)])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert "840 of 840 steps (100%) look filled at the source" in err and "--keep-suspect" in err
+    assert "2025-01-13 00:00 to 2025-01-17 23:00: the same readings as 7 days earlier" in err  # weekdays of week 2
+    assert "2025-01-07 00:00 to 2025-01-10 23:00: the same readings as 1 day earlier" in err  # Tuesday-Friday
+
+
 @pytest.mark.slow  # two backtests of 4-8 weeks: about 10 s each on an idle machine
 def test_nothing_left_to_score_is_refused_naming_the_option(tmp_path, capsys):
     path = _write(tmp_path, _source_filled(_office()))

@@ -17,7 +17,8 @@ from munigrid.scenarios.cli import main
 def _meter(tmp_path, temp_name: str, temp_values: np.ndarray, days: int = 35) -> tuple:
     index = pd.date_range("2025-01-06", periods=days * 24, freq="h", tz="Asia/Bangkok")
     hour = index.hour.to_numpy()
-    load = 20.0 + 50.0 * ((hour >= 8) & (hour < 18) & (index.day_of_week.to_numpy() < 5))
+    load = 20.0 + 50.0 * ((hour >= 8) & (hour < 18) & (index.day_of_week.to_numpy() < 5)) \
+        + np.random.default_rng(0).normal(0.0, 1.0, len(index))  # metered: no day repeats a week earlier
     temp_c = 27.0 + 4.0 * np.sin((hour - 9) / 24 * 2 * np.pi)
     path = tmp_path / "meter.csv"
     pd.DataFrame({"time": index.strftime("%Y-%m-%d %H:%M"), "load_kw": load,
