@@ -11,6 +11,9 @@ reaches the end-of-life capacity), fixed O&M :math:`O^{fix}_y = \sum_c o_c (1+\i
 variable O&M :math:`O^{var}_y = \sum_c u_c E_{c,y} (1+\iota)^{y-1}` on each component's energy basis,
 and residual value :math:`V_N = \sum_c k_c \max(0, (t_c + \ell_c - N)/\ell_c)` of the unit in service
 at the end (installed in year :math:`t_c` at cost :math:`k_c`, life :math:`\ell_c`), straight-line.
+With a simulated lifetime (``ProjectInputs.lifetime``) the battery is replaced in the years the
+simulation replaced it, and its residual value is its capacity left above the end-of-life
+capacity: :math:`k \,\mathrm{clip}\big((c_N - c_{EoL})/(1 - c_{EoL}), 0, 1\big)`.
 """
 
 from __future__ import annotations
@@ -58,15 +61,22 @@ def component_life_years(component: Component, inputs: ProjectInputs) -> int:
     return int(component.life_years)
 
 
+def simulated_battery(component: Component, inputs: ProjectInputs) -> bool:
+    """True when the battery's replacements come from a simulated lifetime."""
+    return component.energy_basis == "battery" and inputs.lifetime is not None
+
+
 def capital_spends(inputs: ProjectInputs) -> list[CapitalSpend]:
     """Initial capex and every replacement within the project life, in year order."""
     spends = []
     for c in inputs.components:
         spends.append(CapitalSpend(0, c.name, c.capex_thb, c.tax_life_years))
-        if c.replace:
-            life = component_life_years(c, inputs)
-            spends += [CapitalSpend(y, c.name, c.capex_thb * c.replacement_cost_frac, c.tax_life_years)
-                       for y in replacement_years(life, int(inputs.years))]
+        if not c.replace:
+            continue
+        years = (inputs.lifetime.battery_replacement_years if simulated_battery(c, inputs)
+                 else replacement_years(component_life_years(c, inputs), int(inputs.years)))
+        spends += [CapitalSpend(int(y), c.name, c.capex_thb * c.replacement_cost_frac, c.tax_life_years)
+                   for y in years]
     return sorted(spends, key=lambda s: s.year)
 
 
@@ -75,6 +85,10 @@ def residual_value_thb(inputs: ProjectInputs, spends: list[CapitalSpend]) -> flo
     n, total = int(inputs.years), 0.0
     for c in inputs.components:
         last = max((s for s in spends if s.component == c.name), key=lambda s: s.year)
+        if simulated_battery(c, inputs):
+            left = (inputs.lifetime.battery_end_capacity_frac - inputs.battery_eol_frac) / (1.0 - inputs.battery_eol_frac)
+            total += last.amount_thb * float(np.clip(left, 0.0, 1.0))
+            continue
         life = component_life_years(c, inputs)
         total += last.amount_thb * max(0.0, (last.year + life - n) / life)
     return total
