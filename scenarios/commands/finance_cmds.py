@@ -44,6 +44,14 @@ def _print_outcome(outcome, source: str) -> None:
         console.print(f"{name}: {STRUCTURE_TITLES[name]}", markup=False, highlight=False)
     for line in footnotes:
         console.print(line, markup=False, highlight=False)
+    for name, parties in outcome.scaled.items():
+        ours = cases[name].summary()
+        ours["project"] = cases[name].project_metrics()
+        shown = [f"{party} {ours[party]['npv_thb']:,.0f} (scaled {parties[party]['npv_thb']:,.0f})"
+                 for party in ("project", "municipality", "investor") if ours[party]["npv_thb"] or
+                 parties[party]["npv_thb"]]
+        console.print(f"{name}: NPV by simulated years ({outcome.lifetime}) vs year 1 scaled: {'; '.join(shown)}",
+                      markup=False, highlight=False)
     for note in outcome.notes:
         console.print(f"note: {note}", markup=False, highlight=False)
     for name, folder in outcome.folders.items():
@@ -64,6 +72,11 @@ def _print_outcome(outcome, source: str) -> None:
 @click.option("--structure", "structures", default="municipal", show_default=True, help=STRUCTURE_HELP)
 @click.option("--years", type=int, default=20, show_default=True, help="Project life [years].")
 @click.option("--term", type=int, default=20, show_default=True, help="Contract term [years] (esco, ppa, ppp).")
+@click.option("--lifetime", type=click.Choice(["fast", "full", "scaled"]), default="fast", show_default=True,
+              help="Project years: simulated year by year (fast: two anchor re-dispatches; full: every year "
+                   "re-dispatched) or year 1 scaled; simulated cases also print the scaled NPV.")
+@click.option("--load-growth", type=float, default=0.0, show_default=True,
+              help="Yearly load growth [-/year], -0.2..0.2 (0.02 = 2 %/year).")
 @click.option("--escalation", type=click.Choice(["flat", "base", "high"]), default="base", show_default=True,
               help="Tariff and Ft escalation scenario (finance_defaults.yaml).")
 @click.option("--share", type=float, default=0.7, show_default=True, help="ESCO share of savings [-].")
@@ -83,7 +96,7 @@ def _print_outcome(outcome, source: str) -> None:
               help="Run store root for run ids (default: $MUNIGRID_RUNS or ./runs).")
 @click.option("--fiscal", is_flag=True, help="Tables by Thai fiscal year (October-September).")
 @click.option("--json", "as_json", is_flag=True, help="Print every structure's summary as one JSON object.")
-def finance(ref, structures, years, term, escalation, share, price, discount, ppa_escalation, buyout_year,
+def finance(ref, structures, years, term, lifetime, load_growth, escalation, share, price, discount, ppa_escalation, buyout_year,
             debt_frac, debt_rate, debt_tenor, municipality_rate, investor_rate, out, root, fiscal, as_json):
     """Investment cases of SCENARIO (bundled name or YAML, run now) or RUN (stored run id or folder).
 
@@ -95,6 +108,9 @@ def finance(ref, structures, years, term, escalation, share, price, discount, pp
     from munigrid.scenarios.commands.stages import stage_spinner
     from munigrid.scenarios.finance import ContractTerms
 
+    if not -0.2 <= load_growth <= 0.2:
+        raise click.BadParameter(f"must be a yearly fraction between -0.2 and 0.2, got {load_growth}",
+                                 param_hint="--load-growth")
     terms = ContractTerms(term_years=term, esco_share_frac=share, ppa_price_thb_per_kwh=price,
                           ppa_discount_frac=discount, ppa_escalation_frac_per_year=ppa_escalation,
                           ppa_buyout_year=buyout_year, debt_frac=debt_frac, debt_rate_frac=debt_rate,
@@ -102,7 +118,8 @@ def finance(ref, structures, years, term, escalation, share, price, discount, pp
     with solver_output_to_stderr(), stage_spinner("starting", as_json) as progress:
         outcome = api.finance(ref, structures, years=years, escalation=escalation, terms=terms,
                               municipality_rate_frac=municipality_rate, investor_rate_frac=investor_rate,
-                              out=out, fiscal=fiscal, root=root, progress=progress)
+                              out=out, fiscal=fiscal, root=root, progress=progress, lifetime=lifetime,
+                              load_growth_frac_per_year=load_growth)
     if as_json:
         click.echo(json.dumps(outcome.summary(), indent=2, ensure_ascii=False, default=str))
         return
