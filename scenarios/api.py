@@ -162,7 +162,8 @@ def finance(source: str | Path | Scenario, structures: str | list[str] | tuple[s
             years: int = 20, escalation: str = "base", terms=None, municipality_rate_frac: float | None = None,
             investor_rate_frac: float | None = None, out: Path | None = None, write: bool = True,
             fiscal: bool = False, report: bool = True, root: Path | None = None,
-            progress: Progress | None = None, lifetime: str = "fast", load_growth_frac_per_year: float = 0.0):
+            progress: Progress | None = None, lifetime: str = "fast", load_growth_frac_per_year: float = 0.0,
+            incentives=None):
     """Investment cases of a stored run or a scenario under one or more ownership structures.
 
     Parameters
@@ -199,6 +200,9 @@ def finance(source: str | Path | Scenario, structures: str | list[str] | tuple[s
         scaled figures beside them.
     load_growth_frac_per_year : float
         Yearly load growth [-/year].
+    incentives : munigrid.models.finance.incentives.Incentives, optional
+        BOI, T-VER, grants and import duty (e.g. ``finance_defaults.default_incentives("esco",
+        tver=True)``); each structure shows who receives each. None: no incentives.
 
     Returns
     -------
@@ -207,18 +211,20 @@ def finance(source: str | Path | Scenario, structures: str | list[str] | tuple[s
     from munigrid.scenarios import finance as cases_of
     from munigrid.solver_runs.report.rundata import FINANCE_DIR, REPORT_FILE
 
+    from munigrid.models.finance.incentives import check as check_incentives
     from munigrid.scenarios.lifetime import check_options
 
     names = cases_of.parse_structures(structures)
     settings = cases_of.settings_with(municipality_rate_frac, investor_rate_frac)
     check_options(lifetime, years, load_growth_frac_per_year)
+    check_incentives(incentives)
     if progress:
         progress("loading the dispatch")
     results, scenario, run_dir = _finance_source(source, root)
     if progress:
         progress("year-1 energy and bills" if lifetime == "scaled" else f"project years ({lifetime})")
     project, notes, simulated = cases_of.project_inputs(results, scenario, years, escalation, lifetime,
-                                                        load_growth_frac_per_year)
+                                                        load_growth_frac_per_year, incentives)
     if progress:
         progress(f"cash flows of {', '.join(names)}")
     terms = terms or cases_of.ContractTerms()

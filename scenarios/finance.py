@@ -24,6 +24,7 @@ import pandas as pd
 
 from munigrid.models.errors import InputError, Problem
 from munigrid.models.finance import CaseResult, EnergyYear1, FinanceSettings, Financing, ProjectInputs, evaluate_case
+from munigrid.models.finance.incentives import Incentives
 from munigrid.models.finance.defaults import (
     default_components,
     default_escalation,
@@ -230,7 +231,8 @@ def energy_year1(results, scenario, site_inputs=None) -> tuple[EnergyYear1, list
 
 
 def project_inputs(results, scenario, years: int, escalation: str, lifetime: str = "scaled",
-                   load_growth_frac_per_year: float = 0.0) -> tuple[ProjectInputs, list[str], pd.DataFrame | None]:
+                   load_growth_frac_per_year: float = 0.0, incentives: Incentives | None = None
+                   ) -> tuple[ProjectInputs, list[str], pd.DataFrame | None]:
     """The project of a dispatch: year-1 energy, default components at the run's sizes, fades,
     and (``lifetime`` ``fast`` or ``full``) every project year simulated.
 
@@ -266,7 +268,8 @@ def project_inputs(results, scenario, years: int, escalation: str, lifetime: str
         pv_degradation_frac_per_year=degradation, load_growth_frac_per_year=load_growth_frac_per_year,
         battery_capacity_frac=battery_capacity_frac(results, scenario, max(years, 1), scenario.time.step_min / 60.0),
         battery_eol_frac=float(default_value("lives", "battery_end_of_life_capacity_frac")),
-        escalation=default_escalation(escalation), start_date=scenario.time.start, lifetime=simulated)
+        escalation=default_escalation(escalation), start_date=scenario.time.start, lifetime=simulated,
+        incentives=incentives)
     return inputs, notes, table
 
 

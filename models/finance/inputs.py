@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 
 from munigrid.models.errors import InputError, Problem
+from munigrid.models.finance.incentives import Incentives
 from munigrid.models.finance.metrics import check_discount_rate
 
 
@@ -256,6 +257,9 @@ class ProjectInputs:
     lifetime : LifetimeEnergy or None
         Every year simulated (:mod:`munigrid.scenarios.lifetime`); None: years 2..N are year 1
         scaled (:mod:`munigrid.models.finance.energy`).
+    incentives : Incentives or None
+        BOI, T-VER, grants and import duty (:mod:`munigrid.models.finance.incentives`); the
+        project's flows are before them, each party's include those it receives.
     """
 
     energy: EnergyYear1
@@ -269,6 +273,7 @@ class ProjectInputs:
     escalation: Escalation = field(default_factory=Escalation)
     start_date: date = date(2026, 1, 1)
     lifetime: LifetimeEnergy | None = None
+    incentives: Incentives | None = None
 
     def problems(self) -> list[Problem]:
         """Every problem with the project inputs."""
@@ -296,6 +301,8 @@ class ProjectInputs:
         found += self.escalation.problems("escalation")
         if self.lifetime is not None:
             found += self.lifetime.problems(int(self.years))
+        if self.incentives is not None:
+            found += self.incentives.problems("incentives")
         return found
 
     def validated(self) -> ProjectInputs:

@@ -161,7 +161,9 @@ def test_lifetime_table_in_each_structure_folder(run_dir, tmp_path):
 
 @pytest.mark.parametrize(("args", "option"), [
     (["--lifetime", "yearly"], "--lifetime"), (["--load-growth", "0.5"], "--load-growth"),
-    (["--load-growth", "nan"], "--load-growth")])
+    (["--load-growth", "nan"], "--load-growth"), (["--incentives", "boi,cash"], "--incentives"),
+    (["--grant-frac", "1.5"], "--grant-frac"), (["--tver-price", "-1"], "--tver-price"),
+    (["--boi-scheme", "gold"], "--boi-scheme"), (["--grant-years", "99"], "--grant-years")])
 def test_cli_refuses_bad_lifetime_options_naming_them(run_dir, args, option):
     result = CliRunner().invoke(cli, ["finance", str(run_dir), *args])
     assert result.exit_code == 2, result.output
@@ -183,3 +185,20 @@ def test_sensitivity_moves_simulated_years_by_the_ratio(outcomes):
     base, moved = project_cash_flows(inputs).energy, project_cash_flows(faster).energy
     ratio = (1 - faster.pv_degradation_frac_per_year) / (1 - inputs.pv_degradation_frac_per_year)
     assert moved.pv_available_kwh[5] == pytest.approx(base.pv_available_kwh[5] * ratio ** 4)
+
+
+def test_cli_incentives_show_who_receives_each(run_dir, tmp_path):
+    import json
+
+    result = CliRunner().invoke(cli, ["finance", str(run_dir), "--structure", "municipal,ppa", "--years", "12",
+                                      "--term", "12", "--lifetime", "scaled", "--incentives", "all",
+                                      "--grant-frac", "0.1", "--out", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    structures = json.loads(result.stdout)["structures"]
+    assert set(structures["municipal"]["incentives"]) == {"municipality"}
+    assert {"incentive_tver_credits_thb", "incentive_capital_grant_thb"} <= set(
+        structures["municipal"]["incentives"]["municipality"])
+    investor = structures["ppa"]["incentives"]["investor"]
+    assert {"boi_cit_exemption_thb", "incentive_import_duty_exemption_thb", "incentive_capital_grant_thb"} <= set(investor)
+    table = pd.read_csv(tmp_path / "ppa" / "incentives.csv")
+    assert set(table["party"]) == {"investor"} and set(table["structure"]) == {"ppa"}
