@@ -16,11 +16,12 @@ storage, in closed form: PV used :math:`u_t = \min(d_y\,pv_t, L_y\,load_t)`, imp
 limit or export gets exactly that dispatch, so it needs no solve. Any other meter is solved:
 
 - ``full``: its dispatch LP is solved for every year at that year's :math:`(c_y, d_y, L_y)`;
-- ``fast``: its LP is solved at two anchor years besides year 1, :math:`(c_{EoL}, d_1, L_1)` and
-  :math:`(1, d_N, L_N)`, and each quantity's correction over the surrogate
-  (:math:`q - q^{sur}`: import, PV used, bill, battery discharge, cycle fade) is interpolated
-  linearly in :math:`(1-c)/(1-c_{EoL})` and :math:`\tau = (y-1)/(N-1)`. Its error against
-  ``full`` is measured in ``benchmarks/bench_lifetime.py``.
+- ``fast``: its LP is solved at anchor states besides year 1: :math:`(c_{EoL}, d_1, L_1)`,
+  :math:`(1, d_N, L_N)` and, when the load grows, the middle year :math:`(1, d_M, L_M)`; each
+  quantity's correction over the surrogate (:math:`q - q^{sur}`: import, PV used, bill, battery
+  discharge, cycle fade) is interpolated, linearly in :math:`(1-c)/(1-c_{EoL})` plus piecewise
+  linearly in :math:`\tau = (y-1)/(N-1)` through the anchors. Its error against ``full`` is
+  measured in ``benchmarks/bench_lifetime.py``.
 
 The weather, calendar and holidays of year 1 are used in every year (weather uncertainty is
 the Monte Carlo's job); a dispatch is optimised at year-1 prices, then priced exactly.
@@ -107,28 +108,25 @@ class MeterYears:
     """A meter's quantities for any year state: closed form, solved, or anchored (module text)."""
 
     def __init__(self, series: MeterSeries, year1: dict[str, float], step_h: float, method: str,
-                 eol_frac: float, last: YearState | None):
-        self.series, self.step_h, self.method = series, step_h, method
-        self.year1 = year1
-        self.anchors: list[tuple[str, dict[str, float]]] = []
+                 eol_frac: float, age_states: list[tuple[float, YearState]]):
+        self.series, self.step_h, self.method, self.year1 = series, step_h, method, year1
+        self.capacity_slope: dict[str, float] | None = None
+        self.age_points: list[tuple[float, dict[str, float]]] = []
         if not series.needs_solve or method != "fast":
             return
         base = YearState(1.0, 1.0, 1.0)
-        correction0 = self._correction(base, year1)
+        self.age_points = [(0.0, self._correction(base, year1))]
         if series.battery_kwh > 0 and eol_frac < 1.0:
-            low = YearState(1.0, 1.0, eol_frac)
-            self.anchors.append(("capacity", self._slope(low, correction0)))
-        if last is not None:
-            self.anchors.append(("age", self._slope(last, correction0)))
-        self.correction0 = correction0
+            low = self._correction(YearState(1.0, 1.0, eol_frac), self._solved(YearState(1.0, 1.0, eol_frac)))
+            self.capacity_slope = {q: low[q] - self.age_points[0][1][q] for q in QUANTITIES}
+        self.age_points += [(tau, self._correction(state, self._solved(state))) for tau, state in age_states]
+
+    def _solved(self, state: YearState) -> dict[str, float]:
+        return solved_year(self.series, state, self.step_h)
 
     def _correction(self, state: YearState, values: dict[str, float]) -> dict[str, float]:
         base = surrogate(self.series, state)
         return {q: values[q] - base[q] for q in QUANTITIES}
-
-    def _slope(self, state: YearState, correction0: dict[str, float]) -> dict[str, float]:
-        anchor = self._correction(state, solved_year(self.series, state, self.step_h))
-        return {q: anchor[q] - correction0[q] for q in QUANTITIES}
 
     def year(self, state: YearState, age_frac: float, eol_frac: float) -> dict[str, float]:
         """Quantities of the year at ``state``; ``age_frac`` is :math:`\\tau` [-]."""
@@ -137,14 +135,14 @@ class MeterYears:
         if not self.series.needs_solve:
             return surrogate(self.series, state)
         if self.method == "full":
-            return solved_year(self.series, state, self.step_h)
+            return self._solved(state)
         base = surrogate(self.series, state)
-        weights = {"capacity": (1.0 - state.capacity_frac) / (1.0 - eol_frac) if eol_frac < 1.0 else 0.0,
-                   "age": age_frac}
+        taus = [tau for tau, _ in self.age_points]
+        weight = (1.0 - state.capacity_frac) / (1.0 - eol_frac) if self.capacity_slope else 0.0
         out = {}
         for q in QUANTITIES:
-            correction = self.correction0[q] + sum(weights[name] * slope[q] for name, slope in self.anchors)
-            out[q] = base[q] + correction
+            correction = float(np.interp(age_frac, taus, [c[q] for _, c in self.age_points]))
+            out[q] = base[q] + correction + (weight * self.capacity_slope[q] if self.capacity_slope else 0.0)
         out["cycle_fade_frac"] = max(0.0, out["cycle_fade_frac"])
         out["throughput_kwh"] = max(0.0, out["throughput_kwh"])
         return out
@@ -266,8 +264,9 @@ def simulate_lifetime(results, scenario, prepared, energy1: EnergyYear1, *, year
                          (1.0 + load_growth_frac_per_year) ** (y - 1), capacity)
 
     series = meter_series(results, scenario, prepared)
-    last = state_of(n, 1.0) if n > 1 else None
-    models = [MeterYears(s, year1_values(s, results, step_h), step_h, method, eol, last) for s in series]
+    anchor_years = [] if n == 1 else [n] if load_growth_frac_per_year == 0 or n < 3 else [(n + 2) // 2, n]
+    age_states = [((y - 1) / (n - 1), state_of(y, 1.0)) for y in anchor_years]
+    models = [MeterYears(s, year1_values(s, results, step_h), step_h, method, eol, age_states) for s in series]
     before_cache: dict[float, float] = {}
 
     def bill_before(load_factor: float) -> float:
@@ -320,7 +319,7 @@ def simulate_lifetime(results, scenario, prepared, energy1: EnergyYear1, *, year
                             pv_degradation_frac_per_year=pv_degradation_frac_per_year, method=method)
     solved = [s.name for s in series if s.needs_solve]
     notes = [f"project life year by year ({method}): "
-             + (f"{', '.join(solved)} re-dispatched {'every year' if method == 'full' else 'at two anchor years'}; "
+             + (f"{', '.join(solved)} re-dispatched {'every year' if method == 'full' else 'at anchor years'}; "
                 if solved else "")
              + "meters without storage in closed form; each year priced at year-1 prices, then escalated"]
     return Lifetime(energy, pd.DataFrame(rows).set_index("year"), notes)
