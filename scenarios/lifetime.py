@@ -176,15 +176,16 @@ def meter_series(results, scenario, prepared) -> list[MeterSeries]:
     index = prepared.inputs.index
     for building, meter in zip(prepared.inputs.buildings, prepared.meters):
         name = building.name
+        size = lambda key: float(results[key].sel(building=name)) if key in results else 0.0  # noqa: E731
         pv_kw = results["pv_ac_kw"].sel(building=name).to_numpy()
-        kwp = float(results["pv_kwp"].sel(building=name)) if "pv_kwp" in results else 0.0
+        kwp = size("pv_kwp")
         pv = [PVArray(name="pv", ac_kw_per_kwp=pv_kw / kwp, capacity_kwp=kwp)] if kwp > 0 else []
-        battery_kwh = float(results["battery_kwh"].sel(building=name)) if meter.battery is not None else 0.0
-        battery = None if meter.battery is None else replace(
-            meter.battery, energy_kwh=battery_kwh, power_kw=float(results["battery_kw"].sel(building=name)),
-            c_rate_per_h=None, max_energy_kwh=None, max_power_kw=None)
-        generator = None if meter.generator is None else replace(
-            meter.generator, rating_kw=float(results["generator_kw"].sel(building=name)), max_rating_kw=None)
+        battery_kwh = size("battery_kwh") if meter.battery is not None else 0.0
+        battery = None if battery_kwh <= 0 else replace(
+            meter.battery, energy_kwh=battery_kwh, power_kw=size("battery_kw"), c_rate_per_h=None,
+            max_energy_kwh=None, max_power_kw=None)
+        rating_kw = size("generator_kw") if meter.generator is not None else 0.0
+        generator = None if rating_kw <= 0 else replace(meter.generator, rating_kw=rating_kw, max_rating_kw=None)
         tariff, ft = building.tariff, prepared.ft
 
         def bill(import_kw, tariff=tariff, ft=ft) -> float:
