@@ -202,3 +202,12 @@ def test_cli_incentives_show_who_receives_each(run_dir, tmp_path):
     assert {"boi_cit_exemption_thb", "incentive_import_duty_exemption_thb", "incentive_capital_grant_thb"} <= set(investor)
     table = pd.read_csv(tmp_path / "ppa" / "incentives.csv")
     assert set(table["party"]) == {"investor"} and set(table["structure"]) == {"ppa"}
+
+
+def test_tariff_sensitivity_moves_every_simulated_year(outcomes):
+    from munigrid.models.finance.sensitivity import perturb_tariff
+
+    inputs = outcomes["full"].cases["municipal"].project.inputs
+    higher, _ = perturb_tariff(inputs, None, 0.1)
+    base, moved = project_cash_flows(inputs).energy, project_cash_flows(higher).energy
+    assert np.all(moved.savings_thb[1:] > base.savings_thb[1:])
