@@ -92,9 +92,9 @@ def solved_year(series: MeterSeries, state: YearState, step_h: float) -> dict[st
     result = solve(DispatchProblem(step_h=step_h, meters=[aged], options=SolveOptions(threads=1),
                                    economics=SizingEconomics()))
     if not result.status.has_solution:
-        raise NoSolutionError(result.status.value, [f"{series.name}: no dispatch for a later project year "
-                                                    f"(PV x{state.pv_factor:.3f}, load x{state.load_factor:.3f}, "
-                                                    f"battery {state.capacity_frac:.1%} of new)"])
+        reason = (f"{series.name}: no dispatch for a later project year (PV x{state.pv_factor:.3f}, "
+                  f"load x{state.load_factor:.3f}, battery {state.capacity_frac:.1%} of new)")
+        raise NoSolutionError(result.status.value, [reason])
     s = result.schedules[series.name]
     used = (s.pv_ac_kw.sum(axis=0) if s.pv_ac_kw.size else np.zeros_like(series.load_kw)) - s.export_kw
     fade = (battery_fade(s.soc_kwh, series.battery_kwh, step_h=step_h).cycle_fade_frac
@@ -176,7 +176,10 @@ def meter_series(results, scenario, prepared) -> list[MeterSeries]:
     index = prepared.inputs.index
     for building, meter in zip(prepared.inputs.buildings, prepared.meters):
         name = building.name
-        size = lambda key: float(results[key].sel(building=name)) if key in results else 0.0  # noqa: E731
+
+        def size(key: str, name: str = name) -> float:
+            return float(results[key].sel(building=name)) if key in results else 0.0
+
         pv_kw = results["pv_ac_kw"].sel(building=name).to_numpy()
         kwp = size("pv_kwp")
         pv = [PVArray(name="pv", ac_kw_per_kwp=pv_kw / kwp, capacity_kwp=kwp)] if kwp > 0 else []
