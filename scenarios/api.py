@@ -163,7 +163,7 @@ def finance(source: str | Path | Scenario, structures: str | list[str] | tuple[s
             investor_rate_frac: float | None = None, out: Path | None = None, write: bool = True,
             fiscal: bool = False, report: bool = True, root: Path | None = None,
             progress: Progress | None = None, lifetime: str = "fast", load_growth_frac_per_year: float = 0.0,
-            incentives=None):
+            incentives=None, battery_upkeep: str = "replace"):
     """Investment cases of a stored run or a scenario under one or more ownership structures.
 
     Parameters
@@ -200,6 +200,9 @@ def finance(source: str | Path | Scenario, structures: str | list[str] | tuple[s
         scaled figures beside them.
     load_growth_frac_per_year : float
         Yearly load growth [-/year].
+    battery_upkeep : {"replace", "augment"}
+        With simulated years: replace the pack, or add modules, when its capacity falls below
+        the end-of-life capacity.
     incentives : munigrid.models.finance.incentives.Incentives, optional
         BOI, T-VER, grants and import duty (e.g. ``finance_defaults.default_incentives("esco",
         tver=True)``); each structure shows who receives each. None: no incentives.
@@ -216,7 +219,7 @@ def finance(source: str | Path | Scenario, structures: str | list[str] | tuple[s
 
     names = cases_of.parse_structures(structures)
     settings = cases_of.settings_with(municipality_rate_frac, investor_rate_frac)
-    check_options(lifetime, years, load_growth_frac_per_year)
+    check_options(lifetime, years, load_growth_frac_per_year, battery_upkeep)
     check_incentives(incentives)
     if progress:
         progress("loading the dispatch")
@@ -224,7 +227,7 @@ def finance(source: str | Path | Scenario, structures: str | list[str] | tuple[s
     if progress:
         progress("year-1 energy and bills" if lifetime == "scaled" else f"project years ({lifetime})")
     project, notes, simulated = cases_of.project_inputs(results, scenario, years, escalation, lifetime,
-                                                        load_growth_frac_per_year, incentives)
+                                                        load_growth_frac_per_year, incentives, battery_upkeep)
     if progress:
         progress(f"cash flows of {', '.join(names)}")
     terms = terms or cases_of.ContractTerms()

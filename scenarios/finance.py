@@ -231,8 +231,8 @@ def energy_year1(results, scenario, site_inputs=None) -> tuple[EnergyYear1, list
 
 
 def project_inputs(results, scenario, years: int, escalation: str, lifetime: str = "scaled",
-                   load_growth_frac_per_year: float = 0.0, incentives: Incentives | None = None
-                   ) -> tuple[ProjectInputs, list[str], pd.DataFrame | None]:
+                   load_growth_frac_per_year: float = 0.0, incentives: Incentives | None = None,
+                   battery_upkeep: str = "replace") -> tuple[ProjectInputs, list[str], pd.DataFrame | None]:
     """The project of a dispatch: year-1 energy, default components at the run's sizes, fades,
     and (``lifetime`` ``fast`` or ``full``) every project year simulated.
 
@@ -247,7 +247,7 @@ def project_inputs(results, scenario, years: int, escalation: str, lifetime: str
     from munigrid.scenarios.lifetime import check_options, simulate_lifetime
     from munigrid.scenarios.runner import prepare
 
-    check_options(lifetime, years, load_growth_frac_per_year)
+    check_options(lifetime, years, load_growth_frac_per_year, battery_upkeep)
     prepared = prepare(scenario, _base_dir(scenario, None)) if lifetime != "scaled" else None
     energy, notes = energy_year1(results, scenario, prepared.inputs if prepared else None)
     pv_kwp, battery_kwh = sizes(results, scenario)
@@ -260,7 +260,8 @@ def project_inputs(results, scenario, years: int, escalation: str, lifetime: str
         horizon_h = results.sizes["time"] * prepared.inputs.step_h
         life = simulate_lifetime(results, scenario, prepared, energy, years=years, method=lifetime,
                                  load_growth_frac_per_year=load_growth_frac_per_year,
-                                 pv_degradation_frac_per_year=degradation, scale=HOURS_PER_YEAR / horizon_h)
+                                 pv_degradation_frac_per_year=degradation, scale=HOURS_PER_YEAR / horizon_h,
+                                 augment=battery_upkeep == "augment")
         simulated, table = life.energy, life.table
         notes += life.notes
     inputs = ProjectInputs(

@@ -4,8 +4,9 @@ Year :math:`y = 1..N` of a run has PV output :math:`d_y = (1-\delta)^{y-1}` of y
 :math:`L_y = (1+g)^{y-1}` of year 1, and the battery's capacity :math:`c_y` at the start of the
 year (relative to new). Year 1 is the run's own dispatch. The battery ages by each year's own
 cycling (rainflow on the year's state of charge, :mod:`munigrid.models.simulation.degradation`)
-plus calendar fade, and is replaced at the end of the year its capacity falls below the
-end-of-life capacity or it reaches its calendar life
+plus calendar fade, and is replaced (or, with ``augment``, topped up with new modules) at the
+end of the year its capacity falls below the end-of-life capacity, or replaced when it reaches
+its calendar life
 (:func:`munigrid.models.simulation.multi_year.age_one_year`; both from the finance defaults).
 Every year is priced at year-1 prices (base tariff and Ft of year 1, the utility's bill
 calculator); the finance projection applies the escalation paths to it.
@@ -211,9 +212,15 @@ def year1_values(series: MeterSeries, results, step_h: float) -> dict[str, float
             "throughput_kwh": float(pick("discharge_kw").sum()), "cycle_fade_frac": fade}
 
 
-def check_options(method: str, years: int, load_growth_frac_per_year: float) -> None:
-    """InputError naming the option when the method, life or growth is out of range."""
+#: what is bought when the battery's capacity falls below its end-of-life capacity
+UPKEEP = ("replace", "augment")
+
+
+def check_options(method: str, years: int, load_growth_frac_per_year: float, battery_upkeep: str = "replace") -> None:
+    """InputError naming the option when the method, life, growth or battery upkeep is not valid."""
     problems = []
+    if battery_upkeep not in UPKEEP:
+        problems.append(Problem("battery_upkeep", f"must be one of {', '.join(UPKEEP)}, got {battery_upkeep!r}"))
     if method not in METHODS:
         problems.append(Problem("lifetime", f"must be one of {', '.join(METHODS)}, got {method!r}"))
     if not (isinstance(years, (int, np.integer)) and 1 <= years <= 40):
@@ -227,7 +234,7 @@ def check_options(method: str, years: int, load_growth_frac_per_year: float) -> 
 
 def simulate_lifetime(results, scenario, prepared, energy1: EnergyYear1, *, years: int, method: str = "fast",
                       load_growth_frac_per_year: float = 0.0, pv_degradation_frac_per_year: float = 0.005,
-                      scale: float = 1.0) -> Lifetime:
+                      scale: float = 1.0, augment: bool = False) -> Lifetime:
     """Every project year of a run (module text).
 
     Parameters
@@ -249,6 +256,9 @@ def simulate_lifetime(results, scenario, prepared, energy1: EnergyYear1, *, year
         :math:`g` and :math:`\\delta` [-/year].
     scale : float
         Factor from the run's horizon to a year (1 for a whole-year run) [-].
+    augment : bool
+        Add battery modules back to the nominal capacity when it falls below the end-of-life
+        capacity, instead of replacing the pack (the calendar life still replaces it).
 
     Returns
     -------
@@ -257,7 +267,7 @@ def simulate_lifetime(results, scenario, prepared, energy1: EnergyYear1, *, year
     from munigrid.models.finance.defaults import default_value
     from munigrid.models.simulation.multi_year import BatteryAge, age_one_year
 
-    check_options(method, years, load_growth_frac_per_year)
+    check_options(method, years, load_growth_frac_per_year, "augment" if augment else "replace")
     step_h = prepared.inputs.step_h
     eol = float(default_value("lives", "battery_end_of_life_capacity_frac"))
     life = float(default_value("lives", "battery_years"))
@@ -280,7 +290,7 @@ def simulate_lifetime(results, scenario, prepared, energy1: EnergyYear1, *, year
 
     has_battery = any(s.battery_kwh > 0 for s in series)
     battery = BatteryAge()
-    records, rows, replaced_years = [], [], []
+    records, rows, replaced_years, augmented = [], [], [], []
     for y in range(1, n + 1):
         state = state_of(y, battery.capacity_frac if has_battery else 1.0)
         tau = (y - 1) / (n - 1) if n > 1 else 0.0
@@ -299,25 +309,27 @@ def simulate_lifetime(results, scenario, prepared, energy1: EnergyYear1, *, year
                 ft_thb_per_kwh=energy1.ft_thb_per_kwh, vat_frac=energy1.vat_frac)
         records.append(record)
         start = battery.capacity_frac
+        end, event = 1.0, ""
         if has_battery:
-            battery, end, replaced = age_one_year(battery, total["cycle_fade_frac"] * scale, eol_frac=eol,
-                                                  life_years=life, replace_allowed=y < n)
-        else:
-            end, replaced = 1.0, False
-        if replaced:
+            battery, end, event = age_one_year(battery, total["cycle_fade_frac"] * scale, eol_frac=eol,
+                                               life_years=life, replace_allowed=y < n, augment=augment)
+        if event == "replace":
             replaced_years.append(y)
+        elif event == "augment":
+            augmented.append((y, 1.0 - end))
         rows.append({"year": y, "pv_factor": state.pv_factor, "load_factor": state.load_factor,
                      "battery_capacity_start_frac": start if has_battery else np.nan,
                      "battery_capacity_end_frac": end if has_battery else np.nan,
                      "battery_cycle_fade_frac": total["cycle_fade_frac"] * scale if has_battery else np.nan,
-                     "battery_replaced": replaced,
+                     "battery_replaced": event == "replace",
+                     "battery_augmented_frac": 1.0 - end if event == "augment" else 0.0,
                      "load_kwh": record.load_kwh, "pv_used_kwh": record.pv_used_kwh,
                      "import_after_kwh": record.import_after_kwh,
                      "battery_throughput_kwh": record.battery_throughput_kwh,
                      "bill_before_year1_prices_thb": record.bill_before_thb,
                      "bill_after_year1_prices_thb": record.bill_after_thb})
     capacities = tuple(r["battery_capacity_start_frac"] for r in rows) if has_battery else ()
-    energy = LifetimeEnergy(tuple(records), capacities, tuple(replaced_years),
+    energy = LifetimeEnergy(tuple(records), capacities, tuple(replaced_years), tuple(augmented),
                             battery_end_capacity_frac=rows[-1]["battery_capacity_end_frac"] if has_battery else 1.0,
                             load_growth_frac_per_year=load_growth_frac_per_year,
                             pv_degradation_frac_per_year=pv_degradation_frac_per_year, method=method)

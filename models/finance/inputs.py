@@ -107,6 +107,8 @@ class LifetimeEnergy:
         Battery capacity at the start of each year relative to new [-] (empty: no battery).
     battery_replacement_years : tuple of int
         Years (1..N-1) at whose end the battery is replaced, from the simulated fade.
+    battery_augmentation : tuple of (int, float)
+        Years at whose end modules are added, with the share of the nominal capacity added [-].
     battery_end_capacity_frac : float
         Capacity of the battery in service at the end of year N [-] (its residual value).
     load_growth_frac_per_year, pv_degradation_frac_per_year : float
@@ -119,6 +121,7 @@ class LifetimeEnergy:
     years: tuple[EnergyYear1, ...]
     battery_capacity_frac: tuple[float, ...] = ()
     battery_replacement_years: tuple[int, ...] = ()
+    battery_augmentation: tuple[tuple[int, float], ...] = ()
     battery_end_capacity_frac: float = 1.0
     load_growth_frac_per_year: float = 0.0
     pv_degradation_frac_per_year: float = 0.0
@@ -134,7 +137,8 @@ class LifetimeEnergy:
             found += year.problems(f"{path}.years[{i}]")
         if self.battery_capacity_frac and len(self.battery_capacity_frac) != n_years:
             found.append(Problem(f"{path}.battery_capacity_frac", f"must hold {n_years} values or none"))
-        bad = [y for y in self.battery_replacement_years if not 1 <= int(y) < n_years]
+        bad = [y for y in (*self.battery_replacement_years, *(y for y, _ in self.battery_augmentation))
+               if not 1 <= int(y) < n_years]
         if bad:
             found.append(Problem(f"{path}.battery_replacement_years", f"must lie in 1..{n_years - 1}, got {bad}"))
         found += fraction_problems(self.battery_end_capacity_frac, f"{path}.battery_end_capacity_frac")

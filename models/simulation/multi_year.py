@@ -108,15 +108,18 @@ class BatteryAge:
 
 def age_one_year(state: BatteryAge, cycle_fade_frac: float, *, eol_frac: float, life_years: float,
                  params: DegradationParams | None = None, temp_c: float | None = None,
-                 replace_allowed: bool = True) -> tuple[BatteryAge, float, bool]:
+                 replace_allowed: bool = True, augment: bool = False) -> tuple[BatteryAge, float, str]:
     r"""The battery one year on: cycle fade of the year's own cycling plus calendar fade.
 
     .. math::
 
-        c_{end} = c - Q_{cyc} - Q_{cal}(a, a + 1),\qquad
-        \text{replaced} \iff c_{end} < c_{EoL}\ \lor\ a + 1 \ge \ell
+        c_{end} = c - Q_{cyc} - Q_{cal}(a, a + 1)
 
-    A replaced battery starts the next year new (:math:`c = 1`, :math:`a = 0`).
+    At the end of the year the pack is replaced when :math:`a + 1 \ge \ell` (calendar life), or
+    when :math:`c_{end} < c_{EoL}`; in that second case, with ``augment``, new modules of
+    :math:`1 - c_{end}` of the nominal capacity are added instead (capacity back to 1, the pack's
+    age taken as the capacity-weighted age :math:`c_{end}\,(a+1)`). A replaced pack starts new
+    (:math:`c = 1`, :math:`a = 0`).
 
     Parameters
     ----------
@@ -125,27 +128,31 @@ def age_one_year(state: BatteryAge, cycle_fade_frac: float, *, eol_frac: float, 
     cycle_fade_frac : float
         :math:`Q_{cyc}` of the year's cycling [-] (``battery_fade(...).cycle_fade_frac``).
     eol_frac : float
-        :math:`c_{EoL}`: capacity below which the battery is replaced [-].
+        :math:`c_{EoL}`: capacity below which the battery is replaced or augmented [-].
     life_years : float
-        :math:`\ell`: calendar life after which it is replaced whatever its capacity [years].
+        :math:`\ell`: calendar life after which the pack is replaced whatever its capacity [years].
     params, temp_c
         As in :func:`~munigrid.models.simulation.degradation.calendar_fade_frac`.
     replace_allowed : bool
         False in the last project year: nothing is bought after the project.
+    augment : bool
+        Add modules instead of replacing the pack when the capacity falls below :math:`c_{EoL}`.
 
     Returns
     -------
     next_state : BatteryAge
         At the start of the next year.
     end_capacity_frac : float
-        :math:`c_{end}`, the capacity at the end of this year (before any replacement) [-].
-    replaced : bool
-        Whether the battery is replaced at the end of this year.
+        :math:`c_{end}`, the capacity at the end of this year (before any purchase) [-].
+    event : {"", "replace", "augment"}
+        What is bought at the end of this year.
     """
     params = params or DegradationParams()
     calendar = calendar_fade_frac(1.0, params, age_years=state.age_years, temp_c=temp_c)
     end = max(0.0, state.capacity_frac - cycle_fade_frac - calendar)
     age = state.age_years + 1.0
-    if replace_allowed and (end < eol_frac or age >= life_years):
-        return BatteryAge(), end, True
-    return BatteryAge(end, age), end, False
+    if not replace_allowed or (end >= eol_frac and age < life_years):
+        return BatteryAge(end, age), end, ""
+    if augment and age < life_years:
+        return BatteryAge(1.0, end * age), end, "augment"
+    return BatteryAge(), end, "replace"

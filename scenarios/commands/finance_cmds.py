@@ -108,6 +108,9 @@ def _print_outcome(outcome, source: str) -> None:
 @click.option("--lifetime", type=click.Choice(["fast", "full", "scaled"]), default="fast", show_default=True,
               help="Project years: simulated year by year (fast: two anchor re-dispatches; full: every year "
                    "re-dispatched) or year 1 scaled; simulated cases also print the scaled NPV.")
+@click.option("--battery-upkeep", type=click.Choice(["replace", "augment"]), default="replace", show_default=True,
+              help="With simulated years: replace the battery, or add modules back to its capacity, when it falls "
+                   "below the end-of-life capacity (the calendar life still replaces it).")
 @click.option("--load-growth", type=float, default=0.0, show_default=True,
               help="Yearly load growth [-/year], -0.2..0.2 (0.02 = 2 %/year).")
 @click.option("--incentives", "incentive_names", default="none", show_default=True,
@@ -143,7 +146,7 @@ def _print_outcome(outcome, source: str) -> None:
               help="Run store root for run ids (default: $MUNIGRID_RUNS or ./runs).")
 @click.option("--fiscal", is_flag=True, help="Tables by Thai fiscal year (October-September).")
 @click.option("--json", "as_json", is_flag=True, help="Print every structure's summary as one JSON object.")
-def finance(ref, structures, years, term, lifetime, load_growth, incentive_names, boi_scheme, tver_price, grant_frac,
+def finance(ref, structures, years, term, lifetime, battery_upkeep, load_growth, incentive_names, boi_scheme, tver_price, grant_frac,
             grant_thb_per_kwh, grant_years, escalation, share, price, discount, ppa_escalation, buyout_year,
             debt_frac, debt_rate, debt_tenor, municipality_rate, investor_rate, out, root, fiscal, as_json):
     """Investment cases of SCENARIO (bundled name or YAML, run now) or RUN (stored run id or folder).
@@ -168,7 +171,8 @@ def finance(ref, structures, years, term, lifetime, load_growth, incentive_names
         outcome = api.finance(ref, structures, years=years, escalation=escalation, terms=terms,
                               municipality_rate_frac=municipality_rate, investor_rate_frac=investor_rate,
                               out=out, fiscal=fiscal, root=root, progress=progress, lifetime=lifetime,
-                              load_growth_frac_per_year=load_growth, incentives=incentives)
+                              load_growth_frac_per_year=load_growth, incentives=incentives,
+                              battery_upkeep=battery_upkeep)
     if as_json:
         click.echo(json.dumps(outcome.summary(), indent=2, ensure_ascii=False, default=str))
         return

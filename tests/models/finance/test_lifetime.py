@@ -86,8 +86,9 @@ def test_battery_capacity_falls_each_year_and_is_reset_after_replacement(outcome
 def _replacement_years(cycle_fade_frac: float, years: int = 20) -> list[int]:
     state, replaced = BatteryAge(), []
     for year in range(1, years + 1):
-        state, _, swap = age_one_year(state, cycle_fade_frac, eol_frac=0.8, life_years=15, replace_allowed=year < years)
-        if swap:
+        state, _, event = age_one_year(state, cycle_fade_frac, eol_frac=0.8, life_years=15,
+                                       replace_allowed=year < years)
+        if event == "replace":
             replaced.append(year)
     return replaced
 
@@ -163,7 +164,8 @@ def test_lifetime_table_in_each_structure_folder(run_dir, tmp_path):
     (["--lifetime", "yearly"], "--lifetime"), (["--load-growth", "0.5"], "--load-growth"),
     (["--load-growth", "nan"], "--load-growth"), (["--incentives", "boi,cash"], "--incentives"),
     (["--grant-frac", "1.5"], "--grant-frac"), (["--tver-price", "-1"], "--tver-price"),
-    (["--boi-scheme", "gold"], "--boi-scheme"), (["--grant-years", "99"], "--grant-years")])
+    (["--boi-scheme", "gold"], "--boi-scheme"), (["--grant-years", "99"], "--grant-years"),
+    (["--battery-upkeep", "swap"], "--battery-upkeep")])
 def test_cli_refuses_bad_lifetime_options_naming_them(run_dir, args, option):
     result = CliRunner().invoke(cli, ["finance", str(run_dir), *args])
     assert result.exit_code == 2, result.output
@@ -211,3 +213,29 @@ def test_tariff_sensitivity_moves_every_simulated_year(outcomes):
     higher, _ = perturb_tariff(inputs, None, 0.1)
     base, moved = project_cash_flows(inputs).energy, project_cash_flows(higher).energy
     assert np.all(moved.savings_thb[1:] > base.savings_thb[1:])
+
+
+def test_augmentation_tops_the_battery_up_and_costs_the_share_added():
+    # by hand: cycling 0.03 a year, end of year 6 at 0.776 < 0.8: 22.4 % of the capacity is added
+    state = BatteryAge()
+    for _ in range(5):
+        state, _, event = age_one_year(state, 0.03, eol_frac=0.8, life_years=15, augment=True)
+        assert event == ""
+    state, end, event = age_one_year(state, 0.03, eol_frac=0.8, life_years=15, augment=True)
+    assert event == "augment" and state.capacity_frac == 1.0 and end == pytest.approx(0.776, abs=5e-4)
+    assert state.age_years == pytest.approx(6 * end)
+    years = tuple(_record(5000.0, 3000.0, 600.0, 400.0) for _ in range(3))
+    lifetime = LifetimeEnergy(years, battery_capacity_frac=(1.0, 0.85, 1.0), battery_augmentation=((2, 0.224),),
+                              battery_end_capacity_frac=0.98)
+    battery = Component("battery", 1000.0, 10, energy_basis="battery", replacement_cost_frac=0.5)
+    flows = project_cash_flows(ProjectInputs(years[0], (battery,), years=3, lifetime=lifetime))
+    assert flows.replacement_thb.tolist() == pytest.approx([0.0, 0.0, 1000 * 0.5 * 0.224, 0.0])
+    assert flows.residual_thb[3] == pytest.approx(500 * 0.9)  # (0.98 - 0.8) / 0.2 of the replacement price
+
+
+def test_augmented_life_runs_from_the_cli(run_dir, tmp_path):
+    result = CliRunner().invoke(cli, ["finance", str(run_dir), "--years", "12", "--battery-upkeep", "augment",
+                                      "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "municipal" / finance_cases.LIFETIME_FILE, index_col="year")
+    assert "battery_augmented_frac" in table.columns
