@@ -162,7 +162,8 @@ def finance(source: str | Path | Scenario, structures: str | list[str] | tuple[s
             years: int = 20, escalation: str = "base", terms=None, municipality_rate_frac: float | None = None,
             investor_rate_frac: float | None = None, out: Path | None = None, write: bool = True,
             fiscal: bool = False, report: bool = True, root: Path | None = None,
-            progress: Progress | None = None):
+            progress: Progress | None = None, lifetime: str = "fast", load_growth_frac_per_year: float = 0.0,
+            incentives=None, battery_upkeep: str = "replace"):
     """Investment cases of a stored run or a scenario under one or more ownership structures.
 
     Parameters
@@ -193,6 +194,18 @@ def finance(source: str | Path | Scenario, structures: str | list[str] | tuple[s
         Run store root for run ids.
     progress : callable, optional
         Called with a short description of each stage.
+    lifetime : {"fast", "full", "scaled"}
+        Project years simulated year by year (:mod:`munigrid.scenarios.lifetime`: ``fast``
+        anchors, ``full`` every year re-dispatched) or year 1 scaled; simulated cases carry the
+        scaled figures beside them.
+    load_growth_frac_per_year : float
+        Yearly load growth [-/year].
+    battery_upkeep : {"replace", "augment"}
+        With simulated years: replace the pack, or add modules, when its capacity falls below
+        the end-of-life capacity.
+    incentives : munigrid.models.finance.incentives.Incentives, optional
+        BOI, T-VER, grants and import duty (e.g. ``finance_defaults.default_incentives("esco",
+        tver=True)``); each structure shows who receives each. None: no incentives.
 
     Returns
     -------
@@ -201,22 +214,31 @@ def finance(source: str | Path | Scenario, structures: str | list[str] | tuple[s
     from munigrid.scenarios import finance as cases_of
     from munigrid.solver_runs.report.rundata import FINANCE_DIR, REPORT_FILE
 
+    from munigrid.models.finance.incentives import check as check_incentives
+    from munigrid.scenarios.lifetime import check_options
+
     names = cases_of.parse_structures(structures)
     settings = cases_of.settings_with(municipality_rate_frac, investor_rate_frac)
+    check_options(lifetime, years, load_growth_frac_per_year, battery_upkeep)
+    check_incentives(incentives)
     if progress:
         progress("loading the dispatch")
     results, scenario, run_dir = _finance_source(source, root)
     if progress:
-        progress("year-1 energy and bills")
-    project, notes = cases_of.project_inputs(results, scenario, years, escalation)
+        progress("year-1 energy and bills" if lifetime == "scaled" else f"project years ({lifetime})")
+    project, notes, simulated = cases_of.project_inputs(results, scenario, years, escalation, lifetime,
+                                                        load_growth_frac_per_year, incentives, battery_upkeep)
     if progress:
         progress(f"cash flows of {', '.join(names)}")
     terms = terms or cases_of.ContractTerms()
-    outcome = cases_of.FinanceOutcome(cases_of.evaluate_structures(project, names, terms, settings), notes, run_dir)
+    cases = cases_of.evaluate_structures(project, names, terms, settings)
+    outcome = cases_of.FinanceOutcome(cases, notes, run_dir, lifetime=lifetime)
+    if simulated is not None:
+        outcome.scaled = cases_of.scaled_comparison(project, cases)
     target = Path(out) if out is not None else (run_dir / FINANCE_DIR if run_dir is not None else None)
     if write and target is not None:
         outcome.folders, outcome.replaced = cases_of.write_structures(
-            outcome.cases, project, terms, target, fiscal, notes, progress)
+            outcome.cases, project, terms, target, fiscal, notes, progress, simulated)
     if run_dir is None or not (run_dir / REPORT_FILE).exists():
         return outcome
     if not report or not write:

@@ -1,8 +1,11 @@
 """Investment cases of a scenario or stored run, one folder per ownership structure.
 
 Year-1 energy and bills come from the optimised dispatch (a stored run, or the scenario run
-now without storing); the battery's yearly capacity fade comes from the simulation core's
-degradation model applied to the dispatched state of charge. :func:`evaluate_structures`
+now without storing). Later years are simulated year by year (:mod:`munigrid.scenarios.lifetime`:
+aged PV, the battery faded by each year's own cycling and replaced, grown load; ``fast`` or
+``full``), or, with ``lifetime="scaled"``, year 1 is scaled with the battery's fade from the
+dispatched state of charge repeated; a simulated case carries the scaled case's headline
+figures beside it for comparison. :func:`evaluate_structures`
 evaluates one or more structures on that project; :func:`write_structures` writes each to
 ``<folder>/<structure>/`` (cash-flow CSVs, ``case-<structure>.xlsx``, tornado, NPV
 percentiles), all folders swapped in together, so a killed command leaves the previous set.
@@ -21,7 +24,13 @@ import pandas as pd
 
 from munigrid.models.errors import InputError, Problem
 from munigrid.models.finance import CaseResult, EnergyYear1, FinanceSettings, Financing, ProjectInputs, evaluate_case
-from munigrid.models.finance.defaults import default_components, default_escalation, default_settings
+from munigrid.models.finance.incentives import Incentives
+from munigrid.models.finance.defaults import (
+    default_components,
+    default_escalation,
+    default_settings,
+    default_value,
+)
 from munigrid.models.finance.structures import (
     EscoGuaranteedSavings,
     EscoSharedSavings,
@@ -43,6 +52,8 @@ STRUCTURE_TITLES = {
 }
 PARTIES = ("project", "municipality", "investor")
 COMPARISON_FILE = "comparison.csv"
+#: per-year table of each structure folder (bill, energy, battery capacity, replacement cost)
+LIFETIME_FILE = "lifetime.csv"
 
 
 @dataclass(frozen=True)
@@ -132,6 +143,11 @@ class FinanceOutcome:
         The run's ``report.html`` when it was rewritten.
     report_note : str
         Why the report was not rewritten (empty when it was, or when there is no run).
+    lifetime : str
+        How the years were made: ``fast``, ``full`` or ``scaled``.
+    scaled : dict of str to dict
+        Per structure, the project's and parties' NPV and IRR with year 1 scaled instead
+        (empty when ``lifetime`` is ``scaled``), for comparison.
     """
 
     cases: dict[str, CaseResult]
@@ -141,6 +157,8 @@ class FinanceOutcome:
     replaced: list[str] = field(default_factory=list)
     report_path: Path | None = None
     report_note: str = ""
+    lifetime: str = "scaled"
+    scaled: dict[str, dict] = field(default_factory=dict)
 
     def summary(self) -> dict:
         """JSON-ready: every structure's headline numbers, the notes and the files written."""
@@ -150,6 +168,7 @@ class FinanceOutcome:
                                                        else None, "files": files.get(name, [])}
                                for name, case in self.cases.items()},
                 "notes": self.notes, "run": str(self.run_dir) if self.run_dir else None,
+                "lifetime": self.lifetime, "year1_scaled": self.scaled,
                 "replaced": self.replaced,
                 "report": str(self.report_path) if self.report_path else None, "report_note": self.report_note}
 
@@ -211,19 +230,79 @@ def energy_year1(results, scenario, site_inputs=None) -> tuple[EnergyYear1, list
     return energy, notes
 
 
-def project_inputs(results, scenario, years: int, escalation: str) -> tuple[ProjectInputs, list[str]]:
-    """The project of a dispatch: year-1 energy, default components at the run's sizes, fades."""
-    energy, notes = energy_year1(results, scenario)
+def project_inputs(results, scenario, years: int, escalation: str, lifetime: str = "scaled",
+                   load_growth_frac_per_year: float = 0.0, incentives: Incentives | None = None,
+                   battery_upkeep: str = "replace") -> tuple[ProjectInputs, list[str], pd.DataFrame | None]:
+    """The project of a dispatch: year-1 energy, default components at the run's sizes, fades,
+    and (``lifetime`` ``fast`` or ``full``) every project year simulated.
+
+    Returns
+    -------
+    inputs : ProjectInputs
+    notes : list of str
+    lifetime_table : pandas.DataFrame or None
+        The simulated years (:class:`munigrid.scenarios.lifetime.Lifetime` ``table``); None when scaled.
+    """
+    from munigrid.scenarios.api import _base_dir
+    from munigrid.scenarios.lifetime import check_options, simulate_lifetime
+    from munigrid.scenarios.runner import prepare
+
+    check_options(lifetime, years, load_growth_frac_per_year, battery_upkeep)
+    prepared = prepare(scenario, _base_dir(scenario, None)) if lifetime != "scaled" else None
+    energy, notes = energy_year1(results, scenario, prepared.inputs if prepared else None)
     pv_kwp, battery_kwh = sizes(results, scenario)
     if pv_kwp <= 0:
         raise InputError([Problem("buildings[].pv_arrays", "the scenario has no PV: nothing to finance")])
-    degradation = [a.degradation_frac_per_year for b in scenario.buildings for a in b.pv_arrays] or [0.005]
+    degradation = float(np.mean([a.degradation_frac_per_year for b in scenario.buildings for a in b.pv_arrays]
+                                or [0.005]))
+    simulated, table = None, None
+    if prepared is not None:
+        horizon_h = results.sizes["time"] * prepared.inputs.step_h
+        life = simulate_lifetime(results, scenario, prepared, energy, years=years, method=lifetime,
+                                 load_growth_frac_per_year=load_growth_frac_per_year,
+                                 pv_degradation_frac_per_year=degradation, scale=HOURS_PER_YEAR / horizon_h,
+                                 augment=battery_upkeep == "augment")
+        simulated, table = life.energy, life.table
+        notes += life.notes
     inputs = ProjectInputs(
         energy=energy, components=default_components(pv_kwp, battery_kwh), years=years,
-        pv_degradation_frac_per_year=float(np.mean(degradation)),
+        pv_degradation_frac_per_year=degradation, load_growth_frac_per_year=load_growth_frac_per_year,
         battery_capacity_frac=battery_capacity_frac(results, scenario, max(years, 1), scenario.time.step_min / 60.0),
-        escalation=default_escalation(escalation), start_date=scenario.time.start)
-    return inputs, notes
+        battery_eol_frac=float(default_value("lives", "battery_end_of_life_capacity_frac")),
+        escalation=default_escalation(escalation), start_date=scenario.time.start, lifetime=simulated,
+        incentives=incentives)
+    return inputs, notes, table
+
+
+def scaled_comparison(inputs: ProjectInputs, cases: dict[str, CaseResult]) -> dict[str, dict]:
+    """Per structure, NPV and IRR of the project and both parties with year 1 scaled instead of
+    the simulated years (same contract terms), for comparison [THB, -]."""
+    from dataclasses import replace
+
+    scaled = replace(inputs, lifetime=None)
+    out = {}
+    for name, case in cases.items():
+        other = evaluate_case(scaled, case.structure, case.settings, base=case.project)
+        metrics = {"project": other.project_metrics(), "municipality": other.municipality.metrics().as_dict(),
+                   "investor": other.investor.metrics().as_dict()}
+        out[name] = {party: {k: m[k] for k in ("npv_thb", "irr_frac")} for party, m in metrics.items()}
+    return out
+
+
+def lifetime_table(case: CaseResult, simulated: pd.DataFrame | None) -> pd.DataFrame:
+    """Per project year: bills (escalated), energy, battery capacity, replacement cost [THB, kWh, -];
+    with the simulation's own columns (capacity at the start and end of the year, cycle fade,
+    bills at year-1 prices) when the years were simulated."""
+    frame = case.project.to_frame().loc[1:, ["load_kwh", "pv_used_kwh", "import_before_kwh", "import_after_kwh",
+                                             "battery_capacity_frac", "ft_thb_per_kwh", "bill_before_thb",
+                                             "bill_after_thb", "bill_savings_thb", "replacements_thb"]]
+    frame["replacements_thb"] = -frame["replacements_thb"]
+    frame = frame.rename(columns={"replacements_thb": "replacement_cost_thb"})
+    if simulated is not None:
+        extra = simulated.drop(columns=[c for c in simulated.columns if c in frame.columns or c.endswith("_kwh")])
+        frame = frame.join(extra)
+    frame.insert(0, "structure", case.structure.name)
+    return frame
 
 
 def settings_with(municipality_rate_frac: float | None, investor_rate_frac: float | None) -> FinanceSettings:
@@ -254,7 +333,7 @@ def evaluate_structures(inputs: ProjectInputs, structures: tuple[str, ...], term
 
 
 def _write_one(case: CaseResult, inputs: ProjectInputs, terms: ContractTerms, folder: Path, fiscal: bool,
-               notes: list[str]) -> None:
+               notes: list[str], simulated: pd.DataFrame | None) -> None:
     """One structure's cash-flow tables, workbook, tornado and NPV percentiles into ``folder``."""
     from munigrid.models.finance.export import write_csv, write_excel
     from munigrid.models.finance.sensitivity import monte_carlo, tornado
@@ -265,6 +344,7 @@ def _write_one(case: CaseResult, inputs: ProjectInputs, terms: ContractTerms, fo
     write_csv(case, folder, fiscal=fiscal)
     write_excel(case, folder / f"case-{name}.xlsx", fiscal=fiscal,
                 extra_assumptions={f"note{i}": n for i, n in enumerate(notes)})
+    lifetime_table(case, simulated).to_csv(folder / LIFETIME_FILE)
     for table_name, table in (("tornado", tornado(inputs, structure, case.settings)),
                               ("npv_percentiles", monte_carlo(inputs, structure, case.settings).percentiles())):
         table.insert(0, "structure", name)
@@ -294,7 +374,8 @@ def structure_folders(folder: Path) -> dict[str, Path]:
 
 def write_structures(cases: dict[str, CaseResult], inputs: ProjectInputs, terms: ContractTerms, folder: Path,
                      fiscal: bool = False, notes: list[str] | None = None,
-                     progress: Callable[[str], None] | None = None) -> tuple[dict[str, Path], list[str]]:
+                     progress: Callable[[str], None] | None = None,
+                     simulated: pd.DataFrame | None = None) -> tuple[dict[str, Path], list[str]]:
     """Write each case to ``folder/<structure>/`` and refresh ``folder/comparison.csv``.
 
     Every structure is first written whole into a hidden staging folder; only when all are
@@ -317,7 +398,7 @@ def write_structures(cases: dict[str, CaseResult], inputs: ProjectInputs, terms:
         for name, case in cases.items():
             if progress:
                 progress(f"{name}: tables, workbook, tornado, NPV percentiles")
-            _write_one(case, inputs, terms, staging / name, fiscal, notes or [])
+            _write_one(case, inputs, terms, staging / name, fiscal, notes or [], simulated)
         replaced = []
         for name in cases:
             target, old = folder / name, staging / f".old-{name}"

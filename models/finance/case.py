@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from munigrid.models.errors import InputError
+from munigrid.models.finance.incentives import BOI_LINE, LINES
 from munigrid.models.finance.inputs import FinanceSettings, ProjectInputs
 from munigrid.models.finance.metrics import irr, lcoe_thb_per_kwh, npv, payback_years
 from munigrid.models.finance.parties import PartyCashFlows, split_parties
@@ -46,16 +47,32 @@ class CaseResult:
                 "net_savings_total_thb": float(self.project.energy.savings_thb[1:].sum()),
                 "discount_frac": rate}
 
+    def incentives_received(self) -> dict[str, dict[str, dict[str, float]]]:
+        """Per party, each incentive it receives: undiscounted total and NPV at its rate [THB]
+        (the BOI CIT exemption as ``boi_cit_exemption_thb``); empty without incentives."""
+        out: dict[str, dict[str, dict[str, float]]] = {}
+        for party in (self.municipality, self.investor):
+            lines = {k: v for k, v in party.lines.items() if k in LINES.values()}
+            if party.tax_exempt_thb is not None and np.any(party.tax_exempt_thb):
+                lines[BOI_LINE] = party.tax_exempt_thb
+            if lines:
+                out[party.name] = {k: {"total_thb": float(v.sum()), "npv_thb": npv(party.discount_frac, v)}
+                                   for k, v in lines.items()}
+        return out
+
     def summary(self) -> dict:
-        """JSON-ready headline numbers of the project and both parties."""
+        """JSON-ready headline numbers of the project and both parties, and who receives which incentive."""
         return {"structure": self.structure.name, "years": int(self.project.inputs.years),
                 "project": self.project_metrics(),
                 "municipality": self.municipality.metrics().as_dict(),
-                "investor": self.investor.metrics().as_dict()}
+                "investor": self.investor.metrics().as_dict(),
+                "incentives": self.incentives_received()}
 
     def balance_error_thb(self) -> float:
-        """Largest yearly gap between the parties' pre-tax flows and the project's [THB] (should be ~0)."""
-        gap = self.municipality.pre_tax_thb + self.investor.pre_tax_thb - self.project.net_thb
+        """Largest yearly gap between the parties' pre-tax flows, less the incentives they receive,
+        and the project's [THB] (should be ~0)."""
+        gap = (self.municipality.pre_tax_thb + self.investor.pre_tax_thb - self.project.net_thb
+               - self.municipality.incentive_thb - self.investor.incentive_thb)
         return float(np.abs(gap).max())
 
 

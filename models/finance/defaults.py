@@ -12,6 +12,7 @@ from importlib import resources
 import yaml
 
 from munigrid.models.errors import InputError, Problem
+from munigrid.models.finance.incentives import Incentives
 from munigrid.models.finance.inputs import Component, Escalation, FinanceSettings
 
 
@@ -86,3 +87,41 @@ def default_components(pv_kwp: float, battery_kwh: float = 0.0) -> tuple[Compone
             replacement_cost_frac=default_value("costs", "battery_replacement_cost_frac"),
             tax_life_years=default_value("tax", "depreciation_years_battery")))
     return tuple(components)
+
+
+#: BOI schemes of the defaults file, by the name the CLI uses
+BOI_SCHEMES = {"esco": "esco", "solar-measure": "solar_measure"}
+
+
+def default_incentives(boi_scheme: str | None = None, tver: bool = False, *, tver_price_thb_per_tco2e=None,
+                       grant_capital_frac=None, grant_performance_thb_per_kwh=None,
+                       grant_performance_years=None) -> Incentives:
+    """Incentives from the defaults file: a BOI scheme (``esco`` or ``solar-measure``; None: not
+    promoted), T-VER registration on or off, grants; a ``None`` argument keeps the file's value."""
+    node = finance_defaults()["incentives"]
+    pick = lambda given, *path: default_value("incentives", *path) if given is None else given  # noqa: E731
+    problems = [] if boi_scheme is None or boi_scheme in BOI_SCHEMES else [
+        Problem("boi_scheme", f"unknown scheme {boi_scheme!r}; valid: {', '.join(BOI_SCHEMES)}")]
+    if problems:
+        raise InputError(problems)
+    boi = node["boi"][BOI_SCHEMES[boi_scheme]] if boi_scheme else None
+    duty = node["import_duty"]
+    incentives = Incentives(
+        boi_cit_holiday_years=int(boi["cit_holiday_years"]["value"]) if boi else 0,
+        boi_cit_cap_frac=boi["cit_cap_frac_of_investment"]["value"] if boi else None,
+        boi_import_duty_exempt=bool(node["boi"]["machinery_import_duty_exempt"]["value"]),
+        duty_frac_by_component=tuple((name, float(duty[f"{name}_duty_frac"]["value"]))
+                                     for name in ("pv", "inverter", "battery")),
+        imported_share_frac=float(duty["imported_share_frac"]["value"]),
+        tver_price_thb_per_tco2e=float(pick(tver_price_thb_per_tco2e, "tver", "price_thb_per_tco2e")) if tver else 0.0,
+        grid_kg_per_kwh=float(default_value("incentives", "tver", "grid_kg_per_kwh")),
+        tver_crediting_years=int(default_value("incentives", "tver", "crediting_years")),
+        tver_registration_thb=float(default_value("incentives", "tver", "registration_thb")),
+        tver_verification_thb=float(default_value("incentives", "tver", "verification_thb")),
+        tver_verification_every_years=int(default_value("incentives", "tver", "verification_every_years")),
+        grant_capital_frac=float(pick(grant_capital_frac, "grant", "capital_frac_of_capex")),
+        grant_performance_thb_per_kwh=float(pick(grant_performance_thb_per_kwh, "grant", "performance_thb_per_kwh")),
+        grant_performance_years=int(pick(grant_performance_years, "grant", "performance_years")))
+    if incentives.problems():
+        raise InputError(incentives.problems())
+    return incentives

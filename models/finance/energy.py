@@ -1,28 +1,34 @@
-r"""Energy and bill savings of every project year, projected from the year-1 dispatch.
+r"""Energy and bill savings of every project year: simulated years, or year 1 scaled.
 
-Year 1 is the optimised dispatch (:class:`~munigrid.models.finance.inputs.EnergyYear1`).
-Later years are *scaled*, not re-optimised; this is the documented approximation. With
-:math:`y = 1..N`:
+Each operating year :math:`y = 1..N` starts from a base record (energy and bills at year-1
+prices): the year's own simulation when the project carries one
+(:class:`~munigrid.models.finance.inputs.LifetimeEnergy`, :mod:`munigrid.scenarios.lifetime`),
+else the year-1 dispatch (:class:`~munigrid.models.finance.inputs.EnergyYear1`) for every year,
+the documented approximation. Relative factors then age and price it:
 
 .. math::
 
-    d_y &= (1-\delta)^{y-1}\,\phi_y                 &&\text{PV output factor (degradation, yield)}\\
-    L_y &= (1+g)^{y-1}                               &&\text{load factor}\\
-    U_y &= \min\big(A_1 d_y,\ U_1 d_y L_y\big)       &&\text{PV used on site [kWh]}\\
-    e_y &= U_y / U_1,\quad T_y = (1+\tau)^{y-1}      &&\text{energy and tariff factors}\\
+    d_y &= r_d^{\,y-1}\,\phi_y                        &&\text{PV output factor}\\
+    L_y &= r_L^{\,y-1}                                 &&\text{load factor}\\
+    U_y &= \min\big(A_y d_y,\ U^0_y d_y L_y\big)       &&\text{PV used on site [kWh]}\\
+    e_y &= U_y / U^0_y,\quad T_y = (1+\tau)^{y-1}      &&\text{energy and tariff factors}\\
     f_y &= \max\big(f_{min},\ f_1 + \Delta f\,(y-1) + s_f\big) &&\text{Ft [THB/kWh]}\\
-    S_y &= \big[(S^{pv}_1 - F_1)\,e_y + S^{bat}_1\,c_y / c_1\big]\,T_y + f_y\,\Delta E_1\,e_y\,(1+v)
+    S_y &= \big[(S^{pv}_y - F_y)\,e_y + S^{bat}_y\,b_y\big]\,T_y + f_y\,\Delta E_y\,e_y\,(1+v)
         &&\text{bill savings [THB]}
 
-with :math:`A_1` the PV energy available and :math:`U_1` used in year 1, :math:`\phi_y` the yield
-factor, :math:`c_y` the battery's mid-year capacity relative to new (reset at replacement; the
-year-1 dispatch already reflects :math:`c_1`, so the battery's saving and throughput scale by :math:`c_y/c_1`),
-:math:`\Delta E_1` the avoided grid import, :math:`F_1 = f_1 \Delta E_1 (1+v)` the Ft part of the
-year-1 saving, :math:`S^{pv}_1` the saving of the PV alone and :math:`S^{bat}_1` the battery's extra
-saving. Self-consumption is assumed to scale with the load (curtailed PV is absorbed as the load
-grows, capped at the PV available): exact when PV covers a fixed share of the load at every step.
-The bill without the project scales the same way:
-:math:`B_y = (B_1 - f_1 I_1 (1+v)) L_y T_y + f_y I_1 L_y (1+v)`.
+with :math:`A_y`, :math:`U^0_y` the PV energy available and used in the base record of year
+:math:`y`, :math:`\phi_y` the yield factor, :math:`\Delta E_y` the avoided grid import,
+:math:`F_y = f_1 \Delta E_y (1+v)` the Ft part of the base saving, :math:`S^{pv}_y` the saving of
+the PV alone and :math:`S^{bat}_y` the battery's extra saving. Scaled (no simulation):
+:math:`r_d = 1-\delta`, :math:`r_L = 1+g`, :math:`b_y = c_y/c_1` with :math:`c_y` the battery's
+mid-year capacity relative to new (reset at replacement; the year-1 dispatch already reflects
+:math:`c_1`, so the battery's saving and throughput scale by :math:`c_y/c_1`); self-consumption is
+assumed to scale with the load (exact when PV covers a fixed share of the load at every step).
+Simulated: the record already holds the year's degradation, growth and capacity, so
+:math:`b_y = 1` and :math:`r_d = (1-\delta)/(1-\delta_{sim})`, :math:`r_L = (1+g)/(1+g_{sim})`
+are 1 unless a sensitivity moves :math:`\delta` or :math:`g` away from the simulated values.
+The bill without the project:
+:math:`B_y = (B^0_y - f_1 I^0_y (1+v)) L_y T_y + f_y I^0_y L_y (1+v)`.
 """
 
 from __future__ import annotations
@@ -136,63 +142,91 @@ def battery_component(components: tuple[Component, ...]) -> Component | None:
     return next((c for c in components if c.energy_basis == "battery"), None)
 
 
-def project_energy(inputs: ProjectInputs) -> EnergyProjection:
-    """Project year-1 energy and bills over the project life (see the module equations).
+def _base_records(inputs: ProjectInputs) -> dict[str, np.ndarray]:
+    """The base record of every year as arrays of shape (N+1,) (year 0 repeats year 1)."""
+    n = int(inputs.years)
+    records = (inputs.energy,) * n if inputs.lifetime is None else inputs.lifetime.years
+    records = (records[0], *records)
+    names = ("load_kwh", "pv_available_kwh", "pv_used_kwh", "import_before_kwh", "import_after_kwh",
+             "bill_before_thb", "bill_after_thb", "battery_throughput_kwh")
+    out = {name: np.array([getattr(r, name) for r in records], dtype=float) for name in names}
+    out["bill_pv_only_thb"] = np.array([r.bill_after_thb if r.bill_pv_only_thb is None or inputs.lifetime
+                                        else r.bill_pv_only_thb for r in records], dtype=float)
+    return out
 
-    Parameters
-    ----------
-    inputs : ProjectInputs
-        Validated project inputs.
 
-    Returns
-    -------
-    EnergyProjection
-    """
-    e1, esc, n = inputs.energy, inputs.escalation, int(inputs.years)
-    vat = 1.0 + e1.vat_frac
-    year = np.arange(n + 1, dtype=float)
-    operating = year >= 1
-    age = np.where(operating, year - 1.0, 0.0)
-
-    output_factor = np.zeros(n + 1)
-    output_factor[1:] = (1.0 - inputs.pv_degradation_frac_per_year) ** age[1:] * inputs.yield_factor
-    load_factor = np.where(operating, (1.0 + inputs.load_growth_frac_per_year) ** age, 0.0)
-    pv_available = e1.pv_available_kwh * output_factor
-    pv_used = np.minimum(pv_available, e1.pv_used_kwh * output_factor * load_factor)
-    energy_factor = pv_used / e1.pv_used_kwh if e1.pv_used_kwh > 0 else np.zeros(n + 1)
-
+def _relative_factors(inputs: ProjectInputs) -> tuple[float, float, np.ndarray, np.ndarray]:
+    r""":math:`r_d`, :math:`r_L`, the battery capacity :math:`c_y` and the battery factor :math:`b_y`."""
+    n = int(inputs.years)
+    operating = np.arange(n + 1) >= 1
+    lifetime = inputs.lifetime
+    if lifetime is not None:
+        capacity = np.zeros(n + 1)
+        capacity[1:] = lifetime.battery_capacity_frac or 1.0
+        return ((1.0 - inputs.pv_degradation_frac_per_year) / (1.0 - lifetime.pv_degradation_frac_per_year),
+                (1.0 + inputs.load_growth_frac_per_year) / (1.0 + lifetime.load_growth_frac_per_year),
+                capacity, operating.astype(float))
     battery = battery_component(inputs.components)
     if battery is None:
         capacity = np.where(operating, 1.0, 0.0)
     else:
         life = battery_life_years(battery, inputs.battery_capacity_frac, inputs.battery_eol_frac)
         capacity = battery_capacity_by_year(inputs.battery_capacity_frac, life, battery.replace, n)
+    return 1.0 - inputs.pv_degradation_frac_per_year, 1.0 + inputs.load_growth_frac_per_year, capacity, \
+        capacity / capacity[1]
+
+
+def project_energy(inputs: ProjectInputs) -> EnergyProjection:
+    """Energy and bills of years 0..N (see the module equations).
+
+    Parameters
+    ----------
+    inputs : ProjectInputs
+        Validated project inputs; with ``inputs.lifetime`` every year has its own base record.
+
+    Returns
+    -------
+    EnergyProjection
+    """
+    e1, esc, n = inputs.energy, inputs.escalation, int(inputs.years)
+    base = _base_records(inputs)
+    vat = 1.0 + e1.vat_frac
+    year = np.arange(n + 1, dtype=float)
+    operating = year >= 1
+    age = np.where(operating, year - 1.0, 0.0)
+    pv_ratio, load_ratio, capacity, battery_factor = _relative_factors(inputs)
+
+    output_factor = np.zeros(n + 1)
+    output_factor[1:] = pv_ratio ** age[1:] * inputs.yield_factor
+    load_factor = np.where(operating, load_ratio ** age, 0.0)
+    pv_available = base["pv_available_kwh"] * output_factor
+    pv_used = np.minimum(pv_available, base["pv_used_kwh"] * output_factor * load_factor)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        energy_factor = np.where(base["pv_used_kwh"] > 0, pv_used / base["pv_used_kwh"], 0.0)
 
     tariff_index = np.where(operating, (1.0 + esc.tariff_frac_per_year) ** age, 0.0)
     ft = np.where(operating, np.maximum(esc.ft_floor_thb_per_kwh,
                                         e1.ft_thb_per_kwh + esc.ft_change_thb_per_kwh_per_year * age
                                         + esc.ft_shift_thb_per_kwh), 0.0)
 
-    avoided_import_kwh = e1.import_before_kwh - e1.import_after_kwh
-    savings_1 = e1.bill_before_thb - e1.bill_after_thb
-    savings_pv_1 = savings_1 if e1.bill_pv_only_thb is None else e1.bill_before_thb - e1.bill_pv_only_thb
-    savings_battery_1 = savings_1 - savings_pv_1
-    ft_part_1 = e1.ft_thb_per_kwh * avoided_import_kwh * vat
-    battery_factor = capacity / capacity[1]
-    savings = (((savings_pv_1 - ft_part_1) * energy_factor + savings_battery_1 * battery_factor) * tariff_index
-               + ft * avoided_import_kwh * energy_factor * vat)
+    avoided_import_kwh = base["import_before_kwh"] - base["import_after_kwh"]
+    savings_base = base["bill_before_thb"] - base["bill_after_thb"]
+    savings_pv = base["bill_before_thb"] - base["bill_pv_only_thb"]
+    ft_part = e1.ft_thb_per_kwh * avoided_import_kwh * vat
+    savings = (((savings_pv - ft_part) * energy_factor + (savings_base - savings_pv) * battery_factor)
+               * tariff_index + ft * avoided_import_kwh * energy_factor * vat)
 
-    import_before = e1.import_before_kwh * load_factor
-    base_before_1 = e1.bill_before_thb - e1.ft_thb_per_kwh * e1.import_before_kwh * vat
-    bill_before = base_before_1 * load_factor * tariff_index + ft * import_before * vat
+    import_before = base["import_before_kwh"] * load_factor
+    base_before = base["bill_before_thb"] - e1.ft_thb_per_kwh * base["import_before_kwh"] * vat
+    bill_before = base_before * load_factor * tariff_index + ft * import_before * vat
     return EnergyProjection(
         pv_available_kwh=pv_available,
         pv_used_kwh=pv_used,
-        load_kwh=e1.load_kwh * load_factor,
+        load_kwh=base["load_kwh"] * load_factor,
         import_before_kwh=import_before,
         import_after_kwh=import_before - avoided_import_kwh * energy_factor,
         battery_capacity_frac=capacity,
-        battery_throughput_kwh=e1.battery_throughput_kwh * battery_factor,
+        battery_throughput_kwh=base["battery_throughput_kwh"] * battery_factor * operating,
         tariff_index=tariff_index,
         ft_thb_per_kwh=ft,
         bill_before_thb=bill_before,

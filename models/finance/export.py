@@ -39,6 +39,15 @@ def metrics_table(case: CaseResult) -> pd.DataFrame:
                          for p in ("project", "municipality", "investor")])
 
 
+def incentives_table(case: CaseResult) -> pd.DataFrame:
+    """Who receives which incentive: one row per party and incentive, total and NPV [THB]
+    (empty without incentives)."""
+    rows = [{"structure": case.structure.name, "party": party, "incentive": line.removeprefix("incentive_"),
+             "total_thb": values["total_thb"], "npv_thb": values["npv_thb"]}
+            for party, lines in case.incentives_received().items() for line, values in lines.items()]
+    return pd.DataFrame(rows, columns=["structure", "party", "incentive", "total_thb", "npv_thb"])
+
+
 def _flatten(prefix: str, value, rows: list[tuple[str, str]]) -> None:
     if is_dataclass(value) and not isinstance(value, type):
         for f in fields(value):
@@ -63,15 +72,17 @@ def assumptions_table(case: CaseResult, extra: dict[str, str] | None = None) -> 
 
 
 def write_csv(case: CaseResult, folder: str | Path, fiscal: bool = False) -> list[Path]:
-    """Write ``project.csv``, ``municipality.csv``, ``investor.csv``, ``metrics.csv`` and
-    ``assumptions.csv`` into ``folder``; returns the paths."""
+    """Write ``project.csv``, ``municipality.csv``, ``investor.csv``, ``metrics.csv``,
+    ``assumptions.csv`` and (with incentives) ``incentives.csv`` into ``folder``; returns the paths."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     tables = case_tables(case, fiscal) | {"metrics": metrics_table(case), "assumptions": assumptions_table(case)}
+    if case.project.inputs.incentives is not None:
+        tables["incentives"] = incentives_table(case)
     paths = []
     for name, table in tables.items():
         path = folder / f"{name}.csv"
-        table.to_csv(path, index=name not in ("metrics", "assumptions"))
+        table.to_csv(path, index=name not in ("metrics", "assumptions", "incentives"))
         paths.append(path)
     return paths
 

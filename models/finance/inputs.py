@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 
 from munigrid.models.errors import InputError, Problem
+from munigrid.models.finance.incentives import Incentives
 from munigrid.models.finance.metrics import check_discount_rate
 
 
@@ -88,6 +89,59 @@ class EnergyYear1:
             found.append(Problem(f"{path}.pv_used_kwh", f"must not exceed pv_available_kwh "
                                  f"({self.pv_available_kwh:,.0f}), got {self.pv_used_kwh:,.0f}"))
         found += fraction_problems(self.vat_frac, f"{path}.vat_frac")
+        return found
+
+
+@dataclass(frozen=True)
+class LifetimeEnergy:
+    """Energy and bills of every operating year from a year-by-year simulation.
+
+    Each year is its own dispatch (aged PV, faded battery, grown load) priced at year-1 prices
+    (base tariff and Ft of year 1); the finance projection applies the escalation paths to it.
+
+    Parameters
+    ----------
+    years : tuple of EnergyYear1
+        Years 1..N, in order; ``bill_pv_only_thb`` is unused.
+    battery_capacity_frac : tuple of float
+        Battery capacity at the start of each year relative to new [-] (empty: no battery).
+    battery_replacement_years : tuple of int
+        Years (1..N-1) at whose end the battery is replaced, from the simulated fade.
+    battery_augmentation : tuple of (int, float)
+        Years at whose end modules are added, with the share of the nominal capacity added [-].
+    battery_end_capacity_frac : float
+        Capacity of the battery in service at the end of year N [-] (its residual value).
+    load_growth_frac_per_year, pv_degradation_frac_per_year : float
+        Growth and degradation the years were simulated with [-/year]; a project whose own
+        values differ (a sensitivity) scales the simulated years by the ratio.
+    method : str
+        How the years were made (``full``: every year re-solved; ``fast``: anchor years).
+    """
+
+    years: tuple[EnergyYear1, ...]
+    battery_capacity_frac: tuple[float, ...] = ()
+    battery_replacement_years: tuple[int, ...] = ()
+    battery_augmentation: tuple[tuple[int, float], ...] = ()
+    battery_end_capacity_frac: float = 1.0
+    load_growth_frac_per_year: float = 0.0
+    pv_degradation_frac_per_year: float = 0.0
+    method: str = "full"
+
+    def problems(self, n_years: int, path: str = "lifetime") -> list[Problem]:
+        """Every problem with these years for a project of ``n_years``."""
+        found: list[Problem] = []
+        if len(self.years) != n_years:
+            found.append(Problem(f"{path}.years", f"must hold one year per project year ({n_years}), "
+                                                  f"got {len(self.years)}"))
+        for i, year in enumerate(self.years):
+            found += year.problems(f"{path}.years[{i}]")
+        if self.battery_capacity_frac and len(self.battery_capacity_frac) != n_years:
+            found.append(Problem(f"{path}.battery_capacity_frac", f"must hold {n_years} values or none"))
+        bad = [y for y in (*self.battery_replacement_years, *(y for y, _ in self.battery_augmentation))
+               if not 1 <= int(y) < n_years]
+        if bad:
+            found.append(Problem(f"{path}.battery_replacement_years", f"must lie in 1..{n_years - 1}, got {bad}"))
+        found += fraction_problems(self.battery_end_capacity_frac, f"{path}.battery_end_capacity_frac")
         return found
 
 
@@ -204,6 +258,12 @@ class ProjectInputs:
         Tariff, Ft and O&M paths.
     start_date : datetime.date
         Commercial operation date (start of year 1); year 0 flows happen on it.
+    lifetime : LifetimeEnergy or None
+        Every year simulated (:mod:`munigrid.scenarios.lifetime`); None: years 2..N are year 1
+        scaled (:mod:`munigrid.models.finance.energy`).
+    incentives : Incentives or None
+        BOI, T-VER, grants and import duty (:mod:`munigrid.models.finance.incentives`); the
+        project's flows are before them, each party's include those it receives.
     """
 
     energy: EnergyYear1
@@ -216,6 +276,8 @@ class ProjectInputs:
     yield_factor: float | np.ndarray = 1.0
     escalation: Escalation = field(default_factory=Escalation)
     start_date: date = date(2026, 1, 1)
+    lifetime: LifetimeEnergy | None = None
+    incentives: Incentives | None = None
 
     def problems(self) -> list[Problem]:
         """Every problem with the project inputs."""
@@ -241,6 +303,10 @@ class ProjectInputs:
             found += component.problems(f"components[{i}]")
         found += check_term_within_life(self.years, self.components, "years")
         found += self.escalation.problems("escalation")
+        if self.lifetime is not None:
+            found += self.lifetime.problems(int(self.years))
+        if self.incentives is not None:
+            found += self.incentives.problems("incentives")
         return found
 
     def validated(self) -> ProjectInputs:

@@ -14,6 +14,9 @@ receives the bill savings and pays the contract payments :math:`C_y` and the tra
 The investor pays corporate income tax on :math:`C_y + X_y - O_y - D_y - \text{interest}_y`
 with the undepreciated book value written off at hand-over; after-tax flows are
 :math:`I_y - \mathrm{CIT}_y`, equity flows add the loan's drawdown and subtract its service.
+Incentives (:mod:`munigrid.models.finance.incentives`) are extra lines of the party that
+receives them, so then :math:`M_y + I_y = P_y + \text{incentives}_y`; a BOI holiday lowers the
+investor's CIT.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from munigrid.models.finance.debt import DebtSchedule, debt_schedule, dscr
+from munigrid.models.finance.incentives import BOI_LINE, LINES, allocate, boi_exemption_thb
 from munigrid.models.finance.inputs import FinanceSettings, Loan
 from munigrid.models.finance.metrics import IrrResult, irr, lcoe_thb_per_kwh, npv, payback_years
 from munigrid.models.finance.project import ProjectCashFlows
@@ -113,6 +117,12 @@ class PartyCashFlows:
     pv_used_kwh: np.ndarray
     discount_frac: float
     savings_lines: tuple[str, ...] = field(default=())
+    tax_exempt_thb: np.ndarray | None = None
+
+    @property
+    def incentive_thb(self) -> np.ndarray:
+        """The party's incentive lines summed [THB] (BOI tax exemption not included)."""
+        return sum((v for k, v in self.lines.items() if k in LINES.values()), np.zeros(len(self.tax_thb)))
 
     @property
     def pre_tax_thb(self) -> np.ndarray:
@@ -167,8 +177,10 @@ class PartyCashFlows:
         n = len(self.tax_thb)
         table = {**self.lines, "pre_tax_thb": self.pre_tax_thb}
         if np.any(self.tax_thb) or np.any(self.depreciation_thb):
-            table |= {"depreciation_thb": self.depreciation_thb, "taxable_income_thb": self.taxable_income_thb,
-                      "cit_thb": -self.tax_thb, "after_tax_thb": self.after_tax_thb}
+            table |= {"depreciation_thb": self.depreciation_thb, "taxable_income_thb": self.taxable_income_thb}
+            if self.tax_exempt_thb is not None:
+                table[BOI_LINE] = self.tax_exempt_thb
+            table |= {"cit_thb": -self.tax_thb, "after_tax_thb": self.after_tax_thb}
         if self.debt is not None:
             table |= {"debt_drawdown_thb": self.debt.drawdown_thb, "interest_thb": -self.debt.interest_thb,
                       "principal_thb": -self.debt.principal_thb, "debt_balance_thb": self.debt.balance_thb,
@@ -245,17 +257,30 @@ def split_parties(project: ProjectCashFlows, contract: Contract, settings: Finan
     if contract.handover_year > 0:
         investor_lines["transfer_price_thb"] = transfer
     investor_lines |= own(investor_capital, investor_operates)
+    incentives = project.inputs.incentives
+    received = {"municipality": {}, "investor": {}} if incentives is None else allocate(
+        incentives, n_years=n, avoided_import_kwh=project.energy.import_before_kwh - project.energy.import_after_kwh,
+        pv_used_kwh=project.energy.pv_used_kwh, initial_capex_thb=float(initial[0]), spends=project.spends,
+        investor_capital=investor_capital,
+        investor_holds=investor_operates if contract.investor_pays_capital else np.zeros(n + 1, dtype=bool))
+    municipality_lines |= received["municipality"]
+    investor_lines |= received["investor"]
 
     debt_investor = debt_schedule(contract.investor_loan, n) if contract.investor_loan else None
     spends = [s for s in project.spends if investor_capital[s.year]]
     depreciation, book_value = depreciation_thb(spends, n, contract.handover_year)
     taxable = payments_total + transfer - project.om_thb * investor_operates - depreciation
+    taxable = taxable + sum((v for k, v in received["investor"].items() if k != LINES["duty"]), zeros.copy())
     if debt_investor is not None:
         taxable = taxable - debt_investor.interest_thb
     if contract.handover_year > 0:
         taxable[contract.handover_year] -= book_value
     taxable = taxable * (np.arange(n + 1) <= contract.handover_year)
     tax = corporate_tax_thb(taxable, settings.cit_frac, settings.loss_carryforward_years)
+    exempt = None
+    if incentives is not None and incentives.boi:
+        exempt = boi_exemption_thb(tax, incentives, float(initial[0]) if investor_capital[0] else 0.0)
+        tax = tax - exempt
 
     energy = project.energy.pv_used_kwh
     municipality = PartyCashFlows(
@@ -265,5 +290,5 @@ def split_parties(project: ProjectCashFlows, contract: Contract, settings: Finan
         savings_lines=("bill_savings_thb", *contract.payments_thb))
     investor = PartyCashFlows(
         "investor", investor_lines, (*contract.payments_thb, "transfer_price_thb"), tax, taxable, depreciation,
-        debt_investor, energy, settings.investor_discount_frac)
+        debt_investor, energy, settings.investor_discount_frac, tax_exempt_thb=exempt)
     return municipality, investor

@@ -11,6 +11,11 @@ reaches the end-of-life capacity), fixed O&M :math:`O^{fix}_y = \sum_c o_c (1+\i
 variable O&M :math:`O^{var}_y = \sum_c u_c E_{c,y} (1+\iota)^{y-1}` on each component's energy basis,
 and residual value :math:`V_N = \sum_c k_c \max(0, (t_c + \ell_c - N)/\ell_c)` of the unit in service
 at the end (installed in year :math:`t_c` at cost :math:`k_c`, life :math:`\ell_c`), straight-line.
+With a simulated lifetime (``ProjectInputs.lifetime``) the battery is replaced (or augmented,
+at the replacement price times the share of capacity added) in the years the simulation did
+so, and its residual value is its capacity left above the end-of-life capacity:
+:math:`k \,\mathrm{clip}\big((c_N - c_{EoL})/(1 - c_{EoL}), 0, 1\big)`, :math:`k` the pack's
+price (initial, or the replacement price once anything was bought).
 """
 
 from __future__ import annotations
@@ -58,23 +63,44 @@ def component_life_years(component: Component, inputs: ProjectInputs) -> int:
     return int(component.life_years)
 
 
+def simulated_battery(component: Component, inputs: ProjectInputs) -> bool:
+    """True when the battery's replacements come from a simulated lifetime."""
+    return component.energy_basis == "battery" and inputs.lifetime is not None
+
+
 def capital_spends(inputs: ProjectInputs) -> list[CapitalSpend]:
     """Initial capex and every replacement within the project life, in year order."""
     spends = []
     for c in inputs.components:
         spends.append(CapitalSpend(0, c.name, c.capex_thb, c.tax_life_years))
-        if c.replace:
-            life = component_life_years(c, inputs)
-            spends += [CapitalSpend(y, c.name, c.capex_thb * c.replacement_cost_frac, c.tax_life_years)
-                       for y in replacement_years(life, int(inputs.years))]
+        if not c.replace:
+            continue
+        years = (inputs.lifetime.battery_replacement_years if simulated_battery(c, inputs)
+                 else replacement_years(component_life_years(c, inputs), int(inputs.years)))
+        spends += [CapitalSpend(int(y), c.name, c.capex_thb * c.replacement_cost_frac, c.tax_life_years)
+                   for y in years]
+        if simulated_battery(c, inputs):
+            spends += [CapitalSpend(int(y), c.name, c.capex_thb * c.replacement_cost_frac * added, c.tax_life_years)
+                       for y, added in inputs.lifetime.battery_augmentation]
     return sorted(spends, key=lambda s: s.year)
+
+
+def spends_of(spends: list[CapitalSpend], component: str) -> list[CapitalSpend]:
+    """The outlays of one component."""
+    return [s for s in spends if s.component == component]
 
 
 def residual_value_thb(inputs: ProjectInputs, spends: list[CapitalSpend]) -> float:
     """Straight-line value of the units in service at the end of year N [THB]."""
     n, total = int(inputs.years), 0.0
     for c in inputs.components:
-        last = max((s for s in spends if s.component == c.name), key=lambda s: s.year)
+        if simulated_battery(c, inputs):
+            left = ((inputs.lifetime.battery_end_capacity_frac - inputs.battery_eol_frac)
+                    / max(1e-9, 1.0 - inputs.battery_eol_frac))
+            bought = c.capex_thb * (c.replacement_cost_frac if len(spends_of(spends, c.name)) > 1 else 1.0)
+            total += bought * float(np.clip(left, 0.0, 1.0))
+            continue
+        last = max(spends_of(spends, c.name), key=lambda s: s.year)
         life = component_life_years(c, inputs)
         total += last.amount_thb * max(0.0, (last.year + life - n) / life)
     return total

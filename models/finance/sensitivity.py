@@ -41,8 +41,12 @@ def perturb_capex(inputs: ProjectInputs, settings: FinanceSettings, delta: float
 
 
 def perturb_tariff(inputs: ProjectInputs, settings: FinanceSettings, delta: float):
-    """Base tariff (all but Ft) times ``1 + delta``."""
-    return replace(inputs, energy=scale_base_tariff(inputs.energy, 1.0 + delta)), settings
+    """Base tariff (all but Ft) times ``1 + delta``, in year 1 and in every simulated year."""
+    scaled = replace(inputs, energy=scale_base_tariff(inputs.energy, 1.0 + delta))
+    if inputs.lifetime is not None:
+        years = tuple(scale_base_tariff(year, 1.0 + delta) for year in inputs.lifetime.years)
+        scaled = replace(scaled, lifetime=replace(inputs.lifetime, years=years))
+    return scaled, settings
 
 
 def perturb_ft(inputs: ProjectInputs, settings: FinanceSettings, delta: float):

@@ -6,18 +6,22 @@ Year :math:`y = 0, 1, \ldots` runs the battery kernel once with capacity
 :math:`i`) and PV :math:`PV_t (1 - \rho)^y` (PV degradation :math:`\rho`, 0.5 %/year by
 default: shared/reference/thai-energy.md, "PV degradation 0.5 %/year"). The battery starts
 each year with the state of charge it ended the previous one with.
+
+:func:`age_one_year` is the ageing step of the project-life simulation
+(:mod:`munigrid.scenarios.lifetime`): a year's own cycling and the calendar fade at the battery's
+age, and the replacement rule.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import xarray as xr
 
 from munigrid.models.errors import Problem
 from munigrid.models.simulation.battery import simulate_battery
-from munigrid.models.simulation.degradation import DegradationParams, battery_fade
+from munigrid.models.simulation.degradation import DegradationParams, battery_fade, calendar_fade_frac
 from munigrid.models.simulation.params import BatteryParams
 from munigrid.models.simulation.strategies import Band
 from munigrid.models.simulation.validation import raise_if
@@ -84,3 +88,71 @@ def simulate_years(load_kw, pv_kw, battery: BatteryParams, *, step_h: float, n_y
     table = np.array(rows)
     return xr.Dataset({name: ("year", table[:, i], {"units": unit}) for i, (name, unit) in enumerate(names)},
                       coords={"year": np.arange(n_years)})
+
+
+@dataclass(frozen=True)
+class BatteryAge:
+    """A battery at the start of a project year.
+
+    Attributes
+    ----------
+    capacity_frac : float
+        Usable capacity relative to new [-].
+    age_years : float
+        Years since it was installed [year].
+    """
+
+    capacity_frac: float = 1.0
+    age_years: float = 0.0
+
+
+def age_one_year(state: BatteryAge, cycle_fade_frac: float, *, eol_frac: float, life_years: float,
+                 params: DegradationParams | None = None, temp_c: float | None = None,
+                 replace_allowed: bool = True, augment: bool = False) -> tuple[BatteryAge, float, str]:
+    r"""The battery one year on: cycle fade of the year's own cycling plus calendar fade.
+
+    .. math::
+
+        c_{end} = c - Q_{cyc} - Q_{cal}(a, a + 1)
+
+    At the end of the year the pack is replaced when :math:`a + 1 \ge \ell` (calendar life), or
+    when :math:`c_{end} < c_{EoL}`; in that second case, with ``augment``, new modules of
+    :math:`1 - c_{end}` of the nominal capacity are added instead (capacity back to 1, the pack's
+    age taken as the capacity-weighted age :math:`c_{end}\,(a+1)`). A replaced pack starts new
+    (:math:`c = 1`, :math:`a = 0`).
+
+    Parameters
+    ----------
+    state : BatteryAge
+        At the start of the year.
+    cycle_fade_frac : float
+        :math:`Q_{cyc}` of the year's cycling [-] (``battery_fade(...).cycle_fade_frac``).
+    eol_frac : float
+        :math:`c_{EoL}`: capacity below which the battery is replaced or augmented [-].
+    life_years : float
+        :math:`\ell`: calendar life after which the pack is replaced whatever its capacity [years].
+    params, temp_c
+        As in :func:`~munigrid.models.simulation.degradation.calendar_fade_frac`.
+    replace_allowed : bool
+        False in the last project year: nothing is bought after the project.
+    augment : bool
+        Add modules instead of replacing the pack when the capacity falls below :math:`c_{EoL}`.
+
+    Returns
+    -------
+    next_state : BatteryAge
+        At the start of the next year.
+    end_capacity_frac : float
+        :math:`c_{end}`, the capacity at the end of this year (before any purchase) [-].
+    event : {"", "replace", "augment"}
+        What is bought at the end of this year.
+    """
+    params = params or DegradationParams()
+    calendar = calendar_fade_frac(1.0, params, age_years=state.age_years, temp_c=temp_c)
+    end = max(0.0, state.capacity_frac - cycle_fade_frac - calendar)
+    age = state.age_years + 1.0
+    if not replace_allowed or (end >= eol_frac and age < life_years):
+        return BatteryAge(end, age), end, ""
+    if augment and age < life_years:
+        return BatteryAge(1.0, end * age), end, "augment"
+    return BatteryAge(), end, "replace"

@@ -132,6 +132,24 @@ def _finance_sections(page: Page, run: RunData, lang: str) -> None:
             tornado = tables["tornado"]
             page.section("sec_tornado_of", build_chart(f"tornado-{structure}", lambda t: figures.tornado(tornado, t),
                                                        lang), note("note_tornado"), fields=fields)
+        _lifetime_sections(page, tables, fields)
+
+
+#: columns of the report's project-life table (the CSV has more)
+LIFETIME_COLUMNS = ("pv_used_kwh", "import_after_kwh", "bill_before_thb", "bill_after_thb", "bill_savings_thb",
+                    "battery_capacity_start_frac", "battery_capacity_frac", "replacement_cost_thb")
+
+
+def _lifetime_sections(page: Page, tables: dict[str, pd.DataFrame], fields: dict[str, str]) -> None:
+    """A structure's project life year by year and who receives which incentive, when written."""
+    if "lifetime" in tables:
+        years = tables["lifetime"].set_index("year")
+        page.section("sec_lifetime_of", note("note_lifetime"),
+                     table(years[[c for c in LIFETIME_COLUMNS if c in years.columns]], index_header="col_year"),
+                     fields=fields)
+    if "incentives" in tables and not tables["incentives"].empty:
+        page.section("sec_incentives_of", note("note_incentives"), table(tables["incentives"].drop(columns="structure")),
+                     fields=fields)
 
 
 def _uncertainty_section(page: Page, run: RunData, lang: str) -> None:

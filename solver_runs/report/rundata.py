@@ -24,6 +24,10 @@ Files read (all under the run folder; only the first three are required):
                            npv_low_thb, npv_high_thb, swing_thb``
 ``finance/<s>/npv_percentiles.csv``  ``party, p10_npv_thb, p50_npv_thb, p90_npv_thb,
                            mean_npv_thb, prob_negative_frac, samples``
+``finance/<s>/lifetime.csv``  per project ``year``: bills, energy, battery capacity,
+                           replacement cost (``munigrid finance --lifetime``)
+``finance/<s>/incentives.csv``  ``structure, party, incentive, total_thb, npv_thb`` (with
+                           ``--incentives`` or grants)
 ``simulation.nc``          Monte Carlo samples: variables over dim ``sample`` with
                            ``attrs["units"]`` (e.g. ``cost_thb``, ``self_sufficiency_frac``,
                            ``peak_import_kw``); extra dims such as ``building`` are summed
@@ -51,7 +55,7 @@ BILLS_AFTER_FILE = "bills.csv"
 BILLS_BEFORE_FILE = "bills_before.csv"
 FINANCE_DIR = "finance"
 FINANCE_PARTIES = ("municipality", "investor", "project")
-FINANCE_TABLES = FINANCE_PARTIES + ("metrics", "tornado", "npv_percentiles")
+FINANCE_TABLES = FINANCE_PARTIES + ("metrics", "tornado", "npv_percentiles", "lifetime", "incentives")
 #: ownership structures in report order (others after them, by name)
 FINANCE_STRUCTURES = ("municipal", "esco", "esco-guaranteed", "ppa", "ppp")
 SIMULATION_FILE = "simulation.nc"
