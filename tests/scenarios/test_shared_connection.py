@@ -1,0 +1,126 @@
+"""Buildings behind one shared connection, and several batteries, through a whole run.
+
+Hand case: an office (10-11.5 kW) holding a 100 kWh / 30 kW lossless battery, and a school whose
+load mirrors it (the pair draws 20 kW) except a peak (39.5 kW, the pair 50 kW) at 10:00-12:00 on the second day;
+flat 2 THB/kWh and 100 THB/kW of monthly demand (tests/models/tariffs/data/flat_demand.yaml).
+Behind one connection the battery flattens the pair's import to its mean, 1,020 kWh / 48 h =
+21.25 kW: it charges 1.25 kW for the 34 h before the peak (50 -> 92.5 kWh), delivers 28.75 kW
+in the peak and refills by the end. On their own meters the school's 39.5 kW peak stays.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from munigrid.models.errors import InputError
+from munigrid.scenarios import api
+
+TARIFFS = Path(__file__).parents[1] / "models" / "tariffs" / "data"
+ENERGY_KWH = 20.0 * 48 + 2 * 30.0
+
+
+def _loads(tmp_path: Path) -> None:
+    index = pd.date_range("2025-06-01", periods=48, freq="h", tz="Asia/Bangkok")
+    hour, day = np.arange(48) % 2, (np.arange(48) >= 24).astype(float)
+    office = 10.0 + hour + 0.5 * day
+    school = 10.0 - hour - 0.5 * day + np.where(np.isin(np.arange(48), [34, 35]), 30.0, 0.0)
+    for name, load in (("office", office), ("school", school)):
+        pd.DataFrame({"time": index.strftime("%Y-%m-%dT%H:%M+07:00"), "load_kw": load}).to_csv(
+            tmp_path / f"{name}.csv", index=False)
+
+
+def _scenario(tmp_path: Path, connections: list | None = None, **extra) -> Path:
+    shutil.copy(TARIFFS / "flat_demand.yaml", tmp_path / "flat_demand.yaml")
+    _loads(tmp_path)
+    spec = {"name": "campus", "site": {"name": "test", "latitude_deg": 12.97, "longitude_deg": 99.89},
+            "time": {"start": "2025-06-01", "days": 2, "step_min": 60},
+            "buildings": [{"name": n, "kind": n, "load_csv": f"{n}.csv", "tariff_file": "flat_demand.yaml"}
+                          for n in ("office", "school")],
+            "battery": {"building": "office", "energy_kwh": 100, "power_kw": 30, "charge_eff_frac": 1.0,
+                        "discharge_eff_frac": 1.0, "soc_min_frac": 0.0, "soc_max_frac": 1.0, "soc_initial_frac": 0.5},
+            **extra}
+    if connections is not None:
+        spec["connections"] = connections
+    path = tmp_path / "campus.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def test_the_shared_battery_serves_the_other_buildings_peak(tmp_path):
+    outcome = api.run(_scenario(tmp_path, [{"name": "campus_meter", "buildings": ["office", "school"]}]), store=False)
+    results = outcome.results
+    assert list(results.building.values) == ["campus_meter"]
+    assert results.import_kw.sel(building="campus_meter").max() == pytest.approx(ENERGY_KWH / 48)
+    discharge = results.discharge_kw.sel(building="campus_meter").values
+    assert discharge[34] == pytest.approx(50.0 - ENERGY_KWH / 48)  # the school's peak, from the office's battery
+    bill = outcome.bills["campus_meter"]
+    assert float(bill["energy_thb"].sum()) == pytest.approx(2.0 * ENERGY_KWH)
+    assert float(bill["demand_thb"].sum()) == pytest.approx(100.0 * ENERGY_KWH / 48)
+    # each building's own load stays reported
+    member_load = results.member_load_kw.sel(member="school").values
+    assert member_load.max() == pytest.approx(39.5) and list(results.member_meter.values) == ["campus_meter"] * 2
+    assert outcome.summary.loc["campus_meter", "peak_kw"] == pytest.approx(ENERGY_KWH / 48)
+
+
+def test_on_their_own_meters_the_school_keeps_its_peak(tmp_path):
+    outcome = api.run(_scenario(tmp_path), store=False)
+    assert list(outcome.results.building.values) == ["office", "school"]
+    assert float(outcome.bills["school"]["demand_thb"].sum()) == pytest.approx(100.0 * 39.5)
+    assert "member_load_kw" not in outcome.results
+
+
+def test_several_batteries_in_a_run(tmp_path):
+    """The list form: a lossless bank and a lossy one at the office, behind the shared connection;
+    the lossless one does the work, each reported on its own."""
+    banks = [{"name": "lead_acid", "building": "school", "energy_kwh": 100, "power_kw": 30,
+              "charge_eff_frac": 0.7, "discharge_eff_frac": 0.7, "soc_min_frac": 0.0, "soc_max_frac": 1.0,
+              "soc_initial_frac": 0.5, "degradation_thb_per_kwh": 1.0},
+             {"name": "lfp", "building": "office", "energy_kwh": 100, "power_kw": 30, "charge_eff_frac": 1.0,
+              "discharge_eff_frac": 1.0, "soc_min_frac": 0.0, "soc_max_frac": 1.0, "soc_initial_frac": 0.5}]
+    path = _scenario(tmp_path, [{"name": "campus_meter", "buildings": ["office", "school"]}])
+    spec = yaml.safe_load(path.read_text())
+    del spec["battery"]
+    spec["batteries"] = banks
+    path.write_text(yaml.safe_dump(spec))
+    results = api.run(path, store=False).results
+    assert list(results.battery.values) == ["lead_acid", "lfp"]
+    assert results.battery_discharge_kw.sel(battery="lead_acid").sum() == pytest.approx(0.0, abs=1e-6)
+    assert results.battery_discharge_kw.sel(battery="lfp").max() == pytest.approx(50.0 - ENERGY_KWH / 48)
+    np.testing.assert_allclose(results.soc_kwh.sel(building="campus_meter").values,
+                               results.battery_soc_kwh.sum("battery").values, atol=1e-6)
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"batteries": [{"building": "office", "energy_kwh": 1, "power_kw": 1}]}, "battery"),
+    ({"connections": [{"name": "c", "buildings": ["office", "gym"]}]}, "connections"),
+    ({"connections": [{"name": "office", "buildings": ["office", "school"]}]}, "connections"),
+    ({"connections": [{"name": "a", "buildings": ["office", "school"]}, {"name": "b", "buildings": ["school", "office"]}]},
+     "connections"),
+    ({"connections": [{"name": "c", "buildings": ["office"]}]}, "connections[0].buildings"),
+])
+def test_bad_connections_and_batteries_name_the_problem(tmp_path, change, field):
+    spec = yaml.safe_load(_scenario(tmp_path).read_text())
+    spec.update(change)
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(spec))
+    with pytest.raises(InputError) as err:
+        api.load(tmp_path / "bad.yaml")
+    assert any(field in p.path or field in p.message for p in err.value.problems), err.value.problems
+
+
+def test_different_tariffs_behind_one_connection_need_the_connections_own(tmp_path):
+    spec = yaml.safe_load(_scenario(tmp_path, [{"name": "campus_meter", "buildings": ["office", "school"]}]).read_text())
+    spec["buildings"][1] = {**spec["buildings"][1], "tariff": "pea-2.2-lt22kv"}
+    del spec["buildings"][1]["tariff_file"]
+    (tmp_path / "mixed.yaml").write_text(yaml.safe_dump(spec))
+    with pytest.raises(InputError) as err:
+        api.run(tmp_path / "mixed.yaml", store=False)
+    assert err.value.problems[0].path == "connections[0].tariff"
+    spec["connections"][0]["tariff_file"] = "flat_demand.yaml"
+    (tmp_path / "mixed.yaml").write_text(yaml.safe_dump(spec))
+    assert api.run(tmp_path / "mixed.yaml", store=False).bills["campus_meter"]["demand_thb"].sum() > 0
