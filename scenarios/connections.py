@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from munigrid.models.errors import InputError
+from munigrid.models.errors import InputError, Problem
 from munigrid.models.tariffs.tariff import Tariff
 from munigrid.scenarios.schema import Battery, Connection, Scenario
 
@@ -31,6 +31,24 @@ def battery_specs(scenario: Scenario) -> list[Battery]:
 def connection_of(scenario: Scenario) -> dict[str, Connection]:
     """Each building behind a shared connection, by name, to its connection."""
     return {b: conn for conn in scenario.connections for b in conn.buildings}
+
+
+def meter_of(scenario: Scenario, building: str) -> str:
+    """The name of the meter ``building`` is behind: its connection's, or its own."""
+    conn = connection_of(scenario).get(building)
+    return building if conn is None else conn.name
+
+
+def one_battery_problems(scenario: Scenario, feature: str) -> list[Problem]:
+    """Why ``feature`` (which handles one battery on one building's own meter) cannot take this scenario."""
+    problems = []
+    if scenario.batteries:
+        problems.append(Problem("batteries", f"{feature} handles one battery: write it as `battery:` "
+                                             f"(several batteries are for `munigrid run`)"))
+    if scenario.connections:
+        problems.append(Problem("connections", f"{feature} handles buildings on their own meters; "
+                                               f"shared connections are for `munigrid run`"))
+    return problems
 
 
 def meter_buildings(scenario: Scenario) -> dict[str, list[str]]:

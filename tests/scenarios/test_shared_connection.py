@@ -124,3 +124,13 @@ def test_different_tariffs_behind_one_connection_need_the_connections_own(tmp_pa
     spec["connections"][0]["tariff_file"] = "flat_demand.yaml"
     (tmp_path / "mixed.yaml").write_text(yaml.safe_dump(spec))
     assert api.run(tmp_path / "mixed.yaml", store=False).bills["campus_meter"]["demand_thb"].sum() > 0
+
+
+def test_the_day_ahead_schedule_refuses_what_it_cannot_control(tmp_path):
+    """Operations control one battery on one building's meter: a list or a connection is named, not ignored."""
+    from munigrid.scenarios.operations.site import operations_site
+
+    scenario = api.load(_scenario(tmp_path, [{"name": "campus_meter", "buildings": ["office", "school"]}]))
+    with pytest.raises(InputError) as err:
+        operations_site(scenario, tmp_path)
+    assert [p.path for p in err.value.problems] == ["connections"]
