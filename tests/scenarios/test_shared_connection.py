@@ -134,3 +134,17 @@ def test_the_day_ahead_schedule_refuses_what_it_cannot_control(tmp_path):
     with pytest.raises(InputError) as err:
         operations_site(scenario, tmp_path)
     assert [p.path for p in err.value.problems] == ["connections"]
+
+
+def test_stored_run_and_report_of_a_shared_connection(tmp_path):
+    """results.nc keeps the member dimension, bills.csv bills the connection, the report names it."""
+    import xarray as xr
+
+    path = _scenario(tmp_path, [{"name": "campus_meter", "buildings": ["office", "school"]}])
+    outcome = api.run(path, root=tmp_path / "runs")
+    with xr.open_dataset(outcome.run_dir / "results.nc") as stored:
+        assert dict(stored.sizes) == {"time": 48, "building": 1, "member": 2}
+        assert list(stored.member_meter.values) == ["campus_meter", "campus_meter"]
+    assert "campus_meter" in (outcome.run_dir / "bills.csv").read_text()
+    html = outcome.report_path.read_text()
+    assert "campus_meter: office, school" in html
