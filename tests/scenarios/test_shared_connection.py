@@ -148,3 +148,34 @@ def test_stored_run_and_report_of_a_shared_connection(tmp_path):
     assert "campus_meter" in (outcome.run_dir / "bills.csv").read_text()
     html = outcome.report_path.read_text()
     assert "campus_meter: office, school" in html
+
+
+def test_a_missing_connection_tariff_file_is_named_before_the_run(tmp_path):
+    from munigrid.scenarios.inputs import check_references
+
+    connection = {"name": "campus_meter", "buildings": ["office", "school"], "tariff_file": "missing.yaml"}
+    scenario = api.load(_scenario(tmp_path, [connection]))
+    with pytest.raises(InputError) as err:
+        check_references(scenario, tmp_path)
+    assert [p.path for p in err.value.problems] == ["connections[0].tariff_file"]
+
+
+def test_sizing_several_batteries_behind_a_connection(tmp_path):
+    """Sizing mode: the LFP bank is sized (up to 200 kWh), the lead-acid bank stays as installed;
+    sizes are reported per battery and summed per meter."""
+    path = _scenario(tmp_path, [{"name": "campus_meter", "buildings": ["office", "school"]}],
+                     optimisation={"mode": "sizing"}, sizing={"battery_capex_thb_per_kwh": 100.0})
+    spec = yaml.safe_load(path.read_text())
+    del spec["battery"]
+    spec["batteries"] = [{"name": "lead_acid", "building": "school", "energy_kwh": 20, "power_kw": 10,
+                          "charge_eff_frac": 0.8, "discharge_eff_frac": 0.8},
+                         {"name": "lfp", "building": "office", "energy_kwh": 0, "power_kw": 0, "c_rate_per_h": 0.5,
+                          "max_energy_kwh": 200}]
+    path.write_text(yaml.safe_dump(spec))
+    outcome = api.run(path, store=False)
+    banks = outcome.manifest["solver"]["sizes"]["campus_meter"]["batteries"]
+    assert banks["lead_acid"] == {"energy_kwh": 20.0, "power_kw": 10.0}
+    assert 0.0 < banks["lfp"]["energy_kwh"] <= 200.0 + 1e-6
+    assert banks["lfp"]["power_kw"] <= 0.5 * banks["lfp"]["energy_kwh"] + 1e-6
+    assert float(outcome.results.battery_kwh.sel(building="campus_meter")) == pytest.approx(
+        20.0 + banks["lfp"]["energy_kwh"])
