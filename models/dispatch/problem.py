@@ -236,7 +236,8 @@ class Meter:
         with several.
     batteries : list of Battery
         Every battery behind the meter (names unique within the meter); filled from ``battery``
-        when that is given.
+        when that is given. To change them with :func:`dataclasses.replace`, pass
+        ``batteries=`` (with ``battery=None``): ``battery`` alone cannot remove the list.
     generator : Generator or None
         Generator behind the meter.
     import_limit_kw, export_limit_kw : float
