@@ -3,8 +3,8 @@
 Each input is named ``s:`` plus the field's path in the scenario file
 (``s:buildings[0].pv_arrays[0].tilt_deg``), the same path the schema's messages carry, so
 a message is shown beside its field. Lists (buildings, PV arrays, outages, batteries, shared
-connections) and the optional
-battery and generator are added and removed by the form's ``add:``/``remove:`` actions.
+connections) and the optional battery and generator are added and removed by the form's
+``add:``/``remove:`` actions.
 """
 
 from __future__ import annotations
