@@ -43,11 +43,11 @@ def one_battery_problems(scenario: Scenario, feature: str) -> list[Problem]:
     """Why ``feature`` (which handles one battery on one building's own meter) cannot take this scenario."""
     problems = []
     if scenario.batteries:
-        problems.append(Problem("batteries", f"{feature} handles one battery: write it as `battery:` "
-                                             f"(several batteries are for `munigrid run`)"))
+        problems.append(Problem("batteries", f"{feature} handles one battery, written as `battery:`; "
+                                             f"this scenario lists `batteries:`"))
     if scenario.connections:
         problems.append(Problem("connections", f"{feature} handles buildings on their own meters; "
-                                               f"shared connections are for `munigrid run`"))
+                                               f"this scenario has shared `connections:`"))
     return problems
 
 
