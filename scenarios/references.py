@@ -57,6 +57,7 @@ def check_references(scenario: Scenario, base_dir: Path) -> None:
 
     problems = reference_problems(scenario, base_dir)
     seen = {p.path for p in problems}
-    problems += [p for p in tariff_problems(scenario.buildings, scenario.tariffs, base_dir) if p.path not in seen]
+    problems += [p for p in tariff_problems(scenario.buildings, scenario.tariffs, base_dir, scenario.connections)
+                 if p.path not in seen]
     if problems:
         raise InputError(problems)

@@ -179,3 +179,15 @@ def test_sizing_several_batteries_behind_a_connection(tmp_path):
     assert banks["lfp"]["power_kw"] <= 0.5 * banks["lfp"]["energy_kwh"] + 1e-6
     assert float(outcome.results.battery_kwh.sel(building="campus_meter")) == pytest.approx(
         20.0 + banks["lfp"]["energy_kwh"])
+
+
+def test_overrides_of_a_tariff_only_a_connection_uses_are_used(tmp_path):
+    from munigrid.scenarios.inputs import check_references
+
+    connection = {"name": "campus_meter", "buildings": ["office", "school"], "tariff": "pea-3.2-lt22kv"}
+    path = _scenario(tmp_path, [connection], tariffs={"overrides": {"pea-3.2-lt22kv": {"vat_frac": 0.0}}})
+    check_references(api.load(path), tmp_path)  # no "no building uses tariff" problem
+    bad = _scenario(tmp_path, [{**connection, "tariff": {"id": "pea-3.2-lt22kv", "overrides": {"vat_frac": -1}}}])
+    with pytest.raises(InputError) as err:
+        check_references(api.load(bad), tmp_path)
+    assert any(p.path.startswith("connections[0].tariff") for p in err.value.problems), err.value.problems
