@@ -22,6 +22,7 @@ from munigrid.scenarios.references import check_references
 from munigrid.scenarios.library import load_scenario
 from munigrid.scenarios.runner import Progress, RunOutcome, bills_csv, run_scenario, scenario_yaml
 from munigrid.scenarios.schema import Scenario
+from munigrid.scenarios.connections import one_battery_problems
 from munigrid.scenarios.simulation import simulate_run, site_percentiles
 from munigrid.solver_runs import store as run_store
 
@@ -96,9 +97,12 @@ def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | Non
     scenario = load(scenario) if not isinstance(scenario, Scenario) else scenario
     base = _base_dir(scenario, base_dir)
     outcome = run_scenario(scenario, base, progress)
+    unsupported = one_battery_problems(scenario, "the Monte Carlo simulation")
     if samples > 0 and scenario.time.days < MIN_SAMPLED_DAYS:
         outcome.manifest["notes"].append(f"Monte Carlo skipped: the day-block bootstrap needs a horizon of at "
                                          f"least {MIN_SAMPLED_DAYS} days, this one has {scenario.time.days}")
+    elif samples > 0 and unsupported:
+        outcome.manifest["notes"] += [f"Monte Carlo skipped: {p.path}: {p.message}" for p in unsupported]
     elif samples > 0:
         if progress:
             progress(f"simulating {samples} sampled years")

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from munigrid.models.errors import InputError, Problem
+from munigrid.scenarios.connections import battery_specs, meter_of
 from munigrid.models.finance import CaseResult, EnergyYear1, FinanceSettings, Financing, ProjectInputs, evaluate_case
 from munigrid.models.finance.incentives import Incentives
 from munigrid.models.finance.defaults import (
@@ -188,7 +189,7 @@ def battery_capacity_frac(results, scenario, years: int, step_h: float) -> np.nd
     spec = scenario.battery
     if spec is None or spec.energy_kwh <= 0:
         return None
-    soc = results["soc_kwh"].sel(building=spec.building).to_numpy()
+    soc = results["soc_kwh"].sel(building=meter_of(scenario, spec.building)).to_numpy()
     fade = battery_fade(soc, spec.energy_kwh, step_h=step_h)
     cycle_per_year = fade.cycle_fade_frac / fade.duration_years
     params = DegradationParams()
@@ -224,7 +225,7 @@ def energy_year1(results, scenario, site_inputs=None) -> tuple[EnergyYear1, list
         load_kwh=total_kwh("load_kw"), pv_available_kwh=total_kwh("pv_ac_kw"), pv_used_kwh=total_kwh("pv_used_kw"),
         import_before_kwh=total_kwh("baseline_import_kw"), import_after_kwh=total_kwh("import_kw"),
         bill_before_thb=bill_thb(results["baseline_import_kw"]), bill_after_thb=bill_thb(results["import_kw"]),
-        bill_pv_only_thb=bill_thb(results["load_kw"] - results["pv_ac_kw"]) if scenario.battery else None,
+        bill_pv_only_thb=bill_thb(results["load_kw"] - results["pv_ac_kw"]) if battery_specs(scenario) else None,
         battery_throughput_kwh=total_kwh("discharge_kw"),
         ft_thb_per_kwh=float(np.mean(ft.resolve(months).ft_thb_per_kwh)))
     return energy, notes

@@ -23,6 +23,7 @@ from munigrid.models.tariffs import FtSchedule, Tariff
 from munigrid.models.timegrid import TZ, make_index, step_hours
 from munigrid.scenarios.input_files import input_path
 from munigrid.scenarios.references import ROOF_KWP_PER_M2, check_references
+from munigrid.scenarios.connections import connection_of, meter_inputs
 from munigrid.scenarios.tariff_choice import building_tariff
 from munigrid.scenarios.schema import Building, PVArray, Scenario
 
@@ -41,6 +42,10 @@ class BuildingInputs:
     pv_max_kwp: dict[str, float]
     notes: str = ""
     data_notes: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)  # behind a shared connection: its buildings
+
+    def __post_init__(self):
+        self.members = self.members or [self.name]
 
     @property
     def pv_arrays_kw(self) -> pd.DataFrame:
@@ -55,11 +60,18 @@ class BuildingInputs:
 
 @dataclass
 class SiteInputs:
-    """Everything the models need for one scenario."""
+    """Everything the models need for one scenario.
+
+    ``buildings`` holds one entry per utility meter: a building on its own meter, or a shared
+    connection with its buildings merged (see :mod:`munigrid.scenarios.connections`);
+    ``members`` the buildings behind shared connections, each on its own (for reporting their
+    own load and PV).
+    """
 
     index: pd.DatetimeIndex
     weather: pd.DataFrame
     buildings: list[BuildingInputs] = field(default_factory=list)
+    members: list[BuildingInputs] = field(default_factory=list)
 
     @property
     def step_h(self) -> float:
@@ -249,4 +261,6 @@ def build_inputs(scenario: Scenario, base_dir: Path) -> SiteInputs:
             pv_kw_per_kwp=building_pv_kw_per_kwp(b, weather, scenario, base_dir),
             pv_capacity_kwp={a.name: a.capacity_kwp for a in pv_arrays(b)},
             pv_max_kwp=pv_max_kwp(b), notes=b.notes))
-    return SiteInputs(index=index, weather=weather, buildings=buildings)
+    shared = connection_of(scenario)
+    return SiteInputs(index=index, weather=weather, buildings=meter_inputs(scenario, buildings, base_dir),
+                      members=[b for b in buildings if b.name in shared])

@@ -38,12 +38,35 @@ def _building_path(scenario: Scenario, index: int, rest: list[str | None]) -> st
         if leaf in _PV_FIELDS:
             return _PV_FIELDS[leaf]
         return f"{where}.pv_arrays[{item}]" + (f".{leaf}" if leaf and leaf != "ac_kw_per_kwp" else "")
-    if part in ("battery", "generator"):
-        if leaf in _BATTERY_FIELDS:
-            return _BATTERY_FIELDS[leaf]
-        return part + (f".{leaf}" if leaf else "")
+    if part in ("battery", "batteries", "generator"):
+        return _asset_path(scenario, part, item, leaf)
     if part == "terms":
         return f"{where}.tariff"
+    if part in _METER_FIELDS:
+        return _METER_FIELDS[part]
+    return where
+
+
+def _asset_path(scenario: Scenario, part: str, item: str | None, leaf: str | None) -> str:
+    """The scenario path of a meter's battery (``battery``, ``batteries[item]``) or generator field."""
+    if leaf in _BATTERY_FIELDS:
+        return _BATTERY_FIELDS[leaf]
+    where = "batteries" if scenario.batteries else part.replace("batteries", "battery")
+    if scenario.batteries and item is not None:
+        where = f"batteries[{item}]"  # the meter's n-th battery; scenario order when one meter holds them all
+    return where + (f".{leaf}" if leaf else "")
+
+
+def _connection_path(scenario: Scenario, index: int, rest: list[str | None]) -> str:
+    """The scenario path of an internal ``meters[i]...`` path of shared connection ``index``."""
+    part, item, leaf = rest
+    where = f"connections[{index}]"
+    if part in ("battery", "batteries", "generator"):
+        return _asset_path(scenario, part, item, leaf)
+    if part == "terms":
+        return f"{where}.tariff"
+    if part == "import_limit_kw" and scenario.connections[index].import_limit_kw is not None:
+        return f"{where}.import_limit_kw"
     if part in _METER_FIELDS:
         return _METER_FIELDS[part]
     return where
@@ -58,6 +81,9 @@ def user_path(path: str, scenario: Scenario, meter_names: list[str] | None = Non
     if match:
         position = int(match[1])
         names = meter_names or [b.name for b in scenario.buildings]
+        connections = [c.name for c in scenario.connections]
+        if position < len(names) and names[position] in connections:
+            return _connection_path(scenario, connections.index(names[position]), [match[2], match[3], match[4]])
         index = [b.name for b in scenario.buildings].index(names[position]) if position < len(names) else position
         return _building_path(scenario, min(index, len(scenario.buildings) - 1), [match[2], match[3], match[4]])
     head, _, rest = path.partition(".")

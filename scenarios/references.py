@@ -11,7 +11,7 @@ from pathlib import Path
 
 from munigrid.models.errors import InputError, Problem
 from munigrid.scenarios.input_files import file_problem, input_path
-from munigrid.scenarios.schema import Building, Scenario, TariffChoice
+from munigrid.scenarios.schema import Building, Connection, Scenario, TariffChoice
 
 # Usable rooftop PV density [kWp per m2 of roof]: 0.15, an assumption for crystalline
 # modules of about 20 % efficiency at about 75 % roof coverage (access and shading margins).
@@ -33,13 +33,16 @@ def reference_problems(scenario: Scenario, base_dir: Path) -> list[Problem]:
             problems.append(Problem(f"buildings[{i}].pv_arrays",
                                     f"{kwp:g} kWp needs about {kwp / ROOF_KWP_PER_M2:,.0f} m2 of roof but "
                                     f"roof_area_m2 is {b.roof_area_m2:g}; reduce capacity_kwp or correct the roof"))
+    for k, conn in enumerate(scenario.connections):
+        problems += [Problem(f"connections[{k}].{field}", problem) for field, ref in tariff_files(conn)
+                     if (problem := file_problem(input_path(ref, base_dir)))]
     if scenario.weather.source == "file" and (problem := file_problem(input_path(scenario.weather.file, base_dir))):
         problems.append(Problem("weather.file", problem))
     return problems
 
 
-def tariff_files(building: Building) -> list[tuple[str, str]]:
-    """The tariff file a building names, as ``(field, path)`` (none for a library tariff)."""
+def tariff_files(building: Building | Connection) -> list[tuple[str, str]]:
+    """The tariff file a building or shared connection names, as ``(field, path)`` (none for a library tariff)."""
     if building.tariff_file is not None:
         return [("tariff_file", building.tariff_file)]
     if isinstance(building.tariff, TariffChoice) and building.tariff.file is not None:
@@ -54,6 +57,7 @@ def check_references(scenario: Scenario, base_dir: Path) -> None:
 
     problems = reference_problems(scenario, base_dir)
     seen = {p.path for p in problems}
-    problems += [p for p in tariff_problems(scenario.buildings, scenario.tariffs, base_dir) if p.path not in seen]
+    problems += [p for p in tariff_problems(scenario.buildings, scenario.tariffs, base_dir, scenario.connections)
+                 if p.path not in seen]
     if problems:
         raise InputError(problems)

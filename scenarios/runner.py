@@ -1,8 +1,11 @@
 """The main job: scenario -> inputs -> dispatch per meter -> results, bills, KPIs -> run store.
 
-Each building is on its own PEA/MEA meter and is solved as its own dispatch problem (no
-constraint links them in dispatch mode), which keeps each LP small and reports the solve
-time per building. A battery sits behind the meter of the building named in the scenario.
+Each building is on its own PEA/MEA meter, or several share one meter (a scenario
+``connection``); each meter is solved as its own dispatch problem (no constraint links them in
+dispatch mode), which keeps each LP small and reports the solve time per meter. Batteries and
+the generator sit behind the meter of the building named in the scenario. Results, bills and
+KPIs are per meter (a shared connection under its own name); the buildings behind a shared
+connection keep their own load and PV in ``member_*`` variables.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from munigrid.models.dispatch.problem import (Battery, DispatchProblem, Dispatch
 from munigrid.models.errors import InputError, NoSolutionError, Problem
 from munigrid.models.finance.defaults import default_value
 from munigrid.models.tariffs import FtSchedule
+from munigrid.scenarios.connections import CONNECTION_KIND, battery_specs
 from munigrid.scenarios.infeasibility import explain
 from munigrid.scenarios.inputs import BuildingInputs, SiteInputs, build_inputs, ft_schedule
 from munigrid.scenarios.kpis import summarise
@@ -102,10 +106,11 @@ def _soc_final(spec) -> tuple[float | None, bool]:
     return float(spec.soc_final), False
 
 
-def _battery(scenario: Scenario, sizing: bool) -> Battery:
-    spec, costs = scenario.battery, scenario.sizing
+def _battery(spec, scenario: Scenario, sizing: bool) -> Battery:
+    """The dispatch battery of one scenario battery ``spec`` (``battery`` or an item of ``batteries``)."""
+    costs = scenario.sizing
     soc_final_frac, soc_final_equal = _soc_final(spec)
-    return Battery(energy_kwh=spec.energy_kwh, power_kw=spec.power_kw, c_rate_per_h=spec.c_rate_per_h,
+    return Battery(name=spec.name, energy_kwh=spec.energy_kwh, power_kw=spec.power_kw, c_rate_per_h=spec.c_rate_per_h,
                    charge_eff_frac=spec.charge_eff_frac, discharge_eff_frac=spec.discharge_eff_frac,
                    soc_min_frac=spec.soc_min_frac, soc_max_frac=spec.soc_max_frac,
                    soc_initial_frac=spec.soc_initial_frac, soc_final_frac=soc_final_frac,
@@ -149,7 +154,8 @@ def outage_mask(scenario: Scenario, index: pd.DatetimeIndex) -> np.ndarray | Non
 
 
 def meter_for(building: BuildingInputs, inputs: SiteInputs, scenario: Scenario, ft: FtSchedule) -> tuple[Meter, list[str]]:
-    """A building's meter: its load, PV arrays, the battery and generator it hosts, and tariff terms."""
+    """A meter (a building's own, or a shared connection's): its load, PV arrays, the batteries and
+    generator behind it, its import limit and tariff terms."""
     sizing = scenario.optimisation.mode == "sizing"
     terms = building.tariff.cost_terms(inputs.index, ft=ft)
     pv_capex = scenario.sizing.pv_capex_thb_per_kwp
@@ -160,12 +166,14 @@ def meter_for(building: BuildingInputs, inputs: SiteInputs, scenario: Scenario, 
                   om_thb_per_kwp_year=pv_capex * default_value("costs", "om_fixed_frac_of_capex_per_year"),
                   life_years=default_value("lives", "pv_modules_years"), block_kwp=scenario.sizing.pv_block_kwp)
           for name, kwp in building.pv_capacity_kwp.items()]
-    hosts = lambda spec: spec is not None and spec.building == building.name  # noqa: E731
-    battery = _battery(scenario, sizing) if hosts(scenario.battery) else None
+    hosts = lambda spec: spec is not None and spec.building in building.members  # noqa: E731
+    batteries = [_battery(spec, scenario, sizing) for spec in battery_specs(scenario) if hosts(spec)]
     generator = _generator(scenario, sizing) if hosts(scenario.generator) else None
     grid = scenario.grid
-    meter = Meter(name=building.name, load_kw=building.load_kw.to_numpy(), terms=terms, pv=pv, battery=battery,
-                  generator=generator, import_limit_kw=grid.import_limit_kw or math.inf,
+    connection = next((c for c in scenario.connections if c.name == building.name), None)
+    import_limit_kw = (connection.import_limit_kw if connection is not None else None) or grid.import_limit_kw
+    meter = Meter(name=building.name, load_kw=building.load_kw.to_numpy(), terms=terms, pv=pv, batteries=batteries,
+                  generator=generator, import_limit_kw=import_limit_kw or math.inf,
                   outage=outage_mask(scenario, inputs.index), voll_thb_per_kwh=grid.voll_thb_per_kwh,
                   critical_frac=grid.critical_frac, grid_co2_kg_per_kwh=scenario.emissions.grid_kg_per_kwh)
     return meter, list(getattr(terms, "notes", []))
@@ -236,7 +244,48 @@ def results_dataset(inputs: SiteInputs, solved: dict[str, DispatchResult]) -> xr
     for key, unit in (("pv_kwp", "kWp"), ("battery_kwh", "kWh"), ("battery_kw", "kW"), ("generator_kw", "kW")):
         values = [_size(solved[n].sizes[n], key) for n in names]
         ds[key] = (("building",), np.array(values), {"units": unit, "label": "size used by the run"})
+    return _with_members(_with_batteries(ds, inputs, solved), inputs, solved)
+
+
+def _with_batteries(ds: xr.Dataset, inputs: SiteInputs, solved: dict[str, DispatchResult]) -> xr.Dataset:
+    """Each battery's flows and stored energy (dims time x battery) where a meter has several."""
+    banks = [(b.name, name) for b in inputs.buildings for name in solved[b.name].schedules[b.name].batteries]
+    if len(banks) <= len(inputs.buildings):
+        return ds
+    flows = {k: [] for k in ("battery_charge_kw", "battery_discharge_kw", "battery_soc_kwh")}
+    for meter, bank in banks:
+        s = solved[meter].schedules[meter].batteries[bank]
+        flows["battery_charge_kw"].append(s.charge_kw)
+        flows["battery_discharge_kw"].append(s.discharge_kw)
+        flows["battery_soc_kwh"].append(s.soc_kwh[:-1])
+    for key, series in flows.items():
+        ds[key] = (("time", "battery"), np.column_stack(series), {"units": "kWh" if key.endswith("kwh") else "kW"})
+    ds = ds.assign_coords(battery=[bank for _, bank in banks], battery_meter=("battery", [m for m, _ in banks]))
+    sizes = [solved[m].sizes[m].batteries[bank] for m, bank in banks]
+    ds["battery_energy_kwh"] = (("battery",), [z["energy_kwh"] for z in sizes], {"units": "kWh"})
+    ds["battery_power_kw"] = (("battery",), [z["power_kw"] for z in sizes], {"units": "kW"})
     return ds
+
+
+def _with_members(ds: xr.Dataset, inputs: SiteInputs, solved: dict[str, DispatchResult]) -> xr.Dataset:
+    """The own load and PV (at the capacity the run used) of each building behind a shared connection
+    (dims time x member; coordinate ``member_meter`` names its connection)."""
+    if not inputs.members:
+        return ds
+    meter_of = {m: b.name for b in inputs.buildings if b.kind == CONNECTION_KIND for m in b.members}
+    load, pv = [], []
+    for member in inputs.members:
+        meter = meter_of[member.name]
+        s = solved[meter].schedules[meter]
+        arrays = list(inputs.building(meter).pv_capacity_kwp)
+        mine = [a for a, name in enumerate(arrays) if name.startswith(f"{member.name}.")]
+        pv.append((s.pv_ac_kw[mine] + s.curtailed_kw[mine]).sum(axis=0) if mine else np.zeros(len(inputs.index)))
+        load.append(member.load_kw.to_numpy())
+    ds["member_load_kw"] = (("time", "member"), np.column_stack(load), {"units": "kW"})
+    ds["member_pv_ac_kw"] = (("time", "member"), np.column_stack(pv),
+                             {"units": "kW", "label": "PV the building's arrays could give at the size used"})
+    return ds.assign_coords(member=[m.name for m in inputs.members],
+                            member_meter=("member", [meter_of[m.name] for m in inputs.members]))
 
 
 def _size(sizes: Sizes, key: str) -> float:
@@ -258,7 +307,7 @@ class Prepared:
     inputs : SiteInputs
     ft : FtSchedule
     meters : list of Meter
-        One per building, checked by the dispatch model's input checks.
+        One per meter (a building's own or a shared connection), checked by the dispatch model's input checks.
     notes : list of str
         Data notes (fills, Ft fallbacks) for the run's manifest.
     warnings : list of str
@@ -270,6 +319,14 @@ class Prepared:
     meters: list[Meter]
     notes: list[str]
     warnings: list[str]
+
+
+def _meter_path(scenario: Scenario, name: str) -> str:
+    """The scenario path of meter ``name``: ``buildings[i]`` or ``connections[k]``."""
+    for k, conn in enumerate(scenario.connections):
+        if conn.name == name:
+            return f"connections[{k}]"
+    return f"buildings[{[b.name for b in scenario.buildings].index(name)}]"
 
 
 def prepare(scenario: Scenario, base_dir: Path) -> Prepared:
@@ -286,11 +343,11 @@ def prepare(scenario: Scenario, base_dir: Path) -> Prepared:
     inputs = build_inputs(scenario, base_dir)
     ft = ft_schedule(scenario)
     meters, notes = [], []
-    for i, building in enumerate(inputs.buildings):
+    for building in inputs.buildings:
         try:
             meter, meter_notes = meter_for(building, inputs, scenario, ft)
         except InputError as err:
-            raise InputError([Problem("tariffs.ft_thb_per_kwh" if p.path == "ft" else f"buildings[{i}].tariff",
+            raise InputError([Problem("tariffs.ft_thb_per_kwh" if p.path == "ft" else f"{_meter_path(scenario, building.name)}.tariff",
                                       p.message) for p in err.problems]) from None
         meters.append(meter)
         notes += [n for n in [*building.data_notes, *meter_notes] if n not in notes]

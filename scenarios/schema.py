@@ -190,9 +190,13 @@ class Building(Strict):
 
 
 class Battery(Strict):
-    """A battery behind one building's meter."""
+    """A battery behind one building's meter (behind a shared connection: shared by its buildings).
+
+    ``name`` tells several batteries apart in results (unique within the scenario).
+    """
 
     building: str
+    name: str = Field(default="battery", pattern=r"^[a-z0-9_\-]+$", max_length=64)
     energy_kwh: NonNeg
     power_kw: NonNeg
     charge_eff_frac: Eff = asset_defaults.BATTERY_CHARGE_EFF_FRAC
@@ -233,6 +237,32 @@ class Generator(Strict):
     # runs only in grid outages (behind a transfer switch); false: may run in parallel with the
     # grid to shave peaks (needs synchronising switchgear and the utility's approval)
     standby_only: bool = True
+
+
+class Connection(Strict):
+    """Buildings behind one utility meter (a point of common coupling, e.g. a campus on one PEA
+    connection): they share PV, batteries and a generator, the tariff applies to their net import
+    at the connection, and each building's own load and PV stay reported. Buildings in no
+    connection stay on their own meters.
+
+    ``tariff`` (a library id or ``{id|file, overrides}``, as on a building) or ``tariff_file``
+    bills the connection; absent, its buildings must all have the same tariff, which is used.
+    ``import_limit_kw`` limits the connection (absent: ``grid.import_limit_kw``).
+    """
+
+    name: str = Field(pattern=r"^[a-z0-9_\-]+$", max_length=64)
+    buildings: list[str] = Field(min_length=2)
+    tariff: str | TariffChoice | None = None
+    tariff_file: str | None = None
+    import_limit_kw: float | None = Field(default=None, gt=0)
+
+    _library_tariff = field_validator("tariff")(Building._library_tariff.__func__)
+
+    @model_validator(mode="after")
+    def _one_tariff(self):
+        if self.tariff is not None and self.tariff_file is not None:
+            raise ValueError("give the connection's tariff once: `tariff` or `tariff_file`")
+        return self
 
 
 class Outage(Strict):
@@ -314,7 +344,9 @@ class Scenario(Strict):
     weather: Weather = Weather()
     buildings: list[Building] = Field(min_length=1)
     battery: Battery | None = None
+    batteries: list[Battery] = Field(default_factory=list)
     generator: Generator | None = None
+    connections: list[Connection] = Field(default_factory=list)
     grid: Grid = Grid()
     sizing: Sizing = Sizing()
     tariffs: Tariffs = Tariffs()
@@ -328,12 +360,39 @@ class Scenario(Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"building names must be unique; repeated: {', '.join(dupes)}")
-        for asset in ("battery", "generator"):
-            spec = getattr(self, asset)
+        assets = [("generator", self.generator), ("battery", self.battery)]
+        assets += [(f"batteries[{n}]", spec) for n, spec in enumerate(self.batteries)]
+        for where, spec in assets:
             if spec is not None and spec.building not in names:
-                raise ValueError(f"{asset}.building '{spec.building}' is not a building; "
+                raise ValueError(f"{where}.building '{spec.building}' is not a building; "
                                  f"use one of: {', '.join(names)}")
+        if self.battery is not None and self.batteries:
+            raise ValueError("give `battery` (one battery) or `batteries` (a list), not both; "
+                             "move the single battery into the list")
+        bank_names = [b.name for b in self.batteries]
+        repeated = sorted({n for n in bank_names if bank_names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"batteries[].name must be unique; repeated: {', '.join(repeated)} "
+                             "(give each battery its own `name`)")
+        self._check_connections(names)
         return self
+
+    def _check_connections(self, names: list[str]) -> None:
+        """Connections name existing buildings, each building behind at most one, and no name is taken."""
+        seen: dict[str, str] = {}
+        for k, conn in enumerate(self.connections):
+            unknown = [b for b in conn.buildings if b not in names]
+            if unknown:
+                raise ValueError(f"connections[{k}].buildings: {', '.join(unknown)} not a building; "
+                                 f"use some of: {', '.join(names)}")
+            if conn.name in names or conn.name in [c.name for c in self.connections[:k]]:
+                raise ValueError(f"connections[{k}].name '{conn.name}' is already a building or connection name; "
+                                 "choose another")
+            for b in conn.buildings:
+                if b in seen:
+                    raise ValueError(f"building '{b}' is behind two connections ({seen[b]}, {conn.name}); "
+                                     "a building has one meter")
+                seen[b] = conn.name
 
 
 def _path(loc: tuple) -> str:

@@ -16,7 +16,7 @@ from munigrid.models.errors import InputError, Problem
 from munigrid.models.tariffs.library import apply_overrides, get_tariff, tariff_from_file
 from munigrid.models.tariffs.tariff import Tariff
 from munigrid.scenarios.input_files import input_path
-from munigrid.scenarios.schema import Building, Tariffs
+from munigrid.scenarios.schema import Building, Connection, Tariffs
 
 
 def _relabel(err: InputError, where: str) -> InputError:
@@ -24,7 +24,7 @@ def _relabel(err: InputError, where: str) -> InputError:
                        for p in err.problems])
 
 
-def _base_tariff(building: Building, base_dir: Path, where: str) -> tuple[Tariff, dict]:
+def _base_tariff(building: Building | Connection, base_dir: Path, where: str) -> tuple[Tariff, dict]:
     choice = building.tariff
     if building.tariff_file is not None:
         return tariff_from_file(input_path(building.tariff_file, base_dir), None, f"{where}.tariff_file"), {}
@@ -41,8 +41,8 @@ def _base_tariff(building: Building, base_dir: Path, where: str) -> tuple[Tariff
         raise _relabel(err, f"{where}.tariff.id") from err
 
 
-def building_tariff(building: Building, settings: Tariffs, base_dir: Path, where: str) -> Tariff:
-    """The tariff of ``building`` (``where`` is its scenario path, e.g. ``buildings[0]``)."""
+def building_tariff(building: Building | Connection, settings: Tariffs, base_dir: Path, where: str) -> Tariff:
+    """The tariff of ``building`` or of a shared connection (``where`` is its scenario path, e.g. ``buildings[0]``)."""
     tariff, own = _base_tariff(building, base_dir, where)
     overrides = {**settings.overrides.get(tariff.id, {}), **own}
     if overrides:
@@ -53,10 +53,17 @@ def building_tariff(building: Building, settings: Tariffs, base_dir: Path, where
     return replace(tariff, extra_offpeak_dates=tuple(settings.extra_offpeak_dates))
 
 
-def tariff_problems(buildings: list[Building], settings: Tariffs, base_dir: Path) -> list[Problem]:
-    """Every problem of the buildings' tariffs and of ``tariffs.overrides`` ids."""
+def tariff_problems(buildings: list[Building], settings: Tariffs, base_dir: Path,
+                    connections: list[Connection] = ()) -> list[Problem]:
+    """Every problem of the buildings' and shared connections' own tariffs and of ``tariffs.overrides`` ids."""
     problems: list[Problem] = []
     ids = set()
+    for k, conn in enumerate(connections):
+        if conn.tariff is not None or conn.tariff_file is not None:
+            try:
+                ids.add(building_tariff(conn, settings, base_dir, f"connections[{k}]").id)
+            except InputError as err:
+                problems += err.problems
     for i, building in enumerate(buildings):
         try:
             tariff = building_tariff(building, settings, base_dir, f"buildings[{i}]")

@@ -16,6 +16,7 @@ blocks), ``diagnosis`` (elastic re-solve), ``results`` and ``solve`` (the orches
 
 from munigrid.models.dispatch.problem import (
     Battery,
+    BatterySchedule,
     DispatchProblem,
     DispatchResult,
     Generator,
@@ -30,5 +31,5 @@ from munigrid.models.dispatch.problem import (
 )
 from munigrid.models.dispatch.solve import solve
 
-__all__ = ["Battery", "DispatchProblem", "DispatchResult", "Generator", "Meter", "MeterSchedule", "PVArray", "Sizes",
+__all__ = ["Battery", "BatterySchedule", "DispatchProblem", "DispatchResult", "Generator", "Meter", "MeterSchedule", "PVArray", "Sizes",
            "SizingEconomics", "SolveOptions", "SolveStatus", "capital_recovery_factor", "solve"]

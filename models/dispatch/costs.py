@@ -38,9 +38,9 @@ def fixed_cost(m, i):
     return m.fixed_thb[i]
 
 
-def degradation_cost(m, i, t):
-    r"""Battery wear per kWh discharged: :math:`\Delta t\, w_i\, d_{i,t}`."""
-    return m.step_h * m.degradation_thb_per_kwh[i] * m.discharge_kw[i, t]
+def degradation_cost(m, i, n, t):
+    r"""Battery wear per kWh discharged: :math:`\Delta t\, w_{i,n}\, d_{i,n,t}`."""
+    return m.step_h * m.degradation_thb_per_kwh[i, n] * m.discharge_kw[i, n, t]
 
 
 def fuel_cost(m, i, t):
@@ -68,10 +68,10 @@ def pv_capital_cost(m, i, a):
     return m.pv_annual_thb_per_kwp[i, a] * (m.pv_kwp[i, a] - m.pv_installed_kwp[i, a])
 
 
-def battery_capital_cost(m, i):
-    r"""Annualised capital and O&M of added battery energy and power."""
-    return (m.battery_annual_thb_per_kwh[i] * (m.battery_kwh[i] - m.battery_installed_kwh[i])
-            + m.battery_annual_thb_per_kw[i] * (m.battery_kw[i] - m.battery_installed_kw[i]))
+def battery_capital_cost(m, i, n):
+    r"""Annualised capital and O&M of added energy and power of battery :math:`n`."""
+    return (m.battery_annual_thb_per_kwh[i, n] * (m.battery_kwh[i, n] - m.battery_installed_kwh[i, n])
+            + m.battery_annual_thb_per_kw[i, n] * (m.battery_kw[i, n] - m.battery_installed_kw[i, n]))
 
 
 def gen_capital_cost(m, i):

@@ -96,12 +96,13 @@ def _most_pv_kw(data: ModelData, i: int) -> np.ndarray:
 
 
 def _battery_limits(data: ModelData, i: int) -> tuple[float, float]:
-    """``(eta_d * usable kWh, largest power kW)`` of meter ``i``'s battery, zeros without one."""
-    if "soc_kwh" not in data.columns.shape or data.upper["battery_kwh"][i] <= 0:
+    """``(eta_d * usable kWh, largest power kW)`` of meter ``i``'s batteries together (each summed
+    over its batteries: together they deliver no more), zeros without one."""
+    if "soc_kwh" not in data.columns.shape:
         return 0.0, 0.0
     p = data.params
     usable_kwh = (p["soc_max_frac"][i] - p["soc_min_frac"][i]) * data.upper["battery_kwh"][i]
-    return float(p["discharge_eff_frac"][i] * usable_kwh), float(p["max_power_kw"][i])
+    return float(np.sum(p["discharge_eff_frac"][i] * usable_kwh)), float(np.sum(p["max_power_kw"][i]))
 
 
 def outage_start_rows(data: ModelData) -> tuple[sp.csr_matrix, np.ndarray]:

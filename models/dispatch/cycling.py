@@ -45,16 +45,18 @@ def repair_idle_cycling(data: ModelData, x: np.ndarray) -> np.ndarray:
     discharge = out[data.columns.block("discharge_kw")].reshape(shapes["discharge_kw"])
     pv = out[data.columns.block("pv_kw")].reshape(shapes["pv_kw"])  # views into ``out``
     round_trip = np.asarray(data.params["charge_eff_frac"]) * np.asarray(data.params["discharge_eff_frac"])
-    round_trip = np.where(round_trip > 0, round_trip, 1.0)[:, None]  # meters without a battery: no flows
+    round_trip = np.where(round_trip > 0, round_trip, 1.0)[:, :, None]  # empty battery slots: no flows
     new_charge = np.maximum(0.0, charge - discharge / round_trip)
     new_discharge = np.maximum(0.0, discharge - round_trip * charge)
     surplus_kw = (new_discharge - new_charge) - (discharge - charge)
+    cycling = np.minimum(charge, discharge) > SIMULTANEOUS_KW
+    step_surplus_kw = np.where(cycling, surplus_kw, 0.0).sum(axis=1)  # every cycling battery of the step
     pv_used = pv.sum(axis=1)
-    fix = (np.minimum(charge, discharge) > SIMULTANEOUS_KW) & (pv_used >= surplus_kw)
+    fix = cycling & (pv_used >= step_surplus_kw)[:, None, :]
     if not fix.any():
         return x
     share = np.divide(pv, pv_used[:, None, :], out=np.zeros_like(pv), where=pv_used[:, None, :] > 0)
-    pv -= np.where(fix[:, None, :], share * surplus_kw[:, None, :], 0.0)
+    pv -= np.where(fix.any(axis=1)[:, None, :], share * step_surplus_kw[:, None, :], 0.0)
     charge[fix] = new_charge[fix]
     discharge[fix] = new_discharge[fix]
     return out

@@ -1,6 +1,6 @@
 r"""Constraint families of sizing: integer blocks, budget and site-wide targets.
 
-Sizes: PV :math:`S_{i,a}` [kWp], battery :math:`E_i` [kWh] and :math:`P_i` [kW], generator
+Sizes: PV :math:`S_{i,a}` [kWp], battery :math:`n` :math:`E_{i,n}` [kWh] and :math:`P_{i,n}` [kW], generator
 :math:`G_i` [kW]; installed sizes carry a superscript 0. Single-row families are indexed by a
 one-member set ``(0,)``.
 """
@@ -13,9 +13,9 @@ def pv_block(m, i, a):
     return m.pv_kwp[i, a] == m.pv_installed_kwp[i, a] + m.pv_block_kwp[i, a] * m.pv_blocks[i, a]
 
 
-def battery_block(m, i):
-    r"""Battery energy added in whole blocks: :math:`E_i = E^0_i + \beta_i\, n_i`."""
-    return m.battery_kwh[i] == m.battery_installed_kwh[i] + m.battery_block_kwh[i] * m.battery_blocks[i]
+def battery_block(m, i, n):
+    r"""Battery energy added in whole blocks: :math:`E_{i,n} = E^0_{i,n} + \beta_{i,n}\, k_{i,n}`, :math:`k \in \mathbb{Z}_{\ge 0}`."""
+    return m.battery_kwh[i, n] == m.battery_installed_kwh[i, n] + m.battery_block_kwh[i, n] * m.battery_blocks[i, n]
 
 
 def gen_block(m, i):
@@ -26,17 +26,17 @@ def gen_block(m, i):
 def budget(m, z):
     r"""Capital of all added capacity within the budget [THB].
 
-    .. math:: \sum_{i,a} k^S_{i,a}(S_{i,a} - S^0_{i,a}) + \sum_i \big(k^E_i (E_i - E^0_i) + k^P_i (P_i - P^0_i)
-              + k^G_i (G_i - G^0_i)\big) \le K
+    .. math:: \sum_{i,a} k^S_{i,a}(S_{i,a} - S^0_{i,a}) + \sum_{i,n} \big(k^E_{i,n} (E_{i,n} - E^0_{i,n})
+              + k^P_{i,n} (P_{i,n} - P^0_{i,n})\big) + \sum_i k^G_i (G_i - G^0_i) \le K
     """
     spent = 0.0
     if m.component("pv_kwp") is not None:
         spent = spent + sum(m.pv_capex_thb_per_kwp[i, a] * (m.pv_kwp[i, a] - m.pv_installed_kwp[i, a])
                             for i, a in m.MA)
     if m.component("battery_kwh") is not None:
-        spent = spent + sum(m.battery_capex_thb_per_kwh[i] * (m.battery_kwh[i] - m.battery_installed_kwh[i])
-                            + m.battery_capex_thb_per_kw[i] * (m.battery_kw[i] - m.battery_installed_kw[i])
-                            for i in m.M)
+        spent = spent + sum(m.battery_capex_thb_per_kwh[i, n] * (m.battery_kwh[i, n] - m.battery_installed_kwh[i, n])
+                            + m.battery_capex_thb_per_kw[i, n] * (m.battery_kw[i, n] - m.battery_installed_kw[i, n])
+                            for i, n in m.MN)
     if m.component("gen_rating_kw") is not None:
         spent = spent + sum(m.gen_capex_thb_per_kw[i] * (m.gen_rating_kw[i] - m.gen_installed_kw[i]) for i in m.M)
     return spent <= m.budget_thb

@@ -40,17 +40,17 @@ class ModelData:
     dims: dict[str, int]
     needs_commitment: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
-    def with_exclusive_steps(self, meters: np.ndarray, steps: np.ndarray) -> ModelData:
-        """A copy with charge/discharge binaries at the given (meter, step) pairs added."""
-        shape = (self.dims["M"], self.dims["T"])
+    def with_exclusive_steps(self, meters: np.ndarray, batteries: np.ndarray, steps: np.ndarray) -> ModelData:
+        """A copy with charge/discharge binaries at the given (meter, battery, step) triples added."""
+        shape = self.columns.shape["charge_kw"]
         shapes = dict(self.columns.shape)
         shapes["charging"] = shape
         integer = dict(self.integer)
         mask = np.zeros(shape, dtype=bool)
-        mask[meters, steps] = True
+        mask[meters, batteries, steps] = True
         integer["charging"] = mask
         sets = dict(self.sets)
-        sets["MT_exclusive"] = (np.asarray(meters), np.asarray(steps))
+        sets["MNT_exclusive"] = (np.asarray(meters), np.asarray(batteries), np.asarray(steps))
         return ModelData(ColumnLayout.from_shapes(shapes), {**self.lower, "charging": np.zeros(shape)},
                          {**self.upper, "charging": np.ones(shape)}, integer, self.params, sets, self.dims,
                          self.needs_commitment)
@@ -188,71 +188,78 @@ def _pv(out: _Builder, problem: DispatchProblem, sizing: bool) -> None:
         out.rows("MA_block", blocks)
 
 
+def _battery_values(problem: DispatchProblem, bat, sized: bool) -> dict[str, float]:
+    """Parameters of one battery (the ``_battery`` arrays at one slot) and its largest size ``max_kwh``."""
+    e0, p0 = float(bat.energy_kwh), bat.installed_power_kw
+    max_kwh = max(e0, bat.max_energy_kwh or e0) if sized else e0
+    if sized and bat.max_power_kw is not None:
+        max_kw = max(p0, bat.max_power_kw)
+    elif sized:
+        max_kw = max(p0, (bat.c_rate_per_h or 0.0) * max_kwh)
+    else:
+        max_kw = p0
+    final = bat.soc_initial_frac if bat.soc_final_frac is None else bat.soc_final_frac
+    return dict(charge_eff_frac=bat.charge_eff_frac, discharge_eff_frac=bat.discharge_eff_frac,
+                soc_min_frac=bat.soc_min_frac, soc_max_frac=bat.soc_max_frac,
+                soc_initial_frac=bat.soc_initial_frac, soc_final_frac=final,
+                degradation_thb_per_kwh=bat.degradation_thb_per_kwh, max_power_kw=max_kw,
+                c_rate_per_h=bat.c_rate_per_h or 0.0, battery_installed_kwh=e0, battery_installed_kw=p0,
+                battery_capex_thb_per_kwh=bat.capex_thb_per_kwh, battery_capex_thb_per_kw=bat.capex_thb_per_kw,
+                battery_annual_thb_per_kwh=_annual_factor(problem, bat.life_years, bat.capex_thb_per_kwh,
+                                                          bat.om_thb_per_kwh_year),
+                battery_annual_thb_per_kw=_annual_factor(problem, bat.life_years, bat.capex_thb_per_kw, 0.0),
+                battery_block_kwh=bat.block_kwh or 0.0, max_kwh=max_kwh)
+
+
 def _battery(out: _Builder, problem: DispatchProblem, sizing: bool) -> None:
+    r"""Battery flows, stored energy and sizes, shape (M, N[, T]): slot :math:`n` of meter :math:`i`
+    holds its :math:`n`-th battery; empty slots have every flow and size fixed at zero."""
     meters, n_t, n_m = problem.meters, problem.n_steps, len(problem.meters)
-    has = _meter_mask(meters, lambda m: m.battery is not None)
-    if not has.any():
+    n_b = max((len(m.batteries) for m in meters), default=0)
+    if n_b == 0:
         return
-    p = {k: np.zeros(n_m) for k in ("charge_eff_frac", "discharge_eff_frac", "soc_min_frac", "soc_max_frac",
-                                      "soc_initial_frac", "soc_final_frac", "degradation_thb_per_kwh",
-                                      "max_power_kw", "c_rate_per_h", "battery_installed_kwh", "battery_installed_kw",
-                                      "battery_capex_thb_per_kwh", "battery_capex_thb_per_kw",
-                                      "battery_annual_thb_per_kwh", "battery_annual_thb_per_kw", "battery_block_kwh")}
-    sized, crate_row, block = np.zeros(n_m, bool), np.zeros(n_m, bool), np.zeros(n_m, bool)
-    max_kwh = np.zeros(n_m)
+    has = np.zeros((n_m, n_b), bool)
+    sized, crate_row, block = (np.zeros((n_m, n_b), bool) for _ in range(3))
+    p: dict[str, np.ndarray] = {}
     for i, meter in enumerate(meters):
-        bat = meter.battery
-        if bat is None:
-            continue
-        sized[i] = sizing and (bat.max_energy_kwh is not None or bat.max_power_kw is not None)
-        e0, p0 = float(bat.energy_kwh), bat.installed_power_kw
-        max_kwh[i] = max(e0, bat.max_energy_kwh or e0) if sized[i] else e0
-        if sized[i] and bat.max_power_kw is not None:
-            max_kw = max(p0, bat.max_power_kw)
-        elif sized[i]:
-            max_kw = max(p0, (bat.c_rate_per_h or 0.0) * max_kwh[i])
-        else:
-            max_kw = p0
-        crate_row[i] = sized[i] and bat.c_rate_per_h is not None
-        block[i] = sized[i] and bat.block_kwh is not None
-        final = bat.soc_initial_frac if bat.soc_final_frac is None else bat.soc_final_frac
-        values = dict(charge_eff_frac=bat.charge_eff_frac, discharge_eff_frac=bat.discharge_eff_frac,
-                      soc_min_frac=bat.soc_min_frac, soc_max_frac=bat.soc_max_frac,
-                      soc_initial_frac=bat.soc_initial_frac, soc_final_frac=final,
-                      degradation_thb_per_kwh=bat.degradation_thb_per_kwh, max_power_kw=max_kw,
-                      c_rate_per_h=bat.c_rate_per_h or 0.0, battery_installed_kwh=e0, battery_installed_kw=p0,
-                      battery_capex_thb_per_kwh=bat.capex_thb_per_kwh, battery_capex_thb_per_kw=bat.capex_thb_per_kw,
-                      battery_annual_thb_per_kwh=_annual_factor(problem, bat.life_years, bat.capex_thb_per_kwh,
-                                                                bat.om_thb_per_kwh_year),
-                      battery_annual_thb_per_kw=_annual_factor(problem, bat.life_years, bat.capex_thb_per_kw, 0.0),
-                      battery_block_kwh=bat.block_kwh or 0.0)
-        for key, value in values.items():
-            p[key][i] = value
+        for n, bat in enumerate(meter.batteries):
+            has[i, n] = True
+            sized[i, n] = sizing and (bat.max_energy_kwh is not None or bat.max_power_kw is not None)
+            crate_row[i, n] = sized[i, n] and bat.c_rate_per_h is not None
+            block[i, n] = sized[i, n] and bat.block_kwh is not None
+            for key, value in _battery_values(problem, bat, sized[i, n]).items():
+                p.setdefault(key, np.zeros((n_m, n_b)))[i, n] = value
+    max_kwh = p.pop("max_kwh")
     out.params.update(p)
     fixed = has & ~sized
-    power_ub = np.where(sized, np.inf, p["battery_installed_kw"])[:, None] * has[:, None]
-    out.var("charge_kw", np.zeros((n_m, n_t)), np.broadcast_to(power_ub, (n_m, n_t)))
-    out.var("discharge_kw", np.zeros((n_m, n_t)), np.broadcast_to(power_ub, (n_m, n_t)))
+    power_ub = np.where(sized, np.inf, p["battery_installed_kw"])[:, :, None] * has[:, :, None]
+    out.var("charge_kw", np.zeros((n_m, n_b, n_t)), np.broadcast_to(power_ub, (n_m, n_b, n_t)))
+    out.var("discharge_kw", np.zeros((n_m, n_b, n_t)), np.broadcast_to(power_ub, (n_m, n_b, n_t)))
     e0 = p["battery_installed_kwh"]
-    soc_lb = np.where(fixed, p["soc_min_frac"] * e0, 0.0)[:, None] * np.ones((1, n_t + 1))
-    soc_ub = np.where(fixed, p["soc_max_frac"] * e0, np.where(sized, np.inf, 0.0))[:, None] * np.ones((1, n_t + 1))
+    soc_lb = np.where(fixed, p["soc_min_frac"] * e0, 0.0)[:, :, None] * np.ones((1, 1, n_t + 1))
+    soc_ub = np.where(fixed, p["soc_max_frac"] * e0, np.where(sized, np.inf, 0.0))[:, :, None] * np.ones((1, 1, n_t + 1))
     out.var("soc_kwh", soc_lb, soc_ub)
     out.var("battery_kwh", e0, np.where(sized, max_kwh, e0))
     out.var("battery_kw", p["battery_installed_kw"], np.where(sized, p["max_power_kw"], p["battery_installed_kw"]))
-    rows_t = np.repeat(has[:, None], n_t, axis=1)
-    out.rows("MT_battery", rows_t)
-    out.rows("M_battery_first", (np.flatnonzero(has), np.zeros(has.sum(), np.int64)))
-    out.rows("M_battery_last", (np.flatnonzero(has), np.full(has.sum(), n_t, np.int64)))
-    equal = has & _meter_mask(meters, lambda m: m.battery is not None and m.battery.soc_final_equal)
-    out.rows("M_battery_last_equal", (np.flatnonzero(equal), np.full(equal.sum(), n_t, np.int64)))
-    out.rows("MT_battery_sized", np.repeat(sized[:, None], n_t, axis=1))
-    out.rows("MT1_battery_sized", np.repeat(sized[:, None], n_t + 1, axis=1))
-    out.rows("M_battery_sized", (np.flatnonzero(sized),))
-    out.rows("M_c_rate", (np.flatnonzero(crate_row),))
+    out.rows("N", (np.arange(n_b),))
+    out.rows("MN", np.ones((n_m, n_b), bool))
+    out.rows("MNT_battery", np.repeat(has[:, :, None], n_t, axis=2))
+    first = np.nonzero(has)
+    out.rows("MN_battery_first", (*first, np.zeros(has.sum(), np.int64)))
+    out.rows("MN_battery_last", (*first, np.full(has.sum(), n_t, np.int64)))
+    equal = np.zeros((n_m, n_b), bool)
+    for i, meter in enumerate(meters):
+        equal[i, :len(meter.batteries)] = [bat.soc_final_equal for bat in meter.batteries]
+    last_equal = np.nonzero(equal)
+    out.rows("MN_battery_last_equal", (*last_equal, np.full(equal.sum(), n_t, np.int64)))
+    out.rows("MNT_battery_sized", np.repeat(sized[:, :, None], n_t, axis=2))
+    out.rows("MNT1_battery_sized", np.repeat(sized[:, :, None], n_t + 1, axis=2))
+    out.rows("MN_battery_sized", sized)
+    out.rows("MN_c_rate", crate_row)
     if block.any():
         span = np.where(block, (max_kwh - e0) / np.where(block, p["battery_block_kwh"], 1.0), 0.0)
-        out.var("battery_blocks", np.zeros(n_m), np.floor(span + 1e-9), integer=True)
-        out.rows("M_battery_block", (np.flatnonzero(block),))
+        out.var("battery_blocks", np.zeros((n_m, n_b)), np.floor(span + 1e-9), integer=True)
+        out.rows("MN_battery_block", block)
 
 
 def _generator(out: _Builder, problem: DispatchProblem, sizing: bool) -> np.ndarray:
@@ -462,13 +469,13 @@ def max_import_kw(out: _Builder, load_kw: np.ndarray) -> np.ndarray:
 
     From the power balance, with every other supply at zero and every other use at its most,
 
-    .. math:: \bar m_{i,t} = \min\big(\text{limit}_{i,t},\ \max(0,\ L_{i,t} + \bar P_i + \bar x_{i,t})\big)
+    .. math:: \bar m_{i,t} = \min\big(\text{limit}_{i,t},\ \max(0,\ L_{i,t} + \sum_n \bar P_{i,n} + \bar x_{i,t})\big)
 
-    (import limit, 0 in an outage; load :math:`L`; largest battery power :math:`\bar P`;
+    (import limit, 0 in an outage; load :math:`L`; largest power :math:`\bar P` of each battery;
     export limit :math:`\bar x`, 0 where export is not allowed). Infinite only when both the
     import and the export limit are.
     """
-    charge_kw = np.asarray(out.params.get("max_power_kw", np.zeros(load_kw.shape[0])), float)
+    charge_kw = np.asarray(out.params.get("max_power_kw", np.zeros((load_kw.shape[0], 1))), float).sum(axis=1)
     through_kw = np.maximum(0.0, load_kw + charge_kw[:, None] + out.upper["export_kw"])
     return np.minimum(out.upper["import_kw"], through_kw)
 
@@ -486,21 +493,24 @@ def max_period_import_kwh(out: _Builder, load_kw: np.ndarray, step_h: float, per
     .. math:: \Delta t \sum_{t \in p} (c_t - d_t) \le \min(\bar P H_p,\ S/\eta^c)
               + \max(0,\ \bar P H_p - S/\eta^c)\,(1 - \eta^c \eta^d)
 
-    (fill the span, then lose the round-trip share of whatever is cycled). The bound is the
-    smaller of this and the sum of the step bounds :math:`\Delta t \sum_{t \in p} \bar m_t`
-    (:func:`max_import_kw`).
+    (fill the span, then lose the round-trip share of whatever is cycled), summed over the
+    meter's batteries. The bound is the smaller of this and the sum of the step bounds
+    :math:`\Delta t \sum_{t \in p} \bar m_t` (:func:`max_import_kw`).
     """
     n_p = int(period_of_step.max()) + 1
     steps = np.bincount(period_of_step, weights=step_h * max_import_kw(out, load_kw)[i], minlength=n_p)
     through = np.bincount(period_of_step, weights=step_h * (load_kw[i] + out.upper["export_kw"][i]), minlength=n_p)
     if "battery_kwh" in out.upper:
-        power_kw, eff_c, eff_d = (float(out.params[k][i]) for k in ("max_power_kw", "charge_eff_frac",
-                                                                     "discharge_eff_frac"))
-        span_kwh = (out.params["soc_max_frac"][i] - out.params["soc_min_frac"][i]) * float(out.upper["battery_kwh"][i])
-        charged_kwh = power_kw * step_h * np.bincount(period_of_step, minlength=n_p)
-        fill_kwh = span_kwh / eff_c if eff_c > 0 else 0.0
-        through = through + np.minimum(charged_kwh, fill_kwh) + np.maximum(0.0, charged_kwh - fill_kwh) * (
-            1.0 - eff_c * eff_d)
+        hours = step_h * np.bincount(period_of_step, minlength=n_p)
+        for n in range(out.upper["battery_kwh"].shape[1]):
+            power_kw, eff_c, eff_d = (float(out.params[k][i, n]) for k in ("max_power_kw", "charge_eff_frac",
+                                                                            "discharge_eff_frac"))
+            span_kwh = (out.params["soc_max_frac"][i, n] - out.params["soc_min_frac"][i, n]) * float(
+                out.upper["battery_kwh"][i, n])
+            charged_kwh = power_kw * hours
+            fill_kwh = span_kwh / eff_c if eff_c > 0 else 0.0
+            through = through + np.minimum(charged_kwh, fill_kwh) + np.maximum(0.0, charged_kwh - fill_kwh) * (
+                1.0 - eff_c * eff_d)
     return np.maximum(0.0, np.minimum(steps, through))
 
 

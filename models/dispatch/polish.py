@@ -1,6 +1,6 @@
 r"""Turn any point of a relaxation into a schedule feasible for the model with binaries everywhere.
 
-The *full model* has a charge/discharge binary :math:`u_{i,t}` at every battery step and a binary
+The *full model* has a charge/discharge binary :math:`u_{i,n,t}` at every battery step and a binary
 on/off :math:`o_{i,t}` at every step where a committed generator may run. The solve strategy only
 adds binaries where its relaxations need them, so its answers can still have two *defects*:
 simultaneous charge and discharge (:func:`simultaneous_steps`) and fractional on/off
@@ -50,10 +50,15 @@ def values(data: ModelData, x: np.ndarray, name: str) -> np.ndarray:
     return x[data.columns.block(name)].reshape(data.columns.shape[name])
 
 
+def battery_shape(data: ModelData) -> tuple[int, int, int]:
+    """Shape (M, N, T) of the battery flows: meters, battery slots (0 without batteries), steps."""
+    return data.columns.shape.get("charge_kw", (data.dims["M"], 0, data.dims["T"]))
+
+
 def simultaneous_steps(data: ModelData, x: np.ndarray) -> np.ndarray:
-    """Mask (M, T) of steps that charge and discharge the same battery at once."""
+    """Mask (M, N, T) of the steps where a battery charges and discharges at once."""
     if "charge_kw" not in data.columns.shape:
-        return np.zeros((data.dims["M"], data.dims["T"]), bool)
+        return np.zeros(battery_shape(data), bool)
     return np.minimum(values(data, x, "charge_kw"), values(data, x, "discharge_kw")) > SIMULTANEOUS_KW
 
 
@@ -118,7 +123,7 @@ def with_directions(data: ModelData, x: np.ndarray) -> np.ndarray:
 
 
 def _fix_directions(data: ModelData, x: np.ndarray, steps: np.ndarray, upper: np.ndarray) -> None:
-    """Fix the smaller of the two battery flows of ``x`` to 0 at ``steps`` (mask (M, T)), in ``upper``."""
+    """Fix the smaller of the two battery flows of ``x`` to 0 at ``steps`` (mask (M, N, T)), in ``upper``."""
     charge, discharge = values(data, x, "charge_kw"), values(data, x, "discharge_kw")
     upper[data.columns.block("discharge_kw")][(steps & (charge >= discharge)).ravel()] = 0.0
     upper[data.columns.block("charge_kw")][(steps & (discharge > charge)).ravel()] = 0.0
@@ -174,7 +179,7 @@ def full_model(data: ModelData) -> ModelData:
     where a committed generator may run (the model the strategy's guarantee is about)."""
     if "charge_kw" in data.columns.shape:
         has_battery = np.asarray(data.params["max_power_kw"]) > 0
-        mask = np.repeat(has_battery[:, None], data.dims["T"], axis=1)
+        mask = np.repeat(has_battery[:, :, None], data.dims["T"], axis=2)
         if mask.any():
             data = data.with_exclusive_steps(*np.nonzero(mask))
     if "gen_on" in data.columns.shape:

@@ -2,8 +2,11 @@ r"""Inputs and outputs of the dispatch and sizing optimiser, as plain dataclasse
 
 A :class:`DispatchProblem` is a time step and a list of :class:`Meter`. Each meter is one
 utility connection with its own tariff (:class:`~munigrid.models.tariffs.terms.TariffCostTerms`)
-and the assets behind it. Several buildings behind one meter are one :class:`Meter` whose
-``load_kw`` is their summed load; a battery placed on that meter is shared by them. Buildings
+and the assets behind it. Several buildings behind one meter (a shared connection, one point
+of common coupling) are one :class:`Meter` whose ``load_kw`` is their summed load; its PV
+arrays, batteries and generator are shared by them. A meter holds any number of batteries
+(``batteries``; ``battery`` is the one-battery shorthand), each with its own size,
+efficiencies, state-of-charge window and wear cost. Buildings
 on their own meters are separate :class:`Meter` objects in the same problem: they are solved
 together, so a sizing budget and site-wide targets bind them jointly.
 
@@ -227,8 +230,16 @@ class Meter:
         The meter's tariff on the problem's time grid.
     pv : list of PVArray
         PV arrays behind the meter.
-    battery, generator : Battery, Generator or None
-        Storage and generator behind the meter.
+    battery : Battery or None
+        The meter's battery when it has one (shorthand for ``batteries=[battery]``; give one of
+        the two). Code that handles one battery only reads this field: it is ``None`` on a meter
+        with several.
+    batteries : list of Battery
+        Every battery behind the meter (names unique within the meter); filled from ``battery``
+        when that is given. To change them with :func:`dataclasses.replace`, pass
+        ``batteries=`` (with ``battery=None``): ``battery`` alone cannot remove the list.
+    generator : Generator or None
+        Generator behind the meter.
     import_limit_kw, export_limit_kw : float
         Connection limits [kW]; export is also zero when the tariff forbids it.
     outage : ndarray of bool, shape (T,), or None
@@ -253,6 +264,15 @@ class Meter:
     voll_thb_per_kwh: float | None = None
     critical_frac: float = 1.0
     grid_co2_kg_per_kwh: float = 0.4750
+    batteries: list[Battery] = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.battery is not None and self.batteries and list(self.batteries) != [self.battery]:
+            raise ValueError(f"meter '{self.name}': give `battery` (one) or `batteries` (a list), not both")
+        if self.battery is not None:
+            object.__setattr__(self, "batteries", [self.battery])
+        elif len(self.batteries) == 1:
+            object.__setattr__(self, "battery", self.batteries[0])
 
 
 @dataclass(frozen=True)
@@ -372,10 +392,21 @@ class SolveStatus(Enum):
 
 
 @dataclass
+class BatterySchedule:
+    """Schedule of one battery: ``charge_kw``, ``discharge_kw`` shape (T,) [kW], ``soc_kwh`` (T+1,) [kWh]."""
+
+    charge_kw: np.ndarray
+    discharge_kw: np.ndarray
+    soc_kwh: np.ndarray
+
+
+@dataclass
 class MeterSchedule:
     """Schedule of one meter, every array shape (T,) in [kW] except ``soc_kwh`` (T+1,) [kWh].
 
-    ``pv_ac_kw`` and ``curtailed_kw`` have shape (A, T), one row per PV array.
+    ``pv_ac_kw`` and ``curtailed_kw`` have shape (A, T), one row per PV array. ``charge_kw``,
+    ``discharge_kw`` and ``soc_kwh`` are the sums over the meter's batteries; ``batteries``
+    holds each battery's own schedule by name.
     """
 
     import_kw: np.ndarray
@@ -389,16 +420,22 @@ class MeterSchedule:
     gen_on: np.ndarray
     fuel_l: np.ndarray
     shed_kw: np.ndarray
+    batteries: dict[str, BatterySchedule] = field(default_factory=dict)
 
 
 @dataclass
 class Sizes:
-    """Sizes of one meter's assets (installed plus added)."""
+    """Sizes of one meter's assets (installed plus added).
+
+    ``battery_kwh`` and ``battery_kw`` are the sums over the meter's batteries; ``batteries``
+    gives each battery's ``{"energy_kwh": ..., "power_kw": ...}`` by name.
+    """
 
     pv_kwp: dict[str, float]
     battery_kwh: float
     battery_kw: float
     generator_kw: float
+    batteries: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from munigrid.models.dispatch.layout import ModelData
-from munigrid.models.dispatch.problem import DispatchProblem, MeterSchedule, Sizes
+from munigrid.models.dispatch.problem import BatterySchedule, DispatchProblem, MeterSchedule, Sizes
 from munigrid.models.dispatch.standard_form import StandardForm
 
 
@@ -22,9 +22,9 @@ def schedules(problem: DispatchProblem, data: ModelData, x: np.ndarray) -> dict[
     pv_kwp = _family(data, x, "pv_kwp", (n_m, 0))
     profile = np.asarray(data.params.get("pv_kw_per_kwp", np.zeros((n_m, 0, n_t))))
     flows = {name: _family(data, x, name, (n_m, n_t)) for name in
-             ("import_kw", "export_kw", "charge_kw", "discharge_kw", "gen_kw", "gen_on", "gen_noload_l_per_h",
-              "shed_kw")}
-    soc = _family(data, x, "soc_kwh", (n_m, n_t + 1))
+             ("import_kw", "export_kw", "gen_kw", "gen_on", "gen_noload_l_per_h", "shed_kw")}
+    battery = {name: _family(data, x, name, (n_m, 0, n_t + extra)) for name, extra in
+               (("charge_kw", 0), ("discharge_kw", 0), ("soc_kwh", 1))}
     slope = np.asarray(data.params.get("fuel_slope_l_per_kwh", np.zeros(n_m)))
     out = {}
     for i, meter in enumerate(problem.meters):
@@ -33,11 +33,13 @@ def schedules(problem: DispatchProblem, data: ModelData, x: np.ndarray) -> dict[
         available = profile[i, :n_a] * pv_kwp[i, :n_a, None] if n_a else np.zeros((0, n_t))
         out[meter.name] = MeterSchedule(
             import_kw=flows["import_kw"][i], export_kw=flows["export_kw"][i], pv_ac_kw=used,
-            curtailed_kw=np.maximum(available - used, 0.0), charge_kw=flows["charge_kw"][i],
-            discharge_kw=flows["discharge_kw"][i], soc_kwh=soc[i], gen_kw=flows["gen_kw"][i],
-            gen_on=flows["gen_on"][i] > 0.5,
+            curtailed_kw=np.maximum(available - used, 0.0), charge_kw=battery["charge_kw"][i].sum(axis=0),
+            discharge_kw=battery["discharge_kw"][i].sum(axis=0), soc_kwh=battery["soc_kwh"][i].sum(axis=0),
+            gen_kw=flows["gen_kw"][i], gen_on=flows["gen_on"][i] > 0.5,
             fuel_l=step_h * (slope[i] * flows["gen_kw"][i] + flows["gen_noload_l_per_h"][i]),
-            shed_kw=flows["shed_kw"][i])
+            shed_kw=flows["shed_kw"][i],
+            batteries={bat.name: BatterySchedule(*(battery[k][i, n] for k in ("charge_kw", "discharge_kw", "soc_kwh")))
+                       for n, bat in enumerate(meter.batteries)})
     return out
 
 
@@ -45,10 +47,12 @@ def sizes(problem: DispatchProblem, data: ModelData, x: np.ndarray) -> dict[str,
     """Chosen sizes of every meter's assets (installed plus added)."""
     n_m = len(problem.meters)
     pv_kwp = _family(data, x, "pv_kwp", (n_m, 0))
-    bat_kwh, bat_kw = _family(data, x, "battery_kwh", (n_m,)), _family(data, x, "battery_kw", (n_m,))
+    bat_kwh, bat_kw = _family(data, x, "battery_kwh", (n_m, 0)), _family(data, x, "battery_kw", (n_m, 0))
     gen_kw = _family(data, x, "gen_rating_kw", (n_m,))
-    return {m.name: Sizes({arr.name: float(pv_kwp[i, a]) for a, arr in enumerate(m.pv)}, float(bat_kwh[i]),
-                          float(bat_kw[i]), float(gen_kw[i])) for i, m in enumerate(problem.meters)}
+    return {m.name: Sizes({arr.name: float(pv_kwp[i, a]) for a, arr in enumerate(m.pv)}, float(bat_kwh[i].sum()),
+                          float(bat_kw[i].sum()), float(gen_kw[i]),
+                          {b.name: {"energy_kwh": float(bat_kwh[i, n]), "power_kw": float(bat_kw[i, n])}
+                           for n, b in enumerate(m.batteries)}) for i, m in enumerate(problem.meters)}
 
 
 def cost_breakdown(form: StandardForm, x: np.ndarray) -> dict[str, float]:

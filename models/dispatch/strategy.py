@@ -70,8 +70,8 @@ from munigrid.models.dispatch.cycling import least_throughput, repair_idle_cycli
 from munigrid.models.dispatch.highs_backend import HighsOutcome, run_highs
 from munigrid.models.dispatch.layout import ModelData
 from munigrid.models.dispatch.neighbourhood import neighbourhood_start
-from munigrid.models.dispatch.polish import (FRACTIONAL, fractional_on_off, full_model, is_clean, polished,
-                                             simultaneous_steps, values)
+from munigrid.models.dispatch.polish import (FRACTIONAL, battery_shape, fractional_on_off, full_model, is_clean,
+                                             polished, simultaneous_steps, values)
 from munigrid.models.dispatch.problem import SolveOptions, SolveStatus
 from munigrid.models.dispatch.standard_form import StandardForm, compile_instance
 
@@ -171,14 +171,15 @@ def _with_commitment(data: ModelData, x: np.ndarray) -> tuple[ModelData, bool]:
 
 
 def _exclusive_mask(data: ModelData) -> np.ndarray:
-    mask = np.zeros((data.dims["M"], data.dims["T"]), bool)
-    if "MT_exclusive" in data.sets:
-        mask[data.sets["MT_exclusive"]] = True
+    """Mask (M, N, T) of the battery steps that already have a charge/discharge binary."""
+    mask = np.zeros(battery_shape(data), bool)
+    if "MNT_exclusive" in data.sets:
+        mask[data.sets["MNT_exclusive"]] = True
     return mask
 
 
 def _burning_steps(data: ModelData) -> np.ndarray:
-    """Mask (M, T) of the steps where burning energy in the battery can pay: the import price is
+    """Mask (M, N, T) of the battery steps where burning energy can pay: the import price is
     negative, or a committed generator may run (its minimum load may exceed the load).
 
     Simultaneous charge and discharge there is worth something, so the relaxation keeps it; with
@@ -188,7 +189,7 @@ def _burning_steps(data: ModelData) -> np.ndarray:
     steps = (np.asarray(data.params["import_thb_per_kwh"]) < 0) & (data.upper["import_kw"] > 0)
     if "gen_on" in data.columns.shape:
         steps |= (data.upper["gen_on"] > 0) & data.needs_commitment[:, None]
-    return steps & (np.asarray(data.params["max_power_kw"]) > 0)[:, None]
+    return steps[:, None, :] & (np.asarray(data.params["max_power_kw"]) > 0)[:, :, None]
 
 
 def _with_binaries(data: ModelData, x: np.ndarray) -> ModelData:

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from munigrid.models.dispatch.problem import DispatchProblem, Meter
+from munigrid.models.dispatch.problem import Battery, DispatchProblem, Meter
 from munigrid.models.errors import InputError, Problem
 
 
@@ -44,6 +44,26 @@ def _energy_blocks(problems, path, meter: Meter):
         problems.append(Problem(f"{path}", "block prices that fall with use are modelled with binaries, which need "
                                            "a bound on the energy a billing period can import; with export allowed "
                                            "give a finite import_limit_kw or export_limit_kw"))
+
+
+def _battery_problems(out: list[Problem], bw: str, bat: Battery) -> None:
+    """Problems of one battery's parameters, named under ``bw``."""
+    for field_name in ("charge_eff_frac", "discharge_eff_frac"):
+        value = getattr(bat, field_name)
+        if not 0 < value <= 1:
+            out.append(Problem(f"{bw}.{field_name}", f"must be in (0, 1], got {value}"))
+    for field_name in ("soc_min_frac", "soc_max_frac", "soc_initial_frac", "soc_final_frac"):
+        _between(out, f"{bw}.{field_name}", getattr(bat, field_name), 0.0, 1.0)
+    if bat.soc_min_frac > bat.soc_max_frac:
+        out.append(Problem(f"{bw}.soc_min_frac", f"must be <= soc_max_frac {bat.soc_max_frac}, got {bat.soc_min_frac}"))
+    if not bat.soc_min_frac <= bat.soc_initial_frac <= bat.soc_max_frac:
+        out.append(Problem(f"{bw}.soc_initial_frac", "must lie between soc_min_frac and soc_max_frac"))
+    if bat.soc_final_frac is not None and not bat.soc_min_frac <= bat.soc_final_frac <= bat.soc_max_frac:
+        out.append(Problem(f"{bw}.soc_final_frac", "must lie between soc_min_frac and soc_max_frac"))
+    if bat.power_kw is None and bat.c_rate_per_h is None:
+        out.append(Problem(f"{bw}.power_kw", "give power_kw or c_rate_per_h"))
+    _nonnegative(out, f"{bw}.energy_kwh", bat.energy_kwh)
+    _nonnegative(out, f"{bw}.degradation_thb_per_kwh", bat.degradation_thb_per_kwh)
 
 
 def problems_of(problem: DispatchProblem) -> list[Problem]:
@@ -91,24 +111,12 @@ def problems_of(problem: DispatchProblem) -> list[Problem]:
                 out.append(Problem(f"{where}.pv[{a}].max_kwp", f"must be >= capacity_kwp {arr.capacity_kwp}, got {arr.max_kwp}"))
             if arr.block_kwp is not None and not arr.block_kwp > 0:
                 out.append(Problem(f"{where}.pv[{a}].block_kwp", f"must be > 0, got {arr.block_kwp}"))
-        if meter.battery is not None:
-            bat, bw = meter.battery, f"{where}.battery"
-            for field_name in ("charge_eff_frac", "discharge_eff_frac"):
-                value = getattr(bat, field_name)
-                if not 0 < value <= 1:
-                    out.append(Problem(f"{bw}.{field_name}", f"must be in (0, 1], got {value}"))
-            for field_name in ("soc_min_frac", "soc_max_frac", "soc_initial_frac", "soc_final_frac"):
-                _between(out, f"{bw}.{field_name}", getattr(bat, field_name), 0.0, 1.0)
-            if bat.soc_min_frac > bat.soc_max_frac:
-                out.append(Problem(f"{bw}.soc_min_frac", f"must be <= soc_max_frac {bat.soc_max_frac}, got {bat.soc_min_frac}"))
-            if not bat.soc_min_frac <= bat.soc_initial_frac <= bat.soc_max_frac:
-                out.append(Problem(f"{bw}.soc_initial_frac", "must lie between soc_min_frac and soc_max_frac"))
-            if bat.soc_final_frac is not None and not bat.soc_min_frac <= bat.soc_final_frac <= bat.soc_max_frac:
-                out.append(Problem(f"{bw}.soc_final_frac", "must lie between soc_min_frac and soc_max_frac"))
-            if bat.power_kw is None and bat.c_rate_per_h is None:
-                out.append(Problem(f"{bw}.power_kw", "give power_kw or c_rate_per_h"))
-            _nonnegative(out, f"{bw}.energy_kwh", bat.energy_kwh)
-            _nonnegative(out, f"{bw}.degradation_thb_per_kwh", bat.degradation_thb_per_kwh)
+        for n, bat in enumerate(meter.batteries):
+            _battery_problems(out, f"{where}.battery" if meter.battery is not None else f"{where}.batteries[{n}]", bat)
+        names = [bat.name for bat in meter.batteries]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            out.append(Problem(f"{where}.batteries", f"battery names must be unique on a meter; repeated: {', '.join(repeated)}"))
         if meter.generator is not None:
             gen, gw = meter.generator, f"{where}.generator"
             _between(out, f"{gw}.min_load_frac", gen.min_load_frac, 0.0, 1.0)

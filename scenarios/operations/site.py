@@ -39,6 +39,7 @@ from munigrid.scenarios.tariff_choice import building_tariff
 from munigrid.models.timegrid import make_index, step_hours
 from munigrid.scenarios.inputs import (building_load_kw, building_pv_kw_per_kwp, check_references, pv_arrays,
                                        ft_schedule, site_weather, time_index)
+from munigrid.scenarios.connections import one_battery_problems
 from munigrid.scenarios.schema import Scenario
 
 #: Days of archetype history generated before the scenario year [day].
@@ -127,6 +128,9 @@ def dispatch_battery(scenario: Scenario) -> Battery:
 
 def _battery_problems(scenario: Scenario) -> list[Problem]:
     spec = scenario.battery
+    unsupported = one_battery_problems(scenario, "the day-ahead schedule")
+    if unsupported:
+        return unsupported
     if spec is None:
         return [Problem("battery", "a day-ahead schedule needs a battery; add a `battery:` block naming its building")]
     if spec.energy_kwh <= 0 or dispatch_battery(scenario).installed_power_kw <= 0:

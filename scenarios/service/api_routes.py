@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from munigrid.models.errors import InputError
 from munigrid.scenarios import api
+from munigrid.scenarios.connections import one_battery_problems
 from munigrid.scenarios.service import checks, results
 from munigrid.scenarios.service.errors import NotFound
 
@@ -104,6 +105,8 @@ def submit(request: Request, job: JobRequest) -> str:
         checks.sweep_fields(job.vary, job.portfolio, root)
         return _jobs(request).submit("sweep", {**source, "vary": job.vary, "portfolio": job.portfolio,
                                                "workers": job.workers}, f"sweep {scenario.name}")
+    if one_battery_problems(scenario, "operations"):
+        raise InputError(one_battery_problems(scenario, "operations"))
     if scenario.battery is None:
         raise InputError("operations plan a battery: add a `battery` to the scenario", "battery")
     return _jobs(request).submit("operations", {**source, "day": checks.day(job.day)},

@@ -2,8 +2,9 @@
 
 Each input is named ``s:`` plus the field's path in the scenario file
 (``s:buildings[0].pv_arrays[0].tilt_deg``), the same path the schema's messages carry, so
-a message is shown beside its field. Lists (buildings, PV arrays, outages) and the optional
-battery and generator are added and removed by the form's ``add:``/``remove:`` actions.
+a message is shown beside its field. Lists (buildings, PV arrays, outages, batteries, shared
+connections) and the optional battery and generator are added and removed by the form's
+``add:``/``remove:`` actions.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ TEXT_FIELDS = {"name", "description", "notes", "tariff", "building", "kind", "lo
                "start", "mode", "ft_fallback"}
 CHOICES = {"kind": BUILDING_KINDS, "step_min": (15, 60), "source": ("synthetic", "file"),
            "mode": ("dispatch", "sizing"), "ft_fallback": ("error", "last_known")}
-SECTIONS = ("scenario", "site", "time", "weather", "buildings", "battery", "generator", "grid", "sizing", "tariffs",
-            "optimisation", "emissions")
+SECTIONS = ("scenario", "site", "time", "weather", "buildings", "battery", "batteries", "generator", "connections",
+            "grid", "sizing", "tariffs", "optimisation", "emissions")
+#: Lists of blocks the form shows and adds to (a connection's ``buildings`` is one YAML field).
+BLOCK_LISTS = ("buildings", "pv_arrays", "outages", "batteries", "connections")
 LONG_TEXT = {"description", "notes"}
 
 
@@ -36,6 +39,10 @@ def _new_items(doc: dict) -> dict[str, dict]:
             "pv_arrays": {"name": "roof", "capacity_kwp": 10.0, "tilt_deg": 15.0, "azimuth_deg": 180.0},
             "outages": {"start": f"{start}T13:00:00", "hours": 2.0},
             "battery": {"building": first, "energy_kwh": 100.0, "power_kw": 50.0},
+            "batteries": {"name": f"battery_{len(doc.get('batteries', [])) + 1}", "building": first,
+                          "energy_kwh": 100.0, "power_kw": 50.0},
+            "connections": {"name": f"connection_{len(doc.get('connections', [])) + 1}",
+                            "buildings": [b.get("name", "") for b in doc.get("buildings", [])[:2]]},
             "generator": {"building": first, "rating_kw": 50.0}}
 
 
@@ -154,12 +161,14 @@ def _group(path: str, node: dict, tariff_ids: tuple, building_names: tuple, remo
     group = Group(path, removable=removable)
     for key, value in node.items():
         sub = f"{path}.{key}" if path else key
-        if isinstance(value, list) and key in ("buildings", "pv_arrays", "outages"):
+        if isinstance(value, list) and key in BLOCK_LISTS and not path.startswith("connections["):
             group.lists.append(sub)
             group.groups += [_group(f"{sub}[{i}]", item, tariff_ids, building_names, True) for i, item in enumerate(value)]
         elif isinstance(value, dict):
             group.groups.append(_group(sub, value, tariff_ids, building_names, key in ("battery", "generator")))
-        elif not isinstance(value, list):
+        elif isinstance(value, list):  # a list of names (a connection's buildings), as YAML
+            group.fields.append(Field(sub, yaml.safe_dump(value, default_flow_style=True).strip()))
+        else:
             choices = (tariff_ids if key == "tariff" else building_names if key == "building"
                        else CHOICES.get(key, ("true", "false") if isinstance(value, bool) else ()))
             group.fields.append(Field(sub, _text(value), tuple(_text(c) for c in choices), key in LONG_TEXT))
@@ -174,10 +183,9 @@ def sections(doc: dict, tariff_ids: tuple, full: dict | None = None) -> list[Gro
                               Field("description", _text(shown.get("description")), long=True)])]
     for key in SECTIONS[1:]:
         value = shown.get(key)
-        if key == "buildings":
-            group = Group("", lists=["buildings"])
-            group.groups = [_group(f"buildings[{i}]", b, tariff_ids, names, True) for i, b in enumerate(value or [])]
-            group.path = "buildings"
+        if key in ("buildings", "batteries", "connections"):
+            group = Group(key, lists=[key])
+            group.groups = [_group(f"{key}[{i}]", b, tariff_ids, names, True) for i, b in enumerate(value or [])]
             out.append(group)
         elif isinstance(value, dict):
             out.append(_group(key, value, tariff_ids, names, key in ("battery", "generator")))

@@ -199,12 +199,15 @@ def _scenario_items(scenario: dict) -> list[tuple[str, str | dict[str, str]]]:
             ("ft", _per_lang("ft_builtin") if ft is None else f"{ft:.4f} THB/kWh"),
             ("export_allowed", _yes_no(tariffs.get("export_allowed", False))),
             ("emission_factor", factor_text)]
-    battery = scenario.get("battery")
-    if battery:
-        rows.append(("battery", f"{battery['building']}: {battery['energy_kwh']:,.0f} kWh / "
+    banks = [scenario["battery"]] if scenario.get("battery") else scenario.get("batteries") or []
+    for battery in banks:
+        label = "" if len(banks) == 1 else f" {battery.get('name', '')}"
+        rows.append(("battery", f"{battery['building']}{label}: {battery['energy_kwh']:,.0f} kWh / "
                                 f"{battery['power_kw']:,.0f} kW, η {battery.get('charge_eff_frac', '–')} / "
                                 f"{battery.get('discharge_eff_frac', '–')}, SoC {battery.get('soc_min_frac', '–')}–"
                                 f"{battery.get('soc_max_frac', '–')}"))
+    rows += [("connection", f"{conn['name']}: {', '.join(conn['buildings'])}")
+             for conn in scenario.get("connections") or []]
     return rows
 
 

@@ -35,11 +35,14 @@ def flat_terms():
     return make_flat_terms
 
 
-def make_mixed_instance(seed: int, sizing: bool, declining_blocks: bool = False) -> DispatchProblem:
+def make_mixed_instance(seed: int, sizing: bool, declining_blocks: bool = False,
+                        several_batteries: bool = False) -> DispatchProblem:
     """Two meters, 48 h: demand windows with pieces and ratchet, energy blocks, PV, battery, generator, outage.
 
     With ``declining_blocks`` meter 0 has non-monotone (mixed-integer) blocks and meter 1
-    increasing (linear) ones, instead of increasing blocks on meter 0 only.
+    increasing (linear) ones, instead of increasing blocks on meter 0 only. With
+    ``several_batteries`` meter 0 also has an old lead-acid bank (fixed size, lossy, narrow
+    window, high wear) and a second LFP bank sized in blocks.
     """
     rng = np.random.default_rng(seed)
     n_t, periods = 48, np.repeat([0, 1], 24)
@@ -66,7 +69,14 @@ def make_mixed_instance(seed: int, sizing: bool, declining_blocks: bool = False)
             if i == 0 else None
         outage = np.zeros(n_t, bool)
         outage[30:34] = True
-        meters.append(Meter(f"m{i}", 10 + 20 * rng.random(n_t), terms, pv=pv, battery=battery, generator=gen,
+        batteries = [battery]
+        if several_batteries and i == 0:
+            batteries += [Battery(energy_kwh=30, power_kw=8, charge_eff_frac=0.85, discharge_eff_frac=0.85,
+                                  soc_min_frac=0.4, soc_max_frac=0.9, soc_initial_frac=0.6, soc_final_equal=True,
+                                  degradation_thb_per_kwh=1.5, name="lead_acid"),
+                          Battery(energy_kwh=0, power_kw=0, c_rate_per_h=1.0, max_energy_kwh=40, block_kwh=10,
+                                  capex_thb_per_kwh=5000, name="lfp_new")]
+        meters.append(Meter(f"m{i}", 10 + 20 * rng.random(n_t), terms, pv=pv, batteries=batteries, generator=gen,
                             outage=outage, voll_thb_per_kwh=100.0, critical_frac=0.2))
     econ = SizingEconomics(discount_rate_frac=0.08, budget_thb=600000, min_self_sufficiency_frac=0.2, max_co2_kg=5e3) \
         if sizing else SizingEconomics()

@@ -9,7 +9,7 @@ on/off directly. :func:`recomputed_cost_thb` prices a schedule from the same sta
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -18,6 +18,15 @@ from munigrid.models.tariffs.terms import DemandCharge, TariffCostTerms
 
 FAMILIES = ("negative_prices", "lossy_battery", "export", "generator", "outage_voll", "demand_ratchet",
             "quarter_hour")
+
+
+@dataclass
+class Building:
+    """One building behind a shared connection: its load [kW], the indices of its PV arrays and batteries."""
+
+    load_kw: np.ndarray
+    pv: list[int]
+    batteries: list[int]
 
 
 @dataclass
@@ -86,48 +95,96 @@ def random_instance(seed: int) -> DispatchProblem:
     return DispatchProblem(step_h, [meter], SolveOptions(mip_rel_gap=1e-5, time_limit_s=30))
 
 
+def random_shared_instance(seed: int) -> tuple[DispatchProblem, list[Building]]:
+    """:func:`random_instance` ``seed`` as two buildings behind one connection, with several batteries.
+
+    The load is split between the buildings at random step by step, the PV arrays and batteries
+    are spread over them, and two or three batteries with their own sizes, efficiencies, state-of-
+    charge windows and wear costs are behind the connection (one of them the instance's own).
+    """
+    base = random_instance(seed)
+    meter, rng = base.meters[0], np.random.default_rng(10_000 + seed)
+    n_t = base.n_steps
+    share = rng.uniform(0.2, 0.8, n_t)
+    loads = [meter.load_kw * share, meter.load_kw * (1 - share)]
+    pv = list(meter.pv) + [PVArray("canopy", meter.pv[0].ac_kw_per_kwp if meter.pv else np.zeros(n_t),
+                                   capacity_kwp=rng.uniform(0, 20))]
+    batteries = list(meter.batteries)
+    while len(batteries) < int(rng.integers(2, 4)):
+        soc_min, soc_max = rng.uniform(0, 0.3), rng.uniform(0.7, 1.0)
+        batteries.append(Battery(energy_kwh=rng.uniform(5, 40), power_kw=rng.uniform(3, 20),
+                                 charge_eff_frac=rng.uniform(0.7, 0.98), discharge_eff_frac=rng.uniform(0.7, 0.98),
+                                 soc_min_frac=soc_min, soc_max_frac=soc_max,
+                                 soc_initial_frac=rng.uniform(soc_min, soc_max),
+                                 soc_final_frac=None if rng.random() < 0.6 else soc_min,
+                                 degradation_thb_per_kwh=rng.uniform(0, 1.0), name=f"bank{len(batteries)}"))
+    shared = replace(meter, battery=None, batteries=batteries, pv=pv)
+    owners = [Building(loads[b], [a for a in range(len(pv)) if a % 2 == b],
+                       [n for n in range(len(batteries)) if n % 2 == b]) for b in range(2)]
+    return replace(base, meters=[shared]), owners
+
+
 def _arrays(meter: Meter, n_t: int):
     outage = np.zeros(n_t, bool) if meter.outage is None else np.asarray(meter.outage, bool)
     export_cap = meter.export_limit_kw if meter.terms.export_allowed else 0.0
     return outage, np.where(outage, 0.0, meter.import_limit_kw), np.where(outage, 0.0, export_cap)
 
 
-def reference_milp(problem: DispatchProblem) -> Reference:
-    """Solve ``problem`` (one meter) with binaries at every step in Pyomo + HiGHS (gap 1e-7)."""
+def _reference_battery(block, bat: Battery, n_t: int, dt: float) -> None:
+    """One battery with a charge/discharge binary at every step, on a Pyomo block."""
+    import pyomo.environ as pyo
+
+    steps, power, e_kwh = range(n_t), bat.installed_power_kw, bat.energy_kwh
+    block.ch = pyo.Var(steps, bounds=(0, power))
+    block.dis = pyo.Var(steps, bounds=(0, power))
+    block.mode = pyo.Var(steps, domain=pyo.Binary)
+    block.soc = pyo.Var(range(n_t + 1), bounds=(bat.soc_min_frac * e_kwh, bat.soc_max_frac * e_kwh))
+    block.ch_mode = pyo.Constraint(steps, rule=lambda b, t: b.ch[t] <= power * b.mode[t])
+    block.dis_mode = pyo.Constraint(steps, rule=lambda b, t: b.dis[t] <= power * (1 - b.mode[t]))
+    block.soc_step = pyo.Constraint(steps, rule=lambda b, t: b.soc[t + 1] == b.soc[t] + dt * (
+        bat.charge_eff_frac * b.ch[t] - b.dis[t] / bat.discharge_eff_frac))
+    block.soc_start = pyo.Constraint(expr=block.soc[0] == bat.soc_initial_frac * e_kwh)
+    final = bat.soc_initial_frac if bat.soc_final_frac is None else bat.soc_final_frac
+    block.soc_end = pyo.Constraint(expr=(block.soc[n_t] == final * e_kwh) if bat.soc_final_equal else
+                                   (block.soc[n_t] >= final * e_kwh))
+
+
+def reference_milp(problem: DispatchProblem, buildings: list[Building] | None = None) -> Reference:
+    """Solve ``problem`` (one meter) with binaries at every step in Pyomo + HiGHS (gap 1e-7).
+
+    ``buildings`` (a shared connection): each building has its own power balance with what it
+    takes from the connection's bus, and the connection imports or exports their sum; without
+    it, the meter is one building with all the assets.
+    """
     import pyomo.environ as pyo
     from pyomo.contrib.appsi.base import TerminationCondition
     from pyomo.contrib.appsi.solvers import Highs
 
     meter, n_t, dt = problem.meters[0], problem.n_steps, problem.step_h
-    terms, bat, gen = meter.terms, meter.battery, meter.generator
+    terms, gen = meter.terms, meter.generator
+    site = buildings or [Building(meter.load_kw, list(range(len(meter.pv))), list(range(len(meter.batteries))))]
+    pv_owner = {a: b for b, bld in enumerate(site) for a in bld.pv}
+    bat_owner = {n: b for b, bld in enumerate(site) for n in bld.batteries}
     outage, import_ub, export_ub = _arrays(meter, n_t)
     steps = range(n_t)
     m = pyo.ConcreteModel()
     m.imp = pyo.Var(steps, bounds=lambda _, t: (0, import_ub[t]))
     m.exp = pyo.Var(steps, bounds=lambda _, t: (0, export_ub[t]))
-    supply = {t: m.imp[t] - m.exp[t] for t in steps}
+    m.bus = pyo.Var(range(len(site)), steps)  # what each building takes from the connection's bus [kW]
+    m.connection = pyo.Constraint(steps, rule=lambda m, t: m.imp[t] - m.exp[t] == sum(m.bus[b, t] for b in range(len(site))))
+    flows = [{t: m.bus[b, t] for t in steps} for b in range(len(site))]  # supply of each building
     cost = sum(dt * (terms.import_thb_per_kwh[t] * m.imp[t] - terms.export_thb_per_kwh[t] * m.exp[t]) for t in steps)
     m.pv = pyo.Var(range(len(meter.pv)), steps,
                    bounds=lambda _, a, t: (0, meter.pv[a].ac_kw_per_kwp[t] * meter.pv[a].capacity_kwp))
-    for t in steps:
-        supply[t] += sum(m.pv[a, t] for a in range(len(meter.pv)))
-    if bat is not None:
-        power, e_kwh = bat.installed_power_kw, bat.energy_kwh
-        m.ch = pyo.Var(steps, bounds=(0, power))
-        m.dis = pyo.Var(steps, bounds=(0, power))
-        m.mode = pyo.Var(steps, domain=pyo.Binary)
-        m.soc = pyo.Var(range(n_t + 1), bounds=(bat.soc_min_frac * e_kwh, bat.soc_max_frac * e_kwh))
-        m.ch_mode = pyo.Constraint(steps, rule=lambda m, t: m.ch[t] <= power * m.mode[t])
-        m.dis_mode = pyo.Constraint(steps, rule=lambda m, t: m.dis[t] <= power * (1 - m.mode[t]))
-        m.soc_step = pyo.Constraint(steps, rule=lambda m, t: m.soc[t + 1] == m.soc[t] + dt * (
-            bat.charge_eff_frac * m.ch[t] - m.dis[t] / bat.discharge_eff_frac))
-        m.soc_start = pyo.Constraint(expr=m.soc[0] == bat.soc_initial_frac * e_kwh)
-        final = bat.soc_initial_frac if bat.soc_final_frac is None else bat.soc_final_frac
-        m.soc_end = pyo.Constraint(expr=(m.soc[n_t] == final * e_kwh) if bat.soc_final_equal else
-                                   (m.soc[n_t] >= final * e_kwh))
+    for a in range(len(meter.pv)):
         for t in steps:
-            supply[t] += m.dis[t] - m.ch[t]
-        cost += sum(dt * bat.degradation_thb_per_kwh * m.dis[t] for t in steps)
+            flows[pv_owner[a]][t] += m.pv[a, t]
+    m.bat = pyo.Block(range(len(meter.batteries)))
+    for n, bat in enumerate(meter.batteries):
+        _reference_battery(m.bat[n], bat, n_t, dt)
+        for t in steps:
+            flows[bat_owner[n]][t] += m.bat[n].dis[t] - m.bat[n].ch[t]
+        cost += sum(dt * bat.degradation_thb_per_kwh * m.bat[n].dis[t] for t in steps)
     if gen is not None:
         may_run = outage if gen.standby_only else np.ones(n_t, bool)
         rating = gen.rating_kw
@@ -139,16 +196,18 @@ def reference_milp(problem: DispatchProblem) -> Reference:
         m.starts = pyo.Constraint(steps, rule=lambda m, t: m.start[t] >= m.on[t] - (
             m.on[t - 1] if t > 0 else float(gen.initially_on)))
         for t in steps:
-            supply[t] += m.g[t]
+            flows[0][t] += m.g[t]
         cost += sum(dt * gen.fuel_thb_per_l * (gen.fuel_slope_l_per_kwh * m.g[t]
                                                + gen.fuel_intercept_l_per_kwh * rating * m.on[t])
                     + gen.startup_thb * m.start[t] for t in steps)
     if meter.voll_thb_per_kwh is not None:
-        m.shed = pyo.Var(steps, bounds=lambda _, t: (0, (1 - meter.critical_frac) * max(meter.load_kw[t], 0.0)))
-        for t in steps:
-            supply[t] += m.shed[t]
-        cost += sum(dt * meter.voll_thb_per_kwh * m.shed[t] for t in steps)
-    m.balance = pyo.Constraint(steps, rule=lambda m, t: supply[t] == meter.load_kw[t])
+        m.shed = pyo.Var(range(len(site)), steps,
+                         bounds=lambda _, b, t: (0, (1 - meter.critical_frac) * max(site[b].load_kw[t], 0.0)))
+        for b in range(len(site)):
+            for t in steps:
+                flows[b][t] += m.shed[b, t]
+        cost += sum(dt * meter.voll_thb_per_kwh * m.shed[b, t] for b in range(len(site)) for t in steps)
+    m.balance = pyo.Constraint(range(len(site)), steps, rule=lambda m, b, t: flows[b][t] == site[b].load_kw[t])
     periods = np.asarray(terms.period_of_step)
     charges = terms.demand_charges
     pairs = [(f, p) for f in range(len(charges)) for p in range(terms.n_periods)]
@@ -180,7 +239,7 @@ def reference_milp(problem: DispatchProblem) -> Reference:
 def recomputed_cost_thb(problem: DispatchProblem, schedule: MeterSchedule) -> float:
     """Total cost [THB] of ``schedule`` priced from the problem statement (same rules as the reference)."""
     meter, dt = problem.meters[0], problem.step_h
-    terms, bat, gen = meter.terms, meter.battery, meter.generator
+    terms, gen = meter.terms, meter.generator
     cost = dt * float(np.sum(terms.import_thb_per_kwh * schedule.import_kw - terms.export_thb_per_kwh * schedule.export_kw))
     cost += float(np.sum(terms.fixed_thb_per_period))
     periods = np.asarray(terms.period_of_step)
@@ -194,8 +253,8 @@ def recomputed_cost_thb(problem: DispatchProblem, schedule: MeterSchedule) -> fl
                 if charge.ratchet_frac else float(charge.slope_thb_per_kw[0, 0]) * peak
             previous.append(bill)
             cost += bill
-    if bat is not None:
-        cost += dt * bat.degradation_thb_per_kwh * float(schedule.discharge_kw.sum())
+    for bat in meter.batteries:
+        cost += dt * bat.degradation_thb_per_kwh * float(schedule.batteries[bat.name].discharge_kw.sum())
     if gen is not None:
         on = schedule.gen_on.astype(float)
         starts = np.maximum(np.diff(np.r_[float(gen.initially_on), on]), 0.0)

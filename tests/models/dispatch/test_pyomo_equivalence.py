@@ -14,10 +14,12 @@ from munigrid.models.dispatch.standard_form import compile_instance
 from munigrid.models.dispatch.highs_backend import run_highs
 
 
-@pytest.mark.parametrize("seed,sizing,declining", [(1, False, False), (2, True, False), (4, False, True)])
-def test_compiled_lp_matches_materialised_pyomo(seed, sizing, declining, mixed_instance):
+@pytest.mark.parametrize("seed,sizing,declining,several", [(1, False, False, False), (2, True, False, False),
+                                                          (4, False, True, False), (6, False, False, True),
+                                                          (7, True, False, True)])
+def test_compiled_lp_matches_materialised_pyomo(seed, sizing, declining, several, mixed_instance):
     """Same LP relaxation objective from the fast path and from Pyomo's own HiGHS interface."""
-    data = build_model_data(mixed_instance(seed, sizing, declining))
+    data = build_model_data(mixed_instance(seed, sizing, declining, several))
     fast = run_highs(compile_instance(data), SolveOptions(), relax=True)
     model = materialise(data)
     pyo.TransformationFactory("core.relax_integer_vars").apply_to(model)
@@ -27,12 +29,15 @@ def test_compiled_lp_matches_materialised_pyomo(seed, sizing, declining, mixed_i
     assert reference.incumbent_objective == pytest.approx(fast.objective_thb, rel=1e-7)
 
 
-@pytest.mark.parametrize("declining", [False, True])
-def test_compiled_rows_match_pyomo_rows_exactly(declining, mixed_instance):
-    """Row by row, the compiled matrix equals Pyomo's standard form of the materialised model."""
+@pytest.mark.parametrize("declining,several", [(False, False), (True, False), (False, True)])
+def test_compiled_rows_match_pyomo_rows_exactly(declining, several, mixed_instance):
+    """Row by row, the compiled matrix equals Pyomo's standard form of the materialised model
+    (with ``several``: three batteries on one meter, one sized in blocks, and their binaries)."""
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-    data = build_model_data(mixed_instance(3, True, declining))
+    data = build_model_data(mixed_instance(3, True, declining, several))
+    if several:  # the strategy's charge/discharge binaries, per battery
+        data = data.with_exclusive_steps(np.array([0, 0, 1]), np.array([1, 2, 0]), np.array([5, 9, 20]))
     form = compile_instance(data)
     model = materialise(data)
     ours = form.matrix.toarray()
