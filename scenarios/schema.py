@@ -271,15 +271,17 @@ class Tariffs(Strict):
     ``ft_thb_per_kwh`` sets one Ft for the whole horizon; when it is absent the built-in
     schedule is used and months after its last known period take the last known value
     (``ft_fallback: last_known``, reported in the run's notes) or are an error (``error``);
-    ``ft_schedule`` sets values by period over the built-in ones. ``overrides`` change a library
+    ``ft_schedule`` sets values by period over the built-in ones. ``export_allowed`` /
+    ``export_thb_per_kwh``, when given, replace every building's tariff export rule (no export, or
+    net billing at that price); a tariff with net metering refuses them. ``overrides`` change a library
     tariff for every building on it; ``extra_offpeak_dates`` are billed off-peak all day (none
     by default: cabinet bridge days stay on-peak unless listed). See ``docs/tariffs.md``.
     """
 
     ft_thb_per_kwh: float | None = Field(default=None, ge=-5, le=5)
     ft_fallback: Literal["error", "last_known"] = "last_known"
-    export_allowed: bool = False
-    export_thb_per_kwh: NonNeg = 0.0
+    export_allowed: bool | None = None
+    export_thb_per_kwh: NonNeg | None = None
     ft_schedule: dict[Annotated[str, Field(pattern=r"^\d{4}-(01|05|09)$")], float] = Field(
         default_factory=dict, description="Ft [THB/kWh] by period (first month YYYY-01/05/09), over the built-in")
     overrides: dict[str, dict[str, Any]] = Field(
