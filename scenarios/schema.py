@@ -371,6 +371,31 @@ def _message(err: dict) -> str:
     return msg
 
 
+def validation_problems(err: ValidationError, source: str = "", joiner: str = ".", skip: tuple = (),
+                        unknown_key: str | None = None) -> list[Problem]:
+    """Every error of a pydantic validation as a :class:`Problem` naming its field.
+
+    Parameters
+    ----------
+    err : ValidationError
+        The error.
+    source : str
+        Prefix of every path (a file or section name); empty: the field path alone.
+    joiner : str
+        Between ``source`` and the field path (``.`` or ``: ``).
+    skip : tuple
+        Location parts that are no fields (e.g. discriminator tags).
+    unknown_key : str or None
+        Message for unknown keys, instead of the scenario field reference's.
+    """
+    problems = []
+    for e in err.errors():
+        where = _path(tuple(part for part in e["loc"] if part not in skip))
+        message = unknown_key if unknown_key is not None and e["type"] == "extra_forbidden" else _message(e)
+        problems.append(Problem(joiner.join(part for part in (source, where) if part), message))
+    return problems
+
+
 def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
     """Validate raw scenario data; raise :class:`InputError` listing every problem with its path."""
     if data is None:
@@ -380,5 +405,4 @@ def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        problems = [Problem(_path(e["loc"]), _message(e)) for e in err.errors()]
-        raise InputError(problems) from None
+        raise InputError(validation_problems(err)) from None
