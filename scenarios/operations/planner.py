@@ -37,7 +37,9 @@ from munigrid.scenarios.operations.state import DayState, month_of
 
 @dataclass
 class WarmReplan:
-    """One intraday re-plan of the warm planner (the live link's is :class:`~munigrid.scenarios.operations.intraday.Replan`).
+    """One intraday re-plan of the warm planner.
+
+    (The live link's re-plan is :class:`munigrid.scenarios.operations.intraday.Replan`.)
 
     Attributes
     ----------

@@ -18,10 +18,9 @@ from munigrid.models.dispatch import Battery, DispatchProblem, Meter, SolveStatu
 from munigrid.models.errors import InputError
 from munigrid.models.tariffs import EnergyBlocks, TariffCostTerms, load_tariff_file
 from munigrid.models.tariffs.urdb import tariff_from_urdb, tariff_to_urdb
+from optimum_check import LOSSLESS, assert_optimum
 
 SRC = {"source": "test case", "as_of": "2025-01"}
-LOSSLESS = dict(charge_eff_frac=1.0, discharge_eff_frac=1.0, soc_min_frac=0.0, soc_max_frac=1.0,
-                soc_initial_frac=0.0)
 
 
 def _urdb(name: str) -> dict:
@@ -140,12 +139,8 @@ def test_optimiser_moves_energy_out_of_the_peak_tier(tier_periods, expected_thb)
     Peak tiers: charge 10 kWh off-peak, discharge it on the peak: peak energy 10 kWh, no tier charge;
     20 kWh x 1 = 20 THB. Tiers on the whole month: 20 kWh whatever the battery does: 20 + 10 x 5 = 70.
     """
-    terms = _peak_terms(tier_periods, [10.0, np.inf], [0.0, 5.0])
-    meter = Meter("m", np.array([0.0, 0.0, 10.0, 10.0]), terms,
-                  battery=Battery(energy_kwh=10, power_kw=10, **LOSSLESS))
-    result = solve(DispatchProblem(1.0, [meter]))
-    assert result.objective_thb == pytest.approx(expected_thb, rel=1e-9)
-    assert terms.cost_thb(result.schedules["m"].import_kw) == pytest.approx(expected_thb, rel=1e-9)
+    assert_optimum(_peak_terms(tier_periods, [10.0, np.inf], [0.0, 5.0]), [0.0, 0.0, 10.0, 10.0], expected_thb,
+                   battery_kwh=10, battery_kw=10)
 
 
 def test_optimiser_fills_falling_peak_tiers_in_order():
