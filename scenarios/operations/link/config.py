@@ -31,7 +31,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from munigrid.models.errors import InputError
-from munigrid.scenarios.schema import validation_problems
 
 #: Measured values an adapter delivers (``battery_kw`` optional), with their units.
 MEASURED = ("soc_pct", "import_kw", "pv_kw", "battery_kw")
@@ -225,6 +224,8 @@ def parse_config(data: object, source: str = "ems.yaml") -> EmsConfig:
     try:
         return EmsConfig.model_validate(data)
     except ValidationError as err:
+        from munigrid.scenarios.schema import validation_problems  # only on errors: it imports numpy
+
         raise InputError(validation_problems(err, source, ": ", skip=ADAPTER_KINDS,
                                              unknown_key="unknown key (see docs/operations.md, commissioning)")) from None
 
