@@ -293,8 +293,15 @@ def _size(sizes: Sizes, key: str) -> float:
 
 
 def bills_for(inputs: SiteInputs, results: xr.Dataset, ft: FtSchedule, column: str) -> dict[str, pd.DataFrame]:
-    """Monthly bills of every building for one import series (``import_kw`` or ``baseline_import_kw``)."""
-    return {b.name: b.tariff.bill(results[column].sel(building=b.name).to_series().clip(lower=0.0), ft=ft).monthly
+    """Monthly bills of every building for one import series (``import_kw`` or ``baseline_import_kw``); the
+    optimised series is billed with its export when the building's tariff allows export."""
+    def export_kw(name: str, tariff) -> pd.Series | None:
+        if column != "import_kw" or "export_kw" not in results or not tariff.export_rule(None).allowed:
+            return None
+        return results["export_kw"].sel(building=name).to_series()
+
+    return {b.name: b.tariff.bill(results[column].sel(building=b.name).to_series().clip(lower=0.0), ft=ft,
+                                  export_kw=export_kw(b.name, b.tariff)).monthly
             for b in inputs.buildings}
 
 

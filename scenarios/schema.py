@@ -303,15 +303,17 @@ class Tariffs(Strict):
     ``ft_thb_per_kwh`` sets one Ft for the whole horizon; when it is absent the built-in
     schedule is used and months after its last known period take the last known value
     (``ft_fallback: last_known``, reported in the run's notes) or are an error (``error``);
-    ``ft_schedule`` sets values by period over the built-in ones. ``overrides`` change a library
+    ``ft_schedule`` sets values by period over the built-in ones. ``export_allowed`` /
+    ``export_thb_per_kwh``, when given, replace every building's tariff export rule (no export, or
+    net billing at that price); a tariff with net metering refuses them. ``overrides`` change a library
     tariff for every building on it; ``extra_offpeak_dates`` are billed off-peak all day (none
     by default: cabinet bridge days stay on-peak unless listed). See ``docs/tariffs.md``.
     """
 
     ft_thb_per_kwh: float | None = Field(default=None, ge=-5, le=5)
     ft_fallback: Literal["error", "last_known"] = "last_known"
-    export_allowed: bool = False
-    export_thb_per_kwh: NonNeg = 0.0
+    export_allowed: bool | None = None
+    export_thb_per_kwh: NonNeg | None = None
     ft_schedule: dict[Annotated[str, Field(pattern=r"^\d{4}-(01|05|09)$")], float] = Field(
         default_factory=dict, description="Ft [THB/kWh] by period (first month YYYY-01/05/09), over the built-in")
     overrides: dict[str, dict[str, Any]] = Field(
@@ -430,6 +432,31 @@ def _message(err: dict) -> str:
     return msg
 
 
+def validation_problems(err: ValidationError, source: str = "", joiner: str = ".", skip: tuple = (),
+                        unknown_key: str | None = None) -> list[Problem]:
+    """Every error of a pydantic validation as a :class:`Problem` naming its field.
+
+    Parameters
+    ----------
+    err : ValidationError
+        The error.
+    source : str
+        Prefix of every path (a file or section name); empty: the field path alone.
+    joiner : str
+        Between ``source`` and the field path (``.`` or ``: ``).
+    skip : tuple
+        Location parts that are no fields (e.g. discriminator tags).
+    unknown_key : str or None
+        Message for unknown keys, instead of the scenario field reference's.
+    """
+    problems = []
+    for e in err.errors():
+        where = _path(tuple(part for part in e["loc"] if part not in skip))
+        message = unknown_key if unknown_key is not None and e["type"] == "extra_forbidden" else _message(e)
+        problems.append(Problem(joiner.join(part for part in (source, where) if part), message))
+    return problems
+
+
 def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
     """Validate raw scenario data; raise :class:`InputError` listing every problem with its path."""
     if data is None:
@@ -439,5 +466,4 @@ def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        problems = [Problem(_path(e["loc"]), _message(e)) for e in err.errors()]
-        raise InputError(problems) from None
+        raise InputError(validation_problems(err)) from None

@@ -4,7 +4,10 @@ A tariff whose export rule is net metering with a size cap is checked against th
 PV (installed capacity, or its sizing limit ``max_kwp``).
 
 Overrides apply in order: the scenario's ``tariffs.overrides[<id>]``, then the building's own
-``tariff.overrides``. Every problem names the scenario field it came from.
+``tariff.overrides``, then the scenario's ``tariffs.export_allowed`` / ``export_thb_per_kwh``
+(when given, they replace the export rule: no export, or net billing at that price; a tariff
+whose rule is net metering refuses them, since netting against imports is not a price).
+Every problem names the scenario field it came from.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 
 from munigrid.models.errors import InputError, Problem
 from munigrid.models.tariffs.library import apply_overrides, get_tariff, tariff_from_file
+from munigrid.models.tariffs.spec import ExportSpec
 from munigrid.models.tariffs.tariff import Tariff
 from munigrid.scenarios.input_files import input_path
 from munigrid.scenarios.schema import Building, Connection, Tariffs
@@ -50,7 +54,28 @@ def building_tariff(building: Building | Connection, settings: Tariffs, base_dir
             tariff = apply_overrides(tariff, overrides)
         except InputError as err:
             raise _relabel(err, f"{where}.tariff.overrides / tariffs.overrides[{tariff.id}]") from err
-    return replace(tariff, extra_offpeak_dates=tuple(settings.extra_offpeak_dates))
+    return replace(_scenario_export(tariff, settings, where), extra_offpeak_dates=tuple(settings.extra_offpeak_dates))
+
+
+def _scenario_export(tariff: Tariff, settings: Tariffs, where: str) -> Tariff:
+    """``tariff`` with the export rule of ``tariffs.export_allowed`` / ``export_thb_per_kwh`` when given."""
+    allowed, price = settings.export_allowed, settings.export_thb_per_kwh
+    if allowed is None and price is None:
+        return tariff
+    if not allowed:
+        if price:
+            raise InputError("is set but tariffs.export_allowed is not true; give export_allowed: true to be paid "
+                             "for export, or drop export_thb_per_kwh", "tariffs.export_thb_per_kwh")
+        if allowed is None:
+            raise InputError("give tariffs.export_allowed: true or false with it", "tariffs.export_thb_per_kwh")
+    if tariff.spec.export is not None and tariff.spec.export.kind == "net_metering":
+        raise InputError(f"{where} uses tariff '{tariff.id}', whose export rule is net metering (credit against "
+                         "imports, not a price): drop tariffs.export_allowed / export_thb_per_kwh and set the "
+                         "export in the tariff (tariff file 'export:' or tariffs.overrides."
+                         f"{tariff.id}: {{export.kind: ..., export.price_thb_per_kwh: ...}})", "tariffs.export_allowed")
+    rule = ExportSpec(kind="net_billing" if allowed else "none", price_thb_per_kwh=float(price or 0.0) if allowed else 0.0,
+                      source="scenario tariffs.export_allowed / export_thb_per_kwh", as_of="scenario")
+    return replace(tariff, spec=tariff.spec.model_copy(update={"export": rule}))
 
 
 def tariff_problems(buildings: list[Building], settings: Tariffs, base_dir: Path,

@@ -28,9 +28,9 @@ def net_metering_credit(m, i, t):
     return -m.step_h * m.net_metering_thb_per_kwh[i, t] * m.netted_kw[i, t]
 
 
-def block_cost(m, i, p):
-    r"""Energy-block charge of period :math:`p`: :math:`B_{i,p}`."""
-    return m.block_thb[i, p]
+def block_cost(m, i, s, p):
+    r"""Charge of energy block or tier set :math:`s` in period :math:`p`: :math:`B_{i,s,p}`."""
+    return m.block_thb[i, s, p]
 
 
 def fixed_cost(m, i):

@@ -1,15 +1,16 @@
 r"""Constraint families of the tariff (see :mod:`munigrid.models.tariffs.terms`).
 
 Demand family :math:`f`, window :math:`k`, affine piece :math:`j`, billing period :math:`p`,
-energy block :math:`b`. Demand charges and increasing energy blocks are convex, so the LP is
+energy block :math:`b` of block or tier set :math:`s` (monthly blocks on the whole energy, or tiers
+of some TOU periods in some months, each set on its own share of the energy). Demand charges and increasing energy blocks are convex, so the LP is
 exact: minimisation pushes each charge variable down onto the largest of its lower bounds.
 
 Energy blocks whose price falls somewhere (declining, or any non-monotone order) are not
 convex: minimisation would fill the cheap block first. For those meters the period energy is
-split into incremental block amounts :math:`e_{i,p,b}` that must fill in order, enforced by
-binaries :math:`z_{i,p,b}` ("block :math:`b` is full"), with
+split into incremental block amounts :math:`e_{i,s,p,b}` that must fill in order, enforced by
+binaries :math:`z_{i,s,p,b}` ("block :math:`b` is full"), with
 
-.. math:: 0 \le e_{i,p,b} \le W_{i,p,b}, \qquad z_{i,p,b} \in \{0, 1\}
+.. math:: 0 \le e_{i,s,p,b} \le W_{i,s,p,b}, \qquad z_{i,s,p,b} \in \{0, 1\}
 
 (variable bounds). :math:`W_{i,p,b}` is the block width clipped to what the period can import
 at most, :math:`W_{i,p,b} = \min(U_b - U_{b-1},\ \max(0, \bar Y_{i,p} - U_{b-1}))`, with the bound
@@ -127,61 +128,63 @@ def minimum_charge_history(m, i, p):
             + sum(m.demand_thb[i, g, p] for g in m.F)) >= m.floor_history_thb[i, p]
 
 
-def cumulative_import_first(m, i, t):
-    r"""Energy imported so far in the billing period, first step [kWh]: :math:`y_{i,0} = \Delta t\, m_{i,0}`."""
-    return m.cum_import_kwh[i, t] == m.step_h * m.import_kw[i, t]
+def cumulative_import_first(m, i, s, t):
+    r"""Energy counted by tier set :math:`s` so far in the billing period, first step [kWh]: :math:`y_{i,s,0} = \Delta t\, \omega_{i,s,0} m_{i,0}`."""
+    return m.cum_import_kwh[i, s, t] == m.step_h * m.tier_weight[i, s, t] * m.import_kw[i, t]
 
 
-def cumulative_import(m, i, t):
-    r"""Energy imported so far in the billing period [kWh].
+def cumulative_import(m, i, s, t):
+    r"""Energy counted by tier set :math:`s` so far in the billing period [kWh].
 
-    .. math:: y_{i,t} = \kappa_{i,t}\, y_{i,t-1} + \Delta t\, m_{i,t}
+    .. math:: y_{i,s,t} = \kappa_{i,t}\, y_{i,s,t-1} + \Delta t\, \omega_{i,s,t} m_{i,t}
 
-    :math:`\kappa = 0` at the first step of a period, else 1.
+    :math:`\kappa = 0` at the first step of a period, else 1; :math:`\omega` is the step's share
+    in the set's TOU periods and months (1 for blocks on the whole energy).
     """
-    return m.cum_import_kwh[i, t] == m.period_continues[i, t] * m.cum_import_kwh[i, t - 1] + m.step_h * m.import_kw[i, t]
+    return m.cum_import_kwh[i, s, t] == (m.period_continues[i, t] * m.cum_import_kwh[i, s, t - 1]
+                                         + m.step_h * m.tier_weight[i, s, t] * m.import_kw[i, t])
 
 
-def energy_block(m, i, p, b):
-    r"""Block charge as the maximum of affine pieces of the period energy (increasing prices).
+def energy_block(m, i, s, p, b):
+    r"""Block charge as the maximum of affine pieces of the set's period energy (increasing prices).
 
-    .. math:: B_{i,p} \ge \pi_{i,b}\, y_{i,\mathrm{last}(p)} + \chi_{i,b}
+    .. math:: B_{i,s,p} \ge \pi_{i,s,b}\, y_{i,s,\mathrm{last}(p)} + \chi_{i,s,b}
 
     with :math:`\chi_b = \sum_{b' < b} (\pi_{b'} - \pi_b)(U_{b'} - U_{b'-1})` so that the pieces meet at block edges.
     """
-    return m.block_thb[i, p] >= m.block_price_thb_per_kwh[i, b] * m.cum_import_kwh[i, m.period_last_step[i, p]] + \
-        m.block_intercept_thb[i, b]
+    return m.block_thb[i, s, p] >= m.block_price_thb_per_kwh[i, s, b] * \
+        m.cum_import_kwh[i, s, m.period_last_step[i, p]] + m.block_intercept_thb[i, s, b]
 
 
-def block_energy_sum(m, i, p):
-    r"""The block amounts add up to the period's energy (non-convex blocks) [kWh].
+def block_energy_sum(m, i, s, p):
+    r"""The block amounts add up to the set's period energy (non-convex blocks) [kWh].
 
-    .. math:: \sum_b e_{i,p,b} = y_{i,\mathrm{last}(p)}
+    .. math:: \sum_b e_{i,s,p,b} = y_{i,s,\mathrm{last}(p)}
     """
-    return sum(m.block_kwh[i, p, b] for b in m.B) == m.cum_import_kwh[i, m.period_last_step[i, p]]
+    return sum(m.block_kwh[i, s, p, b] for b in m.B) == m.cum_import_kwh[i, s, m.period_last_step[i, p]]
 
 
-def block_full(m, i, p, b):
+def block_full(m, i, s, p, b):
     r"""A block marked full holds its whole width (non-convex blocks) [kWh].
 
-    .. math:: e_{i,p,b} \ge W_{i,p,b}\, z_{i,p,b} \quad b < B_i - 1
+    .. math:: e_{i,s,p,b} \ge W_{i,s,p,b}\, z_{i,s,p,b} \quad b < B_{i,s} - 1
     """
-    return m.block_kwh[i, p, b] >= m.block_width_kwh[i, p, b] * m.block_is_full[i, p, b]
+    return m.block_kwh[i, s, p, b] >= m.block_width_kwh[i, s, p, b] * m.block_is_full[i, s, p, b]
 
 
-def block_opens(m, i, p, b):
+def block_opens(m, i, s, p, b):
     r"""A block takes energy only once the block before it is full (non-convex blocks) [kWh].
 
-    .. math:: e_{i,p,b+1} \le W_{i,p,b+1}\, z_{i,p,b} \quad b < B_i - 1
+    .. math:: e_{i,s,p,b+1} \le W_{i,s,p,b+1}\, z_{i,s,p,b} \quad b < B_{i,s} - 1
 
     With :func:`block_full` the blocks fill in order whatever their prices.
     """
-    return m.block_kwh[i, p, b + 1] <= m.block_width_kwh[i, p, b + 1] * m.block_is_full[i, p, b]
+    return m.block_kwh[i, s, p, b + 1] <= m.block_width_kwh[i, s, p, b + 1] * m.block_is_full[i, s, p, b]
 
 
-def block_charge(m, i, p):
-    r"""Block charge of the period from the block amounts (non-convex blocks) [THB].
+def block_charge(m, i, s, p):
+    r"""Block charge of the set's period from the block amounts (non-convex blocks) [THB].
 
-    .. math:: B_{i,p} = \sum_b \pi_{i,b}\, e_{i,p,b}
+    .. math:: B_{i,s,p} = \sum_b \pi_{i,s,b}\, e_{i,s,p,b}
     """
-    return m.block_thb[i, p] == sum(m.block_price_thb_per_kwh[i, b] * m.block_kwh[i, p, b] for b in m.B)
+    return m.block_thb[i, s, p] == sum(m.block_price_thb_per_kwh[i, s, b] * m.block_kwh[i, s, p, b] for b in m.B)

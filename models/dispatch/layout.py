@@ -435,9 +435,10 @@ def _bill_floor(out: _Builder, meters: list[Meter], n_t: int) -> None:
     if not has.any():
         return
     for meter in meters:
-        if meter.terms.bill_floor is not None and meter.terms.energy_blocks is not None:
-            raise InputError("a minimum charge on the bill together with energy blocks is not supported by the "
-                             f"optimiser; use ratchet_floors: demand_charge or drop the blocks (meter '{meter.name}')",
+        if meter.terms.bill_floor is not None and meter.terms.tier_sets:
+            raise InputError("a minimum charge on the bill together with energy blocks or tiers is not supported by "
+                             "the optimiser; use ratchet_floors: demand_charge or drop the blocks "
+                             f"(meter '{meter.name}')",
                              "tariff.demand.ratchet_floors")
     n_m, n_p = len(meters), max(m.terms.n_periods for m in meters)
     base, continues = np.zeros((n_m, n_t)), np.ones((n_m, n_t))
@@ -518,6 +519,8 @@ def _block_widths(blocks, period_max_kwh: np.ndarray) -> np.ndarray:
     r"""Widths :math:`W_{p,b}` of the blocks clipped to the period's largest energy [kWh], shape (P, B).
 
     .. math:: W_{p,b} = \min\big(U_b - U_{b-1},\ \max(0,\ \bar Y_p - U_{b-1})\big)
+
+    (:math:`\bar Y_p` bounds the period's whole import, so also a tier set's share of it).
     """
     upper = np.asarray(blocks.upper_kwh, float)
     lower = np.concatenate([[0.0], upper[:-1]])
@@ -526,60 +529,66 @@ def _block_widths(blocks, period_max_kwh: np.ndarray) -> np.ndarray:
 
 
 def _energy_blocks(out: _Builder, meters: list[Meter], n_t: int, step_h: float) -> None:
-    has = _meter_mask(meters, lambda m: m.terms.energy_blocks is not None)
-    if not has.any():
+    """Energy blocks and tier sets :math:`s` of every meter, indexed (meter, set, period, block)."""
+    sets_of = [m.terms.tier_sets for m in meters]
+    n_s = max(len(sets) for sets in sets_of)
+    if n_s == 0:
         return
     n_m = len(meters)
-    nonconvex = _meter_mask(meters, lambda m: m.terms.energy_blocks is not None and not m.terms.energy_blocks.is_convex)
-    n_b = max(len(m.terms.energy_blocks.price_thb_per_kwh) for m, h in zip(meters, has) if h)
+    n_b = max(len(b.price_thb_per_kwh) for sets in sets_of for b in sets)
     n_p = max(m.terms.n_periods for m in meters)
-    price, icpt = np.zeros((n_m, n_b)), np.zeros((n_m, n_b))
-    rows = np.zeros((n_m, n_p, n_b), bool)
+    price, icpt = np.zeros((n_m, n_s, n_b)), np.zeros((n_m, n_s, n_b))
+    weight = np.zeros((n_m, n_s, n_t))
+    has, nonconvex = np.zeros((n_m, n_s), bool), np.zeros((n_m, n_s), bool)
+    rows = np.zeros((n_m, n_s, n_p, n_b), bool)
     last = np.zeros((n_m, n_p), np.int64)
     continues = np.ones((n_m, n_t))
-    width = np.zeros((n_m, n_p, n_b))
+    width = np.zeros((n_m, n_s, n_p, n_b))
     load = np.asarray(out.params["load_kw"], float)
     for i, meter in enumerate(meters):
-        if not has[i]:
+        if not sets_of[i]:
             continue
-        blocks = meter.terms.energy_blocks
-        prices = np.asarray(blocks.price_thb_per_kwh, float)
-        widths = np.diff(np.concatenate([[0.0], np.asarray(blocks.upper_kwh, float)]))
-        for b in range(len(prices)):
-            price[i, b] = prices[b]
-            icpt[i, b] = float(np.sum((prices[:b] - prices[b]) * widths[:b]))
         periods = np.asarray(meter.terms.period_of_step)
         n_pi = meter.terms.n_periods
-        rows[i, :n_pi, :len(prices)] = True
         last[i, :n_pi] = np.array([np.flatnonzero(periods == p).max() for p in range(n_pi)])
         continues[i, 1:] = periods[1:] == periods[:-1]
-        if nonconvex[i]:
-            period_max_kwh = max_period_import_kwh(out, load, step_h, periods, i)
-            width[i, :n_pi, :len(prices)] = _block_widths(blocks, period_max_kwh)
-    out.var("cum_import_kwh", np.zeros((n_m, n_t)), np.where(has[:, None], np.inf, 0.0) * np.ones((1, n_t)))
-    block_valid = rows.any(axis=2)
+        for s, blocks in enumerate(sets_of[i]):
+            prices = np.asarray(blocks.price_thb_per_kwh, float)
+            widths = np.diff(np.concatenate([[0.0], np.asarray(blocks.upper_kwh, float)]))
+            n_bs = len(prices)
+            price[i, s, :n_bs] = prices
+            icpt[i, s, :n_bs] = [float(np.sum((prices[:b] - prices[b]) * widths[:b])) for b in range(n_bs)]
+            weight[i, s] = 1.0 if blocks.step_weight is None else np.asarray(blocks.step_weight, float)
+            has[i, s], nonconvex[i, s] = True, not blocks.is_convex
+            counted = np.bincount(periods, weights=weight[i, s], minlength=n_pi) > 0
+            rows[i, s, :n_pi, :n_bs] = counted[:, None]
+            if nonconvex[i, s]:
+                period_max_kwh = max_period_import_kwh(out, load, step_h, periods, i)
+                width[i, s, :n_pi, :n_bs] = _block_widths(blocks, period_max_kwh)
+    out.var("cum_import_kwh", np.zeros((n_m, n_s, n_t)), np.where(has[:, :, None], np.inf, 0.0) * np.ones((1, 1, n_t)))
+    block_valid = rows.any(axis=3)
     out.var("block_thb", np.where(block_valid, -np.inf, 0.0), np.where(block_valid, np.inf, 0.0))
-    out.params.update(block_price_thb_per_kwh=price, block_intercept_thb=icpt, period_last_step=last,
-                      period_continues=continues)
-    out.rows("M_blocks_first", (np.flatnonzero(has), np.zeros(has.sum(), np.int64)))
-    later = np.repeat(has[:, None], n_t, axis=1)
-    later[:, 0] = False
+    out.params.update(block_price_thb_per_kwh=price, block_intercept_thb=icpt, tier_weight=weight,
+                      period_last_step=last, period_continues=continues)
+    out.rows("M_blocks_first", (*np.nonzero(has), np.zeros(has.sum(), np.int64)))
+    later = np.repeat(has[:, :, None], n_t, axis=2)
+    later[:, :, 0] = False
     out.rows("MT_blocks_later", later)
-    out.rows("MPB", rows & ~nonconvex[:, None, None])
+    out.rows("MPB", rows & ~nonconvex[:, :, None, None])
     out.rows("MP_blocks", block_valid)
     if nonconvex.any():
-        _nonconvex_blocks(out, rows & nonconvex[:, None, None], width)
+        _nonconvex_blocks(out, rows & nonconvex[:, :, None, None], width)
 
 
 def _nonconvex_blocks(out: _Builder, rows: np.ndarray, width_kwh: np.ndarray) -> None:
     """Block amounts, fill-in-order binaries and their index sets (see :mod:`.families_tariff`)."""
-    n_b = rows.shape[2]
-    edge = rows[:, :, :-1] & rows[:, :, 1:]  # every block but a meter's last has a "full" binary
+    n_b = rows.shape[3]
+    edge = rows[..., :-1] & rows[..., 1:]  # every block but a set's last has a "full" binary
     out.var("block_kwh", np.zeros(rows.shape), np.where(rows, width_kwh, 0.0))
     out.var("block_is_full", np.zeros(edge.shape), edge.astype(float), integer=edge)
     out.params["block_width_kwh"] = width_kwh
     out.rows("B", (np.arange(n_b),))
-    out.rows("MP_blocks_mip", rows.any(axis=2))
+    out.rows("MP_blocks_mip", rows.any(axis=3))
     out.rows("MPB_blocks_edge", edge)
 
 

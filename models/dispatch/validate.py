@@ -28,9 +28,12 @@ def _nonnegative(problems, path, value):
         problems.append(Problem(path, f"must be >= 0, got {value}"))
 
 
-def _energy_blocks(problems, path, meter: Meter):
+def _energy_blocks(problems, path, meter: Meter, blocks):
     """Blocks well formed; falling prices (mixed-integer) need a finite largest import per period."""
-    blocks = meter.terms.energy_blocks
+    weight = blocks.step_weight
+    if weight is not None and (np.shape(weight) != (len(meter.load_kw),) or not np.all((np.asarray(weight) >= 0)
+                                                                                        & (np.asarray(weight) <= 1))):
+        problems.append(Problem(f"{path}.step_weight", "needs one weight in [0, 1] per step"))
     upper, prices = np.asarray(blocks.upper_kwh, float), np.asarray(blocks.price_thb_per_kwh, float)
     if upper.ndim != 1 or upper.shape != prices.shape or not len(upper):
         problems.append(Problem(f"{path}.upper_kwh", f"needs one edge per price, got {upper.shape} edges for "
@@ -94,7 +97,9 @@ def problems_of(problem: DispatchProblem) -> list[Problem]:
         if np.shape(terms.period_of_step) != (n_t,):
             out.append(Problem(f"{where}.terms.period_of_step", f"must have one value per step ({n_t})"))
         if terms.energy_blocks is not None:
-            _energy_blocks(out, f"{where}.terms.energy_blocks", meter)
+            _energy_blocks(out, f"{where}.terms.energy_blocks", meter, terms.energy_blocks)
+        for s, tiers in enumerate(terms.energy_tiers):
+            _energy_blocks(out, f"{where}.terms.energy_tiers[{s}]", meter, tiers)
         for f, dc in enumerate(terms.demand_charges):
             if np.shape(dc.window_mask)[1:] != (n_t,):
                 out.append(Problem(f"{where}.terms.demand_charges[{f}].window_mask", f"must have {n_t} columns"))

@@ -9,8 +9,11 @@ series: energy totals, the cost under the tariff arrays
 
 .. math::
 
-    C = \sum_t \Delta t\,(\pi^{in}_t m_t - \pi^{out}_t x_t) + \sum_p B_p(M_p)
-        + \sum_{f,p} C_{f,p}(D) + F,
+    C = \sum_t \Delta t\,(\pi^{in}_t m_t - \pi^{out}_t x_t) + \sum_{s,p} B_s(Y_{s,p})
+        + \sum_{f,p} C_{f,p}(D) + \sum_p A_p + F,
+
+(blocks and tiers :math:`B_s`, the minimum-charge adjustment :math:`A_p` counted in
+``demand_cost_thb``),
 
 the self-sufficiency :math:`1 - \sum_t m_t / \sum_t L_t`, the highest import and the
 equivalent full cycles :math:`\sum_t \Delta t\, d_t / (E_{max} - E_{min})`.
@@ -27,7 +30,7 @@ from munigrid.models.simulation.params import BatteryParams
 from munigrid.models.simulation.sampling import SampleSource
 from munigrid.models.simulation.steps import rates, band_step, grid_split, next_soc_kwh
 from munigrid.models.simulation.strategies import Band, band_problems
-from munigrid.models.simulation.tariff_arrays import TariffArrays, block_cost_thb, demand_cost_thb
+from munigrid.models.simulation.tariff_arrays import TariffArrays, period_costs_thb
 from munigrid.models.simulation.validation import battery_problems, raise_if, step_problems
 
 #: Names (and units) of the summary metrics, in the order of the kernel's last axis.
@@ -56,7 +59,8 @@ def sample_summary(out, day_row, load_scale, base_load_kw, source_load_kw, base_
     n_periods = tariff.registered_kw.shape[0]
     n_windows = tariff.registered_kw.shape[1]
     demand = tariff.registered_kw.copy()
-    energy_per_period = np.zeros(n_periods)
+    tier_kwh = np.zeros((tariff.tier_weight.shape[0], n_periods))
+    base_thb = np.zeros(n_periods)
     soc_min = soc_min_frac * energy_kwh
     soc_max = soc_max_frac * energy_kwh
     e = soc_initial_frac * energy_kwh
@@ -94,20 +98,17 @@ def sample_summary(out, day_row, load_scale, base_load_kw, source_load_kw, base_
             if m > peak:
                 peak = m
             p = period[t]
-            energy_per_period[p] += m
+            base_thb[p] += step_h * m * tariff.base_energy_thb_per_kwh[t]
+            for s in range(tier_kwh.shape[0]):
+                tier_kwh[s, p] += step_h * tariff.tier_weight[s, t] * m
             w = bits[t]
             if w != 0:
                 for j in range(n_windows):
                     if (w >> j) & 1 and m > demand[p, j]:
                         demand[p, j] = m
-    energy_per_period *= step_h
-    energy_cost = money * step_h
-    if tariff.block_upper_kwh.shape[0] > 0:
-        energy_cost += block_cost_thb(energy_per_period, tariff.block_upper_kwh, tariff.block_price_thb_per_kwh)
-    demand_cost = 0.0
-    if n_windows > 0:
-        demand_cost = demand_cost_thb(demand, tariff.slope_thb_per_kw, tariff.intercept_thb, tariff.piece_family,
-                                      tariff.ratchet_frac, tariff.ratchet_lookback, tariff.ratchet_history_thb)
+    parts = period_costs_thb(tier_kwh, base_thb, demand, tariff)  # tiers, demand, minimum charge
+    energy_cost = money * step_h + parts[:, 0].sum()
+    demand_cost = parts[:, 1].sum() + parts[:, 2].sum()
     usable = soc_max - soc_min
     out[0] = energy_cost + demand_cost + tariff.fixed_thb
     out[1] = energy_cost

@@ -231,31 +231,43 @@ def sample_summary(day_row, load_scale, base_load_kw, source_load_kw, base_pv_kw
     n_periods, n_windows = tariff.registered_kw.shape
     energy_cost = sum(step_h * (m * pi - x * po) for m, x, pi, po in
                       zip(imp, exp, tariff.import_thb_per_kwh, tariff.export_thb_per_kwh))
-    per_period = [0.0] * n_periods
+    n_sets = len(tariff.tier_weight)
+    tier_kwh = [[0.0] * n_periods for _ in range(n_sets)]
+    base_thb = [0.0] * n_periods
     demand = [list(row) for row in tariff.registered_kw]
     for t, m in enumerate(imp):
         p = tariff.period_of_step[t]
-        per_period[p] += step_h * m
+        base_thb[p] += step_h * m * tariff.base_energy_thb_per_kwh[t]
+        for s in range(n_sets):
+            tier_kwh[s][p] += step_h * tariff.tier_weight[s][t] * m
         for k in range(n_windows):
             if tariff.window_bits[t] & (1 << k):
                 demand[p][k] = max(demand[p][k], m)
-    for e in per_period:
-        lower = 0.0
-        for upper, price in zip(tariff.block_upper_kwh, tariff.block_price_thb_per_kwh):
-            energy_cost += max(0.0, min(e, upper) - lower) * price
-            lower = upper
-    demand_cost = 0.0
+    tiers_thb = [0.0] * n_periods
+    for s in range(n_sets):
+        for p, e in enumerate(tier_kwh[s]):
+            lower = 0.0
+            for upper, price in zip(tariff.block_upper_kwh[s], tariff.block_price_thb_per_kwh[s]):
+                tiers_thb[p] += max(0.0, min(e, upper) - lower) * price
+                lower = upper
+    energy_cost += sum(tiers_thb)
+    demand_thb = [0.0] * n_periods
+    floor = [0.0] * n_periods
     for f in range(len(tariff.ratchet_frac)):
         charges = []
         for p in range(n_periods):
             pieces = [tariff.intercept_thb[j] + sum(tariff.slope_thb_per_kw[j][k] * demand[p][k]
                                                     for k in range(n_windows))
                       for j in range(len(tariff.intercept_thb)) if tariff.piece_family[j] == f]
-            earlier = charges[max(0, p - tariff.ratchet_lookback[f]):p]
-            floor = tariff.ratchet_frac[f] * max([tariff.ratchet_history_thb[f], *earlier]) \
-                if tariff.ratchet_frac[f] > 0 else -math.inf
-            charges.append(max(max(pieces), floor))
-        demand_cost += sum(charges)
+            earlier = tariff.ratchet_frac[f] * max([tariff.ratchet_history_thb[f], *charges[max(0, p - tariff.ratchet_lookback[f]):p]])
+            if tariff.ratchet_frac[f] > 0 and tariff.ratchet_floors_bill[f]:
+                floor[p] = earlier
+                charges.append(max(pieces))
+            else:
+                charges.append(max(max(pieces), earlier if tariff.ratchet_frac[f] > 0 else -math.inf))
+            demand_thb[p] += charges[-1]
+    demand_cost = sum(demand_thb) + sum(max(0.0, floor[p] - base_thb[p] - tiers_thb[p] - demand_thb[p])
+                                        for p in range(n_periods))
     load_kwh, import_kwh = step_h * sum(load), step_h * sum(imp)
     usable = (soc_max_frac - soc_min_frac) * energy_kwh
     return {

@@ -230,12 +230,9 @@ def compute_bill(tariff, import_kw: pd.Series, ft: FtSchedule | float | None = N
         for n, period in enumerate(grid.periods):
             columns[f"energy_{period}_kwh"] = _by_month(grid, energy_step_kwh * grid.period_frac[:, n])
     energy_thb = _by_month(grid, energy_step_kwh * tariff.energy_rate_thb_per_kwh(grid))
-    blocks = tariff.spec.energy.blocks
-    if blocks is not None:
-        upper = np.array([np.inf if u is None else float(u) for u in blocks.upper_kwh])
-        lower = np.concatenate([[0.0], upper[:-1]])
-        in_block = np.clip(energy_kwh[:, None] - lower[None, :], 0.0, (upper - lower)[None, :])
-        energy_thb = energy_thb + in_block @ np.asarray(blocks.price_thb_per_kwh, dtype=float)
+    tier_sets = [s for s in tariff.energy_tier_sets(grid) if s is not None]
+    for tier_set in tier_sets:
+        energy_thb = energy_thb + tier_set.charges_thb(meter.import_kw, grid.period_of_step, grid.step_h, grid.n_months)
     columns["energy_thb"] = round_half_up(energy_thb)
     max_demand_kw = _max_by_month(grid, meter.import_kw)
     rounds_kw = tariff.spec.power_factor is not None or any(w.spec.round_to_kw for w in grid.demand)
@@ -265,8 +262,8 @@ def compute_bill(tariff, import_kw: pd.Series, ft: FtSchedule | float | None = N
         credit_thb = credit_thb + netted * bonus
         columns["export_netted_kwh"] = _by_month(grid, netted)
     columns["export_credit_thb"] = round_half_up(_by_month(grid, credit_thb))
-    if rule.kind == "net_metering" and blocks is not None:
-        raise InputError("net metering with energy blocks is not supported", "export.kind")
+    if rule.kind == "net_metering" and tier_sets:
+        raise InputError("net metering with energy blocks or tiers is not supported", "export.kind")
     if rule.kind in ("fixed", "series") and columns["export_kwh"].any():
         notes.append(f"export is paid separately ({rule.kind} price); total_thb is the net cost after it")
     columns["total_thb"] = round_half_up(base_thb + columns["ft_thb"] + columns["vat_thb"]

@@ -15,6 +15,8 @@ def tariff_rates(tariff: Tariff) -> dict:
         "energy_blocks": (None if spec.energy.blocks is None else
                           {"upper_kwh": spec.energy.blocks.upper_kwh,
                            "price_thb_per_kwh": spec.energy.blocks.price_thb_per_kwh}),
+        "energy_tiers": [tier.model_dump(include={"periods", "months", "upper_kwh", "price_thb_per_kwh"})
+                         for tier in spec.energy.tiers],
         "demand": [family.model_dump(exclude={"source", "as_of", "note"}, exclude_defaults=False)
                    for family in spec.demand],
         "service_thb_per_month": spec.service_thb_per_month, "ft_applies": spec.ft_applies,
@@ -62,6 +64,10 @@ def rate_lines(tariff: Tariff) -> list[str]:
     if blocks is not None:
         lines += [f"energy block up to {u if u is not None else 'any'} kWh/month: {p:g} THB/kWh"
                   for u, p in zip(blocks["upper_kwh"], blocks["price_thb_per_kwh"])]
+    for tier in rates["energy_tiers"]:
+        lines.append(f"energy tiers of periods {', '.join(tier['periods']) or 'all'} in months {tier['months']}: "
+                     + "; ".join(f"up to {u if u is not None else 'any'} kWh/month +{p:g} THB/kWh"
+                                 for u, p in zip(tier["upper_kwh"], tier["price_thb_per_kwh"])))
     lines += [_demand_line(family) for family in rates["demand"]]
     lines.append(f"service: {rates['service_thb_per_month']:g} THB/month")
     if rates["power_factor"] is not None:

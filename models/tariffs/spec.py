@@ -42,6 +42,14 @@ def clock_minutes(text: str) -> int:
     return minutes
 
 
+def calendar_months(value: list[int]) -> list[int]:
+    """``value`` when every entry is a calendar month 1..12 (raises otherwise)."""
+    bad = [m for m in value if not 1 <= m <= 12]
+    if bad:
+        raise ValueError(f"months must be 1..12, got {bad}")
+    return value
+
+
 class Sourced(_Strict):
     """Where the numbers on this mapping come from."""
 
@@ -72,10 +80,7 @@ class PeriodRule(_Strict):
     @field_validator("months")
     @classmethod
     def _months(cls, value: list[int]) -> list[int]:
-        bad = [m for m in value if not 1 <= m <= 12]
-        if bad:
-            raise ValueError(f"months must be 1..12, got {bad}")
-        return value
+        return calendar_months(value)
 
     @model_validator(mode="after")
     def _ordered(self) -> PeriodRule:
@@ -133,11 +138,31 @@ class BlocksSpec(Sourced):
         return self
 
 
+class EnergyTiersSpec(BlocksSpec):
+    r"""Energy tiers of some TOU periods in some calendar months (URDB ``energyratestructure`` tiers).
+
+    In a billing month whose calendar month is in ``months``, the energy of the steps in
+    ``periods`` (all periods when empty) is tiered on its own: tier ``b`` covers that energy from
+    ``upper_kwh[b-1]`` to ``upper_kwh[b]`` at ``price_thb_per_kwh[b]`` on top of the period rate.
+    Tiers whose prices fall are billed exactly and optimised with binaries.
+    """
+
+    periods: list[str] = Field(default_factory=list)
+    months: list[int] = Field(default_factory=lambda: list(range(1, 13)), min_length=1)
+
+    @field_validator("months")
+    @classmethod
+    def _months(cls, value: list[int]) -> list[int]:
+        return calendar_months(value)
+
+
 class EnergySpec(Sourced):
-    """Energy charge: a rate per TOU period [THB/kWh], plus optional monthly blocks."""
+    """Energy charge: a rate per TOU period [THB/kWh], plus optional monthly blocks (on the month's whole
+    energy) and tiers by period and month (``tiers``, each on the energy of its periods)."""
 
     rates_thb_per_kwh: dict[str, Price] = Field(default_factory=dict)
     blocks: BlocksSpec | None = None
+    tiers: list[EnergyTiersSpec] = Field(default_factory=list)
 
 
 class DemandBlocksSpec(Sourced):
@@ -342,14 +367,32 @@ def spec_problems(spec: TariffSpec, calendar: CalendarSpec) -> list[str]:
     if rates and rates != periods:
         problems.append(f"energy.rates_thb_per_kwh must give a rate for every period of the calendar "
                         f"{sorted(periods)}, got {sorted(rates)}")
-    if not rates and spec.energy.blocks is None:
-        problems.append("energy needs rates_thb_per_kwh or blocks")
+    if not rates and spec.energy.blocks is None and not spec.energy.tiers:
+        problems.append("energy needs rates_thb_per_kwh, blocks or tiers")
+    problems += _tier_problems(spec.energy.tiers, calendar.periods)
     if sum(family.floors_bill for family in spec.demand) > 1:
         problems.append("only one demand family may set a minimum charge on the bill (ratchet_floors: bill)")
     for i, family in enumerate(spec.demand):
         unknown = sorted({p for window in family.windows for p in window} - periods)
         if unknown:
             problems.append(f"demand[{i}].windows: periods {unknown} are not in the calendar {sorted(periods)}")
+    return problems
+
+
+def _tier_problems(tiers: list[EnergyTiersSpec], periods: list[str]) -> list[str]:
+    """Tier sets name calendar periods and cover each (month, period) at most once."""
+    problems, owner = [], {}
+    for s, tier in enumerate(tiers):
+        unknown = sorted(set(tier.periods) - set(periods))
+        if unknown:
+            problems.append(f"energy.tiers[{s}].periods: {unknown} are not in the calendar {sorted(periods)}")
+        for month in tier.months:
+            for period in tier.periods or periods:
+                if (month, period) in owner:
+                    problems.append(f"energy.tiers[{s}] and energy.tiers[{owner[month, period]}] both tier "
+                                    f"period '{period}' in month {month}; give each (month, period) one tier set")
+                    return problems
+                owner[month, period] = s
     return problems
 
 

@@ -27,7 +27,7 @@ from munigrid.models.errors import InputError
 from munigrid.models.tariffs.export import ExportRule
 from munigrid.models.tariffs.ft import FtSchedule, as_schedule
 from munigrid.models.tariffs.grid import TariffGrid, aligned_values, demand_pieces, tariff_grid
-from munigrid.models.tariffs.spec import CalendarSpec, EnergySpec, TariffSpec, TariffVariant
+from munigrid.models.tariffs.spec import CalendarSpec, EnergySpec, EnergyTiersSpec, TariffSpec, TariffVariant
 from munigrid.models.tariffs.terms import DemandCharge, EnergyBlocks, TariffCostTerms
 from munigrid.models.tariffs.meter import BILL_STEPS_MIN, nanosecond_index
 from munigrid.models.timegrid import check_index
@@ -113,6 +113,30 @@ class Tariff:
             rate = rate + aligned_values(self.price_series_thb_per_kwh, grid.index, "price_series_thb_per_kwh")
         return rate
 
+    def energy_tier_sets(self, grid: TariffGrid, factor: float = 1.0) -> list[EnergyBlocks | None]:
+        r"""The monthly blocks (or None) followed by one :class:`EnergyBlocks` per tier set, prices times ``factor``.
+
+        A tier set's step weight is the step's share in its periods, 0 outside its months:
+        :math:`\omega_t = [\mathrm{month}(t) \in \mathcal M] \sum_{n \in \mathcal N} f_{t,n}`.
+        """
+        energy = self.spec.energy
+        sets: list[EnergyBlocks | None] = [None]
+        month_of_step = np.asarray(grid.months.month)[grid.period_of_step]
+        for spec_blocks in [energy.blocks, *energy.tiers]:
+            if spec_blocks is None:
+                continue
+            weight = None
+            if isinstance(spec_blocks, EnergyTiersSpec):
+                columns = [grid.periods.index(p) for p in spec_blocks.periods or grid.periods]
+                weight = grid.period_frac[:, columns].sum(axis=1) * np.isin(month_of_step, spec_blocks.months)
+            block = EnergyBlocks(np.array([np.inf if u is None else float(u) for u in spec_blocks.upper_kwh]),
+                                 factor * np.asarray(spec_blocks.price_thb_per_kwh, dtype=float), weight)
+            if weight is None:
+                sets[0] = block
+            else:
+                sets.append(block)
+        return sets
+
     def ft_thb_per_kwh(self, grid: TariffGrid, ft: FtSchedule | float | None) -> tuple[np.ndarray, list[str]]:
         """Ft of every billing month [THB/kWh] (zeros when Ft does not apply) and notes."""
         if not self.spec.ft_applies:
@@ -165,18 +189,13 @@ class Tariff:
         ft_month, ft_notes = self.ft_thb_per_kwh(grid, ft)
         rule = self.export_rule(export)
         import_price = vat * (self.energy_rate_thb_per_kwh(grid) + ft_month[grid.period_of_step])
-        blocks = None
-        if self.spec.energy.blocks is not None:
-            spec_blocks = self.spec.energy.blocks
-            blocks = EnergyBlocks(
-                np.array([np.inf if u is None else float(u) for u in spec_blocks.upper_kwh]),
-                vat * np.asarray(spec_blocks.price_thb_per_kwh, dtype=float))
+        blocks, *tiers = self.energy_tier_sets(grid, vat)
         charges = [self._demand_charge(w, grid, registered_kw, ratchet_history_thb) for w in grid.demand]
         export_price = rule.prices_thb_per_kwh(grid.index)
         net_metering = None
         if rule.kind == "net_metering":
-            if blocks is not None:
-                raise InputError("net metering with energy blocks is not supported (the credit of a kWh "
+            if blocks is not None or tiers:
+                raise InputError("net metering with energy blocks or tiers is not supported (the credit of a kWh "
                                  "depends on the block); use a flat or TOU energy rate", "export.kind")
             net_metering = np.maximum(0.0, import_price - export_price)
         return TariffCostTerms(
@@ -188,6 +207,7 @@ class Tariff:
             netting_period_of_step=rule.netting_period(grid.period_of_step) if net_metering is not None else None,
             export_allowed=rule.allowed,
             energy_blocks=blocks,
+            energy_tiers=tuple(tiers),
             demand_charges=charges,
             fixed_thb_per_period=np.full(grid.n_months, vat * self.spec.service_thb_per_month),
             base_energy_thb_per_kwh=vat * self.energy_rate_thb_per_kwh(grid),

@@ -16,7 +16,7 @@ Total cost of a schedule with import :math:`m_t` [kW] and export :math:`x_t` [kW
         + \sum_p B_p\Big(\sum_{t\in p} \Delta t\, m_t\Big)
         + \sum_f \sum_p C_{f,p} + \sum_p A_p + \sum_p F_p
 
-with :math:`B_p` the energy-block charge (:class:`EnergyBlocks`), :math:`C_{f,p}` the demand
+with :math:`B_p` the charge of every energy block or tier set (:class:`EnergyBlocks`), :math:`C_{f,p}` the demand
 charge of family :math:`f` (:class:`DemandCharge`), :math:`F_p` fixed charges and
 :math:`A_p` the minimum-charge adjustment of a bill floor (Thai categories 3-5), with the
 month's energy + demand charges :math:`X_p = \sum_{t \in p} \Delta t\, e_t m_t + \sum_f C_{f,p}`
@@ -42,16 +42,23 @@ class EnergyBlocks:
     (the last is ``inf``) at ``price_thb_per_kwh[b]``. Increasing prices are convex (linear
     model); a decreasing price makes the term non-convex and needs binaries.
 
+    The energy tiered in period :math:`p` is :math:`Y_p = \sum_{t \in p} \Delta t\, \omega_t m_t` with
+    the step weight :math:`\omega_t` (1 for blocks on the whole energy; for tiers of some TOU periods
+    in some months, the step's share in those periods, 0 in other months).
+
     Parameters
     ----------
     upper_kwh : ndarray, shape (B,)
         Upper edge of each block [kWh per billing period], increasing, last ``inf``.
     price_thb_per_kwh : ndarray, shape (B,)
         Price in each block [THB/kWh], VAT included.
+    step_weight : ndarray, shape (T,), or None
+        :math:`\omega_t` in [0, 1]; None: every step counts in full.
     """
 
     upper_kwh: np.ndarray
     price_thb_per_kwh: np.ndarray
+    step_weight: np.ndarray | None = None
 
     @property
     def is_convex(self) -> bool:
@@ -63,6 +70,18 @@ class EnergyBlocks:
         lower = np.concatenate([[0.0], self.upper_kwh[:-1]])
         in_block = np.clip(energy_kwh - lower, 0.0, self.upper_kwh - lower)
         return float(np.sum(in_block * self.price_thb_per_kwh))
+
+    def period_kwh(self, import_kw: np.ndarray, period_of_step: np.ndarray, step_h: float,
+                   n_periods: int) -> np.ndarray:
+        """Energy :math:`Y_p` tiered in each billing period [kWh], shape (P,)."""
+        weight = 1.0 if self.step_weight is None else np.asarray(self.step_weight, dtype=float)
+        return np.bincount(period_of_step, weights=step_h * weight * np.asarray(import_kw, dtype=float),
+                           minlength=n_periods)
+
+    def charges_thb(self, import_kw: np.ndarray, period_of_step: np.ndarray, step_h: float,
+                    n_periods: int) -> np.ndarray:
+        """Block charge :math:`B_p(Y_p)` of every billing period [THB], shape (P,)."""
+        return np.array([self.cost_thb(e) for e in self.period_kwh(import_kw, period_of_step, step_h, n_periods)])
 
 
 def netted_export_kwh(export_kwh: np.ndarray, import_kwh: np.ndarray, credit_thb_per_kwh: np.ndarray,
@@ -225,7 +244,7 @@ class TariffCostTerms:
     export_allowed : bool
         False forces export to zero (Thai government buildings may not export).
     energy_blocks : EnergyBlocks or None
-        Tiered energy charge per billing period.
+        Tiered energy charge per billing period on the whole energy.
     demand_charges : list of DemandCharge
         Demand-charge families.
     fixed_thb_per_period : ndarray, shape (P,)
@@ -241,6 +260,8 @@ class TariffCostTerms:
     notes : list of str
         What these terms cannot represent exactly (e.g. hourly steps understate the
         15-min demand; Ft fallbacks used), for the run report.
+    energy_tiers : tuple of EnergyBlocks
+        Further tier sets, each on the energy of its steps' weights (tiers by TOU period and month).
     """
 
     step_h: float
@@ -255,11 +276,22 @@ class TariffCostTerms:
     net_metering_thb_per_kwh: np.ndarray | None = None
     netting_period_of_step: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    energy_tiers: tuple[EnergyBlocks, ...] = ()
 
     @property
     def bill_floor(self) -> DemandCharge | None:
         """The demand charge whose ratchet floors the bill, if any (at most one)."""
         return next((c for c in self.demand_charges if c.ratchet_floors_bill and c.ratchet_frac > 0), None)
+
+    @property
+    def tier_sets(self) -> list[EnergyBlocks]:
+        """Every block or tier set: ``energy_blocks`` (if any) first, then ``energy_tiers``."""
+        return ([] if self.energy_blocks is None else [self.energy_blocks]) + list(self.energy_tiers)
+
+    def tier_charges_thb(self, import_kw: np.ndarray) -> np.ndarray:
+        """Charge of all block and tier sets in every billing period [THB], shape (P,)."""
+        return sum((s.charges_thb(import_kw, self.period_of_step, self.step_h, self.n_periods) for s in self.tier_sets),
+                   np.zeros(self.n_periods))
 
     @property
     def n_periods(self) -> int:
@@ -269,7 +301,7 @@ class TariffCostTerms:
     @property
     def is_convex(self) -> bool:
         """True when the whole cost can be written as a linear program."""
-        return self.energy_blocks is None or self.energy_blocks.is_convex
+        return all(s.is_convex for s in self.tier_sets)
 
     def cost_thb(self, import_kw: np.ndarray, export_kw: np.ndarray | None = None) -> float:
         """Total cost of a fixed schedule [THB], unrounded (see the module equation)."""
@@ -277,10 +309,7 @@ class TariffCostTerms:
         export_kw = np.zeros_like(import_kw) if export_kw is None else np.asarray(export_kw, dtype=float)
         n_periods = self.n_periods
         total = self.step_h * float(import_kw @ self.import_thb_per_kwh - export_kw @ self.export_thb_per_kwh)
-        if self.energy_blocks is not None:
-            energy_per_period = np.bincount(self.period_of_step, weights=import_kw * self.step_h,
-                                            minlength=n_periods)
-            total += sum(self.energy_blocks.cost_thb(e) for e in energy_per_period)
+        total += float(self.tier_charges_thb(import_kw).sum())
         for charge in self.demand_charges:
             total += float(charge.charges_thb(import_kw, self.period_of_step, n_periods).sum())
         total += float(np.sum(self.fixed_thb_per_period))
@@ -301,9 +330,7 @@ class TariffCostTerms:
         import_kw = np.asarray(import_kw, dtype=float)
         energy_thb = np.bincount(self.period_of_step, weights=self.step_h * import_kw * self.base_energy_thb_per_kwh,
                                  minlength=n_periods)
-        if self.energy_blocks is not None:
-            period_kwh = np.bincount(self.period_of_step, weights=self.step_h * import_kw, minlength=n_periods)
-            energy_thb = energy_thb + np.array([self.energy_blocks.cost_thb(e) for e in period_kwh])
+        energy_thb = energy_thb + self.tier_charges_thb(import_kw)
         demand_thb = sum(c.charges_thb(import_kw, self.period_of_step, n_periods) for c in self.demand_charges)
         floor = floor_charge.floor_thb(floor_charge.charges_thb(import_kw, self.period_of_step, n_periods))
         return np.maximum(0.0, floor - energy_thb - demand_thb)

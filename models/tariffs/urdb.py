@@ -3,11 +3,13 @@ r"""URDB rate JSON (OpenEI Utility Rate Database) to and from munigrid tariffs.
 Import (:func:`tariff_from_urdb`) reads one URDB rate (a JSON object, or ``{"items": [rate]}``):
 
 * ``energyratestructure`` with ``energyweekdayschedule`` / ``energyweekendschedule`` (12 x 24
-  period indices, months x hours): TOU energy rates; tiers with ``max`` [kWh per month] become
-  monthly energy blocks when every period has the same tier edges and the same step from one
-  tier to the next (the munigrid block is added to the period rate); ``rate`` + ``adj``;
+  period indices, months x hours): TOU energy rates (``rate`` + ``adj``); a URDB period with
+  tiers (``max`` [kWh per month]) becomes one ``energy.tiers`` set over the munigrid periods of
+  its hours: the tiers count that period's energy in the month, so they may differ by period
+  and (through the schedules) by month;
 * ``demandratestructure`` with ``demandweekdayschedule`` / ``demandweekendschedule``: one
-  demand window per demand period (one tier, ``unit`` kW);
+  demand window per one-tier demand period, and one ``blocks`` family per tiered period (``max``
+  [kW], rates that do not fall);
 * ``flatdemandstructure`` / ``flatdemandmonths``: a monthly demand charge whose rate may
   change by month (one window per distinct rate), with ``lookbackPercent`` and
   ``lookbackRange`` or ``lookbackMonths`` (12 booleans) as a kW lookback when the rate is the
@@ -17,7 +19,8 @@ Import (:func:`tariff_from_urdb`) reads one URDB rate (a JSON object, or ``{"ite
 * ``fixedchargefirstmeter`` (``fixedchargeunits`` ``$/month``): the monthly fixed charge.
 
 Every other field that carries a price or a rule (``sell`` rates, ``minmonthlycharge``,
-``demandrateunit`` other than kW, tier ``unit`` other than kWh/kW, demand tiers...) is refused
+``demandrateunit`` other than kW, tier ``unit`` other than kWh/kW, flat or coincident demand
+tiers...) is refused
 with a message naming it. Amounts stay in the rate's currency (URDB: USD) in the fields named
 ``thb``: the bill is then in that currency. URDB has no holidays: weekends are Saturday and
 Sunday. Demand is not rounded to the kW (``round_to_kw: false``), no VAT, no Ft.
@@ -71,25 +74,21 @@ def _schedule(rate: dict, key: str, n_periods: int) -> np.ndarray:
     return table
 
 
-def _energy(rate: dict) -> tuple[list[float], dict | None]:
-    """Rate of every energy period and the shared monthly blocks (or None)."""
-    periods = rate["energyratestructure"]
-    tiers = [[(_rate(t, "kWh", f"energyratestructure[{p}][{k}]"), t.get("max")) for k, t in enumerate(period)]
-             for p, period in enumerate(periods)]
-    if all(len(t) == 1 for t in tiers):
-        return [t[0][0] for t in tiers], None
-    edges = [[m for _, m in t] for t in tiers]
-    steps = [[r - t[0][0] for r, _ in t] for t in tiers]
-    if any(e != edges[0] for e in edges) or any(not np.allclose(s, steps[0]) for s in steps):
-        raise InputError("tiers that differ between periods are not supported: munigrid adds one set of monthly "
-                         "blocks to the period rates (give every period the same tier edges and the same step "
-                         "from tier to tier)", "energyratestructure")
-    upper = [None if m is None else float(m) for m in edges[0]]
+def _tiers(period: list[dict], unit: str, where: str) -> tuple[list[float], list[float | None]]:
+    """Rates and upper edges (``None`` open) of one URDB period's tiers; a closed last tier is followed by
+    an open one at its rate (URDB bills use beyond the last ``max`` at the last rate)."""
+    rates = [_rate(t, unit, f"{where}[{k}]") for k, t in enumerate(period)]
+    upper = [None if t.get("max") is None else float(t["max"]) for t in period]
+    if any(u is None for u in upper[:-1]):
+        raise InputError("only the last tier may leave out max", where)
     if upper[-1] is not None:
-        upper.append(None)
-        steps[0].append(steps[0][-1])
-    return [t[0][0] for t in tiers], {"upper_kwh": upper, "price_thb_per_kwh": [float(s) for s in steps[0]],
-                                      "source": "URDB energyratestructure tiers", "as_of": "URDB"}
+        rates, upper = [*rates, rates[-1]], [*upper, None]
+    return rates, upper
+
+
+def _energy(rate: dict) -> list[tuple[list[float], list[float | None]]]:
+    """Tier rates and edges of every URDB energy period (one open tier when the period has no tiers)."""
+    return [_tiers(period, "kWh", f"energyratestructure[{p}]") for p, period in enumerate(rate["energyratestructure"])]
 
 
 def _flat_demand(rate: dict) -> list[float] | None:
@@ -160,6 +159,36 @@ def _window_family(name: str, rates: list[float], labels: list[str], index: list
              "rate_thb_per_kw": [rates[u] for u in used], "round_to_kw": False, **source}]
 
 
+def _energy_spec(tiers: list[tuple], labels: list[str], index: list[int], source: dict) -> dict:
+    """Energy rates by label; a URDB period with tiers becomes a tier set over its labels (rate 0 beside it)."""
+    energy: dict[str, Any] = {"rates_thb_per_kwh": {lab: (tiers[e][0][0] if len(tiers[e][0]) == 1 else 0.0)
+                                                     for lab, e in zip(labels, index)}, **source}
+    sets = [{"periods": [lab for lab, e2 in zip(labels, index) if e2 == e], "upper_kwh": tiers[e][1],
+             "price_thb_per_kwh": tiers[e][0], **source} for e in dict.fromkeys(index) if len(tiers[e][0]) > 1]
+    if sets:
+        energy["tiers"] = sets
+    return energy
+
+
+def _demand_families(structure: list, labels: list[str], index: list[int], source: dict) -> list[dict]:
+    """One ``sum`` family over the one-tier demand periods, one ``blocks`` family per tiered demand period."""
+    tiers = [_tiers(period, "kW", f"demandratestructure[{d}]") for d, period in enumerate(structure)]
+    flat = [t[0][0] if len(t[0]) == 1 else 0.0 for t in tiers]
+    families = _window_family("tou demand", flat, labels, index, source)
+    for d in dict.fromkeys(index):
+        rates, upper = tiers[d]
+        if len(rates) == 1:
+            continue
+        if any(b < a for a, b in zip(rates, rates[1:])):
+            raise InputError("demand tier rates that fall are not supported (a declining demand charge is not "
+                             "convex)", f"demandratestructure[{d}]")
+        window = [lab for lab, d2 in zip(labels, index) if d2 == d]
+        families.append({"name": f"tou demand {'+'.join(window)}", "mode": "blocks", "windows": [window],
+                         "blocks": {"upper_kw": upper, "rate_thb_per_kw": rates, **source},
+                         "round_to_kw": False, **source})
+    return families
+
+
 def urdb_to_spec(rate: dict) -> dict:
     """A munigrid tariff file (as data) from one URDB rate; see the module docstring."""
     if "items" in rate:
@@ -169,23 +198,17 @@ def urdb_to_spec(rate: dict) -> dict:
     if "energyratestructure" not in rate:
         raise InputError("a rate without energyratestructure is not supported", "energyratestructure")
     _check_fields(rate)
-    energy_rates, blocks = _energy(rate)
+    energy_tiers = _energy(rate)
     flat = _flat_demand(rate)
     keys, names = _period_table(rate, flat)
     labels = [f"p{n + 1}" for n in range(len(names))]  # by first appearance: the same hours give the same names
     codes = np.array([names.index(tuple(k)) for k in keys.reshape(-1, keys.shape[-1]).tolist()]).reshape(2, 12, 24)
     source = {"source": f"URDB rate {rate.get('label', '')}".strip(), "as_of": str(rate.get("startdate", "URDB"))[:10]}
-    energy = {"rates_thb_per_kwh": {lab: energy_rates[k[0]] for lab, k in zip(labels, names)}, **source}
-    if blocks is not None:
-        energy["blocks"] = blocks
+    energy = _energy_spec(energy_tiers, labels, [k[0] for k in names], source)
     demand = []
     layer = 1
     if "demandratestructure" in rate:
-        for d, period in enumerate(rate["demandratestructure"]):
-            if len(period) != 1:
-                raise InputError("demand tiers are not supported", f"demandratestructure[{d}]")
-        rates = [_rate(p[0], "kW", f"demandratestructure[{d}][0]") for d, p in enumerate(rate["demandratestructure"])]
-        demand += _window_family("tou demand", rates, labels, [k[layer] for k in names], source)
+        demand += _demand_families(rate["demandratestructure"], labels, [k[layer] for k in names], source)
         layer += 1
     if flat is not None:
         distinct = sorted(set(flat))
@@ -205,6 +228,8 @@ def urdb_to_spec(rate: dict) -> dict:
         demand.append(family)
         layer += 1
     if "coincidentratestructure" in rate:
+        if any(len(period) != 1 for period in rate["coincidentratestructure"]):
+            raise InputError("coincident demand tiers are not supported", "coincidentratestructure")
         rates = [_rate(p[0], "kW", f"coincidentratestructure[{c}][0]")
                  for c, p in enumerate(rate["coincidentratestructure"])]
         demand += _window_family("coincident demand", rates, labels, [k[layer] for k in names], source)
@@ -272,20 +297,17 @@ def tariff_to_urdb(tariff: Tariff) -> dict:
                          "(or keep the tariff in the munigrid format)", tariff.id)
     codes = _hour_codes(tariff)
     periods = tariff.calendar.periods
-    blocks = spec.energy.blocks
-    energy = []
-    for period in periods:
-        base = spec.energy.rates_thb_per_kwh.get(period, 0.0)
-        if blocks is None:
-            energy.append([{"rate": base, "unit": "kWh"}])
-        else:
-            energy.append([{"rate": base + p, "unit": "kWh", **({"max": u} if u is not None else {})}
-                           for u, p in zip(blocks.upper_kwh, blocks.price_thb_per_kwh)])
+    energy, energy_of = _energy_to_urdb(spec.energy, periods)
     rate: dict[str, Any] = {"label": tariff.id.removeprefix("urdb-"), "name": spec.name, "utility": tariff.variant.utility,
-                            "energyratestructure": energy, "energyweekdayschedule": codes[0].tolist(),
-                            "energyweekendschedule": codes[1].tolist(),
+                            "energyratestructure": energy, "energyweekdayschedule": energy_of[codes[0]].tolist(),
+                            "energyweekendschedule": energy_of[codes[1]].tolist(),
                             "fixedchargefirstmeter": spec.service_thb_per_month, "fixedchargeunits": "$/month"}
-    for family in spec.demand:
+    tiered = [f for f in spec.demand if f.mode == "blocks"]
+    for family in tiered:
+        if family.ratchet_frac or family.lookback_frac or not family.windows:
+            raise InputError(f"demand family '{family.name}' (blocks with a ratchet, lookback or coincident "
+                             "intervals) has no URDB field", "demand")
+    for family in [f for f in spec.demand if f.mode != "blocks"]:
         if family.mode != "sum" or family.coincident_windows or family.coincident_groups or family.ratchet_frac:
             raise InputError(f"demand family '{family.name}' ({family.mode}, coincident intervals or a ratchet) "
                              "has no URDB field", "demand")
@@ -296,19 +318,64 @@ def tariff_to_urdb(tariff: Tariff) -> dict:
         key = "coincidentrate" if family.name == "coincident demand" or "demandratestructure" in rate else "demand"
         if key == "coincidentrate" and "coincidentratestructure" in rate:
             raise InputError("more than two time-of-use demand families have no URDB field", "demand")
+        if key == "demand":
+            _demand_to_urdb(rate, family, tiered, periods, codes)
+            continue
         # index 0: hours in no window (no charge); window k: index k + 1
         window_of = [next((k + 1 for k, w in enumerate(windows) if p in w), 0) for p in periods]
-        rate[f"{key}structure" if key == "coincidentrate" else "demandratestructure"] = [
-            [{"rate": r, "unit": "kW"}] for r in [0.0, *family.rate_thb_per_kw]]
+        rate["coincidentratestructure"] = [[{"rate": r, "unit": "kW"}] for r in [0.0, *family.rate_thb_per_kw]]
         table = np.asarray(window_of)[codes]
-        if key == "demand":
-            rate["demandweekdayschedule"], rate["demandweekendschedule"] = table[0].tolist(), table[1].tolist()
-        elif (table[0] != table[1]).any():
+        if (table[0] != table[1]).any():
             raise InputError("a coincident charge must be the same on weekdays and weekends (URDB has one "
                              "coincident schedule)", "demand")
-        else:
-            rate["coincidentrateschedule"] = table[0].tolist()
+        rate["coincidentrateschedule"] = table[0].tolist()
+    if tiered and "demandratestructure" not in rate:
+        _demand_to_urdb(rate, None, tiered, periods, codes)
     return rate
+
+
+def _energy_to_urdb(energy, periods: list[str]) -> tuple[list[list[dict]], np.ndarray]:
+    """URDB energy periods and the one of each calendar period: calendar periods with the same rate and the
+    same tier set share a URDB period (a URDB period's tiers count its own energy)."""
+    if energy.blocks is not None and len(periods) > 1:
+        raise InputError("monthly blocks on the whole energy of several periods have no URDB field (URDB tiers "
+                         "count each period's energy); write them as energy.tiers with periods: all of them",
+                         "energy.blocks")
+    owner = {}
+    for s, tier in enumerate(energy.tiers):
+        if set(tier.months) != set(range(1, 13)):
+            raise InputError("tiers for some months only have no URDB field; split the period by months in the "
+                             "calendar and give each its tier set", f"energy.tiers[{s}].months")
+        owner.update({p: s for p in tier.periods or periods})
+    keys = [(energy.rates_thb_per_kwh.get(p, 0.0), owner.get(p)) for p in periods]
+    for s in set(owner.values()):
+        if len({k for k in keys if k[1] == s}) > 1:
+            raise InputError("a tier set over periods with different rates has no URDB field", f"energy.tiers[{s}]")
+    distinct = list(dict.fromkeys(keys))
+    out = []
+    for base, s in distinct:
+        blocks = energy.blocks if s is None else energy.tiers[s]
+        if blocks is None:
+            out.append([{"rate": base, "unit": "kWh"}])
+        else:
+            out.append([{"rate": base + p, "unit": "kWh", **({"max": u} if u is not None else {})}
+                        for u, p in zip(blocks.upper_kwh, blocks.price_thb_per_kwh)])
+    return out, np.array([distinct.index(k) for k in keys])
+
+
+def _demand_to_urdb(rate: dict, family, tiered: list, periods: list[str], codes: np.ndarray) -> None:
+    """``demandratestructure``: index 0 no charge, then the windows of ``family`` (one tier each), then one
+    period per tiered family (its blocks as tiers)."""
+    windows = [(set(w), [{"rate": r, "unit": "kW"}]) for w, r in zip(family.windows, family.rate_thb_per_kw)] \
+        if family is not None else []
+    windows += [(set(f.windows[0]), [{"rate": r, "unit": "kW", **({"max": u} if u is not None else {})}
+                                     for u, r in zip(f.blocks.upper_kw, f.blocks.rate_thb_per_kw)]) for f in tiered]
+    window_of = [[k + 1 for k, (w, _) in enumerate(windows) if p in w] for p in periods]
+    if any(len(w) > 1 for w in window_of):
+        raise InputError("demand windows that overlap have no URDB field (one demand period per hour)", "demand")
+    rate["demandratestructure"] = [[{"rate": 0.0, "unit": "kW"}], *[tiers for _, tiers in windows]]
+    table = np.asarray([w[0] if w else 0 for w in window_of])[codes]
+    rate["demandweekdayschedule"], rate["demandweekendschedule"] = table[0].tolist(), table[1].tolist()
 
 
 def _flat_to_urdb(rate: dict, family, codes: np.ndarray, periods: list[str]) -> None:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from munigrid.scenarios.commands.finite_float import FINITE_FLOAT
+
 STRUCTURE_HELP = ("Ownership structure: municipal, esco, esco-guaranteed, ppa, ppp, several separated by "
                   "commas, or all (side by side).")
 
@@ -129,16 +131,16 @@ def _print_outcome(outcome, source: str) -> None:
               help="Years the performance-based subsidy is paid, 0..40.")
 @click.option("--escalation", type=click.Choice(["flat", "base", "high"]), default="base", show_default=True,
               help="Tariff and Ft escalation scenario (finance_defaults.yaml).")
-@click.option("--share", type=float, default=0.7, show_default=True, help="ESCO share of savings [-].")
-@click.option("--price", type=float, default=None, help="PPA fixed price [THB/kWh]; default: a discount to grid.")
-@click.option("--discount", type=float, default=0.2, show_default=True, help="PPA discount to the grid [-].")
-@click.option("--ppa-escalation", type=float, default=0.0, show_default=True, help="PPA price escalation [-/year].")
+@click.option("--share", type=FINITE_FLOAT, default=0.7, show_default=True, help="ESCO share of savings [-].")
+@click.option("--price", type=FINITE_FLOAT, default=None, help="PPA fixed price [THB/kWh]; default: a discount to grid.")
+@click.option("--discount", type=FINITE_FLOAT, default=0.2, show_default=True, help="PPA discount to the grid [-].")
+@click.option("--ppa-escalation", type=FINITE_FLOAT, default=0.0, show_default=True, help="PPA price escalation [-/year].")
 @click.option("--buyout-year", type=int, default=None, help="PPA buy-out year.")
-@click.option("--debt-frac", type=float, default=0.0, show_default=True, help="Debt share of capex [-].")
-@click.option("--debt-rate", type=float, default=0.05, show_default=True, help="Debt interest rate [-/year].")
+@click.option("--debt-frac", type=FINITE_FLOAT, default=0.0, show_default=True, help="Debt share of capex [-].")
+@click.option("--debt-rate", type=FINITE_FLOAT, default=0.05, show_default=True, help="Debt interest rate [-/year].")
 @click.option("--debt-tenor", type=int, default=10, show_default=True, help="Debt tenor [years].")
-@click.option("--municipality-rate", type=float, default=None, help="Municipality discount rate [-].")
-@click.option("--investor-rate", type=float, default=None, help="Investor discount rate [-].")
+@click.option("--municipality-rate", type=FINITE_FLOAT, default=None, help="Municipality discount rate [-].")
+@click.option("--investor-rate", type=FINITE_FLOAT, default=None, help="Investor discount rate [-].")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write <structure>/ folders (CSVs, case-<structure>.xlsx) here instead of <run>/finance/; "
                    "the run's report is then left as it is.")

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 import pandas as pd
+
 from munigrid.forecasting.load_models import MODELS
+from munigrid.scenarios.commands.finite_float import FINITE_FLOAT
 from munigrid.scenarios.commands.meter_options import meter_options
 
 MOUNTINGS = ("open_rack_glass_polymer", "open_rack_glass_glass", "close_mount_glass_glass",
@@ -63,14 +65,14 @@ def forecast():
 
 
 @forecast.command()
-@click.option("--lat", "latitude_deg", type=float, required=True, help="Site latitude [deg north].")
-@click.option("--lon", "longitude_deg", type=float, required=True, help="Site longitude [deg east].")
-@click.option("--kwp", "capacity_kwp", type=float, required=True, help="DC capacity [kWp].")
-@click.option("--tilt", "tilt_deg", type=float, default=10.0, show_default=True, help="Tilt [deg].")
-@click.option("--azimuth", "azimuth_deg", type=float, default=180.0, show_default=True, help="Azimuth [deg], 180 = south.")
-@click.option("--losses", "losses_frac", type=float, default=0.14, show_default=True, help="DC system losses [-].")
-@click.option("--dc-ac", "dc_ac_ratio", type=float, default=1.2, show_default=True, help="DC/AC ratio [-].")
-@click.option("--inverter-kw", "inverter_ac_kw", type=float, default=None, help="Inverter AC rating [kW] (overrides --dc-ac).")
+@click.option("--lat", "latitude_deg", type=FINITE_FLOAT, required=True, help="Site latitude [deg north].")
+@click.option("--lon", "longitude_deg", type=FINITE_FLOAT, required=True, help="Site longitude [deg east].")
+@click.option("--kwp", "capacity_kwp", type=FINITE_FLOAT, required=True, help="DC capacity [kWp].")
+@click.option("--tilt", "tilt_deg", type=FINITE_FLOAT, default=10.0, show_default=True, help="Tilt [deg].")
+@click.option("--azimuth", "azimuth_deg", type=FINITE_FLOAT, default=180.0, show_default=True, help="Azimuth [deg], 180 = south.")
+@click.option("--losses", "losses_frac", type=FINITE_FLOAT, default=0.14, show_default=True, help="DC system losses [-].")
+@click.option("--dc-ac", "dc_ac_ratio", type=FINITE_FLOAT, default=1.2, show_default=True, help="DC/AC ratio [-].")
+@click.option("--inverter-kw", "inverter_ac_kw", type=FINITE_FLOAT, default=None, help="Inverter AC rating [kW] (overrides --dc-ac).")
 @click.option("--weather", "weather_path", type=click.Path(path_type=Path), default=None,
               help="Weather file (EPW, TMY2/3, PVGIS, or CSV with GHI; a weather forecast for day-ahead). "
                    "Default: offline synthetic typical year.")

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from munigrid.scenarios.cli import solver_output_to_stderr
+from munigrid.scenarios.commands.finite_float import FINITE_FLOAT
 from munigrid.scenarios.commands.meter_options import meter_options
 
 LOAD_MODEL_HELP = ("Load forecasting model (seasonal_naive, calendar_regression, profile_scaling, gradient_boosting, "
@@ -87,10 +88,10 @@ def _with_common(func):
 @click.command()
 @click.argument("scenario")
 @_with_common
-@click.option("--soc-frac", type=float, default=None,
+@click.option("--soc-frac", type=FINITE_FLOAT, default=None,
               help="Battery SoC reading [0-1] taken as the SoC at the start of the day (default: the previous "
                    "day's review or schedule, else the scenario's initial SoC).")
-@click.option("--peak-kw", type=float, default=None,
+@click.option("--peak-kw", type=FINITE_FLOAT, default=None,
               help="Demand already registered this billing month [kW] (default: from the previous day's files).")
 @click.option("--issue-time", default=None, help="When the plan is made, ISO 8601 (default 15:00 the day before); "
                                                   "only history before it is used.")
@@ -102,7 +103,7 @@ def _with_common(func):
               help="PV median from the weather forecast, or from the PV of the last 14 days.")
 @click.option("--weather-forecast", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="Weather forecast file (EPW/TMY/PVGIS/CSV) covering the day (default: the scenario's weather).")
-@click.option("--lookahead-h", type=float, default=48.0, show_default=True, help="Optimised horizon [h].")
+@click.option("--lookahead-h", type=FINITE_FLOAT, default=48.0, show_default=True, help="Optimised horizon [h].")
 def schedule(scenario, day, out, history, as_json, soc_frac, peak_kw, issue_time, robust, load_model, pv_forecast,
              weather_forecast, lookahead_h, meter_fmt):
     """Tomorrow's battery schedule for SCENARIO's battery building: CSV and JSON for the EMS.
@@ -164,7 +165,7 @@ def _ems_options(func):
     """--control, --reserve-frac, --replan-steps, --cap-charging, --hold-expected (the EMS of review and operations)."""
     options = [
         click.option("--control", type=click.Choice(CONTROLS), default="replan", show_default=True, help=CONTROL_HELP),
-        click.option("--reserve-frac", type=float, default=None,
+        click.option("--reserve-frac", type=FINITE_FLOAT, default=None,
                      help="With --control replan: share of the load forecast's P50-P90 spread the re-plans keep "
                           "battery energy for (default: the best measured; docs/operations.md)."),
         click.option("--replan-steps", type=int, default=None,

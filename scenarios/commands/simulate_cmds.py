@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from munigrid.models.simulation.strategies import STRATEGIES
+from munigrid.scenarios.commands.finite_float import FiniteFloat
 
 SHOWN = (("cost_thb", "Cost THB", "{:,.0f}"), ("self_sufficiency_frac", "Self-suff. %", "{:.1%}"),
          ("peak_import_kw", "Peak kW", "{:,.1f}"))
@@ -38,11 +39,11 @@ def _table(result) -> dict:
               help="Sampled years.")
 @click.option("--strategy", type=click.Choice(sorted(STRATEGIES)), default="self_consumption", show_default=True,
               help="Battery dispatch rule.")
-@click.option("--threshold-kw", type=click.FloatRange(min=0), default=None,
+@click.option("--threshold-kw", type=FiniteFloat(min=0), default=None,
               help="Import level peak_shaving defends [kW].")
 @click.option("--block-days", type=click.IntRange(1, 366), default=7, show_default=True,
               help="Days per bootstrap block.")
-@click.option("--load-sigma", "load_sigma_frac", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+@click.option("--load-sigma", "load_sigma_frac", type=FiniteFloat(0, 1), default=0.0, show_default=True,
               help="Spread of the yearly load level, a share of the load [-].")
 @click.option("--weather-years", "n_weather_years", type=click.IntRange(1, 50), default=1, show_default=True,
               help="Synthetic weather years to draw days from.")

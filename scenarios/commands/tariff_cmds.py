@@ -8,6 +8,7 @@ from dataclasses import asdict
 import click
 
 from munigrid.models.errors import InputError
+from munigrid.scenarios.commands.finite_float import FINITE_FLOAT
 from munigrid.scenarios.commands.meter_options import meter_options
 from munigrid.scenarios.tables import wide_console
 
@@ -71,13 +72,13 @@ def tariffs(utility, show, urdb, as_json):
               help="A tariff file (YAML/JSON, format in docs/tariffs.md) instead of a library tariff.")
 @click.option("--meter", "meter_path", required=True, type=click.Path(dir_okay=False),
               help="Meter CSV: time, import [kW, W or kWh per interval] [, kvar, export_kw]; see docs/inputs.md.")
-@click.option("--ft", "ft_value", type=float, default=None, help="One Ft for every month [THB/kWh].")
+@click.option("--ft", "ft_value", type=FINITE_FLOAT, default=None, help="One Ft for every month [THB/kWh].")
 @click.option("--ft-schedule", "ft_schedule", type=click.Path(dir_okay=False), default=None,
               help="Ft by period (CSV period,ft_thb_per_kwh or YAML), over the built-in values.")
 @click.option("--ft-fallback", type=click.Choice(["error", "last_known"]), default="error", show_default=True,
               help="For months without a known Ft: stop, or use the last known value (reported).")
 @click.option("--offpeak-date", "offpeak_dates", multiple=True, help="Extra off-peak date YYYY-MM-DD (repeat).")
-@click.option("--ratchet-history", type=float, default=0.0, show_default=True,
+@click.option("--ratchet-history", type=FINITE_FLOAT, default=0.0, show_default=True,
               help="Highest demand charge of the 12 months before the data, before VAT [THB].")
 @click.option("--override", "overrides", multiple=True,
               help="Tariff override PATH=VALUE, e.g. energy.rates_thb_per_kwh.on_peak=4.5297 (repeat).")

@@ -36,8 +36,10 @@ from munigrid.scenarios.operations.state import DayState, month_of
 
 
 @dataclass
-class Replan:
-    """One intraday re-plan.
+class WarmReplan:
+    """One intraday re-plan of the warm planner.
+
+    (The live link's re-plan is :class:`munigrid.scenarios.operations.intraday.Replan`.)
 
     Attributes
     ----------
@@ -149,7 +151,7 @@ class OperationsPlanner:
         return outcome
 
     def replan(self, now: pd.Timestamp | str, soc_kwh: float, registered_demand_kw: float | dict | None,
-               measurements: pd.Series | pd.DataFrame) -> Replan:
+               measurements: pd.Series | pd.DataFrame) -> WarmReplan:
         """Re-plan the rest of the day at ``now`` from measured values (:mod:`.intraday`).
 
         Parameters
@@ -195,5 +197,5 @@ class OperationsPlanner:
         factor = level_factor(forecast.load_kw["p50"].to_numpy()[:start], metered, self.policy.prior_steps)
         state = DayState(float(soc_kwh), registered_demand(registered_demand_kw), month_of(day))
         plan, limit = replan(self.site, state, forecast, start, n_day, factor, self.policy)
-        return Replan(stamp, float(plan.setpoint_kw[0]), limit[:n_day - start], factor, plan,
+        return WarmReplan(stamp, float(plan.setpoint_kw[0]), limit[:n_day - start], factor, plan,
                       time.perf_counter() - tic)

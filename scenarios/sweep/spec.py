@@ -36,7 +36,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from munigrid.models.errors import InputError, Problem
+from munigrid.models.errors import InputError
 
 
 # Names that become folder names (scenario, sweep, PV array): letters, digits, '-', '_' and
@@ -193,11 +193,7 @@ def parse_sweep(data: Any, source: str = "sweep") -> SweepSpec:
     try:
         return SweepSpec.model_validate(data)
     except ValidationError as err:
-        problems = []
-        for e in err.errors():
-            loc = ".".join(str(part) for part in e["loc"] if not str(part).startswith("function-"))
-            msg = e["msg"].removeprefix("Value error, ")
-            if e["type"] == "extra_forbidden":
-                msg = "unknown key; remove it or check its spelling"
-            problems.append(Problem(f"{source}.{loc}" if loc else source, msg))
-        raise InputError(problems) from None
+        from munigrid.scenarios.schema import validation_problems  # schema imports this module
+
+        raise InputError(validation_problems(err, source, unknown_key="unknown key; remove it or check its "
+                                                                       "spelling")) from None

@@ -24,14 +24,13 @@ Unknown keys are errors (a misspelt key never silently falls back to a default).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from munigrid.models.errors import InputError, Problem
+from munigrid.models.errors import InputError
 
 #: Measured values an adapter delivers (``battery_kw`` optional), with their units.
 MEASURED = ("soc_pct", "import_kw", "pv_kw", "battery_kw")
@@ -208,9 +207,8 @@ class EmsConfig(Strict):
     log_dir: str | None = Field(default=None, description="Folder of the log (default RUNS/ems/SITE).")
 
 
-def _location(loc: tuple) -> str:
-    parts = [str(p) for p in loc if p not in ("modbus", "mqtt", "http")]  # discriminator tags are no fields
-    return re.sub(r"\.(\d+)", r"[\1]", ".".join(parts))
+#: Discriminator tags of the adapter union: they appear in error locations but are no fields.
+ADAPTER_KINDS = ("modbus", "mqtt", "http")
 
 
 def parse_config(data: object, source: str = "ems.yaml") -> EmsConfig:
@@ -226,14 +224,10 @@ def parse_config(data: object, source: str = "ems.yaml") -> EmsConfig:
     try:
         return EmsConfig.model_validate(data)
     except ValidationError as err:
-        problems = []
-        for e in err.errors():
-            where = _location(e["loc"])
-            message = e["msg"].removeprefix("Value error, ")
-            if e["type"] == "extra_forbidden":
-                message = "unknown key (see docs/operations.md, commissioning)"
-            problems.append(Problem(f"{source}: {where}" if where else source, message))
-        raise InputError(problems) from None
+        from munigrid.scenarios.schema import validation_problems  # only on errors: it imports numpy
+
+        raise InputError(validation_problems(err, source, ": ", skip=ADAPTER_KINDS,
+                                             unknown_key="unknown key (see docs/operations.md, commissioning)")) from None
 
 
 def load_config(path: Path) -> EmsConfig:

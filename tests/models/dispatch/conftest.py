@@ -37,7 +37,8 @@ def flat_terms():
 
 def make_mixed_instance(seed: int, sizing: bool, declining_blocks: bool = False,
                         several_batteries: bool = False) -> DispatchProblem:
-    """Two meters, 48 h: demand windows with pieces and ratchet, energy blocks, PV, battery, generator, outage.
+    """Two meters, 48 h: demand windows with pieces and ratchet, energy blocks and tiers, PV, battery, generator,
+    outage.
 
     With ``declining_blocks`` meter 0 has non-monotone (mixed-integer) blocks and meter 1
     increasing (linear) ones, instead of increasing blocks on meter 0 only. With
@@ -57,8 +58,15 @@ def make_mixed_instance(seed: int, sizing: bool, declining_blocks: bool = False,
         if declining_blocks:
             blocks = EnergyBlocks(np.array([300.0, 500.0, np.inf]), np.array([0.9, 0.4, 0.6])) if i == 0 else \
                 EnergyBlocks(np.array([200.0, np.inf]), np.array([0.5, 0.8]))
+        # tiers of a TOU period in the first month only (weight 0 in the second, half a step at its edge)
+        on_peak = np.zeros(n_t)
+        on_peak[8:20], on_peak[20] = 1.0, 0.5
+        tiers = (EnergyBlocks(np.array([100.0, np.inf]), np.array([0.2, 0.6]), on_peak),)
+        if declining_blocks and i == 0:
+            tiers += (EnergyBlocks(np.array([150.0, np.inf]), np.array([0.3, 0.1]), 1.0 - on_peak),)
         terms = TariffCostTerms(1.0, periods, 2 + 3 * rng.random(n_t), np.full(n_t, 1.0), export_allowed=i == 1,
-                                energy_blocks=blocks, demand_charges=[demand], fixed_thb_per_period=np.full(2, 50.0))
+                                energy_blocks=blocks, demand_charges=[demand], fixed_thb_per_period=np.full(2, 50.0),
+                                energy_tiers=tiers)
         pv = [PVArray(f"roof{a}", np.clip(np.sin(np.arange(n_t) / 24 * 2 * np.pi - 1.5), 0, None) * rng.random(),
                       capacity_kwp=10.0, max_kwp=60.0, capex_thb_per_kwp=20000, om_thb_per_kwp_year=200)
               for a in range(i + 1)]

@@ -83,13 +83,13 @@ def _best_by_enumeration(problem: DispatchProblem) -> float:
     form = compile_instance(data)
     block = data.columns.block("block_is_full")
     shape = data.columns.shape["block_is_full"]
-    n_b = shape[2] + 1
+    n_b = shape[3] + 1
     # in order, so a period's binaries are 1 on a prefix: "k blocks full", k = 0 .. B-1
     best = np.inf
-    for counts in itertools.product(range(n_b), repeat=shape[1]):
+    for counts in itertools.product(range(n_b), repeat=shape[2]):
         full = np.zeros(shape)
         for p, k in enumerate(counts):
-            full[0, p, :k] = 1.0
+            full[0, 0, p, :k] = 1.0
         lower, upper = form.col_lower.copy(), form.col_upper.copy()
         lower[block] = upper[block] = full.ravel()
         outcome = run_highs(replace(form, col_lower=lower, col_upper=upper), SolveOptions(), relax=True)
@@ -206,4 +206,4 @@ def test_period_import_bound_holds_for_the_largest_possible_import(seed):
         cost[plain_data.columns.block("import_kw")] = -(periods == p).astype(float)
         most = run_highs(replace(form, cost=cost, offset=0.0), SolveOptions(), relax=True)
         # the widths of a period sum to its bound (the last block is open)
-        assert -most.objective_thb <= data.params["block_width_kwh"][0, p].sum() + 1e-6
+        assert -most.objective_thb <= data.params["block_width_kwh"][0, 0, p].sum() + 1e-6

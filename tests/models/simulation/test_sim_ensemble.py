@@ -38,13 +38,23 @@ def tariffs(draw, n_steps, n_periods):
                                     np.array(draw(st.lists(st.floats(0, 20, allow_subnormal=False), min_size=n_p * k,
                                                            max_size=n_p * k))).reshape(n_p, k),
                                     draw(st.sampled_from([0.0, 0.7])), draw(st.integers(0, 3)),
-                                    draw(st.floats(0, 1000, allow_subnormal=False))))
+                                    draw(st.floats(0, 1000, allow_subnormal=False)),
+                                    ratchet_floors_bill=f == 0 and draw(st.booleans())))
     blocks = None
     if draw(st.booleans()):
         edges = np.cumsum(draw(st.lists(st.floats(1, 50, allow_subnormal=False), min_size=1, max_size=3)))
         blocks = EnergyBlocks(np.r_[edges, np.inf], np.array(draw(st.lists(st.floats(0, 6, allow_subnormal=False), min_size=edges.size + 1,
                                                                            max_size=edges.size + 1))))
+    tiers = []
+    for _ in range(draw(st.integers(0, 2))):  # tiers of some steps (a TOU period in some months)
+        edges = np.cumsum(draw(st.lists(st.floats(1, 50, allow_subnormal=False), min_size=1, max_size=2)))
+        prices = draw(st.lists(st.floats(0, 6, allow_subnormal=False), min_size=edges.size + 1, max_size=edges.size + 1))
+        weight = draw(st.lists(st.sampled_from([0.0, 0.5, 1.0]), min_size=n_steps, max_size=n_steps))
+        tiers.append(EnergyBlocks(np.r_[edges, np.inf], np.array(prices), np.array(weight)))
     return TariffCostTerms(
+        base_energy_thb_per_kwh=np.array(draw(st.lists(st.floats(0, 5, allow_subnormal=False), min_size=n_steps,
+                                                        max_size=n_steps))),
+        energy_tiers=tuple(tiers),
         step_h=draw(st.sampled_from([0.25, 1.0])), period_of_step=period,
         import_thb_per_kwh=np.array(draw(st.lists(st.floats(0, 8, allow_subnormal=False), min_size=n_steps, max_size=n_steps))),
         export_thb_per_kwh=np.array(draw(st.lists(st.floats(0, 3, allow_subnormal=False), min_size=n_steps, max_size=n_steps))),

@@ -127,3 +127,48 @@ def test_net_metering_size_cap_is_checked_against_the_building_pv(tmp_path):
     with pytest.raises(InputError) as err:
         check_references(api.load(path), tmp_path)
     assert any(p.path == "buildings[0].pv_arrays" and "50 kW" in p.message for p in err.value.problems)
+
+
+def _net_billing_file(tmp_path: Path) -> str:
+    raw = yaml.safe_load((DATA / "flat_demand.yaml").read_text())
+    raw["tariffs"][0]["export"] = {"kind": "net_billing", "price_thb_per_kwh": 1.0, "source": "test", "as_of": "2026"}
+    (tmp_path / "nb.yaml").write_text(yaml.safe_dump(raw))
+    return "nb.yaml"
+
+
+@pytest.mark.parametrize(("tariffs", "kind", "price"), [
+    ({}, "net_billing", 1.0),  # absent: the tariff's own rule
+    ({"export_allowed": False}, "none", 0.0),
+    ({"export_allowed": True, "export_thb_per_kwh": 2.2}, "net_billing", 2.2),
+])
+def test_scenario_export_fields_replace_the_tariff_export_rule(tmp_path, tariffs, kind, price):
+    scenario = api.load(_scenario(tmp_path, {"tariff_file": _net_billing_file(tmp_path)}, tariffs))
+    rule = api.inputs(scenario, tmp_path).buildings[0].tariff.export_rule(None)
+    assert (rule.kind, rule.price_thb_per_kwh) == (kind, price)
+
+
+def test_run_exports_at_the_scenario_price(tmp_path):
+    """A 100 kWp roof on a small office: the Thai tariff alone exports nothing; with
+    ``export_allowed: true`` at 2.2 THB/kWh the surplus is exported and the bill credits 2.2 per kWh."""
+    building = {"tariff": "pea-2.2-lt22kv", "roof_area_m2": 1000, "pv_arrays": [{"name": "roof", "capacity_kwp": 100}]}
+    plain = api.run(api.load(_scenario(tmp_path, building)), store=False, report=False)
+    assert float(plain.results["export_kw"].sum()) == 0.0
+    paid = api.run(api.load(_scenario(tmp_path, building, {"export_allowed": True, "export_thb_per_kwh": 2.2})),
+                   store=False, report=False)
+    bill = paid.bills["office"]
+    assert bill.export_kwh.sum() > 10.0
+    assert bill.export_credit_thb.sum() == pytest.approx(2.2 * bill.export_kwh.sum(), abs=0.01 * len(bill))
+
+
+@pytest.mark.parametrize(("tariffs", "field", "text"), [
+    ({"export_thb_per_kwh": 2.2}, "tariffs.export_thb_per_kwh", "export_allowed"),
+    ({"export_allowed": False, "export_thb_per_kwh": 2.2}, "tariffs.export_thb_per_kwh", "export_allowed: true"),
+    ({"export_allowed": True}, "tariffs.export_allowed", "net metering"),
+])
+def test_scenario_export_fields_refused_with_the_field_named(tmp_path, tariffs, field, text):
+    raw = yaml.safe_load((DATA / "flat_demand.yaml").read_text())
+    raw["tariffs"][0]["export"] = {"kind": "net_metering", "source": "test", "as_of": "2026"}
+    (tmp_path / "nm.yaml").write_text(yaml.safe_dump(raw))
+    with pytest.raises(InputError) as err:
+        check_references(api.load(_scenario(tmp_path, {"tariff_file": "nm.yaml"}, tariffs)), tmp_path)
+    assert any(p.path == field and text in p.message for p in err.value.problems), err.value.problems

@@ -6,13 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from munigrid.models.dispatch import Battery, DispatchProblem, Meter, solve
 from munigrid.models.errors import InputError
 from munigrid.models.tariffs import DemandCharge, TariffCostTerms
 from munigrid.models.tariffs.library import parse_tariff_file
+from optimum_check import assert_optimum
 
-LOSSLESS = dict(charge_eff_frac=1.0, discharge_eff_frac=1.0, soc_min_frac=0.0, soc_max_frac=1.0,
-                soc_initial_frac=0.0)
 
 
 def _tariff(**lookback):
@@ -74,11 +72,7 @@ def test_optimiser_prices_the_lookback():
         terms = TariffCostTerms(step_h=1.0, period_of_step=periods, import_thb_per_kwh=np.zeros(4),
                                 export_thb_per_kwh=np.zeros(4), demand_charges=[charge],
                                 fixed_thb_per_period=np.zeros(2))
-        meter = Meter("m", np.array([0.0, 100.0, 10.0, 10.0]), terms,
-                      battery=Battery(energy_kwh=100, power_kw=100, **LOSSLESS))
-        result = solve(DispatchProblem(1.0, [meter]))
-        assert result.objective_thb == pytest.approx(expected, rel=1e-9)
-        assert terms.cost_thb(result.schedules["m"].import_kw) == pytest.approx(expected, rel=1e-9)
+        assert_optimum(terms, [0.0, 100.0, 10.0, 10.0], expected, battery_kwh=100, battery_kw=100)
 
 
 def test_lookback_needs_one_window_and_one_kind_of_months():

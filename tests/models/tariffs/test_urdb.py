@@ -12,7 +12,7 @@ import pytest
 from munigrid.models.errors import InputError
 from munigrid.models.tariffs.urdb import tariff_from_urdb, tariff_to_urdb
 
-EXAMPLES = ("tou_demand", "tiered_lookback", "seasonal_coincident")
+EXAMPLES = ("tou_demand", "tiered_lookback", "seasonal_coincident", "tou_tiers")
 
 
 def _rate(name: str) -> dict:
