@@ -11,7 +11,11 @@ series end, so every start sees the same horizon) with net critical load
   battery the rest :math:`n - g`, which must not exceed :math:`\bar d` — otherwise the
   outage is survived for :math:`k` steps.
 
-Survival is capped at ``max_steps``; one kernel call evaluates every start in parallel.
+The fuel is what is on site when the outage starts (``math.inf``: no limit). Survival is
+capped at ``max_steps``; one kernel call evaluates every start in parallel.
+:func:`outage_unserved` carries the same rule on through shortfalls: what the generator and
+the battery cannot serve in a step is lost (the battery gives all it can), and the lost energy
+is summed over outages of given durations from every start.
 """
 
 from __future__ import annotations
@@ -31,6 +35,32 @@ _TOLERANCE_KW = 1e-9
 
 
 @njit(cache=True)
+def island_step(net_kw, soc_kwh, fuel_l, soc_min_kwh, soc_max_kwh, power_kw, c_rate, d_rate, gain, loss, rated_kw,
+                fuel_intercept_l_per_kwh_rated, fuel_slope_l_per_kwh, step_h):
+    """One islanded step (rule of the module docstring): ``(shortfall_kw, soc_kwh, fuel_l)`` after it.
+
+    ``shortfall_kw`` is the part of the net critical load neither the generator nor the battery
+    could serve (0 when served within :data:`_TOLERANCE_KW`); the battery then gives all it can.
+    """
+    if net_kw <= 0.0:
+        c = min(-net_kw, charge_limit_kw(soc_kwh, soc_max_kwh, power_kw, c_rate))
+        return 0.0, next_soc_kwh(soc_kwh, c, 0.0, gain, loss), fuel_l
+    g = 0.0
+    if rated_kw > 0.0 and fuel_l > 0.0:
+        g = min(net_kw, rated_kw)
+        burn = step_h * (fuel_intercept_l_per_kwh_rated * rated_kw + fuel_slope_l_per_kwh * g)
+        if burn > fuel_l:
+            g *= fuel_l / burn
+            burn = fuel_l
+        fuel_l -= burn
+    rest = net_kw - g
+    limit = discharge_limit_kw(soc_kwh, soc_min_kwh, power_kw, d_rate)
+    if rest > limit + _TOLERANCE_KW:
+        return rest - limit, next_soc_kwh(soc_kwh, 0.0, limit, gain, loss), fuel_l
+    return 0.0, next_soc_kwh(soc_kwh, 0.0, rest, gain, loss), fuel_l
+
+
+@njit(cache=True)
 def survive_from(t0, critical_load_kw, pv_kw, soc_start_kwh, soc_min_kwh, soc_max_kwh, power_kw, charge_eff_frac,
                  discharge_eff_frac, rated_kw, fuel_intercept_l_per_kwh_rated, fuel_slope_l_per_kwh, fuel_l,
                  max_steps, step_h):
@@ -41,23 +71,11 @@ def survive_from(t0, critical_load_kw, pv_kw, soc_start_kwh, soc_min_kwh, soc_ma
     fuel = fuel_l
     for k in range(max_steps):
         t = (t0 + k) % n
-        net = critical_load_kw[t] - pv_kw[t]
-        if net <= 0.0:
-            c = min(-net, charge_limit_kw(e, soc_max_kwh, power_kw, c_rate))
-            e = next_soc_kwh(e, c, 0.0, gain, loss)
-            continue
-        g = 0.0
-        if rated_kw > 0.0 and fuel > 0.0:
-            g = min(net, rated_kw)
-            burn = step_h * (fuel_intercept_l_per_kwh_rated * rated_kw + fuel_slope_l_per_kwh * g)
-            if burn > fuel:
-                g *= fuel / burn
-                burn = fuel
-            fuel -= burn
-        rest = net - g
-        if rest > discharge_limit_kw(e, soc_min_kwh, power_kw, d_rate) + _TOLERANCE_KW:
+        short, e, fuel = island_step(critical_load_kw[t] - pv_kw[t], e, fuel, soc_min_kwh, soc_max_kwh, power_kw,
+                                     c_rate, d_rate, gain, loss, rated_kw, fuel_intercept_l_per_kwh_rated,
+                                     fuel_slope_l_per_kwh, step_h)
+        if short > 0.0:
             return k
-        e = next_soc_kwh(e, 0.0, rest, gain, loss)
     return max_steps
 
 
@@ -72,6 +90,34 @@ def outage_kernel(critical_load_kw, pv_kw, soc_start_kwh, soc_min_kwh, soc_max_k
         out[t0] = survive_from(t0, critical_load_kw, pv_kw, soc_start_kwh[t0], soc_min_kwh, soc_max_kwh, power_kw,
                                charge_eff_frac, discharge_eff_frac, rated_kw, fuel_intercept_l_per_kwh_rated,
                                fuel_slope_l_per_kwh, fuel_l, max_steps, step_h)
+    return out
+
+
+@njit(parallel=True, cache=True)
+def unserved_kernel(critical_load_kw, pv_kw, soc_start_kwh, soc_min_kwh, soc_max_kwh, power_kw, charge_eff_frac,
+                    discharge_eff_frac, rated_kw, fuel_intercept_l_per_kwh_rated, fuel_slope_l_per_kwh, fuel_l,
+                    duration_steps, step_h):
+    """Unserved critical energy [kWh] of outages of ``duration_steps`` (ascending, >= 1) steps
+    starting at every step, shape (T, D): the rule of :func:`island_step` carried on through a
+    shortfall (what cannot be served is lost, the rest is served)."""
+    n = critical_load_kw.shape[0]
+    n_d = duration_steps.shape[0]
+    out = np.zeros((n, n_d))
+    c_rate, d_rate, gain, loss = rates(charge_eff_frac, discharge_eff_frac, step_h)
+    for t0 in prange(n):
+        e = soc_start_kwh[t0]
+        fuel = fuel_l
+        lost_kwh = 0.0
+        j = 0
+        for k in range(duration_steps[n_d - 1]):
+            t = (t0 + k) % n
+            short, e, fuel = island_step(critical_load_kw[t] - pv_kw[t], e, fuel, soc_min_kwh, soc_max_kwh, power_kw,
+                                         c_rate, d_rate, gain, loss, rated_kw, fuel_intercept_l_per_kwh_rated,
+                                         fuel_slope_l_per_kwh, step_h)
+            lost_kwh += short * step_h
+            while j < n_d and duration_steps[j] == k + 1:
+                out[t0, j] = lost_kwh
+                j += 1
     return out
 
 
@@ -96,6 +142,30 @@ class OutageSurvival:
         return (self.survived_h[None, :] >= duration[:, None] - 1e-9).mean(axis=1)
 
 
+def _kernel_args(critical_load_kw, pv_kw, soc_start_kwh, battery: BatteryParams, step_h: float,
+                 generator: GeneratorParams | None, fuel_l: float, problems: list[Problem]) -> tuple:
+    """Checked inputs as the kernels' leading arguments (raises :class:`InputError` naming each problem)."""
+    problems += battery_problems(battery) + step_problems(step_h)
+    if generator is not None:
+        problems += generator_problems(generator)
+    load = as_series(critical_load_kw, "critical_load_kw", problems)
+    pv = as_series(pv_kw, "pv_kw", problems, length=load.size)
+    soc = as_series(soc_start_kwh, "soc_start_kwh", problems, length=load.size)
+    if not problems:
+        tol = 1e-6 * (1.0 + battery.energy_kwh)
+        if (soc < battery.soc_min_kwh - tol).any() or (soc > battery.soc_max_kwh + tol).any():
+            problems.append(Problem("soc_start_kwh", f"must stay within the battery's limits "
+                                                     f"[{battery.soc_min_kwh:g}, {battery.soc_max_kwh:g}] kWh"))
+    if not fuel_l >= 0:  # math.inf (no tank limit) is allowed, NaN is not
+        problems.append(Problem("fuel_l", f"must be >= 0 L (inf: no limit), got {fuel_l!r}"))
+    raise_if(problems)
+    gen = generator or GeneratorParams(rated_kw=0.0)
+    return (load, pv, np.clip(soc, battery.soc_min_kwh, battery.soc_max_kwh), float(battery.soc_min_kwh),
+            float(battery.soc_max_kwh), float(battery.power_kw), float(battery.charge_eff_frac),
+            float(battery.discharge_eff_frac), float(gen.rated_kw), float(gen.fuel_intercept_l_per_kwh_rated),
+            float(gen.fuel_slope_l_per_kwh), float(fuel_l))
+
+
 def outage_survival(critical_load_kw, pv_kw, soc_start_kwh, battery: BatteryParams, *, step_h: float,
                     generator: GeneratorParams | None = None, fuel_l: float = 0.0,
                     max_hours: float | None = None) -> OutageSurvival:
@@ -109,34 +179,36 @@ def outage_survival(critical_load_kw, pv_kw, soc_start_kwh, battery: BatteryPara
         Stored energy when the outage starts at each step [kWh] (e.g. ``trace.soc_kwh[:-1]``),
         within the battery's SoC limits.
     battery : BatteryParams
-        The battery.
+        The battery (``BatteryParams(0.0, 0.0)`` for none).
     step_h : float
         Step [h].
     generator : GeneratorParams, optional
-        Back-up generator; ``fuel_l`` [L] is the fuel on site.
+        Back-up generator; ``fuel_l`` [L] is the fuel on site when the outage starts
+        (``math.inf``: no limit, fuel is brought in as needed).
     max_hours : float, optional
         Longest outage evaluated [h]; the whole series length by default.
     """
-    problems: list[Problem] = battery_problems(battery) + step_problems(step_h)
-    if generator is not None:
-        problems += generator_problems(generator)
-    load = as_series(critical_load_kw, "critical_load_kw", problems)
-    pv = as_series(pv_kw, "pv_kw", problems, length=load.size)
-    soc = as_series(soc_start_kwh, "soc_start_kwh", problems, length=load.size)
-    if not problems:
-        tol = 1e-6 * (1.0 + battery.energy_kwh)
-        if (soc < battery.soc_min_kwh - tol).any() or (soc > battery.soc_max_kwh + tol).any():
-            problems.append(Problem("soc_start_kwh", f"must stay within the battery's limits "
-                                                     f"[{battery.soc_min_kwh:g}, {battery.soc_max_kwh:g}] kWh"))
-    if not (np.isfinite(fuel_l) and fuel_l >= 0):
-        problems.append(Problem("fuel_l", f"must be >= 0 L, got {fuel_l!r}"))
+    problems: list[Problem] = []
     if max_hours is not None and not max_hours > 0:
         problems.append(Problem("max_hours", f"must be > 0 h, got {max_hours!r}"))
-    raise_if(problems)
-    max_steps = load.size if max_hours is None else int(np.ceil(max_hours / step_h))
-    gen = generator or GeneratorParams(rated_kw=0.0)
-    steps = outage_kernel(load, pv, soc, float(battery.soc_min_kwh), float(battery.soc_max_kwh),
-                          float(battery.power_kw), float(battery.charge_eff_frac), float(battery.discharge_eff_frac),
-                          float(gen.rated_kw), float(gen.fuel_intercept_l_per_kwh_rated),
-                          float(gen.fuel_slope_l_per_kwh), float(fuel_l), max_steps, float(step_h))
+    args = _kernel_args(critical_load_kw, pv_kw, soc_start_kwh, battery, step_h, generator, fuel_l, problems)
+    max_steps = args[0].size if max_hours is None else int(np.ceil(max_hours / step_h - 1e-9))
+    steps = outage_kernel(*args, max_steps, float(step_h))
     return OutageSurvival(steps * step_h, max_steps * step_h)
+
+
+def outage_unserved(critical_load_kw, pv_kw, soc_start_kwh, battery: BatteryParams, *, step_h: float,
+                    duration_h, generator: GeneratorParams | None = None, fuel_l: float = 0.0) -> np.ndarray:
+    """Unserved critical energy [kWh] of an outage of each duration starting at every step.
+
+    Same inputs as :func:`outage_survival`; ``duration_h`` [h] (sequence, each >= one step) is
+    rounded to whole steps. Returns shape (T, len(duration_h)), columns in the order given.
+    """
+    durations = np.atleast_1d(np.asarray(duration_h, dtype=float))
+    problems: list[Problem] = []
+    steps = np.rint(durations / step_h).astype(np.int64) if step_h > 0 and np.isfinite(durations).all() else None
+    if durations.ndim != 1 or steps is None or (steps < 1).any():
+        problems.append(Problem("duration_h", f"each duration must be at least one step ({step_h!r} h)"))
+    args = _kernel_args(critical_load_kw, pv_kw, soc_start_kwh, battery, step_h, generator, fuel_l, problems)
+    unique, back = np.unique(steps, return_inverse=True)
+    return unserved_kernel(*args, unique, float(step_h))[:, back]
