@@ -157,7 +157,7 @@ def resilience_lines(resilience: dict) -> list[str]:
     lines = [f"resilience: the critical load in an outage from every step, followed up to "
              f"{resilience['max_evaluated_h']:g} h:"]
     for name, fig in resilience["survival"].items():
-        shares = ", ".join(f"{d} h {share:.1%}" for d, share in fig["survive_frac"].items())
+        shares = ", ".join(f"{d:g} h {fig['survive_frac'][f'{d:g}']:.1%}" for d in resilience["durations_h"])
         lines.append(f"{name} ({fig['critical_frac']:.0%} critical): mean {fig['mean_h']:,.1f} h, "
                      f"min {fig['min_h']:,.1f} h; starts surviving {shares}")
     if not resilience["survival"]:
