@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from munigrid.models.simulation.outage import outage_survival, outage_unserved
+from munigrid.models.simulation.outage import IslandCase, survival_of, unserved_of
 from munigrid.models.simulation.params import BatteryParams, GeneratorParams
 from munigrid.scenarios.schema import Scenario
 
@@ -97,6 +97,16 @@ def _series(results: xr.Dataset, name: str, building: str) -> np.ndarray:
     return results[name].sel(building=building).to_numpy().astype(float)
 
 
+def island_case(scenario: Scenario, results: xr.Dataset, building: str) -> IslandCase:
+    """``building`` in an outage: critical load, PV (none without a battery or a generator to
+    form the island), the schedule's stored energy, its battery, generator and fuel."""
+    assets = island_assets(scenario, results, building)
+    load = critical_frac(scenario, building) * _series(results, "load_kw", building)
+    pv = _series(results, "pv_ac_kw", building) if assets.can_island else np.zeros_like(load)
+    soc = _series(results, "soc_kwh", building) if assets.battery.energy_kwh > 0 else np.zeros_like(load)
+    return IslandCase(load, pv, soc, assets.battery, assets.generator, assets.fuel_l)
+
+
 def survival_figures(survived_h: np.ndarray, max_h: float) -> dict:
     """Mean and minimum survival [h], share of starts reaching :data:`SURVIVAL_DURATIONS_H` and the cap."""
     shares = (survived_h[None, :] >= np.array(SURVIVAL_DURATIONS_H)[:, None] - 1e-9).mean(axis=1)
@@ -123,23 +133,6 @@ def window_sums_kwh(power_kw: np.ndarray, duration_steps: np.ndarray, step_h: fl
     return cumulative[starts[:, None] + duration_steps[None, :]] - cumulative[starts][:, None]
 
 
-def _risk_of_building(scenario: Scenario, results: xr.Dataset, building: str, assets: IslandAssets,
-                      step_h: float) -> tuple[np.ndarray, np.ndarray]:
-    """Unserved critical energy and lost load [kWh] per outage from each start, averaged over the lengths, (T,) each."""
-    risk = scenario.grid.outage_risk
-    hours = np.array([d.hours for d in risk.durations])
-    probability = np.array([d.probability_frac for d in risk.durations])
-    load = _series(results, "load_kw", building)
-    frac = critical_frac(scenario, building)
-    pv = _series(results, "pv_ac_kw", building) if assets.can_island else np.zeros_like(load)
-    soc = _series(results, "soc_kwh", building) if assets.battery.energy_kwh > 0 else np.zeros_like(load)
-    unserved = outage_unserved(frac * load, pv, soc, assets.battery, step_h=step_h, duration_h=hours,
-                               generator=assets.generator, fuel_l=assets.fuel_l)
-    steps = np.maximum(np.rint(hours / step_h).astype(np.int64), 1)
-    off = window_sums_kwh((1.0 - frac) * load, steps, step_h)
-    return unserved @ probability, (unserved + off) @ probability
-
-
 def outage_risk_figures(scenario: Scenario, results: xr.Dataset, step_h: float) -> tuple[dict, xr.DataArray]:
     """Expected unserved critical energy, lost load and value of lost load of ``grid.outage_risk``.
 
@@ -151,11 +144,17 @@ def outage_risk_figures(scenario: Scenario, results: xr.Dataset, step_h: float) 
     weights = start_weights(index, risk.start_hour_weights)
     voll = scenario.grid.voll_thb_per_kwh
     names = [str(b) for b in results["building"].values]
+    hours = np.array([d.hours for d in risk.durations])
+    probability = np.array([d.probability_frac for d in risk.durations])
+    steps = np.maximum(np.rint(hours / step_h).astype(np.int64), 1)
+    unserved = unserved_of([island_case(scenario, results, n) for n in names], step_h=step_h, duration_h=hours)
     by_start, buildings = [], {}
-    for name in names:
-        unserved, lost = _risk_of_building(scenario, results, name, island_assets(scenario, results, name), step_h)
-        by_start.append(unserved)
-        per_event = {"unserved_critical_kwh": float(weights @ unserved), "lost_load_kwh": float(weights @ lost)}
+    for name, lost_critical in zip(names, unserved):
+        frac = critical_frac(scenario, name)
+        off = window_sums_kwh((1.0 - frac) * _series(results, "load_kw", name), steps, step_h)
+        by_start.append(lost_critical @ probability)
+        per_event = {"unserved_critical_kwh": float(weights @ by_start[-1]),
+                     "lost_load_kwh": float(weights @ ((lost_critical + off) @ probability))}
         buildings[name] = _yearly(per_event, risk.events_per_year, voll)
     site = {key: float(sum(b[key] for b in buildings.values())) if voll is not None or "thb" not in key else None
             for key in next(iter(buildings.values()))}
@@ -197,20 +196,15 @@ def run_resilience(scenario: Scenario, results: xr.Dataset, step_h: float) -> tu
         risk, ``expected_unserved_kwh`` (time x building).
     """
     max_h = scenario.grid.survival_max_h
-    survival, survived = {}, {}
-    for name in (str(b) for b in results["building"].values):
-        assets = island_assets(scenario, results, name)
-        if not assets.can_island:
-            continue
-        frac = critical_frac(scenario, name)
-        soc = _series(results, "soc_kwh", name) if assets.battery.energy_kwh > 0 else np.zeros(results.sizes["time"])
-        found = outage_survival(frac * _series(results, "load_kw", name), _series(results, "pv_ac_kw", name), soc,
-                                assets.battery, step_h=step_h, generator=assets.generator, fuel_l=assets.fuel_l,
-                                max_hours=max_h)
-        survived[name] = found.survived_h
-        survival[name] = {**survival_figures(found.survived_h, found.max_h), "critical_frac": frac,
-                          "fuel_l": None if math.isinf(assets.fuel_l) else assets.fuel_l}
     names = [str(b) for b in results["building"].values]
+    islands = [n for n in names if island_assets(scenario, results, n).can_island]
+    cases = [island_case(scenario, results, n) for n in islands]
+    found = survival_of(cases, step_h=step_h, max_hours=max_h) if cases else []
+    survival, survived = {}, {}
+    for name, case, result in zip(islands, cases, found):
+        survived[name] = result.survived_h
+        survival[name] = {**survival_figures(result.survived_h, result.max_h), "critical_frac": critical_frac(
+            scenario, name), "fuel_l": None if math.isinf(case.fuel_l) else case.fuel_l}
     table = np.full((results.sizes["time"], len(names)), np.nan)
     for name, hours in survived.items():
         table[:, names.index(name)] = hours

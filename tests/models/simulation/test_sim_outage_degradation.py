@@ -30,10 +30,27 @@ def outages(draw):
             draw(st.integers(1, 2 * n)), draw(st.sampled_from([0.25, 1.0])))
 
 
+def _batch(args):
+    """The kernels' batch arguments (one building) from the reference's scalar ones."""
+    load, pv, soc, *assets = args[:12]
+    return load[None], pv[None], soc[None], np.array([assets], dtype=float), *args[12:]
+
+
 @settings(max_examples=120, deadline=None)
 @given(outages())
 def test_outage_kernel_equals_reference(args):
-    np.testing.assert_array_equal(outage_kernel(*args), reference.outage_survival(*args))
+    np.testing.assert_array_equal(outage_kernel(*_batch(args))[0], reference.outage_survival(*args))
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(outages(), min_size=2, max_size=4), st.integers(1, 30))
+def test_outage_kernel_batches_buildings(cases, max_steps):
+    n = min(len(c[0]) for c in cases)
+    cases = [(c[0][:n], c[1][:n], c[2][:n], *c[3:12], max_steps, 1.0) for c in cases]
+    batch = [_batch(c) for c in cases]
+    stacked = [np.concatenate([b[k] for b in batch]) for k in range(4)]
+    np.testing.assert_array_equal(outage_kernel(*stacked, max_steps, 1.0),
+                                  [reference.outage_survival(*c) for c in cases])
 
 
 @settings(max_examples=120, deadline=None)
@@ -42,7 +59,7 @@ def test_unserved_kernel_equals_reference(args, durations, unlimited_fuel):
     args = list(args)
     args[11] = math.inf if unlimited_fuel else args[11]
     args[12] = np.array(sorted(durations), dtype=np.int64)
-    np.testing.assert_allclose(unserved_kernel(*args), np.array(reference.outage_unserved(*args)).reshape(
+    np.testing.assert_allclose(unserved_kernel(*_batch(args))[0], np.array(reference.outage_unserved(*args)).reshape(
         len(args[0]), len(durations)), rtol=1e-12, atol=1e-9)
 
 
