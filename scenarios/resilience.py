@@ -27,8 +27,15 @@ inverters trip with the grid), so its whole critical load is unserved. Per outag
 
 the lost load :math:`LL` adding the non-critical load, which is off during the outage; yearly
 figures are ``events_per_year`` times these, and the expected value of lost load is
-``grid.voll_thb_per_kwh`` times :math:`E[LL]` (absent without a value of lost load). These
-figures are results only: the optimised schedule does not see the outage risk.
+``grid.voll_thb_per_kwh`` times :math:`E[LL]` (absent without a value of lost load).
+
+In the objective (``outage_risk.in_objective``): :func:`outage_recourse` picks
+``objective_starts`` representative start steps (each an equal share of the start weight) and
+the dispatch model gives every start x length its own island operation from the schedule's
+stored energy (:mod:`munigrid.models.dispatch.families_outage`), so the schedule keeps energy
+in the battery where outages are likely and costly. The figures above stay those of every start
+step under the rule; the objective's own expected value is of the representative starts under
+optimal island operation, and the two differ by that sampling and operation.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from munigrid.models.dispatch.families_outage import OutageRecourse
 from munigrid.models.simulation.outage import IslandCase, survival_of, unserved_of
 from munigrid.models.simulation.params import BatteryParams, GeneratorParams
 from munigrid.scenarios.schema import Scenario
@@ -123,6 +131,25 @@ def start_weights(index, hour_weights: list[float] | None) -> np.ndarray:
     return weights / total if total > 0 else np.full(len(index), 1.0 / len(index))
 
 
+def representative_starts(index, hour_weights: list[float] | None, count: int) -> np.ndarray:
+    """``count`` start steps, each standing for an equal share of the start weight: the steps
+    where the cumulative weight first reaches :math:`(j + 1/2)/N`, :math:`j < N`."""
+    cumulative = np.cumsum(start_weights(index, hour_weights))
+    targets = (np.arange(count) + 0.5) / count
+    return np.minimum(np.searchsorted(cumulative, targets * cumulative[-1], side="left"), len(index) - 1)
+
+
+def outage_recourse(scenario: Scenario, index, step_h: float) -> OutageRecourse | None:
+    """The representative outages of ``grid.outage_risk`` for the objective (None unless ``in_objective``)."""
+    risk = scenario.grid.outage_risk
+    if risk is None or not risk.in_objective:
+        return None
+    steps = np.maximum(np.rint(np.array([d.hours for d in risk.durations]) / step_h).astype(np.int64), 1)
+    return OutageRecourse(representative_starts(index, risk.start_hour_weights, risk.objective_starts), steps,
+                          np.array([d.probability_frac for d in risk.durations]), risk.events_per_year,
+                          float(scenario.grid.voll_thb_per_kwh))
+
+
 def window_sums_kwh(power_kw: np.ndarray, duration_steps: np.ndarray, step_h: float) -> np.ndarray:
     """Energy [kWh] of ``power_kw`` over each window of ``duration_steps`` from every step
     (wrapping around the end), shape (T, D)."""
@@ -158,7 +185,7 @@ def outage_risk_figures(scenario: Scenario, results: xr.Dataset, step_h: float) 
         buildings[name] = _yearly(per_event, risk.events_per_year, voll)
     site = {key: float(sum(b[key] for b in buildings.values())) if voll is not None or "thb" not in key else None
             for key in next(iter(buildings.values()))}
-    figures = {"events_per_year": risk.events_per_year, "voll_thb_per_kwh": voll,
+    figures = {"events_per_year": risk.events_per_year, "voll_thb_per_kwh": voll, "in_objective": risk.in_objective,
                "durations": [{"hours": d.hours, "probability_frac": d.probability_frac} for d in risk.durations],
                "start_hour_weights": risk.start_hour_weights, "buildings": buildings, "site": site}
     array = xr.DataArray(np.column_stack(by_start), dims=("time", "building"),

@@ -29,7 +29,7 @@ from munigrid.scenarios.infeasibility import explain
 from munigrid.scenarios.inputs import BuildingInputs, SiteInputs, build_inputs, ft_schedule
 from munigrid.scenarios.kpis import summarise
 from munigrid.scenarios.provenance import inputs_hash, package_versions
-from munigrid.scenarios.resilience import critical_frac, run_resilience
+from munigrid.scenarios.resilience import critical_frac, outage_recourse, run_resilience
 from munigrid.scenarios.schema import Scenario
 
 Progress = Callable[[str], None]
@@ -172,7 +172,9 @@ def meter_for(building: BuildingInputs, inputs: SiteInputs, scenario: Scenario, 
     meter = Meter(name=building.name, load_kw=building.load_kw.to_numpy(), terms=terms, pv=pv, battery=battery,
                   generator=generator, import_limit_kw=grid.import_limit_kw or math.inf,
                   outage=outage_mask(scenario, inputs.index), voll_thb_per_kwh=grid.voll_thb_per_kwh,
-                  critical_frac=critical_frac(scenario, building.name), grid_co2_kg_per_kwh=scenario.emissions.grid_kg_per_kwh)
+                  critical_frac=critical_frac(scenario, building.name),
+                  grid_co2_kg_per_kwh=scenario.emissions.grid_kg_per_kwh,
+                  outage_recourse=outage_recourse(scenario, inputs.index, inputs.step_h))
     return meter, list(getattr(terms, "notes", []))
 
 

@@ -256,6 +256,8 @@ class OutageRisk(Strict):
     durations: list[OutageDuration] = Field(min_length=1, max_length=48)
     start_hour_weights: list[NonNeg] | None = Field(default=None, min_length=24, max_length=24)
     events_per_year: NonNeg = 1.0
+    in_objective: bool = False
+    objective_starts: int = Field(default=12, ge=1, le=366)
 
     @model_validator(mode="after")
     def _distribution(self):
@@ -276,6 +278,13 @@ class Grid(Strict):
     critical_frac: Frac = 1.0
     survival_max_h: float = Field(default=168.0, ge=24, le=24 * 366)
     outage_risk: OutageRisk | None = None
+
+    @model_validator(mode="after")
+    def _priced_risk(self):
+        if self.outage_risk is not None and self.outage_risk.in_objective and self.voll_thb_per_kwh is None:
+            raise ValueError("outage_risk.in_objective needs a value of lost load: set voll_thb_per_kwh "
+                             "(or in_objective: false to report the risk only)")
+        return self
 
 
 class Sizing(Strict):

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from munigrid.models.errors import InputError
 from munigrid.scenarios import api
-from munigrid.scenarios.resilience import run_resilience, window_sums_kwh
+from munigrid.scenarios.resilience import representative_starts, run_resilience, start_weights, window_sums_kwh
 from munigrid.scenarios.schema import parse_scenario
 
 OFFICE, SCHOOL = "municipal_office", "municipal_school"
@@ -132,3 +132,40 @@ def test_runs_show_prints_the_resilience_lines(stored_week):
                                 env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert f"{OFFICE} (100% critical): mean" in result.output and "outage risk (1 outages a year)" in result.output
+
+
+def test_representative_starts_share_the_start_weight():
+    index = pd.date_range("2026-03-02", periods=48, freq="h", tz="Asia/Bangkok")
+    evening = [0.0] * 18 + [1.0] * 4 + [0.0] * 2
+    starts = representative_starts(index, evening, 4)
+    assert list(index[starts].hour) == [18, 20, 18, 20] and list(index[starts].day) == [2, 2, 3, 3]
+    assert start_weights(index, evening)[starts].sum() == pytest.approx(4 / 8)
+
+
+def _risky_week(in_objective: bool):
+    scenario = api.load("tha-yang")
+    scenario.time.start = "2026-03-02"
+    scenario.time.days = 7
+    scenario.grid.voll_thb_per_kwh = 200.0
+    scenario.grid.outage_risk = {"durations": [{"hours": 4, "probability_frac": 0.5},
+                                               {"hours": 12, "probability_frac": 0.5}],
+                                 "events_per_year": 12, "in_objective": in_objective, "objective_starts": 8}
+    return api.run(scenario, store=False)
+
+
+def test_outage_risk_in_the_objective_keeps_energy_for_outages():
+    plain, priced = _risky_week(False), _risky_week(True)
+    starts = representative_starts(plain.results.indexes["time"], None, 8)
+    soc = [run.results.soc_kwh.sel(building=OFFICE).to_numpy()[starts] for run in (plain, priced)]
+    assert soc[1].sum() > soc[0].sum() + 1.0  # more stored where the representative outages start
+    risk = [run.manifest["resilience"]["outage_risk"]["buildings"][OFFICE] for run in (plain, priced)]
+    assert risk[1]["unserved_critical_kwh_per_year"] < risk[0]["unserved_critical_kwh_per_year"]
+    assert priced.manifest["resilience"]["outage_risk"]["in_objective"] is True
+    # the bill pays for the energy kept back
+    assert priced.summary.loc["total", "cost_after_thb"] >= plain.summary.loc["total", "cost_after_thb"] - 1e-6
+
+
+def test_outage_risk_in_the_objective_needs_a_value_of_lost_load():
+    with pytest.raises(InputError) as err:
+        _scenario(outage_risk={"durations": [{"hours": 2, "probability_frac": 1.0}], "in_objective": True})
+    assert any(p.path == "grid" and "voll_thb_per_kwh" in p.message for p in err.value.problems)
