@@ -10,6 +10,7 @@ cover the load") come out the same.
 from __future__ import annotations
 
 import math
+from itertools import accumulate
 
 
 def _rates(eff_c, eff_d, dt):
@@ -172,24 +173,28 @@ def _island_step(net, soc, fuel, soc_min_kwh, soc_max_kwh, power_kw, rates, rate
     return 0.0, _next_soc(soc, 0.0, net - gen, gain, loss), fuel
 
 
+def _island_shortfalls(t0, critical_load_kw, pv_kw, soc, fuel, soc_min_kwh, soc_max_kwh, power_kw, rates, rated_kw,
+                       intercept, slope, step_h, steps):
+    """Shortfall [kW] of each of ``steps`` steps of an outage from ``t0`` (lazily, wrapping around)."""
+    n = len(critical_load_kw)
+    for k in range(steps):
+        t = (t0 + k) % n
+        short, soc, fuel = _island_step(critical_load_kw[t] - pv_kw[t], soc, fuel, soc_min_kwh, soc_max_kwh, power_kw,
+                                        rates, rated_kw, intercept, slope, step_h)
+        yield short
+
+
 def outage_survival(critical_load_kw, pv_kw, soc_start_kwh, soc_min_kwh, soc_max_kwh, power_kw, charge_eff_frac,
                     discharge_eff_frac, rated_kw, fuel_intercept_l_per_kwh_rated, fuel_slope_l_per_kwh, fuel_l,
                     max_steps, step_h):
     """Reference of :func:`munigrid.models.simulation.outage.outage_kernel` (list of survived steps)."""
     rates = _rates(charge_eff_frac, discharge_eff_frac, step_h)
-    n = len(critical_load_kw)
     result = []
-    for t0 in range(n):
-        soc, fuel, survived = soc_start_kwh[t0], fuel_l, max_steps
-        for k in range(max_steps):
-            t = (t0 + k) % n
-            short, soc, fuel = _island_step(critical_load_kw[t] - pv_kw[t], soc, fuel, soc_min_kwh, soc_max_kwh,
-                                            power_kw, rates, rated_kw, fuel_intercept_l_per_kwh_rated,
-                                            fuel_slope_l_per_kwh, step_h)
-            if short > 0.0:
-                survived = k
-                break
-        result.append(survived)
+    for t0 in range(len(critical_load_kw)):
+        shorts = _island_shortfalls(t0, critical_load_kw, pv_kw, soc_start_kwh[t0], fuel_l, soc_min_kwh, soc_max_kwh,
+                                    power_kw, rates, rated_kw, fuel_intercept_l_per_kwh_rated, fuel_slope_l_per_kwh,
+                                    step_h, max_steps)
+        result.append(next((k for k, short in enumerate(shorts) if short > 0.0), max_steps))
     return result
 
 
@@ -198,18 +203,13 @@ def outage_unserved(critical_load_kw, pv_kw, soc_start_kwh, soc_min_kwh, soc_max
                     duration_steps, step_h):
     """Reference of :func:`munigrid.models.simulation.outage.unserved_kernel` (rows of lost kWh)."""
     rates = _rates(charge_eff_frac, discharge_eff_frac, step_h)
-    n = len(critical_load_kw)
     result = []
-    for t0 in range(n):
-        soc, fuel, lost, row = soc_start_kwh[t0], fuel_l, 0.0, []
-        for k in range(max(duration_steps)):
-            t = (t0 + k) % n
-            short, soc, fuel = _island_step(critical_load_kw[t] - pv_kw[t], soc, fuel, soc_min_kwh, soc_max_kwh,
-                                            power_kw, rates, rated_kw, fuel_intercept_l_per_kwh_rated,
-                                            fuel_slope_l_per_kwh, step_h)
-            lost += short * step_h
-            row += [lost] * sum(1 for d in duration_steps if d == k + 1)
-        result.append(row)
+    for t0 in range(len(critical_load_kw)):
+        shorts = _island_shortfalls(t0, critical_load_kw, pv_kw, soc_start_kwh[t0], fuel_l, soc_min_kwh, soc_max_kwh,
+                                    power_kw, rates, rated_kw, fuel_intercept_l_per_kwh_rated, fuel_slope_l_per_kwh,
+                                    step_h, max(duration_steps))
+        lost = list(accumulate(short * step_h for short in shorts))
+        result.append([lost[d - 1] for d in duration_steps])
     return result
 
 
