@@ -14,6 +14,11 @@ Measured in one run:
 
 Target (issue 19): a year of start steps for 5 buildings <= 0.2 s.
 
+``--objective STARTS``: instead, Tha Yang's year run in this process without and with the
+outage risk in the objective (4 h and 24 h outages, 0.7 / 0.3, 6 a year, 200 THB/kWh, STARTS
+representative starts): CPU of each run, the office's solve, its survival and the site's
+expected unserved energy (writes ``benchmarks/results/resilience_objective.json``).
+
 Run: ``python benchmarks/bench_resilience.py`` (writes ``benchmarks/results/resilience.json``).
 """
 
@@ -118,5 +123,33 @@ def main() -> None:
     print(f"mean survival by building: {', '.join(f'{h:.1f}' for h in mean_h)} h; written {RESULTS}")
 
 
+def objective(starts: int) -> None:
+    from munigrid.scenarios import api
+
+    rows = {}
+    for in_objective in (False, True):
+        scenario = api.load("tha-yang")
+        scenario.grid.voll_thb_per_kwh = 200.0
+        scenario.grid.outage_risk = {"durations": [{"hours": 4, "probability_frac": 0.7},
+                                                   {"hours": 24, "probability_frac": 0.3}],
+                                     "events_per_year": 6, "in_objective": in_objective, "objective_starts": starts}
+        start = time.process_time()
+        outcome = api.run(scenario, store=False)
+        figures = outcome.manifest["resilience"]
+        rows["in_objective" if in_objective else "results_only"] = {
+            "run_cpu_s": time.process_time() - start,
+            "office_solve_s": outcome.manifest["solver"]["meters"]["municipal_office"].get("solve_s"),
+            "office_mean_survival_h": figures["survival"]["municipal_office"]["mean_h"],
+            "site_unserved_critical_kwh_per_year": figures["outage_risk"]["site"]["unserved_critical_kwh_per_year"],
+            "site_bill_after_thb": float(outcome.summary.loc["total", "cost_after_thb"])}
+        print(in_objective, rows, flush=True)
+    out = RESULTS.with_name("resilience_objective.json")
+    out.write_text(json.dumps({"objective_starts": starts, "load_average_1min": os.getloadavg()[0], **rows},
+                              indent=2) + "\n")
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--objective":
+        objective(int(sys.argv[2]))
+    else:
+        main()
