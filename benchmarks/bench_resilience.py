@@ -82,7 +82,8 @@ def main() -> None:
     sites = buildings()
     cases = [IslandCase(*site) for site in sites]
     survival = lambda: survival_of(cases, step_h=1.0, max_hours=MAX_H)  # noqa: E731
-    one_by_one = lambda: [outage_survival(l, p, s, b, step_h=1.0, max_hours=MAX_H) for l, p, s, b in sites]  # noqa: E731
+    one_by_one = lambda: [outage_survival(l, p, s, b, step_h=1.0, max_hours=MAX_H)  # noqa: E731
+                          for l, p, s, b in sites]
     risk = lambda: unserved_of(cases, step_h=1.0, duration_h=RISK_DURATIONS_H)  # noqa: E731
     survival_s, one_by_one_s, risk_s = best_seconds(survival), best_seconds(one_by_one), best_seconds(risk)
     mean_h = [float(r.survived_h.mean()) for r in survival()]

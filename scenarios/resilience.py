@@ -190,7 +190,8 @@ def outage_risk_figures(scenario: Scenario, results: xr.Dataset, step_h: float) 
                "start_hour_weights": risk.start_hour_weights, "buildings": buildings, "site": site}
     array = xr.DataArray(np.column_stack(by_start), dims=("time", "building"),
                          coords={"time": results["time"], "building": names},
-                         attrs={"units": "kWh", "label": "expected unserved critical energy of an outage from this step"})
+                         attrs={"units": "kWh",
+                                "label": "expected unserved critical energy of an outage from this step"})
     return figures, array
 
 

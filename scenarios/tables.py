@@ -165,8 +165,8 @@ def resilience_lines(resilience: dict) -> list[str]:
     risk = resilience.get("outage_risk")
     if risk:
         site = risk["site"]
-        text = (f"outage risk ({risk['events_per_year']:g} outages a year"
-                f"{', priced in the objective' if risk.get('in_objective') else ''}): expected unserved critical energy "
+        priced = ", priced in the objective" if risk.get("in_objective") else ""
+        text = (f"outage risk ({risk['events_per_year']:g} outages a year{priced}): expected unserved critical energy "
                 f"{site['unserved_critical_kwh_per_year']:,.0f} kWh/year, lost load "
                 f"{site['lost_load_kwh_per_year']:,.0f} kWh/year")
         value = site.get("lost_load_thb_per_year")

@@ -152,10 +152,10 @@ def _uncertainty_section(page: Page, run: RunData, lang: str) -> None:
     page.section("sec_distributions", *(parts or [missing("missing_simulation")]))
 
 
-def _survival_frame(survival: dict) -> pd.DataFrame:
+def _survival_frame(survival: dict, durations_h: list[float]) -> pd.DataFrame:
     """One row per building that can island: critical share, mean and shortest survival, shares surviving."""
     rows = {name: {"critical_frac": fig["critical_frac"], "mean_h": fig["mean_h"], "min_h": fig["min_h"],
-                   **{f"survive_{d}_frac": share for d, share in fig["survive_frac"].items()}}
+                   **{f"survive_{d:g}_frac": fig["survive_frac"][f"{d:g}"] for d in durations_h}}
             for name, fig in survival.items()}
     return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -180,7 +180,8 @@ def _resilience_section(page: Page, run: RunData, lang: str) -> None:
     if survived:
         headers = {"critical_frac": "col_res_critical_frac", "mean_h": "col_res_mean_h", "min_h": "col_res_min_h"}
         headers |= {f"survive_{d:g}_frac": f"col_res_survive_{d:g}" for d in stats["durations_h"]}
-        parts += [table(_survival_frame(stats["survival"]), headers, index_header="col_building"),
+        frame = _survival_frame(stats["survival"], stats["durations_h"])
+        parts += [table(frame, headers, index_header="col_building"),
                   build_chart("survival_curve", lambda t: figures.survival_curve(survived, max_h, t), lang),
                   note("note_survival_curve"),
                   build_chart("survival_heatmap", lambda t: figures.survival_heatmap(survived, max_h, t), lang),
@@ -189,7 +190,8 @@ def _resilience_section(page: Page, run: RunData, lang: str) -> None:
         parts.append(note("note_no_island"))
     risk = stats.get("outage_risk")
     if risk:
-        parts += [note("note_outage_risk", events=f"{risk['events_per_year']:g}"),
+        parts += [note("note_outage_risk_priced" if risk.get("in_objective") else "note_outage_risk",
+                       events=f"{risk['events_per_year']:g}"),
                   table(_outage_risk_frame(risk), {"unserved_kwh": "col_res_unserved_kwh",
                                                    "lost_kwh": "col_res_lost_kwh", "lost_thb": "col_res_lost_thb"},
                         index_header="col_building")]

@@ -31,7 +31,8 @@ def survival_by_building(resilience: xr.Dataset) -> dict[str, pd.Series]:
 
 
 def survival_curve(survived: dict[str, pd.Series], max_h: float, t: Labels) -> go.Figure:
-    """Share of start steps [%] whose outage the critical load survives at least each duration [h], one line per building."""
+    """Share of start steps [%] whose outage the critical load survives for at least each
+    duration [h], one line per building."""
     fig = go.Figure()
     durations = np.linspace(0.0, max_h, CURVE_POINTS)
     for name, hours in survived.items():
