@@ -90,7 +90,8 @@ def island_assets(scenario: Scenario, results: xr.Dataset, building: str) -> Isl
     battery, generator = BatteryParams(0.0, 0.0), None
     spec = scenario.battery
     sizes = results.sel(building=building)
-    if spec is not None and spec.building == building and float(sizes["battery_kwh"]) > 0:
+    usable = spec is not None and spec.soc_max_frac > spec.soc_min_frac  # no usable energy otherwise
+    if usable and spec.building == building and float(sizes["battery_kwh"]) > 0:
         battery = BatteryParams(float(sizes["battery_kwh"]), float(sizes["battery_kw"]), spec.charge_eff_frac,
                                 spec.discharge_eff_frac, spec.soc_min_frac, spec.soc_max_frac, spec.soc_initial_frac)
     gen = scenario.generator
