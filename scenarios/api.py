@@ -121,7 +121,8 @@ def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | Non
         outcome.manifest, outcome.results, outcome.summary,
         extra_files={"scenario.yaml": scenario_yaml(scenario), "bills.csv": bills_csv(outcome.bills),
                      "bills_before.csv": bills_csv(outcome.bills_before)},
-        extra_datasets={} if outcome.samples is None else {"simulation.nc": outcome.samples})
+        extra_datasets={**({} if outcome.samples is None else {"simulation.nc": outcome.samples}),
+                        **({} if outcome.resilience is None else {"resilience.nc": outcome.resilience})})
     outcome.run_dir = stored.path
     if report:
         if progress:
@@ -497,7 +498,7 @@ def stored_info(run_id: str, root: Path | None = None) -> dict:
     if entry.kind == "run":
         manifest = json.loads((entry.path / run_store.MANIFEST).read_text(encoding="utf-8"))
         info.update(solver=manifest.get("solver"), timings=manifest.get("timings"), notes=manifest.get("notes", []),
-                    uncertainty=manifest.get("uncertainty"))
+                    uncertainty=manifest.get("uncertainty"), resilience=manifest.get("resilience"))
     else:
         folder = SweepFolder.open(entry.path)
         info.update(parameters=folder.plan.get("parameters"), members=len(folder.plan.get("members", [])),

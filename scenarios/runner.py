@@ -33,6 +33,7 @@ from munigrid.scenarios.infeasibility import explain
 from munigrid.scenarios.inputs import BuildingInputs, SiteInputs, build_inputs, ft_schedule
 from munigrid.scenarios.kpis import summarise
 from munigrid.scenarios.provenance import inputs_hash, package_versions
+from munigrid.scenarios.resilience import critical_frac, outage_recourse, run_resilience
 from munigrid.scenarios.schema import Scenario
 
 Progress = Callable[[str], None]
@@ -61,6 +62,9 @@ class RunOutcome:
         The model inputs the run was made from.
     samples : xarray.Dataset or None
         Monte Carlo samples (dims building x sample) when requested.
+    resilience : xarray.Dataset or None
+        Survival hours and expected unserved energy by start step
+        (:func:`munigrid.scenarios.resilience.run_resilience`); figures in ``manifest["resilience"]``.
     run_dir, report_path : Path or None
         Where the run and its report were stored.
     """
@@ -73,6 +77,7 @@ class RunOutcome:
     bills_before: dict[str, pd.DataFrame] = field(default_factory=dict)
     inputs: SiteInputs | None = None
     samples: xr.Dataset | None = None
+    resilience: xr.Dataset | None = None
     run_dir: Path | None = None
     report_path: Path | None = None
 
@@ -90,7 +95,7 @@ class RunOutcome:
                 for name, row in self.summary.iterrows()}
         return {"scenario": self.scenario_name, "summary": rows, "solver": self.manifest["solver"],
                 "timings": self.manifest["timings"], "notes": self.manifest["notes"],
-                "uncertainty": self.manifest.get("uncertainty"),
+                "uncertainty": self.manifest.get("uncertainty"), "resilience": self.manifest.get("resilience"),
                 "run_dir": str(self.run_dir) if self.run_dir else None,
                 "report": str(self.report_path) if self.report_path else None}
 
@@ -175,7 +180,9 @@ def meter_for(building: BuildingInputs, inputs: SiteInputs, scenario: Scenario, 
     meter = Meter(name=building.name, load_kw=building.load_kw.to_numpy(), terms=terms, pv=pv, batteries=batteries,
                   generator=generator, import_limit_kw=import_limit_kw or math.inf,
                   outage=outage_mask(scenario, inputs.index), voll_thb_per_kwh=grid.voll_thb_per_kwh,
-                  critical_frac=grid.critical_frac, grid_co2_kg_per_kwh=scenario.emissions.grid_kg_per_kwh)
+                  critical_frac=critical_frac(scenario, building.name),
+                  grid_co2_kg_per_kwh=scenario.emissions.grid_kg_per_kwh,
+                  outage_recourse=outage_recourse(scenario, inputs.index, inputs.step_h))
     return meter, list(getattr(terms, "notes", []))
 
 
@@ -394,6 +401,10 @@ def run_scenario(scenario: Scenario, base_dir: Path, progress: Progress | None =
     if scenario.optimisation.mode == "sizing":
         for key in ("pv_kwp", "battery_kwh", "battery_kw", "generator_kw"):
             summary[key] = list(results[key].values) + [float(results[key].sum())]
+    say("resilience")
+    began = time.perf_counter()
+    resilience, resilience_series = run_resilience(scenario, results, inputs.step_h)
+    clock["resilience_s"] = time.perf_counter() - began
     clock["total_s"] = time.perf_counter() - clock["start"]
     manifest = {
         "scenario": scenario.name,
@@ -411,8 +422,10 @@ def run_scenario(scenario: Scenario, base_dir: Path, progress: Progress | None =
         },
         "timings": {k: round(v, 4) for k, v in clock.items() if k != "start"},
         "notes": notes,
+        "resilience": resilience,
     }
-    return RunOutcome(scenario.name, results, summary, manifest, bills=after, bills_before=before, inputs=inputs)
+    return RunOutcome(scenario.name, results, summary, manifest, bills=after, bills_before=before, inputs=inputs,
+                      resilience=resilience_series)
 
 
 def bills_csv(bills: dict[str, pd.DataFrame]) -> str:

@@ -163,6 +163,7 @@ class Building(Strict):
     tariff_file: str | None = None
     roof_area_m2: NonNeg = 0.0
     pv_arrays: list[PVArray] = Field(default_factory=list)
+    critical_frac: Frac | None = None
     notes: str = ""
 
     @field_validator("tariff")
@@ -237,6 +238,8 @@ class Generator(Strict):
     # runs only in grid outages (behind a transfer switch); false: may run in parallel with the
     # grid to shave peaks (needs synchronising switchgear and the utility's approval)
     standby_only: bool = True
+    # fuel on site when an outage starts; none: no limit (fuel is brought in as the outage lasts)
+    tank_l: NonNeg | None = None
 
 
 class Connection(Strict):
@@ -272,6 +275,32 @@ class Outage(Strict):
     hours: float = Field(gt=0, le=24 * 366)
 
 
+class OutageDuration(Strict):
+    """One outage length of the outage risk and its probability."""
+
+    hours: float = Field(gt=0, le=24 * 31)
+    probability_frac: Frac
+
+
+class OutageRisk(Strict):
+    """Outages as a distribution: lengths with probabilities, optionally weighted start hours."""
+
+    durations: list[OutageDuration] = Field(min_length=1, max_length=48)
+    start_hour_weights: list[NonNeg] | None = Field(default=None, min_length=24, max_length=24)
+    events_per_year: NonNeg = 1.0
+    in_objective: bool = False
+    objective_starts: int = Field(default=12, ge=1, le=366)
+
+    @model_validator(mode="after")
+    def _distribution(self):
+        total = sum(d.probability_frac for d in self.durations)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"durations[].probability_frac must add up to 1, they add up to {total:g}")
+        if self.start_hour_weights is not None and not sum(self.start_hour_weights) > 0:
+            raise ValueError("start_hour_weights need at least one weight > 0 (24 values, hour 0 first)")
+        return self
+
+
 class Grid(Strict):
     """Grid connection limits, outages and the value of lost load."""
 
@@ -279,6 +308,15 @@ class Grid(Strict):
     outages: list[Outage] = Field(default_factory=list)
     voll_thb_per_kwh: NonNeg | None = None
     critical_frac: Frac = 1.0
+    survival_max_h: float = Field(default=168.0, ge=24, le=24 * 366)
+    outage_risk: OutageRisk | None = None
+
+    @model_validator(mode="after")
+    def _priced_risk(self):
+        if self.outage_risk is not None and self.outage_risk.in_objective and self.voll_thb_per_kwh is None:
+            raise ValueError("outage_risk.in_objective needs a value of lost load: set voll_thb_per_kwh "
+                             "(or in_objective: false to report the risk only)")
+        return self
 
 
 class Sizing(Strict):

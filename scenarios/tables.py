@@ -151,6 +151,30 @@ def _uncertainty_lines(uncertainty: dict) -> list[str]:
     return [f"{what}, {uncertainty['strategy']} battery rule:", band]
 
 
+def resilience_lines(resilience: dict) -> list[str]:
+    """The run's resilience figures (:mod:`munigrid.scenarios.resilience`) as lines for a terminal:
+    a heading, one line per building that can island, and the outage risk's expected figures."""
+    lines = [f"resilience: the critical load in an outage from every step, followed up to "
+             f"{resilience['max_evaluated_h']:g} h:"]
+    for name, fig in resilience["survival"].items():
+        shares = ", ".join(f"{d:g} h {fig['survive_frac'][f'{d:g}']:.1%}" for d in resilience["durations_h"])
+        lines.append(f"{name} ({fig['critical_frac']:.0%} critical): mean {fig['mean_h']:,.1f} h, "
+                     f"min {fig['min_h']:,.1f} h; starts surviving {shares}")
+    if not resilience["survival"]:
+        lines.append("no building has a battery or a generator: every outage drops the load at once")
+    risk = resilience.get("outage_risk")
+    if risk:
+        site = risk["site"]
+        priced = ", priced in the objective" if risk.get("in_objective") else ""
+        text = (f"outage risk ({risk['events_per_year']:g} outages a year{priced}): expected unserved critical energy "
+                f"{site['unserved_critical_kwh_per_year']:,.0f} kWh/year, lost load "
+                f"{site['lost_load_kwh_per_year']:,.0f} kWh/year")
+        value = site.get("lost_load_thb_per_year")
+        lines.append(text + (f", value of lost load {value:,.0f} THB/year" if value is not None
+                             else " (no grid.voll_thb_per_kwh: no value of lost load)"))
+    return lines
+
+
 def _print_wrapped(console: Console, text: str, first: str, rest: str) -> None:
     console.print(textwrap.fill(text, max(console.width - 1, 20), initial_indent=first, subsequent_indent=rest),
                   markup=False, highlight=False)
@@ -184,6 +208,15 @@ def condensed_notes(notes: Sequence[str]) -> list[str]:
             for before, after, months in groups]
 
 
+def print_resilience(resilience: dict | None, console: Console) -> None:
+    """Print :func:`resilience_lines` (nothing for runs stored before resilience was computed)."""
+    if resilience:
+        heading, *rest = resilience_lines(resilience)
+        _print_wrapped(console, heading, "", "  ")
+        for line in rest:
+            _print_wrapped(console, line, "  ", "    ")
+
+
 def print_summary(outcome, console: Console | None = None) -> None:
     """Print a run's KPI table (one row per building and the total, fitted to the console), the
     solver line, the uncertainty band, the run's notes and where it is stored."""
@@ -200,6 +233,7 @@ def print_summary(outcome, console: Console | None = None) -> None:
         heading, band = _uncertainty_lines(uncertainty)
         _print_wrapped(console, heading, "", "  ")
         _print_wrapped(console, band, "  ", "  ")
+    print_resilience(outcome.manifest.get("resilience"), console)
     notes = condensed_notes(outcome.manifest.get("notes") or [])
     if notes:
         console.print("notes:")

@@ -13,7 +13,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from munigrid.models.dispatch import costs, families_energy as fe, families_generator as fg
-from munigrid.models.dispatch import families_sizing as fs, families_tariff as ft
+from munigrid.models.dispatch import families_outage as fo, families_sizing as fs, families_tariff as ft
 from munigrid.models.dispatch.layout import ModelData
 
 # (family name, rule, index-set name); a family is skipped when its set is absent or empty.
@@ -63,7 +63,7 @@ CONSTRAINT_FAMILIES = (
     ("self_sufficiency", fs.self_sufficiency, "ONE_self_sufficiency"),
     ("renewable_share", fs.renewable_share, "ONE_renewable"),
     ("co2_cap", fs.co2_cap, "ONE_co2"),
-)
+) + fo.CONSTRAINT_FAMILIES
 
 COST_FAMILIES = (
     ("energy", costs.energy_cost, "MT"),
@@ -80,7 +80,7 @@ COST_FAMILIES = (
     ("pv_capital", costs.pv_capital_cost, "MA_sized"),
     ("battery_capital", costs.battery_capital_cost, "MN_battery_sized"),
     ("gen_capital", costs.gen_capital_cost, "M_gen_sized"),
-)
+) + fo.COST_FAMILIES
 
 # (variable family, equality family defining it), substituted out in this order before HiGHS solves
 # (see munigrid.models.dispatch.reduction): import by the power balance, discharge by the SoC recurrence
@@ -90,7 +90,7 @@ DEFINED_BY = (
 )
 
 # parameters used as indices of other components (integers, never mutable)
-INDEX_PARAMS = frozenset({"period_of_step", "period_last_step", "floor_last_step", "window_period"})
+INDEX_PARAMS = frozenset({"period_of_step", "period_last_step", "floor_last_step", "window_period"}) | fo.INDEX_PARAMS
 
 
 def active(families, data: ModelData):

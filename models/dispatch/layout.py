@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from munigrid.models.errors import InputError
+from munigrid.models.dispatch.families_outage import add_outage_recourse
 from munigrid.models.dispatch.problem import DispatchProblem, Meter, capital_recovery_factor
 from munigrid.models.dispatch.template_compile import ColumnLayout
 
@@ -127,6 +128,7 @@ def build_model_data(problem: DispatchProblem) -> ModelData:
     _energy_blocks(out, meters, n_t, step_h)
     _net_metering(out, meters, n_t)
     _targets(out, problem)
+    add_outage_recourse(out, problem)
     dims = {"M": n_m, "T": n_t}
     return ModelData(ColumnLayout.from_shapes(out.shapes), out.lower, out.upper, out.integer, out.params, out.sets,
                      dims, commitment)

@@ -31,6 +31,7 @@ from typing import Literal
 import numpy as np
 
 from munigrid.models import asset_defaults as defaults
+from munigrid.models.dispatch.families_outage import OutageRecourse
 from munigrid.models.errors import NoSolutionError
 from munigrid.models.tariffs.terms import TariffCostTerms
 
@@ -250,6 +251,9 @@ class Meter:
         Share of the load that may never be shed [-].
     grid_co2_kg_per_kwh : float
         Grid emission factor [kgCO2e/kWh] (TGO 2026: 0.4750).
+    outage_recourse : OutageRecourse or None
+        Representative outages whose expected lost critical load enters the objective
+        (:mod:`munigrid.models.dispatch.families_outage`).
     """
 
     name: str
@@ -264,6 +268,7 @@ class Meter:
     voll_thb_per_kwh: float | None = None
     critical_frac: float = 1.0
     grid_co2_kg_per_kwh: float = 0.4750
+    outage_recourse: OutageRecourse | None = None
     batteries: list[Battery] = field(default_factory=list)
 
     def __post_init__(self):

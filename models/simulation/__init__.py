@@ -16,7 +16,8 @@ module                        job
 ``generator``                 simulate_generator (off-grid, load following / cycle charging)
 ``replay``                    replay_schedule (optimised schedule against actuals)
 ``peaks``                     peaks per billing period and demand window
-``outage``                    outage_survival (every start step, parallel)
+``outage``                    outage_survival, outage_unserved; survival_of, unserved_of
+                              (every building x start step in one parallel call)
 ``rainflow``, ``degradation`` rainflow cycles, calendar ageing, battery_fade
 ``multi_year``                simulate_years (ageing battery and PV)
 ``tariff_arrays``             TariffCostTerms packed for numba
@@ -36,7 +37,8 @@ _EXPORTS = {
     "GeneratorTrace": "generator", "simulate_generator": "generator",
     "monte_carlo": "montecarlo", "summarize": "montecarlo",
     "simulate_years": "multi_year",
-    "OutageSurvival": "outage", "outage_survival": "outage",
+    "IslandCase": "outage", "OutageSurvival": "outage", "outage_survival": "outage", "outage_unserved": "outage",
+    "survival_of": "outage", "unserved_of": "outage",
     "BatteryParams": "params", "GeneratorParams": "params",
     "demand_peaks_kw": "peaks", "period_peaks_kw": "peaks",
     "ReplayResult": "replay", "replay_schedule": "replay",
@@ -48,9 +50,9 @@ _EXPORTS = {
 }
 __all__ = [
     "Band", "BatteryFade", "BatteryParams", "BatteryTrace", "DegradationParams", "GeneratorParams",
-    "GeneratorTrace", "OutageSurvival", "ReplayResult", "STRATEGIES", "SampleSource", "TariffArrays",
+    "GeneratorTrace", "IslandCase", "OutageSurvival", "ReplayResult", "STRATEGIES", "SampleSource", "TariffArrays",
     "battery_fade", "calendar_fade_frac", "day_block_bootstrap", "demand_peaks_kw", "flat_tariff", "monte_carlo", "outage_survival",
-    "pack_tariff", "peak_shaving", "period_peaks_kw", "replay_schedule", "self_consumption", "simulate_battery",
-    "simulate_generator", "simulate_years", "sizing_sweep", "summarize", "tou_arbitrage",
+    "outage_unserved", "pack_tariff", "peak_shaving", "period_peaks_kw", "replay_schedule", "self_consumption", "simulate_battery",
+    "simulate_generator", "simulate_years", "sizing_sweep", "summarize", "survival_of", "tou_arbitrage", "unserved_of",
 ]
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

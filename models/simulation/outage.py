@@ -11,7 +11,13 @@ series end, so every start sees the same horizon) with net critical load
   battery the rest :math:`n - g`, which must not exceed :math:`\bar d` — otherwise the
   outage is survived for :math:`k` steps.
 
-Survival is capped at ``max_steps``; one kernel call evaluates every start in parallel.
+The fuel is what is on site when the outage starts (``math.inf``: no limit). Survival is
+capped at ``max_steps``; one kernel call evaluates every start of every building in parallel
+(:func:`survival_of`, :func:`unserved_of`: starting the worker threads costs more than a
+year of short outages, so buildings are batched rather than called one by one).
+:func:`outage_unserved` carries the same rule on through shortfalls: what the generator and
+the battery cannot serve in a step is lost (the battery gives all it can), and the lost energy
+is summed over outages of given durations from every start.
 """
 
 from __future__ import annotations
@@ -31,6 +37,32 @@ _TOLERANCE_KW = 1e-9
 
 
 @njit(cache=True)
+def island_step(net_kw, soc_kwh, fuel_l, soc_min_kwh, soc_max_kwh, power_kw, c_rate, d_rate, gain, loss, rated_kw,
+                fuel_intercept_l_per_kwh_rated, fuel_slope_l_per_kwh, step_h):
+    """One islanded step (rule of the module docstring): ``(shortfall_kw, soc_kwh, fuel_l)`` after it.
+
+    ``shortfall_kw`` is the part of the net critical load neither the generator nor the battery
+    could serve (0 when served within :data:`_TOLERANCE_KW`); the battery then gives all it can.
+    """
+    if net_kw <= 0.0:
+        c = min(-net_kw, charge_limit_kw(soc_kwh, soc_max_kwh, power_kw, c_rate))
+        return 0.0, next_soc_kwh(soc_kwh, c, 0.0, gain, loss), fuel_l
+    g = 0.0
+    if rated_kw > 0.0 and fuel_l > 0.0:
+        g = min(net_kw, rated_kw)
+        burn = step_h * (fuel_intercept_l_per_kwh_rated * rated_kw + fuel_slope_l_per_kwh * g)
+        if burn > fuel_l:
+            g *= fuel_l / burn
+            burn = fuel_l
+        fuel_l -= burn
+    rest = net_kw - g
+    limit = discharge_limit_kw(soc_kwh, soc_min_kwh, power_kw, d_rate)
+    if rest > limit + _TOLERANCE_KW:
+        return rest - limit, next_soc_kwh(soc_kwh, 0.0, limit, gain, loss), fuel_l
+    return 0.0, next_soc_kwh(soc_kwh, 0.0, rest, gain, loss), fuel_l
+
+
+@njit(cache=True)
 def survive_from(t0, critical_load_kw, pv_kw, soc_start_kwh, soc_min_kwh, soc_max_kwh, power_kw, charge_eff_frac,
                  discharge_eff_frac, rated_kw, fuel_intercept_l_per_kwh_rated, fuel_slope_l_per_kwh, fuel_l,
                  max_steps, step_h):
@@ -41,37 +73,73 @@ def survive_from(t0, critical_load_kw, pv_kw, soc_start_kwh, soc_min_kwh, soc_ma
     fuel = fuel_l
     for k in range(max_steps):
         t = (t0 + k) % n
-        net = critical_load_kw[t] - pv_kw[t]
-        if net <= 0.0:
-            c = min(-net, charge_limit_kw(e, soc_max_kwh, power_kw, c_rate))
-            e = next_soc_kwh(e, c, 0.0, gain, loss)
-            continue
-        g = 0.0
-        if rated_kw > 0.0 and fuel > 0.0:
-            g = min(net, rated_kw)
-            burn = step_h * (fuel_intercept_l_per_kwh_rated * rated_kw + fuel_slope_l_per_kwh * g)
-            if burn > fuel:
-                g *= fuel / burn
-                burn = fuel
-            fuel -= burn
-        rest = net - g
-        if rest > discharge_limit_kw(e, soc_min_kwh, power_kw, d_rate) + _TOLERANCE_KW:
+        short, e, fuel = island_step(critical_load_kw[t] - pv_kw[t], e, fuel, soc_min_kwh, soc_max_kwh, power_kw,
+                                     c_rate, d_rate, gain, loss, rated_kw, fuel_intercept_l_per_kwh_rated,
+                                     fuel_slope_l_per_kwh, step_h)
+        if short > 0.0:
             return k
-        e = next_soc_kwh(e, 0.0, rest, gain, loss)
     return max_steps
 
 
-@njit(parallel=True, cache=True)
-def outage_kernel(critical_load_kw, pv_kw, soc_start_kwh, soc_min_kwh, soc_max_kwh, power_kw, charge_eff_frac,
+#: columns of the per-building ``assets`` array of the kernels
+ASSET_COLUMNS = ("soc_min_kwh", "soc_max_kwh", "power_kw", "charge_eff_frac", "discharge_eff_frac", "rated_kw",
+                 "fuel_intercept_l_per_kwh_rated", "fuel_slope_l_per_kwh", "fuel_l")
+
+
+@njit(cache=True)
+def unserved_from(t0, critical_load_kw, pv_kw, soc_start_kwh, soc_min_kwh, soc_max_kwh, power_kw, charge_eff_frac,
                   discharge_eff_frac, rated_kw, fuel_intercept_l_per_kwh_rated, fuel_slope_l_per_kwh, fuel_l,
-                  max_steps, step_h):
-    """Survived steps for every start step, shape (T,)."""
+                  duration_steps, step_h, out):
+    """Unserved critical energy [kWh] of an outage from ``t0`` lasting each of ``duration_steps``
+    (ascending, >= 1), written to ``out``: the rule of :func:`island_step` carried on through
+    shortfalls (what cannot be served is lost, the rest is served)."""
     n = critical_load_kw.shape[0]
-    out = np.empty(n, dtype=np.int64)
-    for t0 in prange(n):
-        out[t0] = survive_from(t0, critical_load_kw, pv_kw, soc_start_kwh[t0], soc_min_kwh, soc_max_kwh, power_kw,
-                               charge_eff_frac, discharge_eff_frac, rated_kw, fuel_intercept_l_per_kwh_rated,
-                               fuel_slope_l_per_kwh, fuel_l, max_steps, step_h)
+    n_d = duration_steps.shape[0]
+    c_rate, d_rate, gain, loss = rates(charge_eff_frac, discharge_eff_frac, step_h)
+    e = soc_start_kwh
+    fuel = fuel_l
+    lost_kwh = 0.0
+    j = 0
+    for k in range(duration_steps[n_d - 1]):
+        t = (t0 + k) % n
+        short, e, fuel = island_step(critical_load_kw[t] - pv_kw[t], e, fuel, soc_min_kwh, soc_max_kwh, power_kw,
+                                     c_rate, d_rate, gain, loss, rated_kw, fuel_intercept_l_per_kwh_rated,
+                                     fuel_slope_l_per_kwh, step_h)
+        lost_kwh += short * step_h
+        while j < n_d and duration_steps[j] == k + 1:
+            out[j] = lost_kwh
+            j += 1
+
+
+@njit(parallel=True, cache=True)
+def outage_kernel(critical_load_kw, pv_kw, soc_start_kwh, assets, max_steps, step_h):
+    """Survived steps of every (building, start step), shape (B, T).
+
+    ``critical_load_kw``, ``pv_kw``, ``soc_start_kwh``: (B, T); ``assets``: (B, 9), columns
+    :data:`ASSET_COLUMNS`. One parallel loop over all B x T outages, so that one call (one
+    start of the worker threads) serves every building.
+    """
+    n_b, n = critical_load_kw.shape
+    out = np.empty((n_b, n), dtype=np.int64)
+    for job in prange(n_b * n):
+        b, t0 = job // n, job % n
+        a = assets[b]
+        out[b, t0] = survive_from(t0, critical_load_kw[b], pv_kw[b], soc_start_kwh[b, t0], a[0], a[1], a[2], a[3],
+                                  a[4], a[5], a[6], a[7], a[8], max_steps, step_h)
+    return out
+
+
+@njit(parallel=True, cache=True)
+def unserved_kernel(critical_load_kw, pv_kw, soc_start_kwh, assets, duration_steps, step_h):
+    """Unserved critical energy [kWh] of every (building, start step, duration), shape (B, T, D);
+    arguments as :func:`outage_kernel`, ``duration_steps`` ascending, >= 1."""
+    n_b, n = critical_load_kw.shape
+    out = np.zeros((n_b, n, duration_steps.shape[0]))
+    for job in prange(n_b * n):
+        b, t0 = job // n, job % n
+        a = assets[b]
+        unserved_from(t0, critical_load_kw[b], pv_kw[b], soc_start_kwh[b, t0], a[0], a[1], a[2], a[3], a[4], a[5],
+                      a[6], a[7], a[8], duration_steps, step_h, out[b, t0])
     return out
 
 
@@ -96,12 +164,11 @@ class OutageSurvival:
         return (self.survived_h[None, :] >= duration[:, None] - 1e-9).mean(axis=1)
 
 
-def outage_survival(critical_load_kw, pv_kw, soc_start_kwh, battery: BatteryParams, *, step_h: float,
-                    generator: GeneratorParams | None = None, fuel_l: float = 0.0,
-                    max_hours: float | None = None) -> OutageSurvival:
-    """Survival time of the critical load for an outage starting at every step.
+@dataclass(frozen=True)
+class IslandCase:
+    """One building in an outage: its critical load, PV and stored energy, battery and generator.
 
-    Parameters
+    Attributes
     ----------
     critical_load_kw, pv_kw : array, shape (T,)
         Critical load and PV during the outage [kW], >= 0.
@@ -109,34 +176,105 @@ def outage_survival(critical_load_kw, pv_kw, soc_start_kwh, battery: BatteryPara
         Stored energy when the outage starts at each step [kWh] (e.g. ``trace.soc_kwh[:-1]``),
         within the battery's SoC limits.
     battery : BatteryParams
-        The battery.
+        The battery (``BatteryParams(0.0, 0.0)`` for none).
+    generator : GeneratorParams, optional
+        Back-up generator.
+    fuel_l : float
+        Fuel on site when the outage starts [L] (``math.inf``: no limit, fuel is brought in).
+    """
+
+    critical_load_kw: np.ndarray
+    pv_kw: np.ndarray
+    soc_start_kwh: np.ndarray
+    battery: BatteryParams
+    generator: GeneratorParams | None = None
+    fuel_l: float = 0.0
+
+
+def _case_args(case: IslandCase, step_h: float, problems: list[Problem], prefix: str) -> tuple:
+    """One case checked: its three series and its row of the kernels' ``assets``."""
+    found: list[Problem] = battery_problems(case.battery)
+    if case.generator is not None:
+        found += generator_problems(case.generator)
+    load = as_series(case.critical_load_kw, "critical_load_kw", found)
+    pv = as_series(case.pv_kw, "pv_kw", found, length=load.size)
+    soc = as_series(case.soc_start_kwh, "soc_start_kwh", found, length=load.size)
+    battery = case.battery
+    if not found:
+        tol = 1e-6 * (1.0 + battery.energy_kwh)
+        if (soc < battery.soc_min_kwh - tol).any() or (soc > battery.soc_max_kwh + tol).any():
+            found.append(Problem("soc_start_kwh", f"must stay within the battery's limits "
+                                                  f"[{battery.soc_min_kwh:g}, {battery.soc_max_kwh:g}] kWh"))
+    if not case.fuel_l >= 0:  # math.inf (no tank limit) is allowed, NaN is not
+        found.append(Problem("fuel_l", f"must be >= 0 L (inf: no limit), got {case.fuel_l!r}"))
+    problems += [Problem(prefix + p.path, p.message) for p in found]
+    gen = case.generator or GeneratorParams(rated_kw=0.0)
+    assets = (battery.soc_min_kwh, battery.soc_max_kwh, battery.power_kw, battery.charge_eff_frac,
+              battery.discharge_eff_frac, gen.rated_kw, gen.fuel_intercept_l_per_kwh_rated, gen.fuel_slope_l_per_kwh,
+              case.fuel_l)
+    return load, pv, np.clip(soc, battery.soc_min_kwh, battery.soc_max_kwh), assets
+
+
+def _stacked(cases: list[IslandCase], step_h: float, problems: list[Problem]) -> tuple:
+    """The kernels' leading arguments for ``cases`` of one length (raises :class:`InputError`
+    naming each problem, ``cases[i].`` in front when there are several)."""
+    problems += step_problems(step_h)
+    if not cases:
+        problems.append(Problem("cases", "give at least one building"))
+    rows = [_case_args(c, step_h, problems, f"cases[{i}]." if len(cases) > 1 else "") for i, c in enumerate(cases)]
+    if not problems and len({r[0].size for r in rows}) > 1:
+        problems.append(Problem("cases", "every building needs the same number of steps"))
+    raise_if(problems)
+    return (np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]), np.stack([r[2] for r in rows]),
+            np.array([r[3] for r in rows], dtype=float))
+
+
+def survival_of(cases: list[IslandCase], *, step_h: float, max_hours: float | None = None) -> list[OutageSurvival]:
+    """Survival time of each case's critical load for an outage starting at every step (one
+    parallel kernel call for all of them).
+
+    Parameters
+    ----------
+    cases : list of IslandCase
+        The buildings, all on the same time grid.
     step_h : float
         Step [h].
-    generator : GeneratorParams, optional
-        Back-up generator; ``fuel_l`` [L] is the fuel on site.
     max_hours : float, optional
         Longest outage evaluated [h]; the whole series length by default.
     """
-    problems: list[Problem] = battery_problems(battery) + step_problems(step_h)
-    if generator is not None:
-        problems += generator_problems(generator)
-    load = as_series(critical_load_kw, "critical_load_kw", problems)
-    pv = as_series(pv_kw, "pv_kw", problems, length=load.size)
-    soc = as_series(soc_start_kwh, "soc_start_kwh", problems, length=load.size)
-    if not problems:
-        tol = 1e-6 * (1.0 + battery.energy_kwh)
-        if (soc < battery.soc_min_kwh - tol).any() or (soc > battery.soc_max_kwh + tol).any():
-            problems.append(Problem("soc_start_kwh", f"must stay within the battery's limits "
-                                                     f"[{battery.soc_min_kwh:g}, {battery.soc_max_kwh:g}] kWh"))
-    if not (np.isfinite(fuel_l) and fuel_l >= 0):
-        problems.append(Problem("fuel_l", f"must be >= 0 L, got {fuel_l!r}"))
+    problems: list[Problem] = []
     if max_hours is not None and not max_hours > 0:
         problems.append(Problem("max_hours", f"must be > 0 h, got {max_hours!r}"))
-    raise_if(problems)
-    max_steps = load.size if max_hours is None else int(np.ceil(max_hours / step_h))
-    gen = generator or GeneratorParams(rated_kw=0.0)
-    steps = outage_kernel(load, pv, soc, float(battery.soc_min_kwh), float(battery.soc_max_kwh),
-                          float(battery.power_kw), float(battery.charge_eff_frac), float(battery.discharge_eff_frac),
-                          float(gen.rated_kw), float(gen.fuel_intercept_l_per_kwh_rated),
-                          float(gen.fuel_slope_l_per_kwh), float(fuel_l), max_steps, float(step_h))
-    return OutageSurvival(steps * step_h, max_steps * step_h)
+    load, pv, soc, assets = _stacked(cases, step_h, problems)
+    max_steps = load.shape[1] if max_hours is None else int(np.ceil(max_hours / step_h - 1e-9))
+    steps = outage_kernel(load, pv, soc, assets, max_steps, float(step_h))
+    return [OutageSurvival(row * step_h, max_steps * step_h) for row in steps]
+
+
+def unserved_of(cases: list[IslandCase], *, step_h: float, duration_h) -> list[np.ndarray]:
+    """Unserved critical energy [kWh] of an outage of each duration starting at every step, per
+    case: shape (T, len(duration_h)), columns in the order given. ``duration_h`` [h] (each at
+    least one step) is rounded to whole steps."""
+    durations = np.atleast_1d(np.asarray(duration_h, dtype=float))
+    problems: list[Problem] = []
+    steps = np.rint(durations / step_h).astype(np.int64) if step_h > 0 and np.isfinite(durations).all() else None
+    if durations.ndim != 1 or steps is None or (steps < 1).any():
+        problems.append(Problem("duration_h", f"each duration must be at least one step ({step_h!r} h)"))
+    load, pv, soc, assets = _stacked(cases, step_h, problems)
+    unique, back = np.unique(steps, return_inverse=True)
+    return list(unserved_kernel(load, pv, soc, assets, unique, float(step_h))[:, :, back])
+
+
+def outage_survival(critical_load_kw, pv_kw, soc_start_kwh, battery: BatteryParams, *, step_h: float,
+                    generator: GeneratorParams | None = None, fuel_l: float = 0.0,
+                    max_hours: float | None = None) -> OutageSurvival:
+    """:func:`survival_of` for one building (arguments as :class:`IslandCase`)."""
+    case = IslandCase(critical_load_kw, pv_kw, soc_start_kwh, battery, generator, fuel_l)
+    return survival_of([case], step_h=step_h, max_hours=max_hours)[0]
+
+
+def outage_unserved(critical_load_kw, pv_kw, soc_start_kwh, battery: BatteryParams, *, step_h: float,
+                    duration_h, generator: GeneratorParams | None = None, fuel_l: float = 0.0) -> np.ndarray:
+    """:func:`unserved_of` for one building (arguments as :class:`IslandCase`)."""
+    case = IslandCase(critical_load_kw, pv_kw, soc_start_kwh, battery, generator, fuel_l)
+    return unserved_of([case], step_h=step_h, duration_h=duration_h)[0]

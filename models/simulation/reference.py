@@ -10,6 +10,7 @@ cover the load") come out the same.
 from __future__ import annotations
 
 import math
+from itertools import accumulate
 
 
 def _rates(eff_c, eff_d, dt):
@@ -154,33 +155,61 @@ def window_peaks(power_kw, period_of_step, window_bits, n_periods, n_windows):
     return peaks
 
 
+def _island_step(net, soc, fuel, soc_min_kwh, soc_max_kwh, power_kw, rates, rated_kw, intercept, slope, step_h):
+    """One islanded step: (shortfall, soc, fuel)."""
+    c_rate, d_rate, gain, loss = rates
+    if net <= 0.0:
+        return 0.0, _next_soc(soc, min(-net, _charge_limit(soc, soc_max_kwh, power_kw, c_rate)), 0.0, gain, loss), fuel
+    gen = 0.0
+    if rated_kw > 0.0 and fuel > 0.0:
+        gen = min(net, rated_kw)
+        burn = step_h * (intercept * rated_kw + slope * gen)
+        if burn > fuel:
+            gen, burn = gen * fuel / burn, fuel
+        fuel -= burn
+    limit = _discharge_limit(soc, soc_min_kwh, power_kw, d_rate)
+    if net - gen > limit + 1e-9:
+        return net - gen - limit, _next_soc(soc, 0.0, limit, gain, loss), fuel
+    return 0.0, _next_soc(soc, 0.0, net - gen, gain, loss), fuel
+
+
+def _island_shortfalls(t0, critical_load_kw, pv_kw, soc, fuel, soc_min_kwh, soc_max_kwh, power_kw, rates, rated_kw,
+                       intercept, slope, step_h, steps):
+    """Shortfall [kW] of each of ``steps`` steps of an outage from ``t0`` (lazily, wrapping around)."""
+    n = len(critical_load_kw)
+    for k in range(steps):
+        t = (t0 + k) % n
+        short, soc, fuel = _island_step(critical_load_kw[t] - pv_kw[t], soc, fuel, soc_min_kwh, soc_max_kwh, power_kw,
+                                        rates, rated_kw, intercept, slope, step_h)
+        yield short
+
+
 def outage_survival(critical_load_kw, pv_kw, soc_start_kwh, soc_min_kwh, soc_max_kwh, power_kw, charge_eff_frac,
                     discharge_eff_frac, rated_kw, fuel_intercept_l_per_kwh_rated, fuel_slope_l_per_kwh, fuel_l,
                     max_steps, step_h):
     """Reference of :func:`munigrid.models.simulation.outage.outage_kernel` (list of survived steps)."""
-    c_rate, d_rate, gain, loss = _rates(charge_eff_frac, discharge_eff_frac, step_h)
-    n = len(critical_load_kw)
+    rates = _rates(charge_eff_frac, discharge_eff_frac, step_h)
     result = []
-    for t0 in range(n):
-        soc, fuel, survived = soc_start_kwh[t0], fuel_l, max_steps
-        for k in range(max_steps):
-            t = (t0 + k) % n
-            net = critical_load_kw[t] - pv_kw[t]
-            if net <= 0.0:
-                soc = _next_soc(soc, min(-net, _charge_limit(soc, soc_max_kwh, power_kw, c_rate)), 0.0, gain, loss)
-                continue
-            gen = 0.0
-            if rated_kw > 0.0 and fuel > 0.0:
-                gen = min(net, rated_kw)
-                burn = step_h * (fuel_intercept_l_per_kwh_rated * rated_kw + fuel_slope_l_per_kwh * gen)
-                if burn > fuel:
-                    gen, burn = gen * fuel / burn, fuel
-                fuel -= burn
-            if net - gen > _discharge_limit(soc, soc_min_kwh, power_kw, d_rate) + 1e-9:
-                survived = k
-                break
-            soc = _next_soc(soc, 0.0, net - gen, gain, loss)
-        result.append(survived)
+    for t0 in range(len(critical_load_kw)):
+        shorts = _island_shortfalls(t0, critical_load_kw, pv_kw, soc_start_kwh[t0], fuel_l, soc_min_kwh, soc_max_kwh,
+                                    power_kw, rates, rated_kw, fuel_intercept_l_per_kwh_rated, fuel_slope_l_per_kwh,
+                                    step_h, max_steps)
+        result.append(next((k for k, short in enumerate(shorts) if short > 0.0), max_steps))
+    return result
+
+
+def outage_unserved(critical_load_kw, pv_kw, soc_start_kwh, soc_min_kwh, soc_max_kwh, power_kw, charge_eff_frac,
+                    discharge_eff_frac, rated_kw, fuel_intercept_l_per_kwh_rated, fuel_slope_l_per_kwh, fuel_l,
+                    duration_steps, step_h):
+    """Reference of :func:`munigrid.models.simulation.outage.unserved_kernel` (rows of lost kWh)."""
+    rates = _rates(charge_eff_frac, discharge_eff_frac, step_h)
+    result = []
+    for t0 in range(len(critical_load_kw)):
+        shorts = _island_shortfalls(t0, critical_load_kw, pv_kw, soc_start_kwh[t0], fuel_l, soc_min_kwh, soc_max_kwh,
+                                    power_kw, rates, rated_kw, fuel_intercept_l_per_kwh_rated, fuel_slope_l_per_kwh,
+                                    step_h, max(duration_steps))
+        lost = list(accumulate(short * step_h for short in shorts))
+        result.append([lost[d - 1] for d in duration_steps])
     return result
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 from munigrid.scenarios.cli import LazyGroup
-from munigrid.scenarios.tables import wide_console
+from munigrid.scenarios.tables import print_resilience, wide_console
 
 RUNS_SUBCOMMANDS: dict[str, str] = {
     "list": "munigrid.scenarios.commands.runs_cmds:list_cmd",
@@ -132,7 +132,8 @@ def _run_info(entry) -> dict:
             "objective_thb": solver.get("objective_thb"),
             "meters": {n: {k: m.get(k) for k in ("status", "gap", "solve_s") if k in m}
                        for n, m in solver.get("meters", {}).items()},
-            "timings": manifest.get("timings") or {}, "notes": manifest.get("notes") or []}
+            "timings": manifest.get("timings") or {}, "notes": manifest.get("notes") or [],
+            "resilience": manifest.get("resilience")}
 
 
 def _sweep_info(entry) -> dict:
@@ -156,7 +157,7 @@ def _print_show(info: dict, kpis) -> None:
     console = wide_console()
     simple = [(k.removesuffix("_local"), _fmt(v)) for k, v in info.items()
               if v is not None and k not in ("created_utc", "meters", "timings", "notes", "parameters", "last_pass",
-                                             "failures")]
+                                             "failures", "resilience")]
     console.print(_fields_table(f"{info['kind']} {info['id']}", simple))
     if info.get("meters"):
         console.print(_records_table("solver by meter", info["meters"], "meter"))
@@ -174,6 +175,7 @@ def _print_show(info: dict, kpis) -> None:
         console.print(_fields_table("last pass: timings", [(k, _fmt(v)) for k, v in last["timings"].items()]))
     for key, message in info.get("failures", {}).items():
         console.print(f"failed {key}: {message}", style="red", markup=False, highlight=False)
+    print_resilience(info.get("resilience"), console)
     for note in info.get("notes") or []:
         console.print(f"note: {note}", markup=False, highlight=False)
     if not kpis.empty:

@@ -3,7 +3,8 @@
 Sections, in order: key figures and buildings; monthly energy; monthly bill; a week's
 dispatch; battery state of charge; load-duration curve; monthly peaks; ownership structures
 side by side (when several were computed); per structure its cash flows by party with its
-metrics and its tornado; P10/P50/P90; forecast skill; assumptions and data sources. The optional sections
+metrics and its tornado; P10/P50/P90; resilience (survival curve, survival by start day and
+hour, expected lost load of the outage risk); forecast skill; assumptions and data sources. The optional sections
 (finance, simulation, forecast skill) show a notice naming the command that computes them
 when their file is absent (files and columns: :mod:`.rundata`).
 """
@@ -169,6 +170,52 @@ def _uncertainty_section(page: Page, run: RunData, lang: str) -> None:
     page.section("sec_distributions", *(parts or [missing("missing_simulation")]))
 
 
+def _survival_frame(survival: dict, durations_h: list[float]) -> pd.DataFrame:
+    """One row per building that can island: critical share, mean and shortest survival, shares surviving."""
+    rows = {name: {"critical_frac": fig["critical_frac"], "mean_h": fig["mean_h"], "min_h": fig["min_h"],
+                   **{f"survive_{d:g}_frac": fig["survive_frac"][f"{d:g}"] for d in durations_h}}
+            for name, fig in survival.items()}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _outage_risk_frame(risk: dict) -> pd.DataFrame:
+    """Expected yearly unserved critical energy, lost load and its value, by building and for the site."""
+    rows = {**risk["buildings"], "total": risk["site"]}
+    return pd.DataFrame({"unserved_kwh": [r["unserved_critical_kwh_per_year"] for r in rows.values()],
+                         "lost_kwh": [r["lost_load_kwh_per_year"] for r in rows.values()],
+                         "lost_thb": [r["lost_load_thb_per_year"] for r in rows.values()]}, index=list(rows))
+
+
+def _resilience_section(page: Page, run: RunData, lang: str) -> None:
+    """Survival table, curve and heat map of the buildings that can island; the outage risk's expected figures."""
+    stats = run.manifest.get("resilience")
+    if not stats or run.resilience is None:
+        page.section("sec_resilience", missing("missing_resilience"))
+        return
+    max_h = float(stats["max_evaluated_h"])
+    parts = [note("note_resilience", max_h=f"{max_h:g}")]
+    survived = figures.survival_by_building(run.resilience)
+    if survived:
+        headers = {"critical_frac": "col_res_critical_frac", "mean_h": "col_res_mean_h", "min_h": "col_res_min_h"}
+        headers |= {f"survive_{d:g}_frac": f"col_res_survive_{d:g}" for d in stats["durations_h"]}
+        frame = _survival_frame(stats["survival"], stats["durations_h"])
+        parts += [table(frame, headers, index_header="col_building"),
+                  build_chart("survival_curve", lambda t: figures.survival_curve(survived, max_h, t), lang),
+                  note("note_survival_curve"),
+                  build_chart("survival_heatmap", lambda t: figures.survival_heatmap(survived, max_h, t), lang),
+                  note("note_survival_heatmap")]
+    else:
+        parts.append(note("note_no_island"))
+    risk = stats.get("outage_risk")
+    if risk:
+        parts += [note("note_outage_risk_priced" if risk.get("in_objective") else "note_outage_risk",
+                       events=f"{risk['events_per_year']:g}"),
+                  table(_outage_risk_frame(risk), {"unserved_kwh": "col_res_unserved_kwh",
+                                                   "lost_kwh": "col_res_lost_kwh", "lost_thb": "col_res_lost_thb"},
+                        index_header="col_building")]
+    page.section("sec_resilience", *parts, anchor="resilience")
+
+
 def _skill_section(page: Page, run: RunData) -> None:
     if run.forecast_skill is None:
         page.section("sec_forecast_skill", missing("missing_forecast_skill"))
@@ -264,6 +311,8 @@ def build_run_page(run: RunData, lang: str = "en", week: dt.date | None = None,
     _finance_sections(page, run, lang)
     say("uncertainty, forecast skill, assumptions")
     _uncertainty_section(page, run, lang)
+    say("resilience charts")
+    _resilience_section(page, run, lang)
     _skill_section(page, run)
     _assumptions_section(page, run)
     return page

@@ -32,6 +32,10 @@ Files read (all under the run folder; only the first three are required):
                            ``attrs["units"]`` (e.g. ``cost_thb``, ``self_sufficiency_frac``,
                            ``peak_import_kw``); extra dims such as ``building`` are summed
                            for THB and kWh variables, others are skipped
+``resilience.nc``          dims ``time`` x ``building``: ``survived_h`` (hours the critical load
+                           survives an outage from each step, NaN without battery or
+                           generator) and, with an outage risk, ``expected_unserved_kwh``;
+                           the figures are in the manifest's ``resilience``
 ``forecast_skill.csv``     one row per forecast and horizon; any columns, shown as a table
                            (e.g. ``target, model, horizon, mae_kw, rmse_kw, skill_frac``)
 =========================  ==================================================================
@@ -59,6 +63,7 @@ FINANCE_TABLES = FINANCE_PARTIES + ("metrics", "tornado", "npv_percentiles", "li
 #: ownership structures in report order (others after them, by name)
 FINANCE_STRUCTURES = ("municipal", "esco", "esco-guaranteed", "ppa", "ppp")
 SIMULATION_FILE = "simulation.nc"
+RESILIENCE_FILE = "resilience.nc"
 FORECAST_SKILL_FILE = "forecast_skill.csv"
 REPORT_FILE = "report.html"
 
@@ -86,6 +91,8 @@ class RunData:
         True when ``finance/`` also holds tables of an earlier layout (no structure folder).
     simulation : xarray.Dataset or None
         Monte Carlo samples.
+    resilience : xarray.Dataset or None
+        Survival hours by start step.
     forecast_skill : pandas.DataFrame or None
         Forecast skill table.
     """
@@ -100,6 +107,7 @@ class RunData:
     finance: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
     finance_legacy: bool = False
     simulation: xr.Dataset | None = None
+    resilience: xr.Dataset | None = None
     forecast_skill: pd.DataFrame | None = None
 
     @property
@@ -155,5 +163,6 @@ def load_run(path: str | Path) -> RunData:
         finance=_finance(finance_dir),
         finance_legacy=(finance_dir / "metrics.csv").is_file(),
         simulation=read_results(path / SIMULATION_FILE) if (path / SIMULATION_FILE).is_file() else None,
+        resilience=read_results(path / RESILIENCE_FILE) if (path / RESILIENCE_FILE).is_file() else None,
         forecast_skill=_csv(path / FORECAST_SKILL_FILE),
     )

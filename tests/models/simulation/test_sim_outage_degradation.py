@@ -13,7 +13,7 @@ from munigrid.models.errors import InputError
 from munigrid.models.simulation import reference
 from munigrid.models.simulation.degradation import DegradationParams, battery_fade, calendar_fade_frac
 from munigrid.models.simulation.multi_year import simulate_years
-from munigrid.models.simulation.outage import outage_kernel, outage_survival
+from munigrid.models.simulation.outage import outage_kernel, outage_survival, outage_unserved, unserved_kernel
 from munigrid.models.simulation.params import BatteryParams, GeneratorParams
 from munigrid.models.simulation.rainflow import rainflow_kernel
 
@@ -30,10 +30,55 @@ def outages(draw):
             draw(st.integers(1, 2 * n)), draw(st.sampled_from([0.25, 1.0])))
 
 
+def _batch(args):
+    """The kernels' batch arguments (one building) from the reference's scalar ones."""
+    load, pv, soc, *assets = args[:12]
+    return load[None], pv[None], soc[None], np.array([assets], dtype=float), *args[12:]
+
+
 @settings(max_examples=120, deadline=None)
 @given(outages())
 def test_outage_kernel_equals_reference(args):
-    np.testing.assert_array_equal(outage_kernel(*args), reference.outage_survival(*args))
+    np.testing.assert_array_equal(outage_kernel(*_batch(args))[0], reference.outage_survival(*args))
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(outages(), min_size=2, max_size=4), st.integers(1, 30))
+def test_outage_kernel_batches_buildings(cases, max_steps):
+    n = min(len(c[0]) for c in cases)
+    cases = [(c[0][:n], c[1][:n], c[2][:n], *c[3:12], max_steps, 1.0) for c in cases]
+    batch = [_batch(c) for c in cases]
+    stacked = [np.concatenate([b[k] for b in batch]) for k in range(4)]
+    np.testing.assert_array_equal(outage_kernel(*stacked, max_steps, 1.0),
+                                  [reference.outage_survival(*c) for c in cases])
+
+
+@settings(max_examples=120, deadline=None)
+@given(outages(), st.lists(st.integers(1, 40), min_size=1, max_size=4, unique=True), st.booleans())
+def test_unserved_kernel_equals_reference(args, durations, unlimited_fuel):
+    args = list(args)
+    args[11] = math.inf if unlimited_fuel else args[11]
+    args[12] = np.array(sorted(durations), dtype=np.int64)
+    np.testing.assert_allclose(unserved_kernel(*_batch(args))[0], np.array(reference.outage_unserved(*args)).reshape(
+        len(args[0]), len(durations)), rtol=1e-12, atol=1e-9)
+
+
+def test_unserved_energy_by_hand():
+    battery = BatteryParams(10.0, 5.0, 1.0, 1.0, 0.0, 1.0, 1.0)  # 10 kWh, lossless
+    load, pv = np.full(6, 4.0), np.array([0.0, 0.0, 6.0, 0.0, 0.0, 0.0])
+    lost = outage_unserved(load, pv, np.full(6, 6.0), battery, step_h=1.0, duration_h=[4.0, 1.0])
+    # from step 0: 4 + 2 kWh served, step 1 loses 2 (battery empty), PV charges 2 at step 2, step 3 loses 2
+    np.testing.assert_allclose(lost[0], [4.0, 0.0])
+
+
+def test_unlimited_fuel_keeps_the_generator_running():
+    battery = BatteryParams(0.0, 0.0)
+    gen = GeneratorParams(5.0, 0.0, 0.0, 0.5)
+    result = outage_survival(np.full(48, 2.0), np.zeros(48), np.zeros(48), battery, step_h=1.0, generator=gen,
+                             fuel_l=math.inf, max_hours=30)
+    np.testing.assert_array_equal(result.survived_h, 30.0)
+    with pytest.raises(InputError, match="fuel_l"):
+        outage_survival([1.0], [0.0], [0.0], battery, step_h=1.0, generator=gen, fuel_l=math.nan)
 
 
 def test_outage_battery_only_by_hand():

@@ -14,6 +14,7 @@ import pandas as pd
 import xarray as xr
 import yaml
 from munigrid.models.timegrid import make_index
+from munigrid.solver_runs.results_io import write_results
 from munigrid.solver_runs.store import write_run
 
 BUILDINGS = ("municipal_office", "municipal_school", "street_lighting")
@@ -177,15 +178,37 @@ FORECAST_SKILL = pd.DataFrame([
      "skill_frac": 0.22}]).to_csv(index=False)
 
 
+def resilience(ds: xr.Dataset) -> tuple[dict, xr.Dataset]:
+    """Survival of the first building's critical load (half its load) from the synthetic schedule,
+    shaped like :func:`munigrid.scenarios.resilience.run_resilience` (the other buildings NaN)."""
+    from munigrid.models.simulation.outage import outage_survival
+    from munigrid.models.simulation.params import BatteryParams
+    from munigrid.scenarios.resilience import SURVIVAL_DURATIONS_H, survival_figures
+
+    first = ds.sel(building=BUILDINGS[0])
+    found = outage_survival(0.5 * first["load_kw"].to_numpy(), first["pv_ac_kw"].to_numpy(),
+                            first["soc_kwh"].to_numpy(), BatteryParams(BATTERY_KWH, BATTERY_KW, EFF, EFF, 0.1, 0.9),
+                            step_h=1.0, max_hours=72.0)
+    table = np.full((ds.sizes["time"], len(BUILDINGS)), np.nan)
+    table[:, 0] = found.survived_h
+    figures = {"durations_h": list(SURVIVAL_DURATIONS_H), "max_evaluated_h": 72.0, "outage_risk": None,
+               "survival": {BUILDINGS[0]: {**survival_figures(found.survived_h, 72.0), "critical_frac": 0.5,
+                                           "fuel_l": 0.0}}}
+    return figures, xr.Dataset({"survived_h": (("time", "building"), table, {"units": "h"})},
+                               coords={"time": ds["time"], "building": list(BUILDINGS)})
+
+
 def write_synthetic_run(root: Path, run_id: str = "run-full", full: bool = True, days: int = 75) -> Path:
-    """Store a synthetic run; ``full`` adds bills before, finance, simulation and forecast skill."""
+    """Store a synthetic run; ``full`` adds bills before, finance, simulation, resilience and forecast skill."""
     ds = results(days)
     scenario = dict(SCENARIO, time=dict(SCENARIO["time"], days=days))
     extra = {"scenario.yaml": yaml.safe_dump(scenario, sort_keys=False, allow_unicode=True),
              "bills.csv": bills(ds, "import_kw")}
     if full:
         extra |= {"bills_before.csv": bills(ds, "baseline_import_kw"), "forecast_skill.csv": FORECAST_SKILL}
-    stored = write_run(root, run_id, manifest(), ds, summary(ds), extra_files=None)
+    figures, survival = resilience(ds) if full else (None, None)
+    stored = write_run(root, run_id, {**manifest(), "resilience": figures} if full else manifest(), ds, summary(ds),
+                       extra_files=None)
     for name, text in extra.items():
         (stored.path / name).write_text(text, encoding="utf-8")
     if full:
@@ -193,6 +216,7 @@ def write_synthetic_run(root: Path, run_id: str = "run-full", full: bool = True,
             (stored.path / name).parent.mkdir(parents=True, exist_ok=True)
             (stored.path / name).write_text(text, encoding="utf-8")
         simulation().to_netcdf(stored.path / "simulation.nc", engine="h5netcdf")
+        write_results(survival, stored.path / "resilience.nc")
     return stored.path
 
 

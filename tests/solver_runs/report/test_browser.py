@@ -87,7 +87,7 @@ def _not_blank(png_b64: str) -> tuple[int, float]:
 def test_run_report_in_chromium(browser, full_report):
     session = _open(browser, full_report)
     charts = json.loads(_evaluate(browser, session, CHART_STATE))
-    assert len(charts) == 10  # two finance structures: a cash-flow chart each, one tornado
+    assert len(charts) == 12  # two finance structures: a cash-flow chart each, one tornado; two of resilience
     for chart in charts:
         assert chart["drawn"] and chart["traces"] > 0 and chart["points"] > 0 and chart["marks"] > 0, chart
     assert _problems(browser, session) == []

@@ -11,11 +11,13 @@ import pytest
 from munigrid.models.errors import InputError
 from munigrid.solver_runs.report import write_run_report
 from munigrid.solver_runs.report.rundata import load_run
+from munigrid.solver_runs.results_io import read_results
 from munigrid.solver_runs.store import StoredRun
 from report_payload import arr, charts_of
 
 FULL_CHARTS = {"monthly_energy", "monthly_bill", "dispatch_week", "soc_heatmap", "load_duration", "monthly_peaks",
-               "cash_flows-municipal", "cash_flows-ppa", "tornado-ppa", "distributions"}
+               "cash_flows-municipal", "cash_flows-ppa", "tornado-ppa", "distributions", "survival_curve",
+               "survival_heatmap"}
 
 
 def _trace(chart: dict, name: str, group: int = 0) -> dict:
@@ -42,11 +44,26 @@ def test_full_run_has_every_chart_with_data(full_report):
 def test_minimal_run_says_what_to_run_for_missing_sections(min_report):
     text = min_report.read_text(encoding="utf-8")
     assert set(charts_of(min_report)) == FULL_CHARTS - {"cash_flows-municipal", "cash_flows-ppa", "tornado-ppa",
-                                                        "distributions"}
+                                                        "distributions", "survival_curve", "survival_heatmap"}
     assert text.count("munigrid finance RUN") >= 2 * 2  # cash flows and tornado, text and data-en
     assert "munigrid simulate SCENARIO --samples N" in text
     assert "munigrid forecast pv|load" in text
+    assert "run the scenario again" in text  # resilience
     assert 'data-lang="th"' in text
+
+
+def test_survival_charts_match_the_stored_hours(store_root, full_report):
+    hours = read_results(store_root / "run-full" / "resilience.nc")["survived_h"].isel(building=0).to_numpy()
+    charts = charts_of(full_report)
+    curve = charts["survival_curve"]["figure"]["data"][0]
+    x, y = arr(curve["x"]), arr(curve["y"])
+    assert y[0] == pytest.approx(100.0) and x[-1] == pytest.approx(72.0)
+    at_4h = int(np.searchsorted(x, 4.0))  # first curve point at or after 4 h
+    assert y[at_4h] == pytest.approx(100.0 * (hours >= x[at_4h] - 1e-9).mean())
+    heat = charts["survival_heatmap"]["figure"]["data"][0]
+    z = arr(heat["z"]).astype(float)
+    assert np.nanmean(z) == pytest.approx(hours.mean())  # every day has all 24 hours
+    assert charts["survival_heatmap"]["texts"]["th"]["layout"]["xaxis.title.text"] == "ชั่วโมงที่เริ่มไฟดับ"
 
 
 def test_monthly_energy_matches_the_results(store_root, full_report):
