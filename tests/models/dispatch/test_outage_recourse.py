@@ -21,8 +21,8 @@ def _recourse(voll_thb_per_kwh=100.0, events_per_year=365.0, starts=(5,), durati
 @pytest.fixture
 def with_recourse(mixed_instance):
     """The mixed instance (every family) with three starts x two lengths of outages on both meters."""
-    def build(seed, sizing, declining=False):
-        problem = mixed_instance(seed, sizing, declining)
+    def build(seed, sizing, declining=False, several=False):
+        problem = mixed_instance(seed, sizing, declining, several)
         recourse = _recourse(starts=(3, 20, 46), durations=(2, 6), probabilities=(0.7, 0.3))
         return dataclasses.replace(problem, meters=[dataclasses.replace(m, outage_recourse=recourse)
                                                     for m in problem.meters])
@@ -31,11 +31,11 @@ def with_recourse(mixed_instance):
 
 @pytest.mark.parametrize("seed,sizing", [(1, False), (2, True)])
 def test_recourse_compiles_like_pyomo(seed, sizing, with_recourse):
-    equivalence.test_compiled_lp_matches_materialised_pyomo(seed, sizing, False, with_recourse)
+    equivalence.test_compiled_lp_matches_materialised_pyomo(seed, sizing, False, False, with_recourse)
 
 
 def test_recourse_rows_match_pyomo_rows(with_recourse):
-    equivalence.test_compiled_rows_match_pyomo_rows_exactly(False, with_recourse)
+    equivalence.test_compiled_rows_match_pyomo_rows_exactly(False, False, with_recourse)
 
 
 def _one_day(recourse, make_flat_terms):
@@ -60,3 +60,11 @@ def test_longer_outage_with_probability_weights_the_lost_load(flat_terms):
     # half the outages last 1 h (10 kWh: served), half 3 h (30 kWh: 20 kWh lost)
     result = _one_day(_recourse(durations=(1, 3), probabilities=(0.5, 0.5)), flat_terms)
     assert result.objective_thb == pytest.approx(235.0 + 0.5 * 100.0 * 20.0, rel=1e-9)
+
+
+def test_several_batteries_with_recourse_are_refused(flat_terms):
+    from munigrid.models.errors import InputError
+    banks = [Battery(energy_kwh=10.0, power_kw=5.0, name="a"), Battery(energy_kwh=10.0, power_kw=5.0, name="b")]
+    meter = Meter("site", np.full(24, 10.0), flat_terms(np.ones(24)), batteries=banks, outage_recourse=_recourse())
+    with pytest.raises(InputError, match="outage_recourse"):
+        solve(DispatchProblem(1.0, [meter], SolveOptions()))
