@@ -12,10 +12,11 @@ from __future__ import annotations
 def power_balance(m, i, t):
     r"""Supply meets load at every step [kW].
 
-    .. math:: m_{i,t} - x_{i,t} + \sum_a s_{i,a,t} + d_{i,t} - c_{i,t} + g_{i,t} + \ell_{i,t} = L_{i,t}
+    .. math:: m_{i,t} - x_{i,t} + \sum_a s_{i,a,t} + d_{i,t} - c_{i,t} + g_{i,t} + \ell_{i,t} - f_{i,t} = L_{i,t}
 
     import :math:`m`, export :math:`x`, PV used :math:`s`, battery discharge :math:`d` and charge
-    :math:`c`, generator :math:`g`, shed load :math:`\ell`, load :math:`L`.
+    :math:`c`, generator :math:`g`, shed load :math:`\ell`, flexible load :math:`f`
+    (:mod:`~munigrid.models.dispatch.families_flex`), fixed load :math:`L`.
     """
     supply = m.import_kw[i, t] - m.export_kw[i, t]
     if m.component("pv_kw") is not None:
@@ -26,6 +27,8 @@ def power_balance(m, i, t):
         supply = supply + m.gen_kw[i, t]
     if m.component("shed_kw") is not None:
         supply = supply + m.shed_kw[i, t]
+    if m.component("flex_kw") is not None:
+        supply = supply - m.flex_kw[i, t]
     return supply == m.load_kw[i, t]
 
 

@@ -28,6 +28,7 @@ from typing import Literal
 import numpy as np
 
 from munigrid.models import asset_defaults as defaults
+from munigrid.models.dispatch.flex import FlexLoads, FlexSchedule
 from munigrid.models.errors import NoSolutionError
 from munigrid.models.tariffs.terms import TariffCostTerms
 
@@ -239,6 +240,9 @@ class Meter:
         Share of the load that may never be shed [-].
     grid_co2_kg_per_kwh : float
         Grid emission factor [kgCO2e/kWh] (TGO 2026: 0.4750).
+    flex : FlexLoads or None
+        Loads the optimiser may move in time (pumping, pre-cooling, EV charging), on top of
+        ``load_kw`` (:mod:`munigrid.models.dispatch.flex`).
     """
 
     name: str
@@ -253,6 +257,7 @@ class Meter:
     voll_thb_per_kwh: float | None = None
     critical_frac: float = 1.0
     grid_co2_kg_per_kwh: float = 0.4750
+    flex: FlexLoads | None = None
 
 
 @dataclass(frozen=True)
@@ -375,7 +380,8 @@ class SolveStatus(Enum):
 class MeterSchedule:
     """Schedule of one meter, every array shape (T,) in [kW] except ``soc_kwh`` (T+1,) [kWh].
 
-    ``pv_ac_kw`` and ``curtailed_kw`` have shape (A, T), one row per PV array.
+    ``pv_ac_kw`` and ``curtailed_kw`` have shape (A, T), one row per PV array; ``flex`` is what the
+    meter's flexible loads did (None without any).
     """
 
     import_kw: np.ndarray
@@ -389,6 +395,7 @@ class MeterSchedule:
     gen_on: np.ndarray
     fuel_l: np.ndarray
     shed_kw: np.ndarray
+    flex: FlexSchedule | None = None
 
 
 @dataclass
