@@ -137,7 +137,7 @@ def flex_schedule(data, x, i: int):
 
     def family(name, shape):
         if name not in data.columns.shape:
-            return np.zeros(shape)
+            return np.zeros(shape)[0]
         return x[data.columns.block(name)].reshape(data.columns.shape[name])[i]
 
     return FlexSchedule(flex_kw=family("flex_kw", (1, n_t)), pump_kw=family("pump_kw", (1, n_t)),
