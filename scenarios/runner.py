@@ -293,8 +293,9 @@ def prepare(scenario: Scenario, base_dir: Path) -> Prepared:
         try:
             meter, meter_notes = meter_for(building, inputs, scenario, ft)
         except InputError as err:
-            raise InputError([Problem("tariffs.ft_thb_per_kwh" if p.path == "ft" else f"buildings[{i}].tariff",
-                                      p.message) for p in err.problems]) from None
+            raise InputError([p if p.path.startswith("flexible_loads") else Problem(
+                "tariffs.ft_thb_per_kwh" if p.path == "ft" else f"buildings[{i}].tariff", p.message)
+                for p in err.problems]) from None
         meters.append(meter)
         notes += [n for n in [*building.data_notes, *meter_notes] if n not in notes]
     problems = dispatch_problems(scenario, meters, inputs.step_h)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from munigrid.scenarios.schema_base import Eff, Frac, Strict
 
@@ -65,13 +65,12 @@ class Cooling(Strict):
     comfort_unoccupied_c: TempBandC | None = None
     occupied_hours: HourSpan | None = None
 
-    @model_validator(mode="after")
-    def _bands(self):
-        for name in ("comfort_occupied_c", "comfort_unoccupied_c", "occupied_hours"):
-            pair = getattr(self, name)
-            if pair is not None and not pair[0] < pair[1]:
-                raise ValueError(f"{name} must be [low, high] with low < high, got {list(pair)}")
-        return self
+    @field_validator("comfort_occupied_c", "comfort_unoccupied_c", "occupied_hours")
+    @classmethod
+    def _low_high(cls, pair):
+        if pair is not None and not pair[0] < pair[1]:
+            raise ValueError(f"must be [low, high] with low < high, got {list(pair)}")
+        return pair
 
 
 class EVFleet(Strict):
