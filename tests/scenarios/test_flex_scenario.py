@@ -103,6 +103,7 @@ def test_bad_flexible_loads_exit_2_naming_the_field(tmp_path, edit, fragment):
     assert fragment in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_sweep_varies_the_reservoir_and_reports_the_value(tmp_path):
     """Two reservoir sizes over two days: a bigger tank is worth at least as much."""
     text = api.load_scenario("tha-yang-flex")[1].read_text().replace("days: 365", "days: 2")
@@ -116,3 +117,22 @@ def test_sweep_varies_the_reservoir_and_reports_the_value(tmp_path):
     assert list(table.status) == ["ok", "ok"]
     values = table["flex_pumping_value_thb"].to_numpy()
     assert values[1] >= values[0] - 1e-6 and values[0] > 0
+
+
+def test_stored_run_and_report_show_the_value(days, tmp_path):
+    """results.nc keeps the flexible series with units; the report has the value table."""
+    import xarray as xr
+
+    from munigrid.scenarios.runner import bills_csv
+    from munigrid.solver_runs import store as run_store
+    from munigrid.solver_runs.report import write_run_report
+
+    scenario, outcome = days
+    stored = run_store.write_run(tmp_path, "flex-run", outcome.manifest, outcome.results, outcome.summary,
+                                 extra_files={"bills.csv": bills_csv(outcome.bills),
+                                              "bills_before.csv": bills_csv(outcome.bills_before)})
+    with xr.open_dataset(stored.path / "results.nc") as ds:
+        assert ds.pump_kw.attrs["units"] == "kW" and ds.water_m3.attrs["units"] == "m3"
+        np.testing.assert_allclose(ds.flex_kw.values, outcome.results.flex_kw.values)
+    page = write_run_report(stored.path).read_text(encoding="utf-8")
+    assert "Value of the flexible loads" in page and "water_pumping_station" in page
