@@ -136,3 +136,19 @@ def test_stored_run_and_report_show_the_value(days, tmp_path):
         np.testing.assert_allclose(ds.flex_kw.values, outcome.results.flex_kw.values)
     page = write_run_report(stored.path).read_text(encoding="utf-8")
     assert "Value of the flexible loads" in page and "water_pumping_station" in page
+
+
+def test_finance_year1_names_the_flexibility_savings(days):
+    """Year-1 note: the bills with every flexible load run as today less the optimised bills, scaled to a year."""
+    from munigrid.scenarios.finance import energy_year1
+
+    scenario, outcome = days
+    energy, notes = energy_year1(outcome.results, scenario, outcome.inputs)
+    ft = ft_schedule(scenario)
+    baseline = sum(float(b.tariff.bill(outcome.results.import_flex_baseline_kw.sel(building=b.name).to_series()
+                                       .clip(lower=0), ft=ft).monthly["total_thb"].sum()) for b in outcome.inputs.buildings)
+    after = sum(float(df["total_thb"].sum()) for df in outcome.bills.values())
+    line = next(n for n in notes if "flexible loads" in n)
+    stated = float(line.split(" include ")[1].split(" THB")[0].replace(",", ""))
+    assert stated == pytest.approx((baseline - after) * 365 / 3, abs=1.0)
+    assert stated >= 0.9 * outcome.summary.loc["total", "flex_value_thb"] * 365 / 3  # close to the sum of the kinds
