@@ -471,7 +471,7 @@ def max_import_kw(out: _Builder, load_kw: np.ndarray) -> np.ndarray:
     Infinite only when both the import and the export limit are.
     """
     charge_kw = np.asarray(out.params.get("max_power_kw", np.zeros(load_kw.shape[0])), float)
-    through_kw = np.maximum(0.0, load_kw + out.upper.get("flex_kw", 0.0) + charge_kw[:, None] + out.upper["export_kw"])
+    through_kw = np.maximum(0.0, load_kw + out.params.get("flex_max_kw", 0.0) + charge_kw[:, None] + out.upper["export_kw"])
     return np.minimum(out.upper["import_kw"], through_kw)
 
 
@@ -494,7 +494,7 @@ def max_period_import_kwh(out: _Builder, load_kw: np.ndarray, step_h: float, per
     """
     n_p = int(period_of_step.max()) + 1
     steps = np.bincount(period_of_step, weights=step_h * max_import_kw(out, load_kw)[i], minlength=n_p)
-    flex_kw = out.upper["flex_kw"][i] if "flex_kw" in out.upper else 0.0
+    flex_kw = out.params["flex_max_kw"][i] if "flex_max_kw" in out.params else 0.0
     through = np.bincount(period_of_step, weights=step_h * (load_kw[i] + flex_kw + out.upper["export_kw"][i]),
                           minlength=n_p)
     if "battery_kwh" in out.upper:

@@ -37,7 +37,10 @@ def flex_layout(out, problem) -> None:
     upper_kw += _pumping(out, flex, n_t, step_h)
     upper_kw += _cooling(out, flex, n_t, step_h)
     upper_kw += _ev(out, flex, n_t, step_h)
-    out.var("flex_kw", np.zeros((n_m, n_t)), np.where(has[:, None], upper_kw, 0.0))
+    # bounds implied by its parts' (no row of its own after substitution): free where a meter has flexible loads
+    out.var("flex_kw", np.where(has[:, None], -np.inf, 0.0) * np.ones((1, n_t)), np.where(has[:, None], np.inf, 0.0)
+            * np.ones((1, n_t)))
+    out.params["flex_max_kw"] = np.where(has[:, None], upper_kw, 0.0)  # the most it can draw, for import bounds
     out.rows("MT_flex", np.repeat(has[:, None], n_t, axis=1))
 
 
