@@ -10,7 +10,8 @@ everything else (PV, battery, the other kinds) still optimised. The value of :ma
 
 with :math:`B` the tariff's bill of an import series over the horizon [THB]. A building with
 one kind needs one extra solve; with several, one per kind plus one with all of them at their
-baseline (the import series ``import_flex_baseline_kw`` in results). Sizing runs choose sizes
+baseline (the import series ``import_flex_baseline_kw`` in results). A value solve without an
+answer in the time limit leaves that value NaN with a note; the run's schedule stands. Sizing runs choose sizes
 jointly; their value solves would need those sizes fixed, which is not done: sizing runs report
 no value (a note says so).
 """
@@ -26,6 +27,7 @@ import xarray as xr
 
 from munigrid.models.dispatch.flex import baseline_kw
 from munigrid.models.dispatch.problem import DispatchResult, Meter
+from munigrid.models.errors import NoSolutionError
 from munigrid.scenarios.flex_inputs import kind_baseline_kw, kinds, without
 
 FLEX_UNITS = {"flex_kw": "kW", "flex_baseline_kw": "kW", "pump_kw": "kW", "water_m3": "m3", "cool_kw": "kW",
@@ -48,12 +50,18 @@ class FlexValue:
     bill_baseline_thb: dict[tuple[str, str], float] = field(default_factory=dict)
     import_baseline_kw: dict[str, np.ndarray] = field(default_factory=dict)
     solve_s: float = 0.0
+    failed: dict[tuple[str, str], str] = field(default_factory=dict)  # (building, kind or "all") -> why
 
     def value_thb(self, building: str, kind: str) -> float:
         """What optimising ``kind`` in ``building`` saves on the bill [THB] (NaN when absent)."""
         key = (building, kind)
         return self.bill_baseline_thb[key] - self.bill_optimised_thb[building] if key in self.bill_baseline_thb \
             else float("nan")
+
+    def notes(self) -> list[str]:
+        """One line per value that could not be computed, with the reason."""
+        return [f"flexible loads: the value of {kind} at {building} was not computed ({why})"
+                for (building, kind), why in self.failed.items()]
 
     def table(self) -> pd.DataFrame:
         """One row per building and kind: bill at baseline, bill optimised, value [THB]."""
@@ -66,7 +74,7 @@ class FlexValue:
         """Summary columns ``flex_<kind>_value_thb`` and ``flex_value_thb`` per building plus the total (0 where absent)."""
         out = {}
         for kind in KINDS:
-            values = [np.nan_to_num(self.value_thb(n, kind)) for n in names]
+            values = [np.nan if (n, kind) in self.failed else np.nan_to_num(self.value_thb(n, kind)) for n in names]
             out[f"flex_{kind}_value_thb"] = values + [float(sum(values))]
         per_building = [sum(out[f"flex_{k}_value_thb"][i] for k in KINDS) for i in range(len(names))]
         out["flex_value_thb"] = per_building + [float(sum(per_building))]
@@ -104,7 +112,11 @@ def flex_values(meters: list[Meter], solved: dict[str, DispatchResult], inputs, 
                                                          inputs.index, ft)
         cases = [[k] for k in present] + ([present] if len(present) > 1 else [])
         for case in cases:
-            imports = solve_one(_at_baseline(meter, case, step_h)).schedules[meter.name].import_kw
+            try:
+                imports = solve_one(_at_baseline(meter, case, step_h)).schedules[meter.name].import_kw
+            except NoSolutionError as err:  # the run's own schedule stands; only this value is missing
+                value.failed[(meter.name, case[0] if len(case) == 1 else "all")] = str(err)
+                continue
             if len(case) == len(present):
                 value.import_baseline_kw[meter.name] = imports
             if len(case) == 1:

@@ -325,6 +325,7 @@ def run_scenario(scenario: Scenario, base_dir: Path, progress: Progress | None =
         notes.append("flexible loads: their value (bill at baseline behaviour) is computed in dispatch runs only")
     if flex_value is not None:
         clock["flex_value_s"] = flex_value.solve_s
+        notes += flex_value.notes()
     say("bills and results")
     results = with_flex_results(results_dataset(inputs, solved), meters, solved, flex_value, inputs.step_h)
     before = bills_for(inputs, results, ft, "baseline_import_kw")

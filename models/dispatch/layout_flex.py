@@ -44,9 +44,14 @@ def flex_layout(out, problem) -> None:
     out.rows("MT_flex", np.repeat(has[:, None], n_t, axis=1))
 
 
+def _present(flex, kind: str) -> tuple[list, np.ndarray]:
+    """Each meter's load of ``kind`` (None where absent) and the mask of meters that have one."""
+    items = [None if f is None else getattr(f, kind) for f in flex]
+    return items, np.array([item is not None for item in items])
+
+
 def _pumping(out, flex, n_t: int, step_h: float) -> np.ndarray:
-    stations = [None if f is None else f.pumping for f in flex]
-    has = np.array([s is not None for s in stations])
+    stations, has = _present(flex, "pumping")
     if not has.any():
         return 0.0
     n_m = len(flex)
@@ -78,8 +83,7 @@ def _pumping(out, flex, n_t: int, step_h: float) -> np.ndarray:
 
 
 def _cooling(out, flex, n_t: int, step_h: float) -> np.ndarray:
-    zones = [None if f is None else f.cooling for f in flex]
-    has = np.array([z is not None for z in zones])
+    zones, has = _present(flex, "cooling")
     if not has.any():
         return 0.0
     n_m = len(flex)

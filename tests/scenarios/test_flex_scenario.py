@@ -152,3 +152,22 @@ def test_finance_year1_names_the_flexibility_savings(days):
     stated = float(line.split(" include ")[1].split(" THB")[0].replace(",", ""))
     assert stated == pytest.approx((baseline - after) * 365 / 3, abs=1.0)
     assert stated >= 0.9 * outcome.summary.loc["total", "flex_value_thb"] * 365 / 3  # close to the sum of the kinds
+
+
+def test_a_value_solve_without_answer_leaves_that_value_missing_with_a_note(days):
+    """The run's schedule stands; the value is NaN in the summary and the notes say why."""
+    from munigrid.models.errors import NoSolutionError
+    from munigrid.scenarios.flex_value import flex_values
+    from munigrid.scenarios.runner import prepare, solve_meters
+
+    scenario, outcome = days
+    prepared = prepare(scenario, api.load_scenario("tha-yang-flex")[1].parent)
+    pumps = [m for m in prepared.meters if m.name == "water_pumping_station"]
+    solved = solve_meters(pumps, prepared.inputs.step_h, scenario)
+
+    def no_answer(meter):
+        raise NoSolutionError("no_solution", ["no schedule was found within time_limit_s"])
+
+    value = flex_values(pumps, solved, prepared.inputs, prepared.ft, no_answer)
+    assert np.isnan(value.summary_columns(["water_pumping_station"])["flex_pumping_value_thb"][0])
+    assert "value of pumping at water_pumping_station was not computed" in value.notes()[0]
