@@ -95,6 +95,7 @@ DEFINED_BY = (
     ("import_kw", "power_balance"),
     ("discharge_kw", "soc_dynamics"),
     ("flex_kw", "flex_load"),
+    ("pump_kw", "reservoir_balance"),
 )
 
 # parameters used as indices of other components (integers, never mutable)

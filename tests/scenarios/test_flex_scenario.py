@@ -171,3 +171,12 @@ def test_a_value_solve_without_answer_leaves_that_value_missing_with_a_note(days
     value = flex_values(pumps, solved, prepared.inputs, prepared.ft, no_answer)
     assert np.isnan(value.summary_columns(["water_pumping_station"])["flex_pumping_value_thb"][0])
     assert "value of pumping at water_pumping_station was not computed" in value.notes()[0]
+
+
+def test_cli_run_table_shows_the_values(tmp_path):
+    text = api.load_scenario("tha-yang-flex")[1].read_text().replace("days: 365", "days: 2")
+    scenario = tmp_path / "flex.yaml"
+    scenario.write_text(text)
+    done = _cli("run", str(scenario), "--no-store", "--samples", "0")
+    assert done.returncode == 0, done.stderr
+    assert "Flexibility" in done.stdout and "Pumping" in done.stdout
