@@ -51,23 +51,23 @@ def test_states_stay_within_their_bounds(days):
 
 def test_each_flexibility_is_worth_its_bill_difference(days):
     """The value is the bill with the kind at its baseline less the optimised bill, never negative
-    (the baseline is feasible for the optimiser), and the pumping station's baseline bill is the
-    tariff's bill of the stored baseline import series."""
+    (the baseline is feasible for the optimiser), and the school's baseline bill (one kind: its
+    all-baseline series is its cooling baseline) is the tariff's bill of the stored series."""
     scenario, outcome = days
     table = pd.DataFrame(outcome.manifest["flexibility"])
     assert set(zip(table.building, table.flexibility)) == {
-        ("water_pumping_station", "pumping"), ("municipal_office", "cooling"), ("municipal_office", "ev"),
+        ("water_pumping_station", "pumping"), ("water_pumping_station", "ev"), ("municipal_office", "cooling"),
         ("municipal_school", "cooling")}
     assert (table.value_thb >= -1e-3).all()
     assert table.value_thb.sum() > 0
     summary = outcome.summary
     assert summary.loc["total", "flex_value_thb"] == pytest.approx(table.value_thb.sum(), rel=1e-9)
-    building = outcome.inputs.building("water_pumping_station")
-    imports = outcome.results.import_flex_baseline_kw.sel(building="water_pumping_station").to_series().clip(lower=0)
+    building = outcome.inputs.building("municipal_school")
+    imports = outcome.results.import_flex_baseline_kw.sel(building="municipal_school").to_series().clip(lower=0)
     bill = float(building.tariff.bill(imports, ft=ft_schedule(scenario)).monthly["total_thb"].sum())
-    row = table[table.building == "water_pumping_station"].iloc[0]
+    row = table[table.building == "municipal_school"].iloc[0]
     assert row.bill_baseline_thb == pytest.approx(bill, rel=1e-9)
-    after = float(outcome.bills["water_pumping_station"]["total_thb"].sum())
+    after = float(outcome.bills["municipal_school"]["total_thb"].sum())
     assert row.bill_optimised_thb == pytest.approx(after, rel=1e-9)
 
 
