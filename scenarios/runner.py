@@ -323,6 +323,8 @@ def run_scenario(scenario: Scenario, base_dir: Path, progress: Progress | None =
                                  lambda meter: solve_meters([meter], inputs.step_h, scenario, inputs.index)[meter.name])
     elif any(m.flex is not None for m in meters):
         notes.append("flexible loads: their value (bill at baseline behaviour) is computed in dispatch runs only")
+    if any(m.flex is not None for m in meters):
+        notes.append("flexible loads: the Monte Carlo years (samples) simulate the fixed loads only, without them")
     if flex_value is not None:
         clock["flex_value_s"] = flex_value.solve_s
         notes += flex_value.notes()
