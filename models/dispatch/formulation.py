@@ -90,7 +90,7 @@ COST_FAMILIES = (
 
 # (variable family, equality family defining it), substituted out in this order before HiGHS solves
 # (see munigrid.models.dispatch.reduction): import by the power balance, discharge by the SoC recurrence,
-# the flexible load by the sum of its parts
+# the flexible load by the sum of its parts, pump power by the reservoir balance
 DEFINED_BY = (
     ("import_kw", "power_balance"),
     ("discharge_kw", "soc_dynamics"),
