@@ -48,8 +48,13 @@ def thermal_zone(spec: Cooling, index: pd.DatetimeIndex, weather: pd.DataFrame) 
     """The zone's RC parameters (the scenario's, else the archetype's per m2), comfort band and gains."""
     common, arch = flex_defaults()["cooling"]["common"], flex_defaults()["cooling"][spec.archetype]
     area = spec.cooled_area_m2
-    pick = lambda value, key: float(value) if value is not None else float(arch[key]) * area  # noqa: E731
-    band = lambda value, key: list(value) if value is not None else list(arch[key])  # noqa: E731
+
+    def pick(value, key):  # the scenario's value, else the archetype's per m2 times the area
+        return float(value) if value is not None else float(arch[key]) * area
+
+    def band(value, key):  # the scenario's [low, high], else the archetype's
+        return list(value) if value is not None else list(arch[key])
+
     start_h, end_h = band(spec.occupied_hours, "occupied_hours")
     hours = _hours(index)
     occupied = (day_type(index) == WORKDAY) & (hours >= start_h) & (hours < end_h)
