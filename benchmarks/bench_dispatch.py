@@ -22,7 +22,13 @@ Yang office) reports status, objective, bound, gap and wall time at limits of 10
 only in outages, the default) and a set that may also run with the grid up (peak shaving), and
 checks that each schedule serves the critical load in every outage.
 
-Run: ``python benchmarks/bench_dispatch.py`` (writes ``benchmarks/results/dispatch.json``).
+Flexible loads: the same year with a pumping station (45 kW, 300 m3 tank, 900 m3/day) and an
+air-conditioned zone (1,000 m2, RC model, pre-cooling allowed) added to the meter, solved
+end to end interleaved with the plain year; the ratio of the two (goal <= 2) is printed and
+written to ``benchmarks/results/dispatch_flex.json``.
+
+Run: ``python benchmarks/bench_dispatch.py`` (writes ``benchmarks/results/dispatch.json``);
+``python benchmarks/bench_dispatch.py flex`` runs the flexible-load comparison only.
 """
 
 from __future__ import annotations
@@ -32,12 +38,14 @@ import json
 import pathlib
 import platform
 import statistics
+import sys
 import time
 
 import numpy as np
 import pandas as pd
 
 from munigrid.models.dispatch import Battery, DispatchProblem, Generator, Meter, PVArray, SolveOptions, solve
+from munigrid.models.dispatch.flex import FlexLoads, PumpStation, ThermalZone
 from munigrid.models.dispatch.highs_backend import run_highs
 from munigrid.models.dispatch.layout import build_model_data
 from munigrid.models.dispatch.reduction import reduce_form
@@ -45,6 +53,7 @@ from munigrid.models.dispatch.standard_form import compile_instance
 from munigrid.models.tariffs.terms import DemandCharge, TariffCostTerms
 
 RESULTS = pathlib.Path(__file__).parent / "results" / "dispatch.json"
+FLEX_RESULTS = pathlib.Path(__file__).parent / "results" / "dispatch_flex.json"
 REPEATS = 3
 # (set, standby_only, limit s): the generator year at each limit, for a standby set and one allowed to run with the grid
 GEN_RUNS = tuple((name, standby, limit) for name, standby in (("standby", True), ("parallel", False))
@@ -85,6 +94,60 @@ def site(scale: float = 1.0, seed: int = 7, generator: bool = False, standby_onl
                   generator=gen, outage=outage, voll_thb_per_kwh=200.0 if generator else None,
                   critical_frac=0.5)
     return DispatchProblem(1.0, [meter], SolveOptions(mode="dispatch", time_limit_s=30, mip_rel_gap=1e-3))
+
+
+def with_flex(problem: DispatchProblem) -> DispatchProblem:
+    """The site with a pumping station and a pre-coolable zone on its meter (office defaults of
+    ``forecasting/flex_defaults.yaml`` for 1,000 m2; outdoor 27-33 degC; the village water demand shape)."""
+    meter, n_t = problem.meters[0], problem.n_steps
+    hour = np.arange(n_t) % 24
+    occupied = meter.load_kw > 100  # the office hours of :func:`site`
+    shape = np.array([0.015, 0.012, 0.010, 0.010, 0.015, 0.040, 0.075, 0.080, 0.060, 0.045, 0.040, 0.040,
+                      0.045, 0.040, 0.035, 0.035, 0.040, 0.060, 0.075, 0.070, 0.060, 0.045, 0.030, 0.023])
+    station = PumpStation(pump_kw=45.0, kwh_per_m3=0.35, volume_m3=300.0, demand_m3_per_h=900 * shape[hour],
+                          level_min_frac=0.2, level_max_frac=1.0, level_initial_frac=0.6)
+    outdoor = 30 + 3 * np.sin((hour - 9) / 24 * 2 * np.pi)
+    at_end = occupied | np.append(occupied[1:], False)
+    zone = ThermalZone(capacity_kwh_per_k=30.0, loss_kw_per_k=4.0, cooling_kw=50.0,
+                       cop=np.clip(3.2 * (1 + 0.025 * (35 - outdoor)), 1.9, 4.5), outdoor_c=outdoor,
+                       gain_kw=np.where(occupied, 30.0, 4.0) + 15.0 * meter.pv[0].ac_kw_per_kwp,
+                       comfort_min_c=np.where(at_end, 23.0, 18.0), comfort_max_c=np.where(at_end, 26.0, 32.0),
+                       temp_initial_c=28.0)
+    flexible = dataclasses.replace(meter, flex=FlexLoads(pumping=station, cooling=zone))
+    return dataclasses.replace(problem, meters=[flexible])
+
+
+def flex_comparison() -> dict:
+    """The plain year and the year with flexible loads, end to end, interleaved, best of ``REPEATS``."""
+    plain, flexible = site(), with_flex(site())
+    solve(with_flex(site(seed=1)))  # warm-up
+    runs = {"plain": [], "flex": []}
+    for _ in range(REPEATS):
+        runs["plain"].append(_timed(lambda: solve(plain)))
+        runs["flex"].append(_timed(lambda: solve(flexible)))
+    best = {name: _best(r) for name, r in runs.items()}
+    result = runs["flex"][0][2]
+    sizes = {name: compile_instance(build_model_data(p)) for name, p in (("plain", plain), ("flex", flexible))}
+    passed = {name: reduce_form(form).form for name, form in sizes.items()}
+    payload = {
+        "machine": platform.platform(), "python": platform.python_version(),
+        "status": result.status.value, "objective_thb": {k: r[0][2].objective_thb for k, r in runs.items()},
+        "size_passed_to_highs": {k: {"columns": f.n_cols, "rows": f.n_rows, "nnz": int(f.matrix.nnz)}
+                                 for k, f in passed.items()},
+        "seconds_wall": {k: w for k, (w, _) in best.items()}, "seconds_cpu": {k: c for k, (_, c) in best.items()},
+        "ratio_flex_over_plain_wall": best["flex"][0] / best["plain"][0],
+        "ratio_flex_over_plain_cpu": best["flex"][1] / best["plain"][1],
+    }
+    print(f"flexible loads (reservoir + pre-cooling), one year: {payload['status']}, passed to HiGHS "
+          f"{passed['flex'].n_cols} columns / {passed['flex'].n_rows} rows (plain {passed['plain'].n_cols} / "
+          f"{passed['plain'].n_rows})")
+    for name in ("plain", "flex"):
+        print(f"  {name:6s} end to end {best[name][0]:7.3f} s wall {best[name][1]:7.3f} s CPU (best of {REPEATS})")
+    print(f"  flex / plain = {payload['ratio_flex_over_plain_wall']:.2f} wall, "
+          f"{payload['ratio_flex_over_plain_cpu']:.2f} CPU  (goal <= 2)")
+    FLEX_RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    FLEX_RESULTS.write_text(json.dumps(payload, indent=2))
+    return payload
 
 
 def critical_load_served(problem: DispatchProblem, result) -> bool:
@@ -224,10 +287,11 @@ def main() -> None:
             "wall_s": gen_wall[key], "solve_s": gen.timings["solve_s"], "critical_load_served": gen_critical[key],
             "pv_kwp": GEN_PV_KWP} for key, gen in gen_runs.items()},
     }
+    payload["flexible_loads"] = flex_comparison()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(payload, indent=2))
     print(f"wrote {RESULTS}")
 
 
 if __name__ == "__main__":
-    main()
+    flex_comparison() if sys.argv[1:] == ["flex"] else main()

@@ -228,6 +228,9 @@ def energy_year1(results, scenario, site_inputs=None) -> tuple[EnergyYear1, list
         bill_pv_only_thb=bill_thb(results["load_kw"] - results["pv_ac_kw"]) if battery_specs(scenario) else None,
         battery_throughput_kwh=total_kwh("discharge_kw"),
         ft_thb_per_kwh=float(np.mean(ft.resolve(months).ft_thb_per_kwh)))
+    if "import_flex_baseline_kw" in results:  # scenarios with flexible_loads (munigrid.scenarios.flex_value)
+        notes.append(f"the year-1 bill savings include {bill_thb(results['import_flex_baseline_kw']) - energy.bill_after_thb:,.0f} "
+                     "THB from optimising the flexible loads (against running them as today); no investment is counted for them")
     return energy, notes
 
 

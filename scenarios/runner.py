@@ -29,6 +29,8 @@ from munigrid.models.errors import InputError, NoSolutionError, Problem
 from munigrid.models.finance.defaults import default_value
 from munigrid.models.tariffs import FtSchedule
 from munigrid.scenarios.connections import CONNECTION_KIND, battery_specs
+from munigrid.scenarios.flex_inputs import building_flex
+from munigrid.scenarios.flex_value import flex_values, with_flex_results
 from munigrid.scenarios.infeasibility import explain
 from munigrid.scenarios.inputs import BuildingInputs, SiteInputs, build_inputs, ft_schedule
 from munigrid.scenarios.kpis import summarise
@@ -182,7 +184,8 @@ def meter_for(building: BuildingInputs, inputs: SiteInputs, scenario: Scenario, 
                   outage=outage_mask(scenario, inputs.index), voll_thb_per_kwh=grid.voll_thb_per_kwh,
                   critical_frac=critical_frac(scenario, building.name),
                   grid_co2_kg_per_kwh=scenario.emissions.grid_kg_per_kwh,
-                  outage_recourse=outage_recourse(scenario, inputs.index, inputs.step_h))
+                  outage_recourse=outage_recourse(scenario, inputs.index, inputs.step_h),
+                  flex=building_flex(scenario, building.name, inputs.index, inputs.weather))
     return meter, list(getattr(terms, "notes", []))
 
 
@@ -361,8 +364,9 @@ def prepare(scenario: Scenario, base_dir: Path) -> Prepared:
         try:
             meter, meter_notes = meter_for(building, inputs, scenario, ft)
         except InputError as err:
-            raise InputError([Problem("tariffs.ft_thb_per_kwh" if p.path == "ft" else f"{_meter_path(scenario, building.name)}.tariff",
-                                      p.message) for p in err.problems]) from None
+            raise InputError([p if p.path.startswith("flexible_loads") else Problem(
+                "tariffs.ft_thb_per_kwh" if p.path == "ft" else f"{_meter_path(scenario, building.name)}.tariff",
+                p.message) for p in err.problems]) from None
         meters.append(meter)
         notes += [n for n in [*building.data_notes, *meter_notes] if n not in notes]
     problems = dispatch_problems(scenario, meters, inputs.step_h)
@@ -383,8 +387,20 @@ def run_scenario(scenario: Scenario, base_dir: Path, progress: Progress | None =
     say(f"optimising {len(meters)} meters ({scenario.optimisation.mode})")
     solved = solve_meters(meters, inputs.step_h, scenario, inputs.index)
     clock["dispatch_s"] = time.perf_counter() - clock["start"] - clock["inputs_s"]
+    flex_value = None
+    if scenario.optimisation.mode == "dispatch":
+        say("value of the flexible loads")
+        flex_value = flex_values(meters, solved, inputs, ft,
+                                 lambda meter: solve_meters([meter], inputs.step_h, scenario, inputs.index)[meter.name])
+    elif any(m.flex is not None for m in meters):
+        notes.append("flexible loads: their value (bill at baseline behaviour) is computed in dispatch runs only")
+    if any(m.flex is not None for m in meters):
+        notes.append("flexible loads: the Monte Carlo years (samples) simulate the fixed loads only, without them")
+    if flex_value is not None:
+        clock["flex_value_s"] = flex_value.solve_s
+        notes += flex_value.notes()
     say("bills and results")
-    results = results_dataset(inputs, solved)
+    results = with_flex_results(results_dataset(inputs, solved), meters, solved, flex_value, inputs.step_h)
     before = bills_for(inputs, results, ft, "baseline_import_kw")
     after = bills_for(inputs, results, ft, "import_kw")
     names = list(before)
@@ -398,6 +414,9 @@ def run_scenario(scenario: Scenario, base_dir: Path, progress: Progress | None =
         gen_co2_kg=pd.Series({n: float(solved[n].schedules[n].fuel_l.sum()) * fuel_co2_kg_per_l(scenario)
                               for n in names}),
         total_solve_s=float(sum(r.timings.get("total_s", 0.0) for r in problems)))
+    if flex_value is not None:
+        for key, values in flex_value.summary_columns(names).items():
+            summary[key] = values
     if scenario.optimisation.mode == "sizing":
         for key in ("pv_kwp", "battery_kwh", "battery_kw", "generator_kw"):
             summary[key] = list(results[key].values) + [float(results[key].sum())]
@@ -424,6 +443,8 @@ def run_scenario(scenario: Scenario, base_dir: Path, progress: Progress | None =
         "notes": notes,
         "resilience": resilience,
     }
+    if flex_value is not None:
+        manifest["flexibility"] = flex_value.table().to_dict(orient="records")
     return RunOutcome(scenario.name, results, summary, manifest, bills=after, bills_before=before, inputs=inputs,
                       resilience=resilience_series)
 

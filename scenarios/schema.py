@@ -10,33 +10,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from munigrid.forecasting.meter_format import DEFAULT_TZ, TEMPERATURE_UNITS
 from munigrid.forecasting.meter_format import UNITS as METER_UNITS
 from munigrid.models import asset_defaults
 from munigrid.models.errors import InputError, Problem, quote
 from munigrid.models.tariffs.library import unknown_tariff_message
+from munigrid.scenarios.schema_base import Eff, Frac, NonNeg, Strict
+from munigrid.scenarios.schema_flex import FlexibleLoads
 from munigrid.scenarios.sweep.spec import NAME_PATTERN, SweepSpec
 
-NonNeg = Annotated[float, Field(ge=0)]
-Frac = Annotated[float, Field(ge=0, le=1)]
-Eff = Annotated[float, Field(gt=0, le=1)]
 
 # where every scenario field is documented (generated from this schema)
 FIELD_REFERENCE = "docs/inputs.md#scenario-fields"
 
 BUILDING_KINDS = ("office", "school", "health_centre", "water_pumping", "street_lighting", "market")
-
-
-class Strict(BaseModel):
-    """Base of every schema block: unknown keys are errors, values are checked on assignment.
-
-    Types are strict (``true`` is not the number 1, ``"100"`` is not a number) and numbers
-    must be finite (``.inf`` and ``.nan`` are refused everywhere); dates may be written as text.
-    """
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False)
 
 
 class Site(Strict):
@@ -393,6 +382,7 @@ class Scenario(Strict):
     optimisation: Optimisation = Optimisation()
     emissions: Emissions = Emissions()
     sweep: SweepSpec | None = None
+    flexible_loads: FlexibleLoads | None = None
 
     @model_validator(mode="after")
     def _references(self):
@@ -414,7 +404,16 @@ class Scenario(Strict):
         if repeated:
             raise ValueError(f"batteries[].name must be unique; repeated: {', '.join(repeated)} "
                              "(give each battery its own `name`)")
+        unknown = sorted(self.flexible_loads.buildings() - set(names)) if self.flexible_loads else []
+        if unknown:
+            raise ValueError(f"flexible_loads: building '{unknown[0]}' is not a building; use one of: {', '.join(names)}")
         self._check_connections(names)
+        shared = sorted(self.flexible_loads.buildings() & {b for c in self.connections for b in c.buildings}) \
+            if self.flexible_loads else []
+        if shared:
+            raise ValueError(f"flexible_loads: building '{shared[0]}' is behind a shared connection; flexible loads "
+                             "are modelled on separately metered buildings only: move them to another building or "
+                             "leave the building out of `connections`")
         return self
 
     def _check_connections(self, names: list[str]) -> None:

@@ -14,10 +14,11 @@ from __future__ import annotations
 def power_balance(m, i, t):
     r"""Supply meets load at every step [kW].
 
-    .. math:: m_{i,t} - x_{i,t} + \sum_a s_{i,a,t} + \sum_n (d_{i,n,t} - c_{i,n,t}) + g_{i,t} + \ell_{i,t} = L_{i,t}
+    .. math:: m_{i,t} - x_{i,t} + \sum_a s_{i,a,t} + \sum_n (d_{i,n,t} - c_{i,n,t}) + g_{i,t} + \ell_{i,t} - f_{i,t} = L_{i,t}
 
     import :math:`m`, export :math:`x`, PV used :math:`s`, discharge :math:`d` and charge
-    :math:`c` of each battery, generator :math:`g`, shed load :math:`\ell`, load :math:`L`.
+    :math:`c` of each battery, generator :math:`g`, shed load :math:`\ell`, flexible load :math:`f`
+    (:mod:`~munigrid.models.dispatch.families_flex`), fixed load :math:`L`.
     """
     supply = m.import_kw[i, t] - m.export_kw[i, t]
     if m.component("pv_kw") is not None:
@@ -28,6 +29,8 @@ def power_balance(m, i, t):
         supply = supply + m.gen_kw[i, t]
     if m.component("shed_kw") is not None:
         supply = supply + m.shed_kw[i, t]
+    if m.component("flex_kw") is not None:
+        supply = supply - m.flex_kw[i, t]
     return supply == m.load_kw[i, t]
 
 

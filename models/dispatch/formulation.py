@@ -13,7 +13,8 @@ import numpy as np
 import pyomo.environ as pyo
 
 from munigrid.models.dispatch import costs, families_energy as fe, families_generator as fg
-from munigrid.models.dispatch import families_outage as fo, families_sizing as fs, families_tariff as ft
+from munigrid.models.dispatch import families_flex as fx, families_outage as fo, families_sizing as fs
+from munigrid.models.dispatch import families_tariff as ft
 from munigrid.models.dispatch.layout import ModelData
 
 # (family name, rule, index-set name); a family is skipped when its set is absent or empty.
@@ -31,6 +32,12 @@ CONSTRAINT_FAMILIES = (
     ("c_rate_limit", fe.c_rate_limit, "MN_c_rate"),
     ("charge_exclusive", fe.charge_exclusive, "MNT_exclusive"),
     ("discharge_exclusive", fe.discharge_exclusive, "MNT_exclusive"),
+    ("flex_load", fx.flex_load, "MT_flex"),
+    ("reservoir_balance", fx.reservoir_balance, "MT_pump"),
+    ("pump_units_max", fx.pump_units_max, "MT_pump_units"),
+    ("pump_units_min", fx.pump_units_min, "MT_pump_units"),
+    ("zone_dynamics", fx.zone_dynamics, "MT_zone"),
+    ("ev_energy", fx.ev_energy, "MVT_ev"),
     ("gen_rating", fg.gen_rating, "MT_gen_sized"),
     ("gen_on_limit", fg.gen_on_limit, "MT_commit"),
     ("gen_min_load", fg.gen_min_load, "MT_commit"),
@@ -83,10 +90,13 @@ COST_FAMILIES = (
 ) + fo.COST_FAMILIES
 
 # (variable family, equality family defining it), substituted out in this order before HiGHS solves
-# (see munigrid.models.dispatch.reduction): import by the power balance, discharge by the SoC recurrence
+# (see munigrid.models.dispatch.reduction): import by the power balance, discharge by the SoC recurrence,
+# the flexible load by the sum of its parts, pump power by the reservoir balance
 DEFINED_BY = (
     ("import_kw", "power_balance"),
     ("discharge_kw", "soc_dynamics"),
+    ("flex_kw", "flex_load"),
+    ("pump_kw", "reservoir_balance"),
 )
 
 # parameters used as indices of other components (integers, never mutable)

@@ -24,6 +24,7 @@ import numpy as np
 
 from munigrid.models.errors import InputError
 from munigrid.models.dispatch.families_outage import add_outage_recourse
+from munigrid.models.dispatch.layout_flex import flex_layout
 from munigrid.models.dispatch.problem import DispatchProblem, Meter, capital_recovery_factor
 from munigrid.models.dispatch.template_compile import ColumnLayout
 
@@ -124,6 +125,7 @@ def build_model_data(problem: DispatchProblem) -> ModelData:
     _pv(out, problem, sizing)
     _battery(out, problem, sizing)
     commitment = _generator(out, problem, sizing)
+    flex_layout(out, problem)
     _demand(out, meters, n_t)
     _energy_blocks(out, meters, n_t, step_h)
     _net_metering(out, meters, n_t)
@@ -474,12 +476,13 @@ def max_import_kw(out: _Builder, load_kw: np.ndarray) -> np.ndarray:
 
     .. math:: \bar m_{i,t} = \min\big(\text{limit}_{i,t},\ \max(0,\ L_{i,t} + \sum_n \bar P_{i,n} + \bar x_{i,t})\big)
 
-    (import limit, 0 in an outage; load :math:`L`; largest power :math:`\bar P` of each battery;
-    export limit :math:`\bar x`, 0 where export is not allowed). Infinite only when both the
-    import and the export limit are.
+    (import limit, 0 in an outage; load :math:`L` with the most flexible load added; largest
+    power :math:`\bar P` of each battery; export limit :math:`\bar x`, 0 where export is not
+    allowed). Infinite only when both the import and the export limit are.
     """
     charge_kw = np.asarray(out.params.get("max_power_kw", np.zeros((load_kw.shape[0], 1))), float).sum(axis=1)
-    through_kw = np.maximum(0.0, load_kw + charge_kw[:, None] + out.upper["export_kw"])
+    through_kw = np.maximum(0.0, load_kw + out.params.get("flex_max_kw", 0.0) + charge_kw[:, None]
+                            + out.upper["export_kw"])
     return np.minimum(out.upper["import_kw"], through_kw)
 
 
@@ -502,7 +505,9 @@ def max_period_import_kwh(out: _Builder, load_kw: np.ndarray, step_h: float, per
     """
     n_p = int(period_of_step.max()) + 1
     steps = np.bincount(period_of_step, weights=step_h * max_import_kw(out, load_kw)[i], minlength=n_p)
-    through = np.bincount(period_of_step, weights=step_h * (load_kw[i] + out.upper["export_kw"][i]), minlength=n_p)
+    flex_kw = out.params["flex_max_kw"][i] if "flex_max_kw" in out.params else 0.0
+    through = np.bincount(period_of_step, weights=step_h * (load_kw[i] + flex_kw + out.upper["export_kw"][i]),
+                          minlength=n_p)
     if "battery_kwh" in out.upper:
         hours = step_h * np.bincount(period_of_step, minlength=n_p)
         for n in range(out.upper["battery_kwh"].shape[1]):

@@ -32,6 +32,7 @@ import numpy as np
 
 from munigrid.models import asset_defaults as defaults
 from munigrid.models.dispatch.families_outage import OutageRecourse
+from munigrid.models.dispatch.flex import FlexLoads, FlexSchedule
 from munigrid.models.errors import NoSolutionError
 from munigrid.models.tariffs.terms import TariffCostTerms
 
@@ -254,6 +255,9 @@ class Meter:
     outage_recourse : OutageRecourse or None
         Representative outages whose expected lost critical load enters the objective
         (:mod:`munigrid.models.dispatch.families_outage`).
+    flex : FlexLoads or None
+        Loads the optimiser may move in time (pumping, pre-cooling, EV charging), on top of
+        ``load_kw`` (:mod:`munigrid.models.dispatch.flex`).
     """
 
     name: str
@@ -269,6 +273,7 @@ class Meter:
     critical_frac: float = 1.0
     grid_co2_kg_per_kwh: float = 0.4750
     outage_recourse: OutageRecourse | None = None
+    flex: FlexLoads | None = None
     batteries: list[Battery] = field(default_factory=list)
 
     def __post_init__(self):
@@ -411,7 +416,8 @@ class MeterSchedule:
 
     ``pv_ac_kw`` and ``curtailed_kw`` have shape (A, T), one row per PV array. ``charge_kw``,
     ``discharge_kw`` and ``soc_kwh`` are the sums over the meter's batteries; ``batteries``
-    holds each battery's own schedule by name.
+    holds each battery's own schedule by name; ``flex`` is what the meter's flexible loads did
+    (None without any).
     """
 
     import_kw: np.ndarray
@@ -426,6 +432,7 @@ class MeterSchedule:
     fuel_l: np.ndarray
     shed_kw: np.ndarray
     batteries: dict[str, BatterySchedule] = field(default_factory=dict)
+    flex: FlexSchedule | None = None
 
 
 @dataclass

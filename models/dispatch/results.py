@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from munigrid.models.dispatch.layout import ModelData
+from munigrid.models.dispatch.layout_flex import flex_schedule
 from munigrid.models.dispatch.problem import BatterySchedule, DispatchProblem, MeterSchedule, Sizes
 from munigrid.models.dispatch.standard_form import StandardForm
 
@@ -37,7 +38,7 @@ def schedules(problem: DispatchProblem, data: ModelData, x: np.ndarray) -> dict[
             discharge_kw=battery["discharge_kw"][i].sum(axis=0), soc_kwh=battery["soc_kwh"][i].sum(axis=0),
             gen_kw=flows["gen_kw"][i], gen_on=flows["gen_on"][i] > 0.5,
             fuel_l=step_h * (slope[i] * flows["gen_kw"][i] + flows["gen_noload_l_per_h"][i]),
-            shed_kw=flows["shed_kw"][i],
+            shed_kw=flows["shed_kw"][i], flex=None if meter.flex is None else flex_schedule(data, x, i),
             batteries={bat.name: BatterySchedule(*(battery[k][i, n] for k in ("charge_kw", "discharge_kw", "soc_kwh")))
                        for n, bat in enumerate(meter.batteries)})
     return out

@@ -1,7 +1,8 @@
 """The report of one stored run: ``report.html`` in the run folder.
 
 Sections, in order: key figures and buildings; monthly energy; monthly bill; a week's
-dispatch; battery state of charge; load-duration curve; monthly peaks; ownership structures
+dispatch; battery state of charge; load-duration curve; monthly peaks; the value of each
+flexible load (runs with ``flexible_loads`` only); ownership structures
 side by side (when several were computed); per structure its cash flows by party with its
 metrics and its tornado; P10/P50/P90; resilience (survival curve, survival by start day and
 hour, expected lost load of the outage risk); forecast skill; assumptions and data sources. The optional sections
@@ -86,6 +87,18 @@ def _energy_sections(page: Page, run: RunData, lang: str, week: dt.date | None) 
                  note("note_duration"))
     page.section("sec_peaks", build_chart("monthly_peaks", lambda t: figures.monthly_peaks(results, t), lang),
                  note("note_peaks"))
+
+
+def _flexibility_section(page: Page, run: RunData) -> None:
+    """What each flexible load saves: the bill with it run the baseline way against optimised
+    (the run's manifest, :mod:`munigrid.scenarios.flex_value`); nothing for runs without any."""
+    rows = run.manifest.get("flexibility")
+    if not rows:
+        return
+    frame = pd.DataFrame(rows).set_index("building")
+    headers = {"flexibility": "col_flexibility", "bill_baseline_thb": "col_bill_baseline_thb",
+               "bill_optimised_thb": "col_bill_optimised_thb", "value_thb": "col_flex_value_thb"}
+    page.section("sec_flexibility", note("note_flexibility"), table(frame, headers, index_header="col_building"))
 
 
 def _comparison(metrics: list[pd.DataFrame]) -> str:
@@ -307,6 +320,7 @@ def build_run_page(run: RunData, lang: str = "en", week: dt.date | None = None,
     page.section("sec_kpis", kpi_cards(run.summary, run.manifest), _building_table(run))
     say("energy, bill and dispatch charts")
     _energy_sections(page, run, lang, week)
+    _flexibility_section(page, run)
     say(f"finance charts ({len(run.finance)} structures)")
     _finance_sections(page, run, lang)
     say("uncertainty, forecast skill, assumptions")

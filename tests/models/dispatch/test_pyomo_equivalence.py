@@ -30,36 +30,13 @@ def test_compiled_lp_matches_materialised_pyomo(seed, sizing, declining, several
 
 
 @pytest.mark.parametrize("declining,several", [(False, False), (True, False), (False, True)])
-def test_compiled_rows_match_pyomo_rows_exactly(declining, several, mixed_instance):
+def test_compiled_rows_match_pyomo_rows_exactly(declining, several, mixed_instance, rows_match_pyomo):
     """Row by row, the compiled matrix equals Pyomo's standard form of the materialised model
     (with ``several``: three batteries on one meter, one sized in blocks, and their binaries)."""
-    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
-
     data = build_model_data(mixed_instance(3, True, declining, several))
     if several:  # the strategy's charge/discharge binaries, per battery
         data = data.with_exclusive_steps(np.array([0, 0, 1]), np.array([1, 2, 0]), np.array([5, 9, 20]))
-    form = compile_instance(data)
-    model = materialise(data)
-    ours = form.matrix.toarray()
-    ref = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
-    names = list(data.columns.shape)
-    column_of = {}
-    for name in names:
-        component = model.component(name)
-        for idx in component:
-            key = idx if isinstance(idx, tuple) else (idx,)
-            column_of[id(component[idx])] = data.columns.columns(name, tuple(np.array([k]) for k in key))[0]
-    ref_a = ref.A.toarray()
-    permuted = np.zeros((ref_a.shape[0], form.n_cols))
-    for j, var in enumerate(ref.columns):
-        permuted[:, column_of[id(var)]] = ref_a[:, j]
-    # compare as sets of rows scaled to unit infinity norm (Pyomo may flip signs of >= rows)
-    def canonical(matrix):
-        scale = np.abs(matrix).max(axis=1, keepdims=True)
-        rows = matrix[scale[:, 0] > 0] / scale[scale[:, 0] > 0]
-        sign = np.sign(rows[np.arange(len(rows)), np.argmax(np.abs(rows) > 1e-12, axis=1)])
-        return np.unique(np.round(rows * sign[:, None], 9), axis=0)
-    np.testing.assert_allclose(canonical(ours), canonical(permuted), atol=1e-9)
+    rows_match_pyomo(data)
 
 
 def test_declining_blocks_milp_matches_materialised_pyomo(mixed_instance):

@@ -1,0 +1,256 @@
+r"""Flexible loads on a meter: water pumping into a reservoir, pre-cooling, EV charging.
+
+Each is an electric load the optimiser may move in time within physical limits
+(:mod:`munigrid.models.dispatch.families_flex` holds their equations). Each also has a
+*baseline* behaviour, the way it runs without an optimiser, simulated here step by step:
+
+* pumping: the pumps refill the reservoir to its starting level as soon as it drops
+  (:func:`pump_baseline`);
+* cooling: a thermostat cools only as much as keeps the room at the top of the comfort
+  band (:func:`thermostat_baseline`);
+* EV charging: full charger power from arrival until the session's energy is in
+  (:func:`ev_baseline`).
+
+The baseline gives the bill *without* the flexibility (its power added to the fixed load),
+so that a run can state what each flexibility is worth. It also sets the end condition of
+the optimised run (the reservoir ends at least as full, the room at most as warm as the
+baseline leaves them), so the optimiser cannot borrow from after the horizon.
+
+Every array has one value per step (shape ``(T,)``) unless stated; states (volume,
+temperature, session energy) are at step boundaries, shape ``(T+1,)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from munigrid.models.errors import InputError
+
+LEVEL_TOL_FRAC = 1e-6  # relative slack when checking a simulated baseline against its bounds
+
+
+@dataclass(frozen=True)
+class PumpStation:
+    r"""Pumps lifting water into a reservoir that supplies a demand.
+
+    Parameters
+    ----------
+    pump_kw : float
+        Electric power of all pumps together at full load :math:`\bar p` [kW].
+    kwh_per_m3 : float
+        Specific energy of pumping :math:`\epsilon` [kWh/m³] (wire to water).
+    volume_m3 : float
+        Reservoir volume between empty and full :math:`V` [m³].
+    level_min_frac, level_max_frac, level_initial_frac : float
+        Lowest, highest and starting level as shares of :math:`V` [-].
+    demand_m3_per_h : ndarray
+        Water drawn from the reservoir [m³/h].
+    inflow_m3_per_h : ndarray or None
+        Water entering the reservoir without pumping (e.g. gravity mains) [m³/h].
+    pumps : int
+        Number of identical pumps switched on and off (each :math:`\bar p/n`); 0 treats the
+        station as one variable-speed drive (continuous power).
+    min_load_frac : float
+        Least load of a running pump as a share of its power [-] (with ``pumps >= 1``).
+    """
+
+    pump_kw: float
+    kwh_per_m3: float
+    volume_m3: float
+    demand_m3_per_h: np.ndarray
+    level_min_frac: float = 0.1
+    level_max_frac: float = 1.0
+    level_initial_frac: float = 0.5
+    inflow_m3_per_h: np.ndarray | None = None
+    pumps: int = 0
+    min_load_frac: float = 0.0
+
+    def net_draw_m3_per_h(self) -> np.ndarray:
+        """Demand less inflow [m³/h]."""
+        inflow = 0.0 if self.inflow_m3_per_h is None else np.asarray(self.inflow_m3_per_h, float)
+        return np.asarray(self.demand_m3_per_h, float) - inflow
+
+
+@dataclass(frozen=True)
+class ThermalZone:
+    r"""An air-conditioned zone as one thermal capacity and one loss to outdoors (RC model).
+
+    Parameters
+    ----------
+    capacity_kwh_per_k : float
+        Thermal capacity :math:`C` of air, furniture and the inner structure [kWh/K].
+    loss_kw_per_k : float
+        Heat loss to outdoors :math:`H` by the envelope and ventilation [kW/K].
+    cooling_kw : float
+        Electric power of the air conditioners at full load :math:`\bar p` [kW].
+    cop : ndarray
+        Coefficient of performance :math:`\mathrm{COP}_t` [-] (falls as the outdoor air warms).
+    outdoor_c : ndarray
+        Outdoor air temperature :math:`\theta^o_t` [°C].
+    gain_kw : ndarray
+        Heat gains of people, equipment, lights and sun :math:`Q_t` [kW].
+    comfort_min_c, comfort_max_c : ndarray
+        Comfort band at the end of each step [°C] (occupied hours narrow, other hours wide).
+    temp_initial_c : float
+        Zone temperature at the start [°C].
+    """
+
+    capacity_kwh_per_k: float
+    loss_kw_per_k: float
+    cooling_kw: float
+    cop: np.ndarray
+    outdoor_c: np.ndarray
+    gain_kw: np.ndarray
+    comfort_min_c: np.ndarray
+    comfort_max_c: np.ndarray
+    temp_initial_c: float
+
+
+@dataclass(frozen=True)
+class EVFleet:
+    r"""Vehicles charged on one meter with the same sessions (a fleet of ``count`` is one entry).
+
+    Parameters
+    ----------
+    name : str
+        Label.
+    charger_kw : float
+        Charger power of the whole fleet :math:`\bar p` [kW].
+    plugged : ndarray of bool
+        Steps the vehicles are plugged in.
+    session_start : ndarray of bool
+        Steps where a new session begins (the energy counter restarts).
+    required_kwh : ndarray, shape (T+1,)
+        Energy that must be in the vehicles at each step boundary [kWh] (the session's energy at
+        its departure boundary, 0 elsewhere).
+    charge_eff_frac : float
+        Energy into the batteries per kWh drawn :math:`\eta` [-].
+    """
+
+    name: str
+    charger_kw: float
+    plugged: np.ndarray
+    session_start: np.ndarray
+    required_kwh: np.ndarray
+    charge_eff_frac: float = 0.92
+
+
+@dataclass(frozen=True)
+class FlexLoads:
+    """The flexible loads behind one meter (each optional; several EV fleets allowed)."""
+
+    pumping: PumpStation | None = None
+    cooling: ThermalZone | None = None
+    ev: tuple[EVFleet, ...] = field(default_factory=tuple)
+
+
+@dataclass
+class FlexSchedule:
+    """What the flexible loads of one meter did: power [kW] per step, states at step boundaries."""
+
+    flex_kw: np.ndarray
+    pump_kw: np.ndarray
+    water_m3: np.ndarray
+    cool_kw: np.ndarray
+    temp_c: np.ndarray
+    ev_kw: np.ndarray  # (V, T)
+
+
+def pump_baseline(station: PumpStation, step_h: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""Pumping that refills the reservoir to its starting level as soon as it drops.
+
+    .. math:: p_t = \min\big(\bar p,\ \max(0,\ \epsilon\,[(V^0 - v_t)/\Delta t + w_t])\big), \quad
+              v_{t+1} = v_t + \Delta t\,(p_t/\epsilon - w_t)
+
+    with net draw :math:`w` (demand less inflow) and starting volume :math:`V^0`. Returns
+    pump power [kW] (T,) and volume [m³] (T+1,). Raises :class:`InputError` when even this
+    pumping lets the level fall below its minimum (the pumps are too small for the demand).
+    """
+    draw = station.net_draw_m3_per_h()
+    target = station.level_initial_frac * station.volume_m3
+    low = station.level_min_frac * station.volume_m3
+    volume, power = np.empty(len(draw) + 1), np.empty(len(draw))
+    volume[0] = target
+    for t, w in enumerate(draw):
+        power[t] = min(station.pump_kw, max(0.0, station.kwh_per_m3 * ((target - volume[t]) / step_h + w)))
+        volume[t + 1] = volume[t] + step_h * (power[t] / station.kwh_per_m3 - w)
+    short = np.flatnonzero(volume < low - LEVEL_TOL_FRAC * station.volume_m3)
+    if len(short):
+        raise InputError(f"the pumps cannot keep the reservoir above its minimum level even pumping whenever it "
+                         f"drops (first short at step {int(short[0])}); raise pump_kw or volume_m3 or lower "
+                         "the demand", "pumping.pump_kw")
+    return power, volume
+
+
+def thermostat_baseline(zone: ThermalZone, step_h: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""Cooling that keeps the zone at the top of its comfort band and no lower.
+
+    .. math:: p_t = \min\Big(\bar p,\ \max\big(0,\ [C(\theta_t - \overline\theta_{t+1})/\Delta t
+              + H(\theta^o_t - \theta_t) + Q_t]/\mathrm{COP}_t\big)\Big)
+
+    and the zone follows :func:`~munigrid.models.dispatch.families_flex.zone_dynamics`.
+    Returns electric power [kW] (T,) and temperature [°C] (T+1,).
+    """
+    n_t = len(zone.outdoor_c)
+    temp, power = np.empty(n_t + 1), np.empty(n_t)
+    temp[0] = zone.temp_initial_c
+    c, h = zone.capacity_kwh_per_k, zone.loss_kw_per_k
+    for t in range(n_t):
+        drift_kw = h * (zone.outdoor_c[t] - temp[t]) + zone.gain_kw[t]
+        needed_kw = c * (temp[t] - zone.comfort_max_c[t]) / step_h + drift_kw
+        power[t] = min(zone.cooling_kw, max(0.0, needed_kw / zone.cop[t]))
+        temp[t + 1] = temp[t] + step_h / c * (drift_kw - zone.cop[t] * power[t])
+    return power, temp
+
+
+def ev_baseline(fleet: EVFleet, step_h: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""Charging at full power from arrival until the session's energy is in.
+
+    .. math:: p_t = \min\big(\bar p,\ (R_s - e_t)/(\eta\,\Delta t)\big) \text{ while plugged}
+
+    with :math:`R_s` the session's energy. Returns power [kW] (T,) and energy in the session
+    so far [kWh] (T+1,). Raises :class:`InputError` when a session cannot get its energy even
+    at full power.
+    """
+    plugged = np.asarray(fleet.plugged, bool)
+    n_t = len(plugged)
+    need = session_need_kwh(fleet)
+    energy, power = np.zeros(n_t + 1), np.zeros(n_t)
+    for t in range(n_t):
+        carried = 0.0 if fleet.session_start[t] else energy[t]
+        if plugged[t]:
+            power[t] = min(fleet.charger_kw, max(0.0, (need[t] - carried) / (fleet.charge_eff_frac * step_h)))
+        energy[t + 1] = carried + step_h * fleet.charge_eff_frac * power[t]
+    short = np.flatnonzero(energy < np.asarray(fleet.required_kwh) - 1e-6)
+    if len(short):
+        raise InputError(f"EV fleet '{fleet.name}' cannot take its session energy before departure even at full "
+                         f"charger power (first short at step {int(short[0])}); raise charger_kw or lower "
+                         "energy_kwh", "ev.energy_kwh")
+    return power, energy
+
+
+def session_need_kwh(fleet: EVFleet) -> np.ndarray:
+    """Energy the session running at each step must reach by its departure [kWh], shape (T,)."""
+    required = np.asarray(fleet.required_kwh, float)
+    n_t = len(fleet.plugged)
+    need, upcoming = np.zeros(n_t), 0.0
+    for t in range(n_t - 1, -1, -1):  # the next departure requirement, looking back from the end
+        if required[t + 1] > 0:
+            upcoming = required[t + 1]
+        need[t] = upcoming
+        if fleet.session_start[t]:
+            upcoming = 0.0
+    return need
+
+
+def baseline_kw(flex: FlexLoads, step_h: float) -> np.ndarray:
+    """Electric power of all the meter's flexible loads run the baseline way [kW], shape (T,)."""
+    parts = []
+    if flex.pumping is not None:
+        parts.append(pump_baseline(flex.pumping, step_h)[0])
+    if flex.cooling is not None:
+        parts.append(thermostat_baseline(flex.cooling, step_h)[0])
+    parts += [ev_baseline(fleet, step_h)[0] for fleet in flex.ev]
+    return np.sum(parts, axis=0) if parts else np.zeros(0)

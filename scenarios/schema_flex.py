@@ -1,0 +1,114 @@
+"""Scenario schema of flexible loads: water pumping with a reservoir, pre-cooling, EV charging.
+
+Each load is *added* to its building's load: the building's ``annual_kwh`` (or meter file) is
+then the rest of the building (lights, plugs, the pumps' controls), and the run models these
+loads itself, both as they run today (baseline) and as the optimiser would move them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from munigrid.scenarios.schema_base import Eff, Frac, Strict
+
+Positive = Annotated[float, Field(gt=0)]
+Hour = Annotated[float, Field(ge=0, lt=24)]
+TempC = Annotated[float, Field(ge=5, le=45)]
+
+TempBandC = Annotated[list[TempC], Field(min_length=2, max_length=2)]  # [low, high]
+HourSpan = Annotated[list[Hour], Field(min_length=2, max_length=2)]  # [start, end)
+
+COOLING_ARCHETYPES = ("office", "school")
+
+
+class Pumping(Strict):
+    """Pumps filling a reservoir (elevated tank or ground tank) that supplies the water demand."""
+
+    building: str
+    pump_kw: Positive
+    pumps: int = Field(default=0, ge=0, le=20)
+    min_load_frac: Frac = 0.0
+    kwh_per_m3: float = Field(gt=0, le=5)
+    reservoir_m3: Positive
+    level_min_frac: Frac = 0.2
+    level_max_frac: Frac = 1.0
+    level_initial_frac: Frac = 0.6
+    demand_m3_per_day: Positive
+    demand_profile: Literal["village", "flat"] = "village"
+    inflow_m3_per_h: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _levels(self):
+        if not self.level_min_frac <= self.level_initial_frac <= self.level_max_frac:
+            raise ValueError(f"levels must satisfy level_min_frac <= level_initial_frac <= level_max_frac, got "
+                             f"{self.level_min_frac}, {self.level_initial_frac}, {self.level_max_frac}")
+        return self
+
+
+class Cooling(Strict):
+    """Air conditioning of a building as one thermal zone (RC model) that may be pre-cooled.
+
+    Unset values come from the archetype's defaults (``forecasting/flex_defaults.yaml``,
+    assumptions stated there) scaled by ``cooled_area_m2``.
+    """
+
+    building: str
+    archetype: Literal[COOLING_ARCHETYPES] = "office"  # type: ignore[valid-type]
+    cooled_area_m2: Positive
+    cooling_kw: Positive | None = None
+    capacity_kwh_per_k: Positive | None = None
+    loss_kw_per_k: Positive | None = None
+    cop_at_35c: float | None = Field(default=None, gt=1, le=8)
+    comfort_occupied_c: TempBandC | None = None
+    comfort_unoccupied_c: TempBandC | None = None
+    occupied_hours: HourSpan | None = None
+
+    @field_validator("comfort_occupied_c", "comfort_unoccupied_c", "occupied_hours")
+    @classmethod
+    def _low_high(cls, pair):
+        if pair is not None and not pair[0] < pair[1]:
+            raise ValueError(f"must be [low, high] with low < high, got {list(pair)}")
+        return pair
+
+
+class EVFleet(Strict):
+    """Electric vehicles charged at a building: ``count`` vehicles with the same daily session."""
+
+    building: str
+    name: str = Field(pattern=r"^[a-z0-9_\-]+$", max_length=64)
+    count: int = Field(default=1, ge=1, le=500)
+    charger_kw: Positive
+    energy_kwh: Positive
+    arrival_h: Hour
+    departure_h: Hour
+    days: Literal["working", "all"] = "working"
+    charge_eff_frac: Eff = 0.92
+
+    @model_validator(mode="after")
+    def _session(self):
+        if self.arrival_h == self.departure_h:
+            raise ValueError("arrival_h and departure_h must differ")
+        return self
+
+
+class FlexibleLoads(Strict):
+    """Loads the optimiser may move in time; at most one pumping station and one cooled zone per building."""
+
+    pumping: list[Pumping] = Field(default_factory=list)
+    cooling: list[Cooling] = Field(default_factory=list)
+    ev: list[EVFleet] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_per_building(self):
+        for kind in ("pumping", "cooling"):
+            names = [item.building for item in getattr(self, kind)]
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                raise ValueError(f"{kind}: one entry per building; repeated: {', '.join(repeated)}")
+        return self
+
+    def buildings(self) -> set[str]:
+        """Names of the buildings with a flexible load."""
+        return {item.building for kind in (self.pumping, self.cooling, self.ev) for item in kind}
