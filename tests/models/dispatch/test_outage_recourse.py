@@ -34,8 +34,8 @@ def test_recourse_compiles_like_pyomo(seed, sizing, with_recourse):
     equivalence.test_compiled_lp_matches_materialised_pyomo(seed, sizing, False, False, with_recourse)
 
 
-def test_recourse_rows_match_pyomo_rows(with_recourse):
-    equivalence.test_compiled_rows_match_pyomo_rows_exactly(False, False, with_recourse)
+def test_recourse_rows_match_pyomo_rows(with_recourse, rows_match_pyomo):
+    equivalence.test_compiled_rows_match_pyomo_rows_exactly(False, False, with_recourse, rows_match_pyomo)
 
 
 def _one_day(recourse, make_flat_terms):
