@@ -70,7 +70,11 @@ def forecast():
               help="Weather file (EPW, TMY2/3, PVGIS, or CSV with GHI; a weather forecast for day-ahead). "
                    "Default: offline synthetic typical year.")
 @click.option("--measured", "measured_path", type=click.Path(path_type=Path), default=None,
-              help="Measured PV AC power CSV [kW]: scores the forecast against clear-sky-index persistence.")
+              help="Measured PV AC output CSV (kW, W or kWh per interval; night standby draw set to 0 and "
+                   "reported): scores the forecast against clear-sky-index persistence.")
+@click.option("--pv-column", default=None, help="Production column of --measured (default: found by name).")
+@click.option("--pv-unit", type=click.Choice(["kw", "w", "mw", "kwh", "wh", "mwh"], case_sensitive=False), default=None,
+              help="Unit of --measured's column (default: from its name; an unnamed W column is detected).")
 @click.option("--tz", default=None, help="Zone of naive time stamps in CSV files, e.g. Asia/Bangkok.")
 @click.option("--year", type=int, default=2025, show_default=True, help="Year of the synthetic weather.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic weather.")
@@ -78,10 +82,10 @@ def forecast():
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the series (.csv or .nc).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_frac, dc_ac_ratio, inverter_ac_kw,
-       weather_path, measured_path, tz, year, seed, step_min, out, as_json):
+       weather_path, measured_path, pv_column, pv_unit, tz, year, seed, step_min, out, as_json):
     """PV AC output of one array from a weather file or the synthetic year; optionally scored."""
-    from munigrid.forecasting.meter import read_meter
     from munigrid.forecasting.pv import PVArraySpec, pv_ac_kw
+    from munigrid.forecasting.pv_measured import read_measured_pv
     from munigrid.forecasting.pv_forecast import (
         clear_sky_pv_kw,
         detect_performance_drop,
@@ -89,6 +93,7 @@ def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_
         score_pv_forecasts,
     )
     from munigrid.forecasting.weather import read_weather, synthetic_year
+    from munigrid.models.errors import InputError
 
     spec = PVArraySpec(capacity_kwp=capacity_kwp, tilt_deg=tilt_deg, azimuth_deg=azimuth_deg, losses_frac=losses_frac,
                        dc_ac_ratio=dc_ac_ratio, inverter_ac_kw=inverter_ac_kw)
@@ -104,7 +109,13 @@ def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_
                "specific_yield_kwh_per_kwp": float(ac.sum() * step_h / capacity_kwp), "peak_kw": float(ac.max()),
                "notes": weather.attrs.get("notes", [])}
     if measured_path is not None:
-        measured = read_meter(measured_path, tz=tz, keep_gaps=True).load_kw.reindex(ac.index)
+        read = read_measured_pv(measured_path, tz=tz, column=pv_column, unit=pv_unit, capacity_kwp=capacity_kwp)
+        measured = read.pv_kw.reindex(ac.index)
+        if measured.notna().sum() == 0:
+            raise InputError(f"covers {read.pv_kw.index[0].date()} to {read.pv_kw.index[-1].date()}, no step of the "
+                             f"weather ({ac.index[0].date()} to {ac.index[-1].date()}, {source}); give --weather for "
+                             "the measured period or --year", f"--measured {measured_path.name}")
+        summary["notes"] = summary["notes"] + [f"measured: {n}" for n in read.notes]
         cs = clear_sky_pv_kw(ac.index, spec, latitude_deg, longitude_deg)
         table = score_pv_forecasts(measured, {"persistence": persistence_forecast_kw(measured, cs), "forecast": ac},
                                    cs, capacity_kwp)
