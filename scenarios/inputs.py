@@ -17,6 +17,7 @@ from munigrid.forecasting.archetypes import archetype_load_kw
 from munigrid.forecasting.meter import read_meter
 from munigrid.forecasting.meter_format import MeterFormat
 from munigrid.forecasting.pv import PVArraySpec, pv_ac_kw
+from munigrid.forecasting.pv_calibration import PVCalibration
 from munigrid.forecasting.weather import read_weather, synthetic_year
 from munigrid.models.errors import InputError, Problem
 from munigrid.models.tariffs import FtSchedule, Tariff
@@ -214,6 +215,10 @@ def building_pv_kw_per_kwp(building: Building, weather: pd.DataFrame, scenario: 
         if a.pv_csv is not None and base_dir is not None:
             power[a.name] = pv_profile_kw_per_kwp(a, weather.index, base_dir,
                                                   f"buildings[{building.name}].pv_arrays[{a.name}].pv_csv")
+        elif a.calibration is not None and base_dir is not None:
+            where = f"buildings[{building.name}].pv_arrays[{a.name}].calibration"
+            power[a.name] = PVCalibration.load(input_path(a.calibration, base_dir), where).apply(power[a.name],
+                                                                                                  per_kwp=True)
     return power[[a.name for a in arrays]]
 
 
