@@ -148,9 +148,12 @@ def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_
               help="Backtest: processes fitting the refits (default: one per CPU for 4 or more refits).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Write forecasts (.csv or .nc; a backtest writes every forecast as CSV).")
+@click.option("--weather-forecast", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Temperature forecast for the forecast period (CSV: time, temp_air_c [degC]), used instead of "
+                   "the temperature one lead earlier.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @meter_options
-def load(history_path, horizon, model, backtest, refit_days, workers, out, as_json, meter_fmt):
+def load(history_path, horizon, model, backtest, refit_days, workers, weather_forecast, out, as_json, meter_fmt):
     """Load forecast P10/P50/P90 after the end of a metered history, or its backtest."""
     from munigrid.forecasting.backtest import (
         rolling_origin_backtest,
@@ -197,14 +200,25 @@ def load(history_path, horizon, model, backtest, refit_days, workers, out, as_js
         _table(by_kind[["n", "mae", "mape", "skill_vs_naive"]], "by day kind")
         _table(by_hour, "MAE by hour of day [kW]")
         return
-    temp_fc = temperature_forecast(history.temp_air_c, horizon_td, "persistence")
-    fitted = MODELS[model](horizon=horizon_td).fit(history.load_kw, temp_fc)
     step = history.load_kw.index[1] - history.load_kw.index[0]
     target = pd.date_range(history.load_kw.index[-1] + step, periods=int(horizon_td / step), freq=step)
-    future_temp = None
-    if history.temp_air_c is not None:
-        lead = pd.Timedelta(days=max(1, -(-horizon_td // pd.Timedelta(days=1))))
-        future_temp = pd.Series(history.temp_air_c.reindex(target - lead).to_numpy(), index=target)
+    if weather_forecast is not None:
+        if history.temp_air_c is None:
+            raise InputError("the history has no temperature column to learn the load's response from; add one "
+                             "(temp_air_c) or leave out --weather-forecast", "--weather-forecast")
+        from munigrid.forecasting.weather_forecast import forecast_temperature
+
+        # a forecast good enough to use is trained with the observed temperature (the perfect-forecast rule)
+        fitted = MODELS[model](horizon=horizon_td).fit(history.load_kw, history.temp_air_c)
+        future_temp = forecast_temperature(weather_forecast, target)
+        info["notes"].append(f"temperature from the weather forecast {weather_forecast.name}")
+    else:
+        temp_fc = temperature_forecast(history.temp_air_c, horizon_td, "persistence")
+        fitted = MODELS[model](horizon=horizon_td).fit(history.load_kw, temp_fc)
+        future_temp = None
+        if history.temp_air_c is not None:
+            lead = pd.Timedelta(days=max(1, -(-horizon_td // pd.Timedelta(days=1))))
+            future_temp = pd.Series(history.temp_air_c.reindex(target - lead).to_numpy(), index=target)
     pred = fitted.predict(target, history.load_kw, future_temp)
     _write(pred, out, "load_kw", "site")
     if as_json:
