@@ -14,8 +14,8 @@ from munigrid.forecasting.pv_calibration import PVCalibration, calibrate_to_mete
 from munigrid.forecasting.weather import synthetic_year
 from munigrid.models.errors import InputError
 from munigrid.scenarios import api
-from munigrid.scenarios.cli import main
 from munigrid.scenarios.inputs import build_inputs
+from tests.forecasting.cli_run import run_cli
 
 SITE = (13.736, 100.533)
 SPEC = PVArraySpec(capacity_kwp=8.0, tilt_deg=10, azimuth_deg=180, inverter_ac_kw=6.0)
@@ -58,19 +58,12 @@ def _write_inputs(tmp_path, weather, measured):
     return tmp_path / "pv.csv", tmp_path / "weather.csv"
 
 
-def _run(capsys, *args):
-    with pytest.raises(SystemExit) as code:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return code.value.code, out, err
-
-
 def test_cli_writes_a_calibration_a_scenario_uses(tmp_path, capsys, roof):
     weather, _, measured = roof
     pv, sky = _write_inputs(tmp_path, weather, measured)
     args = ["pv", "calibrate", "--measured", str(pv), "--weather", str(sky), "--lat", str(SITE[0]), "--lon",
             str(SITE[1]), "--kwp", "8", "--inverter-kw", "6", "--fit-days", "21", "--out", str(tmp_path / "cal.json")]
-    code, out, err = _run(capsys, *args, "--json")
+    code, out, err = run_cli(capsys, *args, "--json")
     assert code == 0, err
     result = json.loads(out)
     assert result["faults"][0]["start"] == "2025-02-20" and 5.0 < result["effective_kwp"] < 6.5
@@ -98,8 +91,8 @@ def test_cli_bad_inputs_exit_2_naming_the_file(tmp_path, capsys, roof):
     base = ["pv", "calibrate", "--lat", "13.7", "--lon", "100.5", "--kwp", "8", "--out", str(tmp_path / "c.json")]
     pd.DataFrame({"time": ["2025-01-01T00:00:00+07:00", "2025-01-01T00:15:00+07:00"], "wind": [1, 2]}).to_csv(
         tmp_path / "nogh.csv", index=False)
-    code, _, err = _run(capsys, *base, "--measured", str(pv), "--weather", str(tmp_path / "nogh.csv"))
+    code, _, err = run_cli(capsys, *base, "--measured", str(pv), "--weather", str(tmp_path / "nogh.csv"))
     assert code == 2 and "no GHI" in err and "nogh.csv" in err
-    code, _, err = _run(capsys, *base, "--measured", str(pv), "--weather", str(sky), "--fit-start", "2026-01-01")
+    code, _, err = run_cli(capsys, *base, "--measured", str(pv), "--weather", str(sky), "--fit-start", "2026-01-01")
     assert code == 2 and "complete days" in err
     assert not (tmp_path / "c.json").exists()  # nothing written on a refusal

@@ -11,7 +11,7 @@ import pytest
 from munigrid.forecasting.archetypes import archetype_load_kw
 from munigrid.forecasting.weather_forecast import forecast_temperature, read_weather_forecast
 from munigrid.models.errors import InputError
-from munigrid.scenarios.cli import main
+from tests.forecasting.cli_run import run_cli
 
 INDEX = pd.date_range("2025-01-06", periods=24 * 70, freq="h", tz="Asia/Bangkok")
 
@@ -34,13 +34,6 @@ def _forecast_file(tmp_path, start, temp_c, name, column="temp_air_c", hours=48)
     return path
 
 
-def _run(capsys, *args):
-    with pytest.raises(SystemExit) as code:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return code.value.code, out, err
-
-
 def test_a_hotter_forecast_raises_the_load_forecast(tmp_path, capsys, office):
     load, temp = office
     history = tmp_path / "meter.csv"
@@ -50,7 +43,7 @@ def test_a_hotter_forecast_raises_the_load_forecast(tmp_path, capsys, office):
     energy = {}
     for name, temp_c in (("cool", 25.0), ("hot", 34.0)):
         path = _forecast_file(tmp_path, start, temp_c, f"{name}.csv")
-        code, out, err = _run(capsys, "forecast", "load", "--history", str(history), "--model", "calendar_regression",
+        code, out, err = run_cli(capsys, "forecast", "load", "--history", str(history), "--model", "calendar_regression",
                               "--weather-forecast", str(path), "--json")
         assert code == 0, err
         result = json.loads(out)
@@ -58,7 +51,7 @@ def test_a_hotter_forecast_raises_the_load_forecast(tmp_path, capsys, office):
         energy[name] = sum(row["p50"] for row in result["forecast"])
     assert energy["hot"] > 1.02 * energy["cool"]
     short = _forecast_file(tmp_path, start, 30.0, "short.csv", hours=12)
-    code, _, err = _run(capsys, "forecast", "load", "--history", str(history), "--weather-forecast", str(short))
+    code, _, err = run_cli(capsys, "forecast", "load", "--history", str(history), "--weather-forecast", str(short))
     assert code == 2 and "short.csv: column 'temp_air_c'" in err and "steps of the forecast period are missing" in err
 
 
