@@ -102,6 +102,9 @@ class PVArray(Strict):
         if self.pv_csv is not None and self.pv_csv_unit == "kw" and self.capacity_kwp <= 0:
             raise ValueError("a pv_csv in kW needs the array's capacity_kwp > 0 (to scale it per kWp); "
                              "or give the profile in kW per kWp (pv_csv_unit: kw_per_kwp)")
+        if self.pv_csv is not None and self.calibration is not None:
+            raise ValueError("calibration scales the modelled output; a pv_csv profile is measured already: "
+                             "give one of pv_csv or calibration")
         return self
 
 

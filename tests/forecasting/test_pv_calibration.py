@@ -37,7 +37,7 @@ def roof():
 def test_fit_check_and_fault(roof):
     _, modelled, measured = roof
     calib = calibrate_to_meter(measured, modelled, 8.0, fit_days=21)
-    assert calib.fit_days == 21
+    assert calib.fit_days == 21 and list(calib.month_hour_factors) == ["1"]  # 21 January days: a month profile
     assert calib.hour_factors[17] < 0.8 < calib.hour_factors[12]  # the afternoon shade
     assert calib.capacity_factor * calib.hour_factors[11] == pytest.approx(0.7, abs=0.05)
     assert [f["start"] for f in calib.faults] == ["2025-02-20"]
@@ -83,6 +83,10 @@ def test_cli_writes_a_calibration_a_scenario_uses(tmp_path, capsys, roof):
     (tmp_path / "cal.json").write_text("{\"format\": \"something else\"}")
     with pytest.raises(InputError, match=r"pv_arrays\[roof\]\.calibration.*not a munigrid-pv-calibration"):
         build_inputs(api.load(tmp_path / "s.yaml"), tmp_path)
+    spec["buildings"][0]["pv_arrays"][0].update(calibration="cal.json", pv_csv="pv.csv")
+    (tmp_path / "both.yaml").write_text(yaml.safe_dump(spec))
+    with pytest.raises(InputError, match="give one of pv_csv or calibration"):
+        api.load(tmp_path / "both.yaml")
 
 
 def test_cli_bad_inputs_exit_2_naming_the_file(tmp_path, capsys, roof):
