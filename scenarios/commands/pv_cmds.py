@@ -14,6 +14,18 @@ def _percent(scores: dict, key: str) -> str:
     return f"{scores[key]:.1%}" if key in scores else "-"
 
 
+def _on_common_step(pv_kw, weather):
+    """Measured output [kW] and weather on the coarser of their two steps (means of complete intervals only)."""
+    def coarsen(frame, step):
+        if frame.index[1] - frame.index[0] >= step:
+            return frame
+        complete = frame.notna().resample(step).min().astype(bool)
+        return frame.resample(step).mean().where(complete)
+
+    step = max(pv_kw.index[1] - pv_kw.index[0], weather.index[1] - weather.index[0])
+    return coarsen(pv_kw, step), coarsen(weather, step)
+
+
 @click.group()
 def pv():
     """PV calibrated to its meter."""
@@ -65,7 +77,8 @@ def calibrate(measured_path, weather_path, temperature_path, latitude_deg, longi
     measured = read_measured_pv(measured_path, tz=tz, column=pv_column, unit=pv_unit, capacity_kwp=capacity_kwp)
     weather, weather_notes = read_measured_weather(weather_path, latitude_deg, longitude_deg, tz=tz,
                                                    temperature_path=temperature_path)
-    index = measured.pv_kw.index.intersection(weather.index)
+    pv_kw, weather = _on_common_step(measured.pv_kw, weather)
+    index = pv_kw.index.intersection(weather.index)
     if index.empty:
         raise InputError(f"no common step: measured {measured.pv_kw.index[0].date()} to "
                          f"{measured.pv_kw.index[-1].date()}, weather {weather.index[0].date()} to "
@@ -78,7 +91,7 @@ def calibrate(measured_path, weather_path, temperature_path, latitude_deg, longi
         start = None if fit_start is None else pd.Timestamp(fit_start)
     except ValueError:
         raise InputError(f"cannot read {fit_start!r}; use YYYY-MM-DD", "--fit-start") from None
-    calib = calibrate_to_meter(measured.pv_kw.reindex(index), modelled, capacity_kwp, start, fit_days, check_days)
+    calib = calibrate_to_meter(pv_kw.reindex(index), modelled, capacity_kwp, start, fit_days, check_days)
     calib.model = {"tilt_deg": tilt_deg, "azimuth_deg": azimuth_deg, "losses_frac": losses_frac,
                    "inverter_ac_kw": spec.ac_rating_kw, "latitude_deg": latitude_deg, "longitude_deg": longitude_deg}
     calib.save(out)

@@ -47,14 +47,15 @@ def test_fit_check_and_fault(roof):
     assert calib.checks["fault_days"]["calibrated"]["daily_bias_frac"] > 0.5  # the fault is not fitted
 
 
-def _write_inputs(tmp_path, weather, measured):
+def _write_inputs(tmp_path, weather, measured, weather_step="15min"):
     stamps = measured.index.strftime("%Y-%m-%dT%H:%M:%S+07:00")
     pd.DataFrame({"measured_on": stamps, "ac_power": np.round(measured.to_numpy() * 1000, 1)}).to_csv(
         tmp_path / "pv.csv", index=False)
+    weather = weather[["ghi_w_per_m2", "temp_air_c"]].resample(weather_step).mean()
     ghi = weather["ghi_w_per_m2"].copy()
     ghi.iloc[200:400] = np.nan  # a logger gap: left out, not refused
-    pd.DataFrame({"time": stamps, "ghi": ghi.round(1), "temp_air_c": weather["temp_air_c"].round(2)}).to_csv(
-        tmp_path / "weather.csv", index=False)
+    pd.DataFrame({"time": weather.index.strftime("%Y-%m-%dT%H:%M:%S+07:00"), "ghi": ghi.round(1),
+                  "temp_air_c": weather["temp_air_c"].round(2)}).to_csv(tmp_path / "weather.csv", index=False)
     return tmp_path / "pv.csv", tmp_path / "weather.csv"
 
 
@@ -68,6 +69,12 @@ def test_cli_writes_a_calibration_a_scenario_uses(tmp_path, capsys, roof):
     result = json.loads(out)
     assert result["faults"][0]["start"] == "2025-02-20" and 5.0 < result["effective_kwp"] < 6.5
     assert any("read as W" in n for n in result["notes"])
+    _write_inputs(tmp_path, weather, measured, weather_step="1h")  # hourly weather, 15-min meter: hourly means
+    code, out, err = run_cli(capsys, *args[:-2], "--out", str(tmp_path / "hourly.json"), "--json")
+    assert code == 0, err
+    hourly = json.loads(out)
+    assert hourly["capacity_factor"] == pytest.approx(result["capacity_factor"], rel=0.03)
+    assert hourly["checks"]["check"]["calibrated"]["daily_mae_frac"] < 0.05
     calib = PVCalibration.load(tmp_path / "cal.json")
     spec = {"name": "calibrated", "site": {"name": "t", "latitude_deg": SITE[0], "longitude_deg": SITE[1]},
             "time": {"start": "2025-06-02", "days": 2, "step_min": 60},
