@@ -14,7 +14,7 @@ from munigrid.forecasting.pv_calibration import PVCalibration, calibrate_to_mete
 from munigrid.forecasting.weather import synthetic_year
 from munigrid.models.errors import InputError
 from munigrid.scenarios import api
-from munigrid.scenarios.inputs import build_inputs
+from munigrid.scenarios.inputs import build_inputs, building_pv_kw_per_kwp
 from tests.forecasting.cli_run import run_cli
 
 SITE = (13.736, 100.533)
@@ -87,6 +87,10 @@ def test_cli_writes_a_calibration_a_scenario_uses(tmp_path, capsys, roof):
                        for n in ("s.yaml", "plain.yaml"))
     noon = with_cal.index.hour == 12
     assert (with_cal[noon] / plain[noon]).to_numpy() == pytest.approx(calib.capacity_factor * calib.hour_factors[12])
+    scenario = api.load(tmp_path / "s.yaml")  # the operations' PV model on a forecast's weather calibrates too
+    weather = build_inputs(scenario, tmp_path).weather
+    forecast = building_pv_kw_per_kwp(scenario.buildings[0], weather, scenario, calibration_dir=tmp_path)["roof"]
+    np.testing.assert_allclose(forecast.to_numpy(), with_cal.to_numpy())
     (tmp_path / "cal.json").write_text("{\"format\": \"something else\"}")
     with pytest.raises(InputError, match=r"pv_arrays\[roof\]\.calibration.*not a munigrid-pv-calibration"):
         build_inputs(api.load(tmp_path / "s.yaml"), tmp_path)
