@@ -24,6 +24,14 @@ features of step :math:`(D, s)` are
 * ``prev_day_mean`` :math:`\bar y_{D-L}`, ``mean_7d`` the mean of days :math:`D-L-6..D-L`;
 * ``workday_level`` and ``workday_level_long``: mean load of the last 5 and 20 known working
   days (the ratio tells a semester break or a busy period from the recent data alone);
+* ``kind_level``: :math:`\frac13\sum_{i=1}^{3} \bar y_{d_i}`, the recent same-kind level;
+* ``saturday_level`` (the Saturday regime): the median, over the last 6 known Saturdays
+  :math:`s`, of :math:`\bar y_s` over the mean of the 5 working days before :math:`s`, times
+  ``workday_level``: a Saturday follows the week's activity (classes, exams) by a ratio that
+  changes slowly, not the level of last Saturday;
+* calendar: ``off_days_before``, the previous day's type as the non-working days just
+  before :math:`D` (0 when :math:`D-1` was a working day, 2 on a Monday, 3 or more after a
+  long weekend or a holiday week; at most 9);
 * ``profile_scaled``: the shape of the last :data:`SHAPE_DAYS` same-kind days scaled by the
   level of the last 3,
 
@@ -39,11 +47,11 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from munigrid.forecasting.occupancy_days import DAY_OFF, N_KINDS, SUNDAY, WORKDAY, daily_kinds
+from munigrid.forecasting.occupancy_days import DAY_OFF, N_KINDS, SATURDAY, SUNDAY, WORKDAY, daily_kinds
 
-CALENDAR_COLUMNS = ("hour", "day_of_week", "day_kind", "bridge", "after_day_off", "month", "temp_air_c")
+CALENDAR_COLUMNS = ("hour", "day_of_week", "day_kind", "bridge", "after_day_off", "off_days_before", "month", "temp_air_c")
 LAG_COLUMNS = ("lag_issue", "level_24h", "lag_lead", "lag_week", "lag_same_kind", "lag_workday", "profile_kind", "prev_day_mean", "mean_7d",
-               "workday_level", "workday_level_long", "profile_scaled")
+               "workday_level", "workday_level_long", "kind_level", "saturday_level", "profile_scaled")
 FEATURE_COLUMNS = CALENDAR_COLUMNS + LAG_COLUMNS
 #: Same-kind days averaged for the profile shape of ``profile_scaled`` [day].
 SHAPE_DAYS = 8
@@ -51,6 +59,10 @@ SHAPE_DAYS = 8
 LEVEL_DAYS = 3
 #: Working days behind ``workday_level`` and ``workday_level_long`` [day].
 WORKDAY_LEVEL_DAYS, WORKDAY_LEVEL_LONG_DAYS = 5, 20
+#: Saturdays behind the Saturday-to-working-day ratio of ``saturday_level`` [day].
+SATURDAY_RATIO_DAYS = 6
+#: Longest run of days off counted by ``off_days_before`` [day].
+MAX_OFF_DAYS = 9
 
 
 def lead_days(horizon: pd.Timedelta) -> int:
@@ -84,16 +96,31 @@ def _issue_lags(index: pd.DatetimeIndex, grid: pd.DatetimeIndex, values: np.ndar
     return lag, level
 
 
+def _off_days_before(days: pd.DatetimeIndex) -> np.ndarray:
+    """Non-working days just before each day (the previous day's type: 0 when it was a working day)."""
+    span = pd.date_range(days.min() - pd.Timedelta(days=MAX_OFF_DAYS + 1), days.max(), freq="D")
+    kind = daily_kinds(span)["kind"].to_numpy()
+    off = (kind != WORKDAY).astype(np.int64)
+    run = np.zeros(len(span), dtype=np.int64)  # non-working days ending at each day
+    for i in range(1, len(span)):
+        run[i] = (run[i - 1] + 1) * off[i]
+    before = pd.Series(np.minimum(np.r_[0, run[:-1]], MAX_OFF_DAYS), index=span)
+    return before.reindex(days).to_numpy()
+
+
 def calendar_features(index: pd.DatetimeIndex, temp_air_c: pd.Series | None) -> pd.DataFrame:
     """Calendar columns of :data:`CALENDAR_COLUMNS` for the steps ``index`` (temperature [degC] or NaN)."""
     days = pd.DatetimeIndex(index.normalize())
-    kinds = daily_kinds(pd.DatetimeIndex(days.unique())).reindex(days)
+    unique = pd.DatetimeIndex(days.unique())
+    kinds = daily_kinds(unique).reindex(days)
+    before = pd.Series(_off_days_before(unique), index=unique).reindex(days)
     return pd.DataFrame({
         "hour": index.hour + index.minute / 60.0,
         "day_of_week": index.day_of_week,
         "day_kind": kinds["kind"].to_numpy(),
         "bridge": kinds["bridge"].to_numpy(),
         "after_day_off": kinds["after_day_off"].to_numpy(),
+        "off_days_before": before.to_numpy(),
         "month": index.month,
         "temp_air_c": np.nan if temp_air_c is None else temp_air_c.reindex(index).to_numpy(dtype=float),
     }, index=index)
@@ -125,6 +152,17 @@ def _take(values: np.ndarray, rows: np.ndarray, cols: np.ndarray | None = None) 
     safe = np.clip(rows, 0, None)
     got = values[safe] if cols is None else values[safe, cols]
     return np.where(rows >= 0, got, np.nan)
+
+
+def _saturday_ratio(latest: np.ndarray, daily_mean: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """Per day: a Saturday's mean load over the mean of the :data:`WORKDAY_LEVEL_DAYS` working days before it
+    (NaN on other days or when unknown) [-]."""
+    pos = np.arange(len(kinds))
+    work = _previous(latest, np.full(len(kinds), WORKDAY), pos - 1, WORKDAY_LEVEL_DAYS)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        before = np.nanmean(np.stack([_take(daily_mean, work[i]) for i in range(WORKDAY_LEVEL_DAYS)]), axis=0)
+        return np.where(kinds == SATURDAY, daily_mean / before, np.nan)
 
 
 def build_features(index: pd.DatetimeIndex, load_kw: pd.Series, temp_air_c: pd.Series | None,
@@ -169,6 +207,9 @@ def build_features(index: pd.DatetimeIndex, load_kw: pd.Series, temp_air_c: pd.S
     week_days = np.where(day_pos - week >= 0, day_pos - week, -1)
     week_means = np.stack([_take(daily_mean, np.where(cutoff - i >= 0, cutoff - i, -1)) for i in range(7)])
     work_means = np.stack([_take(daily_mean, work[i]) for i in range(WORKDAY_LEVEL_LONG_DAYS)])
+    saturday_ratio = _saturday_ratio(latest, daily_mean, kinds)
+    saturdays = _previous(latest, np.full(len(index), SATURDAY), cutoff, SATURDAY_RATIO_DAYS)
+    sat_ratios = np.stack([_take(saturday_ratio, saturdays[i]) for i in range(SATURDAY_RATIO_DAYS)])
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # means of all-NaN columns are NaN (not known yet)
         shape = np.nanmean(same_loads / same_means, axis=0)
@@ -186,6 +227,8 @@ def build_features(index: pd.DatetimeIndex, load_kw: pd.Series, temp_air_c: pd.S
             "mean_7d": np.nanmean(week_means, axis=0),
             "workday_level": np.nanmean(work_means[:WORKDAY_LEVEL_DAYS], axis=0),
             "workday_level_long": np.nanmean(work_means, axis=0),
+            "kind_level": level,
+            "saturday_level": np.nanmedian(sat_ratios, axis=0) * np.nanmean(work_means[:WORKDAY_LEVEL_DAYS], axis=0),
             "profile_scaled": shape * level,
         }
     for name in LAG_COLUMNS:

@@ -164,6 +164,11 @@ def _table(path: Path, fmt: MeterFormat) -> tuple[pd.DataFrame, int, list[str]]:
     return frame, skip + 2, notes
 
 
+def file_columns(path: str | Path, fmt: MeterFormat | None = None) -> list[str]:
+    """Column names of a meter file's header (after any preamble), for readers that pick columns by role."""
+    return list(_table(Path(path), fmt or MeterFormat())[0].columns)
+
+
 def _numbers(cells: pd.Series, where: str, first_line: int) -> pd.Series:
     """Numbers of a text column; missing marks become NaN, anything else unreadable is refused."""
     values = pd.to_numeric(cells, errors="coerce")

@@ -41,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "ems": "munigrid.scenarios.commands.ems_cmds:ems",
     "simulate": "munigrid.scenarios.commands.simulate_cmds:simulate",
     "forecast": "munigrid.scenarios.commands.forecast_cmds:forecast",
+    "pv": "munigrid.scenarios.commands.pv_cmds:pv",
     "serve": "munigrid.scenarios.commands.serve_cmds:serve",
 }
 

@@ -17,6 +17,7 @@ from munigrid.forecasting.archetypes import archetype_load_kw
 from munigrid.forecasting.meter import read_meter
 from munigrid.forecasting.meter_format import MeterFormat
 from munigrid.forecasting.pv import PVArraySpec, pv_ac_kw
+from munigrid.forecasting.pv_calibration import PVCalibration
 from munigrid.forecasting.weather import read_weather, synthetic_year
 from munigrid.models.errors import InputError, Problem
 from munigrid.models.tariffs import FtSchedule, Tariff
@@ -206,13 +207,16 @@ def pv_arrays(building: Building) -> list[PVArray]:
 
 
 def building_pv_kw_per_kwp(building: Building, weather: pd.DataFrame, scenario: Scenario,
-                           base_dir: Path | None = None) -> pd.DataFrame:
+                           base_dir: Path | None = None, calibration_dir: Path | None = None) -> pd.DataFrame:
     """AC output per kWp of each of a building's arrays [kW/kWp], one column per array.
 
     Each array is modelled at 1 kWp with its own DC/AC ratio, so clipping scales exactly with
     capacity and the optimiser may size it linearly. With ``base_dir``, an array with a
-    ``pv_csv`` takes its profile from that file instead.
+    ``pv_csv`` takes its profile from that file instead. An array's ``calibration`` file,
+    read from ``calibration_dir`` (default ``base_dir``; given alone for a forecast's weather,
+    where a ``pv_csv`` of actuals does not apply), scales its modelled output.
     """
+    calibration_dir = base_dir if calibration_dir is None else calibration_dir
     arrays = pv_arrays(building)
     if not arrays:
         return pd.DataFrame(index=weather.index)
@@ -231,6 +235,10 @@ def building_pv_kw_per_kwp(building: Building, weather: pd.DataFrame, scenario: 
         if a.pv_csv is not None and base_dir is not None:
             power[a.name] = pv_profile_kw_per_kwp(a, weather.index, base_dir,
                                                   f"buildings[{building.name}].pv_arrays[{a.name}].pv_csv")
+        elif a.calibration is not None and calibration_dir is not None:
+            where = f"buildings[{building.name}].pv_arrays[{a.name}].calibration"
+            power[a.name] = PVCalibration.load(input_path(a.calibration, calibration_dir), where).apply(
+                power[a.name], per_kwp=True)
     return power[[a.name for a in arrays]]
 
 

@@ -26,6 +26,8 @@ def reference_problems(scenario: Scenario, base_dir: Path) -> list[Problem]:
             problems.append(Problem(f"buildings[{i}].load_csv", problem))
         problems += [Problem(f"buildings[{i}].pv_arrays[{k}].pv_csv", problem) for k, a in enumerate(b.pv_arrays)
                      if a.pv_csv is not None and (problem := file_problem(input_path(a.pv_csv, base_dir)))]
+        problems += [Problem(f"buildings[{i}].pv_arrays[{k}].calibration", problem) for k, a in enumerate(b.pv_arrays)
+                     if a.calibration is not None and (problem := file_problem(input_path(a.calibration, base_dir)))]
         problems += [Problem(f"buildings[{i}].{field}", problem) for field, ref in tariff_files(b)
                      if (problem := file_problem(input_path(ref, base_dir)))]
         kwp = sum(a.capacity_kwp for a in b.pv_arrays)

@@ -69,7 +69,9 @@ class PVArray(Strict):
     equally by its arrays). ``pv_csv`` (path relative to the scenario, read like meter files:
     time stamps with their UTC offset) gives the array's measured or externally modelled AC
     output instead of the weather model: column ``pv_kw`` (``pv_csv_unit: kw``, scaled by
-    ``capacity_kwp``) or ``pv_kw_per_kwp`` (``pv_csv_unit: kw_per_kwp``).
+    ``capacity_kwp``) or ``pv_kw_per_kwp`` (``pv_csv_unit: kw_per_kwp``). ``calibration``
+    (a file written by ``munigrid pv calibrate``) scales the modelled output to what the
+    array's meter showed (:mod:`munigrid.forecasting.pv_calibration`).
     """
 
     name: str = Field(default="roof", pattern=NAME_PATTERN, max_length=64)
@@ -82,12 +84,16 @@ class PVArray(Strict):
     degradation_frac_per_year: Frac = 0.005
     pv_csv: str | None = None
     pv_csv_unit: Literal["kw", "kw_per_kwp"] = "kw"
+    calibration: str | None = Field(default=None, max_length=4096)
 
     @model_validator(mode="after")
     def _profile(self):
         if self.pv_csv is not None and self.pv_csv_unit == "kw" and self.capacity_kwp <= 0:
             raise ValueError("a pv_csv in kW needs the array's capacity_kwp > 0 (to scale it per kWp); "
                              "or give the profile in kW per kWp (pv_csv_unit: kw_per_kwp)")
+        if self.pv_csv is not None and self.calibration is not None:
+            raise ValueError("calibration scales the modelled output; a pv_csv profile is measured already: "
+                             "give one of pv_csv or calibration")
         return self
 
 

@@ -77,13 +77,17 @@ def forecast():
               help="Weather file (EPW, TMY2/3, PVGIS, or CSV with GHI; a weather forecast for day-ahead). "
                    "Default: offline synthetic typical year.")
 @click.option("--measured", "measured_path", type=click.Path(path_type=Path), default=None,
-              help="Measured PV AC power CSV [kW]: scores the forecast against clear-sky-index persistence.")
+              help="Measured PV AC output CSV (kW, W or kWh per interval; night standby draw set to 0 and "
+                   "reported): scores the forecast against clear-sky-index persistence.")
+@click.option("--pv-column", default=None, help="Production column of --measured (default: found by name).")
+@click.option("--pv-unit", type=click.Choice(["kw", "w", "mw", "kwh", "wh", "mwh"], case_sensitive=False), default=None,
+              help="Unit of --measured's column (default: from its name; an unnamed W column is detected).")
 @click.option("--tz", default=None,
               help="Site zone: naive CSV stamps are read in it and times are shown and written in it "
                    "(default: the weather file's zone (EPW/TMY), else Asia/Bangkok).")
-@click.option("--altitude", "altitude_m", type=float, default=None,
+@click.option("--altitude", "altitude_m", type=FINITE_FLOAT, default=None,
               help="Site altitude [m] (default: the weather file's, else 0).")
-@click.option("--temp-coeff", "gamma_per_c", type=float, default=-0.0037, show_default=True,
+@click.option("--temp-coeff", "gamma_per_c", type=FINITE_FLOAT, default=-0.0037, show_default=True,
               help="Power temperature coefficient [1/K]: about -0.0037 crystalline Si, -0.0029 thin film.")
 @click.option("--mounting", "temperature_model", type=click.Choice(MOUNTINGS), default="open_rack_glass_polymer",
               show_default=True, help="Mounting for the cell temperature (pvlib SAPM): open rack on rails, "
@@ -94,10 +98,11 @@ def forecast():
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the series (.csv or .nc).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_frac, dc_ac_ratio, inverter_ac_kw,
-       weather_path, measured_path, tz, altitude_m, gamma_per_c, temperature_model, year, seed, step_min, out, as_json):
+       weather_path, measured_path, pv_column, pv_unit, tz, altitude_m, gamma_per_c, temperature_model, year,
+       seed, step_min, out, as_json):
     """PV AC output of one array from a weather file or the synthetic year; optionally scored."""
-    from munigrid.forecasting.meter import read_meter
     from munigrid.forecasting.pv import PVArraySpec, pv_ac_kw
+    from munigrid.forecasting.pv_measured import read_measured_pv
     from munigrid.forecasting.pv_forecast import (
         clear_sky_pv_kw,
         detect_performance_drop,
@@ -105,6 +110,7 @@ def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_
         score_pv_forecasts,
     )
     from munigrid.forecasting.weather import read_weather, synthetic_year
+    from munigrid.models.errors import InputError
 
     from munigrid.forecasting.meter_time import check_zone
     from munigrid.scenarios.commands.pv_cli import check_array, site_zone, write_pv
@@ -132,7 +138,13 @@ def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_
                "peak_at": ac.idxmax().isoformat(), "altitude_m": altitude_m,
                "notes": [*weather.attrs.get("notes", []), zone_note]}
     if measured_path is not None:
-        measured = read_meter(measured_path, tz=tz, keep_gaps=True).load_kw.reindex(ac.index)
+        read = read_measured_pv(measured_path, tz=tz, column=pv_column, unit=pv_unit, capacity_kwp=capacity_kwp)
+        measured = read.pv_kw.reindex(ac.index)
+        if measured.notna().sum() == 0:
+            raise InputError(f"covers {read.pv_kw.index[0].date()} to {read.pv_kw.index[-1].date()}, no step of the "
+                             f"weather ({ac.index[0].date()} to {ac.index[-1].date()}, {source}); give --weather for "
+                             "the measured period or --year", f"--measured {measured_path.name}")
+        summary["notes"] = summary["notes"] + [f"measured: {n}" for n in read.notes]
         cs = clear_sky_pv_kw(ac.index, spec, latitude_deg, longitude_deg)
         table = score_pv_forecasts(measured, {"persistence": persistence_forecast_kw(measured, cs), "forecast": ac},
                                    cs, capacity_kwp)
@@ -169,9 +181,13 @@ def pv(latitude_deg, longitude_deg, capacity_kwp, tilt_deg, azimuth_deg, losses_
               help="Write forecasts (.csv or .nc; a backtest writes every forecast as CSV).")
 @click.option("--keep-suspect", is_flag=True,
               help="Fit and score on repeated days, zero runs and flat runs too (default: left out, listed).")
+@click.option("--weather-forecast", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Temperature forecast for the forecast period (CSV: time, temp_air_c [degC]), used instead of "
+                   "the temperature one lead earlier.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @meter_options
-def load(history_path, horizon, model, backtest, refit_days, workers, out, keep_suspect, as_json, meter_fmt):
+def load(history_path, horizon, model, backtest, refit_days, workers, weather_forecast, out, keep_suspect, as_json,
+         meter_fmt):
     """Load forecast P10/P50/P90 after the end of a metered history, or its backtest."""
     from munigrid.forecasting.backtest import (
         rolling_origin_backtest,
@@ -232,14 +248,25 @@ def load(history_path, horizon, model, backtest, refit_days, workers, out, keep_
         _table(by_kind[["n", "mae", "mape", "skill_vs_naive"]], "by day kind")
         _table(by_hour, "MAE by hour of day [kW]")
         return
-    temp_fc = temperature_forecast(history.temp_air_c, horizon_td, "persistence")
-    fitted = MODELS[model](horizon=horizon_td).fit(load_kw, temp_fc)
     step = load_kw.index[1] - load_kw.index[0]
     target = pd.date_range(load_kw.index[-1] + step, periods=int(horizon_td / step), freq=step)
-    future_temp = None
-    if history.temp_air_c is not None:
-        lead = pd.Timedelta(days=max(1, -(-horizon_td // pd.Timedelta(days=1))))
-        future_temp = pd.Series(history.temp_air_c.reindex(target - lead).to_numpy(), index=target)
+    if weather_forecast is not None:
+        if history.temp_air_c is None:
+            raise InputError("the history has no temperature column to learn the load's response from; add one "
+                             "(temp_air_c) or leave out --weather-forecast", "--weather-forecast")
+        from munigrid.forecasting.weather_forecast import forecast_temperature
+
+        # a forecast good enough to use is trained with the observed temperature (the perfect-forecast rule)
+        fitted = MODELS[model](horizon=horizon_td).fit(load_kw, history.temp_air_c)
+        future_temp = forecast_temperature(weather_forecast, target)
+        info["notes"].append(f"temperature from the weather forecast {weather_forecast.name}")
+    else:
+        temp_fc = temperature_forecast(history.temp_air_c, horizon_td, "persistence")
+        fitted = MODELS[model](horizon=horizon_td).fit(load_kw, temp_fc)
+        future_temp = None
+        if history.temp_air_c is not None:
+            lead = pd.Timedelta(days=max(1, -(-horizon_td // pd.Timedelta(days=1))))
+            future_temp = pd.Series(history.temp_air_c.reindex(target - lead).to_numpy(), index=target)
     pred = fitted.predict(target, load_kw, future_temp)
     _write(pred, out, "load_kw", "site")
     if as_json:

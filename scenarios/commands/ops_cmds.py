@@ -62,11 +62,11 @@ def _spinner(as_json: bool):
 def _weather(path: Path | None, scenario: str):
     if path is None:
         return None
-    from munigrid.forecasting.weather import read_weather
+    from munigrid.forecasting.weather_forecast import read_weather_forecast
     from munigrid.scenarios import api
 
     parsed = api.load(scenario)
-    return read_weather(path, parsed.site.latitude_deg, parsed.site.longitude_deg, tz="Asia/Bangkok")
+    return read_weather_forecast(path, parsed.site.latitude_deg, parsed.site.longitude_deg)
 
 
 common_options = [
@@ -102,7 +102,8 @@ def _with_common(func):
 @click.option("--pv-forecast", type=click.Choice(["weather", "recent-days"]), default="weather", show_default=True,
               help="PV median from the weather forecast, or from the PV of the last 14 days.")
 @click.option("--weather-forecast", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
-              help="Weather forecast file (EPW/TMY/PVGIS/CSV) covering the day (default: the scenario's weather).")
+              help="Weather forecast covering the day: CSV with time, temp_air_c [degC], ghi [W/m2] (or EPW/TMY/PVGIS); "
+                   "used by the load forecast (temperature) and the PV forecast (default: the scenario's weather).")
 @click.option("--lookahead-h", type=FINITE_FLOAT, default=48.0, show_default=True, help="Optimised horizon [h].")
 def schedule(scenario, day, out, history, as_json, soc_frac, peak_kw, issue_time, robust, load_model, pv_forecast,
              weather_forecast, lookahead_h, meter_fmt):

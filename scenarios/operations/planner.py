@@ -105,12 +105,18 @@ class OperationsPlanner:
         Day-ahead plans against the P90 load (default), else the P50.
     lookahead_h : float
         Optimised horizon [h].
+    weather_forecast : DataFrame, optional
+        Weather forecast (:func:`munigrid.forecasting.weather_forecast.read_weather_forecast`)
+        used by the load and PV forecasts of every day it covers (default: the scenario's
+        weather); :meth:`day_ahead` takes a newer one.
     """
 
     def __init__(self, site: OperationsSite, *, cache: ForecasterCache | None = None,
                  load_model: str = DEFAULT_LOAD_MODEL, pv_method: PVMethod = "weather",
-                 policy: IntradayPolicy = DEFAULT_POLICY, robust: bool = True, lookahead_h: float = LOOKAHEAD_H):
+                 policy: IntradayPolicy = DEFAULT_POLICY, robust: bool = True, lookahead_h: float = LOOKAHEAD_H,
+                 weather_forecast: pd.DataFrame | None = None):
         self.site = site
+        self.weather_forecast = weather_forecast
         self.cache = cache if cache is not None else ForecasterCache()
         self.load_model = load_model
         self.pv_method = pv_method
@@ -141,12 +147,19 @@ class OperationsPlanner:
         fit_load_model(self.site, history, index, self.load_model, self.cache)
 
     def day_ahead(self, day: pd.Timestamp | str, *, soc_frac: float | None = None, peak_kw: float | None = None,
-                  folder: Path | None = None, issue_time: str | pd.Timestamp | None = None) -> ScheduleOutcome:
-        """The schedule of ``day`` (:func:`.daily.make_schedule`), kept for the day's re-plans."""
+                  folder: Path | None = None, issue_time: str | pd.Timestamp | None = None,
+                  weather_forecast: pd.DataFrame | None = None) -> ScheduleOutcome:
+        """The schedule of ``day`` (:func:`.daily.make_schedule`), kept for the day's re-plans.
+
+        ``weather_forecast`` replaces the planner's (a newer forecast) from this day on.
+        """
         day = self._day(day)
+        if weather_forecast is not None:
+            self.weather_forecast = weather_forecast
         outcome = make_schedule(self.site, day, folder=folder, soc_frac=soc_frac, peak_kw=peak_kw,
                                 issue_time=issue_time, robust=self.robust, load_model=self.load_model,
-                                pv_method=self.pv_method, lookahead_h=self.lookahead_h, cache=self.cache)
+                                pv_method=self.pv_method, weather=self.weather_forecast, lookahead_h=self.lookahead_h,
+                                cache=self.cache)
         self._days = {day: outcome}  # only the current day is re-planned
         return outcome
 

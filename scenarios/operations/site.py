@@ -208,7 +208,7 @@ def operations_site(scenario: Scenario, base_dir: Path, history: Path | None = N
                   "for the measurement")
         notes.append("history and actuals are the building's archetype load, not meter readings; give --history "
                      "FILE (or the building's load_csv) to operate on real data")
-    pv_model = partial(building_pv_kw_per_kwp, building, scenario=scenario)
+    pv_model = partial(building_pv_kw_per_kwp, building, scenario=scenario, calibration_dir=base_dir)
     return OperationsSite(
         scenario_name=scenario.name, building=building.name, tariff=building_tariff(building, scenario.tariffs, base_dir, f"buildings[{position}]"),
         ft=ft_schedule(scenario), battery=dispatch_battery(scenario), load_kw=load,

@@ -191,6 +191,9 @@ class Planning(Strict):
     load_model: str = "ensemble"
     replan_steps: int = Field(default=1, ge=1, le=96)
     peak_kw: float | None = Field(default=None, ge=0, description="Demand registered this month before the start [kW].")
+    weather_forecast: str | None = Field(default=None, max_length=4096, description=(
+        "Weather forecast CSV (time, temp_air_c, ghi) re-read before each day-ahead plan, for the load and PV "
+        "forecasts; relative to ems.yaml."))
 
 
 Adapter = Annotated[ModbusAdapter | MqttAdapter | HttpAdapter, Field(discriminator="kind")]
@@ -239,4 +242,9 @@ def load_config(path: Path) -> EmsConfig:
         raise InputError(f"cannot read: {err.strerror}", str(path)) from None
     except yaml.YAMLError as err:
         raise InputError(f"not valid YAML: {err}", str(path)) from None
-    return parse_config(data, str(path))
+    config = parse_config(data, str(path))
+    forecast = config.planning.weather_forecast
+    if forecast is not None and not Path(forecast).is_absolute():  # relative to ems.yaml
+        planning = config.planning.model_copy(update={"weather_forecast": str(path.parent / forecast)})
+        config = config.model_copy(update={"planning": planning})
+    return config

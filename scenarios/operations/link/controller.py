@@ -78,10 +78,14 @@ class Controller:
         written to ``schedule_folder``).
     schedule_folder : Path, optional
         Where the day-ahead schedule files go (the log folder).
+    weather_forecast : callable, optional
+        Reads the current weather forecast before each day-ahead plan (default: none, the
+        scenario's weather).
     """
 
     def __init__(self, site: OperationsSite, config: EmsConfig, link: Link, clock: Clock, log, *,
-                 dry_run: bool = False, dayahead: DayAheadSource | None = None, schedule_folder: Path | None = None):
+                 dry_run: bool = False, dayahead: DayAheadSource | None = None, schedule_folder: Path | None = None,
+                 weather_forecast: Callable[[], pd.DataFrame] | None = None):
         if abs(config.step_min / 60 - site.step_h) > 1e-9:
             raise InputError(f"must be the scenario's step ({site.step_h * 60:g} min), got {config.step_min}",
                              "ems.yaml: step_min")
@@ -92,7 +96,7 @@ class Controller:
         self.policy = IntradayPolicy(replan_steps=config.planning.replan_steps)
         self.guard_kw = min(config.safety.import_limit_kw or math.inf, site.import_limit_kw)
         self._dayahead = dayahead or (lambda day, soc, peaks: make_dayahead(
-            site, day, soc, peaks, config.planning.load_model, schedule_folder))
+            site, day, soc, peaks, config.planning.load_model, schedule_folder, weather_forecast))
         self.day: DayContext | None = None
         self.good: GoodReading | None = None
         self.soc_est_kwh: float | None = None

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
+from munigrid.models.errors import InputError
 from munigrid.scenarios.operations.daily import make_schedule
 from munigrid.scenarios.operations.forecast import COLUMNS, HorizonForecast
 from munigrid.scenarios.operations.link.measurement import stamp
@@ -73,18 +75,31 @@ class DayAhead:
 
 
 def make_dayahead(site: OperationsSite, day: pd.Timestamp, soc_kwh: float | None,
-                  peak_kw: dict[str, list[float]] | None, load_model: str, folder: Path | None) -> DayAhead:
+                  peak_kw: dict[str, list[float]] | None, load_model: str, folder: Path | None,
+                  weather_forecast: Callable[[], pd.DataFrame] | None = None) -> DayAhead:
     """Plan ``day`` from the measured ``soc_kwh`` and the carried ``peak_kw`` (module docstring).
 
     ``soc_kwh`` None: the schedule's own sources (previous files, else the scenario's initial
     SoC); ``peak_kw`` None: unknown (previous files, else none), ``{}``: nothing registered.
     The day-ahead optimisation takes one registered demand for every family, the highest
-    carried; the controller's re-plans carry each family's own.
+    carried; the controller's re-plans carry each family's own. ``weather_forecast`` reads
+    the current weather forecast (ems.yaml ``planning.weather_forecast``); when it cannot be
+    read or does not cover the day, the day is planned on the scenario's weather and the
+    state's notes say why (a live controller keeps running).
     """
     soc_frac = None if soc_kwh is None else soc_kwh / site.battery.energy_kwh
     peak = None if peak_kw is None else max((v for values in peak_kw.values() for v in values), default=0.0)
-    outcome = make_schedule(site, day, folder=folder, soc_frac=soc_frac, peak_kw=peak, load_model=load_model)
+    weather, notes = None, []
+    try:
+        weather = None if weather_forecast is None else weather_forecast()
+        outcome = make_schedule(site, day, folder=folder, soc_frac=soc_frac, peak_kw=peak, load_model=load_model,
+                                weather=weather)
+    except InputError as err:
+        if weather_forecast is None:
+            raise
+        notes.append(f"weather forecast not used ({err}): planned on the scenario's weather")
+        outcome = make_schedule(site, day, folder=folder, soc_frac=soc_frac, peak_kw=peak, load_model=load_model)
     state = DayState(outcome.state.soc_kwh, outcome.state.peak_kw if peak_kw is None else peak_kw,
-                     outcome.state.month, outcome.state.sources, outcome.state.notes)
+                     outcome.state.month, outcome.state.sources, outcome.state.notes + notes)
     n = outcome.plan.n_committed
     return DayAhead(day, state, outcome.forecast, n, outcome.plan.setpoint_kw[:n], outcome.plan.import_kw[:n])

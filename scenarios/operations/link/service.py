@@ -41,8 +41,19 @@ def make_controller(scenario: str | Path, config: EmsConfig, *, history: Path | 
     parsed = api.load(str(scenario))
     site = operations_site(parsed, parsed._base_dir, history=history)
     folder = log_folder(config, runs_root)
+    weather_forecast = None
+    if config.planning.weather_forecast is not None:
+        from munigrid.forecasting.weather_forecast import read_weather_forecast
+        from munigrid.scenarios.inputs import file_field
+
+        path, lat, lon = Path(config.planning.weather_forecast), parsed.site.latitude_deg, parsed.site.longitude_deg
+        with file_field("ems.yaml: planning.weather_forecast"):
+            read_weather_forecast(path, lat, lon)  # a bad file is refused at the start, naming its column
+
+        def weather_forecast():
+            return read_weather_forecast(path, lat, lon)  # re-read each day: the provider updates it
     return Controller(site, config, make_link(config), clock or SystemClock(), EmsLog(folder, config.site),
-                      dry_run=dry_run, schedule_folder=folder)
+                      dry_run=dry_run, schedule_folder=folder, weather_forecast=weather_forecast)
 
 
 class BackgroundController:
