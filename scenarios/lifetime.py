@@ -89,6 +89,7 @@ def solved_year(series: MeterSeries, state: YearState, step_h: float) -> dict[st
     m = series.meter
     battery = None if m.battery is None else replace(m.battery, energy_kwh=series.battery_kwh * state.capacity_frac)
     aged = replace(m, load_kw=series.load_kw * state.load_factor, battery=battery,
+                   batteries=[] if battery is None else [battery],
                    pv=[replace(a, ac_kw_per_kwp=a.ac_kw_per_kwp * state.pv_factor) for a in m.pv])
     result = solve(DispatchProblem(step_h=step_h, meters=[aged], options=SolveOptions(threads=1),
                                    economics=SizingEconomics()))
@@ -184,6 +185,9 @@ def meter_series(results, scenario, prepared) -> list[MeterSeries]:
         pv_kw = results["pv_ac_kw"].sel(building=name).to_numpy()
         kwp = size("pv_kwp")
         pv = [PVArray(name="pv", ac_kw_per_kwp=pv_kw / kwp, capacity_kwp=kwp)] if kwp > 0 else []
+        if len(meter.batteries) > 1:
+            raise InputError(f"{name} has {len(meter.batteries)} batteries; the simulated project life ages one "
+                             "battery per meter: use --lifetime scaled", "--lifetime")
         battery_kwh = size("battery_kwh") if meter.battery is not None else 0.0
         battery = None if battery_kwh <= 0 else replace(
             meter.battery, energy_kwh=battery_kwh, power_kw=size("battery_kw"), c_rate_per_h=None,
@@ -196,7 +200,8 @@ def meter_series(results, scenario, prepared) -> list[MeterSeries]:
             return float(tariff.bill(pd.Series(import_kw, index=index), ft=ft).monthly["total_thb"].sum())
 
         out.append(MeterSeries(name, meter.load_kw.astype(float), pv_kw, bill,
-                               replace(meter, pv=pv, battery=battery, generator=generator), battery_kwh))
+                               replace(meter, pv=pv, battery=battery, batteries=[] if battery is None else [battery],
+                                       generator=generator), battery_kwh))
     return out
 
 
