@@ -89,7 +89,8 @@ def _optimiser_sources(scenario: Scenario, years: list, ft) -> dict[int, MeterSo
     from munigrid.scenarios.runner import meter_for
 
     inputs = years[0]
-    dispatch = scenario.model_copy(update={"optimisation": scenario.optimisation.model_copy(update={"mode": "dispatch"})})
+    dispatch = scenario.model_copy(
+        update={"optimisation": scenario.optimisation.model_copy(update={"mode": "dispatch"})})
     sources = {}
     for i, building in enumerate(inputs.buildings):
         meter = meter_for(building, inputs, dispatch, ft)[0]
