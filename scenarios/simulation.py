@@ -38,7 +38,7 @@ from munigrid.models.simulation.tariff_arrays import pack_tariff
 from munigrid.scenarios.inputs import SiteInputs, build_inputs
 from munigrid.scenarios.inputs import ft_schedule
 from munigrid.scenarios.schema import Scenario
-from munigrid.scenarios.uncertainty import OPERATORS, MeterSource, has_decisions, optimised_metrics
+from munigrid.scenarios.uncertainty import OPERATORS, MeterSource, has_decisions, meter_source, optimised_metrics
 
 SUMMED = ("cost_thb", "energy_cost_thb", "demand_cost_thb", "import_kwh", "export_kwh", "curtail_kwh", "load_kwh",
           "pv_kwh")
@@ -94,12 +94,8 @@ def _optimiser_sources(scenario: Scenario, years: list, ft) -> dict[int, MeterSo
     sources = {}
     for i, building in enumerate(inputs.buildings):
         meter = meter_for(building, inputs, dispatch, ft)[0]
-        if not has_decisions(meter):
-            continue
-        pv = np.array([np.concatenate([y.building(building.name).pv_kw_per_kwp[a.name].to_numpy() for y in years])
-                       for a in meter.pv]).reshape(len(meter.pv), -1)
-        load = np.concatenate([y.building(building.name).load_kw.to_numpy() for y in years])
-        sources[i] = MeterSource(meter, load, pv, int(round(24 / inputs.step_h)))
+        if has_decisions(meter):
+            sources[i] = meter_source(meter, [y.building(building.name) for y in years], int(round(24 / inputs.step_h)))
     return sources
 
 

@@ -64,6 +64,15 @@ class MeterSource:
     steps_per_day: int
 
 
+def meter_source(meter: Meter, years: list, steps_per_day: int) -> MeterSource:
+    """The :class:`MeterSource` of ``meter`` whose source days are the building's days in every
+    modelled year (``years``: the building's :class:`~munigrid.scenarios.inputs.BuildingInputs`,
+    one per weather year, on the simulated calendar)."""
+    load = np.concatenate([y.load_kw.to_numpy() for y in years])
+    pv = np.array([np.concatenate([y.pv_kw_per_kwp[a.name].to_numpy() for y in years]) for a in meter.pv])
+    return MeterSource(meter, load, pv.reshape(len(meter.pv), load.size), steps_per_day)
+
+
 def source_steps(day_row: np.ndarray, steps_per_day: int) -> np.ndarray:
     """Source step of every simulated step, :math:`\\delta_{d} N + h`, for one row of the day map."""
     return (np.asarray(day_row, dtype=np.int64)[:, None] * steps_per_day + np.arange(steps_per_day)).ravel()

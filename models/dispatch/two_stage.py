@@ -206,6 +206,8 @@ def _extended(form: StandardForm, data: ModelData, n_samples: int, meters_per_sa
     cost = form.cost / n_samples
     col_lower, col_upper = form.col_lower.copy(), form.col_upper.copy()
     for name, value in (fixed_sizes or {}).items():
+        if name not in data.columns.shape:
+            continue  # no such asset on any meter
         block = data.columns.block(name)
         col_lower[block] = col_upper[block] = np.tile(np.ravel(value), n_samples)
     if n_extra:
