@@ -89,3 +89,26 @@ def test_unknown_operator_is_named(short_site):
     assert err.value.problems[0].path == "operator (--operator)"
     result = CliRunner().invoke(cli, ["simulate", "tha-yang", "--operator", "ems"])
     assert result.exit_code == 2 and "--operator" in result.output
+
+
+def test_size_needs_sizing_mode():
+    result = CliRunner().invoke(cli, ["size", "tha-yang", "--samples", "2"])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, InputError)
+    assert result.exception.problems[0].path == "optimisation.mode"
+
+
+@pytest.mark.slow
+def test_size_compares_designs_on_the_same_samples():
+    """Four weeks, three samples: the two-stage design is no dearer in sample than the typical-year design
+    (it minimises that very figure), and both are priced on the same years."""
+    from munigrid.scenarios.uncertainty_sizing import compare_sizing
+
+    scenario = api.load("tha-yang-sizing")
+    scenario = scenario.model_copy(update={"time": scenario.time.model_copy(update={"days": DAYS})})
+    out = compare_sizing(scenario, scenario._base_dir, n_samples=3)
+    typical, two_stage = out["typical_year"], out["two_stage"]
+    assert two_stage["expected_thb"] <= typical["expected_thb"] * (1 + 1e-6)
+    assert two_stage["p90_thb"] >= two_stage["expected_thb"] - 1e-6
+    assert out["two_stage_objective_thb"] / (DAYS / 365) == pytest.approx(two_stage["expected_thb"], rel=1e-6)
+    assert set(typical["out_of_sample"]) == {"expected_thb", "p90_thb", "cvar_thb"}
