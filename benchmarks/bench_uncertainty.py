@@ -42,7 +42,11 @@ def in_process(samples: int, workers: int) -> dict:
         result, timing = simulate_scenario(scenario, samples=samples, operator=operator, workers=workers,
                                            inputs=inputs)
         wall_s = time.perf_counter() - tic
+        cpu_s = timing.get("optimiser_cpu_s", 0.0)
         out[operator] = {"wall_s": round(wall_s, 2), "timing_s": {k: round(v, 3) for k, v in timing.items()},
+                         "optimiser_cpu_s_per_site_year": round(cpu_s / samples, 4),
+                         "wall_s_if_the_workers_had_a_core_each": round(wall_s - timing.get("optimiser_s", 0.0)
+                                                                        + cpu_s / workers, 2),
                          "load_average_before": load_before, "load_average_after": os.getloadavg()[0],
                          "site": site_percentiles(result)}
         print(f"{operator}: {samples} site-years in {wall_s:.1f} s (load {load_before:.1f} -> "

@@ -159,8 +159,8 @@ def simulate_scenario(scenario: Scenario, *, samples: int, strategy: str = "self
     if optimised:
         tic = time.perf_counter()
         options = replace(runner_options(scenario), mode="dispatch", threads=1)
-        values = optimised_metrics(list(optimised.values()), day_map, load_scale, step_h=inputs.step_h,
-                                   options=options, workers=workers)
+        values, timing["optimiser_cpu_s"] = optimised_metrics(list(optimised.values()), day_map, load_scale,
+                                                              step_h=inputs.step_h, options=options, workers=workers)
         timing["optimiser_s"] = time.perf_counter() - tic
         timing["optimiser_failed"] = int(np.isnan(values[:, :, 0]).sum())
         for k, i in enumerate(optimised):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -135,14 +136,16 @@ def dispatch_sample(source: MeterSource, day_row: np.ndarray, load_scale: float,
     return schedule_metrics(meter, result, step_h), result
 
 
-def _chunk(task) -> np.ndarray:
-    """Worker: metrics (B, S_chunk, N_METRICS + 1) of a chunk of samples of every source."""
+def _chunk(task) -> tuple[np.ndarray, float]:
+    """Worker: metrics (B, S_chunk, N_METRICS + 1) of a chunk of samples of every source, and the CPU
+    seconds of this process it took."""
     sources, day_map, load_scale, step_h, options = task
+    tic = time.process_time()
     out = np.empty((len(sources), day_map.shape[0], N_METRICS + 1))
     for s in range(day_map.shape[0]):
         for b, source in enumerate(sources):
             out[b, s] = dispatch_sample(source, day_map[s], float(load_scale[s]), step_h, options)[0]
-    return out
+    return out, time.process_time() - tic
 
 
 def worker_count(requested: int | None) -> int:
@@ -154,7 +157,7 @@ def worker_count(requested: int | None) -> int:
 
 
 def optimised_metrics(sources: list[MeterSource], day_map: np.ndarray, load_scale: np.ndarray, *, step_h: float,
-                      options: SolveOptions, workers: int | None = None) -> np.ndarray:
+                      options: SolveOptions, workers: int | None = None) -> tuple[np.ndarray, float]:
     """Metrics of every sampled year of every source, each year solved by the optimiser.
 
     Parameters
@@ -173,9 +176,9 @@ def optimised_metrics(sources: list[MeterSource], day_map: np.ndarray, load_scal
 
     Returns
     -------
-    ndarray, shape (B, S, len(METRICS) + 1)
+    (metrics, cpu_s) : ndarray of shape (B, S, len(METRICS) + 1), float
         The metrics of :data:`~munigrid.models.simulation.ensemble.METRICS`, then the objective
-        [THB]; NaN for a sample without a schedule.
+        [THB]; NaN for a sample without a schedule. CPU seconds the solves took, over all workers.
     """
     n_samples = day_map.shape[0]
     workers = min(worker_count(workers), n_samples)
@@ -184,4 +187,5 @@ def optimised_metrics(sources: list[MeterSource], day_map: np.ndarray, load_scal
     bounds = np.linspace(0, n_samples, min(n_samples, 4 * workers) + 1).astype(int)
     tasks = [(sources, day_map[a:b], load_scale[a:b], step_h, options) for a, b in zip(bounds[:-1], bounds[1:])]
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-        return np.concatenate(list(pool.map(_chunk, tasks)), axis=1)
+        done = list(pool.map(_chunk, tasks))
+    return np.concatenate([values for values, _ in done], axis=1), float(sum(cpu for _, cpu in done))
