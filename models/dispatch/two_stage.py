@@ -122,12 +122,14 @@ def cvar(values: np.ndarray, alpha_frac: float) -> float:
 
 def _merged_problem(samples: list[list[Meter]], step_h: float, options: SolveOptions,
                     economics: SizingEconomics) -> DispatchProblem:
-    """One problem holding every sample's meters (names ``<meter>#<sample>``), budget and CO2 cap per copy."""
+    """One problem holding every sample's meters (names ``<meter>#<sample>``), budget and CO2 cap per copy,
+    ``time_limit_s`` per sample."""
     n = len(samples)
     meters = [replace(m, name=f"{m.name}#{s}") for s, group in enumerate(samples) for m in group]
     scaled = replace(economics, budget_thb=None if economics.budget_thb is None else economics.budget_thb * n,
                      max_co2_kg=None if economics.max_co2_kg is None else economics.max_co2_kg * n)
-    return DispatchProblem(step_h=step_h, meters=meters, options=replace(options, mode="sizing"), economics=scaled)
+    return DispatchProblem(step_h=step_h, meters=meters, economics=scaled,
+                           options=replace(options, mode="sizing", time_limit_s=options.time_limit_s * n))
 
 
 def _check_samples(samples: list[list[Meter]], risk: RiskTerms) -> None:
