@@ -301,7 +301,7 @@ class Uncertainty(Strict):
     (``munigrid size``): one size for all samples, minimising the expected cost plus a weighted CVaR."""
 
     operator: Literal["rule", "optimiser"] = "rule"
-    sizing_samples: int = Field(default=8, ge=1, le=100)
+    sizing_samples: int = Field(default=3, ge=1, le=100)
     cvar_weight: NonNeg = 0.0
     cvar_alpha_frac: float = Field(default=0.9, gt=0, lt=1)
     cvar_limit_thb: NonNeg | None = None
