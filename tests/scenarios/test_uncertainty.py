@@ -112,3 +112,13 @@ def test_size_compares_designs_on_the_same_samples():
     assert two_stage["p90_thb"] >= two_stage["expected_thb"] - 1e-6
     assert out["two_stage_objective_thb"] / (DAYS / 365) == pytest.approx(two_stage["expected_thb"], rel=1e-6)
     assert set(typical["out_of_sample"]) == {"expected_thb", "p90_thb", "cvar_thb"}
+
+
+def test_run_with_the_optimiser_operator_records_it(short_site):
+    """Through api.run and two worker processes: the manifest says who operated which building."""
+    outcome = api.run(short_site, store=False, samples=SAMPLES, operator="optimiser")
+    uncertainty = outcome.manifest["uncertainty"]
+    assert uncertainty["operator"] == "optimiser" and uncertainty["optimised_buildings"] == "municipal_office"
+    assert uncertainty["optimiser_failed_samples"] == 0
+    direct, _ = simulate_scenario(short_site, samples=SAMPLES, operator="optimiser", workers=1)
+    xr.testing.assert_allclose(outcome.samples, direct)
