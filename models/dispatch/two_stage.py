@@ -107,10 +107,6 @@ class TwoStageResult:
         """Mean of the sample costs [THB]."""
         return float(np.mean(self.sample_cost_thb))
 
-    def cvar_thb(self, alpha_frac: float) -> float:
-        """Empirical CVaR of the sample costs at ``alpha_frac`` [THB] (:func:`cvar`)."""
-        return cvar(self.sample_cost_thb, alpha_frac)
-
 
 def cvar(values: np.ndarray, alpha_frac: float) -> float:
     r"""Rockafellar-Uryasev CVaR of equally likely ``values``:
