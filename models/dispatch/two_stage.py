@@ -263,7 +263,7 @@ def two_stage_sizing(samples: list[list[Meter]], step_h: float, *, options: Solv
     check(problem)
     data = _committed(build_model_data(problem))
     timings = {"build_s": 0.0, "solve_s": 0.0, "rounds": 0}
-    for _ in range(MAX_ROUNDS):
+    for round_no in range(MAX_ROUNDS):
         build = time.perf_counter()
         form = with_outage_start_cuts(data, compile_instance(data))
         extended = _extended(form, data, n_samples, per_sample, risk_used, fixed_sizes)
@@ -276,7 +276,7 @@ def two_stage_sizing(samples: list[list[Meter]], step_h: float, *, options: Solv
             return TwoStageResult(outcome.status, timings=timings)
         x = repair_idle_cycling(data, outcome.x[:form.n_cols])
         cycling = simultaneous_steps(data, x)
-        if not cycling.any():
+        if not cycling.any() or round_no == MAX_ROUNDS - 1:
             break
         data = data.with_exclusive_steps(*np.nonzero(cycling | exclusive_mask(data)))
     sample = _sample_of_column(data, per_sample)
