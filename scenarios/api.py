@@ -67,7 +67,7 @@ def inputs(scenario: Scenario | str | Path, base_dir: Path | None = None) -> Sit
 
 def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | None = None,
         report: bool = True, samples: int = 0, progress: Progress | None = None,
-        base_dir: Path | None = None, run_tag: str = "") -> RunOutcome:
+        base_dir: Path | None = None, run_tag: str = "", operator: str | None = None) -> RunOutcome:
     """Run a scenario end to end and (by default) store it as a run folder.
 
     Parameters
@@ -86,6 +86,10 @@ def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | Non
         core (rule-based battery, :mod:`munigrid.scenarios.simulation`) and keep them as
         ``outcome.samples`` / ``simulation.nc``: P10/P50/P90 of cost, self-sufficiency, peaks.
         After a sizing run the simulated system is the sized one (``manifest["uncertainty"]["system"]``).
+    operator : {"rule", "optimiser"}, optional
+        Who operates the battery in the sampled years (default: the scenario's
+        ``uncertainty.operator``): the self-consumption rule, or the dispatch optimiser solving
+        every sampled year (:mod:`munigrid.scenarios.uncertainty`).
     progress : callable, optional
         Called with a short description of each stage.
     base_dir : Path, optional
@@ -107,10 +111,15 @@ def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | Non
         if progress:
             progress(f"simulating {samples} sampled years")
         sizes = outcome.manifest["solver"]["sizes"] if scenario.optimisation.mode == "sizing" else None
-        outcome.samples, timing, system = simulate_run(scenario, outcome.inputs, sizes, samples=samples)
+        operator = operator or scenario.uncertainty.operator
+        outcome.samples, timing, system = simulate_run(scenario, outcome.inputs, sizes, samples=samples,
+                                                       operator=operator)
         outcome.manifest["timings"]["simulation_s"] = round(timing["total_s"], 4)
-        outcome.manifest["uncertainty"] = {"samples": samples, "strategy": "self_consumption", "system": system,
-                                           "site": site_percentiles(outcome.samples)}
+        outcome.manifest["uncertainty"] = {
+            "samples": samples, "strategy": "self_consumption" if operator == "rule" else "optimiser",
+            "operator": operator, "optimised_buildings": outcome.samples.attrs["optimised_buildings"],
+            "optimiser_failed_samples": timing.get("optimiser_failed", 0), "system": system,
+            "site": site_percentiles(outcome.samples)}
     if not store:
         return outcome
     if progress:

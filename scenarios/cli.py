@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "operations": "munigrid.scenarios.commands.ops_cmds:operations",
     "ems": "munigrid.scenarios.commands.ems_cmds:ems",
     "simulate": "munigrid.scenarios.commands.simulate_cmds:simulate",
+    "size": "munigrid.scenarios.commands.size_cmds:size",
     "forecast": "munigrid.scenarios.commands.forecast_cmds:forecast",
     "pv": "munigrid.scenarios.commands.pv_cmds:pv",
     "serve": "munigrid.scenarios.commands.serve_cmds:serve",

@@ -363,6 +363,17 @@ class Optimisation(Strict):
     mip_rel_gap: float = Field(default=1e-4, ge=0, le=1)
 
 
+class Uncertainty(Strict):
+    """Sampled years: who operates them in ``run`` and ``simulate``, and two-stage sizing over them
+    (``munigrid size``): one size for all samples, minimising the expected cost plus a weighted CVaR."""
+
+    operator: Literal["rule", "optimiser"] = "rule"
+    sizing_samples: int = Field(default=3, ge=1, le=100)
+    cvar_weight: NonNeg = 0.0
+    cvar_alpha_frac: float = Field(default=0.9, gt=0, lt=1)
+    cvar_limit_thb: NonNeg | None = None
+
+
 class Emissions(Strict):
     """Emission factors (TGO; see models/data/defaults.yaml)."""
 
@@ -387,6 +398,7 @@ class Scenario(Strict):
     tariffs: Tariffs = Tariffs()
     optimisation: Optimisation = Optimisation()
     emissions: Emissions = Emissions()
+    uncertainty: Uncertainty = Uncertainty()
     sweep: SweepSpec | None = None
     flexible_loads: FlexibleLoads | None = None
 

@@ -8,8 +8,11 @@ whole days drawn by the seasonal, weekday-keeping block bootstrap
 weather-driven load move together), with an optional load-level spread; one parallel
 kernel call per building simulates all samples. Every building draws with the same seed, so
 sample ``s`` is the same sequence of days and the same load factor site-wide and the site
-totals of a sample are coherent. The battery follows a rule (``strategy``), not the
-optimiser: the distributions show how a rule-operated system varies with weather and load.
+totals of a sample are coherent. With ``operator="rule"`` the battery follows a rule
+(``strategy``): the distributions show how a rule-operated system varies with weather and load.
+With ``operator="optimiser"`` every sampled year of a meter with something to decide is solved
+by the dispatch optimiser (:mod:`munigrid.scenarios.uncertainty`, worker processes), on the same
+sampled days and load factors as the rule would get.
 
 After a sizing run, :func:`simulate_run` simulates the sized system (the PV and battery the
 optimiser chose), not the scenario's installed capacities, and says which system it was.
@@ -26,7 +29,8 @@ import xarray as xr
 
 from munigrid.models.errors import InputError, Problem
 from munigrid.models.memory import require_memory
-from munigrid.models.simulation.montecarlo import monte_carlo, sample_bytes, summarize
+from munigrid.models.simulation.ensemble import N_METRICS, metrics_dataset
+from munigrid.models.simulation.montecarlo import draw_samples, monte_carlo, sample_bytes, summarize
 from munigrid.models.simulation.params import BatteryParams
 from munigrid.models.simulation.sampling import SampleSource
 from munigrid.models.simulation.strategies import STRATEGIES
@@ -34,6 +38,7 @@ from munigrid.models.simulation.tariff_arrays import pack_tariff
 from munigrid.scenarios.inputs import SiteInputs, build_inputs
 from munigrid.scenarios.inputs import ft_schedule
 from munigrid.scenarios.schema import Scenario
+from munigrid.scenarios.uncertainty import OPERATORS, MeterSource, has_decisions, meter_source, optimised_metrics
 
 SUMMED = ("cost_thb", "energy_cost_thb", "demand_cost_thb", "import_kwh", "export_kwh", "curtail_kwh", "load_kwh",
           "pv_kwh")
@@ -79,9 +84,25 @@ def weather_years(scenario, n_years: int) -> list:
     return years
 
 
+def _optimiser_sources(scenario: Scenario, years: list, ft) -> dict[int, MeterSource]:
+    """Per building index, the :class:`MeterSource` of every building the optimiser has something to decide on."""
+    from munigrid.scenarios.runner import meter_for
+
+    inputs = years[0]
+    dispatch = scenario.model_copy(
+        update={"optimisation": scenario.optimisation.model_copy(update={"mode": "dispatch"})})
+    sources = {}
+    for i, building in enumerate(inputs.buildings):
+        meter = meter_for(building, inputs, dispatch, ft)[0]
+        if has_decisions(meter):
+            sources[i] = meter_source(meter, [y.building(building.name) for y in years], int(round(24 / inputs.step_h)))
+    return sources
+
+
 def simulate_scenario(scenario: Scenario, *, samples: int, strategy: str = "self_consumption", seed: int = 0,
                       block_days: int = 7, load_sigma_frac: float = 0.0, threshold_kw: float | None = None,
-                      n_weather_years: int = 1, inputs: SiteInputs | None = None) -> tuple[xr.Dataset, dict]:
+                      n_weather_years: int = 1, inputs: SiteInputs | None = None, operator: str = "rule",
+                      workers: int | None = None) -> tuple[xr.Dataset, dict]:
     """Monte Carlo samples of every building of ``scenario``.
 
     Parameters
@@ -92,11 +113,19 @@ def simulate_scenario(scenario: Scenario, *, samples: int, strategy: str = "self
         Sampled years per building.
     inputs : SiteInputs, optional
         The scenario's inputs when already built (one weather year only).
+    operator : {"rule", "optimiser"}
+        Who operates the battery in each sampled year: ``strategy`` in the numba kernel, or the
+        dispatch optimiser (meters with nothing to decide stay in the kernel, see
+        :func:`munigrid.scenarios.uncertainty.has_decisions`).
+    workers : int, optional
+        Worker processes of the optimiser (default: the CPUs available).
 
     Returns
     -------
     (samples, timing) : xarray.Dataset with dims (``building``, ``sample``), dict of seconds
     """
+    if operator not in OPERATORS:
+        raise InputError(Problem("operator (--operator)", f"must be one of {', '.join(OPERATORS)}, got {operator!r}"))
     if scenario.time.days < block_days + 7:
         raise InputError(Problem("time.days", f"the Monte Carlo draws {block_days}-day blocks within +-1 week of their "
                                               f"date, so it needs at least {block_days + 7} days; got "
@@ -108,21 +137,38 @@ def simulate_scenario(scenario: Scenario, *, samples: int, strategy: str = "self
     inputs = years[0]
     ft = ft_schedule(scenario)
     timing = {"inputs_s": time.perf_counter() - start, "kernels_s": 0.0}
+    optimised = _optimiser_sources(scenario, years, ft) if operator == "optimiser" else {}
     per_building = []
-    for building in inputs.buildings:
+    for i, building in enumerate(inputs.buildings):
         terms = building.tariff.cost_terms(inputs.index, ft=ft)
         source = SampleSource.stacked_years([y.building(building.name).load_kw.to_numpy() for y in years],
                                             [y.building(building.name).pv_ac_kw.to_numpy() for y in years],
                                             step_h=inputs.step_h)
-        band = _strategy(strategy, terms, threshold_kw, building.name)
+        if i in optimised:
+            day_map, load_scale = draw_samples(source, samples, block_days=block_days,
+                                               load_sigma_frac=load_sigma_frac, seed=seed)
+            per_building.append(None)
+            continue
+        band = _strategy(strategy if operator == "rule" else "self_consumption", terms,
+                         threshold_kw, building.name)
         tic = time.perf_counter()
         per_building.append(monte_carlo(source, _battery_for(scenario, building.name), 1.0, pack_tariff(terms),
                                         step_h=inputs.step_h, strategy=band, n_samples=samples,
                                         block_days=block_days, load_sigma_frac=load_sigma_frac, seed=seed))
         timing["kernels_s"] += time.perf_counter() - tic
+    if optimised:
+        tic = time.perf_counter()
+        options = replace(runner_options(scenario), mode="dispatch", threads=1)
+        values, timing["optimiser_cpu_s"] = optimised_metrics(list(optimised.values()), day_map, load_scale,
+                                                              step_h=inputs.step_h, options=options, workers=workers)
+        timing["optimiser_s"] = time.perf_counter() - tic
+        timing["optimiser_failed"] = int(np.isnan(values[:, :, 0]).sum())
+        for k, i in enumerate(optimised):
+            per_building[i] = metrics_dataset(values[k, :, :N_METRICS], ("sample",), {"sample": np.arange(samples)})
     result = xr.concat(per_building, dim="building").assign_coords(building=[b.name for b in inputs.buildings])
     result.attrs.update(scenario=scenario.name, strategy=strategy, seed=seed, block_days=block_days,
-                        load_sigma_frac=load_sigma_frac, weather_years=n_weather_years)
+                        load_sigma_frac=load_sigma_frac, weather_years=n_weather_years, operator=operator,
+                        optimised_buildings=",".join(inputs.buildings[i].name for i in optimised))
     timing["total_s"] = time.perf_counter() - start
     return result, timing
 
@@ -162,8 +208,16 @@ def system_description(scenario: Scenario, inputs: SiteInputs, basis: str) -> di
             "battery_kw": 0.0 if battery is None else float(battery.power_kw)}
 
 
+def runner_options(scenario: Scenario):
+    """The scenario's solver options (:func:`munigrid.scenarios.runner.solve_options`)."""
+    from munigrid.scenarios.runner import solve_options
+
+    return solve_options(scenario)[0]
+
+
 def simulate_run(scenario: Scenario, inputs: SiteInputs, sizes: dict[str, dict] | None, *, samples: int,
-                 strategy: str = "self_consumption") -> tuple[xr.Dataset, dict, dict]:
+                 strategy: str = "self_consumption", operator: str = "rule",
+                 workers: int | None = None) -> tuple[xr.Dataset, dict, dict]:
     """Monte Carlo of the system a run produced: the sized system after a sizing run (``sizes``
     given), else the installed one.
 
@@ -176,7 +230,8 @@ def simulate_run(scenario: Scenario, inputs: SiteInputs, sizes: dict[str, dict] 
     if sizes is not None:
         scenario, inputs = sized_system(scenario, inputs, sizes)
         basis = "sized"
-    result, timing = simulate_scenario(scenario, samples=samples, strategy=strategy, inputs=inputs)
+    result, timing = simulate_scenario(scenario, samples=samples, strategy=strategy, inputs=inputs, operator=operator,
+                                       workers=workers)
     system = system_description(scenario, inputs, basis)
     result.attrs.update({f"system_{k}": v for k, v in system.items()})
     return result, timing, system

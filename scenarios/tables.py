@@ -152,6 +152,8 @@ def _uncertainty_lines(uncertainty: dict) -> list[str]:
     if "self_sufficiency_frac" in site:
         share = site["self_sufficiency_frac"]
         band += f"; self-sufficiency P10 {share['P10']:.1%} / P50 {share['P50']:.1%} / P90 {share['P90']:.1%}"
+    if uncertainty.get("operator") == "optimiser":
+        return [f"{what}, battery operated by the dispatch optimiser (every sampled year solved):", band]
     return [f"{what}, {uncertainty['strategy']} battery rule:", band]
 
 

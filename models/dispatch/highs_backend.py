@@ -1,7 +1,8 @@
 """Pass a :class:`~munigrid.models.dispatch.standard_form.StandardForm` to HiGHS and read the outcome.
 
 No files: the arrays go to :meth:`highspy.Highs.passModel` directly. A MIP start, when given,
-is handed over with :meth:`highspy.Highs.setSolution`. Unless ``SolveOptions.substitute`` is off,
+is handed over with :meth:`highspy.Highs.setSolution`, a starting basis of an LP with
+:meth:`highspy.Highs.setBasis`. Unless ``SolveOptions.substitute`` is off,
 HiGHS gets the reduced form (:mod:`munigrid.models.dispatch.reduction`) and the solution is
 expanded back to the columns of ``form``.
 """
@@ -30,6 +31,7 @@ class HighsOutcome:
     bound: float
     mip_gap: float
     solve_s: float
+    basis: object | None = None  # HiGHS basis of the LP as passed (after substitution), None for a MILP
 
 
 def _status(model_status, has_solution: bool) -> SolveStatus:
@@ -50,8 +52,13 @@ def _f64(values: np.ndarray) -> np.ndarray:
 
 
 def run_highs(form: StandardForm, options: SolveOptions, relax: bool = False,
-              start: np.ndarray | None = None) -> HighsOutcome:
-    """Solve ``form`` (as an LP when ``relax``), optionally from the MIP start ``start``."""
+              start: np.ndarray | None = None, basis=None) -> HighsOutcome:
+    """Solve ``form`` (as an LP when ``relax``), optionally from the MIP start ``start``.
+
+    ``basis``, for an LP: a primal feasible basis of the form HiGHS gets (the outcome's
+    ``basis`` of an LP with the same columns, extended by one status per added row); the primal
+    simplex starts from it. Ignored when its lengths do not fit.
+    """
     reduced = reduce_form(form) if options.substitute else None
     if reduced is not None and reduced.form.n_cols == 0:  # HiGHS calls a model without columns empty, rows unchecked
         reduced = None
@@ -76,6 +83,11 @@ def run_highs(form: StandardForm, options: SolveOptions, relax: bool = False,
                 int(highspy.ObjSense.kMinimize), float(form.offset), _f64(form.cost), _f64(form.col_lower),
                 _f64(form.col_upper), _f64(form.row_lower), _f64(form.row_upper), matrix.indptr.astype(np.int32),
                 matrix.indices.astype(np.int32), _f64(matrix.data), integrality)
+    warm = not is_mip and basis is not None and len(basis.col_status) == form.n_cols \
+        and len(basis.row_status) == form.n_rows
+    if warm:
+        h.setOptionValue("simplex_strategy", 4)  # primal: the basis given is primal feasible
+        h.setBasis(basis)
     if is_mip and start is not None:
         solution = highspy.HighsSolution()
         solution.col_value = np.asarray(start, dtype=float).tolist()
@@ -95,4 +107,5 @@ def run_highs(form: StandardForm, options: SolveOptions, relax: bool = False,
         bound, gap = info.mip_dual_bound, info.mip_gap
     else:
         bound, gap = objective, 0.0
-    return HighsOutcome(status, x, float(objective), float(bound), float(gap), solve_s)
+    final_basis = h.getBasis() if not is_mip and has_solution else None
+    return HighsOutcome(status, x, float(objective), float(bound), float(gap), solve_s, final_basis)

@@ -170,7 +170,7 @@ def _with_commitment(data: ModelData, x: np.ndarray) -> tuple[ModelData, bool]:
                      data.needs_commitment), True
 
 
-def _exclusive_mask(data: ModelData) -> np.ndarray:
+def exclusive_mask(data: ModelData) -> np.ndarray:
     """Mask (M, N, T) of the battery steps that already have a charge/discharge binary."""
     mask = np.zeros(battery_shape(data), bool)
     if "MNT_exclusive" in data.sets:
@@ -195,9 +195,9 @@ def _burning_steps(data: ModelData) -> np.ndarray:
 def _with_binaries(data: ModelData, x: np.ndarray) -> ModelData:
     """Step 2's next relaxation: ``data`` with binaries where ``x`` has a defect (``data`` itself when none)."""
     candidate = data
-    new_steps = simultaneous_steps(data, x) & ~_exclusive_mask(data)
+    new_steps = simultaneous_steps(data, x) & ~exclusive_mask(data)
     if new_steps.any():
-        candidate = data.with_exclusive_steps(*np.nonzero(_exclusive_mask(data) | new_steps | _burning_steps(data)))
+        candidate = data.with_exclusive_steps(*np.nonzero(exclusive_mask(data) | new_steps | _burning_steps(data)))
     return _with_commitment(candidate, x)[0]
 
 

@@ -21,8 +21,11 @@ from munigrid.scenarios.library import bundled, load_scenario, resolve
 @click.option("--no-store", is_flag=True, help="Do not write a run folder.")
 @click.option("--no-report", is_flag=True, help="Do not write the HTML report into the run folder.")
 @click.option("--samples", type=click.IntRange(0, 100_000), default=200, show_default=True,
-              help="Monte Carlo years simulated for P10/P50/P90 (numba core, rule-based battery); 0 skips.")
-def run(scenario, out, as_json, no_store, no_report, samples):
+              help="Monte Carlo years simulated for P10/P50/P90; 0 skips.")
+@click.option("--operator", type=click.Choice(["rule", "optimiser"]), default=None,
+              help="Who operates the battery in the sampled years: the self-consumption rule (numba, fast) or the "
+                   "dispatch optimiser solving every year (default: the scenario's uncertainty.operator).")
+def run(scenario, out, as_json, no_store, no_report, samples, operator):
     """Run SCENARIO (bundled name or YAML file): weather -> PV -> loads -> dispatch -> stored run."""
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -36,6 +39,7 @@ def run(scenario, out, as_json, no_store, no_report, samples):
                                              disable=as_json or not console.is_terminal) as bar:
         task = bar.add_task("loading scenario", total=None)
         outcome = api.run(scenario, store=not no_store, root=out, report=not no_report, samples=samples,
+                          operator=operator,
                           progress=lambda stage: bar.update(task, description=stage))
     if as_json:
         click.echo(json.dumps(outcome.to_json(), indent=2, ensure_ascii=False))

@@ -48,18 +48,28 @@ def _table(result) -> dict:
 @click.option("--weather-years", "n_weather_years", type=click.IntRange(1, 50), default=1, show_default=True,
               help="Synthetic weather years to draw days from.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--operator", type=click.Choice(["rule", "optimiser"]), default=None,
+              help="Who operates the battery in each sampled year: the --strategy rule (numba) or the dispatch "
+                   "optimiser solving every year (default: the scenario's uncertainty.operator).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Worker processes of the optimiser (default: the CPUs available).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write all samples to this netCDF file.")
 @click.option("--json", "as_json", is_flag=True, help="Print P10/P50/P90 as one JSON object.")
-def simulate(scenario, samples, strategy, threshold_kw, block_days, load_sigma_frac, n_weather_years, seed, out,
-             as_json):
+def simulate(scenario, samples, strategy, threshold_kw, block_days, load_sigma_frac, n_weather_years, seed, operator,
+             workers, out, as_json):
     """Monte Carlo of SCENARIO: P10/P50/P90 of annual cost, self-sufficiency and peak import."""
     from munigrid.scenarios import api
     from munigrid.scenarios.simulation import simulate_scenario
 
-    result, timing = simulate_scenario(api.load(scenario), samples=samples, strategy=strategy, seed=seed,
+    loaded = api.load(scenario)
+    operator = operator or loaded.uncertainty.operator
+    result, timing = simulate_scenario(loaded, samples=samples, strategy=strategy, seed=seed,
                                        block_days=block_days, load_sigma_frac=load_sigma_frac,
-                                       threshold_kw=threshold_kw, n_weather_years=n_weather_years)
+                                       threshold_kw=threshold_kw, n_weather_years=n_weather_years,
+                                       operator=operator, workers=workers)
+    if operator == "optimiser":
+        strategy = "optimiser"
     if out is not None:
         from munigrid.solver_runs.results_io import write_results
 
@@ -92,5 +102,6 @@ def _print(name, strategy, samples, table, timing, out) -> None:
             cells.append(" / ".join(fmt.format(q[p]) for p in ("P10", "P50", "P90")) if q else "-")
         view.add_row(building, *cells, style="bold" if building == "site" else None)
     console.print(view)
-    console.print(f"inputs {timing['inputs_s']:.2f} s, kernels {timing['kernels_s']:.2f} s, "
+    solver = f", optimiser {timing['optimiser_s']:.2f} s" if "optimiser_s" in timing else ""
+    console.print(f"inputs {timing['inputs_s']:.2f} s, kernels {timing['kernels_s']:.2f} s{solver}, "
                   f"total {timing['total_s']:.2f} s" + (f"; samples written to {out}" if out else ""))

@@ -166,6 +166,13 @@ def _lifetime_sections(page: Page, tables: dict[str, pd.DataFrame], fields: dict
                      fields=fields)
 
 
+def operated_by(uncertainty: dict) -> str:
+    """Who operated the battery in the sampled years: ``<strategy> rule`` or ``dispatch optimiser``."""
+    if uncertainty.get("operator") == "optimiser":
+        return "dispatch optimiser (every sampled year solved)"
+    return f"{uncertainty['strategy']} rule"
+
+
 def _uncertainty_section(page: Page, run: RunData, lang: str) -> None:
     parts: list = []
     samples = figures.sample_variables(run.simulation) if run.simulation is not None else {}
@@ -176,7 +183,7 @@ def _uncertainty_section(page: Page, run: RunData, lang: str) -> None:
         if system is not None:  # which system the samples are of (the sized one after a sizing run)
             parts.append(note(f"note_system_{system['basis']}", pv_kwp=f"{system['pv_kwp']:,.1f}",
                               battery_kwh=f"{system['battery_kwh']:,.1f}", battery_kw=f"{system['battery_kw']:,.1f}",
-                              strategy=run.manifest["uncertainty"]["strategy"]))
+                              strategy=operated_by(run.manifest["uncertainty"])))
     percentiles = [tables["npv_percentiles"] for tables in run.finance.values() if "npv_percentiles" in tables]
     if percentiles:
         parts.append(table(pd.concat(percentiles, ignore_index=True)))
