@@ -295,8 +295,9 @@ def sample_summary(day_row, load_scale, base_load_kw, source_load_kw, base_pv_kw
             else:
                 charges.append(max(max(pieces), earlier if tariff.ratchet_frac[f] > 0 else -math.inf))
             demand_thb[p] += charges[-1]
-    demand_cost = sum(demand_thb) + sum(max(0.0, floor[p] - base_thb[p] - tiers_thb[p] - demand_thb[p])
-                                        for p in range(n_periods))
+    demand_cost = sum(demand_thb)
+    if any(tariff.ratchet_floors_bill):  # the minimum charge exists only where a tariff floors the bill
+        demand_cost += sum(max(0.0, floor[p] - base_thb[p] - tiers_thb[p] - demand_thb[p]) for p in range(n_periods))
     load_kwh, import_kwh = step_h * sum(load), step_h * sum(imp)
     usable = (soc_max_frac - soc_min_frac) * energy_kwh
     return {
