@@ -31,7 +31,8 @@ recovered in reverse: :math:`x_J = (b_P - A_{P,\neg J} x)/a_{PJ}`. Columns with
 left without bounds (:math:`-\infty \le a^\top x \le \infty`, the pivot row of a free column
 such as the flexible load) are dropped: they constrain nothing, but the dual simplex keeps each
 one basic at a cost per iteration (one-year LP with a reservoir and pre-cooling: 8,760 such rows,
-HiGHS 25-30 % faster without them, same iterations). Only the last step renumbers rows.
+same iterations, substitution + HiGHS 0.61 -> 0.55 s CPU, median of 7 on a loaded machine). Only
+the last step renumbers rows.
 
 Everything works on coordinate arrays with numpy (fill of row :math:`s` = the pivot row's other
 entries times :math:`-a_{sj}/a_{rj}`), a few milliseconds for a one-year site, and without BLAS
