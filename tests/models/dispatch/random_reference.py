@@ -15,6 +15,7 @@ import numpy as np
 
 from munigrid.models.dispatch import Battery, DispatchProblem, Generator, Meter, MeterSchedule, PVArray, SolveOptions
 from munigrid.models.tariffs.terms import DemandCharge, TariffCostTerms
+from reference_flex import random_flex, reference_flex
 
 FAMILIES = ("negative_prices", "lossy_battery", "export", "generator", "outage_voll", "demand_ratchet",
             "quarter_hour")
@@ -124,6 +125,16 @@ def random_shared_instance(seed: int) -> tuple[DispatchProblem, list[Building]]:
     return replace(base, meters=[shared]), owners
 
 
+def random_flex_instance(seed: int) -> tuple[DispatchProblem, list[Building] | None]:
+    """:func:`random_instance` ``seed`` (every third seed :func:`random_shared_instance`, with several
+    batteries) with random flexible loads on its meter (:func:`reference_flex.random_flex`), solved to a
+    relative gap of 1e-7 so that the optima agree to 1e-6."""
+    problem, buildings = random_shared_instance(seed) if seed % 3 == 2 else (random_instance(seed), None)
+    flex = random_flex(np.random.default_rng(20_000 + seed), problem.n_steps, problem.step_h)
+    return replace(problem, meters=[replace(problem.meters[0], flex=flex)],
+                   options=replace(problem.options, mip_rel_gap=1e-7)), buildings
+
+
 def _arrays(meter: Meter, n_t: int):
     outage = np.zeros(n_t, bool) if meter.outage is None else np.asarray(meter.outage, bool)
     export_cap = meter.export_limit_kw if meter.terms.export_allowed else 0.0
@@ -154,7 +165,8 @@ def reference_milp(problem: DispatchProblem, buildings: list[Building] | None = 
 
     ``buildings`` (a shared connection): each building has its own power balance with what it
     takes from the connection's bus, and the connection imports or exports their sum; without
-    it, the meter is one building with all the assets.
+    it, the meter is one building with all the assets. The meter's flexible loads are drawn by
+    the first building (:func:`reference_flex.reference_flex`).
     """
     import pyomo.environ as pyo
     from pyomo.contrib.appsi.base import TerminationCondition
@@ -207,6 +219,10 @@ def reference_milp(problem: DispatchProblem, buildings: list[Building] | None = 
             for t in steps:
                 flows[b][t] += m.shed[b, t]
         cost += sum(dt * meter.voll_thb_per_kwh * m.shed[b, t] for b in range(len(site)) for t in steps)
+    if meter.flex is not None:  # the flexible loads are in the first building
+        m.flex = pyo.Block()
+        for t, flex_kw in enumerate(reference_flex(m.flex, meter.flex, n_t, dt)):
+            flows[0][t] -= flex_kw
     m.balance = pyo.Constraint(range(len(site)), steps, rule=lambda m, b, t: flows[b][t] == site[b].load_kw[t])
     periods = np.asarray(terms.period_of_step)
     charges = terms.demand_charges

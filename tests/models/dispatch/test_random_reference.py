@@ -16,11 +16,15 @@ import numpy as np
 import pytest
 
 from munigrid.models.dispatch import SolveStatus, solve
-from random_reference import random_instance, random_shared_instance, recomputed_cost_thb, reference_milp
+from random_reference import (random_flex_instance, random_instance, random_shared_instance, recomputed_cost_thb,
+                              reference_milp)
+from reference_flex import check_flex
 
 FAST_SEEDS = range(300)
 SLOW_SEEDS = range(300, 900)
 SHARED_SEEDS = range(40)
+FLEX_SEEDS = range(40)
+SLOW_FLEX_SEEDS = range(40, 240)
 TOL_KW = 1e-5
 
 
@@ -31,7 +35,8 @@ def check_schedule(problem, result) -> None:
     tol = TOL_KW * (1 + np.abs(meter.load_kw))
     pv_used = s.pv_ac_kw.sum(axis=0) if s.pv_ac_kw.size else 0.0
     supply = s.import_kw - s.export_kw + pv_used + s.discharge_kw - s.charge_kw + s.gen_kw + s.shed_kw
-    np.testing.assert_allclose(supply, meter.load_kw, atol=1e-5 * (1 + np.abs(meter.load_kw).max()))
+    demand_kw = meter.load_kw if meter.flex is None else meter.load_kw + s.flex.flex_kw
+    np.testing.assert_allclose(supply, demand_kw, atol=1e-5 * (1 + np.abs(meter.load_kw).max()))
     if meter.outage is not None:
         assert np.all(s.import_kw[meter.outage] <= tol[meter.outage])
         assert np.all(s.export_kw[meter.outage] <= tol[meter.outage])
@@ -52,6 +57,8 @@ def check_schedule(problem, result) -> None:
         assert np.all(b.discharge_kw <= bat.installed_power_kw + 1e-6)
     if meter.batteries:
         np.testing.assert_allclose(s.charge_kw, sum(s.batteries[b.name].charge_kw for b in meter.batteries))
+    if meter.flex is not None:
+        check_flex(meter.flex, s, problem.n_steps, dt)
     gen = meter.generator
     if gen is not None:
         assert np.all(s.gen_kw <= gen.rating_kw + 1e-6)
@@ -64,11 +71,15 @@ def check_schedule(problem, result) -> None:
             assert np.all(s.gen_kw[grid_up] <= 1e-6)
 
 
-def check_instance(seed: int, shared: bool = False) -> float:
+def check_instance(seed: int, shared: bool = False, flex: bool = False) -> float:
     """Solve random instance ``seed`` and the reference; assert the guarantee. Returns the relative
     objective difference to the reference (0 when both are infeasible). ``shared``: the instance
-    as two buildings behind one connection with several batteries (:func:`random_shared_instance`)."""
-    problem, buildings = random_shared_instance(seed) if shared else (random_instance(seed), None)
+    as two buildings behind one connection with several batteries (:func:`random_shared_instance`);
+    ``flex``: with flexible loads (:func:`random_flex_instance`)."""
+    if flex:
+        problem, buildings = random_flex_instance(seed)
+    else:
+        problem, buildings = random_shared_instance(seed) if shared else (random_instance(seed), None)
     reference = reference_milp(problem, buildings)
     result = solve(problem)
     if not reference.feasible:
@@ -97,6 +108,20 @@ def test_several_batteries_behind_a_shared_connection_against_the_reference(reco
     worst = max(check_instance(seed, shared=True) for seed in SHARED_SEEDS)
     record_property("worst_relative_objective_difference", worst)
     assert worst <= 1e-5
+
+
+def test_flexible_loads_against_the_reference(record_property):
+    """Reservoirs with continuous or discrete pumps, pre-cooled RC zones and EV sessions on the random
+    instances (every third with several batteries behind a shared connection), against the
+    reference's own model of those loads (``reference_flex``)."""
+    worst = max(check_instance(seed, flex=True) for seed in FLEX_SEEDS)
+    record_property("worst_relative_objective_difference", worst)
+    assert worst <= 1e-6
+
+
+@pytest.mark.slow
+def test_flexible_loads_against_the_reference_larger_sweep():
+    assert max(check_instance(seed, flex=True) for seed in SLOW_FLEX_SEEDS) <= 1e-6
 
 
 @pytest.mark.slow
