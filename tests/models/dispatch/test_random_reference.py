@@ -21,10 +21,10 @@ from random_reference import (random_flex_instance, random_instance, random_shar
 from reference_flex import check_flex
 
 FAST_SEEDS = range(300)
-SLOW_SEEDS = range(300, 900)
+SLOW_SEEDS = range(300, 600)
 SHARED_SEEDS = range(40)
 FLEX_SEEDS = range(40)
-SLOW_FLEX_SEEDS = range(40, 240)
+SLOW_FLEX_SEEDS = range(40, 100)
 TOL_KW = 1e-5
 
 
