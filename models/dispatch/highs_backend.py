@@ -65,7 +65,9 @@ def run_highs(form: StandardForm, options: SolveOptions, relax: bool = False,
     if reduced is not None:
         form = reduced.form
         start = None if start is None else np.asarray(start)[reduced.kept]
-    h = highspy.Highs()
+    # the core class: the `Highs` wrapper registers a callback on construction, which prints the
+    # HiGHS banner before `output_flag` can be set (highspy 1.16); no callback is used here
+    h = highspy._Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", int(options.threads))
     h.setOptionValue("time_limit", float(options.time_limit_s))
