@@ -159,29 +159,51 @@ def refit_blocks(origins: pd.DatetimeIndex, refit_every_days: int, issue_before:
     return blocks
 
 
+def fit_uncalibrated(names: Sequence[str], horizon: pd.Timedelta, quantiles: tuple[float, ...],
+                     history: pd.Series, temp_hist: pd.Series | None) -> dict[str, LoadForecaster]:
+    """The models ``names`` fitted on ``history`` [kW] without calibration; the ensemble made of the
+    gradient-boosting and profile fits."""
+    fitted: dict[str, LoadForecaster] = {}
+    needed = dict.fromkeys(list(names) + ([k.name for k in Ensemble.members] if Ensemble.name in names else []))
+    for m in needed:
+        if m != Ensemble.name:
+            fitted[m] = MODELS[m](horizon=horizon, quantiles=quantiles, calibration_days=0).fit(history, temp_hist)
+    if Ensemble.name in names:
+        fitted[Ensemble.name] = Ensemble.from_fitted([fitted[k.name] for k in Ensemble.members])
+    return fitted
+
+
+def held_out_calibrations(names: Sequence[str], horizon: pd.Timedelta, quantiles: tuple[float, ...],
+                          history: pd.Series, temp_hist: pd.Series | None) -> dict[str, ConformalCalibration | None]:
+    """Each model's calibration by its own held-out fit, as :meth:`LoadForecaster.fit` makes it, with one
+    fit per model and held-out period (the ensemble reuses its members' held-out fits)."""
+    cuts = {m: MODELS[m](horizon=horizon, quantiles=quantiles).holdout_start(history.index) for m in names}
+    calibrations: dict[str, ConformalCalibration | None] = {m: None for m in names}
+    for cut in sorted({c for c in cuts.values() if c is not None}):
+        group = [m for m in names if cuts[m] == cut]
+        early = fit_uncalibrated(group, horizon, quantiles, history[history.index < cut],
+                                 None if temp_hist is None else temp_hist[temp_hist.index < cut])
+        for m in group:
+            calibrations[m] = early[m].held_out_calibration(cut, history, temp_hist)
+    return calibrations
+
+
 def fit_block(load_kw: pd.Series, temp_fc: pd.Series | None, names: Sequence[str], horizon: pd.Timedelta,
               quantiles: tuple[float, ...], block: RefitBlock,
               holdout: bool) -> dict[str, tuple[np.ndarray, ConformalCalibration | None]]:
     """Fit every model on the history before ``block.issued``; raw quantiles of the block's targets [kW].
 
-    With ``holdout`` each model is calibrated by its own held-out fit (the calibration is
-    returned beside the raw forecasts); otherwise the models are fitted uncalibrated, once,
-    and the ensemble is made of the gradient-boosting and profile fits.
+    The models are fitted uncalibrated, once, and the ensemble is made of the gradient-boosting
+    and profile fits; with ``holdout`` each model is also calibrated by its own held-out fit
+    (the calibration is returned beside the raw forecasts).
     """
     history = load_kw[load_kw.index < block.issued]
     temp_hist = None if temp_fc is None else temp_fc[temp_fc.index < block.issued]
-    fitted: dict[str, LoadForecaster] = {}
-    if holdout:
-        fitted = {m: MODELS[m](horizon=horizon, quantiles=quantiles).fit(history, temp_hist) for m in names}
-    else:
-        needed = dict.fromkeys(list(names) + ([k.name for k in Ensemble.members] if Ensemble.name in names else []))
-        for m in needed:
-            if m != Ensemble.name:
-                fitted[m] = MODELS[m](horizon=horizon, quantiles=quantiles, calibration_days=0).fit(history, temp_hist)
-        if Ensemble.name in names:
-            fitted[Ensemble.name] = Ensemble.from_fitted([fitted[k.name] for k in Ensemble.members])
+    fitted = fit_uncalibrated(names, horizon, quantiles, history, temp_hist)
+    calibrations = (held_out_calibrations(names, horizon, quantiles, history, temp_hist) if holdout
+                    else dict.fromkeys(names))
     # features never read data at or after a target's issue time, so the whole series can be passed
-    return {m: (fitted[m]._raw(block.targets, load_kw, temp_fc), fitted[m].calibration) for m in names}
+    return {m: (fitted[m]._raw(block.targets, load_kw, temp_fc), calibrations[m]) for m in names}
 
 
 def _timed_fit_block(*task) -> tuple[dict, float]:
