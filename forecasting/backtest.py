@@ -23,7 +23,8 @@ The P50 is the same either way. Speed: features depend only on the target and th
 (never on data at or after the issue time, :mod:`munigrid.forecasting.features`), so each
 fitted model forecasts all targets of its refit period in one call (the same values as one
 call per origin); the ensemble reuses the gradient-boosting and profile fits; and the refits,
-independent of each other, run in ``workers`` processes. Temperature is what a forecaster would have: by
+independent of each other, run in ``workers`` processes (this one and ``workers - 1`` others),
+the costliest first. Temperature is what a forecaster would have: by
 default persistence (the observed temperature ``lead`` days earlier, the same rule in
 training and forecasting, i.e. a forecast with no skill beyond persistence);
 ``temperature="observed"`` stands for a perfect temperature forecast (an upper bound).
@@ -158,29 +159,51 @@ def refit_blocks(origins: pd.DatetimeIndex, refit_every_days: int, issue_before:
     return blocks
 
 
+def fit_uncalibrated(names: Sequence[str], horizon: pd.Timedelta, quantiles: tuple[float, ...],
+                     history: pd.Series, temp_hist: pd.Series | None) -> dict[str, LoadForecaster]:
+    """The models ``names`` fitted on ``history`` [kW] without calibration; the ensemble made of the
+    gradient-boosting and profile fits."""
+    fitted: dict[str, LoadForecaster] = {}
+    needed = dict.fromkeys(list(names) + ([k.name for k in Ensemble.members] if Ensemble.name in names else []))
+    for m in needed:
+        if m != Ensemble.name:
+            fitted[m] = MODELS[m](horizon=horizon, quantiles=quantiles, calibration_days=0).fit(history, temp_hist)
+    if Ensemble.name in names:
+        fitted[Ensemble.name] = Ensemble.from_fitted([fitted[k.name] for k in Ensemble.members])
+    return fitted
+
+
+def held_out_calibrations(names: Sequence[str], horizon: pd.Timedelta, quantiles: tuple[float, ...],
+                          history: pd.Series, temp_hist: pd.Series | None) -> dict[str, ConformalCalibration | None]:
+    """Each model's calibration by its own held-out fit, as :meth:`LoadForecaster.fit` makes it, with one
+    fit per model and held-out period (the ensemble reuses its members' held-out fits)."""
+    cuts = {m: MODELS[m](horizon=horizon, quantiles=quantiles).holdout_start(history.index) for m in names}
+    calibrations: dict[str, ConformalCalibration | None] = {m: None for m in names}
+    for cut in sorted({c for c in cuts.values() if c is not None}):
+        group = [m for m in names if cuts[m] == cut]
+        early = fit_uncalibrated(group, horizon, quantiles, history[history.index < cut],
+                                 None if temp_hist is None else temp_hist[temp_hist.index < cut])
+        for m in group:
+            calibrations[m] = early[m].held_out_calibration(cut, history, temp_hist)
+    return calibrations
+
+
 def fit_block(load_kw: pd.Series, temp_fc: pd.Series | None, names: Sequence[str], horizon: pd.Timedelta,
               quantiles: tuple[float, ...], block: RefitBlock,
               holdout: bool) -> dict[str, tuple[np.ndarray, ConformalCalibration | None]]:
     """Fit every model on the history before ``block.issued``; raw quantiles of the block's targets [kW].
 
-    With ``holdout`` each model is calibrated by its own held-out fit (the calibration is
-    returned beside the raw forecasts); otherwise the models are fitted uncalibrated, once,
-    and the ensemble is made of the gradient-boosting and profile fits.
+    The models are fitted uncalibrated, once, and the ensemble is made of the gradient-boosting
+    and profile fits; with ``holdout`` each model is also calibrated by its own held-out fit
+    (the calibration is returned beside the raw forecasts).
     """
     history = load_kw[load_kw.index < block.issued]
     temp_hist = None if temp_fc is None else temp_fc[temp_fc.index < block.issued]
-    fitted: dict[str, LoadForecaster] = {}
-    if holdout:
-        fitted = {m: MODELS[m](horizon=horizon, quantiles=quantiles).fit(history, temp_hist) for m in names}
-    else:
-        needed = dict.fromkeys(list(names) + ([k.name for k in Ensemble.members] if Ensemble.name in names else []))
-        for m in needed:
-            if m != Ensemble.name:
-                fitted[m] = MODELS[m](horizon=horizon, quantiles=quantiles, calibration_days=0).fit(history, temp_hist)
-        if Ensemble.name in names:
-            fitted[Ensemble.name] = Ensemble.from_fitted([fitted[k.name] for k in Ensemble.members])
+    fitted = fit_uncalibrated(names, horizon, quantiles, history, temp_hist)
+    calibrations = (held_out_calibrations(names, horizon, quantiles, history, temp_hist) if holdout
+                    else dict.fromkeys(names))
     # features never read data at or after a target's issue time, so the whole series can be passed
-    return {m: (fitted[m]._raw(block.targets, load_kw, temp_fc), fitted[m].calibration) for m in names}
+    return {m: (fitted[m]._raw(block.targets, load_kw, temp_fc), calibrations[m]) for m in names}
 
 
 def _timed_fit_block(*task) -> tuple[dict, float]:
@@ -190,8 +213,23 @@ def _timed_fit_block(*task) -> tuple[dict, float]:
     return out, time.process_time() - cpu
 
 
+def task_order(tasks: list[tuple]) -> list[int]:
+    """Task positions, the costliest first: held-out fits (two per model), then the longest histories.
+
+    A refit's cost is mostly the fixed number of boosting iterations, so a held-out fit on a
+    short history costs more than a single fit on the longest one (about 7 s against 4.5 s
+    CPU for a building-year); the order keeps a costly task from finishing last.
+    """
+    return sorted(range(len(tasks)), key=lambda i: (not tasks[i][-1], -tasks[i][5].issued.value))
+
+
 def _fit_blocks(tasks: list[tuple], workers: int, progress: Callable[[int], None]) -> tuple[list[dict], float]:
-    """:func:`fit_block` of every task (in ``workers`` processes when > 1), in task order, and their CPU time [s]."""
+    """:func:`fit_block` of every task (in ``workers`` processes when > 1), in task order, and their CPU time [s].
+
+    With ``workers`` > 1, ``workers - 1`` worker processes and this process take the tasks of
+    :func:`task_order` in turn: every task is queued in the pool, and this process runs each
+    one the pool has not started yet (cancelled there), so no core waits for a worker to start.
+    """
     done: list[dict | None] = [None] * len(tasks)
     cpu_s = 0.0
     if workers <= 1:
@@ -204,11 +242,16 @@ def _fit_blocks(tasks: list[tuple], workers: int, progress: Callable[[int], None
     context = get_context(method)
     if method == "forkserver":
         context.set_forkserver_preload(["munigrid.forecasting.backtest"])  # sklearn imported once, then forked
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        # the longest histories first, so that the last task to finish is a short one
-        futures = {pool.submit(_timed_fit_block, *tasks[i]): i for i in reversed(range(len(tasks)))}
-        for future in as_completed(futures):
-            i = futures[future]
+    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
+        futures = {i: pool.submit(_timed_fit_block, *tasks[i]) for i in task_order(tasks)}
+        for i, future in futures.items():
+            if future.cancel():  # not started by a worker: run it here
+                done[i], cpu = _timed_fit_block(*tasks[i])
+                cpu_s += cpu
+                progress(i)
+        running = {future: i for i, future in futures.items() if not future.cancelled()}
+        for future in as_completed(running):
+            i = running[future]
             done[i], cpu = future.result()
             cpu_s += cpu
             progress(i)
@@ -261,8 +304,8 @@ def rolling_origin_backtest(load_kw: pd.Series, temp_air_c: pd.Series | None = N
     calibration : {"rolling", "holdout"}
         How the quantiles are calibrated (module docstring).
     workers : int, optional
-        Processes fitting the refits (default: one per CPU when there are at least
-        :data:`MIN_PARALLEL_REFITS` refits); 1 fits them in this process.
+        Processes fitting the refits, this one included (default: one per CPU when there are at
+        least :data:`MIN_PARALLEL_REFITS` refits); 1 fits them all in this process.
     progress : callable, optional
         Called as ``progress(origins_done, origins_total)`` after each refit period is forecast.
     """

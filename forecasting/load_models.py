@@ -109,19 +109,27 @@ class LoadForecaster(ABC):
     def point(self, index: pd.DatetimeIndex, load_kw: pd.Series, temp_air_c: pd.Series | None) -> np.ndarray:
         """Point (P50) forecast [kW] for ``index`` from the history ``load_kw`` before it."""
 
+    def holdout_start(self, index: pd.DatetimeIndex) -> pd.Timestamp | None:
+        """Start of the held-out calibration period of a history on ``index``; None when too short to hold out."""
+        span_days = (index[-1] - index[0]) // pd.Timedelta(days=1)
+        holdout = min(self.calibration_days, span_days - MIN_FIT_DAYS)
+        return index[-1].normalize() - pd.Timedelta(days=holdout - 1) if holdout >= MIN_CALIBRATION_DAYS else None
+
+    def held_out_calibration(self, cut: pd.Timestamp, load_kw: pd.Series,
+                             temp_air_c: pd.Series | None) -> ConformalCalibration:
+        """Calibration from this model, fitted on the history before ``cut``, forecasting the history from ``cut`` on."""
+        held_out = load_kw.index >= cut
+        target = load_kw.index[held_out]
+        return ConformalCalibration.fit(load_kw.to_numpy()[held_out], self._raw(target, load_kw, temp_air_c),
+                                        self.quantiles, day_group(target))
+
     def fit(self, load_kw: pd.Series, temp_air_c: pd.Series | None = None) -> "LoadForecaster":
         """Learn from a history [kW] (and temperature [degC] on the same index), calibrating the quantiles."""
         self.calibration = None
-        span_days = (load_kw.index[-1] - load_kw.index[0]) // pd.Timedelta(days=1)
-        holdout = min(self.calibration_days, span_days - MIN_FIT_DAYS)
-        if holdout >= MIN_CALIBRATION_DAYS:
-            cut = load_kw.index[-1].normalize() - pd.Timedelta(days=holdout - 1)
-            early = load_kw.index < cut
-            self._fit(load_kw[early], None if temp_air_c is None else temp_air_c[temp_air_c.index < cut])
-            target = load_kw.index[~early]
-            raw = self._raw(target, load_kw, temp_air_c)
-            self.calibration = ConformalCalibration.fit(load_kw.to_numpy()[~early], raw, self.quantiles,
-                                                        day_group(target))
+        cut = self.holdout_start(load_kw.index)
+        if cut is not None:
+            self._fit(load_kw[load_kw.index < cut], None if temp_air_c is None else temp_air_c[temp_air_c.index < cut])
+            self.calibration = self.held_out_calibration(cut, load_kw, temp_air_c)
         self._fit(load_kw, temp_air_c)
         return self
 
