@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from munigrid.forecasting.tables import find_column, read_timeseries_csv, regular_grid
+from munigrid.forecasting.temperature import VALID_C
 from munigrid.forecasting.weather import read_weather
 from munigrid.forecasting.weather.files import decompose_ghi
 from munigrid.forecasting.weather.synthetic import WEATHER_COLUMNS
@@ -26,8 +27,8 @@ from munigrid.models.errors import InputError, Problem
 TEMP_ALIASES = ("temp_air_c", "temp_air", "temperature", "temp", "t2m", "t_air")
 GHI_ALIASES = ("ghi_w_per_m2", "ghi", "irradiance", "global_horizontal")
 WIND_ALIASES = ("wind_speed_m_per_s", "wind_speed", "wind", "ws10m")
-#: Plausible ranges: air temperature [degC], irradiance [W/m2], wind [m/s].
-TEMP_RANGE_C, GHI_RANGE_W_PER_M2, WIND_RANGE_M_PER_S = (-10.0, 55.0), (-5.0, 1500.0), (0.0, 60.0)
+#: Plausible ranges: irradiance [W/m2], wind [m/s] (air temperature: the meter reader's ``VALID_C``).
+GHI_RANGE_W_PER_M2, WIND_RANGE_M_PER_S = (-5.0, 1500.0), (0.0, 60.0)
 DEFAULT_WIND_M_PER_S = 1.0
 MAX_INTERP_H = 2.0
 FIX = "expected a CSV with time, temp_air_c [degC] and ghi [W/m2] columns"
@@ -86,7 +87,7 @@ def read_weather_forecast(path: str | Path, latitude_deg: float | None = None, l
     frame, step_min = regular_grid(read_timeseries_csv(path, tz=tz), where, allowed_steps_min=(15, 30, 60))
     max_steps = int(MAX_INTERP_H * 60 / step_min)
     temp_col = find_column(frame, TEMP_ALIASES, where, "air temperature [degC]")
-    temp, problems = _numbers(frame, temp_col, TEMP_RANGE_C, "degC", where, max_steps)
+    temp, problems = _numbers(frame, temp_col, VALID_C, "degC", where, max_steps)
     if latitude_deg is None:
         if problems:
             raise InputError(problems)
