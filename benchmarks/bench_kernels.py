@@ -140,7 +140,7 @@ def cold_and_cached_seconds() -> dict:
         "t2 = time.perf_counter()\n"
         "ensemble_kernel(np.zeros((2, 2), dtype=np.int64), np.ones(2), x, x, x, x, 24, np.ones((1, 3)), 0.9, 0.9,"
         " 0.1, 1.0, 0.5, b.low_kw, b.high_kw, b.grid_target_frac, flat_tariff(n, 4.0, demand_thb_per_kw=200.0),"
-        " 1.0, np.inf)\n"
+        " 1.0, np.inf, np.zeros((2, 1)))\n"
         "t3 = time.perf_counter()\n"
         "print(t1 - t0, t1b - t1, t2 - t1b, t3 - t2)\n"
     )
@@ -166,7 +166,7 @@ def monte_carlo_seconds(load, pv, threads: int) -> float:
     band = self_consumption(N_STEPS)
     args = (day_map, np.ones(MC_SAMPLES), source.base_load_kw, source.source_load_kw, source.base_pv_kw_per_kwp,
             source.source_pv_kw_per_kwp, 24, np.array([[100.0, 300.0, 100.0]]), 0.95, 0.95, 0.1, 1.0, 0.5,
-            band.low_kw, band.high_kw, band.grid_target_frac, tariff, 1.0, np.inf)
+            band.low_kw, band.high_kw, band.grid_target_frac, tariff, 1.0, np.inf, np.zeros((MC_SAMPLES, 12)))
     numba.set_num_threads(threads)
     ensemble_kernel(*args)
     best = np.inf

@@ -23,7 +23,7 @@ from munigrid.scenarios.library import load_scenario
 from munigrid.scenarios.runner import Progress, RunOutcome, bills_csv, run_scenario, scenario_yaml
 from munigrid.scenarios.schema import Scenario
 from munigrid.scenarios.connections import one_battery_problems
-from munigrid.scenarios.simulation import simulate_run, site_percentiles
+from munigrid.scenarios.simulation import ft_summary, simulate_run, site_percentiles
 from munigrid.solver_runs import store as run_store
 
 # Shortest horizon the day-block bootstrap of the Monte Carlo samples from [days]: two 7-day
@@ -86,6 +86,8 @@ def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | Non
         core (rule-based battery, :mod:`munigrid.scenarios.simulation`) and keep them as
         ``outcome.samples`` / ``simulation.nc``: P10/P50/P90 of cost, self-sufficiency, peaks.
         After a sizing run the simulated system is the sized one (``manifest["uncertainty"]["system"]``).
+        Each sampled year bills its own Ft path unless ``uncertainty.ft_paths`` is ``fixed``
+        (``manifest["uncertainty"]["ft"]``).
     operator : {"rule", "optimiser"}, optional
         Who operates the battery in the sampled years (default: the scenario's
         ``uncertainty.operator``): the self-consumption rule, or the dispatch optimiser solving
@@ -119,7 +121,7 @@ def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | Non
             "samples": samples, "strategy": "self_consumption" if operator == "rule" else "optimiser",
             "operator": operator, "optimised_buildings": outcome.samples.attrs["optimised_buildings"],
             "optimiser_failed_samples": timing.get("optimiser_failed", 0), "system": system,
-            "site": site_percentiles(outcome.samples)}
+            "ft": ft_summary(outcome.samples), "site": site_percentiles(outcome.samples)}
     if not store:
         return outcome
     if progress:

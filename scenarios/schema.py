@@ -365,13 +365,27 @@ class Optimisation(Strict):
 
 class Uncertainty(Strict):
     """Sampled years: who operates them in ``run`` and ``simulate``, and two-stage sizing over them
-    (``munigrid size``): one size for all samples, minimising the expected cost plus a weighted CVaR."""
+    (``munigrid size``): one size for all samples, minimising the expected cost plus a weighted CVaR.
+    ``ft_paths: sampled`` bills every sampled year with its own Ft path around the run's schedule
+    (``models/tariffs/ft_paths.py``); unset process parameters are estimated from the billed Ft."""
 
     operator: Literal["rule", "optimiser"] = "rule"
     sizing_samples: int = Field(default=3, ge=1, le=100)
     cvar_weight: NonNeg = 0.0
     cvar_alpha_frac: float = Field(default=0.9, gt=0, lt=1)
     cvar_limit_thb: NonNeg | None = None
+    ft_paths: Literal["fixed", "sampled"] = "sampled"
+    ft_volatility_thb_per_kwh: float | None = Field(default=None, ge=0, le=5)
+    ft_persistence_frac: float | None = Field(default=None, ge=0, le=1)
+    ft_min_thb_per_kwh: float | None = Field(default=None, ge=-5, le=5)
+    ft_max_thb_per_kwh: float | None = Field(default=None, ge=-5, le=5)
+
+    @model_validator(mode="after")
+    def _ft_bounds(self):
+        low, high = self.ft_min_thb_per_kwh, self.ft_max_thb_per_kwh
+        if low is not None and high is not None and low >= high:
+            raise ValueError(f"ft_min_thb_per_kwh ({low}) must be below ft_max_thb_per_kwh ({high})")
+        return self
 
 
 class Emissions(Strict):

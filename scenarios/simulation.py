@@ -8,7 +8,9 @@ whole days drawn by the seasonal, weekday-keeping block bootstrap
 weather-driven load move together), with an optional load-level spread; one parallel
 kernel call per building simulates all samples. Every building draws with the same seed, so
 sample ``s`` is the same sequence of days and the same load factor site-wide and the site
-totals of a sample are coherent. With ``operator="rule"`` the battery follows a rule
+totals of a sample are coherent. Each sample also bills its own Ft path around the run's
+schedule (``ft_process``; :mod:`munigrid.models.tariffs.ft_paths`; national, so the same path
+for every building of a sample), unless Ft paths are fixed. With ``operator="rule"`` the battery follows a rule
 (``strategy``): the distributions show how a rule-operated system varies with weather and load.
 With ``operator="optimiser"`` every sampled year of a meter with something to decide is solved
 by the dispatch optimiser (:mod:`munigrid.scenarios.uncertainty`, worker processes), on the same
@@ -35,6 +37,8 @@ from munigrid.models.simulation.params import BatteryParams
 from munigrid.models.simulation.sampling import SampleSource
 from munigrid.models.simulation.strategies import STRATEGIES
 from munigrid.models.simulation.tariff_arrays import pack_tariff
+from munigrid.models.tariffs.ft_paths import FtPaths, FtProcess, repriced_terms, sample_ft_paths
+from munigrid.models.tariffs.grid import billing_months
 from munigrid.scenarios.inputs import SiteInputs, build_inputs
 from munigrid.scenarios.inputs import ft_schedule
 from munigrid.scenarios.schema import Scenario
@@ -84,8 +88,49 @@ def weather_years(scenario, n_years: int) -> list:
     return years
 
 
-def _optimiser_sources(scenario: Scenario, years: list, ft) -> dict[int, MeterSource]:
-    """Per building index, the :class:`MeterSource` of every building the optimiser has something to decide on."""
+def ft_process_for(scenario: Scenario, paths: str | None = None, volatility_thb_per_kwh: float | None = None
+                   ) -> FtProcess | None:
+    """The Ft process of ``scenario``'s Monte Carlo, ``None`` for fixed Ft paths.
+
+    ``paths`` and ``volatility_thb_per_kwh`` (command-line values) override ``uncertainty.ft_paths``
+    and ``uncertainty.ft_volatility_thb_per_kwh``; parameters left unset are estimated from the
+    billed Ft (:meth:`FtProcess.estimated`).
+    """
+    settings = scenario.uncertainty
+    if (paths or settings.ft_paths) == "fixed":
+        return None
+    given = {"volatility_thb_per_kwh": settings.ft_volatility_thb_per_kwh if volatility_thb_per_kwh is None
+             else volatility_thb_per_kwh, "persistence_frac": settings.ft_persistence_frac,
+             "min_thb_per_kwh": settings.ft_min_thb_per_kwh, "max_thb_per_kwh": settings.ft_max_thb_per_kwh}
+    try:
+        return FtProcess.estimated().with_values(**given)
+    except InputError as err:  # e.g. a minimum above the estimated maximum
+        raise InputError([Problem(f"uncertainty.{p.path}", p.message) for p in err.problems]) from None
+
+
+def ft_attrs(process: FtProcess | None, paths: FtPaths) -> dict:
+    """Flat attributes of the samples saying what Ft they billed (``ft_paths``, the process, the
+    schedule's mean [THB/kWh])."""
+    out = {"ft_paths": "fixed" if process is None else "sampled",
+           "ft_schedule_mean_thb_per_kwh": float(paths.fixed_thb_per_kwh.mean())}
+    if process is not None:
+        out.update({f"ft_{name}": float(value) for name, value in process.__dict__.items()})
+    return out
+
+
+def ft_summary(samples: xr.Dataset) -> dict:
+    """What Ft the samples billed (:func:`ft_attrs` without the prefix), with P10/P50/P90 and the mean
+    of each sample's mean Ft [THB/kWh] when sampled."""
+    out = {k.removeprefix("ft_"): v for k, v in samples.attrs.items() if k.startswith("ft_")}
+    if out.get("paths") == "sampled":
+        stats = summarize(samples[["ft_mean_thb_per_kwh"]])["ft_mean_thb_per_kwh"]
+        out["sample_mean_thb_per_kwh"] = {str(q): float(v) for q, v in zip(stats["quantile"].values, stats.values)}
+    return out
+
+
+def _optimiser_sources(scenario: Scenario, years: list, ft, ft_paths: FtPaths) -> dict[int, MeterSource]:
+    """Per building index, the :class:`MeterSource` of every building the optimiser has something to
+    decide on (under the lowest Ft any sample bills: a negative price is a decision)."""
     from munigrid.scenarios.runner import meter_for
 
     inputs = years[0]
@@ -94,7 +139,8 @@ def _optimiser_sources(scenario: Scenario, years: list, ft) -> dict[int, MeterSo
     sources = {}
     for i, building in enumerate(inputs.buildings):
         meter = meter_for(building, inputs, dispatch, ft)[0]
-        if has_decisions(meter):
+        lowest = ft_paths.change_thb_per_kwh(building.tariff.vat_factor, building.tariff.spec.ft_applies).min(axis=0)
+        if has_decisions(replace(meter, terms=repriced_terms(meter.terms, lowest))):
             sources[i] = meter_source(meter, [y.building(building.name) for y in years], int(round(24 / inputs.step_h)))
     return sources
 
@@ -102,7 +148,7 @@ def _optimiser_sources(scenario: Scenario, years: list, ft) -> dict[int, MeterSo
 def simulate_scenario(scenario: Scenario, *, samples: int, strategy: str = "self_consumption", seed: int = 0,
                       block_days: int = 7, load_sigma_frac: float = 0.0, threshold_kw: float | None = None,
                       n_weather_years: int = 1, inputs: SiteInputs | None = None, operator: str = "rule",
-                      workers: int | None = None) -> tuple[xr.Dataset, dict]:
+                      workers: int | None = None, ft_process: FtProcess | None = None) -> tuple[xr.Dataset, dict]:
     """Monte Carlo samples of every building of ``scenario``.
 
     Parameters
@@ -119,10 +165,14 @@ def simulate_scenario(scenario: Scenario, *, samples: int, strategy: str = "self
         :func:`munigrid.scenarios.uncertainty.has_decisions`).
     workers : int, optional
         Worker processes of the optimiser (default: the CPUs available).
+    ft_process : FtProcess, optional
+        Each sample bills its own Ft path from this process (:func:`ft_process_for`); ``None``: the
+        run's Ft schedule in every sample.
 
     Returns
     -------
-    (samples, timing) : xarray.Dataset with dims (``building``, ``sample``), dict of seconds
+    (samples, timing) : xarray.Dataset with dims (``building``, ``sample``) (and ``ft_mean_thb_per_kwh``,
+    each sample's mean Ft, dim ``sample``; ``attrs`` from :func:`ft_attrs`), dict of seconds
     """
     if operator not in OPERATORS:
         raise InputError(Problem("operator (--operator)", f"must be one of {', '.join(OPERATORS)}, got {operator!r}"))
@@ -136,8 +186,10 @@ def simulate_scenario(scenario: Scenario, *, samples: int, strategy: str = "self
     years = [inputs] if inputs is not None and n_weather_years == 1 else weather_years(scenario, n_weather_years)
     inputs = years[0]
     ft = ft_schedule(scenario)
+    ft_paths = sample_ft_paths(ft, billing_months(inputs.index)[0], samples, process=ft_process, seed=seed)
     timing = {"inputs_s": time.perf_counter() - start, "kernels_s": 0.0}
-    optimised = _optimiser_sources(scenario, years, ft) if operator == "optimiser" else {}
+    optimised = _optimiser_sources(scenario, years, ft, ft_paths) if operator == "optimiser" else {}
+    ft_change = [ft_paths.change_thb_per_kwh(b.tariff.vat_factor, b.tariff.spec.ft_applies) for b in inputs.buildings]
     per_building = []
     for i, building in enumerate(inputs.buildings):
         terms = building.tariff.cost_terms(inputs.index, ft=ft)
@@ -154,18 +206,23 @@ def simulate_scenario(scenario: Scenario, *, samples: int, strategy: str = "self
         tic = time.perf_counter()
         per_building.append(monte_carlo(source, _battery_for(scenario, building.name), 1.0, pack_tariff(terms),
                                         step_h=inputs.step_h, strategy=band, n_samples=samples,
-                                        block_days=block_days, load_sigma_frac=load_sigma_frac, seed=seed))
+                                        block_days=block_days, load_sigma_frac=load_sigma_frac, seed=seed,
+                                        ft_change_thb_per_kwh=ft_change[i]))
         timing["kernels_s"] += time.perf_counter() - tic
     if optimised:
         tic = time.perf_counter()
         options = replace(runner_options(scenario), mode="dispatch", threads=1)
-        values, timing["optimiser_cpu_s"] = optimised_metrics(list(optimised.values()), day_map, load_scale,
-                                                              step_h=inputs.step_h, options=options, workers=workers)
+        values, timing["optimiser_cpu_s"] = optimised_metrics(
+            list(optimised.values()), day_map, load_scale, step_h=inputs.step_h, options=options, workers=workers,
+            ft_change_thb_per_kwh=None if ft_process is None else [ft_change[i] for i in optimised])
         timing["optimiser_s"] = time.perf_counter() - tic
         timing["optimiser_failed"] = int(np.isnan(values[:, :, 0]).sum())
         for k, i in enumerate(optimised):
             per_building[i] = metrics_dataset(values[k, :, :N_METRICS], ("sample",), {"sample": np.arange(samples)})
     result = xr.concat(per_building, dim="building").assign_coords(building=[b.name for b in inputs.buildings])
+    result["ft_mean_thb_per_kwh"] = xr.DataArray(ft_paths.mean_thb_per_kwh(), dims="sample",
+                                                 attrs={"units": "THB/kWh"})
+    result.attrs.update(ft_attrs(ft_process, ft_paths))
     result.attrs.update(scenario=scenario.name, strategy=strategy, seed=seed, block_days=block_days,
                         load_sigma_frac=load_sigma_frac, weather_years=n_weather_years, operator=operator,
                         optimised_buildings=",".join(inputs.buildings[i].name for i in optimised))
@@ -231,7 +288,7 @@ def simulate_run(scenario: Scenario, inputs: SiteInputs, sizes: dict[str, dict] 
         scenario, inputs = sized_system(scenario, inputs, sizes)
         basis = "sized"
     result, timing = simulate_scenario(scenario, samples=samples, strategy=strategy, inputs=inputs, operator=operator,
-                                       workers=workers)
+                                       workers=workers, ft_process=ft_process_for(scenario))
     system = system_description(scenario, inputs, basis)
     result.attrs.update({f"system_{k}": v for k, v in system.items()})
     return result, timing, system

@@ -147,6 +147,8 @@ def _uncertainty_lines(uncertainty: dict) -> list[str]:
     if system is not None:
         what += (f" of the {system['basis']} system (PV {system['pv_kwp']:,.1f} kWp, battery "
                  f"{system['battery_kwh']:,.1f} kWh / {system['battery_kw']:,.1f} kW)")
+    if (uncertainty.get("ft") or {}).get("paths") == "sampled":
+        what += ", each billing its own sampled Ft path"
     cost = site["cost_thb"]
     band = f"site bill P10 {cost['P10']:,.0f} / P50 {cost['P50']:,.0f} / P90 {cost['P90']:,.0f} THB"
     if "self_sufficiency_frac" in site:

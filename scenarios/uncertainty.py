@@ -11,7 +11,10 @@ sample's days,
     pv_{s,a,t} = \widetilde{pv}_{a,\,\delta_{s,d} N + h} \quad (t = dN + h)
 
 with the same day map :math:`\delta` and load factors :math:`\lambda` as the rule's samples
-(:func:`munigrid.models.simulation.montecarlo.draw_samples`, same seed), and is solved by
+(:func:`munigrid.models.simulation.montecarlo.draw_samples`, same seed), priced with the sample's
+own Ft path when Ft is sampled (:func:`munigrid.models.tariffs.ft_paths.repriced_terms`: the
+optimiser sees the sample's prices, since with battery losses a different Ft can change the best
+schedule), and is solved by
 :func:`munigrid.models.dispatch.solve`: the compiled fast path and the solve strategy, exactly
 as a run solves its year. Samples go to worker processes in chunks (``workers``).
 
@@ -33,6 +36,7 @@ import numpy as np
 from munigrid.models.dispatch import DispatchProblem, SolveOptions, solve
 from munigrid.models.dispatch.problem import DispatchResult, Meter
 from munigrid.models.simulation.ensemble import METRICS, N_METRICS
+from munigrid.models.tariffs.ft_paths import repriced_terms
 
 #: Who operates the battery in sampled years: the numba rule or the dispatch optimiser.
 OPERATORS = ("rule", "optimiser")
@@ -79,12 +83,16 @@ def source_steps(day_row: np.ndarray, steps_per_day: int) -> np.ndarray:
     return (np.asarray(day_row, dtype=np.int64)[:, None] * steps_per_day + np.arange(steps_per_day)).ravel()
 
 
-def sampled_meter(source: MeterSource, day_row: np.ndarray, load_scale: float) -> Meter:
-    """The meter of one sampled year (module equation)."""
+def sampled_meter(source: MeterSource, day_row: np.ndarray, load_scale: float,
+                  ft_change_thb_per_kwh: np.ndarray | None = None) -> Meter:
+    """The meter of one sampled year (module equation); ``ft_change_thb_per_kwh`` (one value per
+    billing period [THB/kWh]) reprices its import for the sample's Ft path."""
     steps = source_steps(day_row, source.steps_per_day)
     pv = [replace(array, ac_kw_per_kwp=source.source_pv_kw_per_kwp[a, steps])
           for a, array in enumerate(source.meter.pv)]
-    return replace(source.meter, load_kw=load_scale * source.source_load_kw[steps], pv=pv)
+    terms = source.meter.terms if ft_change_thb_per_kwh is None else repriced_terms(source.meter.terms,
+                                                                                      ft_change_thb_per_kwh)
+    return replace(source.meter, load_kw=load_scale * source.source_load_kw[steps], pv=pv, terms=terms)
 
 
 def has_decisions(meter: Meter) -> bool:
@@ -127,9 +135,10 @@ def schedule_metrics(meter: Meter, result: DispatchResult, step_h: float) -> np.
 
 
 def dispatch_sample(source: MeterSource, day_row: np.ndarray, load_scale: float, step_h: float,
-                    options: SolveOptions) -> tuple[np.ndarray, DispatchResult]:
+                    options: SolveOptions, ft_change_thb_per_kwh: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, DispatchResult]:
     """Solve one sampled year of one meter; returns its metrics (NaN without a schedule) and the result."""
-    meter = sampled_meter(source, day_row, load_scale)
+    meter = sampled_meter(source, day_row, load_scale, ft_change_thb_per_kwh)
     result = solve(DispatchProblem(step_h=step_h, meters=[meter], options=options))
     if not result.status.has_solution:
         return np.full(N_METRICS + 1, np.nan), result
@@ -139,12 +148,13 @@ def dispatch_sample(source: MeterSource, day_row: np.ndarray, load_scale: float,
 def _chunk(task) -> tuple[np.ndarray, float]:
     """Worker: metrics (B, S_chunk, N_METRICS + 1) of a chunk of samples of every source, and the CPU
     seconds of this process it took."""
-    sources, day_map, load_scale, step_h, options = task
+    sources, day_map, load_scale, ft_change, step_h, options = task
     tic = time.process_time()
     out = np.empty((len(sources), day_map.shape[0], N_METRICS + 1))
     for s in range(day_map.shape[0]):
         for b, source in enumerate(sources):
-            out[b, s] = dispatch_sample(source, day_map[s], float(load_scale[s]), step_h, options)[0]
+            change = None if ft_change is None else ft_change[b][s]
+            out[b, s] = dispatch_sample(source, day_map[s], float(load_scale[s]), step_h, options, change)[0]
     return out, time.process_time() - tic
 
 
@@ -157,7 +167,8 @@ def worker_count(requested: int | None) -> int:
 
 
 def optimised_metrics(sources: list[MeterSource], day_map: np.ndarray, load_scale: np.ndarray, *, step_h: float,
-                      options: SolveOptions, workers: int | None = None) -> tuple[np.ndarray, float]:
+                      options: SolveOptions, workers: int | None = None,
+                      ft_change_thb_per_kwh: list[np.ndarray] | None = None) -> tuple[np.ndarray, float]:
     """Metrics of every sampled year of every source, each year solved by the optimiser.
 
     Parameters
@@ -173,6 +184,9 @@ def optimised_metrics(sources: list[MeterSource], day_map: np.ndarray, load_scal
         Dispatch mode; ``threads`` 1 is best with several workers.
     workers : int, optional
         Worker processes (default: the CPUs available); 1 solves in this process.
+    ft_change_thb_per_kwh : list of ndarray, shape (S, P) each, optional
+        Per source, each sample's import price change in each billing month from its Ft path
+        [THB/kWh]; none by default (the meters' own prices).
 
     Returns
     -------
@@ -182,10 +196,12 @@ def optimised_metrics(sources: list[MeterSource], day_map: np.ndarray, load_scal
     """
     n_samples = day_map.shape[0]
     workers = min(worker_count(workers), n_samples)
+    ft_change = ft_change_thb_per_kwh
     if workers == 1 or not sources:
-        return _chunk((sources, day_map, load_scale, step_h, options))
+        return _chunk((sources, day_map, load_scale, ft_change, step_h, options))
     bounds = np.linspace(0, n_samples, min(n_samples, 4 * workers) + 1).astype(int)
-    tasks = [(sources, day_map[a:b], load_scale[a:b], step_h, options) for a, b in zip(bounds[:-1], bounds[1:])]
+    tasks = [(sources, day_map[a:b], load_scale[a:b], None if ft_change is None else [c[a:b] for c in ft_change],
+              step_h, options) for a, b in zip(bounds[:-1], bounds[1:])]
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
         done = list(pool.map(_chunk, tasks))
     return np.concatenate([values for values, _ in done], axis=1), float(sum(cpu for _, cpu in done))

@@ -5,11 +5,13 @@ For every sample :math:`s` (parallel, ``prange``) and size configuration :math:`
 (:mod:`~munigrid.models.simulation.sampling`), runs the import-band battery recurrence
 (:mod:`~munigrid.models.simulation.steps`), and accumulates, without storing any time
 series: energy totals, the cost under the tariff arrays
-(:mod:`~munigrid.models.simulation.tariff_arrays`),
+(:mod:`~munigrid.models.simulation.tariff_arrays`) with the sample's own Ft change
+:math:`\Delta\pi_{s,p}` on the import price of every billing month (zero for the run's Ft,
+:mod:`munigrid.models.tariffs.ft_paths`),
 
 .. math::
 
-    C = \sum_t \Delta t\,(\pi^{in}_t m_t - \pi^{out}_t x_t) + \sum_{s,p} B_s(Y_{s,p})
+    C = \sum_t \Delta t\,((\pi^{in}_t + \Delta\pi_{s,p(t)}) m_t - \pi^{out}_t x_t) + \sum_{s,p} B_s(Y_{s,p})
         + \sum_{f,p} C_{f,p}(D) + \sum_p A_p + F,
 
 (blocks and tiers :math:`B_s`, the minimum-charge adjustment :math:`A_p` counted in
@@ -54,8 +56,9 @@ N_METRICS = len(METRICS)
 def sample_summary(out, day_row, load_scale, base_load_kw, source_load_kw, base_pv_kw_per_kwp,
                    source_pv_kw_per_kwp, steps_per_day, pv_kwp, energy_kwh, power_kw, charge_eff_frac,
                    discharge_eff_frac, soc_min_frac, soc_max_frac, soc_initial_frac, low_kw, high_kw,
-                   grid_target_frac, tariff, step_h, export_limit_kw):
-    """Simulate one sample at one size and write its :data:`METRICS` into ``out``."""
+                   grid_target_frac, tariff, step_h, export_limit_kw, ft_change_thb_per_kwh):
+    """Simulate one sample at one size and write its :data:`METRICS` into ``out``
+    (``ft_change_thb_per_kwh``: the sample's import price change of each billing month, shape (P,))."""
     n_periods = tariff.registered_kw.shape[0]
     n_windows = tariff.registered_kw.shape[1]
     demand = tariff.registered_kw.copy()
@@ -88,7 +91,8 @@ def sample_summary(out, day_row, load_scale, base_load_kw, source_load_kw, base_
                                soc_max, power_kw, c_rate, d_rate)
             m, x, k = grid_split(net + c - dis, export_allowed, export_limit_kw)
             e = next_soc_kwh(e, c, dis, gain, loss)
-            money += m * price_in[t] - x * price_out[t]
+            p = period[t]
+            money += m * (price_in[t] + ft_change_thb_per_kwh[p]) - x * price_out[t]
             imp_sum += m
             exp_sum += x
             cur_sum += k
@@ -97,7 +101,6 @@ def sample_summary(out, day_row, load_scale, base_load_kw, source_load_kw, base_
             dis_sum += dis
             if m > peak:
                 peak = m
-            p = period[t]
             base_thb[p] += step_h * m * tariff.base_energy_thb_per_kwh[t]
             for s in range(tier_kwh.shape[0]):
                 tier_kwh[s, p] += step_h * tariff.tier_weight[s, t] * m
@@ -126,7 +129,8 @@ def sample_summary(out, day_row, load_scale, base_load_kw, source_load_kw, base_
 @njit(parallel=True, cache=True)
 def ensemble_kernel(day_map, load_scale, base_load_kw, source_load_kw, base_pv_kw_per_kwp, source_pv_kw_per_kwp,
                     steps_per_day, sizes, charge_eff_frac, discharge_eff_frac, soc_min_frac, soc_max_frac,
-                    soc_initial_frac, low_kw, high_kw, grid_target_frac, tariff, step_h, export_limit_kw):
+                    soc_initial_frac, low_kw, high_kw, grid_target_frac, tariff, step_h, export_limit_kw,
+                    ft_change_thb_per_kwh):
     """All samples (parallel) times all sizes.
 
     Parameters
@@ -137,6 +141,8 @@ def ensemble_kernel(day_map, load_scale, base_load_kw, source_load_kw, base_pv_k
         :math:`\\lambda_s` [-].
     sizes : ndarray, shape (C, 3)
         Rows of (PV [kWp], battery energy [kWh], battery power [kW]).
+    ft_change_thb_per_kwh : ndarray, shape (S, P)
+        :math:`\Delta\pi_{s,p}`, each sample's import price change in each billing month [THB/kWh].
 
     Returns
     -------
@@ -150,17 +156,19 @@ def ensemble_kernel(day_map, load_scale, base_load_kw, source_load_kw, base_pv_k
             sample_summary(out[s, c], day_map[s], load_scale[s], base_load_kw, source_load_kw, base_pv_kw_per_kwp,
                            source_pv_kw_per_kwp, steps_per_day, sizes[c, 0], sizes[c, 1], sizes[c, 2],
                            charge_eff_frac, discharge_eff_frac, soc_min_frac, soc_max_frac, soc_initial_frac,
-                           low_kw, high_kw, grid_target_frac, tariff, step_h, export_limit_kw)
+                           low_kw, high_kw, grid_target_frac, tariff, step_h, export_limit_kw,
+                           ft_change_thb_per_kwh[s])
     return out
 
 
 def run_ensemble(source: SampleSource, day_map: np.ndarray, load_scale: np.ndarray, sizes: np.ndarray,
                  battery: BatteryParams, tariff: TariffArrays, band: Band, *, step_h: float,
-                 export_limit_kw: float = np.inf) -> np.ndarray:
+                 export_limit_kw: float = np.inf, ft_change_thb_per_kwh: np.ndarray | None = None) -> np.ndarray:
     """Check every input, then run :func:`ensemble_kernel` once.
 
     ``battery`` gives efficiencies and SoC limits; energy and power come from ``sizes``
-    (rows of PV [kWp], battery [kWh], battery [kW]). Returns shape (S, C, len(METRICS)).
+    (rows of PV [kWp], battery [kWh], battery [kW]); ``ft_change_thb_per_kwh`` (S, P) is each
+    sample's import price change in each billing month (default none). Returns shape (S, C, len(METRICS)).
 
     Raises
     ------
@@ -192,6 +200,12 @@ def run_ensemble(source: SampleSource, day_map: np.ndarray, load_scale: np.ndarr
         problems.append(Problem("load_scale", "must be one finite factor >= 0 per sample"))
     if not export_limit_kw >= 0.0:
         problems.append(Problem("export_limit_kw", f"must be >= 0 kW, got {export_limit_kw!r}"))
+    n_periods = tariff.registered_kw.shape[0]
+    ft_change = (np.zeros((day_map.shape[0], n_periods)) if ft_change_thb_per_kwh is None
+                 else np.ascontiguousarray(ft_change_thb_per_kwh, dtype=float))
+    if ft_change.shape != (day_map.shape[0], n_periods) or not np.isfinite(ft_change).all():
+        problems.append(Problem("ft_change_thb_per_kwh", f"must be finite, shape (samples, billing months) = "
+                                                         f"{(day_map.shape[0], n_periods)}, got {ft_change.shape}"))
     raise_if(problems)
     return ensemble_kernel(day_map, load_scale, source.base_load_kw, source.source_load_kw,
                            source.base_pv_kw_per_kwp, source.source_pv_kw_per_kwp, source.steps_per_day, sizes,
@@ -200,7 +214,7 @@ def run_ensemble(source: SampleSource, day_map: np.ndarray, load_scale: np.ndarr
                            np.ascontiguousarray(band.low_kw, dtype=float),
                            np.ascontiguousarray(band.high_kw, dtype=float),
                            np.ascontiguousarray(band.grid_target_frac, dtype=float),
-                           tariff, float(step_h), float(export_limit_kw))
+                           tariff, float(step_h), float(export_limit_kw), ft_change)
 
 
 def metrics_dataset(values: np.ndarray, dims: tuple[str, ...], coords: dict) -> xr.Dataset:

@@ -2,7 +2,8 @@
 
 Samples come from :mod:`~munigrid.models.simulation.sampling` (block bootstrap of measured
 days, or forecast plus resampled residual days, with an optional load-level factor
-:math:`\\lambda_s \\sim \\mathcal N(1, \\sigma^2)` clipped at 0); one kernel call simulates them
+:math:`\\lambda_s \\sim \\mathcal N(1, \\sigma^2)` clipped at 0), optionally with each
+sample's own Ft path (:mod:`munigrid.models.tariffs.ft_paths`); one kernel call simulates them
 all in parallel (:mod:`~munigrid.models.simulation.ensemble`).
 """
 
@@ -47,7 +48,7 @@ def draw_samples(source: SampleSource, n_samples: int, *, block_days: int = 7, s
 def monte_carlo(source: SampleSource, battery: BatteryParams, pv_kwp: float, tariff: TariffArrays, *,
                 step_h: float, strategy: Band | None = None, n_samples: int = 1000, block_days: int = 7,
                 season_window_weeks: int = 3, load_sigma_frac: float = 0.0, seed: int | None = 0,
-                export_limit_kw: float = np.inf) -> xr.Dataset:
+                export_limit_kw: float = np.inf, ft_change_thb_per_kwh: np.ndarray | None = None) -> xr.Dataset:
     """Simulate ``n_samples`` sampled years of one design.
 
     Parameters
@@ -68,6 +69,9 @@ def monte_carlo(source: SampleSource, battery: BatteryParams, pv_kwp: float, tar
         Sampling settings, see :func:`draw_samples`.
     export_limit_kw : float
         Export limit when the tariff allows export [kW].
+    ft_change_thb_per_kwh : ndarray, shape (n_samples, P), optional
+        Each sample's import price change in each billing month from its Ft path [THB/kWh]
+        (:meth:`munigrid.models.tariffs.ft_paths.FtPaths.change_thb_per_kwh`); none by default.
 
     Returns
     -------
@@ -82,7 +86,7 @@ def monte_carlo(source: SampleSource, battery: BatteryParams, pv_kwp: float, tar
     band = self_consumption(source.base_load_kw.size) if strategy is None else strategy
     sizes = np.array([[pv_kwp, battery.energy_kwh, battery.power_kw]], dtype=float)
     values = run_ensemble(source, day_map, scale, sizes, battery, tariff, band, step_h=step_h,
-                          export_limit_kw=export_limit_kw)
+                          export_limit_kw=export_limit_kw, ft_change_thb_per_kwh=ft_change_thb_per_kwh)
     return metrics_dataset(values[:, 0, :], ("sample",), {"sample": np.arange(n_samples)})
 
 

@@ -241,11 +241,12 @@ def rainflow(series):
 def sample_summary(day_row, load_scale, base_load_kw, source_load_kw, base_pv_kw_per_kwp, source_pv_kw_per_kwp,
                    steps_per_day, pv_kwp, energy_kwh, power_kw, charge_eff_frac, discharge_eff_frac, soc_min_frac,
                    soc_max_frac, soc_initial_frac, low_kw, high_kw, grid_target_frac, tariff, step_h,
-                   export_limit_kw):
+                   export_limit_kw, ft_change_thb_per_kwh=None):
     """Reference of :func:`munigrid.models.simulation.ensemble.sample_summary`: dict of metrics.
 
     Materialises the sampled series, runs :func:`band_dispatch`, and prices the result
-    with explicit loops over periods, windows, pieces and blocks.
+    with explicit loops over periods, windows, pieces and blocks; ``ft_change_thb_per_kwh``
+    (one value per billing period, default zeros) is added to the import price.
     """
     load, pv = [], []
     for d, src_day in enumerate(day_row):
@@ -258,8 +259,9 @@ def sample_summary(day_row, load_scale, base_load_kw, source_load_kw, base_pv_kw
                         tariff.export_allowed, export_limit_kw)
     imp, exp = run["import_kw"], run["export_kw"]
     n_periods, n_windows = tariff.registered_kw.shape
-    energy_cost = sum(step_h * (m * pi - x * po) for m, x, pi, po in
-                      zip(imp, exp, tariff.import_thb_per_kwh, tariff.export_thb_per_kwh))
+    change = [0.0] * n_periods if ft_change_thb_per_kwh is None else list(ft_change_thb_per_kwh)
+    energy_cost = sum(step_h * (m * (pi + change[p]) - x * po) for m, x, pi, po, p in
+                      zip(imp, exp, tariff.import_thb_per_kwh, tariff.export_thb_per_kwh, tariff.period_of_step))
     n_sets = len(tariff.tier_weight)
     tier_kwh = [[0.0] * n_periods for _ in range(n_sets)]
     base_thb = [0.0] * n_periods

@@ -122,6 +122,13 @@ def _group_period(mask: np.ndarray, period_of_step: np.ndarray) -> np.ndarray:
     return period
 
 
+def billing_months(index: pd.DatetimeIndex) -> tuple[pd.PeriodIndex, np.ndarray]:
+    """Billing months of ``index`` in order (local time), shape (P,), and each step's month, shape (T,)."""
+    month_of_step = index.tz_convert(TZ).tz_localize(None).to_period("M")
+    months = pd.PeriodIndex(pd.unique(month_of_step), freq="M")
+    return months, months.get_indexer(month_of_step).astype(np.int64)
+
+
 def tariff_grid(calendar: CalendarSpec, demand: list[DemandSpec], index: pd.DatetimeIndex,
                 extra_offpeak_dates: Iterable[dt.date | str] = ()) -> TariffGrid:
     """Lay a calendar and its demand windows over ``index`` (a checked munigrid time grid).
@@ -147,9 +154,7 @@ def tariff_grid(calendar: CalendarSpec, demand: list[DemandSpec], index: pd.Date
     codes = period_codes(calendar, substep_times(index, step_h), extra).reshape(len(index), n_sub)
     periods = calendar.periods
     period_frac = np.stack([(codes == p).mean(axis=1) for p in range(len(periods))], axis=1)
-    month_of_step = index.tz_localize(None).to_period("M")
-    months = pd.PeriodIndex(pd.unique(month_of_step), freq="M")
-    period_of_step = months.get_indexer(month_of_step).astype(np.int64)
+    months, period_of_step = billing_months(index)
     windows = []
     for family in demand:
         period = np.repeat(period_of_step[None, :], max(1, len(family.windows) + len(family.coincident_windows)

@@ -23,10 +23,11 @@ def _table(result) -> dict:
     from munigrid.scenarios.simulation import site_totals
 
     out = {}
+    per_building = [m for m in result.data_vars if "building" in result[m].dims]
     for name in result.building.values:
-        stats = summarize(result.sel(building=name))
+        stats = summarize(result[per_building].sel(building=name))
         out[str(name)] = {m: dict(zip(stats["quantile"].values.tolist(), stats[m].values.tolist()))
-                          for m in result.data_vars}
+                          for m in per_building}
     stats = summarize(site_totals(result))
     out["site"] = {m: dict(zip(stats["quantile"].values.tolist(), stats[m].values.tolist()))
                    for m in stats.data_vars}
@@ -53,21 +54,28 @@ def _table(result) -> dict:
                    "optimiser solving every year (default: the scenario's uncertainty.operator).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Worker processes of the optimiser (default: the CPUs available).")
+@click.option("--ft-paths", type=click.Choice(["fixed", "sampled"]), default=None,
+              help="Ft of each sampled year: the run's schedule, or an Ft path sampled around it "
+                   "(default: the scenario's uncertainty.ft_paths).")
+@click.option("--ft-volatility", "ft_volatility_thb_per_kwh", type=FiniteFloat(0, 5), default=None,
+              help="Standard deviation of one four-month Ft shock [THB/kWh] (default: the scenario's, else "
+                   "estimated from the billed Ft).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write all samples to this netCDF file.")
 @click.option("--json", "as_json", is_flag=True, help="Print P10/P50/P90 as one JSON object.")
 def simulate(scenario, samples, strategy, threshold_kw, block_days, load_sigma_frac, n_weather_years, seed, operator,
-             workers, out, as_json):
+             workers, ft_paths, ft_volatility_thb_per_kwh, out, as_json):
     """Monte Carlo of SCENARIO: P10/P50/P90 of annual cost, self-sufficiency and peak import."""
     from munigrid.scenarios import api
-    from munigrid.scenarios.simulation import simulate_scenario
+    from munigrid.scenarios.simulation import ft_process_for, ft_summary, simulate_scenario
 
     loaded = api.load(scenario)
     operator = operator or loaded.uncertainty.operator
     result, timing = simulate_scenario(loaded, samples=samples, strategy=strategy, seed=seed,
                                        block_days=block_days, load_sigma_frac=load_sigma_frac,
                                        threshold_kw=threshold_kw, n_weather_years=n_weather_years,
-                                       operator=operator, workers=workers)
+                                       operator=operator, workers=workers,
+                                       ft_process=ft_process_for(loaded, ft_paths, ft_volatility_thb_per_kwh))
     if operator == "optimiser":
         strategy = "optimiser"
     if out is not None:
@@ -77,13 +85,24 @@ def simulate(scenario, samples, strategy, threshold_kw, block_days, load_sigma_f
     table = _table(result)
     if as_json:
         click.echo(json.dumps({"scenario": result.attrs["scenario"], "strategy": strategy, "samples": samples,
-                               "seed": seed, "quantiles": table, "timing": timing,
+                               "seed": seed, "ft": ft_summary(result), "quantiles": table, "timing": timing,
                                "out": str(out) if out else None}, indent=2))
         return
-    _print(result.attrs["scenario"], strategy, samples, table, timing, out)
+    _print(result.attrs["scenario"], strategy, samples, table, timing, out, ft_summary(result))
 
 
-def _print(name, strategy, samples, table, timing, out) -> None:
+def ft_line(ft: dict) -> str:
+    """One line on the Ft the sampled years billed (:func:`munigrid.scenarios.simulation.ft_summary`)."""
+    if ft.get("paths") != "sampled":
+        return "Ft: the run's schedule in every sampled year"
+    mean = ft["sample_mean_thb_per_kwh"]
+    return (f"Ft: sampled paths (shock {ft['volatility_thb_per_kwh']:.3f} THB/kWh per 4-month period, persistence "
+            f"{ft['persistence_frac']:.2f}, bounds {ft['min_thb_per_kwh']:.3f}..{ft['max_thb_per_kwh']:.3f}); "
+            f"year-mean Ft P10 {mean['P10']:.3f} / P50 {mean['P50']:.3f} / P90 {mean['P90']:.3f} THB/kWh "
+            f"(schedule {ft['schedule_mean_thb_per_kwh']:.3f})")
+
+
+def _print(name, strategy, samples, table, timing, out, ft) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -102,6 +121,7 @@ def _print(name, strategy, samples, table, timing, out) -> None:
             cells.append(" / ".join(fmt.format(q[p]) for p in ("P10", "P50", "P90")) if q else "-")
         view.add_row(building, *cells, style="bold" if building == "site" else None)
     console.print(view)
+    console.print(ft_line(ft))
     solver = f", optimiser {timing['optimiser_s']:.2f} s" if "optimiser_s" in timing else ""
     console.print(f"inputs {timing['inputs_s']:.2f} s, kernels {timing['kernels_s']:.2f} s{solver}, "
                   f"total {timing['total_s']:.2f} s" + (f"; samples written to {out}" if out else ""))

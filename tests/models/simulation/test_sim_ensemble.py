@@ -89,11 +89,18 @@ def ensembles(draw):
     return source, day_map, scale, sizes, terms, band, battery, draw(st.floats(0.0, 20.0, allow_subnormal=False))
 
 
-def _kernel_args(source, day_map, scale, sizes, b, band, tariff, limit):
+def _ft_change(day_map, tariff):
+    """A different Ft change per sample and billing period [THB/kWh] (as a sampled Ft path gives)."""
+    shape = (day_map.shape[0], tariff.registered_kw.shape[0])
+    return np.linspace(-0.3, 0.6, shape[0] * shape[1]).reshape(shape)
+
+
+def _kernel_args(source, day_map, scale, sizes, b, band, tariff, limit, ft_change=None):
+    ft_change = np.zeros((day_map.shape[0], tariff.registered_kw.shape[0])) if ft_change is None else ft_change
     return (day_map, scale, source.base_load_kw, source.source_load_kw, source.base_pv_kw_per_kwp,
             source.source_pv_kw_per_kwp, source.steps_per_day, sizes, b.charge_eff_frac, b.discharge_eff_frac,
             b.soc_min_frac, b.soc_max_frac, b.soc_initial_frac, band.low_kw, band.high_kw, band.grid_target_frac,
-            tariff, tariff.step_h, limit)
+            tariff, tariff.step_h, limit, ft_change)
 
 
 @settings(max_examples=120, deadline=None)
@@ -101,14 +108,15 @@ def _kernel_args(source, day_map, scale, sizes, b, band, tariff, limit):
 def test_ensemble_kernel_equals_reference(case):
     source, day_map, scale, sizes, terms, band, b, limit = case
     tariff = pack_tariff(terms)
-    got = ensemble_kernel(*_kernel_args(source, day_map, scale, sizes, b, band, tariff, limit))
+    ft_change = _ft_change(day_map, tariff)
+    got = ensemble_kernel(*_kernel_args(source, day_map, scale, sizes, b, band, tariff, limit, ft_change))
     for s in range(day_map.shape[0]):
         for c, (pv_kwp, e_kwh, p_kw) in enumerate(sizes):
             ref = reference.sample_summary(day_map[s], scale[s], source.base_load_kw, source.source_load_kw,
                                            source.base_pv_kw_per_kwp, source.source_pv_kw_per_kwp, SPD, pv_kwp,
                                            e_kwh, p_kw, b.charge_eff_frac, b.discharge_eff_frac, b.soc_min_frac,
                                            b.soc_max_frac, b.soc_initial_frac, band.low_kw, band.high_kw,
-                                           band.grid_target_frac, tariff, tariff.step_h, limit)
+                                           band.grid_target_frac, tariff, tariff.step_h, limit, ft_change[s])
             np.testing.assert_allclose(got[s, c], [ref[name] for name, _ in METRICS], rtol=1e-9, atol=1e-7)
 
 
