@@ -128,7 +128,8 @@ def ft_summary(samples: xr.Dataset) -> dict:
     return out
 
 
-def _optimiser_sources(scenario: Scenario, years: list, ft, ft_paths: FtPaths) -> dict[int, MeterSource]:
+def _optimiser_sources(scenario: Scenario, years: list, ft, ft_paths: FtPaths | None = None
+                       ) -> dict[int, MeterSource]:
     """Per building index, the :class:`MeterSource` of every building the optimiser has something to
     decide on (under the lowest Ft any sample bills: a negative price is a decision)."""
     from munigrid.scenarios.runner import meter_for
@@ -138,9 +139,11 @@ def _optimiser_sources(scenario: Scenario, years: list, ft, ft_paths: FtPaths) -
         update={"optimisation": scenario.optimisation.model_copy(update={"mode": "dispatch"})})
     sources = {}
     for i, building in enumerate(inputs.buildings):
-        meter = meter_for(building, inputs, dispatch, ft)[0]
-        lowest = ft_paths.change_thb_per_kwh(building.tariff.vat_factor, building.tariff.spec.ft_applies).min(axis=0)
-        if has_decisions(replace(meter, terms=repriced_terms(meter.terms, lowest))):
+        meter = cheapest = meter_for(building, inputs, dispatch, ft)[0]
+        if ft_paths is not None:
+            lowest = ft_paths.change_thb_per_kwh(building.tariff.vat_factor, building.tariff.spec.ft_applies)
+            cheapest = replace(meter, terms=repriced_terms(meter.terms, lowest.min(axis=0)))
+        if has_decisions(cheapest):
             sources[i] = meter_source(meter, [y.building(building.name) for y in years], int(round(24 / inputs.step_h)))
     return sources
 

@@ -131,7 +131,7 @@ def ensemble_kernel(day_map, load_scale, base_load_kw, source_load_kw, base_pv_k
                     steps_per_day, sizes, charge_eff_frac, discharge_eff_frac, soc_min_frac, soc_max_frac,
                     soc_initial_frac, low_kw, high_kw, grid_target_frac, tariff, step_h, export_limit_kw,
                     ft_change_thb_per_kwh):
-    """All samples (parallel) times all sizes.
+    r"""All samples (parallel) times all sizes.
 
     Parameters
     ----------

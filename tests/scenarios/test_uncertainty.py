@@ -17,7 +17,7 @@ from munigrid.scenarios import api
 from munigrid.scenarios.cli import cli
 from munigrid.scenarios.inputs import ft_schedule
 from munigrid.scenarios.runner import meter_for
-from munigrid.scenarios.simulation import _optimiser_sources, simulate_scenario, site_percentiles
+from munigrid.scenarios.simulation import _optimiser_sources, ft_process_for, simulate_scenario, site_percentiles
 from munigrid.scenarios.uncertainty import dispatch_sample, schedule_metrics
 
 DAYS, SAMPLES = 28, 2
@@ -120,5 +120,6 @@ def test_run_with_the_optimiser_operator_records_it(short_site):
     uncertainty = outcome.manifest["uncertainty"]
     assert uncertainty["operator"] == "optimiser" and uncertainty["optimised_buildings"] == "municipal_office"
     assert uncertainty["optimiser_failed_samples"] == 0
-    direct, _ = simulate_scenario(short_site, samples=SAMPLES, operator="optimiser", workers=1)
+    direct, _ = simulate_scenario(short_site, samples=SAMPLES, operator="optimiser", workers=1,
+                                  ft_process=ft_process_for(short_site))
     xr.testing.assert_allclose(outcome.samples, direct)
