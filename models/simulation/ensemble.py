@@ -138,7 +138,7 @@ def ensemble_kernel(day_map, load_scale, base_load_kw, source_load_kw, base_pv_k
     day_map : ndarray of int64, shape (S, D)
         Source day of each simulated day.
     load_scale : ndarray, shape (S,)
-        :math:`\\lambda_s` [-].
+        :math:`\lambda_s` [-].
     sizes : ndarray, shape (C, 3)
         Rows of (PV [kWp], battery energy [kWh], battery power [kW]).
     ft_change_thb_per_kwh : ndarray, shape (S, P)
