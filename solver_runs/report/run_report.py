@@ -184,6 +184,12 @@ def _uncertainty_section(page: Page, run: RunData, lang: str) -> None:
             parts.append(note(f"note_system_{system['basis']}", pv_kwp=f"{system['pv_kwp']:,.1f}",
                               battery_kwh=f"{system['battery_kwh']:,.1f}", battery_kw=f"{system['battery_kw']:,.1f}",
                               strategy=operated_by(run.manifest["uncertainty"])))
+        ft = (run.manifest.get("uncertainty") or {}).get("ft") or {}
+        if ft.get("paths") == "sampled":
+            mean = ft["sample_mean_thb_per_kwh"]
+            parts.append(note("note_ft_sampled", volatility=f"{ft['volatility_thb_per_kwh']:.3f}",
+                              persistence=f"{ft['persistence_frac']:.2f}", p10=f"{mean['P10']:.3f}",
+                              p50=f"{mean['P50']:.3f}", p90=f"{mean['P90']:.3f}"))
     percentiles = [tables["npv_percentiles"] for tables in run.finance.values() if "npv_percentiles" in tables]
     if percentiles:
         parts.append(table(pd.concat(percentiles, ignore_index=True)))
