@@ -7,6 +7,7 @@ import copy
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -24,8 +25,8 @@ from munigrid.scenarios.inputs import ft_schedule
 from munigrid.scenarios.library import bundled, read_yaml
 from munigrid.scenarios.runner import meter_for
 from munigrid.scenarios.schema import parse_scenario
-from munigrid.scenarios.simulation import ft_process_for, ft_summary, simulate_scenario
-from munigrid.scenarios.uncertainty import schedule_metrics
+from munigrid.scenarios.simulation import _optimiser_sources, ft_process_for, ft_summary, simulate_scenario
+from munigrid.scenarios.uncertainty import dispatch_sample, schedule_metrics
 
 DAYS, SAMPLES = 150, 4  # January to May 2026: two Ft periods (Jan-Apr, May-Aug)
 PROCESS = FtProcess(0.3, 0.7, -0.15, 1.55)
@@ -102,6 +103,24 @@ def test_optimiser_prices_each_sample_with_its_own_path(site, inputs):
         for k, (name, _) in enumerate(METRICS):
             if name in ("cost_thb", "energy_cost_thb", "demand_cost_thb", "load_kwh", "pv_kwh"):
                 assert float(got[name]) == pytest.approx(metrics[k], rel=1e-7), name
+
+
+def test_ft_can_change_the_optimised_schedule(site, inputs):
+    """Why each sample is solved at its own prices: with an Ft step of +1.5 THB/kWh on 1 May, the office's
+    optimum bought at the new prices is cheaper than the fixed-Ft schedule re-priced afterwards (the battery
+    is charged before the step and discharged after it, paying for its losses at the lower Ft)."""
+    source = _optimiser_sources(site, [inputs], ft_schedule(site))[0]
+    months = billing_months(inputs.index)[0]
+    change = np.where(months >= pd.Period("2026-05", freq="M"), 1.07 * 1.5, 0.0)
+    days = np.arange(DAYS)
+    options = SolveOptions(threads=1)
+    _, fixed = dispatch_sample(source, days, 1.0, 1.0, options)
+    _, repriced = dispatch_sample(source, days, 1.0, 1.0, options, change)
+    month_of_step = billing_months(inputs.index)[1]
+    fixed_import = fixed.schedules["municipal_office"].import_kw
+    repriced_afterwards = fixed.objective_thb + float(np.bincount(month_of_step, weights=fixed_import) @ change)
+    assert repriced.objective_thb < repriced_afterwards - 1.0
+    assert not np.allclose(repriced.schedules["municipal_office"].import_kw, fixed_import)
 
 
 def test_scenario_and_command_line_choose_the_paths(site):
