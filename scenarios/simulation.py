@@ -183,8 +183,9 @@ def simulate_scenario(scenario: Scenario, *, samples: int, strategy: str = "self
         raise InputError(Problem("time.days", f"the Monte Carlo draws {block_days}-day blocks within +-1 week of their "
                                               f"date, so it needs at least {block_days + 7} days; got "
                                               f"{scenario.time.days}: lengthen the horizon or lower --block-days"))
-    require_memory(sample_bytes(scenario.time.days, len(scenario.buildings) + 1), samples, "Monte Carlo samples",
-                   "samples (--samples)")
+    ft_bytes = 8 * (scenario.time.days // 28 + 2) * (len(scenario.buildings) + 3)  # paths, changes per building
+    require_memory(sample_bytes(scenario.time.days, len(scenario.buildings) + 1) + ft_bytes, samples,
+                   "Monte Carlo samples", "samples (--samples)")
     start = time.perf_counter()
     years = [inputs] if inputs is not None and n_weather_years == 1 else weather_years(scenario, n_weather_years)
     inputs = years[0]
