@@ -102,6 +102,17 @@ def test_sizing_run_simulates_the_sized_system(sizing_run):
     assert f"Simulated system: the sized one, PV {system['pv_kwp']:,.1f} kWp" in report
 
 
+def test_run_reports_the_sampled_ft_paths(sizing_run):
+    """The run's uncertainty block, summary line and report say each sampled year billed its own Ft path."""
+    ft = sizing_run.manifest["uncertainty"]["ft"]
+    assert ft["paths"] == "sampled" and ft["volatility_thb_per_kwh"] > 0
+    mean = ft["sample_mean_thb_per_kwh"]
+    assert mean["P10"] < mean["P50"] < mean["P90"]
+    assert "each billing its own sampled Ft path" in re.sub(r"\s+", " ", _printed(sizing_run, 120))
+    report = sizing_run.report_path.read_text(encoding="utf-8")
+    assert f"P10 {mean['P10']:.3f} / P50 {mean['P50']:.3f} / P90 {mean['P90']:.3f} THB/kWh" in report
+
+
 def test_installed_system_without_sizes(sizing_run):
     scenario = api.load("tha-yang-sizing")
     scenario.time.days = 28
