@@ -3,7 +3,7 @@ r"""What each flexible load is worth: the bill with it optimised against the bil
 For every building with flexible loads (:mod:`munigrid.scenarios.flex_inputs`) and every kind
 :math:`k` it has (pumping, cooling, EV), the building is solved once more with that kind fixed
 to its baseline behaviour (pump when the level drops, follow the thermostat, charge on
-arrival: :mod:`munigrid.models.dispatch.flex`), its power added to the fixed load, and
+arrival; a zone's chilled-water or ice store unused: :mod:`munigrid.models.dispatch.flex`), its power added to the fixed load, and
 everything else (PV, battery, the other kinds) still optimised. The value of :math:`k` is
 
 .. math:: V_k = B(m^{k\,\mathrm{baseline}}) - B(m^{\mathrm{optimised}})
@@ -31,15 +31,19 @@ from munigrid.models.errors import NoSolutionError
 from munigrid.scenarios.flex_inputs import kind_baseline_kw, kinds, without
 
 FLEX_UNITS = {"flex_kw": "kW", "flex_baseline_kw": "kW", "pump_kw": "kW", "water_m3": "m3", "cool_kw": "kW",
-              "zone_temp_c": "degC", "ev_kw": "kW", "import_flex_baseline_kw": "kW"}
-FLEX_LABELS = {"flex_kw": "flexible load as optimised (pumps + air conditioning + EV chargers)",
+              "zone_temp_c": "degC", "ev_kw": "kW", "import_flex_baseline_kw": "kW", "store_charge_kw": "kW",
+              "store_discharge_kw_th": "kW thermal", "store_kwh_th": "kWh thermal"}
+FLEX_LABELS = {"flex_kw": "flexible load as optimised (pumps + air conditioning + thermal store chiller + EV chargers)",
                "flex_baseline_kw": "flexible load run the baseline way (pump when needed, thermostat, charge on arrival)",
                "pump_kw": "pump power", "water_m3": "water in the reservoir at the beginning of each step",
                "cool_kw": "air-conditioning electric power",
                "zone_temp_c": "zone temperature at the beginning of each step", "ev_kw": "EV charging power",
-               "import_flex_baseline_kw": "grid import with the flexible loads run the baseline way"}
+               "import_flex_baseline_kw": "grid import with the flexible loads run the baseline way",
+               "store_charge_kw": "chiller power charging the chilled-water or ice store",
+               "store_discharge_kw_th": "cooling from the store into the zone",
+               "store_kwh_th": "cooling stored at the beginning of each step"}
 KINDS = ("pumping", "cooling", "ev")
-STATES = ("water_m3", "zone_temp_c")  # NaN where a building has no reservoir / cooled zone
+STATES = ("water_m3", "zone_temp_c", "store_kwh_th")  # NaN where a building has no reservoir / zone / store
 
 
 @dataclass
@@ -145,6 +149,10 @@ def with_flex_results(results: xr.Dataset, meters: list[Meter], solved: dict[str
             series["water_m3"][:, j] = flex.water_m3[:-1]
         if meter.flex.cooling is not None:
             series["zone_temp_c"][:, j] = flex.temp_c[:-1]
+        if meter.flex.cooling is not None and meter.flex.cooling.store is not None:
+            series["store_kwh_th"][:, j] = flex.store_kwh_th[:-1]
+        series["store_charge_kw"][:, j], series["store_discharge_kw_th"][:, j] = flex.store_charge_kw, \
+            flex.store_discharge_kw_th
         series["ev_kw"][:, j] = flex.ev_kw.sum(axis=0)
         series["flex_baseline_kw"][:, j] = baseline_kw(meter.flex, step_h)
         if value is not None and meter.name in value.import_baseline_kw:

@@ -47,6 +47,34 @@ class Pumping(Strict):
         return self
 
 
+STORE_KINDS = ("chilled_water", "ice")
+
+
+class ThermalStore(Strict):
+    """A chilled-water or ice tank with its own chiller whose cooling serves the zone beside its air conditioners.
+
+    Unset values come from the kind's defaults (``forecasting/flex_defaults.yaml``, assumptions
+    stated there); the run ends at least as charged as it starts.
+    """
+
+    kind: Literal[STORE_KINDS] = "chilled_water"  # type: ignore[valid-type]
+    capacity_kwh_th: Positive
+    charge_kw: Positive | None = None
+    cop_at_35c: float | None = Field(default=None, gt=1, le=8)
+    discharge_kw_th: Positive | None = None
+    loss_frac_per_h: float | None = Field(default=None, ge=0, le=0.2)
+    soc_min_frac: Frac = 0.0
+    soc_max_frac: Frac = 1.0
+    soc_initial_frac: Frac = 0.0
+
+    @model_validator(mode="after")
+    def _window(self):
+        if not self.soc_min_frac <= self.soc_initial_frac <= self.soc_max_frac:
+            raise ValueError(f"charge shares must satisfy soc_min_frac <= soc_initial_frac <= soc_max_frac, got "
+                             f"{self.soc_min_frac}, {self.soc_initial_frac}, {self.soc_max_frac}")
+        return self
+
+
 class Cooling(Strict):
     """Air conditioning of a building as one thermal zone (RC model) that may be pre-cooled.
 
@@ -64,6 +92,7 @@ class Cooling(Strict):
     comfort_occupied_c: TempBandC | None = None
     comfort_unoccupied_c: TempBandC | None = None
     occupied_hours: HourSpan | None = None
+    store: ThermalStore | None = None
 
     @field_validator("comfort_occupied_c", "comfort_unoccupied_c", "occupied_hours")
     @classmethod
