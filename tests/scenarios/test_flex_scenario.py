@@ -182,7 +182,7 @@ def test_cli_run_table_shows_the_values(tmp_path):
     assert "Flexibility" in done.stdout and "Pumping" in done.stdout
 
 
-def test_thermal_store_in_results_within_its_window_and_ending_as_charged(days):
+def test_thermal_store_in_results_within_its_window(days):
     """The school's ice store (bundled: 200 kWh, defaults otherwise) stays in [0, 200] kWh from its
     empty start, is used, and the school's flexible load is its air conditioners plus the
     store's chiller."""
