@@ -23,6 +23,15 @@ HourSpan = Annotated[list[Hour], Field(min_length=2, max_length=2)]  # [start, e
 COOLING_ARCHETYPES = ("office", "school")
 
 
+def _window_ordered(block, prefix: str, what: str):
+    """``block`` when ``<prefix>_min_frac <= <prefix>_initial_frac <= <prefix>_max_frac``; else ValueError."""
+    low, start, high = (getattr(block, f"{prefix}_{end}_frac") for end in ("min", "initial", "max"))
+    if not low <= start <= high:
+        raise ValueError(f"{what} must satisfy {prefix}_min_frac <= {prefix}_initial_frac <= {prefix}_max_frac, "
+                         f"got {low}, {start}, {high}")
+    return block
+
+
 class Pumping(Strict):
     """Pumps filling a reservoir (elevated tank or ground tank) that supplies the water demand."""
 
@@ -41,10 +50,7 @@ class Pumping(Strict):
 
     @model_validator(mode="after")
     def _levels(self):
-        if not self.level_min_frac <= self.level_initial_frac <= self.level_max_frac:
-            raise ValueError(f"levels must satisfy level_min_frac <= level_initial_frac <= level_max_frac, got "
-                             f"{self.level_min_frac}, {self.level_initial_frac}, {self.level_max_frac}")
-        return self
+        return _window_ordered(self, "level", "levels")
 
 
 STORE_KINDS = ("chilled_water", "ice")
@@ -69,10 +75,7 @@ class ThermalStore(Strict):
 
     @model_validator(mode="after")
     def _window(self):
-        if not self.soc_min_frac <= self.soc_initial_frac <= self.soc_max_frac:
-            raise ValueError(f"charge shares must satisfy soc_min_frac <= soc_initial_frac <= soc_max_frac, got "
-                             f"{self.soc_min_frac}, {self.soc_initial_frac}, {self.soc_max_frac}")
-        return self
+        return _window_ordered(self, "soc", "charge shares")
 
 
 class Cooling(Strict):
