@@ -2,18 +2,22 @@ r"""What each flexible load is worth: the bill with it optimised against the bil
 
 For every building with flexible loads (:mod:`munigrid.scenarios.flex_inputs`) and every kind
 :math:`k` it has (pumping, cooling, EV), the building is solved once more with that kind fixed
-to its baseline behaviour (pump when the level drops, follow the thermostat, charge on
-arrival; a zone's chilled-water or ice store unused: :mod:`munigrid.models.dispatch.flex`), its power added to the fixed load, and
-everything else (PV, battery, the other kinds) still optimised. The value of :math:`k` is
+to its baseline behaviour (pump when the level drops, follow the thermostat with a zone's
+chilled-water or ice store unused, charge on arrival: :mod:`munigrid.models.dispatch.flex`),
+its power added to the fixed load, and everything else (PV, battery, the other kinds) still
+optimised. The value of :math:`k` is
 
 .. math:: V_k = B(m^{k\,\mathrm{baseline}}) - B(m^{\mathrm{optimised}})
 
 with :math:`B` the tariff's bill of an import series over the horizon [THB]. A building with
 one kind needs one extra solve; with several, one per kind plus one with all of them at their
-baseline (the import series ``import_flex_baseline_kw`` in results). A value solve without an
-answer in the time limit leaves that value NaN with a note; the run's schedule stands. Sizing runs choose sizes
-jointly; their value solves would need those sizes fixed, which is not done: sizing runs report
-no value (a note says so).
+baseline (the import series ``import_flex_baseline_kw`` in results). A cooled zone with a
+thermal store is also solved without the store (pre-cooling still optimised): the store's share
+of the cooling value, :math:`V_{\mathrm{store}} = B(m^{\mathrm{no\ store}}) - B(m^{\mathrm{optimised}})`,
+reported as flexibility ``store`` and ``flex_store_value_thb``, not added again to the total. A
+value solve without an answer in the time limit leaves that value NaN with a note; the run's
+schedule stands. Sizing runs choose sizes jointly; their value solves would need those sizes
+fixed, which is not done: sizing runs report no value (a note says so).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ FLEX_LABELS = {"flex_kw": "flexible load as optimised (pumps + air conditioning 
                "store_discharge_kw_th": "cooling from the store into the zone",
                "store_kwh_th": "cooling stored at the beginning of each step"}
 KINDS = ("pumping", "cooling", "ev")
+PARTS = ("store",)  # values that are a share of a kind's value (the thermal store's of cooling), not added to the total
 STATES = ("water_m3", "zone_temp_c", "store_kwh_th")  # NaN where a building has no reservoir / zone / store
 
 
@@ -75,9 +80,10 @@ class FlexValue:
                                            "value_thb"])
 
     def summary_columns(self, names: list[str]) -> dict[str, list[float]]:
-        """Summary columns ``flex_<kind>_value_thb`` and ``flex_value_thb`` per building plus the total (0 where absent)."""
+        """Summary columns ``flex_<kind>_value_thb`` (``store`` too) and ``flex_value_thb`` (the kinds' sum)
+        per building plus the total (0 where absent)."""
         out = {}
-        for kind in KINDS:
+        for kind in KINDS + PARTS:
             values = [np.nan if (n, kind) in self.failed else np.nan_to_num(self.value_thb(n, kind)) for n in names]
             out[f"flex_{kind}_value_thb"] = values + [float(sum(values))]
         per_building = [sum(out[f"flex_{k}_value_thb"][i] for k in KINDS) for i in range(len(names))]
@@ -99,6 +105,21 @@ def _at_baseline(meter: Meter, present: list[str], step_h: float) -> Meter:
     return replace(meter, load_kw=load, flex=flex)
 
 
+def _without_store(meter: Meter) -> Meter:
+    """The meter with its zone's thermal store taken away; pre-cooling and everything else still optimised."""
+    return replace(meter, flex=replace(meter.flex, cooling=replace(meter.flex.cooling, store=None)))
+
+
+def _imports(value: FlexValue, key: tuple[str, str], solve_one, meter: Meter) -> np.ndarray | None:
+    """Grid import of ``meter`` solved alone [kW]; None with a note in ``value.failed[key]`` without an answer
+    (the run's own schedule stands; only this value is missing)."""
+    try:
+        return solve_one(meter).schedules[meter.name].import_kw
+    except NoSolutionError as err:
+        value.failed[key] = str(err)
+        return None
+
+
 def flex_values(meters: list[Meter], solved: dict[str, DispatchResult], inputs, ft, solve_one) -> FlexValue | None:
     """Solve each building with flexible loads again with each kind at its baseline (module docstring).
 
@@ -116,15 +137,16 @@ def flex_values(meters: list[Meter], solved: dict[str, DispatchResult], inputs, 
                                                          inputs.index, ft)
         cases = [[k] for k in present] + ([present] if len(present) > 1 else [])
         for case in cases:
-            try:
-                imports = solve_one(_at_baseline(meter, case, step_h)).schedules[meter.name].import_kw
-            except NoSolutionError as err:  # the run's own schedule stands; only this value is missing
-                value.failed[(meter.name, case[0] if len(case) == 1 else "all")] = str(err)
-                continue
-            if len(case) == len(present):
+            imports = _imports(value, (meter.name, case[0] if len(case) == 1 else "all"), solve_one,
+                               _at_baseline(meter, case, step_h))
+            if imports is not None and len(case) == len(present):
                 value.import_baseline_kw[meter.name] = imports
-            if len(case) == 1:
+            if imports is not None and len(case) == 1:
                 value.bill_baseline_thb[(meter.name, case[0])] = _bill_thb(building, imports, inputs.index, ft)
+        if meter.flex.cooling is not None and meter.flex.cooling.store is not None:
+            imports = _imports(value, (meter.name, "store"), solve_one, _without_store(meter))
+            if imports is not None:
+                value.bill_baseline_thb[(meter.name, "store")] = _bill_thb(building, imports, inputs.index, ft)
     value.solve_s = time.perf_counter() - tic
     return value
 

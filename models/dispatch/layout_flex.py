@@ -127,7 +127,8 @@ def _store(out, stores, n_t: int, step_h: float) -> np.ndarray | float:
         if s is None:
             continue
         store_hold_kw(s, step_h)  # raises when the chiller cannot end the run as charged as it starts
-        charge_ub[i], discharge_ub[i], cop[i], keep[i] = s.charge_kw, s.discharge_kw_th, s.charge_cop, s.keep_frac(step_h)
+        charge_ub[i], discharge_ub[i], cop[i] = s.charge_kw, s.discharge_kw_th, s.charge_cop
+        keep[i] = s.keep_frac(step_h)
         lower[i], upper[i] = s.soc_min_frac * s.capacity_kwh_th, s.soc_max_frac * s.capacity_kwh_th
         lower[i, 0] = upper[i, 0] = lower[i, -1] = s.soc_initial_frac * s.capacity_kwh_th
     out.var("store_charge_kw", np.zeros((n_m, n_t)), charge_ub)

@@ -57,11 +57,12 @@ def test_each_flexibility_is_worth_its_bill_difference(days):
     table = pd.DataFrame(outcome.manifest["flexibility"])
     assert set(zip(table.building, table.flexibility)) == {
         ("water_pumping_station", "pumping"), ("water_pumping_station", "ev"), ("municipal_office", "cooling"),
-        ("municipal_school", "cooling")}
+        ("municipal_school", "cooling"), ("municipal_school", "store")}
     assert (table.value_thb >= -1e-3).all()
     assert table.value_thb.sum() > 0
     summary = outcome.summary
-    assert summary.loc["total", "flex_value_thb"] == pytest.approx(table.value_thb.sum(), rel=1e-9)
+    kinds = table[table.flexibility != "store"]  # the store's value is a share of the school's cooling value
+    assert summary.loc["total", "flex_value_thb"] == pytest.approx(kinds.value_thb.sum(), rel=1e-9)
     building = outcome.inputs.building("municipal_school")
     imports = outcome.results.import_flex_baseline_kw.sel(building="municipal_school").to_series().clip(lower=0)
     bill = float(building.tariff.bill(imports, ft=ft_schedule(scenario)).monthly["total_thb"].sum())
@@ -213,9 +214,10 @@ def test_thermal_store_follows_its_balance_and_the_zone_its_rc_model(days):
     np.testing.assert_allclose(np.diff(temp), drift[:-1] / zone.capacity_kwh_per_k, atol=1e-5)
 
 
-def test_the_store_adds_to_the_value_of_pre_cooling(days):
-    """Same baseline (thermostat, store unused), more freedom: the school's cooling value rises with the store.
-    Compared on the same days solved without the store."""
+def test_the_store_value_is_the_bill_without_it_less_the_optimised_bill(days):
+    """The store's share of the cooling value: the school solved without its store (pre-cooling still
+    optimised) billed, less the optimised bill; positive, at most the cooling value (the thermostat baseline
+    is feasible without the store), in the summary but not in the total."""
     from dataclasses import replace
 
     from munigrid.scenarios.runner import prepare, solve_meters
@@ -225,15 +227,18 @@ def test_the_store_adds_to_the_value_of_pre_cooling(days):
     prepared = prepare(scenario, api.load_scenario("tha-yang-flex")[1].parent)
     school = next(m for m in prepared.meters if m.name == "municipal_school")
     plain = replace(school, flex=replace(school.flex, cooling=replace(school.flex.cooling, store=None)))
-    bills = {}
-    for name, meter in (("store", school), ("plain", plain)):
-        imports = solve_meters([meter], prepared.inputs.step_h, scenario)["municipal_school"].schedules[
-            "municipal_school"].import_kw
-        series = pd.Series(np.clip(imports, 0, None), index=prepared.inputs.index)
-        bills[name] = float(prepared.inputs.building("municipal_school").tariff.bill(
-            series, ft=prepared.ft).monthly["total_thb"].sum())
-    assert bills["store"] == pytest.approx(table.loc[("municipal_school", "cooling"), "bill_optimised_thb"], rel=1e-6)
-    assert bills["store"] < bills["plain"] - 1.0
+    imports = solve_meters([plain], prepared.inputs.step_h, scenario)["municipal_school"].schedules[
+        "municipal_school"].import_kw
+    series = pd.Series(np.clip(imports, 0, None), index=prepared.inputs.index)
+    bill_thb = float(prepared.inputs.building("municipal_school").tariff.bill(series, ft=prepared.ft).monthly[
+        "total_thb"].sum())
+    store = table.loc[("municipal_school", "store")]
+    assert store.bill_baseline_thb == pytest.approx(bill_thb, rel=1e-6)
+    assert 1.0 < store.value_thb <= table.loc[("municipal_school", "cooling"), "value_thb"] + 1.0
+    summary = outcome.summary
+    assert summary.loc["municipal_school", "flex_store_value_thb"] == pytest.approx(store.value_thb, rel=1e-9)
+    assert summary.loc["municipal_school", "flex_value_thb"] == pytest.approx(
+        summary.loc["municipal_school", "flex_cooling_value_thb"], rel=1e-9)
 
 
 SCHOOL = "      store: {kind: ice, capacity_kwh_th: 200}\n"

@@ -4,12 +4,13 @@ The reference is written here from the physical statement of each load, not from
 families: the reservoir volume is its start plus the water pumped less the water drawn so far,
 the zone temperature follows the RC step solved for the next temperature (less the cooling a
 thermal store delivers), the store holds its start and every charge and discharge so far, each
-decayed by the standing loss for the hours since, and each EV session
-must have charged its energy by its departure (a sum over the session's steps, no counter).
+decayed by the standing loss for the hours since, and each EV session must have charged its
+energy by its departure (a sum over the session's steps, no counter).
 Discrete pumps are an integer count of running pumps. The end conditions and the comfort band's
 widening come from the problem statement (:mod:`munigrid.models.dispatch.flex`): the reservoir
 ends at least as full and the zone at most as warm as the baseline behaviour leaves them, the
-store at least as charged as it starts, and the band is widened to the thermostat's temperature where weather or plant force it.
+store at least as charged as it starts, and the band is widened to the thermostat's temperature
+where weather or plant force it.
 """
 
 from __future__ import annotations
