@@ -80,10 +80,11 @@ class FlexValue:
                                            "value_thb"])
 
     def summary_columns(self, names: list[str]) -> dict[str, list[float]]:
-        """Summary columns ``flex_<kind>_value_thb`` (``store`` too) and ``flex_value_thb`` (the kinds' sum)
-        per building plus the total (0 where absent)."""
+        """Summary columns ``flex_<kind>_value_thb`` (``store`` too when a zone has one) and
+        ``flex_value_thb`` (the kinds' sum) per building plus the total (0 where absent)."""
         out = {}
-        for kind in KINDS + PARTS:
+        solved = {kind for _, kind in [*self.bill_baseline_thb, *self.failed]}
+        for kind in KINDS + tuple(part for part in PARTS if part in solved):
             values = [np.nan if (n, kind) in self.failed else np.nan_to_num(self.value_thb(n, kind)) for n in names]
             out[f"flex_{kind}_value_thb"] = values + [float(sum(values))]
         per_building = [sum(out[f"flex_{k}_value_thb"][i] for k in KINDS) for i in range(len(names))]
