@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pyomo.environ as pyo
 import pytest
@@ -136,6 +138,21 @@ def test_store_that_cannot_hold_its_charge_is_refused(flat_terms):
     held = _solve(flat_terms([1.0] * 4), FlexLoads(cooling=_stored_zone(charge_kw=2.1, loss_frac_per_h=0.1,
                                                                           soc_initial_frac=0.5)), 4)
     assert held.status is SolveStatus.OPTIMAL
+
+
+def test_zone_without_a_store_beside_one_with_a_store(flat_terms, rows_match_pyomo):
+    """Two meters with zones, one with a store: the other's store columns are padding fixed at 0, its zone
+    follows the plain RC model, and the compiled rows equal Pyomo's."""
+    plain = replace(_stored_zone(), store=None)
+    meters = [Meter(name, np.zeros(4), flat_terms([1.0, 1.0, 5.0, 5.0]), flex=FlexLoads(cooling=zone))
+              for name, zone in (("stored", _stored_zone()), ("plain", plain))]
+    problem = DispatchProblem(1.0, meters, SolveOptions(mip_rel_gap=1e-9))
+    rows_match_pyomo(build_model_data(problem))
+    result = solve(problem)
+    assert result.objective_thb == pytest.approx((8 / 0.99 + 8 / 0.99**2) / 2.5 + 5.0 + 25.0, rel=1e-9)
+    flex = result.schedules["plain"].flex
+    assert np.abs(np.r_[flex.store_charge_kw, flex.store_discharge_kw_th, flex.store_kwh_th]).max() == 0.0
+    np.testing.assert_allclose(flex.cool_kw, [0.0, 0.0, 2.5, 2.5], atol=1e-9)
 
 
 def _fleet(n_t=4, need_kwh=30.0):
