@@ -12,9 +12,11 @@ optimised. The value of :math:`k` is
 with :math:`B` the tariff's bill of an import series over the horizon [THB]. A building with
 one kind needs one extra solve; with several, one per kind plus one with all of them at their
 baseline (the import series ``import_flex_baseline_kw`` in results). A cooled zone with a
-thermal store is also solved without the store (pre-cooling still optimised): the store's share
-of the cooling value, :math:`V_{\mathrm{store}} = B(m^{\mathrm{no\ store}}) - B(m^{\mathrm{optimised}})`,
-reported as flexibility ``store`` and ``flex_store_value_thb``, not added again to the total. A
+thermal store beside air conditioners is also solved without the store (pre-cooling still
+optimised): the store's share of the cooling value,
+:math:`V_{\mathrm{store}} = B(m^{\mathrm{no\ store}}) - B(m^{\mathrm{optimised}})`, reported as
+flexibility ``store`` and ``flex_store_value_thb``, not added again to the total (a zone cooled
+only through its store has no such solve: without the store it would not be cooled). A
 value solve without an answer in the time limit leaves that value NaN with a note; the run's
 schedule stands. Sizing runs choose sizes jointly; their value solves would need those sizes
 fixed, which is not done: sizing runs report no value (a note says so).
@@ -144,7 +146,8 @@ def flex_values(meters: list[Meter], solved: dict[str, DispatchResult], inputs, 
                 value.import_baseline_kw[meter.name] = imports
             if imports is not None and len(case) == 1:
                 value.bill_baseline_thb[(meter.name, case[0])] = _bill_thb(building, imports, inputs.index, ft)
-        if meter.flex.cooling is not None and meter.flex.cooling.store is not None:
+        zone = meter.flex.cooling
+        if zone is not None and zone.store is not None and zone.cooling_kw > 0:
             imports = _imports(value, (meter.name, "store"), solve_one, _without_store(meter))
             if imports is not None:
                 value.bill_baseline_thb[(meter.name, "store")] = _bill_thb(building, imports, inputs.index, ft)
@@ -172,7 +175,8 @@ def with_flex_results(results: xr.Dataset, meters: list[Meter], solved: dict[str
             series["water_m3"][:, j] = flex.water_m3[:-1]
         if meter.flex.cooling is not None:
             series["zone_temp_c"][:, j] = flex.temp_c[:-1]
-        if meter.flex.cooling is not None and meter.flex.cooling.store is not None:
+        zone = meter.flex.cooling
+        if zone is not None and zone.store is not None and zone.cooling_kw > 0:
             series["store_kwh_th"][:, j] = flex.store_kwh_th[:-1]
         series["store_charge_kw"][:, j], series["store_discharge_kw_th"][:, j] = flex.store_charge_kw, \
             flex.store_discharge_kw_th

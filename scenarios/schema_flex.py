@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from munigrid.scenarios.schema_base import Eff, Frac, Strict
+from munigrid.scenarios.schema_base import Eff, Frac, NonNeg, Strict
 
 Positive = Annotated[float, Field(gt=0)]
 Hour = Annotated[float, Field(ge=0, lt=24)]
@@ -88,7 +88,7 @@ class Cooling(Strict):
     building: str
     archetype: Literal[COOLING_ARCHETYPES] = "office"  # type: ignore[valid-type]
     cooled_area_m2: Positive
-    cooling_kw: Positive | None = None
+    cooling_kw: NonNeg | None = None
     capacity_kwh_per_k: Positive | None = None
     loss_kw_per_k: Positive | None = None
     cop_at_35c: float | None = Field(default=None, gt=1, le=8)
@@ -96,6 +96,13 @@ class Cooling(Strict):
     comfort_unoccupied_c: TempBandC | None = None
     occupied_hours: HourSpan | None = None
     store: ThermalStore | None = None
+
+    @model_validator(mode="after")
+    def _cooled_somehow(self):
+        if self.cooling_kw == 0 and self.store is None:
+            raise ValueError("cooling_kw 0 (no air conditioners) needs a store that cools the zone; add `store` or "
+                             "give cooling_kw")
+        return self
 
     @field_validator("comfort_occupied_c", "comfort_unoccupied_c", "occupied_hours")
     @classmethod

@@ -7,7 +7,8 @@ Each is an electric load the optimiser may move in time within physical limits
 * pumping: the pumps refill the reservoir to its starting level as soon as it drops
   (:func:`pump_baseline`);
 * cooling: a thermostat cools only as much as keeps the room at the top of the comfort
-  band (:func:`thermostat_baseline`); a chilled-water or ice store of the zone stays unused;
+  band (:func:`thermostat_baseline`); a chilled-water or ice store of the zone stays unused
+  (a zone cooled only through its store: the store's chiller serves it through the tank);
 * EV charging: full charger power from arrival until the session's energy is in
   (:func:`ev_baseline`).
 
@@ -136,7 +137,7 @@ class ThermalZone:
         Zone temperature at the start [°C].
     store : ThermalStore or None
         Chilled-water or ice store whose discharge cools the zone in addition to the air
-        conditioners (None: none).
+        conditioners or, with ``cooling_kw`` 0, instead of them (None: none).
     """
 
     capacity_kwh_per_k: float
@@ -234,20 +235,40 @@ def pump_baseline(station: PumpStation, step_h: float) -> tuple[np.ndarray, np.n
 def thermostat_baseline(zone: ThermalZone, step_h: float) -> tuple[np.ndarray, np.ndarray]:
     r"""Cooling that keeps the zone at the top of its comfort band and no lower.
 
-    .. math:: p_t = \min\Big(\bar p,\ \max\big(0,\ [C(\theta_t - \overline\theta_{t+1})/\Delta t
+    .. math:: p_t = \min\Big(\bar p_t,\ \max\big(0,\ [C(\theta_t - \overline\theta_{t+1})/\Delta t
               + H(\theta^o_t - \theta_t) + Q_t]/\mathrm{COP}_t\big)\Big)
 
-    and the zone follows :func:`~munigrid.models.dispatch.families_flex.zone_dynamics`.
-    Returns electric power [kW] (T,) and temperature [°C] (T+1,).
+    with the plant of :func:`thermostat_plant`, and the zone follows
+    :func:`~munigrid.models.dispatch.families_flex.zone_dynamics`. Returns electric power [kW] (T,)
+    and temperature [°C] (T+1,).
     """
     temp, power = [float(zone.temp_initial_c)], []  # Python floats, as in pump_baseline
-    c, h, cooling_kw = float(zone.capacity_kwh_per_k), float(zone.loss_kw_per_k), float(zone.cooling_kw)
-    for outdoor, gain, top, cop in zip(*(np.asarray(a, float).tolist() for a in
-                                         (zone.outdoor_c, zone.gain_kw, zone.comfort_max_c, zone.cop))):
+    c, h = float(zone.capacity_kwh_per_k), float(zone.loss_kw_per_k)
+    plant_cop, plant_kw = thermostat_plant(zone, step_h)
+    for outdoor, gain, top, cop, most_kw in zip(*(np.asarray(a, float).tolist() for a in (
+            zone.outdoor_c, zone.gain_kw, zone.comfort_max_c, plant_cop, plant_kw))):
         drift_kw = h * (outdoor - temp[-1]) + gain
-        power.append(min(cooling_kw, max(0.0, (c * (temp[-1] - top) / step_h + drift_kw) / cop)))
+        power.append(min(most_kw, max(0.0, (c * (temp[-1] - top) / step_h + drift_kw) / cop)))
         temp.append(temp[-1] + step_h / c * (drift_kw - cop * power[-1]))
     return np.array(power), np.array(temp)
+
+
+def thermostat_plant(zone: ThermalZone, step_h: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""COP [-] and most electric power [kW] per step of the plant the thermostat runs, each (T,).
+
+    The zone's air conditioners (:math:`\mathrm{COP}_t`, :math:`\bar p`); in a zone without any
+    (``cooling_kw`` 0) cooled only through its store, the store's chiller serving the zone through
+    the tank in the same step (:math:`\mathrm{COP}^s_t`, at most
+    :math:`\min(\bar c - c^{\mathrm{hold}}_t,\ \bar d/\mathrm{COP}^s_t)`, the store's content left as
+    it is; :func:`store_hold_kw` keeps room for holding its starting charge, so the optimiser can do
+    the same and still end as charged as it started).
+    """
+    n_t = len(zone.outdoor_c)
+    store = zone.store
+    if zone.cooling_kw > 0 or store is None:
+        return np.broadcast_to(np.asarray(zone.cop, float), (n_t,)), np.full(n_t, float(zone.cooling_kw))
+    cop = np.asarray(store.charge_cop, float)
+    return cop, np.minimum(store.charge_kw - store_hold_kw(store, step_h), store.discharge_kw_th / cop)
 
 
 def store_hold_kw(store: ThermalStore, step_h: float) -> np.ndarray:

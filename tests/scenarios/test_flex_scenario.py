@@ -244,19 +244,22 @@ def test_the_store_value_is_the_bill_without_it_less_the_optimised_bill(days):
 SCHOOL = "      store: {kind: ice, capacity_kwh_th: 200}\n"
 
 
-@pytest.mark.parametrize("store, fragment", [
-    ("{kind: glycol, capacity_kwh_th: 200}", "flexible_loads.cooling[1].store.kind"),
-    ("{kind: ice, capacity_kwh_th: 200, soc_initial_frac: 0.5, soc_max_frac: 0.4}", "flexible_loads.cooling[1].store"),
-    ("{kind: ice, capacity_kwh_th: 200, charge_kw: 0.5, loss_frac_per_h: 0.1, soc_initial_frac: 0.5}",
+@pytest.mark.parametrize("line, fragment", [
+    ("store: {kind: glycol, capacity_kwh_th: 200}", "flexible_loads.cooling[1].store.kind"),
+    ("store: {kind: ice, capacity_kwh_th: 200, soc_initial_frac: 0.5, soc_max_frac: 0.4}",
+     "flexible_loads.cooling[1].store"),
+    ("store: {kind: ice, capacity_kwh_th: 200, charge_kw: 0.5, loss_frac_per_h: 0.1, soc_initial_frac: 0.5}",
      "flexible_loads.cooling[1].store.charge_kw"),
+    ("cooling_kw: 0", "flexible_loads.cooling[1]: cooling_kw 0 (no air conditioners) needs a store"),
 ])
-def test_bad_thermal_store_exits_2_from_run_naming_the_field(tmp_path, store, fragment):
-    """A store the schema refuses, and one whose chiller cannot make up its standing loss (10 kWh/h lost at
-    half charge needs about 4 kW at the ice COP; 0.5 kW given), stop ``munigrid run`` before solving."""
+def test_bad_thermal_store_exits_2_from_run_naming_the_field(tmp_path, line, fragment):
+    """A store the schema refuses, one whose chiller cannot make up its standing loss (10 kWh/h lost at half
+    charge needs about 4 kW at the ice COP; 0.5 kW given), and a zone with neither air conditioners nor a
+    store stop ``munigrid run`` before solving."""
     text = api.load_scenario("tha-yang-flex")[1].read_text().replace("days: 365", "days: 2")
     assert SCHOOL in text
     scenario = tmp_path / "bad.yaml"
-    scenario.write_text(text.replace(SCHOOL, f"      store: {store}\n", 1))
+    scenario.write_text(text.replace(SCHOOL, f"      {line}\n", 1))
     done = _cli("run", str(scenario), "--no-store", "--samples", "0")
     assert done.returncode == 2, done.stderr
     assert fragment in done.stderr and "Traceback" not in done.stderr

@@ -37,7 +37,7 @@ class FlexLimits:
 
 def random_flex(rng: np.random.Generator, n_t: int, step_h: float) -> FlexLoads:
     """A reservoir with pumps (continuous or 1-3 discrete pumps), a pre-cooled zone (half of them with a
-    chilled-water or ice store) and 1-2 EV fleets, each present at random (at least one). Sizes keep the
+    chilled-water or ice store, some of those without air conditioners) and 1-2 EV fleets, each present at random (at least one). Sizes keep the
     baseline behaviour feasible and the store's chiller able to make up its loss."""
     hour = (np.arange(n_t) * step_h) % 24
     day = (hour >= 8) & (hour < 18)
@@ -78,6 +78,8 @@ def random_flex(rng: np.random.Generator, n_t: int, step_h: float) -> FlexLoads:
         fleets.append(EVFleet(f"ev{v}", charger_kw, plugged, start, required, charge_eff_frac=eff))
     if cooling is not None and rng.random() < 0.5:  # drawn last: the draws above stay those of earlier instances
         cooling = replace(cooling, store=_random_store(rng, cooling.outdoor_c))
+        if rng.random() < 0.3:  # no air conditioners: cooled only through the store
+            cooling = replace(cooling, cooling_kw=0.0)
     return FlexLoads(pumping=pumping, cooling=cooling, ev=tuple(fleets))
 
 

@@ -140,6 +140,23 @@ def test_store_that_cannot_hold_its_charge_is_refused(flat_terms):
     assert held.status is SolveStatus.OPTIMAL
 
 
+def test_zone_cooled_only_through_its_store(flat_terms):
+    """No air conditioners (cooling_kw 0), discharge up to 20 kW: the thermostat runs the store's chiller through
+    the tank, 10/2.5 = 4 kW in hours 2 and 3 (40 THB at 5 THB/kWh). Optimised: all charged in hour 1,
+    (10/0.99 + 10/0.99^2)/2.5 = 8.12 kW at 1 THB. At a flat 5 THB the same-step path is the cheapest: 40 THB."""
+    zone = replace(_stored_zone(discharge_kw_th=20.0), cooling_kw=0.0)
+    np.testing.assert_allclose(baseline_kw(FlexLoads(cooling=zone), 1.0), [0.0, 0.0, 4.0, 4.0], atol=1e-12)
+    result = _solve(flat_terms([1.0, 1.0, 5.0, 5.0]), FlexLoads(cooling=zone), 4)
+    charged_kw = (10 / 0.99 + 10 / 0.99**2) / 2.5
+    assert result.objective_thb == pytest.approx(charged_kw, rel=1e-9)
+    flex = result.schedules["site"].flex
+    np.testing.assert_allclose(flex.store_charge_kw, [0.0, charged_kw, 0.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(flex.store_discharge_kw_th, [0.0, 0.0, 10.0, 10.0], atol=1e-9)
+    assert np.abs(flex.cool_kw).max() == 0.0
+    flat = _solve(flat_terms([5.0] * 4), FlexLoads(cooling=zone), 4)
+    assert flat.objective_thb == pytest.approx(40.0, rel=1e-9)
+
+
 def test_zone_without_a_store_beside_one_with_a_store(flat_terms, rows_match_pyomo):
     """Two meters with zones, one with a store: the other's store columns are padding fixed at 0, its zone
     follows the plain RC model, and the compiled rows equal Pyomo's."""
