@@ -35,6 +35,7 @@ END = "<!-- scenario-fields:end -->"
 UNIT_SUFFIXES = (
     ("_thb_per_kwh", "THB/kWh"), ("_thb_per_kwp", "THB/kWp"), ("_thb_per_kw", "THB/kW"), ("_thb_per_l", "THB/L"),
     ("_l_per_kwh", "L/kWh"), ("_kg_per_kwh", "kg/kWh"), ("_kg_per_l", "kg/L"), ("_per_h", "1/h"),
+    ("_kwh_th", "kWh thermal"), ("_kw_th", "kW thermal"),
     ("_kwh", "kWh"), ("_kwp", "kWp"), ("_kw", "kW"), ("_thb", "THB"), ("_kg", "kg"), ("_frac", "fraction 0-1"),
     ("_deg", "degrees"), ("_m2", "m²"), ("_m", "m"), ("_min", "minutes"), ("_s", "seconds"), ("hours", "hours"),
     ("days", "days"), ("_ratio", "ratio"),

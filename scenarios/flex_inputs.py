@@ -1,7 +1,7 @@
 """A scenario's ``flexible_loads`` on the run's time grid: the dispatch model's :class:`FlexLoads`.
 
-Archetype defaults (thermal zone per m2, water demand shape) and their stated assumptions are
-in ``forecasting/flex_defaults.yaml``. Occupied hours and EV sessions on ``days: working``
+Archetype defaults (thermal zone per m2, thermal store per kind, water demand shape) and their
+stated assumptions are in ``forecasting/flex_defaults.yaml``. Occupied hours and EV sessions on ``days: working``
 follow the public-sector working days of :func:`munigrid.forecasting.calendar.day_type`.
 """
 
@@ -15,10 +15,11 @@ import pandas as pd
 import yaml
 
 from munigrid.forecasting.calendar import WORKDAY, day_type
-from munigrid.models.dispatch.flex import EVFleet, FlexLoads, PumpStation, ThermalZone, baseline_kw
+from munigrid.models.dispatch.flex import (EVFleet, FlexLoads, PumpStation, ThermalStore, ThermalZone, baseline_kw,
+                                          store_hold_kw)
 from munigrid.models.errors import InputError, Problem
 from munigrid.scenarios.schema import Scenario
-from munigrid.scenarios.schema_flex import Cooling, EVFleet as EVSpec, Pumping
+from munigrid.scenarios.schema_flex import Cooling, EVFleet as EVSpec, Pumping, ThermalStore as StoreSpec
 
 COP_RANGE = (0.6, 1.4)  # COP(T) kept within these multiples of cop_at_35c (flex_defaults.yaml)
 
@@ -44,6 +45,27 @@ def pump_station(spec: Pumping, index: pd.DatetimeIndex) -> PumpStation:
                        min_load_frac=spec.min_load_frac)
 
 
+def _cop(cop_at_35c: float, outdoor_c: np.ndarray) -> np.ndarray:
+    """COP by outdoor temperature [-]: ``cop_at_35c x (1 + cop_per_k x (35 - T))`` within :data:`COP_RANGE`."""
+    per_k = flex_defaults()["cooling"]["common"]["cop_per_k"]
+    return np.clip(cop_at_35c * (1 + per_k * (35.0 - outdoor_c)), *(cop_at_35c * np.array(COP_RANGE)))
+
+
+def thermal_store(spec: StoreSpec, outdoor_c: np.ndarray) -> ThermalStore:
+    """The store's chiller and tank (the scenario's values, else the kind's defaults)."""
+    common, kind = flex_defaults()["thermal_store"]["common"], flex_defaults()["thermal_store"][spec.kind]
+    cop_35 = spec.cop_at_35c if spec.cop_at_35c is not None else float(kind["cop_at_35c"])
+    charge_kw = spec.charge_kw if spec.charge_kw is not None else \
+        spec.capacity_kwh_th / (float(common["charge_hours"]) * cop_35)
+    discharge_kw_th = spec.discharge_kw_th if spec.discharge_kw_th is not None else \
+        spec.capacity_kwh_th / float(common["discharge_hours"])
+    loss = spec.loss_frac_per_h if spec.loss_frac_per_h is not None else float(kind["loss_frac_per_h"])
+    return ThermalStore(kind=spec.kind, capacity_kwh_th=spec.capacity_kwh_th, charge_kw=float(charge_kw),
+                        charge_cop=_cop(cop_35, outdoor_c), discharge_kw_th=float(discharge_kw_th),
+                        loss_frac_per_h=loss, soc_min_frac=spec.soc_min_frac, soc_max_frac=spec.soc_max_frac,
+                        soc_initial_frac=spec.soc_initial_frac)
+
+
 def thermal_zone(spec: Cooling, index: pd.DatetimeIndex, weather: pd.DataFrame) -> ThermalZone:
     """The zone's RC parameters (the scenario's, else the archetype's per m2), comfort band and gains."""
     common, arch = flex_defaults()["cooling"]["common"], flex_defaults()["cooling"][spec.archetype]
@@ -63,7 +85,7 @@ def thermal_zone(spec: Cooling, index: pd.DatetimeIndex, weather: pd.DataFrame) 
         spec.comfort_unoccupied_c, "comfort_unoccupied_c")
     outdoor = weather["temp_air_c"].to_numpy(dtype=float)
     cop_35 = spec.cop_at_35c if spec.cop_at_35c is not None else float(arch["cop_at_35c"])
-    cop = np.clip(cop_35 * (1 + common["cop_per_k"] * (35.0 - outdoor)), *(cop_35 * np.array(COP_RANGE)))
+    cop = _cop(cop_35, outdoor)
     ghi = weather["ghi_w_per_m2"].to_numpy(dtype=float) if "ghi_w_per_m2" in weather else np.zeros(len(index))
     gain_w_per_m2 = np.where(occupied, arch["gain_occupied_w_per_m2"], arch["gain_unoccupied_w_per_m2"])
     gain_kw = area * (gain_w_per_m2 + common["solar_aperture_m2_per_m2"] * np.clip(ghi, 0, None)) / 1000.0
@@ -72,7 +94,8 @@ def thermal_zone(spec: Cooling, index: pd.DatetimeIndex, weather: pd.DataFrame) 
                        cooling_kw=pick(spec.cooling_kw, "cooling_kw_per_m2"), cop=cop, outdoor_c=outdoor,
                        gain_kw=gain_kw, comfort_min_c=np.where(at_end, occ_band[0], free_band[0]),
                        comfort_max_c=np.where(at_end, occ_band[1], free_band[1]),
-                       temp_initial_c=float(common["temp_initial_c"]))
+                       temp_initial_c=float(common["temp_initial_c"]),
+                       store=None if spec.store is None else thermal_store(spec.store, outdoor))
 
 
 def ev_fleet(spec: EVSpec, index: pd.DatetimeIndex) -> EVFleet:
@@ -117,8 +140,10 @@ def building_flex(scenario: Scenario, building: str, index: pd.DatetimeIndex,
             one = FlexLoads(ev=(load,)) if kind == "ev" else FlexLoads(**{kind: load})
             try:
                 baseline_kw(one, step_h)
+                if kind == "cooling" and load.store is not None:
+                    store_hold_kw(load.store, step_h)
             except InputError as err:
-                field = err.problems[0].path.split(".")[-1]
+                field = err.problems[0].path.split(".", 1)[-1]
                 raise InputError([Problem(f"flexible_loads.{kind}[{k}].{field}", p.message)
                                   for p in err.problems]) from None
             if kind == "ev":

@@ -2,18 +2,24 @@ r"""What each flexible load is worth: the bill with it optimised against the bil
 
 For every building with flexible loads (:mod:`munigrid.scenarios.flex_inputs`) and every kind
 :math:`k` it has (pumping, cooling, EV), the building is solved once more with that kind fixed
-to its baseline behaviour (pump when the level drops, follow the thermostat, charge on
-arrival: :mod:`munigrid.models.dispatch.flex`), its power added to the fixed load, and
-everything else (PV, battery, the other kinds) still optimised. The value of :math:`k` is
+to its baseline behaviour (pump when the level drops, follow the thermostat with a zone's
+chilled-water or ice store unused, charge on arrival: :mod:`munigrid.models.dispatch.flex`),
+its power added to the fixed load, and everything else (PV, battery, the other kinds) still
+optimised. The value of :math:`k` is
 
 .. math:: V_k = B(m^{k\,\mathrm{baseline}}) - B(m^{\mathrm{optimised}})
 
 with :math:`B` the tariff's bill of an import series over the horizon [THB]. A building with
 one kind needs one extra solve; with several, one per kind plus one with all of them at their
-baseline (the import series ``import_flex_baseline_kw`` in results). A value solve without an
-answer in the time limit leaves that value NaN with a note; the run's schedule stands. Sizing runs choose sizes
-jointly; their value solves would need those sizes fixed, which is not done: sizing runs report
-no value (a note says so).
+baseline (the import series ``import_flex_baseline_kw`` in results). A cooled zone with a
+thermal store beside air conditioners is also solved without the store (pre-cooling still
+optimised): the store's share of the cooling value,
+:math:`V_{\mathrm{store}} = B(m^{\mathrm{no\ store}}) - B(m^{\mathrm{optimised}})`, reported as
+flexibility ``store`` and ``flex_store_value_thb``, not added again to the total (a zone cooled
+only through its store has no such solve: without the store it would not be cooled). A
+value solve without an answer in the time limit leaves that value NaN with a note; the run's
+schedule stands. Sizing runs choose sizes jointly; their value solves would need those sizes
+fixed, which is not done: sizing runs report no value (a note says so).
 """
 
 from __future__ import annotations
@@ -31,15 +37,20 @@ from munigrid.models.errors import NoSolutionError
 from munigrid.scenarios.flex_inputs import kind_baseline_kw, kinds, without
 
 FLEX_UNITS = {"flex_kw": "kW", "flex_baseline_kw": "kW", "pump_kw": "kW", "water_m3": "m3", "cool_kw": "kW",
-              "zone_temp_c": "degC", "ev_kw": "kW", "import_flex_baseline_kw": "kW"}
-FLEX_LABELS = {"flex_kw": "flexible load as optimised (pumps + air conditioning + EV chargers)",
+              "zone_temp_c": "degC", "ev_kw": "kW", "import_flex_baseline_kw": "kW", "store_charge_kw": "kW",
+              "store_discharge_kw_th": "kW thermal", "store_kwh_th": "kWh thermal"}
+FLEX_LABELS = {"flex_kw": "flexible load as optimised (pumps + air conditioning + thermal store chiller + EV chargers)",
                "flex_baseline_kw": "flexible load run the baseline way (pump when needed, thermostat, charge on arrival)",
                "pump_kw": "pump power", "water_m3": "water in the reservoir at the beginning of each step",
                "cool_kw": "air-conditioning electric power",
                "zone_temp_c": "zone temperature at the beginning of each step", "ev_kw": "EV charging power",
-               "import_flex_baseline_kw": "grid import with the flexible loads run the baseline way"}
+               "import_flex_baseline_kw": "grid import with the flexible loads run the baseline way",
+               "store_charge_kw": "chiller power charging the chilled-water or ice store",
+               "store_discharge_kw_th": "cooling from the store into the zone",
+               "store_kwh_th": "cooling stored at the beginning of each step"}
 KINDS = ("pumping", "cooling", "ev")
-STATES = ("water_m3", "zone_temp_c")  # NaN where a building has no reservoir / cooled zone
+PARTS = ("store",)  # values that are a share of a kind's value (the thermal store's of cooling), not added to the total
+STATES = ("water_m3", "zone_temp_c", "store_kwh_th")  # NaN where a building has no reservoir / zone / store
 
 
 @dataclass
@@ -71,9 +82,11 @@ class FlexValue:
                                            "value_thb"])
 
     def summary_columns(self, names: list[str]) -> dict[str, list[float]]:
-        """Summary columns ``flex_<kind>_value_thb`` and ``flex_value_thb`` per building plus the total (0 where absent)."""
+        """Summary columns ``flex_<kind>_value_thb`` (``store`` too when a zone has one) and
+        ``flex_value_thb`` (the kinds' sum) per building plus the total (0 where absent)."""
         out = {}
-        for kind in KINDS:
+        solved = {kind for _, kind in [*self.bill_baseline_thb, *self.failed]}
+        for kind in KINDS + tuple(part for part in PARTS if part in solved):
             values = [np.nan if (n, kind) in self.failed else np.nan_to_num(self.value_thb(n, kind)) for n in names]
             out[f"flex_{kind}_value_thb"] = values + [float(sum(values))]
         per_building = [sum(out[f"flex_{k}_value_thb"][i] for k in KINDS) for i in range(len(names))]
@@ -95,6 +108,21 @@ def _at_baseline(meter: Meter, present: list[str], step_h: float) -> Meter:
     return replace(meter, load_kw=load, flex=flex)
 
 
+def _without_store(meter: Meter) -> Meter:
+    """The meter with its zone's thermal store taken away; pre-cooling and everything else still optimised."""
+    return replace(meter, flex=replace(meter.flex, cooling=replace(meter.flex.cooling, store=None)))
+
+
+def _imports(value: FlexValue, key: tuple[str, str], solve_one, meter: Meter) -> np.ndarray | None:
+    """Grid import of ``meter`` solved alone [kW]; None with a note in ``value.failed[key]`` without an answer
+    (the run's own schedule stands; only this value is missing)."""
+    try:
+        return solve_one(meter).schedules[meter.name].import_kw
+    except NoSolutionError as err:
+        value.failed[key] = str(err)
+        return None
+
+
 def flex_values(meters: list[Meter], solved: dict[str, DispatchResult], inputs, ft, solve_one) -> FlexValue | None:
     """Solve each building with flexible loads again with each kind at its baseline (module docstring).
 
@@ -112,15 +140,17 @@ def flex_values(meters: list[Meter], solved: dict[str, DispatchResult], inputs, 
                                                          inputs.index, ft)
         cases = [[k] for k in present] + ([present] if len(present) > 1 else [])
         for case in cases:
-            try:
-                imports = solve_one(_at_baseline(meter, case, step_h)).schedules[meter.name].import_kw
-            except NoSolutionError as err:  # the run's own schedule stands; only this value is missing
-                value.failed[(meter.name, case[0] if len(case) == 1 else "all")] = str(err)
-                continue
-            if len(case) == len(present):
+            imports = _imports(value, (meter.name, case[0] if len(case) == 1 else "all"), solve_one,
+                               _at_baseline(meter, case, step_h))
+            if imports is not None and len(case) == len(present):
                 value.import_baseline_kw[meter.name] = imports
-            if len(case) == 1:
+            if imports is not None and len(case) == 1:
                 value.bill_baseline_thb[(meter.name, case[0])] = _bill_thb(building, imports, inputs.index, ft)
+        zone = meter.flex.cooling
+        if zone is not None and zone.store is not None and zone.cooling_kw > 0:
+            imports = _imports(value, (meter.name, "store"), solve_one, _without_store(meter))
+            if imports is not None:
+                value.bill_baseline_thb[(meter.name, "store")] = _bill_thb(building, imports, inputs.index, ft)
     value.solve_s = time.perf_counter() - tic
     return value
 
@@ -145,6 +175,11 @@ def with_flex_results(results: xr.Dataset, meters: list[Meter], solved: dict[str
             series["water_m3"][:, j] = flex.water_m3[:-1]
         if meter.flex.cooling is not None:
             series["zone_temp_c"][:, j] = flex.temp_c[:-1]
+        zone = meter.flex.cooling
+        if zone is not None and zone.store is not None and zone.cooling_kw > 0:
+            series["store_kwh_th"][:, j] = flex.store_kwh_th[:-1]
+        series["store_charge_kw"][:, j], series["store_discharge_kw_th"][:, j] = flex.store_charge_kw, \
+            flex.store_discharge_kw_th
         series["ev_kw"][:, j] = flex.ev_kw.sum(axis=0)
         series["flex_baseline_kw"][:, j] = baseline_kw(meter.flex, step_h)
         if value is not None and meter.name in value.import_baseline_kw:

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from munigrid.scenarios.schema_base import Eff, Frac, Strict
+from munigrid.scenarios.schema_base import Eff, Frac, NonNeg, Strict
 
 Positive = Annotated[float, Field(gt=0)]
 Hour = Annotated[float, Field(ge=0, lt=24)]
@@ -21,6 +21,15 @@ TempBandC = Annotated[list[TempC], Field(min_length=2, max_length=2)]  # [low, h
 HourSpan = Annotated[list[Hour], Field(min_length=2, max_length=2)]  # [start, end)
 
 COOLING_ARCHETYPES = ("office", "school")
+
+
+def _window_ordered(block, prefix: str, what: str):
+    """``block`` when ``<prefix>_min_frac <= <prefix>_initial_frac <= <prefix>_max_frac``; else ValueError."""
+    low, start, high = (getattr(block, f"{prefix}_{end}_frac") for end in ("min", "initial", "max"))
+    if not low <= start <= high:
+        raise ValueError(f"{what} must satisfy {prefix}_min_frac <= {prefix}_initial_frac <= {prefix}_max_frac, "
+                         f"got {low}, {start}, {high}")
+    return block
 
 
 class Pumping(Strict):
@@ -41,10 +50,32 @@ class Pumping(Strict):
 
     @model_validator(mode="after")
     def _levels(self):
-        if not self.level_min_frac <= self.level_initial_frac <= self.level_max_frac:
-            raise ValueError(f"levels must satisfy level_min_frac <= level_initial_frac <= level_max_frac, got "
-                             f"{self.level_min_frac}, {self.level_initial_frac}, {self.level_max_frac}")
-        return self
+        return _window_ordered(self, "level", "levels")
+
+
+STORE_KINDS = ("chilled_water", "ice")
+
+
+class ThermalStore(Strict):
+    """A chilled-water or ice tank with its own chiller whose cooling serves the zone beside its air conditioners.
+
+    Unset values come from the kind's defaults (``forecasting/flex_defaults.yaml``, assumptions
+    stated there); the run ends at least as charged as it starts.
+    """
+
+    kind: Literal[STORE_KINDS] = "chilled_water"  # type: ignore[valid-type]
+    capacity_kwh_th: Positive
+    charge_kw: Positive | None = None
+    cop_at_35c: float | None = Field(default=None, gt=1, le=8)
+    discharge_kw_th: Positive | None = None
+    loss_frac_per_h: float | None = Field(default=None, ge=0, le=0.2)
+    soc_min_frac: Frac = 0.0
+    soc_max_frac: Frac = 1.0
+    soc_initial_frac: Frac = 0.0
+
+    @model_validator(mode="after")
+    def _window(self):
+        return _window_ordered(self, "soc", "charge shares")
 
 
 class Cooling(Strict):
@@ -57,13 +88,21 @@ class Cooling(Strict):
     building: str
     archetype: Literal[COOLING_ARCHETYPES] = "office"  # type: ignore[valid-type]
     cooled_area_m2: Positive
-    cooling_kw: Positive | None = None
+    cooling_kw: NonNeg | None = None
     capacity_kwh_per_k: Positive | None = None
     loss_kw_per_k: Positive | None = None
     cop_at_35c: float | None = Field(default=None, gt=1, le=8)
     comfort_occupied_c: TempBandC | None = None
     comfort_unoccupied_c: TempBandC | None = None
     occupied_hours: HourSpan | None = None
+    store: ThermalStore | None = None
+
+    @model_validator(mode="after")
+    def _cooled_somehow(self):
+        if self.cooling_kw == 0 and self.store is None:
+            raise ValueError("cooling_kw 0 (no air conditioners) needs a store that cools the zone; add `store` or "
+                             "give cooling_kw")
+        return self
 
     @field_validator("comfort_occupied_c", "comfort_unoccupied_c", "occupied_hours")
     @classmethod

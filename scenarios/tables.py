@@ -32,6 +32,7 @@ HEADERS = {
     "flex_pumping_value_thb": ("Pumping value THB", "{:,.0f}"),
     "flex_cooling_value_thb": ("Pre-cooling value THB", "{:,.0f}"),
     "flex_ev_value_thb": ("EV charging value THB", "{:,.0f}"),
+    "flex_store_value_thb": ("of which store THB", "{:,.0f}"),
     "flex_value_thb": ("Flexibility value THB", "{:,.0f}"),
 }
 

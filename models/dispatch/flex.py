@@ -7,7 +7,8 @@ Each is an electric load the optimiser may move in time within physical limits
 * pumping: the pumps refill the reservoir to its starting level as soon as it drops
   (:func:`pump_baseline`);
 * cooling: a thermostat cools only as much as keeps the room at the top of the comfort
-  band (:func:`thermostat_baseline`);
+  band (:func:`thermostat_baseline`); a chilled-water or ice store of the zone stays unused
+  (a zone cooled only through its store: the store's chiller serves it through the tank);
 * EV charging: full charger power from arrival until the session's energy is in
   (:func:`ev_baseline`).
 
@@ -74,6 +75,45 @@ class PumpStation:
 
 
 @dataclass(frozen=True)
+class ThermalStore:
+    r"""A chilled-water or ice tank charged by its own chiller that cools a :class:`ThermalZone`.
+
+    Parameters
+    ----------
+    kind : str
+        ``chilled_water`` or ``ice`` (a label: the numbers below carry the difference).
+    capacity_kwh_th : float
+        Cooling stored when full :math:`S` [kWh thermal].
+    charge_kw : float
+        Electric power of the chiller at full load while charging :math:`\bar c` [kW].
+    charge_cop : ndarray
+        Coefficient of performance of charging :math:`\mathrm{COP}^s_t` [-] (thermal kWh into the
+        tank per electric kWh; ice making runs colder and has the lower COP).
+    discharge_kw_th : float
+        Most cooling the tank delivers to the zone :math:`\bar d` [kW thermal].
+    loss_frac_per_h : float
+        Standing loss :math:`\lambda`, share of the stored cooling lost per hour [1/h].
+    soc_min_frac, soc_max_frac, soc_initial_frac : float
+        Lowest, highest and starting charge as shares of :math:`S` [-]; the run ends at least
+        as charged as it starts.
+    """
+
+    kind: str
+    capacity_kwh_th: float
+    charge_kw: float
+    charge_cop: np.ndarray
+    discharge_kw_th: float
+    loss_frac_per_h: float = 0.0
+    soc_min_frac: float = 0.0
+    soc_max_frac: float = 1.0
+    soc_initial_frac: float = 0.0
+
+    def keep_frac(self, step_h: float) -> float:
+        r"""Share of the stored cooling still there after one step, :math:`(1 - \lambda)^{\Delta t}` [-]."""
+        return (1.0 - self.loss_frac_per_h) ** step_h
+
+
+@dataclass(frozen=True)
 class ThermalZone:
     r"""An air-conditioned zone as one thermal capacity and one loss to outdoors (RC model).
 
@@ -95,6 +135,9 @@ class ThermalZone:
         Comfort band at the end of each step [°C] (occupied hours narrow, other hours wide).
     temp_initial_c : float
         Zone temperature at the start [°C].
+    store : ThermalStore or None
+        Chilled-water or ice store whose discharge cools the zone in addition to the air
+        conditioners or, with ``cooling_kw`` 0, instead of them (None: none).
     """
 
     capacity_kwh_per_k: float
@@ -106,6 +149,7 @@ class ThermalZone:
     comfort_min_c: np.ndarray
     comfort_max_c: np.ndarray
     temp_initial_c: float
+    store: ThermalStore | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +200,9 @@ class FlexSchedule:
     cool_kw: np.ndarray
     temp_c: np.ndarray
     ev_kw: np.ndarray  # (V, T)
+    store_charge_kw: np.ndarray  # chiller of the thermal store, electric
+    store_discharge_kw_th: np.ndarray  # cooling from the store into the zone, thermal
+    store_kwh_th: np.ndarray  # (T+1,) cooling stored
 
 
 def pump_baseline(station: PumpStation, step_h: float) -> tuple[np.ndarray, np.ndarray]:
@@ -188,20 +235,57 @@ def pump_baseline(station: PumpStation, step_h: float) -> tuple[np.ndarray, np.n
 def thermostat_baseline(zone: ThermalZone, step_h: float) -> tuple[np.ndarray, np.ndarray]:
     r"""Cooling that keeps the zone at the top of its comfort band and no lower.
 
-    .. math:: p_t = \min\Big(\bar p,\ \max\big(0,\ [C(\theta_t - \overline\theta_{t+1})/\Delta t
+    .. math:: p_t = \min\Big(\bar p_t,\ \max\big(0,\ [C(\theta_t - \overline\theta_{t+1})/\Delta t
               + H(\theta^o_t - \theta_t) + Q_t]/\mathrm{COP}_t\big)\Big)
 
-    and the zone follows :func:`~munigrid.models.dispatch.families_flex.zone_dynamics`.
-    Returns electric power [kW] (T,) and temperature [°C] (T+1,).
+    with the plant of :func:`thermostat_plant`, and the zone follows
+    :func:`~munigrid.models.dispatch.families_flex.zone_dynamics`. Returns electric power [kW] (T,)
+    and temperature [°C] (T+1,).
     """
     temp, power = [float(zone.temp_initial_c)], []  # Python floats, as in pump_baseline
-    c, h, cooling_kw = float(zone.capacity_kwh_per_k), float(zone.loss_kw_per_k), float(zone.cooling_kw)
-    for outdoor, gain, top, cop in zip(*(np.asarray(a, float).tolist() for a in
-                                         (zone.outdoor_c, zone.gain_kw, zone.comfort_max_c, zone.cop))):
+    c, h = float(zone.capacity_kwh_per_k), float(zone.loss_kw_per_k)
+    plant_cop, plant_kw = thermostat_plant(zone, step_h)
+    for outdoor, gain, top, cop, most_kw in zip(*(np.asarray(a, float).tolist() for a in (
+            zone.outdoor_c, zone.gain_kw, zone.comfort_max_c, plant_cop, plant_kw))):
         drift_kw = h * (outdoor - temp[-1]) + gain
-        power.append(min(cooling_kw, max(0.0, (c * (temp[-1] - top) / step_h + drift_kw) / cop)))
+        power.append(min(most_kw, max(0.0, (c * (temp[-1] - top) / step_h + drift_kw) / cop)))
         temp.append(temp[-1] + step_h / c * (drift_kw - cop * power[-1]))
     return np.array(power), np.array(temp)
+
+
+def thermostat_plant(zone: ThermalZone, step_h: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""COP [-] and most electric power [kW] per step of the plant the thermostat runs, each (T,).
+
+    The zone's air conditioners (:math:`\mathrm{COP}_t`, :math:`\bar p`); in a zone without any
+    (``cooling_kw`` 0) cooled only through its store, the store's chiller serving the zone through
+    the tank in the same step (:math:`\mathrm{COP}^s_t`, at most
+    :math:`\min(\bar c - c^{\mathrm{hold}}_t,\ \bar d/\mathrm{COP}^s_t)`, the store's content left as
+    it is; :func:`store_hold_kw` keeps room for holding its starting charge, so the optimiser can do
+    the same and still end as charged as it started).
+    """
+    n_t = len(zone.outdoor_c)
+    store = zone.store
+    if zone.cooling_kw > 0 or store is None:
+        return np.broadcast_to(np.asarray(zone.cop, float), (n_t,)), np.full(n_t, float(zone.cooling_kw))
+    cop = np.asarray(store.charge_cop, float)
+    return cop, np.minimum(store.charge_kw - store_hold_kw(store, step_h), store.discharge_kw_th / cop)
+
+
+def store_hold_kw(store: ThermalStore, step_h: float) -> np.ndarray:
+    r"""Chiller power that keeps the store at its starting charge against its standing loss [kW], (T,).
+
+    .. math:: c_t = (1 - \kappa)\,\sigma^0 S / (\Delta t\,\mathrm{COP}^s_t), \quad \kappa = (1-\lambda)^{\Delta t}
+
+    The run ends at least as charged as it starts, so this must fit the chiller: raises
+    :class:`InputError` otherwise.
+    """
+    start_kwh_th = store.soc_initial_frac * store.capacity_kwh_th
+    hold_kw = (1.0 - store.keep_frac(step_h)) * start_kwh_th / (step_h * np.asarray(store.charge_cop, float))
+    if np.any(hold_kw > store.charge_kw):
+        raise InputError(f"the store's chiller ({store.charge_kw:g} kW) cannot make up its standing loss at the "
+                         f"starting charge (needs up to {hold_kw.max():.3g} kW); raise charge_kw or lower "
+                         "loss_frac_per_h or soc_initial_frac", "cooling.store.charge_kw")
+    return hold_kw
 
 
 def ev_baseline(fleet: EVFleet, step_h: float) -> tuple[np.ndarray, np.ndarray]:

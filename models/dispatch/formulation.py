@@ -37,6 +37,7 @@ CONSTRAINT_FAMILIES = (
     ("pump_units_max", fx.pump_units_max, "MT_pump_units"),
     ("pump_units_min", fx.pump_units_min, "MT_pump_units"),
     ("zone_dynamics", fx.zone_dynamics, "MT_zone"),
+    ("store_balance", fx.store_balance, "MT_store"),
     ("ev_energy", fx.ev_energy, "MVT_ev"),
     ("gen_rating", fg.gen_rating, "MT_gen_sized"),
     ("gen_on_limit", fg.gen_on_limit, "MT_commit"),

@@ -11,6 +11,8 @@ a meter without a load of that kind gets zero bounds and no rows). The families 
   to beat the thermostat where the weather alone takes the zone below the band or the plant
   cannot hold its top (so the problem is feasible whenever the thermostat is); fixed at the
   start, at the end at most the baseline's temperature;
+* thermal store's cooling within its charge window, fixed at the start, at the end at least
+  the start (:func:`~munigrid.models.dispatch.flex.store_hold_kw` checks the chiller can);
 * EV power 0 while unplugged, session energy at least the session's need at its departure.
 """
 
@@ -18,7 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from munigrid.models.dispatch.flex import FlexLoads, FlexSchedule, ev_baseline, pump_baseline, thermostat_baseline
+from munigrid.models.dispatch.flex import (FlexLoads, FlexSchedule, ev_baseline, pump_baseline, store_hold_kw,
+                                          thermostat_baseline)
 from munigrid.models.errors import InputError
 
 
@@ -109,7 +112,31 @@ def _cooling(out, flex, n_t: int, step_h: float) -> np.ndarray:
     out.params.update(zone_kwh_per_k=capacity, zone_loss_kw_per_k=loss, outdoor_c=outdoor, heat_gain_kw=gain,
                       cooling_cop=cop)
     out.rows("MT_zone", np.repeat(has[:, None], n_t, axis=1))
-    return power_ub
+    return power_ub + _store(out, [None if z is None else z.store for z in zones], n_t, step_h)
+
+
+def _store(out, stores, n_t: int, step_h: float) -> np.ndarray | float:
+    """Columns and rows of the zones' thermal stores; the chiller's most power [kW] per meter and step."""
+    has = np.array([s is not None for s in stores])
+    if not has.any():
+        return 0.0
+    n_m = len(stores)
+    charge_ub, discharge_ub, cop = np.zeros((n_m, n_t)), np.zeros((n_m, n_t)), np.ones((n_m, n_t))
+    lower, upper, keep = np.zeros((n_m, n_t + 1)), np.zeros((n_m, n_t + 1)), np.ones(n_m)
+    for i, s in enumerate(stores):
+        if s is None:
+            continue
+        store_hold_kw(s, step_h)  # raises when the chiller cannot end the run as charged as it starts
+        charge_ub[i], discharge_ub[i], cop[i] = s.charge_kw, s.discharge_kw_th, s.charge_cop
+        keep[i] = s.keep_frac(step_h)
+        lower[i], upper[i] = s.soc_min_frac * s.capacity_kwh_th, s.soc_max_frac * s.capacity_kwh_th
+        lower[i, 0] = upper[i, 0] = lower[i, -1] = s.soc_initial_frac * s.capacity_kwh_th
+    out.var("store_charge_kw", np.zeros((n_m, n_t)), charge_ub)
+    out.var("store_discharge_kw_th", np.zeros((n_m, n_t)), discharge_ub)
+    out.var("store_kwh_th", lower, upper)
+    out.params.update(store_cop=cop, store_keep_frac=keep)
+    out.rows("MT_store", np.repeat(has[:, None], n_t, axis=1))
+    return charge_ub
 
 
 def _ev(out, flex, n_t: int, step_h: float) -> np.ndarray:
@@ -149,4 +176,7 @@ def flex_schedule(data, x, i: int):
 
     return FlexSchedule(flex_kw=family("flex_kw", (1, n_t)), pump_kw=family("pump_kw", (1, n_t)),
                         water_m3=family("water_m3", (1, n_t + 1)), cool_kw=family("cool_kw", (1, n_t)),
-                        temp_c=family("temp_c", (1, n_t + 1)), ev_kw=family("ev_kw", (1, 0, n_t)))
+                        temp_c=family("temp_c", (1, n_t + 1)), ev_kw=family("ev_kw", (1, 0, n_t)),
+                        store_charge_kw=family("store_charge_kw", (1, n_t)),
+                        store_discharge_kw_th=family("store_discharge_kw_th", (1, n_t)),
+                        store_kwh_th=family("store_kwh_th", (1, n_t + 1)))

@@ -57,11 +57,12 @@ def test_each_flexibility_is_worth_its_bill_difference(days):
     table = pd.DataFrame(outcome.manifest["flexibility"])
     assert set(zip(table.building, table.flexibility)) == {
         ("water_pumping_station", "pumping"), ("water_pumping_station", "ev"), ("municipal_office", "cooling"),
-        ("municipal_school", "cooling")}
+        ("municipal_school", "cooling"), ("municipal_school", "store")}
     assert (table.value_thb >= -1e-3).all()
     assert table.value_thb.sum() > 0
     summary = outcome.summary
-    assert summary.loc["total", "flex_value_thb"] == pytest.approx(table.value_thb.sum(), rel=1e-9)
+    kinds = table[table.flexibility != "store"]  # the store's value is a share of the school's cooling value
+    assert summary.loc["total", "flex_value_thb"] == pytest.approx(kinds.value_thb.sum(), rel=1e-9)
     building = outcome.inputs.building("municipal_school")
     imports = outcome.results.import_flex_baseline_kw.sel(building="municipal_school").to_series().clip(lower=0)
     bill = float(building.tariff.bill(imports, ft=ft_schedule(scenario)).monthly["total_thb"].sum())
@@ -180,3 +181,85 @@ def test_cli_run_table_shows_the_values(tmp_path):
     done = _cli("run", str(scenario), "--no-store", "--samples", "0")
     assert done.returncode == 0, done.stderr
     assert "Flexibility" in done.stdout and "Pumping" in done.stdout
+
+
+def test_thermal_store_in_results_within_its_window(days):
+    """The school's ice store (bundled: 200 kWh, defaults otherwise) stays in [0, 200] kWh from its
+    empty start, is used, and the school's flexible load is its air conditioners plus the
+    store's chiller."""
+    scenario, outcome = days
+    r = outcome.results.sel(building="municipal_school")
+    stored = r.store_kwh_th.values
+    assert outcome.results.store_kwh_th.attrs["units"] == "kWh thermal"
+    assert stored[0] == pytest.approx(0.0, abs=TOL) and stored.min() >= -TOL and stored.max() <= 200.0 + TOL
+    assert r.store_discharge_kw_th.values.sum() > 10.0
+    np.testing.assert_allclose(r.flex_kw.values, r.cool_kw.values + r.store_charge_kw.values, atol=1e-6)
+    assert np.isnan(outcome.results.store_kwh_th.sel(building="municipal_office").values).all()
+
+
+def test_thermal_store_follows_its_balance_and_the_zone_its_rc_model(days):
+    """s_{t+1} = (1 - 0.001) s_t + COP_t c_t - d_t and the school zone's RC step with the store's cooling."""
+    from munigrid.scenarios.runner import prepare
+
+    scenario, outcome = days
+    prepared = prepare(scenario, api.load_scenario("tha-yang-flex")[1].parent)
+    zone = next(m for m in prepared.meters if m.name == "municipal_school").flex.cooling
+    r = outcome.results.sel(building="municipal_school")
+    stored, charge, out = r.store_kwh_th.values, r.store_charge_kw.values, r.store_discharge_kw_th.values
+    np.testing.assert_allclose(stored[1:], 0.999 * stored[:-1] + zone.store.charge_cop[:-1] * charge[:-1]
+                               - out[:-1], atol=1e-5)
+    assert zone.store.charge_kw == pytest.approx(200.0 / (8 * 2.2))  # default: full in 8 h at the ice COP at 35 C
+    temp = r.zone_temp_c.values
+    drift = zone.loss_kw_per_k * (zone.outdoor_c - temp) + zone.gain_kw - zone.cop * r.cool_kw.values - out
+    np.testing.assert_allclose(np.diff(temp), drift[:-1] / zone.capacity_kwh_per_k, atol=1e-5)
+
+
+def test_the_store_value_is_the_bill_without_it_less_the_optimised_bill(days):
+    """The store's share of the cooling value: the school solved without its store (pre-cooling still
+    optimised) billed, less the optimised bill; positive, at most the cooling value (the thermostat baseline
+    is feasible without the store), in the summary but not in the total."""
+    from dataclasses import replace
+
+    from munigrid.scenarios.runner import prepare, solve_meters
+
+    scenario, outcome = days
+    table = pd.DataFrame(outcome.manifest["flexibility"]).set_index(["building", "flexibility"])
+    prepared = prepare(scenario, api.load_scenario("tha-yang-flex")[1].parent)
+    school = next(m for m in prepared.meters if m.name == "municipal_school")
+    plain = replace(school, flex=replace(school.flex, cooling=replace(school.flex.cooling, store=None)))
+    imports = solve_meters([plain], prepared.inputs.step_h, scenario)["municipal_school"].schedules[
+        "municipal_school"].import_kw
+    series = pd.Series(np.clip(imports, 0, None), index=prepared.inputs.index)
+    bill_thb = float(prepared.inputs.building("municipal_school").tariff.bill(series, ft=prepared.ft).monthly[
+        "total_thb"].sum())
+    store = table.loc[("municipal_school", "store")]
+    assert store.bill_baseline_thb == pytest.approx(bill_thb, rel=1e-6)
+    assert 1.0 < store.value_thb <= table.loc[("municipal_school", "cooling"), "value_thb"] + 1.0
+    summary = outcome.summary
+    assert summary.loc["municipal_school", "flex_store_value_thb"] == pytest.approx(store.value_thb, rel=1e-9)
+    assert summary.loc["municipal_school", "flex_value_thb"] == pytest.approx(
+        summary.loc["municipal_school", "flex_cooling_value_thb"], rel=1e-9)
+
+
+SCHOOL = "      store: {kind: ice, capacity_kwh_th: 200}\n"
+
+
+@pytest.mark.parametrize("line, fragment", [
+    ("store: {kind: glycol, capacity_kwh_th: 200}", "flexible_loads.cooling[1].store.kind"),
+    ("store: {kind: ice, capacity_kwh_th: 200, soc_initial_frac: 0.5, soc_max_frac: 0.4}",
+     "flexible_loads.cooling[1].store"),
+    ("store: {kind: ice, capacity_kwh_th: 200, charge_kw: 0.5, loss_frac_per_h: 0.1, soc_initial_frac: 0.5}",
+     "flexible_loads.cooling[1].store.charge_kw"),
+    ("cooling_kw: 0", "flexible_loads.cooling[1]: cooling_kw 0 (no air conditioners) needs a store"),
+])
+def test_bad_thermal_store_exits_2_from_run_naming_the_field(tmp_path, line, fragment):
+    """A store the schema refuses, one whose chiller cannot make up its standing loss (10 kWh/h lost at half
+    charge needs about 4 kW at the ice COP; 0.5 kW given), and a zone with neither air conditioners nor a
+    store stop ``munigrid run`` before solving."""
+    text = api.load_scenario("tha-yang-flex")[1].read_text().replace("days: 365", "days: 2")
+    assert SCHOOL in text
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text(text.replace(SCHOOL, f"      {line}\n", 1))
+    done = _cli("run", str(scenario), "--no-store", "--samples", "0")
+    assert done.returncode == 2, done.stderr
+    assert fragment in done.stderr and "Traceback" not in done.stderr

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pyomo.environ as pyo
 import pytest
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from munigrid.models.dispatch import Battery, DispatchProblem, Meter, SolveOptions, SolveStatus, solve
-from munigrid.models.dispatch.flex import EVFleet, FlexLoads, PumpStation, ThermalZone, baseline_kw
+from munigrid.models.dispatch.flex import EVFleet, FlexLoads, PumpStation, ThermalStore, ThermalZone, baseline_kw
 from munigrid.models.dispatch.formulation import materialise
 from munigrid.models.dispatch.highs_backend import run_highs
 from munigrid.models.dispatch.layout import build_model_data
@@ -87,6 +89,89 @@ def test_rc_room_pre_cools_in_the_cheap_hour(flat_terms):
     assert banded.objective_thb == pytest.approx(55.0, rel=1e-9)
 
 
+def _stored_zone(charge_kw=10.0, discharge_kw_th=8.0, loss_frac_per_h=0.01, soc_initial_frac=0.0):
+    """A zone held at 25 C (band [25, 25]), C = 10 kWh/K, H = 1 kW/K, outdoors 25 C in hours 0-1 and 35 C in
+    hours 2-3 (10 kW of heat to remove then), direct COP 4; an ice store of 100 kWh, charging COP 2.5."""
+    store = ThermalStore("ice", capacity_kwh_th=100.0, charge_kw=charge_kw, charge_cop=np.full(4, 2.5),
+                         discharge_kw_th=discharge_kw_th, loss_frac_per_h=loss_frac_per_h,
+                         soc_initial_frac=soc_initial_frac)
+    return ThermalZone(capacity_kwh_per_k=10.0, loss_kw_per_k=1.0, cooling_kw=20.0, cop=np.full(4, 4.0),
+                       outdoor_c=np.array([25.0, 25.0, 35.0, 35.0]), gain_kw=np.zeros(4),
+                       comfort_min_c=np.full(4, 25.0), comfort_max_c=np.full(4, 25.0), temp_initial_c=25.0, store=store)
+
+
+def test_ice_store_charged_in_the_cheap_hours_covers_the_dear_hours(flat_terms):
+    r"""Prices 1, 1, 5, 5 THB/kWh; the zone needs 10 kW of cooling in hours 2 and 3 (no pre-cooling: the band is
+    one temperature). Direct: 10/4 kW at 5 THB, 12.5 THB an hour (the baseline, store unused: 25 THB).
+
+    The store keeps kappa = 0.99 of its content each hour, so cooling d_t drawn in hour t needs
+    d_t / kappa^(t-k) charged in hour k; per kWh of cooling from hour 1 it costs 1/(2.5 x 0.99) = 0.40 THB
+    against 1.25 THB direct. Discharge limit 8 kW: the store gives 8 kW in hours 2 and 3, charged in hour 1
+    (s_2 = 8/0.99 + 8/0.99^2 = 16.24 kWh, c_1 = s_2/2.5 = 6.497 kW < 10), the air conditioners the other
+    2 kW (0.5 kW at 5 THB each hour): 6.497 + 5 = 11.497 THB. With the chiller limited to 4 kW, hour 1
+    gives 10 kWh and hour 0 the remaining 6.243 kWh / 0.99: c_0 = 2.523 kW, 11.523 THB. Ends empty (as it
+    started)."""
+    kappa = 0.99
+    stored_kwh = 8 / kappa + 8 / kappa**2
+    terms = flat_terms([1.0, 1.0, 5.0, 5.0])
+    np.testing.assert_allclose(baseline_kw(FlexLoads(cooling=_stored_zone()), 1.0), [0, 0, 2.5, 2.5], atol=1e-12)
+    result = _solve(terms, FlexLoads(cooling=_stored_zone()), 4)
+    flex = result.schedules["site"].flex
+    assert result.objective_thb == pytest.approx(stored_kwh / 2.5 + 5.0, rel=1e-9)
+    np.testing.assert_allclose(flex.store_charge_kw, [0.0, stored_kwh / 2.5, 0.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(flex.store_discharge_kw_th, [0.0, 0.0, 8.0, 8.0], atol=1e-9)
+    np.testing.assert_allclose(flex.store_kwh_th, [0.0, 0.0, stored_kwh, 8 / kappa, 0.0], atol=1e-9)
+    np.testing.assert_allclose(flex.cool_kw, [0.0, 0.0, 0.5, 0.5], atol=1e-9)
+    np.testing.assert_allclose(flex.flex_kw, flex.cool_kw + flex.store_charge_kw, atol=1e-9)
+    small = _solve(terms, FlexLoads(cooling=_stored_zone(charge_kw=4.0)), 4)
+    c_0 = (stored_kwh - 10.0) / (kappa * 2.5)
+    assert small.objective_thb == pytest.approx(4.0 + c_0 + 5.0, rel=1e-9)
+    np.testing.assert_allclose(small.schedules["site"].flex.store_charge_kw, [c_0, 4.0, 0.0, 0.0], atol=1e-9)
+
+
+def test_store_that_cannot_hold_its_charge_is_refused(flat_terms):
+    """Starting half full (50 kWh) with 10 %/h loss needs 5 kWh/h = 2 kW of chiller at COP 2.5 to end as charged."""
+    with pytest.raises(InputError, match="charge_kw") as err:
+        _solve(flat_terms([1.0] * 4), FlexLoads(cooling=_stored_zone(charge_kw=1.9, loss_frac_per_h=0.1,
+                                                                          soc_initial_frac=0.5)), 4)
+    assert err.value.problems[0].path == "cooling.store.charge_kw"
+    held = _solve(flat_terms([1.0] * 4), FlexLoads(cooling=_stored_zone(charge_kw=2.1, loss_frac_per_h=0.1,
+                                                                          soc_initial_frac=0.5)), 4)
+    assert held.status is SolveStatus.OPTIMAL
+
+
+def test_zone_cooled_only_through_its_store(flat_terms):
+    """No air conditioners (cooling_kw 0), discharge up to 20 kW: the thermostat runs the store's chiller through
+    the tank, 10/2.5 = 4 kW in hours 2 and 3 (40 THB at 5 THB/kWh). Optimised: all charged in hour 1,
+    (10/0.99 + 10/0.99^2)/2.5 = 8.12 kW at 1 THB. At a flat 5 THB the same-step path is the cheapest: 40 THB."""
+    zone = replace(_stored_zone(discharge_kw_th=20.0), cooling_kw=0.0)
+    np.testing.assert_allclose(baseline_kw(FlexLoads(cooling=zone), 1.0), [0.0, 0.0, 4.0, 4.0], atol=1e-12)
+    result = _solve(flat_terms([1.0, 1.0, 5.0, 5.0]), FlexLoads(cooling=zone), 4)
+    charged_kw = (10 / 0.99 + 10 / 0.99**2) / 2.5
+    assert result.objective_thb == pytest.approx(charged_kw, rel=1e-9)
+    flex = result.schedules["site"].flex
+    np.testing.assert_allclose(flex.store_charge_kw, [0.0, charged_kw, 0.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(flex.store_discharge_kw_th, [0.0, 0.0, 10.0, 10.0], atol=1e-9)
+    assert np.abs(flex.cool_kw).max() == 0.0
+    flat = _solve(flat_terms([5.0] * 4), FlexLoads(cooling=zone), 4)
+    assert flat.objective_thb == pytest.approx(40.0, rel=1e-9)
+
+
+def test_zone_without_a_store_beside_one_with_a_store(flat_terms, rows_match_pyomo):
+    """Two meters with zones, one with a store: the other's store columns are padding fixed at 0, its zone
+    follows the plain RC model, and the compiled rows equal Pyomo's."""
+    plain = replace(_stored_zone(), store=None)
+    meters = [Meter(name, np.zeros(4), flat_terms([1.0, 1.0, 5.0, 5.0]), flex=FlexLoads(cooling=zone))
+              for name, zone in (("stored", _stored_zone()), ("plain", plain))]
+    problem = DispatchProblem(1.0, meters, SolveOptions(mip_rel_gap=1e-9))
+    rows_match_pyomo(build_model_data(problem))
+    result = solve(problem)
+    assert result.objective_thb == pytest.approx((8 / 0.99 + 8 / 0.99**2) / 2.5 + 5.0 + 25.0, rel=1e-9)
+    flex = result.schedules["plain"].flex
+    assert np.abs(np.r_[flex.store_charge_kw, flex.store_discharge_kw_th, flex.store_kwh_th]).max() == 0.0
+    np.testing.assert_allclose(flex.cool_kw, [0.0, 0.0, 2.5, 2.5], atol=1e-9)
+
+
 def _fleet(n_t=4, need_kwh=30.0):
     required = np.zeros(n_t + 1)
     required[-1] = need_kwh
@@ -120,10 +205,12 @@ def _every_family(flat_terms) -> DispatchProblem:
     n_t = 24
     hour = np.arange(n_t)
     occupied = (hour >= 8) & (hour < 17)
+    store = ThermalStore("chilled_water", capacity_kwh_th=60.0, charge_kw=8.0, charge_cop=2.9 - 0.02 * hour,
+                         discharge_kw_th=15.0, loss_frac_per_h=0.004, soc_min_frac=0.1, soc_initial_frac=0.3)
     zone = ThermalZone(capacity_kwh_per_k=30.0, loss_kw_per_k=2.0, cooling_kw=30.0, cop=3.2 - 0.02 * hour,
                        outdoor_c=28 + 4 * np.sin(hour / 24 * 2 * np.pi), gain_kw=np.where(occupied, 8.0, 1.0),
                        comfort_min_c=np.where(occupied, 23.0, 18.0), comfort_max_c=np.where(occupied, 26.0, 32.0),
-                       temp_initial_c=28.0)
+                       temp_initial_c=28.0, store=store)
     start, required = np.zeros(n_t, bool), np.zeros(n_t + 1)
     start[[0, 18]] = True
     plugged = (hour < 7) | (hour >= 18)
@@ -141,8 +228,8 @@ def _every_family(flat_terms) -> DispatchProblem:
 
 def test_flex_rows_compile_to_pyomo_rows_exactly(flat_terms, rows_match_pyomo):
     data = build_model_data(_every_family(flat_terms))
-    assert {"flex_kw", "pump_kw", "pumps_on", "water_m3", "cool_kw", "temp_c", "ev_kw", "ev_kwh"} <= set(
-        data.columns.shape)
+    assert {"flex_kw", "pump_kw", "pumps_on", "water_m3", "cool_kw", "temp_c", "ev_kw", "ev_kwh", "store_charge_kw",
+            "store_discharge_kw_th", "store_kwh_th"} <= set(data.columns.shape)
     rows_match_pyomo(data)
 
 
@@ -164,4 +251,6 @@ def test_flex_lp_and_milp_match_pyomo_and_the_strategy(flat_terms):
     n_on = np.arange(4)[:, None]  # three 10 kW pumps, each at least 5 kW when on
     assert np.all(((5 * n_on - 1e-6 <= flex.pump_kw) & (flex.pump_kw <= 10 * n_on + 1e-6)).any(axis=0))
     assert result.schedules["plain"].flex is None
-    np.testing.assert_allclose(flex.flex_kw, flex.pump_kw + flex.cool_kw + flex.ev_kw.sum(axis=0), atol=1e-6)
+    np.testing.assert_allclose(flex.flex_kw, flex.pump_kw + flex.cool_kw + flex.ev_kw.sum(axis=0)
+                               + flex.store_charge_kw, atol=1e-6)
+    assert flex.store_kwh_th[-1] >= flex.store_kwh_th[0] - 1e-6
