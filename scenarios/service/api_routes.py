@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from munigrid.models.errors import InputError
 from munigrid.scenarios import api
-from munigrid.scenarios.connections import one_battery_problems
 from munigrid.scenarios.service import checks, results
 from munigrid.scenarios.service.errors import NotFound
 
@@ -105,10 +104,9 @@ def submit(request: Request, job: JobRequest) -> str:
         checks.sweep_fields(job.vary, job.portfolio, root)
         return _jobs(request).submit("sweep", {**source, "vary": job.vary, "portfolio": job.portfolio,
                                                "workers": job.workers}, f"sweep {scenario.name}")
-    if one_battery_problems(scenario, "operations"):
-        raise InputError(one_battery_problems(scenario, "operations"))
-    if scenario.battery is None:
-        raise InputError("operations plan a battery: add a `battery` to the scenario", "battery")
+    from munigrid.scenarios.operations.site import choose_meter
+
+    choose_meter(scenario)  # a meter with batteries or flexible loads to plan, else 422 naming the field
     return _jobs(request).submit("operations", {**source, "day": checks.day(job.day)},
                                  f"operations {scenario.name} {job.day}")
 
