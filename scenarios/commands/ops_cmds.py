@@ -151,7 +151,7 @@ def schedule(scenario, day, out, history, as_json, meter, soc_frac, peak_kw, iss
         click.echo(f"  {line}")
     limit = rows["demand_limit_kw"].max()
     click.echo(f"  charge {rows['battery_setpoint_kw'].clip(lower=0).sum() * site.step_h:.1f} kWh, discharge "
-               f"{-rows['battery_setpoint_kw'].clip(upper=0).sum() * site.step_h:.1f} kWh, demand limit "
+               f"{abs(rows['battery_setpoint_kw'].clip(upper=0).sum()) * site.step_h:.1f} kWh, demand limit "
                f"{'-' if limit != limit else f'{limit:.1f} kW'}, expected cost {header['expected_cost_thb']:,.2f} THB")
     for note in header["fallbacks"]:
         click.echo(f"  fallback: {note}")
@@ -170,7 +170,7 @@ def _asset_lines(header: dict, rows, step_h: float) -> list[str]:
         setpoint = rows[f"{name}:battery_setpoint_kw"]
         lines.append(f"battery {name}: start {header['start_state']['battery_soc_kwh'][name]:.1f} kWh, end {soc:.1f} "
                      f"kWh; charge {setpoint.clip(lower=0).sum() * step_h:.1f} kWh, discharge "
-                     f"{-setpoint.clip(upper=0).sum() * step_h:.1f} kWh")
+                     f"{abs(setpoint.clip(upper=0).sum()) * step_h:.1f} kWh")
     for member in header.get("members", []):
         lines.append(f"{member}: load {rows[f'{member}:load_forecast_kw'].sum() * step_h:.1f} kWh, PV "
                      f"{rows[f'{member}:pv_forecast_kw'].sum() * step_h:.1f} kWh (forecast, its share of the meter's)")
