@@ -129,7 +129,18 @@ def horizon_flex(site: OperationsSite, state: DayState, forecast: HorizonForecas
         return None
     index = forecast.load_kw.index
     weather = forecast.weather if forecast.weather is not None else site.weather.reindex(index)
-    return site.flex(index, weather, FlexStart(**state.flex))
+    start = FlexStart(reservoir_frac=state.flex.get("reservoir_frac"), zone_temp_c=state.flex.get("zone_temp_c"),
+                      ev_kwh=dict(state.flex.get("ev_kwh", {})))
+    return site.flex(index, weather, start)
+
+
+def with_planned_flex(forecast: HorizonForecast, flex_kw: np.ndarray | None) -> HorizonForecast:
+    """``forecast`` with the flexible loads' planned power [kW] added to every load quantile (what an
+    intraday re-plan, which moves only the batteries, plans against); unchanged for None."""
+    if flex_kw is None:
+        return forecast
+    flex = np.nan_to_num(np.asarray(flex_kw, dtype=float))[:, None]
+    return replace(forecast, load_kw=forecast.load_kw + flex)
 
 
 def horizon_index(site: OperationsSite, day: pd.Timestamp, lookahead_h: float = LOOKAHEAD_H,

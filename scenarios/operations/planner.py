@@ -31,7 +31,7 @@ from munigrid.scenarios.operations.daily import ScheduleOutcome, make_schedule, 
 from munigrid.scenarios.operations.forecast import DEFAULT_LOAD_MODEL, PVMethod, fit_load_model, metered_history
 from munigrid.scenarios.operations.forecaster_cache import ForecasterCache
 from munigrid.scenarios.operations.intraday import DEFAULT_POLICY, IntradayPolicy, level_factor, replan, with_step_freq
-from munigrid.scenarios.operations.plan import LOOKAHEAD_H, DayPlan, horizon_index
+from munigrid.scenarios.operations.plan import LOOKAHEAD_H, DayPlan, horizon_index, with_planned_flex
 from munigrid.scenarios.operations.site import OperationsSite, operations_site
 from munigrid.scenarios.operations.state import DayState, month_of, with_socs
 
@@ -155,12 +155,14 @@ class OperationsPlanner:
         self._days: dict[pd.Timestamp, ScheduleOutcome] = {}
 
     @classmethod
-    def from_scenario(cls, scenario: str | Path, history: Path | None = None, **options) -> "OperationsPlanner":
-        """Planner of a bundled scenario name or YAML path (``history``: a meter CSV replacing its load)."""
+    def from_scenario(cls, scenario: str | Path, history: Path | None = None, meter: str | None = None,
+                      **options) -> "OperationsPlanner":
+        """Planner of a bundled scenario name or YAML path (``history``: a meter CSV replacing its load;
+        ``meter``: the meter operated, default the batteries')."""
         from munigrid.scenarios import api
 
         parsed = api.load(scenario)
-        return cls(operations_site(parsed, parsed._base_dir, history=history), **options)
+        return cls(operations_site(parsed, parsed._base_dir, history=history, meter=meter), **options)
 
     def _day(self, day: pd.Timestamp | str) -> pd.Timestamp:
         stamp = pd.Timestamp(day)
@@ -208,7 +210,9 @@ class OperationsPlanner:
             or per demand-charge family a list per window.
         measurements : Series or DataFrame
             Metered load of the day's elapsed steps [kW] (a ``load_kw`` column or a Series), indexed
-            by step start; steps at or after ``now`` are ignored.
+            by step start; steps at or after ``now`` are ignored. With flexible loads, the meter's
+            load with them as they ran (the re-plan moves only the batteries; the flexible loads
+            keep the day-ahead plan, whose power is added to the forecast).
 
         Raises
         ------
@@ -221,7 +225,8 @@ class OperationsPlanner:
         stamp = stamp.tz_localize(self.site.index.tz) if stamp.tzinfo is None else stamp.tz_convert(self.site.index.tz)
         day = stamp.normalize()
         outcome = self._days.get(day) or self.day_ahead(day)
-        forecast = with_step_freq(outcome.forecast, self.site.step_h)
+        planned_flex = outcome.plan.flex_kw if outcome.plan.flex is not None else None
+        forecast = with_step_freq(with_planned_flex(outcome.forecast, planned_flex), self.site.step_h)
         index, n_day = forecast.load_kw.index, outcome.plan.n_committed
         start = index.get_indexer([stamp])[0]
         if start < 0 or start >= n_day:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from munigrid.models.dispatch import DispatchProblem, Meter, PVArray, SolveOptions, solve
-from munigrid.scenarios.operations.plan import meter_assets, starting_batteries
+from munigrid.scenarios.operations.plan import meter_assets, starting_batteries, with_planned_flex
 from munigrid.models.errors import InputError
 from munigrid.scenarios.operations.costs import day_cost_thb, horizon_terms, registered_after
 from munigrid.scenarios.operations.ems import Control, actuals
@@ -121,10 +121,10 @@ def schedule_forecast(path: Path, header: dict) -> HorizonForecast:
     """The forecast a schedule file was made with, over its whole horizon [kW]; with flexible loads
     their planned power is added to the load (the re-plans take it as fixed)."""
     table = read_forecast(path)
-    flex = table["flex_kw"].fillna(0.0).to_numpy()[:, None] if "flex_kw" in table else 0.0
     frames = {what: table[[f"{what}_{q}_kw" for q in ("p10", "p50", "p90")]].set_axis(["p10", "p50", "p90"], axis=1)
               for what in ("load", "pv")}
-    return HorizonForecast(frames["load"] + flex, frames["pv"], header["load_model"], header["pv_forecast"])
+    forecast = HorizonForecast(frames["load"], frames["pv"], header["load_model"], header["pv_forecast"])
+    return with_planned_flex(forecast, table["flex_kw"].to_numpy() if "flex_kw" in table else None)
 
 
 def battery_setpoints(site: OperationsSite, rows: pd.DataFrame) -> np.ndarray | None:

@@ -225,3 +225,33 @@ def test_ev_sessions_at_the_edges_of_a_horizon(flex_scenario):
     carried = ev_fleet(spec, index, carried_kwh=12.0)
     assert carried.plugged[:8].all() and not carried.session_start[0] and carried.energy_initial_kwh == 12.0
     assert carried.required_kwh[8] == pytest.approx(50.0) and carried.session_start[17]
+
+
+def test_the_ems_replans_both_batteries_during_the_day(two_batteries, tmp_path):
+    """The review's default EMS (re-planning, here every 6 h) keeps each battery in its window and the energy
+    of the replay balanced: import = load - PV + charge - discharge + curtailed PV, every step."""
+    from munigrid.scenarios.operations.intraday import IntradayPolicy
+
+    site = two_batteries
+    make_schedule(site, parse_day(DAY, site), folder=tmp_path)
+    review = review_day(site, parse_day(DAY, site), tmp_path, intraday=IntradayPolicy(replan_steps=6))
+    t = review.trace
+    balance = t["load_kw"] - t["pv_kw"] + t["charge_kw"] - t["discharge_kw"] + t["curtail_kw"]
+    assert t["import_kw"].to_numpy() == pytest.approx(balance.to_numpy(), abs=1e-6)
+    for name, soc in review.summary["end_battery_soc_kwh"].items():
+        b = site.batteries[name]
+        assert b.soc_min_frac * b.energy_kwh - 1e-6 <= soc <= b.soc_max_frac * b.energy_kwh + 1e-6
+    assert review.summary["ems"] == "intraday re-planning"
+
+
+def test_the_warm_planner_keeps_the_planned_flexible_load_in_its_replans(flex_scenario):
+    site = operations_site(flex_scenario, flex_scenario._base_dir)
+    planner = OperationsPlanner(site, load_model=QUICK_LOAD_MODEL)
+    outcome = planner.day_ahead(DAY)
+    now = pd.Timestamp(f"{DAY}T10:00", tz="Asia/Bangkok")
+    elapsed = outcome.rows.index[outcome.rows.index < now]
+    metered = site.load_kw.reindex(elapsed) + outcome.rows["flex_kw"].reindex(elapsed)
+    step = planner.replan(now, 100.0, None, metered)
+    flex_now = outcome.rows["flex_kw"].reindex(step.plan.index[:1]).to_numpy()
+    assert step.plan.flex is None  # the re-plan moves the battery only ...
+    assert step.plan.load_plan_kw[0] >= flex_now[0] - 1e-9  # ... against a load that holds the planned cooling
