@@ -7,7 +7,6 @@ follow the public-sector working days of :func:`munigrid.forecasting.calendar.da
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -135,15 +134,13 @@ class FlexStart:
     ev_kwh: dict[str, float] = field(default_factory=dict)
 
 
-def building_flex(scenario: Scenario, building: str | Collection[str], index: pd.DatetimeIndex,
+def building_flex(scenario: Scenario, building: str, index: pd.DatetimeIndex,
                   weather: pd.DataFrame, start: FlexStart | None = None) -> FlexLoads | None:
-    """The flexible loads of ``building``, or of every building named in a collection (those behind
-    one meter); None without any. ``start`` carries a rolling day on from the previous one (None: a
-    planning year). Raises :class:`InputError` naming the scenario field when a load cannot be served
-    even run the baseline way, or when two stations or zones would share one meter."""
-    names = {building} if isinstance(building, str) else set(building)
+    """The flexible loads of ``building`` (None without any); ``start`` carries a rolling day on from
+    the previous one (None: a planning year). Raises :class:`InputError` naming the scenario field
+    when a load cannot be served even run the baseline way."""
     spec = scenario.flexible_loads
-    if spec is None or not names & spec.buildings():
+    if spec is None or building not in spec.buildings():
         return None
     step_h = (index[1] - index[0]).total_seconds() / 3600.0 if len(index) > 1 else 1.0
     carry = start if start is not None else FlexStart()
@@ -152,11 +149,8 @@ def building_flex(scenario: Scenario, building: str | Collection[str], index: pd
                         ("cooling", lambda s: thermal_zone(s, index, weather, carry.zone_temp_c)),
                         ("ev", lambda s: ev_fleet(s, index, None if start is None else carry.ev_kwh.get(s.name, 0.0)))):
         for k, item in enumerate(getattr(spec, kind)):
-            if item.building not in names:
+            if item.building != building:
                 continue
-            if kind in parts and kind != "ev":
-                raise InputError(f"a second {kind} load behind the same meter ({', '.join(sorted(names))}); one "
-                                 f"{kind} load per meter: combine them into one entry", f"flexible_loads.{kind}[{k}].building")
             load = build(item)
             one = FlexLoads(ev=(load,)) if kind == "ev" else FlexLoads(**{kind: load})
             try:

@@ -347,7 +347,7 @@ def operations_site(scenario: Scenario, base_dir: Path, history: Path | None = N
                          "FILE (or the building's load_csv) to operate on real data")
     pv_model, capacity = _meter_pv(scenario, positions, base_dir, shared)
     batteries = {spec.name: dispatch_battery(spec) for spec in battery_specs(scenario) if spec.building in behind}
-    flexible = scenario.flexible_loads is not None and bool(set(behind) & scenario.flexible_loads.buildings())
+    flexible = scenario.flexible_loads is not None and meter in scenario.flexible_loads.buildings()  # none behind a connection
     connection = next((c for c in scenario.connections if c.name == meter), None)
     limit = (connection.import_limit_kw if connection is not None else None) or scenario.grid.import_limit_kw
     return OperationsSite(
@@ -355,9 +355,4 @@ def operations_site(scenario: Scenario, base_dir: Path, history: Path | None = N
         ft=ft_schedule(scenario), batteries=batteries, load_kw=load, pv_kw_per_kwp=pv_model(weather),
         pv_capacity_kwp=capacity, weather=weather, temp_air_c=temp.rename("temp_air_c"), pv_model=pv_model,
         import_limit_kw=limit or math.inf, history_source=source, notes=notes, member_load_kw=members,
-        flex=partial(_meter_flex, scenario, tuple(behind)) if flexible else None)
-
-
-def _meter_flex(scenario: Scenario, behind: tuple[str, ...], index: pd.DatetimeIndex, weather: pd.DataFrame,
-                start: FlexStart) -> FlexLoads | None:
-    return building_flex(scenario, behind, index, weather, start)
+        flex=partial(building_flex, scenario, meter) if flexible else None)
