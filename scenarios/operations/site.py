@@ -188,6 +188,20 @@ def _battery_field(scenario: Scenario, n: int) -> str:
     return "battery" if scenario.battery is not None else f"batteries[{n}]"
 
 
+def _default_meter(groups: dict[str, list[str]], of: dict[str, str], specs: list, flexible: set[str]) -> str:
+    """The batteries' meter, else the one meter with flexible loads (a building on its own meter)."""
+    hosts = list(dict.fromkeys(of[s.building] for s in specs))
+    if len(hosts) > 1:
+        raise InputError(f"the batteries are behind {len(hosts)} meters ({', '.join(hosts)}); a schedule plans one "
+                         "meter: give --meter NAME (or put the buildings behind one `connections:` entry)", "batteries")
+    with_flex = [name for name in groups if name in flexible]
+    if hosts or len(with_flex) == 1:
+        return hosts[0] if hosts else with_flex[0]
+    raise InputError("a day-ahead schedule needs a battery (add a `battery:` block naming its building) or flexible "
+                     "loads" + (f" on one meter (give --meter, one of {', '.join(with_flex)})" if with_flex else ""),
+                     "battery")
+
+
 def choose_meter(scenario: Scenario, meter: str | None = None) -> str:
     """The meter operated: ``meter``, else the batteries' meter, else the one meter with flexible loads.
 
@@ -203,33 +217,17 @@ def choose_meter(scenario: Scenario, meter: str | None = None) -> str:
     if meter is not None and meter not in groups:
         raise InputError(f"unknown meter {meter!r}; give a building on its own meter or a connection: "
                          f"{', '.join(groups)}", "--meter")
-    if meter is None:
-        hosts = list(dict.fromkeys(of[s.building] for s in specs))
-        if len(hosts) > 1:
-            raise InputError(f"the batteries are behind {len(hosts)} meters ({', '.join(hosts)}); a schedule plans one "
-                             "meter: give --meter NAME (or put the buildings behind one `connections:` entry)",
-                             "batteries")
-        with_flex = list(dict.fromkeys(of[b] for b in groups_order(groups, flexible)))
-        meter = hosts[0] if hosts else (with_flex[0] if len(with_flex) == 1 else None)
-        if meter is None:
-            raise InputError("a day-ahead schedule needs a battery (add a `battery:` block naming its building) or "
-                             "flexible loads" + (f" on one meter (give --meter, one of {', '.join(with_flex)})"
-                                                 if with_flex else ""), "battery")
+    meter = meter if meter is not None else _default_meter(groups, of, specs, flexible)
     problems = []
     for n, spec in enumerate(specs):
         if of[spec.building] == meter and (spec.energy_kwh <= 0 or dispatch_battery(spec).installed_power_kw <= 0):
             problems.append(Problem(_battery_field(scenario, n), f"energy_kwh and power_kw must be > 0 to schedule it, "
                                                                  f"got {spec.energy_kwh:g} kWh, {spec.power_kw:g} kW"))
-    if not problems and not any(of[s.building] == meter for s in specs) and not set(groups[meter]) & flexible:
+    if not problems and not any(of[s.building] == meter for s in specs) and meter not in flexible:
         problems.append(Problem("--meter", f"meter '{meter}' has no battery and no flexible load to schedule"))
     if problems:
         raise InputError(problems)
     return meter
-
-
-def groups_order(groups: dict[str, list[str]], names: set[str]) -> list[str]:
-    """``names`` in the order of the meters' buildings."""
-    return [b for behind in groups.values() for b in behind if b in names]
 
 
 def _lead_tail(core: pd.DatetimeIndex, step_min: int) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
