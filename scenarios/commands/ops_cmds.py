@@ -282,7 +282,8 @@ def review(scenario, day, out, history, as_json, meter, schedule_file, ems_log, 
                    f"{len(logged['alarms'])} alarms, {logged['setpoints_written']} set points written"
                    f"{' (dry run)' if logged['dry_run'] else ''}; measured import peak "
                    f"{'-' if peak is None else f'{peak:.1f} kW'}; {logged['filled_steps']} steps interpolated")
-    click.echo(f"  end SoC {s['end_soc_kwh']:.1f} kWh; wrote {path}")
+    each = ", ".join(f"{name} {kwh:.1f} kWh" for name, kwh in s.get("end_battery_soc_kwh", {}).items())
+    click.echo(f"  end SoC {s['end_soc_kwh']:.1f} kWh{f' ({each})' if each else ''}; wrote {path}")
 
 
 def _logged_day(path: Path, site, day):
