@@ -126,6 +126,9 @@ def test_two_batteries_on_the_command_line(tmp_path):
                       "--load-model", "calendar_regression")
     assert result.returncode == 0, result.stderr
     assert "battery lfp: start 100.0 kWh" in result.stdout and "battery lead_acid: start 30.0 kWh" in result.stdout
+    review = munigrid("review", scenario, "--day", "2026-03-10", "--out", str(tmp_path / "ops"), "--control", "setpoint")
+    assert review.returncode == 0, review.stderr
+    assert "(lfp " in review.stdout and "lead_acid " in review.stdout
 
 
 @pytest.mark.parametrize("scenario, args, field", [
