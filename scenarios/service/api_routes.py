@@ -7,6 +7,7 @@ problem's path and fix (404 for ids the store does not hold).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
@@ -41,6 +42,8 @@ class JobRequest(BaseModel):
     run: str | None = Field(None, description="finance: id of a stored run.")
     assumptions: dict[str, Any] | None = Field(None, description="finance: assumptions (years, term, share, ...).")
     day: str | None = Field(None, description="operations: the day to schedule, YYYY-MM-DD.")
+    meter: str | None = Field(None, description="operations: the meter to plan, a building on its own meter or a "
+                                                "connection (default: the one the batteries are behind).")
 
 
 def _root(request: Request):
@@ -106,8 +109,11 @@ def submit(request: Request, job: JobRequest) -> str:
                                                "workers": job.workers}, f"sweep {scenario.name}")
     from munigrid.scenarios.operations.site import choose_meter
 
-    choose_meter(scenario)  # a meter with batteries or flexible loads to plan, else 422 naming the field
-    return _jobs(request).submit("operations", {**source, "day": checks.day(job.day)},
+    try:  # a meter with batteries or flexible loads to plan, else 422 naming the field
+        choose_meter(scenario, job.meter)
+    except InputError as err:
+        raise InputError([replace(p, path="meter" if p.path == "--meter" else p.path) for p in err.problems]) from None
+    return _jobs(request).submit("operations", {**source, "day": checks.day(job.day), "meter": job.meter},
                                  f"operations {scenario.name} {job.day}")
 
 

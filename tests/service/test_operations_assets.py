@@ -39,3 +39,10 @@ def test_operations_job_refuses_batteries_behind_two_meters(client):
     reply = client.post("/api/v1/jobs", json={"kind": "operations", "document": doc, "day": "2026-03-11"})
     assert reply.status_code == 422
     assert [p["path"] for p in reply.json()["detail"]] == ["batteries"]
+
+
+def test_operations_job_names_an_unknown_meter(client):
+    reply = client.post("/api/v1/jobs", json={"kind": "operations", "scenario": "tha-yang-flex", "day": "2026-03-11",
+                                              "meter": "nowhere"})
+    assert reply.status_code == 422
+    assert [p["path"] for p in reply.json()["detail"]] == ["meter"]
