@@ -171,21 +171,29 @@ def pumping_site(flex_scenario):
     return operations_site(flex_scenario, flex_scenario._base_dir, meter="water_pumping_station")
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 2**31 - 1), which=st.sampled_from(["two_batteries", "pumping_site"]),
+@pytest.fixture(scope="module")
+def connection_site(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("campus")
+    return operations_site(api.load(connection_scenario(folder)), folder)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**31 - 1), which=st.sampled_from(["two_batteries", "pumping_site", "connection_site"]),
        soc_frac=st.floats(0.0, 1.0), peak_kw=st.floats(0.0, 80.0))
-def test_energy_balances_every_step(two_batteries, pumping_site, seed, which, soc_frac, peak_kw):
+def test_energy_balances_every_step(two_batteries, pumping_site, connection_site, seed, which, soc_frac, peak_kw):
     """import - export + PV used + discharge - charge - flexible load = load, at every step; the batteries'
-    columns add up to the meter's and each battery's SoC follows its flows."""
-    site = {"two_batteries": two_batteries, "pumping_site": pumping_site}[which]
+    columns add up to the meter's and each battery's SoC follows its flows; behind a connection the
+    buildings' columns add up to the meter's."""
+    site = {"two_batteries": two_batteries, "pumping_site": pumping_site, "connection_site": connection_site}[which]
     rng = np.random.default_rng(seed)
-    index = pd.date_range(f"{DAY}", periods=48, freq="h", tz="Asia/Bangkok")
+    day = "2025-06-20" if which == "connection_site" else DAY
+    index = pd.date_range(day, periods=48, freq="h", tz="Asia/Bangkok")
     load = rng.uniform(0.0, 90.0, 48)
     pv = np.clip(rng.normal(20.0, 20.0, 48), 0.0, None) * (np.arange(48) % 24 >= 6) * (np.arange(48) % 24 < 18)
     frame = lambda x: pd.DataFrame({"p10": 0.9 * x, "p50": x, "p90": 1.1 * x}, index=index)  # noqa: E731
     forecast = HorizonForecast(frame(load), frame(pv), QUICK_LOAD_MODEL, "weather")
     socs = {n: soc_frac * b.energy_kwh for n, b in site.batteries.items()}
-    state = with_socs(DayState(0.0, {"*": [peak_kw]}, "2026-03"), socs)
+    state = with_socs(DayState(0.0, {"*": [peak_kw]}, day[:7]), socs)
     plan = plan_day(site, state, forecast, 24)
     balance = plan.import_kw - plan.export_kw + plan.pv_used_kw + plan.discharge_kw - plan.charge_kw - plan.flex_kw
     assert balance == pytest.approx(plan.load_plan_kw, abs=1e-6)
@@ -201,6 +209,10 @@ def test_energy_balances_every_step(two_batteries, pumping_site, seed, which, so
     if site.flex is not None:
         parts = rows["pump_kw"] + rows["pickups:ev_kw"]
         assert parts.to_numpy() == pytest.approx(rows["flex_kw"].to_numpy(), abs=1e-6)
+    if site.member_load_kw is not None:
+        for what in ("load", "pv"):
+            total = sum(rows[f"{m}:{what}_forecast_kw"] for m in site.member_load_kw.columns)
+            assert total.to_numpy() == pytest.approx(rows[f"{what}_forecast_kw"].to_numpy(), abs=1e-6)
 
 
 def test_the_schedule_json_round_trips_every_column(two_batteries, tmp_path):
