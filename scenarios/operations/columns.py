@@ -111,7 +111,7 @@ def flex_columns(plan: DayPlan, step_h: float) -> dict[str, np.ndarray]:
     if loads is None:
         return {}
     n = plan.n_committed
-    out = {"flex_kw": done.flex_kw[:n]}
+    out = {"flex_kw": plan.flex_kw[:n]}
     if loads.pumping is not None:
         out.update(pump_kw=done.pump_kw[:n], reservoir_m3=done.water_m3[1:n + 1])
     if loads.cooling is not None:

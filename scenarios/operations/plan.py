@@ -100,8 +100,12 @@ class DayPlan:
 
     @property
     def flex_kw(self) -> np.ndarray:
-        """Planned power of all flexible loads [kW], shape (T,) (zeros without any)."""
-        return np.zeros(len(self.index)) if self.flex is None else np.asarray(self.flex.flex_kw, float)
+        """Planned power of all flexible loads [kW], shape (T,) (zeros without any; the solver's round-off
+        below 1e-9 kW set to 0, so that no file shows -0.000)."""
+        if self.flex is None:
+            return np.zeros(len(self.index))
+        power = np.asarray(self.flex.flex_kw, float)
+        return np.where(np.abs(power) < 1e-9, 0.0, power)
 
 
 def starting_batteries(site: OperationsSite, state: DayState, end_soc_kwh: dict[str, float] | None = None
