@@ -69,6 +69,24 @@ def _weather(path: Path | None, scenario: str):
     return read_weather_forecast(path, parsed.site.latitude_deg, parsed.site.longitude_deg)
 
 
+class SocReading(click.ParamType):
+    """A SoC reading [-]: one finite number, or ``NAME=FRAC`` pairs separated by commas (one per battery)."""
+
+    name = "soc"
+
+    def convert(self, value, param, ctx):
+        """A float, or a dict of battery name to float; fails (exit 2, option named) on anything else."""
+        if isinstance(value, float | dict):
+            return value
+        if "=" not in str(value):
+            return FINITE_FLOAT.convert(value, param, ctx)
+        readings = {}
+        for pair in str(value).split(","):
+            name, _, number = pair.partition("=")
+            readings[name.strip()] = FINITE_FLOAT.convert(number, param, ctx)
+        return readings
+
+
 common_options = [
     click.option("--day", required=True, help="The day, YYYY-MM-DD (local time)."),
     click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -91,9 +109,10 @@ def _with_common(func):
 @click.command()
 @click.argument("scenario")
 @_with_common
-@click.option("--soc-frac", type=FINITE_FLOAT, default=None,
-              help="Battery SoC reading [0-1] taken as the SoC at the start of the day (default: the previous "
-                   "day's review or schedule, else the scenario's initial SoC).")
+@click.option("--soc-frac", type=SocReading(), default=None,
+              help="Battery SoC reading [0-1] taken as the SoC at the start of the day, one for every battery or "
+                   "NAME=FRAC,NAME=FRAC per battery (default: the previous day's review or schedule, else the "
+                   "scenario's initial SoC).")
 @click.option("--peak-kw", type=FINITE_FLOAT, default=None,
               help="Demand already registered this billing month [kW] (default: from the previous day's files).")
 @click.option("--issue-time", default=None, help="When the plan is made, ISO 8601 (default 15:00 the day before); "

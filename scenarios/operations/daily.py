@@ -133,7 +133,7 @@ def end_state(site: OperationsSite, plan: DayPlan, state: DayState) -> dict:
 
 
 def make_schedule(site: OperationsSite, day: pd.Timestamp, *, folder: Path | None = None,
-                  soc_frac: float | None = None, peak_kw: float | None = None,
+                  soc_frac: float | dict[str, float] | None = None, peak_kw: float | None = None,
                   issue_time: str | pd.Timestamp | None = None, robust: bool = True,
                   load_model: str = DEFAULT_LOAD_MODEL, pv_method: PVMethod = "weather",
                   weather: pd.DataFrame | None = None, lookahead_h: float = LOOKAHEAD_H,
@@ -148,8 +148,8 @@ def make_schedule(site: OperationsSite, day: pd.Timestamp, *, folder: Path | Non
         Local midnight of the planned day.
     folder : Path, optional
         Operations folder: the previous day's files are read from it and the schedule written to it.
-    soc_frac : float, optional
-        State-of-charge reading [-].
+    soc_frac : float or dict, optional
+        State-of-charge reading [-] (of every battery, or of each by name).
     peak_kw : float, optional
         Demand registered this month so far [kW].
     issue_time : str or Timestamp, optional

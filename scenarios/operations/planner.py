@@ -177,7 +177,8 @@ class OperationsPlanner:
         index, _, _ = horizon_index(self.site, day, self.lookahead_h)
         fit_load_model(self.site, history, index, self.load_model, self.cache)
 
-    def day_ahead(self, day: pd.Timestamp | str, *, soc_frac: float | None = None, peak_kw: float | None = None,
+    def day_ahead(self, day: pd.Timestamp | str, *, soc_frac: float | dict[str, float] | None = None,
+                  peak_kw: float | None = None,
                   folder: Path | None = None, issue_time: str | pd.Timestamp | None = None,
                   weather_forecast: pd.DataFrame | None = None) -> ScheduleOutcome:
         """The schedule of ``day`` (:func:`.daily.make_schedule`), kept for the day's re-plans.

@@ -15,7 +15,7 @@ file's header:
   peak through on purpose); the flexible loads start from the scenario's initial states, and
   an EV session plugged in at midnight from nothing charged yet.
 
-A ``--soc-frac`` reading applies to every battery of the meter.
+A ``--soc-frac`` reading applies to every battery of the meter; ``NAME=FRAC,NAME=FRAC`` gives one per battery.
 """
 
 from __future__ import annotations
@@ -132,15 +132,19 @@ def _previous_record(folder: Path | None, building: str, day: pd.Timestamp) -> t
 
 
 def _start_soc(batteries: dict[str, Battery], record: tuple[str, dict] | None,
-               soc_frac: float | None) -> tuple[dict[str, float], str, list[str]]:
+               soc_frac: float | dict[str, float] | None) -> tuple[dict[str, float], str, list[str]]:
     """Each battery's stored energy at the start [kWh], its source and notes (module docstring)."""
     if not batteries:
         return {}, "no battery behind the meter", []
     notes: list[str] = []
     if soc_frac is not None:
+        readings = soc_frac if isinstance(soc_frac, dict) else {name: soc_frac for name in batteries}
+        if set(readings) != set(batteries):
+            raise InputError(f"give one reading for every battery, or one per battery as NAME=FRAC for "
+                             f"{', '.join(batteries)}; got {', '.join(map(str, readings))}", "--soc-frac")
         socs = {}
         for name, battery in batteries.items():
-            socs[name], clip_notes = soc_from_reading(float(soc_frac), battery)
+            socs[name], clip_notes = soc_from_reading(float(readings[name]), battery)
             notes += clip_notes[:1] if not notes else []
         return socs, "reading (--soc-frac)", notes
     if record is not None:
@@ -159,7 +163,7 @@ def _start_soc(batteries: dict[str, Battery], record: tuple[str, dict] | None,
 
 
 def resolve_state(day: pd.Timestamp, batteries: dict[str, Battery], building: str, folder: Path | None = None,
-                  soc_frac: float | None = None, peak_kw: float | None = None, flexible: bool = False) -> DayState:
+                  soc_frac: float | dict[str, float] | None = None, peak_kw: float | None = None, flexible: bool = False) -> DayState:
     """State at the start of ``day`` from readings, the previous day's files or fallbacks.
 
     Parameters
@@ -172,8 +176,8 @@ def resolve_state(day: pd.Timestamp, batteries: dict[str, Battery], building: st
         Meter name used in file names.
     folder : Path, optional
         Where the previous day's schedule and review files are.
-    soc_frac : float, optional
-        State-of-charge reading [-], applied to every battery.
+    soc_frac : float or dict, optional
+        State-of-charge reading [-], applied to every battery, or one per battery by name.
     peak_kw : float, optional
         Demand registered this month so far [kW], applied to every demand family and window.
     flexible : bool
