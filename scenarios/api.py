@@ -531,8 +531,10 @@ def compare_stored(run_ids: list[str], root: Path | None = None, rows: list[str]
                      for (r, k), values in side.iterrows()]}
 
 
-def operations_day(scenario: Scenario | str | Path, day: str, folder: Path, base_dir: Path | None = None) -> dict:
-    """Yesterday's review and tomorrow's schedule of the scenario's battery building.
+def operations_day(scenario: Scenario | str | Path, day: str, folder: Path, base_dir: Path | None = None,
+                   meter: str | None = None) -> dict:
+    """Yesterday's review and tomorrow's schedule of one meter of the scenario (``meter``, default the
+    one its batteries are behind: :func:`munigrid.scenarios.operations.site.choose_meter`).
 
     Plans and reviews the day before ``day`` (so the review has a committed schedule to replay),
     then plans ``day`` from the reviewed end state; writes the schedule CSV/JSON for the EMS and
@@ -545,7 +547,7 @@ def operations_day(scenario: Scenario | str | Path, day: str, folder: Path, base
     from munigrid.scenarios.operations.site import operations_site
 
     scenario = load(scenario) if not isinstance(scenario, Scenario) else scenario
-    site = operations_site(scenario, _base_dir(scenario, base_dir))
+    site = operations_site(scenario, _base_dir(scenario, base_dir), meter=meter)
     target = parse_day(day, site)
     yesterday = parse_day((target - pd.Timedelta(days=1)).date().isoformat(), site)
     make_schedule(site, yesterday, folder=folder)

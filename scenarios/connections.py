@@ -12,6 +12,7 @@ of the scenario's buildings (a connection where its first building is).
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -72,13 +73,14 @@ def _same_tariff(scenario: Scenario, conn: Connection, k: int) -> None:
                          f"connections[{k}].tariff")
 
 
-def _connection_tariff(scenario: Scenario, conn: Connection, k: int, members: list, base_dir: Path) -> Tariff:
-    """The connection's own tariff, or its buildings' common one."""
+def _connection_tariff(scenario: Scenario, conn: Connection, k: int, first_tariff: Callable[[], Tariff],
+                       base_dir: Path) -> Tariff:
+    """The connection's own tariff, or its buildings' common one (``first_tariff()``: its first building's)."""
     from munigrid.scenarios.tariff_choice import building_tariff
 
     if conn.tariff is None and conn.tariff_file is None:
         _same_tariff(scenario, conn, k)
-        return members[0].tariff
+        return first_tariff()
     return building_tariff(conn, scenario.tariffs, base_dir, f"connections[{k}]")
 
 
@@ -95,6 +97,20 @@ def _merged(name: str, members: list, tariff: Tariff):
                    data_notes=[n for b in members for n in b.data_notes], members=[b.name for b in members])
 
 
+def meter_tariff(scenario: Scenario, meter: str, base_dir: Path) -> Tariff:
+    """The tariff of one meter: a building's own, or a shared connection's (:func:`meter_inputs`)."""
+    from munigrid.scenarios.tariff_choice import building_tariff
+
+    index = {conn.name: k for k, conn in enumerate(scenario.connections)}
+    if meter not in index:
+        k, building = next((k, b) for k, b in enumerate(scenario.buildings) if b.name == meter)
+        return building_tariff(building, scenario.tariffs, base_dir, f"buildings[{k}]")
+    conn = scenario.connections[index[meter]]
+    k, first = next((k, b) for k, b in enumerate(scenario.buildings) if b.name in conn.buildings)
+    return _connection_tariff(scenario, conn, index[meter],
+                              lambda: building_tariff(first, scenario.tariffs, base_dir, f"buildings[{k}]"), base_dir)
+
+
 def meter_inputs(scenario: Scenario, buildings: list, base_dir: Path) -> list:
     """One inputs entry per meter (module docstring) from the per-building ``buildings``."""
     by_name = {b.name: b for b in buildings}
@@ -105,5 +121,5 @@ def meter_inputs(scenario: Scenario, buildings: list, base_dir: Path) -> list:
             out.append(by_name[name])
             continue
         conn, members = scenario.connections[index[name]], [by_name[b] for b in behind]
-        out.append(_merged(name, members, _connection_tariff(scenario, conn, index[name], members, base_dir)))
+        out.append(_merged(name, members, _connection_tariff(scenario, conn, index[name], lambda: members[0].tariff, base_dir)))
     return out

@@ -7,6 +7,7 @@ follow the public-sector working days of :func:`munigrid.forecasting.calendar.da
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -34,13 +35,14 @@ def _hours(index: pd.DatetimeIndex) -> np.ndarray:
     return np.asarray(index.hour + index.minute / 60.0, float)
 
 
-def pump_station(spec: Pumping, index: pd.DatetimeIndex) -> PumpStation:
-    """Pumps and reservoir; the day's demand spread by the hourly shape [m3/h]."""
+def pump_station(spec: Pumping, index: pd.DatetimeIndex, level_initial_frac: float | None = None) -> PumpStation:
+    """Pumps and reservoir; the day's demand spread by the hourly shape [m3/h]; the starting level is
+    ``level_initial_frac`` [-] when given (a day carrying on from the previous one), else the scenario's."""
     shape = np.asarray(flex_defaults()["water_demand"][spec.demand_profile]["shape"], float)
     demand = spec.demand_m3_per_day * (shape / shape.sum())[np.asarray(index.hour)]
     return PumpStation(pump_kw=spec.pump_kw, kwh_per_m3=spec.kwh_per_m3, volume_m3=spec.reservoir_m3,
                        demand_m3_per_h=demand, level_min_frac=spec.level_min_frac, level_max_frac=spec.level_max_frac,
-                       level_initial_frac=spec.level_initial_frac,
+                       level_initial_frac=spec.level_initial_frac if level_initial_frac is None else level_initial_frac,
                        inflow_m3_per_h=np.full(len(index), spec.inflow_m3_per_h), pumps=spec.pumps,
                        min_load_frac=spec.min_load_frac)
 
@@ -66,8 +68,10 @@ def thermal_store(spec: StoreSpec, outdoor_c: np.ndarray) -> ThermalStore:
                         soc_initial_frac=spec.soc_initial_frac)
 
 
-def thermal_zone(spec: Cooling, index: pd.DatetimeIndex, weather: pd.DataFrame) -> ThermalZone:
-    """The zone's RC parameters (the scenario's, else the archetype's per m2), comfort band and gains."""
+def thermal_zone(spec: Cooling, index: pd.DatetimeIndex, weather: pd.DataFrame,
+                 temp_initial_c: float | None = None) -> ThermalZone:
+    """The zone's RC parameters (the scenario's, else the archetype's per m2), comfort band and gains;
+    the zone starts at ``temp_initial_c`` [degC] when given, else at the archetypes' common start."""
     common, arch = flex_defaults()["cooling"]["common"], flex_defaults()["cooling"][spec.archetype]
     area = spec.cooled_area_m2
 
@@ -94,45 +98,79 @@ def thermal_zone(spec: Cooling, index: pd.DatetimeIndex, weather: pd.DataFrame) 
                        cooling_kw=pick(spec.cooling_kw, "cooling_kw_per_m2"), cop=cop, outdoor_c=outdoor,
                        gain_kw=gain_kw, comfort_min_c=np.where(at_end, occ_band[0], free_band[0]),
                        comfort_max_c=np.where(at_end, occ_band[1], free_band[1]),
-                       temp_initial_c=float(common["temp_initial_c"]),
+                       temp_initial_c=float(common["temp_initial_c"] if temp_initial_c is None else temp_initial_c),
                        store=None if spec.store is None else thermal_store(spec.store, outdoor))
 
 
-def ev_fleet(spec: EVSpec, index: pd.DatetimeIndex) -> EVFleet:
-    """Daily sessions from ``arrival_h`` to ``departure_h`` (next day when earlier); a session that
-    departs after the horizon has no energy requirement, one that arrived before it is not modelled."""
+def ev_fleet(spec: EVSpec, index: pd.DatetimeIndex, carried_kwh: float | None = None) -> EVFleet:
+    r"""Daily sessions from ``arrival_h`` to ``departure_h`` (next day when earlier).
+
+    At the edges of the horizon (a planning year, or one day of a rolling schedule):
+
+    * a session still plugged in after the last step must hold, at the end, the energy that
+      still lets it finish by its departure at full charger power,
+      :math:`\max(0,\ R - \bar p\,\eta\,h_{after})` with :math:`h_{after}` its plugged hours after
+      the horizon [h] (it is neither dropped nor forced to finish inside the horizon);
+    * a session plugged in before the first step carries on with ``carried_kwh`` already in it
+      [kWh]; with None (a planning year, which starts with no vehicle plugged in) it is not modelled.
+    """
     n_t = len(index)
     step = index[1] - index[0] if n_t > 1 else pd.Timedelta(hours=1)
+    step_h, end = step.total_seconds() / 3600.0, index[-1] + step
     plugged, start, required = np.zeros(n_t, bool), np.zeros(n_t, bool), np.zeros(n_t + 1)
+    energy_kwh, power_kw = spec.count * spec.energy_kwh, spec.count * spec.charger_kw
     days = pd.DatetimeIndex(np.unique(index.normalize()))
+    days = days.insert(0, days[0] - pd.Timedelta(days=1))  # the day before: its session may still be plugged in
     working = day_type(days) == WORKDAY
+    initial_kwh = 0.0
     for day, works in zip(days, working):
         if spec.days == "working" and not works:
             continue
         arrive = day + pd.Timedelta(hours=spec.arrival_h)
         depart = day + pd.Timedelta(hours=spec.departure_h + (24 if spec.departure_h < spec.arrival_h else 0))
         steps = np.flatnonzero((index >= arrive) & (index + step <= depart))
-        if not len(steps):
+        carried = arrive + step <= index[0]  # it had a whole step plugged in before the horizon
+        if not len(steps) or (carried and carried_kwh is None):
             continue
-        plugged[steps], start[steps[0]] = True, True
-        if depart <= index[-1] + step:
-            required[steps[-1] + 1] = spec.count * spec.energy_kwh
-    return EVFleet(name=spec.name, charger_kw=spec.count * spec.charger_kw, plugged=plugged, session_start=start,
-                   required_kwh=required, charge_eff_frac=spec.charge_eff_frac)
+        plugged[steps] = True
+        if carried:
+            initial_kwh = float(carried_kwh)
+        else:
+            start[steps[0]] = True
+        if depart <= end:
+            required[steps[-1] + 1] = energy_kwh
+        else:
+            after_h = np.floor((depart - end) / step) * step_h
+            required[n_t] = max(0.0, energy_kwh - power_kw * spec.charge_eff_frac * after_h)
+    return EVFleet(name=spec.name, charger_kw=power_kw, plugged=plugged, session_start=start,
+                   required_kwh=required, charge_eff_frac=spec.charge_eff_frac, energy_initial_kwh=initial_kwh)
+
+
+@dataclass(frozen=True)
+class FlexStart:
+    """States a day planned on its own starts from (the previous day's end): reservoir level [-],
+    zone temperature [degC] and the energy in each EV fleet's running session [kWh] by fleet name
+    (None: the scenario's start; a fleet not named carries a session with nothing charged yet)."""
+
+    reservoir_frac: float | None = None
+    zone_temp_c: float | None = None
+    ev_kwh: dict[str, float] = field(default_factory=dict)
 
 
 def building_flex(scenario: Scenario, building: str, index: pd.DatetimeIndex,
-                  weather: pd.DataFrame) -> FlexLoads | None:
-    """The flexible loads of ``building`` (None without any). Raises :class:`InputError` naming the
-    scenario field when a load cannot be served even run the baseline way."""
+                  weather: pd.DataFrame, start: FlexStart | None = None) -> FlexLoads | None:
+    """The flexible loads of ``building`` (None without any); ``start`` carries a rolling day on from
+    the previous one (None: a planning year). Raises :class:`InputError` naming the scenario field
+    when a load cannot be served even run the baseline way."""
     spec = scenario.flexible_loads
     if spec is None or building not in spec.buildings():
         return None
     step_h = (index[1] - index[0]).total_seconds() / 3600.0 if len(index) > 1 else 1.0
+    carry = start if start is not None else FlexStart()
     parts: dict = {"ev": []}
-    for kind, build in (("pumping", lambda s: pump_station(s, index)),
-                        ("cooling", lambda s: thermal_zone(s, index, weather)),
-                        ("ev", lambda s: ev_fleet(s, index))):
+    for kind, build in (("pumping", lambda s: pump_station(s, index, carry.reservoir_frac)),
+                        ("cooling", lambda s: thermal_zone(s, index, weather, carry.zone_temp_c)),
+                        ("ev", lambda s: ev_fleet(s, index, None if start is None else carry.ev_kwh.get(s.name, 0.0)))):
         for k, item in enumerate(getattr(spec, kind)):
             if item.building != building:
                 continue
@@ -143,8 +181,8 @@ def building_flex(scenario: Scenario, building: str, index: pd.DatetimeIndex,
                 if kind == "cooling" and load.store is not None:
                     store_hold_kw(load.store, step_h)
             except InputError as err:
-                field = err.problems[0].path.split(".", 1)[-1]
-                raise InputError([Problem(f"flexible_loads.{kind}[{k}].{field}", p.message)
+                field_name = err.problems[0].path.split(".", 1)[-1]
+                raise InputError([Problem(f"flexible_loads.{kind}[{k}].{field_name}", p.message)
                                   for p in err.problems]) from None
             if kind == "ev":
                 parts["ev"].append(load)

@@ -171,6 +171,10 @@ class EVFleet:
         its departure boundary, 0 elsewhere).
     charge_eff_frac : float
         Energy into the batteries per kWh drawn :math:`\eta` [-].
+    energy_initial_kwh : float
+        Energy already charged in a session that began before the first step and is still
+        plugged in at it (``session_start[0]`` False) [kWh]: a day planned on its own carries
+        the previous day's session on (0: no session carried).
     """
 
     name: str
@@ -179,6 +183,7 @@ class EVFleet:
     session_start: np.ndarray
     required_kwh: np.ndarray
     charge_eff_frac: float = 0.92
+    energy_initial_kwh: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -294,13 +299,14 @@ def ev_baseline(fleet: EVFleet, step_h: float) -> tuple[np.ndarray, np.ndarray]:
     .. math:: p_t = \min\big(\bar p,\ (R_s - e_t)/(\eta\,\Delta t)\big) \text{ while plugged}
 
     with :math:`R_s` the session's energy. Returns power [kW] (T,) and energy in the session
-    so far [kWh] (T+1,). Raises :class:`InputError` when a session cannot get its energy even
-    at full power.
+    so far [kWh] (T+1,), starting from the carried ``energy_initial_kwh``. Raises
+    :class:`InputError` when a session cannot get its energy even at full power.
     """
     plugged = np.asarray(fleet.plugged, bool)
     n_t = len(plugged)
     need = session_need_kwh(fleet)
     energy, power = np.zeros(n_t + 1), np.zeros(n_t)
+    energy[0] = fleet.energy_initial_kwh
     for t in range(n_t):
         carried = 0.0 if fleet.session_start[t] else energy[t]
         if plugged[t]:

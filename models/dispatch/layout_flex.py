@@ -13,7 +13,8 @@ a meter without a load of that kind gets zero bounds and no rows). The families 
   start, at the end at most the baseline's temperature;
 * thermal store's cooling within its charge window, fixed at the start, at the end at least
   the start (:func:`~munigrid.models.dispatch.flex.store_hold_kw` checks the chiller can);
-* EV power 0 while unplugged, session energy at least the session's need at its departure.
+* EV power 0 while unplugged, session energy at least the session's need at its departure,
+  fixed at the start at the energy of a session carried in (0 without one).
 """
 
 from __future__ import annotations
@@ -155,6 +156,7 @@ def _ev(out, flex, n_t: int, step_h: float) -> np.ndarray:
             continues[i, v] = ~np.asarray(fleet.session_start, bool)
             lower[i, v] = fleet.required_kwh
             upper[i, v, 1:] = np.inf
+            lower[i, v, 0] = upper[i, v, 0] = fleet.energy_initial_kwh
             eff[i, v] = fleet.charge_eff_frac
             rows[i, v] = True
     out.var("ev_kw", np.zeros((n_m, n_v, n_t)), power_ub)

@@ -23,12 +23,12 @@ HISTORY_HELP = ("Meter CSV (time, load, optional temperature; docs/inputs.md) us
                 "scenario's load (bundled scenarios have no meter data: their archetype load stands in).")
 
 
-def _site(scenario: str, history: Path | None, meter_fmt=None):
+def _site(scenario: str, history: Path | None, meter_fmt=None, meter: str | None = None):
     from munigrid.scenarios import api
     from munigrid.scenarios.operations.site import operations_site
 
     parsed = api.load(scenario)
-    return operations_site(parsed, parsed._base_dir, history=history, meter_fmt=meter_fmt)
+    return operations_site(parsed, parsed._base_dir, history=history, meter_fmt=meter_fmt, meter=meter)
 
 
 def _folder(out: Path | None, site) -> Path:
@@ -69,6 +69,24 @@ def _weather(path: Path | None, scenario: str):
     return read_weather_forecast(path, parsed.site.latitude_deg, parsed.site.longitude_deg)
 
 
+class SocReading(click.ParamType):
+    """A SoC reading [-]: one finite number, or ``NAME=FRAC`` pairs separated by commas (one per battery)."""
+
+    name = "soc"
+
+    def convert(self, value, param, ctx):
+        """A float, or a dict of battery name to float; fails (exit 2, option named) on anything else."""
+        if isinstance(value, float | dict):
+            return value
+        if "=" not in str(value):
+            return FINITE_FLOAT.convert(value, param, ctx)
+        readings = {}
+        for pair in str(value).split(","):
+            name, _, number = pair.partition("=")
+            readings[name.strip()] = FINITE_FLOAT.convert(number, param, ctx)
+        return readings
+
+
 common_options = [
     click.option("--day", required=True, help="The day, YYYY-MM-DD (local time)."),
     click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -76,6 +94,9 @@ common_options = [
     click.option("--history", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
                  help=HISTORY_HELP),
     click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
+    click.option("--meter", default=None,
+                 help="The meter to plan: a building on its own meter or a shared connection's name (default: the "
+                      "one the batteries are behind, else the one with flexible loads)."),
 ]
 
 
@@ -88,9 +109,10 @@ def _with_common(func):
 @click.command()
 @click.argument("scenario")
 @_with_common
-@click.option("--soc-frac", type=FINITE_FLOAT, default=None,
-              help="Battery SoC reading [0-1] taken as the SoC at the start of the day (default: the previous "
-                   "day's review or schedule, else the scenario's initial SoC).")
+@click.option("--soc-frac", type=SocReading(), default=None,
+              help="Battery SoC reading [0-1] taken as the SoC at the start of the day, one for every battery or "
+                   "NAME=FRAC,NAME=FRAC per battery (default: the previous day's review or schedule, else the "
+                   "scenario's initial SoC).")
 @click.option("--peak-kw", type=FINITE_FLOAT, default=None,
               help="Demand already registered this billing month [kW] (default: from the previous day's files).")
 @click.option("--issue-time", default=None, help="When the plan is made, ISO 8601 (default 15:00 the day before); "
@@ -105,9 +127,13 @@ def _with_common(func):
               help="Weather forecast covering the day: CSV with time, temp_air_c [degC], ghi [W/m2] (or EPW/TMY/PVGIS); "
                    "used by the load forecast (temperature) and the PV forecast (default: the scenario's weather).")
 @click.option("--lookahead-h", type=FINITE_FLOAT, default=48.0, show_default=True, help="Optimised horizon [h].")
-def schedule(scenario, day, out, history, as_json, soc_frac, peak_kw, issue_time, robust, load_model, pv_forecast,
-             weather_forecast, lookahead_h, meter_fmt):
-    """Tomorrow's battery schedule for SCENARIO's battery building: CSV and JSON for the EMS.
+def schedule(scenario, day, out, history, as_json, meter, soc_frac, peak_kw, issue_time, robust, load_model,
+             pv_forecast, weather_forecast, lookahead_h, meter_fmt):
+    """Tomorrow's schedule for SCENARIO's battery meter: CSV and JSON for the EMS.
+
+    Plans every battery behind the meter (one column set each), the buildings behind a shared
+    connection (billed on its net import) and the meter's flexible loads (pumping, pre-cooling,
+    EV charging), carrying each one's state from the previous day's files.
 
     Forecasts load and PV (P10/P50/P90) from the history before the issue time, optimises a
     rolling horizon (48 h, 24 h committed) from the current SoC and the month's demand so far,
@@ -119,7 +145,7 @@ def schedule(scenario, day, out, history, as_json, soc_frac, peak_kw, issue_time
     from munigrid.scenarios.operations.forecaster_cache import ForecasterCache
 
     with solver_output_to_stderr(), _spinner(as_json) as say:
-        site = _site(scenario, history, meter_fmt)
+        site = _site(scenario, history, meter_fmt, meter)
         folder = _folder(out, site)
         say("forecasting load and PV, optimising the day")
         cache = ForecasterCache(on_fit=lambda message: say(message, echo=True))
@@ -140,9 +166,11 @@ def schedule(scenario, day, out, history, as_json, soc_frac, peak_kw, issue_time
                f"{'robust P90' if robust else 'P50'} load, {header['horizon_h']:g} h optimised)")
     click.echo(f"  start SoC {header['start_state']['soc_kwh']:.1f} kWh ({header['start_state']['sources']['soc']}); "
                f"end SoC {header['end_state']['soc_kwh']:.1f} kWh")
+    for line in _asset_lines(header, rows, site.step_h):
+        click.echo(f"  {line}")
     limit = rows["demand_limit_kw"].max()
     click.echo(f"  charge {rows['battery_setpoint_kw'].clip(lower=0).sum() * site.step_h:.1f} kWh, discharge "
-               f"{-rows['battery_setpoint_kw'].clip(upper=0).sum() * site.step_h:.1f} kWh, demand limit "
+               f"{abs(rows['battery_setpoint_kw'].clip(upper=0).sum()) * site.step_h:.1f} kWh, demand limit "
                f"{'-' if limit != limit else f'{limit:.1f} kW'}, expected cost {header['expected_cost_thb']:,.2f} THB")
     for note in header["fallbacks"]:
         click.echo(f"  fallback: {note}")
@@ -152,6 +180,30 @@ def schedule(scenario, day, out, history, as_json, soc_frac, peak_kw, issue_time
     click.echo(f"  solved in {header['solver']['total_s']:.3f} s; whole job {outcome.elapsed_s:.2f} s")
     for path in outcome.paths.values():
         click.echo(f"  wrote {path}")
+
+
+def _asset_lines(header: dict, rows, step_h: float) -> list[str]:
+    """Table lines for each battery (several), each building behind a connection and the flexible loads."""
+    lines = []
+    for name, soc in header["end_state"].get("battery_soc_kwh", {}).items():
+        setpoint = rows[f"{name}:battery_setpoint_kw"]
+        lines.append(f"battery {name}: start {header['start_state']['battery_soc_kwh'][name]:.1f} kWh, end {soc:.1f} "
+                     f"kWh; charge {setpoint.clip(lower=0).sum() * step_h:.1f} kWh, discharge "
+                     f"{abs(setpoint.clip(upper=0).sum()) * step_h:.1f} kWh")
+    for member in header.get("members", []):
+        lines.append(f"{member}: load {rows[f'{member}:load_forecast_kw'].sum() * step_h:.1f} kWh, PV "
+                     f"{rows[f'{member}:pv_forecast_kw'].sum() * step_h:.1f} kWh (forecast, its share of the meter's)")
+    flex = header["end_state"].get("flex", {})
+    if "flex_kw" in rows:
+        lines.append(f"flexible loads {rows['flex_kw'].sum() * step_h:.1f} kWh planned")
+    if "reservoir_frac" in flex:
+        lines.append(f"reservoir ends at {flex['reservoir_frac']:.1%} of its volume")
+    if "zone_temp_c" in flex:
+        lines.append(f"cooled zone ends at {flex['zone_temp_c']:.1f} degC")
+    for fleet, kwh in flex.get("ev_kwh", {}).items():
+        lines.append(f"EV {fleet}: {rows[f'{fleet}:ev_kw'].sum() * step_h:.1f} kWh charged"
+                     + (f", {kwh:.1f} kWh in the session carried past midnight" if kwh > 0 else ""))
+    return lines
 
 
 CONTROL_HELP = ("How the building's EMS runs the day: 'replan' (re-optimise every --replan-steps steps from the "
@@ -204,7 +256,7 @@ def _ems(control: str, reserve_frac: float | None, replan_steps: int | None, cap
               help="A `munigrid ems` log (ems_SITE_DAY.jsonl): its measurements are the actuals, and the "
                    "operations folder defaults to the log's.")
 @_ems_options
-def review(scenario, day, out, history, as_json, schedule_file, ems_log, control, reserve_frac, replan_steps,
+def review(scenario, day, out, history, as_json, meter, schedule_file, ems_log, control, reserve_frac, replan_steps,
            cap_charging, hold_expected, meter_fmt):
     """How DAY went: replay it against the metered actuals as the EMS ran it.
 
@@ -216,7 +268,7 @@ def review(scenario, day, out, history, as_json, schedule_file, ems_log, control
     from munigrid.scenarios.operations.review import review_day, write_review
 
     with solver_output_to_stderr(), _spinner(as_json) as say:
-        site = _site(scenario, history, meter_fmt)
+        site = _site(scenario, history, meter_fmt, meter)
         folder = out if out is not None or ems_log is None else ems_log.parent
         folder = _folder(folder, site)
         the_day = parse_day(day, site)
@@ -249,7 +301,8 @@ def review(scenario, day, out, history, as_json, schedule_file, ems_log, control
                    f"{len(logged['alarms'])} alarms, {logged['setpoints_written']} set points written"
                    f"{' (dry run)' if logged['dry_run'] else ''}; measured import peak "
                    f"{'-' if peak is None else f'{peak:.1f} kW'}; {logged['filled_steps']} steps interpolated")
-    click.echo(f"  end SoC {s['end_soc_kwh']:.1f} kWh; wrote {path}")
+    each = ", ".join(f"{name} {kwh:.1f} kWh" for name, kwh in s.get("end_battery_soc_kwh", {}).items())
+    click.echo(f"  end SoC {s['end_soc_kwh']:.1f} kWh{f' ({each})' if each else ''}; wrote {path}")
 
 
 def _logged_day(path: Path, site, day):

@@ -16,6 +16,7 @@ import pandas as pd
 
 from munigrid.models.errors import InputError
 from munigrid.models.timegrid import TZ
+from munigrid.scenarios.operations.columns import battery_columns, flex_columns, flex_end_state, member_columns
 from munigrid.scenarios.operations.forecast import DEFAULT_LOAD_MODEL, HorizonForecast, PVMethod, forecast_horizon
 from munigrid.scenarios.operations.forecaster_cache import ForecasterCache
 from munigrid.scenarios.operations.plan import LOOKAHEAD_H, DayPlan, horizon_index, plan_day
@@ -88,20 +89,51 @@ def forecast_table(forecast: HorizonForecast) -> pd.DataFrame:
                       for what, frame in (("load", forecast.load_kw), ("pv", forecast.pv_kw))], axis=1)
 
 
-def schedule_rows(plan: DayPlan, forecast: HorizonForecast, energy_kwh: float) -> pd.DataFrame:
-    """The committed day as schedule-file rows (see :mod:`.schedule_file`)."""
+def schedule_rows(plan: DayPlan, forecast: HorizonForecast, capacity_kwh: float) -> pd.DataFrame:
+    """The committed day as schedule-file rows (see :mod:`.schedule_file`); ``capacity_kwh`` is all
+    the batteries' energy [kWh] (0: no battery, no SoC share)."""
     n = plan.n_committed
     soc_end = plan.soc_kwh[1:n + 1]
     rows = pd.DataFrame({
         "battery_setpoint_kw": plan.setpoint_kw[:n], "expected_import_kw": plan.import_kw[:n],
-        "expected_soc_kwh": soc_end, "expected_soc_frac": soc_end / energy_kwh,
+        "expected_soc_kwh": soc_end, "expected_soc_frac": soc_end / capacity_kwh if capacity_kwh > 0 else soc_end * 0.0,
         "demand_limit_kw": plan.demand_limit_kw[:n], "load_forecast_kw": plan.load_plan_kw[:n],
         "pv_forecast_kw": plan.pv_plan_kw[:n]}, index=plan.index[:n])
     return rows.join(forecast_table(forecast).iloc[:n])
 
 
+def asset_rows(site: OperationsSite, plan: DayPlan, forecast: HorizonForecast, issued: pd.Timestamp) -> pd.DataFrame:
+    """The schedule-file rows with one column set per battery, building and flexible load (:mod:`.columns`)."""
+    rows = schedule_rows(plan, forecast, site.capacity_kwh)
+    extra = {**battery_columns(site, plan), **member_columns(site, plan, issued, forecast.weather),
+             **flex_columns(plan, site.step_h)}
+    return rows.assign(**extra) if extra else rows
+
+
+def battery_header(site: OperationsSite) -> dict:
+    """The header's battery entry: ``battery`` (one) or ``batteries`` by name (several or none)."""
+    spec = lambda b: {"energy_kwh": b.energy_kwh, "power_kw": b.installed_power_kw,  # noqa: E731
+                      "soc_min_frac": b.soc_min_frac, "soc_max_frac": b.soc_max_frac,
+                      "charge_eff_frac": b.charge_eff_frac, "discharge_eff_frac": b.discharge_eff_frac}
+    if len(site.batteries) == 1:
+        return {"battery": spec(next(iter(site.batteries.values())))}
+    return {"batteries": {name: spec(b) for name, b in site.batteries.items()}}
+
+
+def end_state(site: OperationsSite, plan: DayPlan, state: DayState) -> dict:
+    """State after the committed day, as the next schedule starts from it."""
+    n = plan.n_committed
+    out = {"soc_kwh": float(plan.soc_kwh[n]), "peak_kw": plan.end_peak_kw, "month": state.month}
+    if len(site.batteries) > 1:
+        out["battery_soc_kwh"] = {name: float(b.soc_kwh[n]) for name, b in plan.batteries.items()}
+    flex = flex_end_state(plan, site.step_h)
+    if flex:
+        out["flex"] = flex
+    return out
+
+
 def make_schedule(site: OperationsSite, day: pd.Timestamp, *, folder: Path | None = None,
-                  soc_frac: float | None = None, peak_kw: float | None = None,
+                  soc_frac: float | dict[str, float] | None = None, peak_kw: float | None = None,
                   issue_time: str | pd.Timestamp | None = None, robust: bool = True,
                   load_model: str = DEFAULT_LOAD_MODEL, pv_method: PVMethod = "weather",
                   weather: pd.DataFrame | None = None, lookahead_h: float = LOOKAHEAD_H,
@@ -111,13 +143,13 @@ def make_schedule(site: OperationsSite, day: pd.Timestamp, *, folder: Path | Non
     Parameters
     ----------
     site : OperationsSite
-        The building, battery, tariff, metered history and PV.
+        The meter, its batteries and flexible loads, tariff, metered history and PV.
     day : Timestamp
         Local midnight of the planned day.
     folder : Path, optional
         Operations folder: the previous day's files are read from it and the schedule written to it.
-    soc_frac : float, optional
-        State-of-charge reading [-].
+    soc_frac : float or dict, optional
+        State-of-charge reading [-] (of every battery, or of each by name).
     peak_kw : float, optional
         Demand registered this month so far [kW].
     issue_time : str or Timestamp, optional
@@ -140,28 +172,26 @@ def make_schedule(site: OperationsSite, day: pd.Timestamp, *, folder: Path | Non
     if not lookahead_h >= 24:
         raise InputError(f"must be at least the committed 24 h, got {lookahead_h:g}", "--lookahead-h")
     issued = resolve_issue_time(day, issue_time)
-    state = resolve_state(day, site.battery, site.building, folder, soc_frac, peak_kw)
+    state = resolve_state(day, site.batteries, site.building, folder, soc_frac, peak_kw, flexible=site.flex is not None)
     index, n_committed, horizon_notes = horizon_index(site, day, lookahead_h)
     if len(index) < n_committed:
         raise InputError(f"the site's grid ends before {day.date()} does", "--day")
     forecast, _ = forecast_horizon(site, issued, index, n_committed, load_model=load_model, pv_method=pv_method,
                                    weather=weather, cache=cache)
     plan = plan_day(site, state, forecast, n_committed, robust=robust)
-    rows = schedule_rows(plan, forecast, site.battery.energy_kwh)
+    rows = asset_rows(site, plan, forecast, issued)
     header = {
         "scenario": site.scenario_name, "building": site.building, "day": day.date().isoformat(),
         "issued_at": issued.isoformat(), "step_min": int(round(site.step_h * 60)),
         "horizon_h": len(index) * site.step_h, "committed_h": n_committed * site.step_h,
         "sign": "battery_setpoint_kw: + charge, - discharge (AC terminals)",
+        **({"members": list(site.member_load_kw.columns)} if site.member_load_kw is not None else {}),
         "robust": robust, "load_model": forecast.load_model, "pv_forecast": forecast.pv_method,
         "history": site.history_source,
-        "battery": {"energy_kwh": site.battery.energy_kwh, "power_kw": site.battery.installed_power_kw,
-                    "soc_min_frac": site.battery.soc_min_frac, "soc_max_frac": site.battery.soc_max_frac,
-                    "charge_eff_frac": site.battery.charge_eff_frac,
-                    "discharge_eff_frac": site.battery.discharge_eff_frac},
+        **battery_header(site),
         "tariff": site.tariff.id,
         "start_state": state.to_json(),
-        "end_state": {"soc_kwh": float(plan.soc_kwh[n_committed]), "peak_kw": plan.end_peak_kw, "month": state.month},
+        "end_state": end_state(site, plan, state),
         "expected_cost_thb": round(plan.expected_cost_thb, 2),
         "solver": plan.solver,
         "fallbacks": [*state.notes, *forecast.notes, *horizon_notes],
@@ -169,7 +199,9 @@ def make_schedule(site: OperationsSite, day: pd.Timestamp, *, folder: Path | Non
     }
     outcome = ScheduleOutcome(day, issued, state, forecast, plan, rows, header)
     if folder is not None:
-        outcome.paths = write_schedule(rows, header, folder, site.building, day,
-                                       lookahead=forecast_table(forecast).iloc[n_committed:])
+        ahead = forecast_table(forecast).iloc[n_committed:]
+        if plan.flex is not None:
+            ahead = ahead.assign(flex_kw=plan.flex_kw[n_committed:])
+        outcome.paths = write_schedule(rows, header, folder, site.building, day, lookahead=ahead)
     outcome.elapsed_s = time.perf_counter() - tic
     return outcome

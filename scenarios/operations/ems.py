@@ -22,6 +22,11 @@ import above the demand already registered this month, :math:`R_t`,
 A higher registered demand is certain cost for the rest of the month, while the energy the
 plan wanted to store for a later, higher load is only needed if that load comes.
 
+With several batteries behind the meter the controls act on their sum; the applied total is
+shared out as planned, the change from the plan in proportion to each battery's power
+(:func:`split_setpoint`). The batteries are replayed one after the other, each seeing the
+net load the ones before it left (:func:`replay_day`), so that none discharges into the grid.
+
 The ``"hold_limit"`` guard spends energy the plan kept for later steps, so with a day-ahead
 plan alone an energy-limited battery can break a bigger peak later in the day; with intraday
 re-planning (:mod:`.intraday`) the next plan accounts for it (measured in ``docs/operations.md``).
@@ -29,6 +34,7 @@ re-planning (:mod:`.intraday`) the next plan accounts for it (measured in ``docs
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -37,7 +43,7 @@ import pandas as pd
 from munigrid.models.dispatch import Battery
 from munigrid.models.errors import InputError
 from munigrid.models.simulation.params import BatteryParams
-from munigrid.models.simulation.replay import ReplayResult, replay_schedule
+from munigrid.models.simulation.replay import replay_schedule
 from munigrid.scenarios.operations.site import OperationsSite
 from munigrid.scenarios.operations.state import DayState
 
@@ -64,13 +70,69 @@ def actuals(site: OperationsSite, index: pd.DatetimeIndex) -> pd.DataFrame:
     return pd.DataFrame({"load_kw": load.to_numpy(), "pv_kw": site.pv_kw().reindex(index).to_numpy()}, index=index)
 
 
+@dataclass
+class BankReplay:
+    """The meter's batteries following set points: ``trace`` per step (the simulation core's replay
+    columns, flows and stored energy summed over the batteries) and each battery's final stored
+    energy by name [kWh] (``final_soc_kwh`` their sum)."""
+
+    trace: pd.DataFrame
+    battery_soc_kwh: dict[str, float]
+
+    @property
+    def final_soc_kwh(self) -> float:
+        """Stored energy of all batteries after the last step [kWh]."""
+        return float(sum(self.battery_soc_kwh.values()))
+
+
+def split_setpoint(site: OperationsSite, applied_kw: np.ndarray, planned_kw: np.ndarray) -> np.ndarray:
+    r"""Each battery's set point [kW, + charge], shape (N, T), from the applied total ``applied_kw`` (T,):
+    :math:`s'_{n,t} = s_{n,t} + (s'_t - \sum_k s_{k,t})\,ar P_n / \sum_k ar P_k` with the planned
+    ``planned_kw`` (N, T) and each battery's power :math:`ar P_n` (one battery: the total)."""
+    applied = np.asarray(applied_kw, dtype=float)
+    if not site.batteries:
+        return np.zeros((0, len(applied)))
+    planned = np.asarray(planned_kw, dtype=float).reshape(len(site.batteries), -1)
+    if len(site.batteries) == 1:
+        return applied[None, :]
+    power = np.array([b.installed_power_kw for b in site.batteries.values()])
+    return planned + (applied - planned.sum(axis=0))[None, :] * (power / power.sum())[:, None]
+
+
+def _no_battery(actual: pd.DataFrame) -> pd.DataFrame:
+    net = (actual["load_kw"] - actual["pv_kw"]).to_numpy()
+    zero = np.zeros(len(net))
+    return pd.DataFrame({"charge_kw": zero, "discharge_kw": zero, "soc_kwh": zero, "import_kw": np.maximum(net, 0.0),
+                         "export_kw": zero, "curtail_kw": np.maximum(-net, 0.0), "unmet_charge_kw": zero,
+                         "unmet_discharge_kw": zero, "extra_import_kw": zero}, index=actual.index)
+
+
 def replay_day(site: OperationsSite, setpoint_kw: np.ndarray, planned_import_kw: np.ndarray, state: DayState,
-               actual: pd.DataFrame) -> ReplayResult:
-    """Replay set points [kW, + charge] from ``state`` against ``actual`` load and PV."""
-    setpoint = np.asarray(setpoint_kw, dtype=float)
-    schedule = pd.DataFrame({"charge_kw": np.maximum(setpoint, 0.0), "discharge_kw": np.maximum(-setpoint, 0.0),
-                             "import_kw": np.asarray(planned_import_kw, dtype=float)}, index=actual.index)
-    return replay_schedule(schedule, actual, battery_params(site.battery, state.soc_kwh), export_allowed=False)
+               actual: pd.DataFrame) -> BankReplay:
+    """Replay set points [kW, + charge] from ``state`` against ``actual`` load and PV (module docstring).
+
+    ``setpoint_kw`` is each battery's, shape (N, T), or with one battery its (T,).
+    """
+    names = list(site.batteries)
+    if not names:
+        return BankReplay(_no_battery(actual), {})
+    setpoints = np.asarray(setpoint_kw, dtype=float).reshape(len(names), -1)
+    socs, traces = state.soc_by_battery(names), []
+    seen = actual
+    for name, setpoint in zip(names, setpoints):
+        schedule = pd.DataFrame({"charge_kw": np.maximum(setpoint, 0.0), "discharge_kw": np.maximum(-setpoint, 0.0),
+                                 "import_kw": np.asarray(planned_import_kw, dtype=float)}, index=actual.index)
+        replay = replay_schedule(schedule, seen, battery_params(site.batteries[name], socs[name]), export_allowed=False)
+        traces.append(replay.trace)
+        socs[name] = replay.final_soc_kwh
+        seen = seen.assign(load_kw=seen["load_kw"] + replay.trace["charge_kw"].to_numpy(),
+                           pv_kw=seen["pv_kw"] + replay.trace["discharge_kw"].to_numpy())
+    if len(traces) == 1:
+        return BankReplay(traces[0], socs)
+    trace = traces[-1].copy()
+    for column in ("charge_kw", "discharge_kw", "soc_kwh", "unmet_charge_kw", "unmet_discharge_kw"):
+        trace[column] = sum(t[column] for t in traces)
+    return BankReplay(trace, socs)
 
 
 def ems_setpoints(setpoint_kw: np.ndarray, planned_import_kw: np.ndarray, demand_limit_kw: np.ndarray,

@@ -217,6 +217,9 @@ def evaluate_operations(site: OperationsSite, start: pd.Timestamp | None = None,
         Called with (days done, days) after each day.
     """
     tic = time.perf_counter()
+    unsupported = site.one_battery_problems("`munigrid operations`")
+    if unsupported:
+        raise InputError(unsupported)
     start, days = _period(site, start, days)
     if refit_days < 1:
         raise InputError(f"must be >= 1 day, got {refit_days}", "--refit-days")

@@ -59,6 +59,9 @@ class HorizonForecast:
         How they were made.
     notes : list of str
         Fallbacks applied (stale history, weather not covering the horizon, ...).
+    weather : DataFrame or None
+        The weather the forecasts used on the horizon (the flexible loads' outdoor temperature
+        and sun; None: the site's weather).
     """
 
     load_kw: pd.DataFrame
@@ -66,6 +69,7 @@ class HorizonForecast:
     load_model: str
     pv_method: str
     notes: list[str] = field(default_factory=list)
+    weather: pd.DataFrame | None = None
 
 
 def metered_history(site: OperationsSite, issue_time: pd.Timestamp) -> tuple[pd.Series, list[str]]:
@@ -221,4 +225,4 @@ def forecast_horizon(site: OperationsSite, issue_time: pd.Timestamp, index: pd.D
     if pv_method == "weather" and weather is None:
         notes.append("no weather forecast given: PV P50 from the scenario's weather, the same weather the PV actuals "
                      "come from (a perfect PV forecast); give --weather-forecast FILE or --pv-forecast recent-days")
-    return HorizonForecast(load, pv, model.name, pv_method, notes), model
+    return HorizonForecast(load, pv, model.name, pv_method, notes, horizon_weather), model

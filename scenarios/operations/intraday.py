@@ -26,6 +26,11 @@ the step's actual net load would push the import above the demand limit, below) 
 battery follows it as far as its state of charge and power allow (the simulation core's
 replay, :func:`.ems.replay_day`). Only values metered before a step are used to decide it.
 
+Several batteries behind the meter are re-planned together from each one's measured stored
+energy; the controls act on their summed set point (:func:`.ems.split_setpoint`). The
+re-plans move the batteries only: flexible loads follow the day-ahead plan, whose power
+is part of the load re-planned against (:mod:`.review`).
+
 Two rules keep the EMS from committing demand it may not need (a month's registered demand
 is certain cost, the load the reserve plans for only a possibility):
 
@@ -51,9 +56,10 @@ from munigrid.models.errors import InputError, Problem
 from munigrid.scenarios.operations.costs import demand_limit_kw, horizon_terms, registered_after
 from munigrid.scenarios.operations.forecast import HorizonForecast
 from munigrid.scenarios.operations.plan import DayPlan, plan_day
-from munigrid.scenarios.operations.ems import CONTROLS, Control, cap_charging, ems_setpoints, replay_day
+from munigrid.scenarios.operations.ems import (CONTROLS, Control, cap_charging, ems_setpoints, replay_day,
+                                               split_setpoint)
 from munigrid.scenarios.operations.site import OperationsSite
-from munigrid.scenarios.operations.state import DayState
+from munigrid.scenarios.operations.state import DayState, with_socs
 
 
 @dataclass(frozen=True)
@@ -126,14 +132,17 @@ class OperatedDay:
         ``applied_setpoint_kw`` [kW], the plan's ``planned_import_kw`` [kW] and the level
         factor ``level_factor`` [-] the step was planned with (1 without re-planning).
     final_soc_kwh : float
-        Stored energy after the day [kWh].
+        Stored energy after the day, all batteries [kWh].
     solve_s : list of float
         Time of each re-plan's solves [s] (empty without re-planning).
+    battery_soc_kwh : dict of str to float
+        Each battery's stored energy after the day [kWh].
     """
 
     trace: pd.DataFrame
     final_soc_kwh: float
     solve_s: list[float]
+    battery_soc_kwh: dict[str, float]
 
 
 def level_factor(p50_kw: np.ndarray, metered_kw: np.ndarray, prior_steps: float) -> float:
@@ -224,27 +233,29 @@ def replan(site: OperationsSite, now: DayState, forecast: HorizonForecast, start
         (the lower of the two plans' limits with ``hold_expected``; NaN where none applies).
     """
     plan = plan_day(site, now, _slice(forecast, start), n_day - start,
-                    load_kw=replan_load_kw(forecast, start, n_day, factor, policy.reserve_frac))
+                    load_kw=replan_load_kw(forecast, start, n_day, factor, policy.reserve_frac), with_flex=False)
     limit = plan.demand_limit_kw
     if policy.hold_expected:
         expected = plan_day(site, now, _slice(forecast, start), n_day - start,
-                            load_kw=replan_load_kw(forecast, start, n_day, factor, 0.0))
+                            load_kw=replan_load_kw(forecast, start, n_day, factor, 0.0), with_flex=False)
         limit = np.fmin(limit, expected.demand_limit_kw)
     return plan, limit
 
 
 def replan_at(site: OperationsSite, state: DayState, forecast: HorizonForecast, n_committed: int, h: int,
-              soc_kwh: float, metered_kw: np.ndarray, realised_kw: np.ndarray, policy: IntradayPolicy) -> Replan:
+              soc_kwh: float | dict[str, float], metered_kw: np.ndarray, realised_kw: np.ndarray,
+              policy: IntradayPolicy) -> Replan:
     """Re-plan the rest of the horizon at step ``h`` from the measured state (module docstring).
 
-    ``state`` is the state at the start of the day, ``soc_kwh`` the stored energy now [kWh],
+    ``state`` is the state at the start of the day, ``soc_kwh`` the stored energy now [kWh] (of
+    each battery by name when there are several),
     ``metered_kw`` and ``realised_kw`` the load and import of the day's elapsed steps [kW].
     ``forecast`` must carry its step (:func:`with_step_freq`).
     """
     index = forecast.load_kw.index
     factor = level_factor(forecast.load_kw["p50"].to_numpy()[:h], np.asarray(metered_kw)[:h], policy.prior_steps)
-    now = DayState(soc_kwh, registered_so_far(site, index[:n_committed], state, np.asarray(realised_kw)[:h]),
-                   state.month)
+    now = DayState(0.0, registered_so_far(site, index[:n_committed], state, np.asarray(realised_kw)[:h]), state.month)
+    now = with_socs(now, soc_kwh if isinstance(soc_kwh, dict) else {name: soc_kwh for name in site.batteries})
     tic = time.perf_counter()
     plan, limit = replan(site, now, forecast, h, n_committed, factor, policy)
     return Replan(plan, limit, factor, time.perf_counter() - tic)
@@ -289,38 +300,43 @@ def run_intraday(site: OperationsSite, state: DayState, forecast: HorizonForecas
     forecast = with_step_freq(forecast, site.step_h)
     index = forecast.load_kw.index
     metered = actual["load_kw"].to_numpy()
-    soc_kwh, current, plan_start = state.soc_kwh, None, 0
+    socs, current, plan_start = state.soc_by_battery(list(site.batteries)), None, 0
     rows, factors, solve_s = [], np.ones(n_committed), []
     realised = np.zeros(n_committed)
     for h in range(n_committed):
         if h % policy.replan_steps == 0:
-            current = replan_at(site, state, forecast, n_committed, h, soc_kwh, metered, realised, policy)
+            current = replan_at(site, state, forecast, n_committed, h, socs, metered, realised, policy)
             solve_s.append(current.solve_s)
             plan_start = h
         factors[h] = current.factor
         k = h - plan_start
         step = actual.iloc[h:h + 1].set_axis(index[h:h + 1])
         applied = control_step(site, state, index[:n_committed], h, current, k, step, realised, policy)
-        replay = replay_day(site, applied, current.plan.import_kw[k:k + 1], DayState(soc_kwh, {}, state.month), step)
+        each = split_setpoint(site, applied, current.plan.battery_setpoint_kw[:, k:k + 1])
+        replay = replay_day(site, each, current.plan.import_kw[k:k + 1],
+                            with_socs(DayState(0.0, {}, state.month), socs), step)
         rows.append(replay.trace.assign(applied_setpoint_kw=applied, planned_import_kw=current.plan.import_kw[k]))
         realised[h] = replay.trace["import_kw"].iloc[0]
-        soc_kwh = replay.final_soc_kwh
+        socs = replay.battery_soc_kwh
     trace = pd.concat(rows).assign(level_factor=factors)
-    return OperatedDay(trace, soc_kwh, solve_s)
+    return OperatedDay(trace, float(sum(socs.values())), solve_s, socs)
 
 
 def operate_day(site: OperationsSite, state: DayState, forecast: HorizonForecast, setpoint_kw: np.ndarray,
                 planned_import_kw: np.ndarray, demand_limit_kw: np.ndarray, actual: pd.DataFrame,
-                control: Control = "setpoint", intraday: IntradayPolicy | None = None) -> OperatedDay:
+                control: Control = "setpoint", intraday: IntradayPolicy | None = None,
+                battery_setpoint_kw: np.ndarray | None = None) -> OperatedDay:
     """The committed day against the actuals, as the EMS runs it.
 
     With ``intraday`` the EMS re-plans (:func:`run_intraday`, ``control`` unused); without it, it
     applies the committed ``setpoint_kw`` [kW, + charge] under ``control``
-    (:func:`.ems.ems_setpoints`, which reads ``planned_import_kw`` and ``demand_limit_kw`` [kW]).
+    (:func:`.ems.ems_setpoints`, which reads ``planned_import_kw`` and ``demand_limit_kw`` [kW]),
+    shared out over several batteries as their committed ``battery_setpoint_kw`` (N, T) [kW].
     """
     if intraday is not None:
         return run_intraday(site, state, forecast, len(actual), actual, intraday)
     applied = ems_setpoints(setpoint_kw, planned_import_kw, demand_limit_kw, actual, control)
-    replay = replay_day(site, applied, planned_import_kw, state, actual)
+    planned = setpoint_kw if battery_setpoint_kw is None else battery_setpoint_kw
+    replay = replay_day(site, split_setpoint(site, applied, planned), planned_import_kw, state, actual)
     trace = replay.trace.assign(applied_setpoint_kw=applied, planned_import_kw=planned_import_kw, level_factor=1.0)
-    return OperatedDay(trace, replay.final_soc_kwh, [])
+    return OperatedDay(trace, replay.final_soc_kwh, [], replay.battery_soc_kwh)

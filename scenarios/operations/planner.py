@@ -19,7 +19,8 @@ Sign convention of set points: + charge, - discharge, at the battery's AC termin
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from numbers import Real
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +31,9 @@ from munigrid.scenarios.operations.daily import ScheduleOutcome, make_schedule, 
 from munigrid.scenarios.operations.forecast import DEFAULT_LOAD_MODEL, PVMethod, fit_load_model, metered_history
 from munigrid.scenarios.operations.forecaster_cache import ForecasterCache
 from munigrid.scenarios.operations.intraday import DEFAULT_POLICY, IntradayPolicy, level_factor, replan, with_step_freq
-from munigrid.scenarios.operations.plan import LOOKAHEAD_H, DayPlan, horizon_index
+from munigrid.scenarios.operations.plan import LOOKAHEAD_H, DayPlan, horizon_index, with_planned_flex
 from munigrid.scenarios.operations.site import OperationsSite, operations_site
-from munigrid.scenarios.operations.state import DayState, month_of
+from munigrid.scenarios.operations.state import DayState, month_of, with_socs
 
 
 @dataclass
@@ -46,7 +47,7 @@ class WarmReplan:
     time : Timestamp
         Start of the step the plan starts at.
     setpoint_kw : float
-        Battery set point for that step [kW, + charge].
+        Set point of all batteries for that step [kW, + charge].
     demand_limit_kw : ndarray
         Demand limit the real-time control holds, per step from ``time`` to the end of the
         day [kW] (NaN where no demand charge applies).
@@ -56,6 +57,8 @@ class WarmReplan:
         The whole re-optimised horizon from ``time``.
     elapsed_s : float
         Time the re-plan took [s].
+    battery_setpoint_kw : dict of str to float
+        Each battery's set point for that step by name [kW, + charge].
     """
 
     time: pd.Timestamp
@@ -64,6 +67,7 @@ class WarmReplan:
     level_factor: float
     plan: DayPlan
     elapsed_s: float
+    battery_setpoint_kw: dict[str, float] = field(default_factory=dict)
 
 
 def registered_demand(value: float | dict[str, list[float]] | None) -> dict[str, list[float]]:
@@ -84,6 +88,31 @@ def registered_demand(value: float | dict[str, list[float]] | None) -> dict[str,
             raise InputError(f"must be demands >= 0 kW, got {values!r} for {family!r}", "registered_demand_kw")
         out[str(family)] = values
     return out
+
+
+def measured_socs(batteries: dict, soc_kwh: float | dict[str, float]) -> dict[str, float]:
+    """Each battery's measured stored energy [kWh] by name, checked against its capacity.
+
+    Raises
+    ------
+    InputError
+        Not one value per battery (by name with several), or a value outside [0, capacity].
+    """
+    if not isinstance(soc_kwh, dict):
+        if len(batteries) != 1:
+            raise InputError(f"give each battery's stored energy by name ({', '.join(batteries)}) [kWh]", "soc_kwh")
+        soc_kwh = {next(iter(batteries)): soc_kwh}
+    if set(soc_kwh) != set(batteries):
+        raise InputError(f"give the stored energy of exactly the batteries {', '.join(batteries)}, got "
+                         f"{', '.join(map(str, soc_kwh))}", "soc_kwh")
+    out = {}
+    for name, value in soc_kwh.items():
+        energy = batteries[name].energy_kwh
+        if not (isinstance(value, Real) and np.isfinite(value) and 0.0 <= value <= energy):
+            where = "soc_kwh" if len(batteries) == 1 else f"soc_kwh.{name}"
+            raise InputError(f"must be a stored energy in [0, {energy:g}] kWh, got {value!r}", where)
+        out[name] = float(value)
+    return {name: out[name] for name in batteries}
 
 
 class OperationsPlanner:
@@ -126,12 +155,14 @@ class OperationsPlanner:
         self._days: dict[pd.Timestamp, ScheduleOutcome] = {}
 
     @classmethod
-    def from_scenario(cls, scenario: str | Path, history: Path | None = None, **options) -> "OperationsPlanner":
-        """Planner of a bundled scenario name or YAML path (``history``: a meter CSV replacing its load)."""
+    def from_scenario(cls, scenario: str | Path, history: Path | None = None, meter: str | None = None,
+                      **options) -> "OperationsPlanner":
+        """Planner of a bundled scenario name or YAML path (``history``: a meter CSV replacing its load;
+        ``meter``: the meter operated, default the batteries')."""
         from munigrid.scenarios import api
 
         parsed = api.load(scenario)
-        return cls(operations_site(parsed, parsed._base_dir, history=history), **options)
+        return cls(operations_site(parsed, parsed._base_dir, history=history, meter=meter), **options)
 
     def _day(self, day: pd.Timestamp | str) -> pd.Timestamp:
         stamp = pd.Timestamp(day)
@@ -146,7 +177,8 @@ class OperationsPlanner:
         index, _, _ = horizon_index(self.site, day, self.lookahead_h)
         fit_load_model(self.site, history, index, self.load_model, self.cache)
 
-    def day_ahead(self, day: pd.Timestamp | str, *, soc_frac: float | None = None, peak_kw: float | None = None,
+    def day_ahead(self, day: pd.Timestamp | str, *, soc_frac: float | dict[str, float] | None = None,
+                  peak_kw: float | None = None,
                   folder: Path | None = None, issue_time: str | pd.Timestamp | None = None,
                   weather_forecast: pd.DataFrame | None = None) -> ScheduleOutcome:
         """The schedule of ``day`` (:func:`.daily.make_schedule`), kept for the day's re-plans.
@@ -163,7 +195,8 @@ class OperationsPlanner:
         self._days = {day: outcome}  # only the current day is re-planned
         return outcome
 
-    def replan(self, now: pd.Timestamp | str, soc_kwh: float, registered_demand_kw: float | dict | None,
+    def replan(self, now: pd.Timestamp | str, soc_kwh: float | dict[str, float],
+               registered_demand_kw: float | dict | None,
                measurements: pd.Series | pd.DataFrame) -> WarmReplan:
         """Re-plan the rest of the day at ``now`` from measured values (:mod:`.intraday`).
 
@@ -171,14 +204,16 @@ class OperationsPlanner:
         ----------
         now : Timestamp or str
             Start of the step to decide (on the site's grid, local time or with an offset).
-        soc_kwh : float
-            Measured stored energy [kWh].
+        soc_kwh : float or dict
+            Measured stored energy [kWh]; with several batteries, each one's by name.
         registered_demand_kw : float or dict, optional
             Demand registered this billing month so far [kW]: one value for every demand window,
             or per demand-charge family a list per window.
         measurements : Series or DataFrame
             Metered load of the day's elapsed steps [kW] (a ``load_kw`` column or a Series), indexed
-            by step start; steps at or after ``now`` are ignored.
+            by step start; steps at or after ``now`` are ignored. With flexible loads, the meter's
+            load with them as they ran (the re-plan moves only the batteries; the flexible loads
+            keep the day-ahead plan, whose power is added to the forecast).
 
         Raises
         ------
@@ -191,15 +226,14 @@ class OperationsPlanner:
         stamp = stamp.tz_localize(self.site.index.tz) if stamp.tzinfo is None else stamp.tz_convert(self.site.index.tz)
         day = stamp.normalize()
         outcome = self._days.get(day) or self.day_ahead(day)
-        forecast = with_step_freq(outcome.forecast, self.site.step_h)
+        planned_flex = outcome.plan.flex_kw if outcome.plan.flex is not None else None
+        forecast = with_step_freq(with_planned_flex(outcome.forecast, planned_flex), self.site.step_h)
         index, n_day = forecast.load_kw.index, outcome.plan.n_committed
         start = index.get_indexer([stamp])[0]
         if start < 0 or start >= n_day:
             raise InputError(f"{stamp.isoformat()} is not the start of a step of {day.date()} on the "
                              f"{self.site.step_h * 60:g}-min grid", "now")
-        battery = self.site.battery
-        if not (np.isfinite(soc_kwh) and 0.0 <= soc_kwh <= battery.energy_kwh):
-            raise InputError(f"must be a stored energy in [0, {battery.energy_kwh:g}] kWh, got {soc_kwh!r}", "soc_kwh")
+        socs = measured_socs(self.site.batteries, soc_kwh)
         load = measurements["load_kw"] if isinstance(measurements, pd.DataFrame) else measurements
         metered = pd.Series(load, dtype=float).reindex(index[:start]).to_numpy()
         if np.isnan(metered).any():
@@ -208,7 +242,8 @@ class OperationsPlanner:
                              f"{missing[0].isoformat()}); give the metered load_kw of every step before now",
                              "measurements")
         factor = level_factor(forecast.load_kw["p50"].to_numpy()[:start], metered, self.policy.prior_steps)
-        state = DayState(float(soc_kwh), registered_demand(registered_demand_kw), month_of(day))
+        state = with_socs(DayState(0.0, registered_demand(registered_demand_kw), month_of(day)), socs)
         plan, limit = replan(self.site, state, forecast, start, n_day, factor, self.policy)
+        each = dict(zip(plan.batteries, plan.battery_setpoint_kw[:, 0].tolist()))
         return WarmReplan(stamp, float(plan.setpoint_kw[0]), limit[:n_day - start], factor, plan,
-                      time.perf_counter() - tic)
+                          time.perf_counter() - tic, each)

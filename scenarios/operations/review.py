@@ -16,18 +16,24 @@ followed the committed set points under a real-time ``control`` (``"setpoint"``,
 * the cost of perfect foresight: the same day optimised on the actual load and PV from the
   same start, ending with at least the energy the replay ended with (so that emptying the
   battery is not counted as a saving). Gap :math:`= (C_{actual} - C_{pf}) / |C_{pf}|`.
+
+Several batteries are replayed together (:mod:`.ems`), each one's end state kept for the
+next day. Flexible loads are taken to have run as the schedule planned them: their planned
+power (``flex_kw``) is added to the metered load (which leaves them out, :mod:`.site`), the
+re-plans move only the batteries, and their end states are the schedule's.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from munigrid.models.dispatch import DispatchProblem, Meter, PVArray, SolveOptions, solve
+from munigrid.scenarios.operations.plan import meter_assets, starting_batteries, with_planned_flex
 from munigrid.models.errors import InputError
 from munigrid.scenarios.operations.costs import day_cost_thb, horizon_terms, registered_after
 from munigrid.scenarios.operations.ems import Control, actuals
@@ -35,7 +41,7 @@ from munigrid.scenarios.operations.forecast import HorizonForecast
 from munigrid.scenarios.operations.intraday import DEFAULT_POLICY, IntradayPolicy, operate_day
 from munigrid.scenarios.operations.schedule_file import read_forecast, read_schedule, schedule_paths
 from munigrid.scenarios.operations.site import OperationsSite
-from munigrid.scenarios.operations.state import DayState
+from munigrid.scenarios.operations.state import DayState, with_socs
 
 #: A set point counts as not followed when the battery missed it by more than this [kW].
 UNMET_TOLERANCE_KW = 0.1
@@ -71,15 +77,13 @@ class DayReview:
 
 
 def perfect_foresight_day_thb(site: OperationsSite, state: DayState, actual: pd.DataFrame,
-                              end_soc_kwh: float) -> float:
+                              end_soc_kwh: float | dict[str, float]) -> float:
     """Least cost of the day with the actual load and PV known, from ``state``, ending with at least
-    ``end_soc_kwh`` [THB]."""
-    battery = site.battery
-    low, high = battery.soc_min_frac * battery.energy_kwh, battery.soc_max_frac * battery.energy_kwh
-    clip = lambda kwh: min(max(kwh, low), high) / battery.energy_kwh  # noqa: E731
-    battery = replace(battery, soc_initial_frac=clip(state.soc_kwh), soc_final_frac=clip(end_soc_kwh))
+    ``end_soc_kwh`` [kWh] (of each battery by name when there are several) [THB]."""
+    ends = end_soc_kwh if isinstance(end_soc_kwh, dict) else {name: end_soc_kwh for name in site.batteries}
     terms = horizon_terms(site, actual.index, state)
-    meter = Meter(name=site.building, load_kw=actual["load_kw"].to_numpy(), terms=terms, battery=battery,
+    meter = Meter(name=site.building, load_kw=actual["load_kw"].to_numpy(), terms=terms,
+                  **meter_assets(starting_batteries(site, state, ends)),
                   pv=[PVArray("actual", ac_kw_per_kwp=actual["pv_kw"].to_numpy(), capacity_kwp=1.0)],
                   import_limit_kw=site.import_limit_kw)
     result = solve(DispatchProblem(step_h=site.step_h, meters=[meter], options=SolveOptions(threads=1)))
@@ -95,6 +99,12 @@ def forecast_errors(forecast: pd.DataFrame, actual: pd.Series, prefix: str) -> d
             "p10_p90_coverage_frac": float(np.mean(inside))}
 
 
+def _day_state(end: dict, month: str, peaks: dict) -> DayState:
+    """A state from a file's ``end_state``/``start_state`` mapping (its SoCs and flexible loads) and ``peaks``."""
+    state = DayState(float(end["soc_kwh"]), peaks, month, flex=dict(end.get("flex", {})))
+    return with_socs(state, end["battery_soc_kwh"]) if end.get("battery_soc_kwh") else state
+
+
 def start_state(header: dict, folder: Path | None, building: str, day: pd.Timestamp) -> tuple[DayState, str]:
     """The real state at the start of the day: the previous day's review, else the schedule's start."""
     previous = (day - pd.Timedelta(days=1)).date().isoformat()
@@ -103,16 +113,25 @@ def start_state(header: dict, folder: Path | None, building: str, day: pd.Timest
     if path is not None and path.is_file():
         end = json.loads(path.read_text())["end_state"]
         peaks = end["peak_kw"] if end["month"] == start["month"] else start["peak_kw"]
-        return DayState(float(end["soc_kwh"]), peaks, start["month"]), "the previous day's review"
-    return DayState(float(start["soc_kwh"]), start["peak_kw"], start["month"]), "the schedule's start state"
+        return _day_state(end, start["month"], peaks), "the previous day's review"
+    return _day_state(start, start["month"], start["peak_kw"]), "the schedule's start state"
 
 
 def schedule_forecast(path: Path, header: dict) -> HorizonForecast:
-    """The forecast a schedule file was made with, over its whole horizon [kW]."""
+    """The forecast a schedule file was made with, over its whole horizon [kW]; with flexible loads
+    their planned power is added to the load (the re-plans take it as fixed)."""
     table = read_forecast(path)
     frames = {what: table[[f"{what}_{q}_kw" for q in ("p10", "p50", "p90")]].set_axis(["p10", "p50", "p90"], axis=1)
               for what in ("load", "pv")}
-    return HorizonForecast(frames["load"], frames["pv"], header["load_model"], header["pv_forecast"])
+    forecast = HorizonForecast(frames["load"], frames["pv"], header["load_model"], header["pv_forecast"])
+    return with_planned_flex(forecast, table["flex_kw"].to_numpy() if "flex_kw" in table else None)
+
+
+def battery_setpoints(site: OperationsSite, rows: pd.DataFrame) -> np.ndarray | None:
+    """Each battery's committed set point [kW], shape (N, T), from a schedule's rows (None: one battery or none)."""
+    if len(site.batteries) < 2:
+        return None
+    return np.array([rows[f"{name}:battery_setpoint_kw"].to_numpy() for name in site.batteries])
 
 
 def review_day(site: OperationsSite, day: pd.Timestamp, folder: Path | None = None,
@@ -144,15 +163,16 @@ def review_day(site: OperationsSite, day: pd.Timestamp, folder: Path | None = No
         raise InputError(f"is the schedule of {header['building']} on {header['day']}, not of {site.building} on "
                          f"{day.date()}", str(path))
     state, state_source = start_state(header, folder, site.building, day)
-    actual = actuals(site, rows.index) if actual is None else actual.set_axis(rows.index)
+    metered = actuals(site, rows.index) if actual is None else actual.set_axis(rows.index)
+    actual = metered.assign(load_kw=metered["load_kw"] + rows["flex_kw"].to_numpy()) if "flex_kw" in rows else metered
     operated = operate_day(site, state, schedule_forecast(path, header), rows["battery_setpoint_kw"].to_numpy(),
                            rows["expected_import_kw"].to_numpy(), rows["demand_limit_kw"].to_numpy(), actual,
-                           control, intraday)
+                           control, intraday, battery_setpoints(site, rows))
     trace, applied = operated.trace, operated.trace["applied_setpoint_kw"].to_numpy()
     terms = horizon_terms(site, rows.index, state)
     step_h = site.step_h
     cost = day_cost_thb(terms, trace["import_kw"].to_numpy())
-    pf_cost = perfect_foresight_day_thb(site, state, actual, operated.final_soc_kwh)
+    pf_cost = perfect_foresight_day_thb(site, state, actual, operated.battery_soc_kwh)
     after = registered_after(terms, trace["import_kw"].to_numpy())
     planned = registered_after(terms, rows["expected_import_kw"].to_numpy())
     unmet = trace["unmet_charge_kw"] + trace["unmet_discharge_kw"]
@@ -174,14 +194,19 @@ def review_day(site: OperationsSite, day: pd.Timestamp, folder: Path | None = No
         "registered_before_kw": {k: [float(v) for v in vals] for k, vals in state.peak_kw.items()},
         "registered_after_kw": after, "planned_registered_kw": planned,
         "new_peak_kw": {k: [max(0.0, a - p) for a, p in zip(after[k], planned[k])] for k in after},
-        "load_forecast": forecast_errors(rows, actual["load_kw"], "load"),
+        "load_forecast": forecast_errors(rows, metered["load_kw"], "load"),
         "pv_forecast": forecast_errors(rows, actual["pv_kw"], "pv"),
         "end_soc_kwh": operated.final_soc_kwh,
     }
+    if len(site.batteries) > 1:
+        summary["end_battery_soc_kwh"] = operated.battery_soc_kwh
+    if "flex_kw" in rows:
+        summary["flex_kwh"] = float(rows["flex_kw"].sum() * step_h)
     table = trace.assign(load_kw=actual["load_kw"], pv_kw=actual["pv_kw"], setpoint_kw=rows["battery_setpoint_kw"],
                          scheduled_import_kw=rows["expected_import_kw"])
-    return DayReview(day, table, summary, DayState(operated.final_soc_kwh, after, state.month,
-                                                   sources={"soc": "replay", "peak": "replay"}))
+    end = DayState(0.0, after, state.month, sources={"soc": "replay", "peak": "replay"},
+                   flex=dict(header["end_state"].get("flex", {})))
+    return DayReview(day, table, summary, with_socs(end, operated.battery_soc_kwh) if site.batteries else end)
 
 
 def write_review(review: DayReview, folder: Path, building: str) -> Path:

@@ -15,13 +15,18 @@ label the *beginning* of the interval. Columns (all [kW] unless named otherwise)
 ``load_p10_kw`` ...        load and PV quantiles P10, P50, P90
 =========================  ==============================================================
 
+A meter with several batteries, buildings behind a shared connection or flexible loads gets
+more columns after these, one set per battery, building and flexible load (:mod:`.columns`);
+the header then names the ``batteries`` (instead of ``battery``) and the ``members``.
+
 The header (CSV lines starting with ``#``, JSON ``header``) names the scenario, building, day,
 issue time, the start and expected end state (SoC, the month's registered demand) with their
 sources, the forecast methods, every fallback taken and the solver outcome.
 
 The JSON file also carries ``lookahead``: the load and PV quantiles of the optimised steps after
 the committed day (:data:`FORECAST_COLUMNS`), so that the EMS can re-plan the day on the same
-forecast the schedule was made with (:mod:`.intraday`).
+forecast the schedule was made with (:mod:`.intraday`), and with flexible loads their planned
+``flex_kw`` there too.
 """
 
 from __future__ import annotations
@@ -67,11 +72,12 @@ def _records(table: pd.DataFrame) -> list[dict]:
 
 def write_schedule(rows: pd.DataFrame, header: dict, folder: Path, building: str, day: pd.Timestamp,
                    lookahead: pd.DataFrame | None = None) -> dict[str, Path]:
-    """Write ``rows`` (index: interval starts; :data:`ROW_COLUMNS`) and ``header`` as CSV and JSON;
-    ``lookahead`` (:data:`FORECAST_COLUMNS` after the day) goes into the JSON file only."""
+    """Write ``rows`` (index: interval starts; :data:`ROW_COLUMNS`, then any others) and ``header`` as CSV
+    and JSON; ``lookahead`` (:data:`FORECAST_COLUMNS`, and ``flex_kw`` with flexible loads, after the day)
+    goes into the JSON file only."""
     paths = schedule_paths(folder, building, day)
     Path(folder).mkdir(parents=True, exist_ok=True)
-    table = rows[list(ROW_COLUMNS)].copy()
+    table = rows[[*ROW_COLUMNS, *(c for c in rows.columns if c not in ROW_COLUMNS)]].copy()
     table.insert(0, "time", iso_times(rows.index))
     lines = [f"# {FORMAT}"]
     for key, value in header.items():
@@ -84,21 +90,22 @@ def write_schedule(rows: pd.DataFrame, header: dict, folder: Path, building: str
     text = "\n".join(lines) + "\n" + table.to_csv(index=False, float_format="%.3f", lineterminator="\n")
     paths["csv"].write_text(text, encoding="utf-8")
     ahead = pd.DataFrame(columns=["time", *FORECAST_COLUMNS]) if lookahead is None else \
-        lookahead[list(FORECAST_COLUMNS)].assign(time=iso_times(lookahead.index))[["time", *FORECAST_COLUMNS]]
+        lookahead.assign(time=iso_times(lookahead.index))[["time", *lookahead.columns]]
     paths["json"].write_text(json.dumps({"format": FORMAT, "header": header, "rows": _records(table),
                                          "lookahead": _records(ahead)}, indent=1, ensure_ascii=False),
                              encoding="utf-8")
     return paths
 
 
-def _frame(records: list[dict], columns) -> pd.DataFrame:
-    frame = pd.DataFrame(records, columns=["time", *columns])
+def _frame(records: list[dict], columns=None) -> pd.DataFrame:
+    """Records as a frame indexed by interval start; ``columns`` (default: every column of the records)."""
+    frame = pd.DataFrame(records) if columns is None else pd.DataFrame(records, columns=["time", *columns])
     frame.index = pd.DatetimeIndex(pd.to_datetime(frame.pop("time"), format="ISO8601")).tz_convert(TZ).as_unit("ns")
     return frame.astype(float)
 
 
 def read_schedule(path: Path) -> tuple[dict, pd.DataFrame]:
-    """Header and rows of a JSON schedule file (rows indexed by tz-aware interval starts).
+    """Header and rows (every column) of a JSON schedule file (rows indexed by tz-aware interval starts).
 
     Raises
     ------
@@ -106,11 +113,16 @@ def read_schedule(path: Path) -> tuple[dict, pd.DataFrame]:
         Missing file, or not a munigrid schedule.
     """
     data = _load(path)
-    return data["header"], _frame(data["rows"], ROW_COLUMNS)
+    rows = _frame(data["rows"])
+    missing = [c for c in ROW_COLUMNS if c not in rows.columns]
+    if missing:
+        raise InputError(f"rows lack the columns {', '.join(missing)}; not a munigrid schedule", Path(path).name)
+    return data["header"], rows
 
 
 def read_forecast(path: Path) -> pd.DataFrame:
-    """Load and PV quantiles [kW] of a schedule's whole horizon: the day's rows, then the look-ahead.
+    """Load and PV quantiles [kW] (and planned ``flex_kw`` with flexible loads) of a schedule's whole
+    horizon: the day's rows, then the look-ahead.
 
     Raises
     ------
@@ -118,9 +130,10 @@ def read_forecast(path: Path) -> pd.DataFrame:
         Missing file, or not a munigrid schedule.
     """
     data = _load(path)
-    day = _frame(data["rows"], ROW_COLUMNS)[list(FORECAST_COLUMNS)]
+    rows = _frame(data["rows"])
+    columns = [*FORECAST_COLUMNS, *(["flex_kw"] if "flex_kw" in rows.columns else [])]
     ahead = data.get("lookahead", [])
-    return pd.concat([day, _frame(ahead, FORECAST_COLUMNS)]) if ahead else day
+    return pd.concat([rows[columns], _frame(ahead, columns)]) if ahead else rows[columns]
 
 
 def _load(path: Path) -> dict:

@@ -1,7 +1,9 @@
-"""The battery's state of charge and the month's demand registered so far, at the start of a day.
+"""The batteries' state of charge and the month's demand registered so far, at the start of a day.
 
-A day is planned from two readings: the stored energy at the start of the day and, per demand
-charge family and window, the highest demand already registered this billing month. Each comes
+A day is planned from two readings: the stored energy at the start of the day (of each battery
+when the meter has several) and, per demand charge family and window, the highest demand already
+registered this billing month; a meter with flexible loads also carries their states (reservoir
+level, zone temperature, the energy in an EV session still plugged in at midnight). Each comes
 from the best source available, in this order, and the source is written into the schedule
 file's header:
 
@@ -10,13 +12,16 @@ file's header:
 * the previous day's schedule (what was expected to happen);
 * a fallback: the scenario's initial state of charge, and no demand registered this month
   (the planner then defends every kW as if it were new, which costs little and never lets a
-  peak through on purpose).
+  peak through on purpose); the flexible loads start from the scenario's initial states, and
+  an EV session plugged in at midnight from nothing charged yet.
+
+A ``--soc-frac`` reading applies to every battery of the meter; ``NAME=FRAC,NAME=FRAC`` gives one per battery.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +48,12 @@ class DayState:
         Where ``soc`` and ``peak`` came from.
     notes : list of str
         Clipping and fallbacks applied.
+    battery_soc_kwh : dict of str to float
+        Each battery's stored energy by name [kWh] when the meter has several (``soc_kwh`` is
+        their sum); empty for one battery.
+    flex : dict
+        States of the flexible loads (:class:`~munigrid.scenarios.flex_inputs.FlexStart` fields:
+        ``reservoir_frac`` [-], ``zone_temp_c`` [degC], ``ev_kwh`` by fleet [kWh]); empty without any.
     """
 
     soc_kwh: float
@@ -50,6 +61,8 @@ class DayState:
     month: str
     sources: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    battery_soc_kwh: dict[str, float] = field(default_factory=dict)
+    flex: dict = field(default_factory=dict)
 
     def registered_kw(self, family: str, n_windows: int, n_months: int) -> np.ndarray:
         """Registered demand of one family as the tariff takes it: shape (months, windows) [kW]."""
@@ -61,7 +74,24 @@ class DayState:
 
     def to_json(self) -> dict:
         """The state as a JSON-ready mapping."""
-        return {"soc_kwh": self.soc_kwh, "peak_kw": self.peak_kw, "month": self.month, "sources": self.sources}
+        out = {"soc_kwh": self.soc_kwh, "peak_kw": self.peak_kw, "month": self.month, "sources": self.sources}
+        if self.battery_soc_kwh:
+            out["battery_soc_kwh"] = self.battery_soc_kwh
+        if self.flex:
+            out["flex"] = self.flex
+        return out
+
+    def soc_by_battery(self, names: list[str]) -> dict[str, float]:
+        """Stored energy of each named battery [kWh] (one battery: ``soc_kwh``)."""
+        if len(names) == 1 and not self.battery_soc_kwh:
+            return {names[0]: self.soc_kwh}
+        return {name: self.battery_soc_kwh[name] for name in names}
+
+
+def with_socs(state: DayState, soc_kwh: dict[str, float]) -> DayState:
+    """``state`` with each battery's stored energy [kWh] (several: kept by name; one: ``soc_kwh`` alone)."""
+    total = float(sum(soc_kwh.values()))
+    return replace(state, soc_kwh=total, battery_soc_kwh=dict(soc_kwh) if len(soc_kwh) > 1 else {})
 
 
 def month_of(day: pd.Timestamp) -> str:
@@ -101,42 +131,62 @@ def _previous_record(folder: Path | None, building: str, day: pd.Timestamp) -> t
     return None
 
 
-def resolve_state(day: pd.Timestamp, battery: Battery, building: str, folder: Path | None = None,
-                  soc_frac: float | None = None, peak_kw: float | None = None) -> DayState:
+def _start_soc(batteries: dict[str, Battery], record: tuple[str, dict] | None,
+               soc_frac: float | dict[str, float] | None) -> tuple[dict[str, float], str, list[str]]:
+    """Each battery's stored energy at the start [kWh], its source and notes (module docstring)."""
+    if not batteries:
+        return {}, "no battery behind the meter", []
+    notes: list[str] = []
+    if soc_frac is not None:
+        readings = soc_frac if isinstance(soc_frac, dict) else {name: soc_frac for name in batteries}
+        if set(readings) != set(batteries):
+            raise InputError(f"give one reading for every battery, or one per battery as NAME=FRAC for "
+                             f"{', '.join(batteries)}; got {', '.join(map(str, readings))}", "--soc-frac")
+        socs = {}
+        for name, battery in batteries.items():
+            socs[name], clip_notes = soc_from_reading(float(readings[name]), battery)
+            notes += clip_notes[:1] if not notes else []
+        return socs, "reading (--soc-frac)", notes
+    if record is not None:
+        kind, data = record
+        end = data["end_state"]
+        if len(batteries) == 1:
+            return {next(iter(batteries)): float(end["soc_kwh"])}, f"end of the previous day's {kind}", notes
+        by_name = end.get("battery_soc_kwh", {})
+        if set(batteries) <= set(by_name):
+            return {n: float(by_name[n]) for n in batteries}, f"end of the previous day's {kind}", notes
+        notes.append(f"the previous day's {kind} has no SoC of each battery ({', '.join(batteries)})")
+    notes.append("no SoC reading and no previous day's files: planned from the scenario's initial SoC "
+                 f"{', '.join(f'{b.soc_initial_frac:g}' for b in batteries.values())}; give --soc-frac")
+    return ({n: b.soc_initial_frac * b.energy_kwh for n, b in batteries.items()},
+            "fallback: the scenario's soc_initial_frac", notes)
+
+
+def resolve_state(day: pd.Timestamp, batteries: dict[str, Battery], building: str, folder: Path | None = None,
+                  soc_frac: float | dict[str, float] | None = None, peak_kw: float | None = None, flexible: bool = False) -> DayState:
     """State at the start of ``day`` from readings, the previous day's files or fallbacks.
 
     Parameters
     ----------
     day : Timestamp
         Local midnight starting the planned day.
-    battery : Battery
-        The battery (capacity and limits).
+    batteries : dict of str to Battery
+        The meter's batteries by name (capacity and limits).
     building : str
-        Building name used in file names.
+        Meter name used in file names.
     folder : Path, optional
         Where the previous day's schedule and review files are.
-    soc_frac : float, optional
-        State-of-charge reading [-].
+    soc_frac : float or dict, optional
+        State-of-charge reading [-], applied to every battery, or one per battery by name.
     peak_kw : float, optional
         Demand registered this month so far [kW], applied to every demand family and window.
+    flexible : bool
+        The meter has flexible loads: carry their states from the previous day's files.
     """
     month = month_of(day)
     record = _previous_record(folder, building, day)
     sources: dict[str, str] = {}
-    notes: list[str] = []
-    if soc_frac is not None:
-        soc_kwh, clip_notes = soc_from_reading(float(soc_frac), battery)
-        notes += clip_notes
-        sources["soc"] = "reading (--soc-frac)"
-    elif record is not None:
-        kind, data = record
-        soc_kwh = float(data["end_state"]["soc_kwh"])
-        sources["soc"] = f"end of the previous day's {kind}"
-    else:
-        soc_kwh = battery.soc_initial_frac * battery.energy_kwh
-        sources["soc"] = "fallback: the scenario's soc_initial_frac"
-        notes.append(f"no SoC reading and no previous day's files: planned from the scenario's initial SoC "
-                     f"{battery.soc_initial_frac:g}; give --soc-frac")
+    socs, sources["soc"], notes = _start_soc(batteries, record, soc_frac)
     if peak_kw is not None:
         if not (np.isfinite(peak_kw) and peak_kw >= 0):
             raise InputError(Problem("--peak-kw", f"must be a demand >= 0 kW, got {peak_kw!r}"))
@@ -154,4 +204,12 @@ def resolve_state(day: pd.Timestamp, battery: Battery, building: str, folder: Pa
         sources["peak"] = "fallback: none registered"
         notes.append("month's demand so far unknown: planned as if none were registered (every kW defended as new); "
                      "give --peak-kw")
-    return DayState(soc_kwh=float(soc_kwh), peak_kw=peaks, month=month, sources=sources, notes=notes)
+    flex = {}
+    if flexible and record is not None and record[1]["end_state"].get("flex"):
+        flex = record[1]["end_state"]["flex"]
+        sources["flex"] = f"end of the previous day's {record[0]}"
+    elif flexible:
+        sources["flex"] = "fallback: the scenario's initial states"
+        notes.append("flexible loads planned from the scenario's initial states (reservoir level, zone temperature; an "
+                     "EV session plugged in at midnight with nothing charged): no previous day's files")
+    return with_socs(DayState(soc_kwh=0.0, peak_kw=peaks, month=month, sources=sources, notes=notes, flex=flex), socs)

@@ -7,6 +7,7 @@ problem's path and fix (404 for ids the store does not hold).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
@@ -15,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from munigrid.models.errors import InputError
 from munigrid.scenarios import api
-from munigrid.scenarios.connections import one_battery_problems
 from munigrid.scenarios.service import checks, results
 from munigrid.scenarios.service.errors import NotFound
 
@@ -42,6 +42,8 @@ class JobRequest(BaseModel):
     run: str | None = Field(None, description="finance: id of a stored run.")
     assumptions: dict[str, Any] | None = Field(None, description="finance: assumptions (years, term, share, ...).")
     day: str | None = Field(None, description="operations: the day to schedule, YYYY-MM-DD.")
+    meter: str | None = Field(None, description="operations: the meter to plan, a building on its own meter or a "
+                                                "connection (default: the one the batteries are behind).")
 
 
 def _root(request: Request):
@@ -105,11 +107,13 @@ def submit(request: Request, job: JobRequest) -> str:
         checks.sweep_fields(job.vary, job.portfolio, root)
         return _jobs(request).submit("sweep", {**source, "vary": job.vary, "portfolio": job.portfolio,
                                                "workers": job.workers}, f"sweep {scenario.name}")
-    if one_battery_problems(scenario, "operations"):
-        raise InputError(one_battery_problems(scenario, "operations"))
-    if scenario.battery is None:
-        raise InputError("operations plan a battery: add a `battery` to the scenario", "battery")
-    return _jobs(request).submit("operations", {**source, "day": checks.day(job.day)},
+    from munigrid.scenarios.operations.site import choose_meter
+
+    try:  # a meter with batteries or flexible loads to plan, else 422 naming the field
+        choose_meter(scenario, job.meter)
+    except InputError as err:
+        raise InputError([replace(p, path="meter" if p.path == "--meter" else p.path) for p in err.problems]) from None
+    return _jobs(request).submit("operations", {**source, "day": checks.day(job.day), "meter": job.meter},
                                  f"operations {scenario.name} {job.day}")
 
 

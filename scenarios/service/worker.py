@@ -77,7 +77,8 @@ def _finance(request: dict, root: Path, say, folder: Path) -> dict:
 
 def _operations(request: dict, root: Path, say, folder: Path) -> dict:
     say("yesterday's review and tomorrow's schedule", 0, 1)
-    return api.operations_day(_scenario(request, root), request["day"], folder / "operations")
+    return api.operations_day(_scenario(request, root), request["day"], folder / "operations",
+                              meter=request.get("meter"))
 
 
 def serve(conn, root: str) -> None:

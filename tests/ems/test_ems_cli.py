@@ -83,3 +83,18 @@ def test_dry_run_writes_nothing(scenario15, site15, day_series, tmp_path, capsys
     code, _, err = run(["review", str(scenario15), "--day", "2026-03-10", "--ems-log",
                         str(log_path(folder, "office", DAY))], capsys)
     assert code == 2 and "usable measurements for only 4 of the day's 96 steps" in err
+
+
+def test_the_live_link_refuses_several_batteries_naming_the_field(tmp_path, capsys):
+    """The live link writes one set point: a meter with two batteries is refused, pointing to the schedule."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "scenarios" / "operations"))
+    from assets_support import two_battery_document, write_document
+
+    scenario = write_document(two_battery_document(), tmp_path / "scenario")
+    path = write_config(tmp_path / "ems.yaml", step_min=60)
+    code, _, err = run(["ems", str(scenario), "--config", str(path)], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "batteries: the live EMS link (`munigrid ems`) controls one battery" in err and "munigrid schedule" in err

@@ -126,14 +126,14 @@ def test_different_tariffs_behind_one_connection_need_the_connections_own(tmp_pa
     assert api.run(tmp_path / "mixed.yaml", store=False).bills["campus_meter"]["demand_thb"].sum() > 0
 
 
-def test_the_day_ahead_schedule_refuses_what_it_cannot_control(tmp_path):
-    """Operations control one battery on one building's meter: a list or a connection is named, not ignored."""
+def test_the_day_ahead_schedule_operates_the_connection(tmp_path):
+    """Operations plan the connection's meter (tests/scenarios/operations/test_ops_assets.py has the schedule)."""
     from munigrid.scenarios.operations.site import operations_site
 
     scenario = api.load(_scenario(tmp_path, [{"name": "campus_meter", "buildings": ["office", "school"]}]))
-    with pytest.raises(InputError) as err:
-        operations_site(scenario, tmp_path)
-    assert [p.path for p in err.value.problems] == ["connections"]
+    site = operations_site(scenario, tmp_path)
+    assert site.building == "campus_meter" and list(site.member_load_kw.columns) == ["office", "school"]
+    assert site.load_kw.to_numpy() == pytest.approx(site.member_load_kw.sum(axis=1).to_numpy())
 
 
 def test_stored_run_and_report_of_a_shared_connection(tmp_path):

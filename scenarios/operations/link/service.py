@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from munigrid.models.errors import InputError
 from munigrid.scenarios.operations.link.adapter import make_link
 from munigrid.scenarios.operations.link.clock import Clock, SystemClock
 from munigrid.scenarios.operations.link.config import EmsConfig
@@ -33,13 +34,17 @@ def make_controller(scenario: str | Path, config: EmsConfig, *, history: Path | 
     Raises
     ------
     InputError
-        A scenario without a battery, a step other than the scenario's, missing files.
+        A scenario without a battery, with several behind the meter (``batteries``), with
+        flexible loads (``flexible_loads``), a step other than the scenario's, missing files.
     """
     from munigrid.scenarios import api
     from munigrid.scenarios.operations.site import operations_site
 
     parsed = api.load(str(scenario))
     site = operations_site(parsed, parsed._base_dir, history=history)
+    unsupported = site.one_battery_problems("the live EMS link (`munigrid ems`)")
+    if unsupported:
+        raise InputError(unsupported)
     folder = log_folder(config, runs_root)
     weather_forecast = None
     if config.planning.weather_forecast is not None:

@@ -110,3 +110,54 @@ def test_ems_options_map_to_the_policy():
     assert (policy.reserve_frac, policy.replan_steps, policy.cap_charging) == (0.5, 2, False)
     assert policy.hold_expected is not DEFAULT_POLICY.hold_expected
     assert _ems("hold_limit", 0.5, 2, False) == ("hold_limit", None)
+
+
+def _two_batteries(tmp_path, **lead_acid) -> str:
+    from assets_support import two_battery_document, write_document
+
+    doc = two_battery_document()
+    doc["batteries"][1].update(lead_acid)
+    return str(write_document(doc, tmp_path / "scenario"))
+
+
+def test_two_batteries_on_the_command_line(tmp_path):
+    scenario = _two_batteries(tmp_path)
+    result = munigrid("schedule", scenario, "--day", "2026-03-10", "--out", str(tmp_path / "ops"),
+                      "--load-model", "calendar_regression")
+    assert result.returncode == 0, result.stderr
+    assert "battery lfp: start 100.0 kWh" in result.stdout and "battery lead_acid: start 30.0 kWh" in result.stdout
+    read = munigrid("schedule", scenario, "--day", "2026-03-10", "--out", str(tmp_path / "read"), "--load-model",
+                    "calendar_regression", "--soc-frac", "lfp=0.25, lead_acid=0.5")
+    assert read.returncode == 0, read.stderr
+    assert "battery lfp: start 50.0 kWh" in read.stdout and "battery lead_acid: start 30.0 kWh" in read.stdout
+    review = munigrid("review", scenario, "--day", "2026-03-10", "--out", str(tmp_path / "ops"), "--control", "setpoint")
+    assert review.returncode == 0, review.stderr
+    assert "(lfp " in review.stdout and "lead_acid " in review.stdout
+
+
+@pytest.mark.parametrize("scenario, args, field", [
+    ("two", ("--meter", "nowhere"), "--meter:"),
+    ("two", ("--soc-frac", "1.5"), "--soc-frac:"),
+    ("two", ("--soc-frac", "lfp=0.5"), "--soc-frac:"),
+    ("two", ("--soc-frac", "lfp=0.5,lead_acid=nan"), "'--soc-frac'"),
+    ("apart", (), "batteries:"),
+    ("tha-yang-flex", ("--meter", "health_promoting_hospital"), "--meter:"),
+])
+def test_bad_asset_input_exits_2_naming_the_field(tmp_path, scenario, args, field):
+    path = {"two": lambda: _two_batteries(tmp_path), "apart": lambda: _two_batteries(tmp_path, building="municipal_school"),
+            "tha-yang-flex": lambda: "tha-yang-flex"}[scenario]()
+    result = munigrid("schedule", path, "--day", "2026-03-10", "--out", str(tmp_path / "ops"), *args)
+    assert result.returncode == 2 and field in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_what_controls_one_battery_refuses_several_naming_the_field(tmp_path):
+    """`munigrid operations` (a year against perfect foresight) and the live EMS link control one battery."""
+    from munigrid.scenarios import api
+    from munigrid.scenarios.operations.site import operations_site
+
+    result = munigrid("operations", _two_batteries(tmp_path), "--days", "1")
+    assert result.returncode == 2 and "batteries:" in result.stderr and "munigrid schedule" in result.stderr
+    flex = api.load("tha-yang-flex")
+    site = operations_site(flex, flex._base_dir)
+    assert [p.path for p in site.one_battery_problems("the live EMS link")] == ["flexible_loads"]
