@@ -53,8 +53,9 @@ def _cop(cop_at_35c: float, outdoor_c: np.ndarray) -> np.ndarray:
     return np.clip(cop_at_35c * (1 + per_k * (35.0 - outdoor_c)), *(cop_at_35c * np.array(COP_RANGE)))
 
 
-def thermal_store(spec: StoreSpec, outdoor_c: np.ndarray) -> ThermalStore:
-    """The store's chiller and tank (the scenario's values, else the kind's defaults)."""
+def thermal_store(spec: StoreSpec, outdoor_c: np.ndarray, soc_initial_frac: float | None = None) -> ThermalStore:
+    """The store's chiller and tank (the scenario's values, else the kind's defaults); the tank starts
+    at ``soc_initial_frac`` of its capacity [-] when given, else at the scenario's start."""
     common, kind = flex_defaults()["thermal_store"]["common"], flex_defaults()["thermal_store"][spec.kind]
     cop_35 = spec.cop_at_35c if spec.cop_at_35c is not None else float(kind["cop_at_35c"])
     charge_kw = spec.charge_kw if spec.charge_kw is not None else \
@@ -65,13 +66,14 @@ def thermal_store(spec: StoreSpec, outdoor_c: np.ndarray) -> ThermalStore:
     return ThermalStore(kind=spec.kind, capacity_kwh_th=spec.capacity_kwh_th, charge_kw=float(charge_kw),
                         charge_cop=_cop(cop_35, outdoor_c), discharge_kw_th=float(discharge_kw_th),
                         loss_frac_per_h=loss, soc_min_frac=spec.soc_min_frac, soc_max_frac=spec.soc_max_frac,
-                        soc_initial_frac=spec.soc_initial_frac)
+                        soc_initial_frac=spec.soc_initial_frac if soc_initial_frac is None else soc_initial_frac)
 
 
 def thermal_zone(spec: Cooling, index: pd.DatetimeIndex, weather: pd.DataFrame,
-                 temp_initial_c: float | None = None) -> ThermalZone:
+                 temp_initial_c: float | None = None, store_frac: float | None = None) -> ThermalZone:
     """The zone's RC parameters (the scenario's, else the archetype's per m2), comfort band and gains;
-    the zone starts at ``temp_initial_c`` [degC] when given, else at the archetypes' common start."""
+    the zone starts at ``temp_initial_c`` [degC] when given, else at the archetypes' common start,
+    and its store (if any) at ``store_frac`` of its capacity [-] when given."""
     common, arch = flex_defaults()["cooling"]["common"], flex_defaults()["cooling"][spec.archetype]
     area = spec.cooled_area_m2
 
@@ -99,7 +101,7 @@ def thermal_zone(spec: Cooling, index: pd.DatetimeIndex, weather: pd.DataFrame,
                        gain_kw=gain_kw, comfort_min_c=np.where(at_end, occ_band[0], free_band[0]),
                        comfort_max_c=np.where(at_end, occ_band[1], free_band[1]),
                        temp_initial_c=float(common["temp_initial_c"] if temp_initial_c is None else temp_initial_c),
-                       store=None if spec.store is None else thermal_store(spec.store, outdoor))
+                       store=None if spec.store is None else thermal_store(spec.store, outdoor, store_frac))
 
 
 def ev_fleet(spec: EVSpec, index: pd.DatetimeIndex, carried_kwh: float | None = None) -> EVFleet:
@@ -149,11 +151,13 @@ def ev_fleet(spec: EVSpec, index: pd.DatetimeIndex, carried_kwh: float | None = 
 @dataclass(frozen=True)
 class FlexStart:
     """States a day planned on its own starts from (the previous day's end): reservoir level [-],
-    zone temperature [degC] and the energy in each EV fleet's running session [kWh] by fleet name
-    (None: the scenario's start; a fleet not named carries a session with nothing charged yet)."""
+    zone temperature [degC], the zone's thermal store charge as a share of its capacity [-] and the
+    energy in each EV fleet's running session [kWh] by fleet name (None: the scenario's start; a
+    fleet not named carries a session with nothing charged yet)."""
 
     reservoir_frac: float | None = None
     zone_temp_c: float | None = None
+    store_frac: float | None = None
     ev_kwh: dict[str, float] = field(default_factory=dict)
 
 
@@ -169,7 +173,7 @@ def building_flex(scenario: Scenario, building: str, index: pd.DatetimeIndex,
     carry = start if start is not None else FlexStart()
     parts: dict = {"ev": []}
     for kind, build in (("pumping", lambda s: pump_station(s, index, carry.reservoir_frac)),
-                        ("cooling", lambda s: thermal_zone(s, index, weather, carry.zone_temp_c)),
+                        ("cooling", lambda s: thermal_zone(s, index, weather, carry.zone_temp_c, carry.store_frac)),
                         ("ev", lambda s: ev_fleet(s, index, None if start is None else carry.ev_kwh.get(s.name, 0.0)))):
         for k, item in enumerate(getattr(spec, kind)):
             if item.building != building:

@@ -200,6 +200,8 @@ def _asset_lines(header: dict, rows, step_h: float) -> list[str]:
         lines.append(f"reservoir ends at {flex['reservoir_frac']:.1%} of its volume")
     if "zone_temp_c" in flex:
         lines.append(f"cooled zone ends at {flex['zone_temp_c']:.1f} degC")
+    if "store_frac" in flex:
+        lines.append(f"thermal store ends at {flex['store_frac']:.1%} of its capacity")
     for fleet, kwh in flex.get("ev_kwh", {}).items():
         lines.append(f"EV {fleet}: {rows[f'{fleet}:ev_kw'].sum() * step_h:.1f} kWh charged"
                      + (f", {kwh:.1f} kWh in the session carried past midnight" if kwh > 0 else ""))

@@ -17,6 +17,7 @@ named otherwise; states are at the *end* of the interval:
 ``flex_kw``                        all flexible loads together (planned, not forecast)
 ``pump_kw``, ``reservoir_m3``      pumps and the water in the reservoir [m³]
 ``cool_kw``, ``zone_temp_c``       air conditioning and the zone temperature [°C]
+``store_charge_kw``, ``store_kwh_th``  the thermal store's chiller and its stored cooling [kWh_th]
 ``FLEET:ev_kw``                    EV fleet FLEET's charging power
 ``FLEET:ev_session_kwh``           energy charged in its running session [kWh]
 =================================  ==============================================================
@@ -116,6 +117,8 @@ def flex_columns(plan: DayPlan, step_h: float) -> dict[str, np.ndarray]:
         out.update(pump_kw=done.pump_kw[:n], reservoir_m3=done.water_m3[1:n + 1])
     if loads.cooling is not None:
         out.update(cool_kw=done.cool_kw[:n], zone_temp_c=done.temp_c[1:n + 1])
+        if loads.cooling.store is not None:
+            out.update(store_charge_kw=done.store_charge_kw[:n], store_kwh_th=done.store_kwh_th[1:n + 1])
     for v, fleet in enumerate(loads.ev):
         out[f"{fleet.name}:ev_kw"] = done.ev_kw[v, :n]
         out[f"{fleet.name}:ev_session_kwh"] = ev_session_kwh(fleet, done.ev_kw[v], step_h)[1:n + 1]
@@ -134,6 +137,8 @@ def flex_end_state(plan: DayPlan, step_h: float) -> dict:
         out["reservoir_frac"] = float(done.water_m3[n] / loads.pumping.volume_m3)
     if loads.cooling is not None:
         out["zone_temp_c"] = float(done.temp_c[n])
+        if loads.cooling.store is not None:
+            out["store_frac"] = float(done.store_kwh_th[n] / loads.cooling.store.capacity_kwh_th)
     ev = {}
     for v, fleet in enumerate(loads.ev):
         running = n < len(fleet.plugged) and fleet.plugged[n] and not fleet.session_start[n]

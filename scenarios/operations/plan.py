@@ -134,7 +134,7 @@ def horizon_flex(site: OperationsSite, state: DayState, forecast: HorizonForecas
     index = forecast.load_kw.index
     weather = forecast.weather if forecast.weather is not None else site.weather.reindex(index)
     start = FlexStart(reservoir_frac=state.flex.get("reservoir_frac"), zone_temp_c=state.flex.get("zone_temp_c"),
-                      ev_kwh=dict(state.flex.get("ev_kwh", {})))
+                      store_frac=state.flex.get("store_frac"), ev_kwh=dict(state.flex.get("ev_kwh", {})))
     return site.flex(index, weather, start)
 
 
