@@ -77,6 +77,7 @@ def _crash_basis(form: StandardForm, crash: Crash):
 
 
 def _renumbered(crash: Crash | None, reduced: ReducedForm, n_cols: int, n_rows: int) -> Crash | None:
+    """``crash`` (or None) in the numbering of ``reduced.form``, from that of the form of ``n_cols`` x ``n_rows``."""
     if crash is None:
         return None
     new_col, new_row = np.full(n_cols, -1), np.full(n_rows, -1)
