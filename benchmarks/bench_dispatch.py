@@ -4,7 +4,8 @@ The same problem is solved three ways in one run:
 
 1. munigrid end to end (``munigrid.models.dispatch.solve``: input check, layout, vectorised
    compile of the Pyomo families, substitution of import and discharge and of fixed columns
-   (``munigrid.models.dispatch.reduction``), HiGHS dual simplex without presolve, result read-back);
+   (``munigrid.models.dispatch.reduction``), HiGHS dual simplex without presolve (from the
+   thermostat's basis when a zone is pre-cooled: ``munigrid.models.dispatch.crash``), result read-back);
 2. linopy with HiGHS (build + solve of the plain formulation written in linopy, HiGHS defaults
    with one thread), through its LP file and its direct interface;
 3. HiGHS alone on the prebuilt matrix munigrid passes (compile and substitution done first, not

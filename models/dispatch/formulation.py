@@ -92,12 +92,13 @@ COST_FAMILIES = (
 
 # (variable family, equality family defining it), substituted out in this order before HiGHS solves
 # (see munigrid.models.dispatch.reduction): import by the power balance, discharge by the SoC recurrence,
-# the flexible load by the sum of its parts, pump power by the reservoir balance
+# the flexible load by the sum of its parts, pump power by the reservoir balance, cooling power by the zone's
 DEFINED_BY = (
     ("import_kw", "power_balance"),
     ("discharge_kw", "soc_dynamics"),
     ("flex_kw", "flex_load"),
     ("pump_kw", "reservoir_balance"),
+    ("cool_kw", "zone_dynamics"),
 )
 
 # parameters used as indices of other components (integers, never mutable)

@@ -2,7 +2,8 @@
 
 No files: the arrays go to :meth:`highspy.Highs.passModel` directly. A MIP start, when given,
 is handed over with :meth:`highspy.Highs.setSolution`, a starting basis of an LP with
-:meth:`highspy.Highs.setBasis`. Unless ``SolveOptions.substitute`` is off,
+:meth:`highspy.Highs.setBasis` (an optimal basis of a related LP for the primal simplex, or a
+:class:`~munigrid.models.dispatch.crash.Crash` for the dual simplex). Unless ``SolveOptions.substitute`` is off,
 HiGHS gets the reduced form (:mod:`munigrid.models.dispatch.reduction`) and the solution is
 expanded back to the columns of ``form``.
 """
@@ -16,8 +17,9 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
+from munigrid.models.dispatch.crash import Crash
 from munigrid.models.dispatch.problem import SolveOptions, SolveStatus
-from munigrid.models.dispatch.reduction import reduce_form
+from munigrid.models.dispatch.reduction import ReducedForm, reduce_form
 from munigrid.models.dispatch.standard_form import StandardForm
 
 
@@ -51,18 +53,53 @@ def _f64(values: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(values, dtype=np.float64)
 
 
+def _crash_basis(form: StandardForm, crash: Crash):
+    """The HiGHS basis of ``crash``: slacks basic but on its rows, columns at their lower bound
+    (upper where the crash says so or the lower is infinite, zero when free) but its basic ones.
+
+    Marked not alien: it is square and nonsingular by construction (:mod:`.crash`), so HiGHS
+    need not factor it on receipt to repair it (15 ms on the one-year LP with pre-cooling).
+    """
+    status = highspy.HighsBasisStatus
+    lower_finite, upper_finite = np.isfinite(form.col_lower), np.isfinite(form.col_upper)
+    codes = np.where(lower_finite, 0, np.where(upper_finite, 1, 2))
+    codes[crash.upper_cols[upper_finite[crash.upper_cols]]] = 1
+    codes[crash.basic_cols] = 3
+    row_codes = np.full(form.n_rows, 3)
+    row_codes[crash.rows] = 0
+    by_code = np.array([status.kLower, status.kUpper, status.kZero, status.kBasic], dtype=object)
+    basis = highspy.HighsBasis()
+    basis.col_status = by_code[codes].tolist()
+    basis.row_status = by_code[row_codes].tolist()
+    basis.valid = True
+    basis.alien = False
+    return basis
+
+
+def _renumbered(crash: Crash | None, reduced: ReducedForm, n_cols: int, n_rows: int) -> Crash | None:
+    """``crash`` (or None) in the numbering of ``reduced.form``, from that of the form of ``n_cols`` x ``n_rows``."""
+    if crash is None:
+        return None
+    new_col, new_row = np.full(n_cols, -1), np.full(n_rows, -1)
+    new_col[reduced.kept] = np.arange(len(reduced.kept))
+    new_row[reduced.kept_rows] = np.arange(len(reduced.kept_rows))
+    return crash.renumbered(new_col, new_row)
+
+
 def run_highs(form: StandardForm, options: SolveOptions, relax: bool = False,
-              start: np.ndarray | None = None, basis=None) -> HighsOutcome:
+              start: np.ndarray | None = None, basis=None, crash: Crash | None = None) -> HighsOutcome:
     """Solve ``form`` (as an LP when ``relax``), optionally from the MIP start ``start``.
 
     ``basis``, for an LP: a primal feasible basis of the form HiGHS gets (the outcome's
     ``basis`` of an LP with the same columns, extended by one status per added row); the primal
-    simplex starts from it. Ignored when its lengths do not fit.
+    simplex starts from it. Ignored when its lengths do not fit. Otherwise ``crash`` (in the
+    numbering of ``form``), for an LP: the dual simplex starts from that basis.
     """
     reduced = reduce_form(form) if options.substitute else None
     if reduced is not None and reduced.form.n_cols == 0:  # HiGHS calls a model without columns empty, rows unchecked
         reduced = None
     if reduced is not None:
+        crash = _renumbered(crash, reduced, form.n_cols, form.n_rows)
         form = reduced.form
         start = None if start is None else np.asarray(start)[reduced.kept]
     # the core class: the `Highs` wrapper registers a callback on construction, which prints the
@@ -90,6 +127,11 @@ def run_highs(form: StandardForm, options: SolveOptions, relax: bool = False,
     if warm:
         h.setOptionValue("simplex_strategy", 4)  # primal: the basis given is primal feasible
         h.setBasis(basis)
+    elif not is_mip and crash is not None and len(crash.rows):
+        # Dantzig pricing: exact steepest-edge weights of a basis other than the slack one cost a
+        # backward solve per row to start (one-year LP with pre-cooling: 0.36 -> 0.26 s, 12.2k iterations)
+        h.setOptionValue("simplex_dual_edge_weight_strategy", 0)
+        h.setBasis(_crash_basis(form, crash))
     if is_mip and start is not None:
         solution = highspy.HighsSolution()
         solution.col_value = np.asarray(start, dtype=float).tolist()

@@ -91,7 +91,7 @@ def _cooling(out, flex, n_t: int, step_h: float) -> np.ndarray:
     if not has.any():
         return 0.0
     n_m = len(flex)
-    power_ub, outdoor, gain, cop = (np.zeros((n_m, n_t)) for _ in range(4))
+    power_ub, outdoor, gain, cop, base_kw = (np.zeros((n_m, n_t)) for _ in range(5))
     lower, upper = np.zeros((n_m, n_t + 1)), np.zeros((n_m, n_t + 1))
     capacity, loss = np.ones(n_m), np.zeros(n_m)
     for i, z in enumerate(zones):
@@ -101,7 +101,7 @@ def _cooling(out, flex, n_t: int, step_h: float) -> np.ndarray:
             raise InputError(f"thermal capacity {z.capacity_kwh_per_k:g} kWh/K is too small for the loss "
                              f"{z.loss_kw_per_k:g} kW/K at {step_h:g} h steps (the explicit step overshoots); "
                              "raise capacity_kwh_per_k above loss_kw_per_k x step", "cooling.capacity_kwh_per_k")
-        _, base_c = thermostat_baseline(z, step_h)
+        base_kw[i], base_c = thermostat_baseline(z, step_h)
         power_ub[i], outdoor[i], gain[i], cop[i] = z.cooling_kw, z.outdoor_c, z.gain_kw, z.cop
         capacity[i], loss[i] = z.capacity_kwh_per_k, z.loss_kw_per_k
         lower[i, 1:] = np.minimum(z.comfort_min_c, base_c[1:])
@@ -111,7 +111,7 @@ def _cooling(out, flex, n_t: int, step_h: float) -> np.ndarray:
     out.var("cool_kw", np.zeros((n_m, n_t)), power_ub)
     out.var("temp_c", lower, upper)
     out.params.update(zone_kwh_per_k=capacity, zone_loss_kw_per_k=loss, outdoor_c=outdoor, heat_gain_kw=gain,
-                      cooling_cop=cop)
+                      cooling_cop=cop, cool_baseline_kw=base_kw)  # the last: the LP's starting basis (crash.py)
     out.rows("MT_zone", np.repeat(has[:, None], n_t, axis=1))
     return power_ub + _store(out, [None if z is None else z.store for z in zones], n_t, step_h)
 

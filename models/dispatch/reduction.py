@@ -91,9 +91,11 @@ class ReducedForm:
     Parameters
     ----------
     form : StandardForm
-        The reduced problem (same rows, columns ``kept`` only).
+        The reduced problem (rows ``kept_rows`` and columns ``kept`` only).
     kept : ndarray of int
         Columns of the original form that remain, in order.
+    kept_rows : ndarray of int
+        Rows of the original form that remain (all but those left without bounds), in order.
     fixed_x : ndarray
         Original-length vector holding the value of every fixed column (others 0).
     batches : list
@@ -104,6 +106,7 @@ class ReducedForm:
 
     form: StandardForm
     kept: np.ndarray
+    kept_rows: np.ndarray
     fixed_x: np.ndarray
     batches: list[_Batch]
     col_lower: np.ndarray
@@ -215,4 +218,4 @@ def reduce_form(form: StandardForm) -> ReducedForm:
                       cost=cost[kept], offset=offset + float(np.sum(cost * fixed_x)), col_lower=form.col_lower[kept],
                       col_upper=form.col_upper[kept], integer=form.integer[kept], row_families=families, cost_parts={},
                       eliminations=())
-    return ReducedForm(reduced, kept, fixed_x, batches, form.col_lower, form.col_upper)
+    return ReducedForm(reduced, kept, np.flatnonzero(bounded), fixed_x, batches, form.col_lower, form.col_upper)

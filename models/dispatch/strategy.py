@@ -66,6 +66,7 @@ import numpy as np
 from munigrid.models.dispatch.bill_floor import BINDING_THB, completed, has_bill_floor, with_bill_floor, without_bill_floor
 from munigrid.models.dispatch.block_fill import filled_blocks
 from munigrid.models.dispatch.cuts import with_outage_start_cuts
+from munigrid.models.dispatch.crash import zone_crash
 from munigrid.models.dispatch.cycling import least_throughput, repair_idle_cycling
 from munigrid.models.dispatch.highs_backend import HighsOutcome, run_highs
 from munigrid.models.dispatch.layout import ModelData
@@ -287,7 +288,7 @@ def _relaxation(data: ModelData, form: StandardForm, options: SolveOptions, cloc
     other defect and no integer column, so that it may be the answer; otherwise the rounds and the
     polish remove the cycling, and the second LP, several times the first at year scale, is saved)."""
     limit = replace(options, time_limit_s=max(clock.left_s(), 1e-3))
-    first = _repaired(run_highs(form, limit, relax=True), data, form)
+    first = _repaired(run_highs(form, limit, relax=True, crash=zone_crash(data, form)), data, form)
     if first.status.has_solution and simultaneous_steps(data, first.x).any() and not form.integer.any() \
             and not fractional_on_off(data, first.x).any():
         first = _repaired(least_throughput(form, data, limit, first), data, form)
