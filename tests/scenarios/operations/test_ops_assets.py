@@ -15,6 +15,7 @@ from ops_quick import QUICK_LOAD_MODEL, make_schedule
 
 from munigrid.models.errors import InputError
 from munigrid.scenarios import api
+from munigrid.scenarios.flex_inputs import FlexStart
 from munigrid.scenarios.operations.daily import asset_rows, parse_day
 from munigrid.scenarios.operations.forecast import HorizonForecast
 from munigrid.scenarios.operations.plan import plan_day
@@ -267,3 +268,20 @@ def test_the_warm_planner_keeps_the_planned_flexible_load_in_its_replans(flex_sc
     flex_now = outcome.rows["flex_kw"].reindex(step.plan.index[:1]).to_numpy()
     assert step.plan.flex is None  # the re-plan moves the battery only ...
     assert step.plan.load_plan_kw[0] >= flex_now[0] - 1e-9  # ... against a load that holds the planned cooling
+
+
+def test_the_school_s_ice_store_carries_its_charge_to_the_next_day(flex_scenario, tmp_path):
+    """tha-yang-flex's school cools through a 200 kWh_th ice store as well: the day's plan reports the
+    chiller and the stored cooling, and the next day starts from the charge the day ended with."""
+    site = operations_site(flex_scenario, flex_scenario._base_dir, meter="municipal_school")
+    first = make_schedule(site, parse_day(DAY, site), folder=tmp_path)
+    rows = first.rows
+    end = first.header["end_state"]["flex"]
+    assert end["store_frac"] == pytest.approx(rows["store_kwh_th"].iloc[-1] / 200.0)
+    assert ((rows["store_kwh_th"] >= -1e-6) & (rows["store_kwh_th"] <= 200.0 + 1e-6)).all()
+    assert rows["flex_kw"].to_numpy() == pytest.approx((rows["cool_kw"] + rows["store_charge_kw"]).to_numpy(), abs=1e-6)
+    second = make_schedule(site, parse_day(NEXT, site), folder=tmp_path)
+    assert second.header["start_state"]["flex"] == end
+    index = pd.date_range(NEXT, periods=24, freq="h", tz="Asia/Bangkok")
+    zone = site.flex(index, site.weather.reindex(index), FlexStart(store_frac=end["store_frac"])).cooling
+    assert zone.store.soc_initial_frac == end["store_frac"]  # the model of day two starts from it
