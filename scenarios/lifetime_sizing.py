@@ -43,8 +43,8 @@ def anchor_years(years: int, count: int | None, load_growth_frac_per_year: float
     too when the load grows)."""
     if years == 1:
         return (1,)
-    if count is None:
-        count = 3 if load_growth_frac_per_year != 0 and years >= 3 else 2
+    if count is None:  # as munigrid.scenarios.lifetime.simulate_lifetime anchors ``fast``
+        return (1, (years + 2) // 2, years) if load_growth_frac_per_year != 0 and years >= 3 else (1, years)
     if not (isinstance(count, int) and 2 <= count <= years):
         raise InputError(Problem("anchors", f"must be a whole number from 2 to the project life ({years}), got {count!r}"))
     return tuple(sorted({int(round(1 + (years - 1) * k / (count - 1))) for k in range(count)}))
