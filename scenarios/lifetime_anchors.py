@@ -238,14 +238,18 @@ def om_factor(plan: LifePlan) -> float:
     return float(plan.discount_factors @ inflation / plan.annuity)
 
 
-def _scaled_terms(terms, factor: float, tariff_factor: float, ft_add_thb_per_kwh: float):
-    """The tariff at the anchor's prices, every charge times ``factor`` (module equations)."""
+def scaled_terms(terms, energy_factor, period_factor: float, tariff_factor: float = 1.0,
+                 ft_add_thb_per_kwh: float = 0.0):
+    r"""The tariff with its per-kWh prices times ``energy_factor`` (a number or one per step) and its
+    per-period charges (demand, fixed, blocks) times ``period_factor``; the base tariff (all but Ft)
+    also times ``tariff_factor`` and Ft (VAT included) raised by ``ft_add_thb_per_kwh``:
+    :math:`\pi' = e\,(T\,\pi^{base} + \pi^{Ft} + \Delta)`, charges :math:`p\,T\,C`."""
     base = terms.base_energy_thb_per_kwh
     energy = terms.import_thb_per_kwh if base is None else base
     other = terms.import_thb_per_kwh - energy  # Ft with VAT
-    imported = factor * (tariff_factor * energy + other + ft_add_thb_per_kwh)
-    exported = factor * terms.export_thb_per_kwh
-    both = factor * tariff_factor
+    imported = energy_factor * (tariff_factor * energy + other + ft_add_thb_per_kwh)
+    exported = energy_factor * terms.export_thb_per_kwh
+    both = period_factor * tariff_factor
 
     def blocks(b):
         return None if b is None else replace(b, price_thb_per_kwh=both * np.asarray(b.price_thb_per_kwh))
@@ -259,7 +263,18 @@ def _scaled_terms(terms, factor: float, tariff_factor: float, ft_add_thb_per_kwh
                                 intercept_thb=both * np.asarray(d.intercept_thb),
                                 ratchet_history_thb=both * d.ratchet_history_thb) for d in terms.demand_charges],
         fixed_thb_per_period=both * np.asarray(terms.fixed_thb_per_period),
-        base_energy_thb_per_kwh=None if base is None else both * base)
+        base_energy_thb_per_kwh=None if base is None else energy_factor * tariff_factor * base)
+
+
+def scaled_asset_costs(meter: Meter, factor: float) -> dict:
+    """Fields of :func:`dataclasses.replace` that multiply the meter's own operating costs (battery wear,
+    generator fuel and starts, value of lost load) by ``factor``."""
+    batteries = [replace(b, degradation_thb_per_kwh=b.degradation_thb_per_kwh * factor) for b in meter.batteries]
+    generator = None if meter.generator is None else replace(
+        meter.generator, fuel_thb_per_l=meter.generator.fuel_thb_per_l * factor,
+        startup_thb=meter.generator.startup_thb * factor)
+    return {"battery": None, "batteries": batteries, "generator": generator,
+            "voll_thb_per_kwh": None if meter.voll_thb_per_kwh is None else meter.voll_thb_per_kwh * factor}
 
 
 def check_meters(meters: list[Meter]) -> None:
@@ -282,6 +297,7 @@ def anchor_meter(meter: Meter, anchor: Anchor, plan: LifePlan, n_anchors: int) -
     """``meter`` in anchor year ``anchor`` (module equations): grown load, degraded PV, faded battery
     window, prices of the anchor times :math:`K w_k`, capital and O&M over the life."""
     factor = n_anchors * anchor.weight_frac
+    meter = replace(meter, **scaled_asset_costs(meter, factor))
     om = om_factor(plan)
     inverter = plan.inverter_share_frac
     pv = [replace(a, ac_kw_per_kwp=a.ac_kw_per_kwp * anchor.pv_factor, om_thb_per_kwp_year=a.om_thb_per_kwp_year * om,
@@ -298,18 +314,16 @@ def anchor_meter(meter: Meter, anchor: Anchor, plan: LifePlan, n_anchors: int) -
             battery, soc_min_frac=battery.soc_min_frac * c, soc_max_frac=battery.soc_max_frac * c,
             soc_initial_frac=battery.soc_initial_frac * c,
             soc_final_frac=None if battery.soc_final_frac is None else battery.soc_final_frac * c,
-            degradation_thb_per_kwh=battery.degradation_thb_per_kwh * factor,
             om_thb_per_kwh_year=battery.om_thb_per_kwh_year * om, life_years=effective_life_years(plan, bought))
     generator = meter.generator
     if generator is not None:
-        generator = replace(generator, fuel_thb_per_l=generator.fuel_thb_per_l * factor,
-                            startup_thb=generator.startup_thb * factor, om_thb_per_kw_year=generator.om_thb_per_kw_year * om,
+        generator = replace(generator, om_thb_per_kw_year=generator.om_thb_per_kw_year * om,
                             life_years=effective_life_years(plan, capital_frac(plan, generator.life_years)))
     vat = 1.0 + plan.vat_frac
     return replace(meter, load_kw=meter.load_kw * anchor.load_factor,
-                   terms=_scaled_terms(meter.terms, factor, anchor.tariff_factor, vat * anchor.ft_change_thb_per_kwh),
-                   pv=pv, battery=None, batteries=[] if battery is None else [battery], generator=generator,
-                   voll_thb_per_kwh=None if meter.voll_thb_per_kwh is None else meter.voll_thb_per_kwh * factor)
+                   terms=scaled_terms(meter.terms, factor, factor, anchor.tariff_factor,
+                                      vat * anchor.ft_change_thb_per_kwh),
+                   pv=pv, battery=None, batteries=[] if battery is None else [battery], generator=generator)
 
 
 @dataclass

@@ -31,6 +31,7 @@ from munigrid.models.dispatch import DispatchProblem, solve
 from munigrid.models.dispatch.problem import Meter, Sizes
 from munigrid.models.errors import InputError, NoSolutionError, Problem
 from munigrid.scenarios.lifetime_anchors import LifePlan, size_over_life
+from munigrid.scenarios.lifetime_days import representative_meters
 from munigrid.scenarios.schema import Scenario
 from munigrid.scenarios.uncertainty_sizing import _fixed, _site_sizes
 
@@ -149,7 +150,8 @@ def _design(sizes: dict[str, Sizes], life, case, life_cost_thb: float) -> dict:
 
 def compare_life_sizing(scenario: Scenario, base_dir: Path, *, years: int = 20, escalation: str = "base",
                         load_growth_frac_per_year: float = 0.0, anchors: int | None = None,
-                        battery_upkeep: str = "replace", rounds: int = 3, progress=None) -> dict:
+                        battery_upkeep: str = "replace", rounds: int = 3, days_per_month: int | None = None,
+                        progress=None) -> dict:
     """Typical-year sizing against sizing over the project life, both judged by the simulated life
     (module docstring).
 
@@ -171,6 +173,9 @@ def compare_life_sizing(scenario: Scenario, base_dir: Path, *, years: int = 20, 
         What is bought when the battery's capacity falls below its end-of-life capacity.
     rounds : int
         Most sizing rounds (fade of the previous design, re-size).
+    days_per_month : int, optional
+        Anchor years on the first days of each month only
+        (:mod:`munigrid.scenarios.lifetime_days`); None: whole years.
     progress : callable, optional
         Called with a short description of each stage.
 
@@ -196,6 +201,8 @@ def compare_life_sizing(scenario: Scenario, base_dir: Path, *, years: int = 20, 
     prepared = prepare(scenario, base_dir)
     meters, step_h = prepared.meters, prepared.inputs.step_h
     options, economics = solve_options(scenario)
+    life_meters = meters if days_per_month is None else representative_meters(meters, prepared.inputs.index,
+                                                                                days_per_month, economics)
     judge = DesignJudge(scenario, prepared, years=years, escalation=escalation,
                         load_growth_frac_per_year=load_growth_frac_per_year, battery_upkeep=battery_upkeep)
 
@@ -217,7 +224,7 @@ def compare_life_sizing(scenario: Scenario, base_dir: Path, *, years: int = 20, 
     for round_no in range(1, rounds + 1):
         say(f"sizing over the life, round {round_no} ({len(points)} anchor years)")
         tic = time.perf_counter()
-        sized = size_over_life(meters, step_h, plan(design_life), options=options, economics=economics)
+        sized = size_over_life(life_meters, step_h, plan(design_life), options=options, economics=economics)
         if not sized.result.status.has_solution:
             raise NoSolutionError(sized.result.status.value, [f"sizing over the life, round {round_no}: the solver "
                                                               f"returned {sized.result.status.value}"])
@@ -237,12 +244,12 @@ def compare_life_sizing(scenario: Scenario, base_dir: Path, *, years: int = 20, 
                                     ("lifetime", design, design_life, design_case)):
         say(f"pricing the {name.replace('_', ' ')} design on the anchors")
         tic = time.perf_counter()
-        priced = size_over_life(meters, step_h, plan(life), options=options, economics=economics,
+        priced = size_over_life(life_meters, step_h, plan(life), options=options, economics=economics,
                                 fixed_sizes=_fixed(meters, sizes))
         clock[f"pricing_{name}_s"] = time.perf_counter() - tic
         out[name] = _design(sizes, life, case, priced.life_cost_thb if priced.result.status.has_solution else np.nan)
     clock["total_s"] = time.perf_counter() - clock.pop("start")
     return {"scenario": scenario.name, "years": years, "escalation": escalation,
             "load_growth_frac_per_year": load_growth_frac_per_year, "battery_upkeep": battery_upkeep,
-            "anchors": list(points), "anchor_weights": [a.weight_frac for a in sized.anchors],
+            "days_per_month": days_per_month, "anchors": list(points), "anchor_weights": [a.weight_frac for a in sized.anchors],
             "rounds": history, **out, "timings_s": {k: round(v, 2) for k, v in clock.items()}}

@@ -44,9 +44,12 @@ COLUMNS = (("pv_kwp", "PV kWp", "{:,.1f}"), ("battery_kwh", "Battery kWh", "{:,.
               help="With --lifetime: replace the battery, or add modules, below its end-of-life capacity.")
 @click.option("--rounds", type=click.IntRange(1, 10), default=3, show_default=True,
               help="With --lifetime: most sizing rounds (each re-sizes at the previous design's simulated fade).")
+@click.option("--days-per-month", type=click.IntRange(1, 31), default=None,
+              help="With --lifetime: anchor years on the first N days of each month only (faster, approximate; "
+                   "default: whole years).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def size(scenario, samples, seed, cvar_weight, cvar_alpha, cvar_limit, lifetime, years, escalation, load_growth,
-         anchors, battery_upkeep, rounds, as_json):
+         anchors, battery_upkeep, rounds, days_per_month, as_json):
     """Size PV and battery of SCENARIO over sampled years at once (or over its project life with
     --lifetime), beside sizing on its single year."""
     import math
@@ -71,7 +74,7 @@ def size(scenario, samples, seed, cvar_weight, cvar_alpha, cvar_limit, lifetime,
         with solver_output_to_stderr():
             outcome = compare_life_sizing(
                 loaded, loaded._base_dir, years=years, escalation=escalation, load_growth_frac_per_year=load_growth,
-                anchors=anchors, battery_upkeep=battery_upkeep, rounds=rounds,
+                anchors=anchors, battery_upkeep=battery_upkeep, rounds=rounds, days_per_month=days_per_month,
                 progress=None if as_json else lambda stage: click.echo(f"... {stage}", err=True))
         click.echo(json.dumps(outcome, indent=2, ensure_ascii=False)) if as_json else _print_life(outcome)
         return
@@ -129,7 +132,8 @@ def _print_life(outcome: dict) -> None:
         console = Console(width=150)
     title = (f"munigrid size --lifetime: {outcome['scenario']}, {outcome['years']} years, escalation "
              f"{outcome['escalation']}, load growth {outcome['load_growth_frac_per_year']:.1%}/yr, anchor years "
-             f"{', '.join(map(str, outcome['anchors']))}")
+             f"{', '.join(map(str, outcome['anchors']))}"
+             + (f" on the first {outcome['days_per_month']} days of each month" if outcome["days_per_month"] else ""))
     view = Table(title=title, title_justify="left")
     view.add_column("Design")
     for _, label, _ in LIFE_COLUMNS:

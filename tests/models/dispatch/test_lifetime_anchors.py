@@ -126,3 +126,35 @@ def solve_single(meter: Meter) -> float:
 
     result = solve(DispatchProblem(1.0, [meter], SolveOptions(mode="sizing"), SizingEconomics(discount_rate_frac=RATE)))
     return result.sizes["hall"].pv_kwp["roof"]
+
+
+def test_representative_days_of_identical_days_equal_the_full_horizon(flat_terms):
+    """January and February with the same day every day (TOU price, monthly demand charge, PV and a
+    battery that starts and ends each day empty): the first 7 days of each month give the same sizes, and the objective is the kept share
+    of the full one (energy scaled by days per month, monthly charges kept)."""
+    import pandas as pd
+
+    from munigrid.scenarios.lifetime_days import representative_meters, representative_steps
+
+    index = pd.date_range("2026-01-01", periods=59 * 24, freq="h")
+    hour = np.arange(len(index)) % 24
+    months = (index.month - 1).to_numpy()
+    price = np.where((hour >= 9) & (hour < 22), 4.2, 2.6)
+    terms = flat_terms(price, period_of_step=months, demand_thb_per_kw=130.0, fixed_thb=300.0)
+    load = 20.0 + 15.0 * ((hour >= 8) & (hour < 18)) + 10.0 * ((hour >= 18) & (hour < 21))
+    sun = np.clip(np.sin((hour - 6) / 12 * np.pi), 0, None)
+    meter = Meter("hall", load, terms, pv=[PVArray("roof", sun, max_kwp=60.0, capex_thb_per_kwp=28000.0)],
+                  battery=Battery(max_energy_kwh=200.0, c_rate_per_h=0.5, capex_thb_per_kwh=5500.0, soc_min_frac=0.1,
+                                  soc_initial_frac=0.1, soc_final_frac=0.1))
+    from munigrid.models.dispatch import DispatchProblem, SolveOptions
+
+    def sized(meters):
+        return solve(DispatchProblem(1.0, meters, SolveOptions(mode="sizing"), SizingEconomics(discount_rate_frac=RATE)))
+
+    steps, weight = representative_steps(index, 7)
+    assert len(steps) == 14 * 24 and set(np.round(weight, 9)) == {round(31 / 7, 9), round(28 / 7, 9)}
+    full = sized([meter])
+    kept = sized(representative_meters([meter], index, 7, SizingEconomics()))
+    assert kept.objective_thb == pytest.approx(full.objective_thb * len(steps) / len(index), rel=1e-6)
+    assert kept.sizes["hall"].battery_kwh == pytest.approx(full.sizes["hall"].battery_kwh, rel=1e-4, abs=1e-3)
+    assert kept.sizes["hall"].pv_kwp["roof"] == pytest.approx(full.sizes["hall"].pv_kwp["roof"], rel=1e-4, abs=1e-3)
