@@ -21,10 +21,13 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-
 from munigrid.models.dispatch.problem import Meter, SizingEconomics
 from munigrid.models.errors import Problem
-from munigrid.scenarios.lifetime_anchors import raise_problems, scaled_asset_costs, scaled_terms
+from munigrid.scenarios.lifetime_anchors import (
+    raise_problems,
+    scaled_asset_costs,
+    scaled_terms,
+)
 
 
 def representative_steps(index: pd.DatetimeIndex, days_per_month: int) -> tuple[np.ndarray, np.ndarray]:
@@ -45,7 +48,7 @@ def representative_steps(index: pd.DatetimeIndex, days_per_month: int) -> tuple[
 
 def _sliced_terms(terms, steps: np.ndarray):
     """``terms`` on the kept steps only."""
-    pick = lambda values: None if values is None else np.asarray(values)[..., steps]  # noqa: E731
+    pick = lambda values: None if values is None else np.asarray(values)[..., steps]
     return replace(terms, period_of_step=pick(terms.period_of_step), import_thb_per_kwh=pick(terms.import_thb_per_kwh),
                    export_thb_per_kwh=pick(terms.export_thb_per_kwh),
                    base_energy_thb_per_kwh=pick(terms.base_energy_thb_per_kwh),

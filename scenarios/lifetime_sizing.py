@@ -26,7 +26,6 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
-
 from munigrid.models.dispatch import DispatchProblem, solve
 from munigrid.models.dispatch.problem import Meter, Sizes
 from munigrid.models.errors import InputError, NoSolutionError, Problem
@@ -57,7 +56,6 @@ def plan_for(scenario: Scenario, prepared, *, years: int, escalation: str, load_
     finance defaults, and (``life``: the simulated :class:`munigrid.scenarios.lifetime.Lifetime` of a
     design) the battery's mid-year capacity, purchases and residual value."""
     import pandas as pd
-
     from munigrid.models.finance.defaults import default_escalation, default_value
 
     esc = default_escalation(escalation)
@@ -116,7 +114,12 @@ class DesignJudge:
 
     def life(self, sizes: dict[str, Sizes]):
         """(Lifetime, finance case) of the design."""
-        from munigrid.scenarios.finance import ContractTerms, evaluate_structures, project_inputs, settings_with
+        from munigrid.scenarios.finance import (
+            ContractTerms,
+            evaluate_structures,
+            project_inputs,
+            settings_with,
+        )
         from munigrid.scenarios.lifetime import Lifetime
         from munigrid.scenarios.runner import results_dataset
 
@@ -186,7 +189,7 @@ def compare_life_sizing(scenario: Scenario, base_dir: Path, *, years: int = 20, 
         LCOE, replacement years), ``rounds``, ``anchors`` and ``timings_s``.
     """
     from munigrid.scenarios.lifetime import check_options
-    from munigrid.scenarios.runner import prepare, solve_options
+    from munigrid.scenarios.runner import prepare, solve_meters, solve_options
 
     say = progress or (lambda stage: None)
     if scenario.optimisation.mode != "sizing":
@@ -212,9 +215,7 @@ def compare_life_sizing(scenario: Scenario, base_dir: Path, *, years: int = 20, 
 
     say("sizing on the typical year")
     tic = time.perf_counter()
-    typical = solve(DispatchProblem(step_h=step_h, meters=meters, options=options, economics=economics))
-    if not typical.status.has_solution:
-        raise NoSolutionError(typical.status.value, list(typical.diagnosis))
+    typical = solve_meters(meters, step_h, scenario, prepared.inputs.index)[meters[0].name]
     clock["typical_year_s"] = time.perf_counter() - tic
     say("simulating the life of the typical-year design")
     tic = time.perf_counter()

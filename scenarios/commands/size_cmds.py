@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 import click
-
 from munigrid.scenarios.commands.finite_float import FiniteFloat
 
 COLUMNS = (("pv_kwp", "PV kWp", "{:,.1f}"), ("battery_kwh", "Battery kWh", "{:,.1f}"),
@@ -91,31 +90,35 @@ def size(scenario, samples, seed, cvar_weight, cvar_alpha, cvar_limit, lifetime,
     _print(outcome)
 
 
-def _print(outcome: dict) -> None:
+def _designs_table(title: str, columns, extra_label: str, rows: list[tuple[str, dict, str]]):
+    """A rich table: one row per design, its ``columns`` and one extra column; and the console."""
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
     if not console.is_terminal:
         console = Console(width=150)
+    view = Table(title=title, title_justify="left")
+    view.add_column("Design")
+    for _, label, _ in columns:
+        view.add_column(label, justify="right")
+    view.add_column(extra_label, justify="right")
+    for label, row, extra in rows:
+        view.add_row(label, *("-" if row[k] is None else fmt.format(row[k]) for k, _, fmt in columns), extra)
+    console.print(view)
+    return console
+
+
+def _print(outcome: dict) -> None:
     risk = outcome["risk"]
     title = (f"munigrid size: {outcome['scenario']}, {outcome['samples']} sampled years, CVaR weight "
              f"{risk['cvar_weight']:g} at {risk['cvar_alpha_frac']:g}"
              + (f", CVaR limit {risk['cvar_limit_thb']:,.0f} THB" if risk["cvar_limit_thb"] is not None else ""))
-    view = Table(title=title, title_justify="left")
-    view.add_column("Design")
-    for _, label, _ in COLUMNS:
-        view.add_column(label, justify="right")
-    view.add_column("Out of sample: expected / P90 THB/yr", justify="right")
-    for key, label in (("typical_year", "typical year"), ("two_stage", "two-stage")):
-        row = outcome[key]
-        held = row["out_of_sample"]
-        view.add_row(label, *(fmt.format(row[k]) for k, _, fmt in COLUMNS),
-                     f"{held['expected_thb']:,.0f} / {held['p90_thb']:,.0f}")
-    console.print(view)
+    rows = [(label, outcome[key], "{expected_thb:,.0f} / {p90_thb:,.0f}".format(**outcome[key]["out_of_sample"]))
+            for key, label in (("typical_year", "typical year"), ("two_stage", "two-stage"))]
+    console = _designs_table(title, COLUMNS, "Out of sample: expected / P90 THB/yr", rows)
     console.print("cost = annualised capital of the sizes + the sampled year's bill and other operating costs; "
                   f"timings {outcome['timings_s']}")
-
 
 LIFE_COLUMNS = (("pv_kwp", "PV kWp", "{:,.1f}"), ("battery_kwh", "Battery kWh", "{:,.1f}"),
                 ("battery_kw", "Battery kW", "{:,.1f}"), ("life_cost_thb", "Life cost PV THB", "{:,.0f}"),
@@ -124,28 +127,17 @@ LIFE_COLUMNS = (("pv_kwp", "PV kWp", "{:,.1f}"), ("battery_kwh", "Battery kWh", 
 
 
 def _print_life(outcome: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=150)
     title = (f"munigrid size --lifetime: {outcome['scenario']}, {outcome['years']} years, escalation "
              f"{outcome['escalation']}, load growth {outcome['load_growth_frac_per_year']:.1%}/yr, anchor years "
              f"{', '.join(map(str, outcome['anchors']))}"
              + (f" on the first {outcome['days_per_month']} days of each month" if outcome["days_per_month"] else ""))
-    view = Table(title=title, title_justify="left")
-    view.add_column("Design")
-    for _, label, _ in LIFE_COLUMNS:
-        view.add_column(label, justify="right")
-    view.add_column("Battery bought (year)", justify="right")
+    rows = []
     for key, label in (("typical_year", "typical year"), ("lifetime", "over the life")):
         row = outcome[key]
         bought = [str(y) for y in row["battery_replacement_years"]] + [
             f"{y} (+{share:.0%})" for y, share in row["battery_augmentation"]]
-        view.add_row(label, *("-" if row[k] is None else fmt.format(row[k]) for k, _, fmt in LIFE_COLUMNS),
-                     ", ".join(bought) or "-")
-    console.print(view)
+        rows.append((label, row, ", ".join(bought) or "-"))
+    console = _designs_table(title, LIFE_COLUMNS, "Battery bought (year)", rows)
     console.print("life cost = present value of capital, replacements, O&M and bills on the anchor years (at the "
                   "sizing discount rate); NPV, IRR, LCOE and replacements from the simulated life (finance "
                   "--lifetime fast, municipal structure, finance discount rate)")

@@ -7,11 +7,22 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-
-from munigrid.models.dispatch import Battery, Meter, PVArray, SizingEconomics, capital_recovery_factor, solve
+from munigrid.models.dispatch import (
+    Battery,
+    Meter,
+    PVArray,
+    SizingEconomics,
+    capital_recovery_factor,
+    solve,
+)
 from munigrid.models.errors import InputError
-from munigrid.scenarios.lifetime_anchors import (LifePlan, anchors, capital_frac, interpolation_weights,
-                                                 size_over_life)
+from munigrid.scenarios.lifetime_anchors import (
+    LifePlan,
+    anchors,
+    capital_frac,
+    interpolation_weights,
+    size_over_life,
+)
 
 RATE, YEARS, N_T = 0.06, 10, 24
 SUN = np.where((np.arange(N_T) >= 10) & (np.arange(N_T) < 15), 1.0, 0.0)  # 5 kWh per kWp a day
@@ -133,8 +144,10 @@ def test_representative_days_of_identical_days_equal_the_full_horizon(flat_terms
     battery that starts and ends each day empty): the first 7 days of each month give the same sizes, and the objective is the kept share
     of the full one (energy scaled by days per month, monthly charges kept)."""
     import pandas as pd
-
-    from munigrid.scenarios.lifetime_days import representative_meters, representative_steps
+    from munigrid.scenarios.lifetime_days import (
+        representative_meters,
+        representative_steps,
+    )
 
     index = pd.date_range("2026-01-01", periods=59 * 24, freq="h")
     hour = np.arange(len(index)) % 24
