@@ -51,9 +51,11 @@ def main() -> None:
     parser.add_argument("--scenario", default="tha-yang-sizing")
     parser.add_argument("--days", type=int, default=7, help="days per month of the representative variant")
     parser.add_argument("--load-growth", type=float, default=0.0)
+    parser.add_argument("--time-limit", type=float, default=1200.0, help="solver limit per anchor [s]")
     parser.add_argument("--tag", default="")
     args = parser.parse_args()
-    common = ["size", args.scenario, "--lifetime", "--load-growth", str(args.load_growth)]
+    common = ["size", args.scenario, "--lifetime", "--load-growth", str(args.load_growth),
+              "--time-limit", str(args.time_limit)]
     whole = run_cold(common)
     days = run_cold([*common, "--days-per-month", str(args.days)])
     out = {"whole_years": whole, f"days_per_month_{args.days}": days}

@@ -154,7 +154,7 @@ def _design(sizes: dict[str, Sizes], life, case, life_cost_thb: float) -> dict:
 def compare_life_sizing(scenario: Scenario, base_dir: Path, *, years: int = 20, escalation: str = "base",
                         load_growth_frac_per_year: float = 0.0, anchors: int | None = None,
                         battery_upkeep: str = "replace", rounds: int = 3, days_per_month: int | None = None,
-                        progress=None) -> dict:
+                        time_limit_s: float | None = None, progress=None) -> dict:
     """Typical-year sizing against sizing over the project life, both judged by the simulated life
     (module docstring).
 
@@ -179,6 +179,9 @@ def compare_life_sizing(scenario: Scenario, base_dir: Path, *, years: int = 20, 
     days_per_month : int, optional
         Anchor years on the first days of each month only
         (:mod:`munigrid.scenarios.lifetime_days`); None: whole years.
+    time_limit_s : float, optional
+        Solver wall-clock limit per anchor of the sizing over the life [s]; None: the scenario's
+        ``optimisation.time_limit_s``.
     progress : callable, optional
         Called with a short description of each stage.
 
@@ -204,6 +207,7 @@ def compare_life_sizing(scenario: Scenario, base_dir: Path, *, years: int = 20, 
     prepared = prepare(scenario, base_dir)
     meters, step_h = prepared.meters, prepared.inputs.step_h
     options, economics = solve_options(scenario)
+    life_options = options if time_limit_s is None else replace(options, time_limit_s=float(time_limit_s))
     life_meters = meters if days_per_month is None else representative_meters(meters, prepared.inputs.index,
                                                                                 days_per_month, economics)
     judge = DesignJudge(scenario, prepared, years=years, escalation=escalation,
@@ -225,7 +229,7 @@ def compare_life_sizing(scenario: Scenario, base_dir: Path, *, years: int = 20, 
     for round_no in range(1, rounds + 1):
         say(f"sizing over the life, round {round_no} ({len(points)} anchor years)")
         tic = time.perf_counter()
-        sized = size_over_life(life_meters, step_h, plan(design_life), options=options, economics=economics)
+        sized = size_over_life(life_meters, step_h, plan(design_life), options=life_options, economics=economics)
         if not sized.result.status.has_solution:
             raise NoSolutionError(sized.result.status.value, [f"sizing over the life, round {round_no}: the solver "
                                                               f"returned {sized.result.status.value}"])
@@ -245,7 +249,7 @@ def compare_life_sizing(scenario: Scenario, base_dir: Path, *, years: int = 20, 
                                     ("lifetime", design, design_life, design_case)):
         say(f"pricing the {name.replace('_', ' ')} design on the anchors")
         tic = time.perf_counter()
-        priced = size_over_life(life_meters, step_h, plan(life), options=options, economics=economics,
+        priced = size_over_life(life_meters, step_h, plan(life), options=life_options, economics=economics,
                                 fixed_sizes=_fixed(meters, sizes))
         clock[f"pricing_{name}_s"] = time.perf_counter() - tic
         out[name] = _design(sizes, life, case, priced.life_cost_thb if priced.result.status.has_solution else np.nan)

@@ -46,9 +46,11 @@ COLUMNS = (("pv_kwp", "PV kWp", "{:,.1f}"), ("battery_kwh", "Battery kWh", "{:,.
 @click.option("--days-per-month", type=click.IntRange(1, 31), default=None,
               help="With --lifetime: anchor years on the first N days of each month only (faster, approximate; "
                    "default: whole years).")
+@click.option("--time-limit", type=FiniteFloat(1, 86400), default=None,
+              help="With --lifetime: solver wall-clock limit per anchor year [s] (default: optimisation.time_limit_s).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def size(scenario, samples, seed, cvar_weight, cvar_alpha, cvar_limit, lifetime, years, escalation, load_growth,
-         anchors, battery_upkeep, rounds, days_per_month, as_json):
+         anchors, battery_upkeep, rounds, days_per_month, time_limit, as_json):
     """Size PV and battery of SCENARIO over sampled years at once (or over its project life with
     --lifetime), beside sizing on its single year."""
     import math
@@ -74,6 +76,7 @@ def size(scenario, samples, seed, cvar_weight, cvar_alpha, cvar_limit, lifetime,
             outcome = compare_life_sizing(
                 loaded, loaded._base_dir, years=years, escalation=escalation, load_growth_frac_per_year=load_growth,
                 anchors=anchors, battery_upkeep=battery_upkeep, rounds=rounds, days_per_month=days_per_month,
+                time_limit_s=time_limit,
                 progress=None if as_json else lambda stage: click.echo(f"... {stage}", err=True))
         click.echo(json.dumps(outcome, indent=2, ensure_ascii=False)) if as_json else _print_life(outcome)
         return
