@@ -47,6 +47,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+
 from munigrid.models.dispatch.problem import Meter, SizingEconomics, SolveOptions
 from munigrid.models.errors import InputError, Problem
 

@@ -21,6 +21,7 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+
 from munigrid.models.dispatch.problem import Meter, SizingEconomics
 from munigrid.models.errors import Problem
 from munigrid.scenarios.lifetime_anchors import (

@@ -26,10 +26,11 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
+
 from munigrid.models.dispatch import DispatchProblem, solve
 from munigrid.models.dispatch.problem import Meter, Sizes
 from munigrid.models.errors import InputError, NoSolutionError, Problem
-from munigrid.scenarios.lifetime_anchors import LifePlan, size_over_life
+from munigrid.scenarios.lifetime_anchors import LifePlan, check_meters, size_over_life
 from munigrid.scenarios.lifetime_days import representative_meters
 from munigrid.scenarios.schema import Scenario
 from munigrid.scenarios.uncertainty_sizing import _fixed, _site_sizes
@@ -56,6 +57,7 @@ def plan_for(scenario: Scenario, prepared, *, years: int, escalation: str, load_
     finance defaults, and (``life``: the simulated :class:`munigrid.scenarios.lifetime.Lifetime` of a
     design) the battery's mid-year capacity, purchases and residual value."""
     import pandas as pd
+
     from munigrid.models.finance.defaults import default_escalation, default_value
 
     esc = default_escalation(escalation)
@@ -206,6 +208,7 @@ def compare_life_sizing(scenario: Scenario, base_dir: Path, *, years: int = 20, 
     say("weather, PV and loads")
     prepared = prepare(scenario, base_dir)
     meters, step_h = prepared.meters, prepared.inputs.step_h
+    check_meters(meters)
     options, economics = solve_options(scenario)
     life_options = options if time_limit_s is None else replace(options, time_limit_s=float(time_limit_s))
     life_meters = meters if days_per_month is None else representative_meters(meters, prepared.inputs.index,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import click
+
 from munigrid.scenarios.commands.finite_float import FiniteFloat
 
 COLUMNS = (("pv_kwp", "PV kWp", "{:,.1f}"), ("battery_kwh", "Battery kWh", "{:,.1f}"),

@@ -4,6 +4,7 @@ simulated life; bad input exits 2 naming the option or field."""
 from __future__ import annotations
 
 import pytest
+
 from munigrid.scenarios import api
 from munigrid.scenarios.cli import main
 from munigrid.scenarios.lifetime_sizing import anchor_years, compare_life_sizing

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+
 from munigrid.models.dispatch import (
     Battery,
     Meter,
@@ -141,9 +142,11 @@ def solve_single(meter: Meter) -> float:
 
 def test_representative_days_of_identical_days_equal_the_full_horizon(flat_terms):
     """January and February with the same day every day (TOU price, monthly demand charge, PV and a
-    battery that starts and ends each day empty): the first 7 days of each month give the same sizes, and the objective is the kept share
-    of the full one (energy scaled by days per month, monthly charges kept)."""
+    battery that starts and ends each day empty): the first 7 days of each month give the same sizes,
+    and the objective is the kept share of the full one (energy scaled by days per month, monthly
+    charges kept)."""
     import pandas as pd
+
     from munigrid.scenarios.lifetime_days import (
         representative_meters,
         representative_steps,
