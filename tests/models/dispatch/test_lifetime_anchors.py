@@ -174,3 +174,11 @@ def test_representative_days_of_identical_days_equal_the_full_horizon(flat_terms
     assert kept.objective_thb == pytest.approx(full.objective_thb * len(steps) / len(index), rel=1e-6)
     assert kept.sizes["hall"].battery_kwh == pytest.approx(full.sizes["hall"].battery_kwh, rel=1e-4, abs=1e-3)
     assert kept.sizes["hall"].pv_kwp["roof"] == pytest.approx(full.sizes["hall"].pv_kwp["roof"], rel=1e-4, abs=1e-3)
+
+
+def test_several_batteries_on_a_meter_are_refused_by_name(flat_terms):
+    two = [Battery(max_energy_kwh=10.0, name="a"), Battery(max_energy_kwh=10.0, name="b")]
+    meter = replace(pv_meter(flat_terms), battery=None, batteries=two)
+    with pytest.raises(InputError) as err:
+        size_over_life([meter], 1.0, LifePlan(YEARS, RATE, (1, YEARS)))
+    assert err.value.problems[0].path == "hall: batteries"
