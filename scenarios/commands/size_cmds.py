@@ -18,6 +18,10 @@ COLUMNS = (("pv_kwp", "PV kWp", "{:,.1f}"), ("battery_kwh", "Battery kWh", "{:,.
            ("p90_thb", "P90 THB/yr", "{:,.0f}"), ("cvar_thb", "CVaR THB/yr", "{:,.0f}"))
 
 
+#: options of ``--lifetime`` only
+LIFE_OPTIONS = ("years", "escalation", "load_growth", "anchors", "battery_upkeep", "rounds", "days_per_month", "time_limit")
+
+
 @click.command()
 @click.argument("scenario")
 @click.option("--samples", type=click.IntRange(1, 100), default=None,
@@ -64,6 +68,11 @@ def size(scenario, samples, seed, cvar_weight, cvar_alpha, cvar_limit, lifetime,
     for name, value in (("--cvar-weight", cvar_weight), ("--cvar-limit", cvar_limit)):
         if value is not None and not math.isfinite(value):
             raise click.BadParameter(f"must be a finite number, got {value}", param_hint=name)
+    ctx = click.get_current_context()
+    life_only = [f"--{name.replace('_', '-')}" for name in LIFE_OPTIONS
+                 if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+    if life_only and not lifetime:
+        raise click.BadParameter(f"{', '.join(life_only)} only apply with --lifetime", param_hint=life_only[0])
     loaded = api.load(scenario)
     if lifetime:
         given = [name for name, value in (("--samples", samples), ("--cvar-weight", cvar_weight),

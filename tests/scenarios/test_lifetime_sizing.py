@@ -18,6 +18,8 @@ DAYS = 7
     (["--lifetime", "--years", "0"], "--years"),
     (["--lifetime", "--years", "5", "--anchors", "8"], "anchors"),
     (["--lifetime", "--escalation", "steep"], "--escalation"),
+    (["--lifetime", "--time-limit", "nan"], "--time-limit"),
+    (["--days-per-month", "7"], "--days-per-month"),
 ])
 def test_bad_options_exit_2_naming_them(args, named, capsys):
     with pytest.raises(SystemExit) as stop:
