@@ -80,11 +80,9 @@ def size(scenario, samples, seed, cvar_weight, cvar_alpha, cvar_limit, lifetime,
         if given:
             raise click.BadParameter(f"{', '.join(given)} size over sampled years; --lifetime sizes over the project "
                                      "life: give one or the other", param_hint="--lifetime")
-        from munigrid.scenarios.lifetime_sizing import compare_life_sizing
-
         with solver_output_to_stderr():
-            outcome = compare_life_sizing(
-                loaded, loaded._base_dir, years=years, escalation=escalation, load_growth_frac_per_year=load_growth,
+            outcome = api.size_over_life(
+                loaded, years=years, escalation=escalation, load_growth_frac_per_year=load_growth,
                 anchors=anchors, battery_upkeep=battery_upkeep, rounds=rounds, days_per_month=days_per_month,
                 time_limit_s=time_limit,
                 progress=None if as_json else lambda stage: click.echo(f"... {stage}", err=True))

@@ -7,7 +7,7 @@ import pytest
 
 from munigrid.scenarios import api
 from munigrid.scenarios.cli import main
-from munigrid.scenarios.lifetime_sizing import anchor_years, compare_life_sizing
+from munigrid.scenarios.lifetime_sizing import anchor_years
 
 DAYS = 7
 
@@ -49,7 +49,7 @@ def week_outcome():
     keep = [b for b in scenario.buildings if b.name in ("municipal_office", "municipal_school")]
     scenario = scenario.model_copy(update={"time": scenario.time.model_copy(update={"days": DAYS}),
                                            "buildings": keep})
-    return compare_life_sizing(scenario, scenario._base_dir, years=10, load_growth_frac_per_year=0.02)
+    return api.size_over_life(scenario, years=10, load_growth_frac_per_year=0.02)
 
 
 @pytest.mark.slow
