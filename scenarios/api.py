@@ -269,6 +269,18 @@ def finance(source: str | Path | Scenario, structures: str | list[str] | tuple[s
     return outcome
 
 
+def size_over_life(scenario: Scenario | str | Path, base_dir: Path | None = None, **options) -> dict:
+    """PV and battery sized over the project life beside the typical-year sizing, both judged by the
+    simulated life (``munigrid size --lifetime``); ``options`` as
+    :func:`munigrid.scenarios.lifetime_sizing.compare_life_sizing` (``years``, ``escalation``,
+    ``load_growth_frac_per_year``, ``anchors``, ``battery_upkeep``, ``rounds``, ``days_per_month``,
+    ``time_limit_s``, ``progress``). Raises InputError naming the field or option."""
+    from munigrid.scenarios.lifetime_sizing import compare_life_sizing
+
+    scenario = scenario if isinstance(scenario, Scenario) else load(scenario)
+    return compare_life_sizing(scenario, _base_dir(scenario, base_dir), **options)
+
+
 # --- The service layer's calls (``munigrid serve`` and other programs): plain data in and out ---
 
 #: Ownership structures of :func:`finance_structures`, in the order a page shows them.
