@@ -213,7 +213,7 @@ def _extended(form: StandardForm, data: ModelData, n_samples: int, meters_per_sa
 def two_stage_sizing(samples: list[list[Meter]], step_h: float, *, options: SolveOptions | None = None,
                      economics: SizingEconomics | None = None, risk: RiskTerms | None = None,
                      fixed_sizes: dict[str, np.ndarray] | None = None, method: str = "auto",
-                     workers: int | None = None) -> TwoStageResult:
+                     workers: int | None = None, start_sizes: dict[str, np.ndarray] | None = None) -> TwoStageResult:
     """Size the assets of ``samples[0]``'s meters over all samples at once (module equations).
 
     Parameters
@@ -237,7 +237,11 @@ def two_stage_sizing(samples: list[list[Meter]], step_h: float, *, options: Solv
         ``monolithic``: one LP over every sample; ``auto``: decomposed unless the problem does not
         split by sample (integer columns, pooled targets, a sample LP infeasible at some sizes).
     workers : int, optional
-        Processes for the sample LPs of the decomposition (default: the CPUs this process may use).
+        Processes for the sample LPs of the decomposition (default: the CPUs this process may use
+        for samples of a month or more, else 1).
+    start_sizes : dict, optional
+        A guess of the sizes, as ``fixed_sizes`` (e.g. the sizing of a typical year): the first point
+        of the decomposition when it keeps the budget; without it, samples are sized on their own first.
 
     Returns
     -------
@@ -251,7 +255,7 @@ def two_stage_sizing(samples: list[list[Meter]], step_h: float, *, options: Solv
     check(problem)
     if method != "monolithic":
         result, splits = _decomposed(samples, step_h, options, economics, _risk_used(risk), fixed_sizes,
-                                     _workers(samples) if workers is None else max(1, int(workers)))
+                                     _workers(samples) if workers is None else max(1, int(workers)), start_sizes)
         if result is not None:
             result.timings["total_s"] = time.perf_counter() - tic
             return result
@@ -274,15 +278,15 @@ def _risk_used(risk: RiskTerms | None) -> RiskTerms | None:
 
 
 def _decomposed(samples: list[list[Meter]], step_h: float, options: SolveOptions, economics: SizingEconomics,
-                risk: RiskTerms | None, fixed_sizes: dict | None,
-                workers: int) -> tuple[TwoStageResult | None, str | None]:
+                risk: RiskTerms | None, fixed_sizes: dict | None, workers: int,
+                start_sizes: dict | None) -> tuple[TwoStageResult | None, str | None]:
     """The L-shaped method; (None, why) when the problem does not split by sample."""
     first = DispatchProblem(step_h=step_h, meters=samples[0], economics=economics,
                             options=replace(options, mode="sizing"))
     data = build_model_data(first)
     columns = size_columns(data)
     outcome = l_shaped(samples, step_h, options, economics, risk, _fixed_positions(data, fixed_sizes), workers,
-                       options.mip_rel_gap)
+                       options.mip_rel_gap, _fixed_positions(data, start_sizes, "start_sizes"))
     if outcome.splits:
         return None, outcome.splits
     timings = {**(outcome.timings or {}), "iterations": outcome.iterations, "workers": workers,
@@ -306,15 +310,20 @@ def _decomposed(samples: list[list[Meter]], step_h: float, options: SolveOptions
                           bound_thb=outcome.bound_thb, method="decomposed"), None
 
 
-def _fixed_positions(data: ModelData, fixed_sizes: dict | None) -> dict[int, float]:
+def _fixed_positions(data: ModelData, fixed_sizes: dict | None, what: str = "fixed_sizes") -> dict[int, float]:
     """``fixed_sizes`` (family -> value per meter) as position in the size vector -> value."""
     fixed, offset = {}, 0
     for name in SIZE_FAMILIES:
         if name not in data.columns.shape:
             continue
-        n = data.columns.block(name).stop - data.columns.block(name).start
+        shape = data.columns.shape[name]
+        n = int(np.prod(shape))
         if name in (fixed_sizes or {}):
-            fixed.update(zip(range(offset, offset + n), np.ravel(fixed_sizes[name]).astype(float)))
+            values = np.ravel(fixed_sizes[name]).astype(float)
+            if values.size != n:
+                raise InputError(Problem(f"{what}.{name}", f"needs {n} values (shape {tuple(shape)}: meter x "
+                                                           f"slot), got {values.size}"))
+            fixed.update(zip(range(offset, offset + n), values))
         offset += n
     return fixed
 

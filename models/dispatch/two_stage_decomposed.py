@@ -154,6 +154,7 @@ class Master:
         h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), _f64(cost))
         self._highs = h
         size_rows, row_lower, row_upper = _unique_rows(structures)
+        self._size_rows = (size_rows, row_lower, row_upper)
         for row, lo, up in zip(size_rows, row_lower, row_upper):
             self._add_row(np.flatnonzero(row), row[row != 0], lo, up)
         if with_risk:  # theta_s - eta - u_s <= 0
@@ -166,6 +167,15 @@ class Master:
 
     def _add_row(self, index: np.ndarray, value: np.ndarray, lower: float, upper: float) -> None:
         self._highs.addRow(float(lower), float(upper), len(index), index.astype(np.int32), _f64(value))
+
+    def holds(self, z: np.ndarray, tolerance: float = 1e-7) -> bool:
+        """True when ``z`` keeps the size-only rows (within ``tolerance`` relative)."""
+        rows, lower, upper = self._size_rows
+        if not len(rows):
+            return True
+        value = rows @ z
+        slack = tolerance * np.maximum(1.0, np.abs(value))
+        return bool(np.all(value >= lower - slack) and np.all(value <= upper + slack))
 
     def add_cuts(self, z: np.ndarray, answers: list[Answer]) -> None:
         r""":math:`\theta_s - g_s^\top z \ge Q_s(z_k) - g_s^\top z_k` for every answer."""
@@ -191,6 +201,13 @@ class Master:
         return status, float(info.objective_function_value), np.asarray(h.getSolution().col_value)
 
 
+def _point(lower: np.ndarray, values: dict[int, float]) -> np.ndarray:
+    z = lower.copy()
+    for column, value in values.items():
+        z[column] = value
+    return z
+
+
 def _unique_rows(structures: list[Structure]):
     rows = np.vstack([s.rows for s in structures])
     lower = np.concatenate([s.row_lower for s in structures])
@@ -207,7 +224,8 @@ def _f64(values) -> np.ndarray:
 
 
 def l_shaped(samples: list[list[Meter]], step_h: float, options: SolveOptions, economics: SizingEconomics,
-             risk, fixed: dict[int, float], workers: int, rel_gap: float) -> Decomposed:
+             risk, fixed: dict[int, float], workers: int, rel_gap: float,
+             start: dict[int, float] | None = None) -> Decomposed:
     """Solve the two-stage LP by the L-shaped method (module text).
 
     Parameters
@@ -222,6 +240,9 @@ def l_shaped(samples: list[list[Meter]], step_h: float, options: SolveOptions, e
         Processes for the sample LPs.
     rel_gap : float
         :math:`\\varepsilon` [-].
+    start : dict of int to float, optional
+        First point (size column -> value; the others at their lower bound); used when it lies in
+        :math:`Z`, else the first point is the mean of the first sample of each worker sized on its own.
 
     Returns
     -------
@@ -244,7 +265,10 @@ def l_shaped(samples: list[list[Meter]], step_h: float, options: SolveOptions, e
         master = Master(lower, upper, structures, n_s, risk, options.threads)
         timings["build_s"] = time.perf_counter() - tic
         z = lower.copy()
-        if np.any(lower < upper):  # start from the mean of some samples sized on their own
+        given = np.clip(_point(lower, start), lower, upper) if start else None
+        if given is not None and master.holds(given):
+            z = given
+        elif np.any(lower < upper):  # start from the mean of some samples sized on their own
             starts = pool.sized(lower, upper, deadline)
             if any(a.status is not SolveStatus.OPTIMAL for a in starts):
                 return Decomposed(SolveStatus.ERROR, splits="a sample sized on its own has no optimal answer")

@@ -25,8 +25,10 @@ COLUMNS = (("pv_kwp", "PV kWp", "{:,.1f}"), ("battery_kwh", "Battery kWh", "{:,.
               help="CVaR level, e.g. 0.9: the mean of the worst 10 % of the years (default: uncertainty.cvar_alpha_frac).")
 @click.option("--cvar-limit", type=click.FloatRange(min=0), default=None,
               help="Upper bound of that CVaR of the cost over the horizon [THB] (default: uncertainty.cvar_limit_thb).")
+@click.option("--method", type=click.Choice(["auto", "decomposed", "monolithic"]), default="auto", show_default=True,
+              help="Two-stage solve: the L-shaped decomposition (auto where the problem splits by sample) or one LP.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def size(scenario, samples, seed, cvar_weight, cvar_alpha, cvar_limit, as_json):
+def size(scenario, samples, seed, cvar_weight, cvar_alpha, cvar_limit, method, as_json):
     """Size PV and battery of SCENARIO over sampled years at once, beside sizing on its single year."""
     import math
 
@@ -44,7 +46,7 @@ def size(scenario, samples, seed, cvar_weight, cvar_alpha, cvar_limit, as_json):
                      settings.cvar_alpha_frac if cvar_alpha is None else cvar_alpha,
                      settings.cvar_limit_thb if cvar_limit is None else cvar_limit)
     with solver_output_to_stderr():
-        outcome = compare_sizing(loaded, loaded._base_dir, n_samples=samples, seed=seed, risk=risk,
+        outcome = compare_sizing(loaded, loaded._base_dir, n_samples=samples, seed=seed, risk=risk, method=method,
                                  progress=None if as_json else lambda stage: click.echo(f"... {stage}", err=True))
     if as_json:
         click.echo(json.dumps(outcome, indent=2, ensure_ascii=False))

@@ -194,3 +194,18 @@ def test_unknown_method_is_named(flat_terms):
     with pytest.raises(InputError) as err:
         two_stage_sizing([[pv_meter(flat_terms, 10.0)]], 1.0, method="benders")
     assert err.value.problems[0].path == "method"
+
+
+def test_start_sizes_only_change_the_path(flat_terms):
+    """A first point (here the roof's 20 kWp, or one over the bounds, clipped) leads to the same 2 kWp; a start
+    of the wrong shape is named."""
+    samples = [[pv_meter(flat_terms, 10.0)], [pv_meter(flat_terms, 2.0)]]
+    economics = SizingEconomics(discount_rate_frac=RATE)
+    for kwp in (20.0, 35.0):
+        result = two_stage_sizing(samples, 1.0, options=TIGHT, economics=economics, method="decomposed",
+                                  start_sizes={"pv_kwp": np.array([[kwp]])})
+        assert result.sizes["hall"].pv_kwp["roof"] == pytest.approx(2.0, abs=1e-6)
+        assert result.objective_thb == pytest.approx(566.0, rel=1e-9)
+    with pytest.raises(InputError) as err:
+        two_stage_sizing(samples, 1.0, economics=economics, start_sizes={"pv_kwp": np.array([1.0, 2.0])})
+    assert err.value.problems[0].path == "start_sizes.pv_kwp"
