@@ -45,7 +45,8 @@ def scenario_copy(folder: Path, time_limit_s: float) -> Path:
 
 def cold(scenario: Path, samples: int, method: str) -> dict:
     """One run of the command in a new process: wall and CPU time, exit code, its JSON."""
-    command = [shutil.which("munigrid") or "munigrid", "size", str(scenario), "--samples", str(samples),
+    beside = Path(sys.executable).with_name("munigrid")  # the entry point of this interpreter's environment
+    command = [str(beside) if beside.exists() else shutil.which("munigrid") or "munigrid", "size", str(scenario), "--samples", str(samples),
                "--method", method, "--json"]
     load_before = os.getloadavg()[0]
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -289,6 +289,7 @@ def l_shaped(samples: list[list[Meter]], step_h: float, options: SolveOptions, e
                 if failed in (SolveStatus.INFEASIBLE, SolveStatus.UNBOUNDED):
                     return Decomposed(SolveStatus.ERROR, splits=f"a sample's LP is {failed.value} at sizes the "
                                                                 "master chose")
+                LOG.debug("iteration %d: a sample LP stopped with %s", iterations, failed.value)
                 status = failed
                 break
             costs = np.array([a.cost_thb for a in answers])

@@ -19,6 +19,7 @@ models for the whole run (one process per CPU the run may use, one in a daemon p
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import time
@@ -38,6 +39,7 @@ from munigrid.models.dispatch.problem import DispatchProblem, Meter, SizingEcono
 from munigrid.models.dispatch.reduction import reduce_form
 from munigrid.models.dispatch.standard_form import compile_instance
 
+LOG = logging.getLogger(__name__)
 #: Size families shared by every sample (first axis: the meter).
 SIZE_FAMILIES = ("pv_kwp", "pv_blocks", "battery_kwh", "battery_kw", "battery_blocks", "gen_rating_kw", "gen_blocks")
 #: Row families that sum over the whole site: pooled over the samples, so they do not split by sample.
@@ -179,13 +181,16 @@ class SampleLP:
         kept = self._kept_sizes >= 0
         index = self._kept_sizes[kept].astype(np.int32)
         h.changeColsBounds(len(index), index, _f64(np.asarray(lower)[kept]), _f64(np.asarray(upper)[kept]))
-        h.setOptionValue("time_limit", max(float(time_limit_s), 0.01))
+        # HiGHS checks time_limit against its run time summed over every run of this model
+        h.setOptionValue("time_limit", h.getRunTime() + max(float(time_limit_s), 0.01))
         tic = time.perf_counter()
         h.run()
         solve_s = time.perf_counter() - tic
         info = h.getInfo()
         status = status_of(h.getModelStatus(), info.primal_solution_status == 2)
         if status is not SolveStatus.OPTIMAL:
+            LOG.warning("sample %d: HiGHS %s after %.2f s", self.sample, h.modelStatusToString(h.getModelStatus()),
+                      solve_s)
             return Answer(self.sample, status, solve_s=solve_s)
         gradient = np.zeros(len(self.sizes))
         gradient[kept] = np.asarray(h.getSolution().col_dual)[index]
