@@ -145,6 +145,7 @@ def compare_sizing(scenario: Scenario, base_dir: Path, *, n_samples: int | None 
                                           method=method, start_sizes=_fixed(meters, typical.sizes)),
                          "two-stage sizing")
     clock["two_stage_s"] = time.perf_counter() - tic
+    clock["worker_cpu_s"] = two_stage.timings.get("worker_cpu_s", 0.0)
     out = {}
     for name, sizes in (("typical_year", typical.sizes), ("two_stage", two_stage.sizes)):
         say(f"pricing the {name.replace('_', ' ')} design on the samples")
@@ -153,6 +154,7 @@ def compare_sizing(scenario: Scenario, base_dir: Path, *, n_samples: int | None 
         for target, years in (("in", samples), ("out", held_out)):
             priced = _require(two_stage_sizing(years, step_h, options=options, economics=economics,
                                                fixed_sizes=_fixed(meters, sizes), method=method), f"pricing {name}")
+            clock["worker_cpu_s"] += priced.timings.get("worker_cpu_s", 0.0)
             figures = _figures(priced.sample_cost_thb / _horizon_years(meters, step_h), risk.cvar_alpha_frac)
             if target == "in":
                 design.expected_thb, design.p90_thb, design.cvar_thb = (figures[k] for k in figures)

@@ -70,7 +70,9 @@ class Decomposed:
         Samples whose schedule still charges and discharges at once.
     iterations : int
     timings : dict
-        ``build_s`` (layout, compile, first solves' set-up), ``solve_s`` (sample LPs), ``master_s``.
+        ``build_s`` (worker start, layout, compile), ``start_s`` (samples sized on their own), ``solve_s``
+        (sample LPs, the slowest of each iteration), ``master_s``, ``schedules_s`` (final schedules),
+        ``worker_cpu_s`` (CPU time of the worker processes, 0 without them) [s].
     splits : str or None
         Why the problem was not decomposed (then nothing else is set).
     """
@@ -323,6 +325,7 @@ def l_shaped(samples: list[list[Meter]], step_h: float, options: SolveOptions, e
         if best_z is not last_z:
             pool.at(best_z, deadline + FINISH_S)
         schedules = pool.schedules(best_z)
+    timings["worker_cpu_s"] = pool.worker_cpu_s
     costs = np.array([s.cost_thb for s in schedules])
     gap_met = best_value - bound <= rel_gap * max(1.0, abs(best_value))
     status = SolveStatus.OPTIMAL if gap_met and status is SolveStatus.OPTIMAL else SolveStatus.FEASIBLE

@@ -233,6 +233,7 @@ def _serve(connection, first: int, stride: int, samples: list[list[Meter]], step
         while True:
             verb, *args = connection.recv()
             if verb == "close":
+                connection.send(("ok", time.process_time()))
                 return
             connection.send(("ok", _handle(owned, verb, args)))
     except Exception:  # the parent re-raises it with the worker's traceback
@@ -267,6 +268,7 @@ class SamplePool:
     def __init__(self, samples: list[list[Meter]], step_h: float, options: SolveOptions,
                  economics: SizingEconomics, workers: int):
         self.n_samples = len(samples)
+        self.worker_cpu_s = 0.0  # CPU time of the worker processes, known once they are closed [s]
         self._local: list[SampleLP] = []
         self._workers = []
         if workers <= 1:
@@ -319,7 +321,9 @@ class SamplePool:
         for process, parent in self._workers:
             try:
                 parent.send(("close",))
-            except OSError:
+                if parent.poll(5):
+                    self.worker_cpu_s += float(parent.recv()[1])
+            except (OSError, EOFError):
                 pass
             process.join(timeout=5)
             if process.is_alive():
