@@ -64,8 +64,8 @@ __all__ = ["METHODS", "RiskTerms", "TwoStageResult", "cvar", "two_stage_sizing"]
 MAX_ROUNDS = 4
 #: Methods of :func:`two_stage_sizing`.
 METHODS = ("auto", "decomposed", "monolithic")
-#: Meter-steps of one sample from which its LPs go to worker processes (a month of one meter, hourly).
-PARALLEL_MIN_STEPS = 720
+#: Meter-steps of one sample from which its LPs go to worker processes (a year of one meter, hourly).
+PARALLEL_MIN_STEPS = 8760
 
 
 @dataclass
@@ -238,7 +238,7 @@ def two_stage_sizing(samples: list[list[Meter]], step_h: float, *, options: Solv
         split by sample (integer columns, pooled targets, a sample LP infeasible at some sizes).
     workers : int, optional
         Processes for the sample LPs of the decomposition (default: the CPUs this process may use
-        for samples of a month or more, else 1).
+        for samples of a meter-year or more, else 1).
     start_sizes : dict, optional
         A guess of the sizes, as ``fixed_sizes`` (e.g. the sizing of a typical year): the first point
         of the decomposition when it keeps the budget; without it, samples are sized on their own first.
