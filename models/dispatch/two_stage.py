@@ -50,12 +50,12 @@ from munigrid.models.dispatch.cycling import repair_idle_cycling
 from munigrid.models.dispatch.highs_backend import run_highs
 from munigrid.models.dispatch.layout import ModelData, build_model_data
 from munigrid.models.dispatch.polish import simultaneous_steps
+from munigrid.models.dispatch.problem import DispatchProblem, Meter, SizingEconomics, Sizes, SolveOptions, SolveStatus
+from munigrid.models.dispatch.standard_form import StandardForm, compile_instance
 from munigrid.models.dispatch.strategy import exclusive_mask
 from munigrid.models.dispatch.two_stage_decomposed import l_shaped
 from munigrid.models.dispatch.two_stage_risk import RiskTerms, cvar, risk_value
 from munigrid.models.dispatch.two_stage_sample import SIZE_FAMILIES, committed, size_columns, worker_count
-from munigrid.models.dispatch.problem import DispatchProblem, Meter, SizingEconomics, Sizes, SolveOptions, SolveStatus
-from munigrid.models.dispatch.standard_form import StandardForm, compile_instance
 from munigrid.models.dispatch.validate import check
 from munigrid.models.errors import InputError, Problem
 

@@ -31,8 +31,7 @@ import numpy as np
 
 from munigrid.models.dispatch.cuts import with_outage_start_cuts
 from munigrid.models.dispatch.cycling import least_throughput, repair_idle_cycling
-from munigrid.models.dispatch.highs_backend import HighsOutcome
-from munigrid.models.dispatch.highs_backend import _status as status_of
+from munigrid.models.dispatch.highs_backend import HighsOutcome, _status as status_of
 from munigrid.models.dispatch.layout import ModelData, build_model_data
 from munigrid.models.dispatch.polish import simultaneous_steps
 from munigrid.models.dispatch.problem import DispatchProblem, Meter, SizingEconomics, SolveOptions, SolveStatus
@@ -236,7 +235,7 @@ def _serve(connection, first: int, stride: int, samples: list[list[Meter]], step
                 connection.send(("ok", time.process_time()))
                 return
             connection.send(("ok", _handle(owned, verb, args)))
-    except Exception:  # the parent re-raises it with the worker's traceback
+    except Exception:  # noqa: BLE001 - the parent re-raises it with the worker's traceback
         connection.send(("error", traceback.format_exc()))
 
 
