@@ -323,7 +323,9 @@ def l_shaped(samples: list[list[Meter]], step_h: float, options: SolveOptions, e
             return Decomposed(SolveStatus.NO_SOLUTION, bound_thb=bound, iterations=iterations, timings=timings)
         schedules_tic = time.perf_counter()
         if best_z is not last_z:
-            pool.at(best_z, deadline + FINISH_S)
+            again = pool.at(best_z, max(deadline, time.time()) + FINISH_S)
+            if any(a.status is not SolveStatus.OPTIMAL for a in again):
+                return Decomposed(SolveStatus.NO_SOLUTION, bound_thb=bound, iterations=iterations, timings=timings)
         schedules = pool.schedules(best_z)
     timings["worker_cpu_s"] = pool.worker_cpu_s
     costs = np.array([s.cost_thb for s in schedules])
