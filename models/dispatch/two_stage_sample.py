@@ -30,8 +30,8 @@ import highspy
 import numpy as np
 
 from munigrid.models.dispatch.cuts import with_outage_start_cuts
-from munigrid.models.dispatch.cycling import least_throughput, repair_idle_cycling
-from munigrid.models.dispatch.highs_backend import HighsOutcome, _status as status_of
+from munigrid.models.dispatch.cycling import repair_idle_cycling
+from munigrid.models.dispatch.highs_backend import _status as status_of
 from munigrid.models.dispatch.layout import ModelData, build_model_data
 from munigrid.models.dispatch.polish import simultaneous_steps
 from munigrid.models.dispatch.problem import DispatchProblem, Meter, SizingEconomics, SolveOptions, SolveStatus
@@ -197,18 +197,45 @@ class SampleLP:
 
     def schedule(self, z: np.ndarray) -> Schedule:
         """The last answer (call :meth:`at` with ``z`` first) in the columns of the full form, idle cycling
-        repaired; where flows stay simultaneous, the optimal schedule of least throughput at ``z``
-        (:func:`~munigrid.models.dispatch.cycling.least_throughput`)."""
+        repaired; where flows stay simultaneous, the optimal schedule of least charge at ``z``
+        (:meth:`_least_charge`)."""
         x = repair_idle_cycling(self.data, self._reduced.expand(np.asarray(self._highs.getSolution().col_value)))
         if simultaneous_steps(self.data, x).any():
-            lower, upper = self.form.col_lower.copy(), self.form.col_upper.copy()
-            lower[self.sizes] = upper[self.sizes] = z
-            fixed = replace(self.form, col_lower=lower, col_upper=upper)
-            objective = fixed.objective(x)
-            outcome = least_throughput(fixed, self.data, self.options,
-                                       HighsOutcome(SolveStatus.OPTIMAL, x, objective, objective, 0.0, 0.0))
-            x = repair_idle_cycling(self.data, outcome.x)
+            least = self._least_charge(float(self._highs.getInfo().objective_function_value))
+            if least is not None:
+                x = repair_idle_cycling(self.data, least)
         return Schedule(self.sample, self.form.objective(x), bool(simultaneous_steps(self.data, x).any()))
+
+    def _least_charge(self, objective_thb: float) -> np.ndarray | None:
+        r"""Among the optimal answers at the current sizes, one that charges least, in the full form's columns.
+
+        As :func:`~munigrid.models.dispatch.cycling.least_throughput` (cost row
+        :math:`c^\top x + c_0 \le z^* + \epsilon`, :math:`\epsilon = 10^{-7}|z^*| + 10^{-6}` THB), on the
+        kept model and from its optimal basis (primal simplex): :math:`\min \sum_{i,t} c_{i,t}`. Discharge is
+        substituted out here; with the state of charge given at both ends the throughput is
+        :math:`(1 + \eta^c\eta^d)\sum c` plus a constant (else the final state of charge adds a term), so
+        burning stored energy stops the same way.
+        The model is restored afterwards (row removed, costs back).
+        """
+        if "charge_kw" not in self.data.columns.shape:
+            return None
+        h, form = self._highs, self._reduced.form
+        charge = np.zeros(self.form.n_cols)
+        charge[self.data.columns.block("charge_kw")] = 1.0
+        index = np.arange(form.n_cols, dtype=np.int32)
+        used = np.flatnonzero(form.cost).astype(np.int32)
+        row = h.getNumRow()
+        h.addRow(-np.inf, objective_thb - form.offset + 1e-7 * abs(objective_thb) + 1e-6, len(used), used,
+                 _f64(form.cost[used]))
+        h.changeColsCost(form.n_cols, index, _f64(charge[self._reduced.kept]))
+        h.setOptionValue("simplex_strategy", 4)
+        h.run()
+        optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        x = self._reduced.expand(np.asarray(h.getSolution().col_value)) if optimal else None
+        h.deleteRows(1, np.array([row], dtype=np.int32))
+        h.changeColsCost(form.n_cols, index, _f64(form.cost))
+        h.setOptionValue("simplex_strategy", 1)
+        return x
 
 
 def _f64(values: np.ndarray) -> np.ndarray:

@@ -209,3 +209,29 @@ def test_start_sizes_only_change_the_path(flat_terms):
     with pytest.raises(InputError) as err:
         two_stage_sizing(samples, 1.0, economics=economics, start_sizes={"pv_kwp": np.array([1.0, 2.0])})
     assert err.value.problems[0].path == "start_sizes.pv_kwp"
+
+
+def test_least_charge_keeps_the_cost_and_restores_the_model(flat_terms):
+    """The least-charge re-solve of a sample LP (used where idle cycling survives the repair): same cost,
+    no more charge than the first answer, and the sample LP answers as before afterwards."""
+    from munigrid.models.dispatch.two_stage_sample import SampleLP
+
+    prices = np.where(np.arange(N_T) >= 18, 6.0, 2.0)
+    roof = PVArray("roof", SUN, max_kwp=20.0, capex_thb_per_kwp=capex_for(15.0), life_years=LIFE)
+    meter = Meter("hall", np.where(np.arange(N_T) >= 18, 4.0, 1.0), flat_terms(prices), pv=[roof], battery=Battery(
+        energy_kwh=0.0, power_kw=0.0, max_energy_kwh=100.0, max_power_kw=50.0, capex_thb_per_kwh=capex_for(3.0),
+        charge_eff_frac=0.9, discharge_eff_frac=0.9, soc_initial_frac=0.5, life_years=LIFE))
+    lp = SampleLP(0, [meter], 1.0, SolveOptions(mode="sizing"), SizingEconomics(discount_rate_frac=RATE))
+    structure = lp.structure()
+    z = np.clip(np.where(structure.upper > 0, 10.0, 0.0), structure.lower, structure.upper)
+    first = lp.at(z, 60.0)
+    x_first = lp._reduced.expand(np.asarray(lp._highs.getSolution().col_value))
+    least = lp._least_charge(first.cost_thb)
+    charge = lp.data.columns.block("charge_kw")
+    assert least is not None
+    slack_thb = 1e-7 * abs(first.cost_thb) + 1e-6  # the cost row's epsilon
+    assert first.cost_thb - 1e-6 <= lp.form.objective(least) <= first.cost_thb + slack_thb + 1e-9
+    assert least[charge].sum() <= x_first[charge].sum() + 1e-6
+    again = lp.at(z, 60.0)
+    assert again.cost_thb == pytest.approx(first.cost_thb, rel=1e-9)
+    assert again.gradient == pytest.approx(first.gradient, rel=1e-6, abs=1e-6)
