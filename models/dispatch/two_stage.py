@@ -29,7 +29,13 @@ Each copy's constant cost (fixed charges, installed capital) is the same in ever
 per copy (scaled by :math:`S` for the merged rows); the self-sufficiency and renewable targets
 hold for the samples pooled.
 
-The problem is solved with HiGHS as an LP, or a MILP with a committed generator's on/off binary
+Two methods solve it. **Decomposed** (the default where the problem splits by sample: no integer
+columns, no pooled target): the L-shaped method of :mod:`~munigrid.models.dispatch.two_stage_decomposed`
+over each sample's year LP at given sizes (:mod:`~munigrid.models.dispatch.two_stage_sample`), in
+worker processes; it stops at ``mip_rel_gap`` and reports its lower bound. **Monolithic** (the
+rest, or on request): the merged form above, one LP for every sample.
+
+The monolithic problem is solved with HiGHS as an LP, or a MILP with a committed generator's on/off binary
 at every step it may run (and integer size blocks); simultaneous charge and discharge that the
 idle-cycling repair cannot remove get charge/discharge binaries at those steps and the problem
 is solved again (at most ``MAX_ROUNDS`` times).
@@ -54,7 +60,7 @@ from munigrid.models.dispatch.problem import DispatchProblem, Meter, SizingEcono
 from munigrid.models.dispatch.standard_form import StandardForm, compile_instance
 from munigrid.models.dispatch.strategy import exclusive_mask
 from munigrid.models.dispatch.two_stage_decomposed import l_shaped
-from munigrid.models.dispatch.two_stage_risk import RiskTerms, cvar, risk_value
+from munigrid.models.dispatch.two_stage_risk import cvar, risk_value
 from munigrid.models.dispatch.two_stage_sample import SIZE_FAMILIES, committed, size_columns, worker_count
 from munigrid.models.dispatch.validate import check
 from munigrid.models.errors import InputError, Problem
@@ -66,6 +72,25 @@ MAX_ROUNDS = 4
 METHODS = ("auto", "decomposed", "monolithic")
 #: Meter-steps of one sample from which its LPs go to worker processes (a year of one meter, hourly).
 PARALLEL_MIN_STEPS = 8760
+
+
+@dataclass(frozen=True)
+class RiskTerms:
+    r"""The CVaR part of the objective and the optional limit.
+
+    Parameters
+    ----------
+    cvar_weight : float
+        :math:`\lambda \ge 0` [-].
+    cvar_alpha_frac : float
+        :math:`\alpha \in (0, 1)` [-]: CVaR is the mean of the worst :math:`1 - \alpha` share.
+    cvar_limit_thb : float or None
+        :math:`\bar K` [THB over the horizon]: upper bound on :math:`\mathrm{CVaR}_\alpha` of the cost.
+    """
+
+    cvar_weight: float = 0.0
+    cvar_alpha_frac: float = 0.9
+    cvar_limit_thb: float | None = None
 
 
 @dataclass

@@ -1,29 +1,8 @@
-r"""The risk terms of two-stage sizing: CVaR of equally likely sample costs, and its weight and limit."""
+r"""The risk part of two-stage sizing: CVaR of equally likely sample costs and the objective it enters."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-
-
-@dataclass(frozen=True)
-class RiskTerms:
-    r"""The CVaR part of the objective and the optional limit.
-
-    Parameters
-    ----------
-    cvar_weight : float
-        :math:`\lambda \ge 0` [-].
-    cvar_alpha_frac : float
-        :math:`\alpha \in (0, 1)` [-]: CVaR is the mean of the worst :math:`1 - \alpha` share.
-    cvar_limit_thb : float or None
-        :math:`\bar K` [THB over the horizon]: upper bound on :math:`\mathrm{CVaR}_\alpha` of the cost.
-    """
-
-    cvar_weight: float = 0.0
-    cvar_alpha_frac: float = 0.9
-    cvar_limit_thb: float | None = None
 
 
 def cvar(values: np.ndarray, alpha_frac: float) -> float:
