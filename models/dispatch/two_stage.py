@@ -29,7 +29,13 @@ Each copy's constant cost (fixed charges, installed capital) is the same in ever
 per copy (scaled by :math:`S` for the merged rows); the self-sufficiency and renewable targets
 hold for the samples pooled.
 
-The problem is solved with HiGHS as an LP, or a MILP with a committed generator's on/off binary
+Two methods solve it. **Decomposed** (the default where the problem splits by sample: no integer
+columns, no pooled target): the L-shaped method of :mod:`~munigrid.models.dispatch.two_stage_decomposed`
+over each sample's year LP at given sizes (:mod:`~munigrid.models.dispatch.two_stage_sample`), in
+worker processes; it stops at ``mip_rel_gap`` and reports its lower bound. **Monolithic** (the
+rest, or on request): the merged form above, one LP for every sample.
+
+The monolithic problem is solved with HiGHS as an LP, or a MILP with a committed generator's on/off binary
 at every step it may run (and integer size blocks); simultaneous charge and discharge that the
 idle-cycling repair cannot remove get charge/discharge binaries at those steps and the problem
 is solved again (at most ``MAX_ROUNDS`` times).
@@ -50,14 +56,22 @@ from munigrid.models.dispatch.cycling import repair_idle_cycling
 from munigrid.models.dispatch.highs_backend import run_highs
 from munigrid.models.dispatch.layout import ModelData, build_model_data
 from munigrid.models.dispatch.polish import simultaneous_steps
-from munigrid.models.dispatch.strategy import exclusive_mask
 from munigrid.models.dispatch.problem import DispatchProblem, Meter, SizingEconomics, Sizes, SolveOptions, SolveStatus
 from munigrid.models.dispatch.standard_form import StandardForm, compile_instance
+from munigrid.models.dispatch.strategy import exclusive_mask
+from munigrid.models.dispatch.two_stage_decomposed import l_shaped
+from munigrid.models.dispatch.two_stage_risk import cvar, risk_value
+from munigrid.models.dispatch.two_stage_sample import SIZE_FAMILIES, committed, size_columns, worker_count
 from munigrid.models.dispatch.validate import check
 from munigrid.models.errors import InputError, Problem
 
-SIZE_FAMILIES = ("pv_kwp", "pv_blocks", "battery_kwh", "battery_kw", "battery_blocks", "gen_rating_kw", "gen_blocks")
+__all__ = ["METHODS", "RiskTerms", "TwoStageResult", "cvar", "two_stage_sizing"]
+
 MAX_ROUNDS = 4
+#: Methods of :func:`two_stage_sizing`.
+METHODS = ("auto", "decomposed", "monolithic")
+#: Meter-steps of one sample from which its LPs go to worker processes (a year of one meter, hourly).
+PARALLEL_MIN_STEPS = 8760
 
 
 @dataclass(frozen=True)
@@ -93,7 +107,12 @@ class TwoStageResult:
     sample_cost_thb : ndarray, shape (S,)
         :math:`C_s` [THB]: annualised capital plus each sample's operating cost.
     timings : dict
-        ``build_s``, ``solve_s``, ``total_s`` [s]; ``rounds``.
+        ``build_s``, ``solve_s``, ``total_s`` [s]; ``rounds`` (monolithic); ``master_s``,
+        ``iterations``, ``workers`` (decomposed).
+    bound_thb : float
+        Lower bound of the objective [THB over the horizon]: the master LP's (decomposed) or the solver's.
+    method : str
+        ``decomposed`` or ``monolithic``: how the answer was found.
     """
 
     status: SolveStatus
@@ -101,19 +120,13 @@ class TwoStageResult:
     sizes: dict[str, Sizes] | None = None
     sample_cost_thb: np.ndarray | None = None
     timings: dict | None = None
+    bound_thb: float = math.nan
+    method: str = "monolithic"
 
     @property
     def expected_cost_thb(self) -> float:
         """Mean of the sample costs [THB]."""
         return float(np.mean(self.sample_cost_thb))
-
-
-def cvar(values: np.ndarray, alpha_frac: float) -> float:
-    r"""Rockafellar-Uryasev CVaR of equally likely ``values``:
-    :math:`\min_\eta\ \eta + \frac{1}{(1-\alpha)S}\sum_s \max(0, v_s - \eta)`, reached at a sample value."""
-    values = np.asarray(values, dtype=float)
-    excess = np.maximum(values[None, :] - values[:, None], 0.0).sum(axis=1)
-    return float(np.min(values + excess / ((1.0 - alpha_frac) * values.size)))
 
 
 def _merged_problem(samples: list[list[Meter]], step_h: float, options: SolveOptions,
@@ -128,8 +141,10 @@ def _merged_problem(samples: list[list[Meter]], step_h: float, options: SolveOpt
                            options=replace(options, mode="sizing", time_limit_s=options.time_limit_s * n))
 
 
-def _check_samples(samples: list[list[Meter]], risk: RiskTerms) -> None:
+def _check_samples(samples: list[list[Meter]], risk: RiskTerms, method: str) -> None:
     problems = []
+    if method not in METHODS:
+        problems.append(Problem("method", f"must be one of {', '.join(METHODS)}, got {method!r}"))
     if not samples or any(len(g) != len(samples[0]) or [m.name for m in g] != [m.name for m in samples[0]]
                           for g in samples):
         problems.append(Problem("samples", "give at least one sample, each with the same meters in the same order"))
@@ -220,18 +235,10 @@ def _extended(form: StandardForm, data: ModelData, n_samples: int, meters_per_sa
                    cost_parts={})
 
 
-def _committed(data: ModelData) -> ModelData:
-    """``data`` with binary on/off at every step a committed generator may run."""
-    if "gen_on" not in data.columns.shape or not np.any(data.needs_commitment):
-        return data
-    integer = dict(data.integer)
-    integer["gen_on"] = (data.upper["gen_on"] > 0) & np.asarray(data.needs_commitment)[:, None]
-    return replace(data, integer=integer)
-
-
 def two_stage_sizing(samples: list[list[Meter]], step_h: float, *, options: SolveOptions | None = None,
                      economics: SizingEconomics | None = None, risk: RiskTerms | None = None,
-                     fixed_sizes: dict[str, np.ndarray] | None = None) -> TwoStageResult:
+                     fixed_sizes: dict[str, np.ndarray] | None = None, method: str = "auto",
+                     workers: int | None = None, start_sizes: dict[str, np.ndarray] | None = None) -> TwoStageResult:
     """Size the assets of ``samples[0]``'s meters over all samples at once (module equations).
 
     Parameters
@@ -241,7 +248,8 @@ def two_stage_sizing(samples: list[list[Meter]], step_h: float, *, options: Solv
     step_h : float
         Step [h].
     options : SolveOptions, optional
-        Solver settings (the mode is sizing).
+        Solver settings (the mode is sizing). ``time_limit_s`` holds per sample; the decomposition
+        stops at the relative gap ``mip_rel_gap``.
     economics : SizingEconomics, optional
         Discount rate, budget and targets (a budget and a CO2 cap hold for each sample).
     risk : RiskTerms, optional
@@ -249,6 +257,16 @@ def two_stage_sizing(samples: list[list[Meter]], step_h: float, *, options: Solv
     fixed_sizes : dict, optional
         Size families fixed at these values (per meter of one sample, e.g. ``{"battery_kwh": [200, 0]}``):
         evaluates a given design on the samples.
+    method : {"auto", "decomposed", "monolithic"}
+        ``decomposed``: the L-shaped method (:mod:`~munigrid.models.dispatch.two_stage_decomposed`);
+        ``monolithic``: one LP over every sample; ``auto``: decomposed unless the problem does not
+        split by sample (integer columns, pooled targets, a sample LP infeasible at some sizes).
+    workers : int, optional
+        Processes for the sample LPs of the decomposition (default: the CPUs this process may use
+        for samples of a meter-year or more, else 1).
+    start_sizes : dict, optional
+        A guess of the sizes, as ``fixed_sizes`` (e.g. the sizing of a typical year): the first point
+        of the decomposition when it keeps the budget; without it, samples are sized on their own first.
 
     Returns
     -------
@@ -256,12 +274,90 @@ def two_stage_sizing(samples: list[list[Meter]], step_h: float, *, options: Solv
     """
     tic = time.perf_counter()
     options = options or SolveOptions(mode="sizing")
-    risk_used = risk if risk is not None and (risk.cvar_weight > 0 or risk.cvar_limit_thb is not None) else None
-    _check_samples(samples, risk or RiskTerms())
-    n_samples, per_sample = len(samples), len(samples[0])
-    problem = _merged_problem(samples, step_h, options, economics or SizingEconomics())
+    economics = economics or SizingEconomics()
+    _check_samples(samples, risk or RiskTerms(), method)
+    problem = _merged_problem(samples, step_h, options, economics)
     check(problem)
-    data = _committed(build_model_data(problem))
+    if method != "monolithic":
+        result, splits = _decomposed(samples, step_h, options, economics, _risk_used(risk), fixed_sizes,
+                                     _workers(samples) if workers is None else max(1, int(workers)), start_sizes)
+        if result is not None:
+            result.timings["total_s"] = time.perf_counter() - tic
+            return result
+        if method == "decomposed":
+            raise InputError(Problem("method", f"the problem does not split by sample: {splits}; use auto or "
+                                               "monolithic"))
+    return _monolithic(samples, problem, _risk_used(risk), fixed_sizes, tic)
+
+
+def _workers(samples: list[list[Meter]]) -> int:
+    """Default processes: one per CPU for samples of at least ``PARALLEL_MIN_STEPS`` meter-steps, else 1
+    (starting a process costs more than solving a small LP)."""
+    meter_steps = sum(len(m.load_kw) for m in samples[0])
+    return worker_count(len(samples)) if meter_steps >= PARALLEL_MIN_STEPS else 1
+
+
+def _risk_used(risk: RiskTerms | None) -> RiskTerms | None:
+    """``risk`` when it changes the problem (a weight or a limit), else None."""
+    return risk if risk is not None and (risk.cvar_weight > 0 or risk.cvar_limit_thb is not None) else None
+
+
+def _decomposed(samples: list[list[Meter]], step_h: float, options: SolveOptions, economics: SizingEconomics,
+                risk: RiskTerms | None, fixed_sizes: dict | None, workers: int,
+                start_sizes: dict | None) -> tuple[TwoStageResult | None, str | None]:
+    """The L-shaped method; (None, why) when the problem does not split by sample."""
+    first = DispatchProblem(step_h=step_h, meters=samples[0], economics=economics,
+                            options=replace(options, mode="sizing"))
+    data = build_model_data(first)
+    columns = size_columns(data)
+    outcome = l_shaped(samples, step_h, options, economics, risk, _fixed_positions(data, fixed_sizes), workers,
+                       options.mip_rel_gap, _fixed_positions(data, start_sizes, "start_sizes"))
+    if outcome.splits:
+        return None, outcome.splits
+    timings = {**(outcome.timings or {}), "iterations": outcome.iterations, "workers": workers,
+               "cycling_samples": len(outcome.cycling or [])}
+    if not outcome.status.has_solution:
+        return TwoStageResult(outcome.status, bound_thb=outcome.bound_thb, timings=timings, method="decomposed"), None
+    x = np.zeros(data.columns.n_cols)
+    x[columns] = outcome.sizes
+    sized = results.sizes(first, data, x)
+    costs, status = outcome.sample_cost_thb.copy(), outcome.status
+    if outcome.cycling:  # dispatch those samples again with charge/discharge binaries, sizes kept
+        fixed = {name: x[data.columns.block(name)].reshape(data.columns.shape[name]) for name in SIZE_FAMILIES
+                 if name in data.columns.shape}
+        for s in outcome.cycling:
+            priced = _monolithic([samples[s]], _merged_problem([samples[s]], step_h, options, economics), None, fixed,
+                                 time.perf_counter())
+            costs[s] = priced.sample_cost_thb[0] if priced.status.has_solution else math.nan
+        status = SolveStatus.FEASIBLE
+    weight, alpha = (risk.cvar_weight, risk.cvar_alpha_frac) if risk is not None else (0.0, 0.9)
+    return TwoStageResult(status, risk_value(costs, weight, alpha), sized, costs, timings,
+                          bound_thb=outcome.bound_thb, method="decomposed"), None
+
+
+def _fixed_positions(data: ModelData, fixed_sizes: dict | None, what: str = "fixed_sizes") -> dict[int, float]:
+    """``fixed_sizes`` (family -> value per meter) as position in the size vector -> value."""
+    fixed, offset = {}, 0
+    for name in SIZE_FAMILIES:
+        if name not in data.columns.shape:
+            continue
+        shape = data.columns.shape[name]
+        n = int(np.prod(shape))
+        if name in (fixed_sizes or {}):
+            values = np.ravel(fixed_sizes[name]).astype(float)
+            if values.size != n:
+                raise InputError(Problem(f"{what}.{name}", f"needs {n} values (shape {tuple(shape)}: meter x "
+                                                           f"slot), got {values.size}"))
+            fixed.update(zip(range(offset, offset + n), values))
+        offset += n
+    return fixed
+
+
+def _monolithic(samples: list[list[Meter]], problem: DispatchProblem, risk_used: RiskTerms | None,
+                fixed_sizes: dict | None, tic: float) -> TwoStageResult:
+    """One LP (MILP with binaries) over every sample (module equations)."""
+    n_samples, per_sample = len(samples), len(samples[0])
+    data = committed(build_model_data(problem))
     timings = {"build_s": 0.0, "solve_s": 0.0, "rounds": 0}
     for round_no in range(MAX_ROUNDS):
         build = time.perf_counter()
@@ -282,12 +378,10 @@ def two_stage_sizing(samples: list[list[Meter]], step_h: float, *, options: Solv
     sample = _sample_of_column(data, per_sample)
     sample_cost = np.array([float(np.sum(np.where(sample == s, form.cost * x, 0.0))) for s in range(n_samples)])
     sample_cost += form.offset / n_samples
-    objective = float(np.mean(sample_cost))
-    if risk_used is not None:
-        objective += risk_used.cvar_weight * cvar(sample_cost, risk_used.cvar_alpha_frac)
+    weight, alpha = (risk_used.cvar_weight, risk_used.cvar_alpha_frac) if risk_used is not None else (0.0, 0.9)
     sized = results.sizes(problem, data, x)
     names = [m.name for m in samples[0]]
     status = outcome.status if not cycling.any() else SolveStatus.FEASIBLE
     timings["total_s"] = time.perf_counter() - tic
-    return TwoStageResult(status, objective, {n: sized[f"{n}#0"] for n in names}, sample_cost, timings)
-
+    return TwoStageResult(status, risk_value(sample_cost, weight, alpha), {n: sized[f"{n}#0"] for n in names},
+                          sample_cost, timings, bound_thb=outcome.bound, method="monolithic")

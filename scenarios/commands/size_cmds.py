@@ -53,9 +53,12 @@ LIFE_OPTIONS = ("years", "escalation", "load_growth", "anchors", "battery_upkeep
                    "default: whole years).")
 @click.option("--time-limit", type=FiniteFloat(1, 86400), default=None,
               help="With --lifetime: solver wall-clock limit per anchor year [s] (default: optimisation.time_limit_s).")
+@click.option("--method", type=click.Choice(["auto", "decomposed", "monolithic"]), default="auto", show_default=True,
+              help="Two-stage solve over samples: the L-shaped decomposition (auto where the problem splits by "
+                   "sample) or one LP.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def size(scenario, samples, seed, cvar_weight, cvar_alpha, cvar_limit, lifetime, years, escalation, load_growth,
-         anchors, battery_upkeep, rounds, days_per_month, time_limit, as_json):
+         anchors, battery_upkeep, rounds, days_per_month, time_limit, method, as_json):
     """Size PV and battery of SCENARIO over sampled years at once (or over its project life with
     --lifetime), beside sizing on its single year."""
     import math
@@ -76,7 +79,8 @@ def size(scenario, samples, seed, cvar_weight, cvar_alpha, cvar_limit, lifetime,
     loaded = api.load(scenario)
     if lifetime:
         given = [name for name, value in (("--samples", samples), ("--cvar-weight", cvar_weight),
-                                          ("--cvar-alpha", cvar_alpha), ("--cvar-limit", cvar_limit)) if value is not None]
+                                          ("--cvar-alpha", cvar_alpha), ("--cvar-limit", cvar_limit),
+                                          ("--method", None if method == "auto" else method)) if value is not None]
         if given:
             raise click.BadParameter(f"{', '.join(given)} size over sampled years; --lifetime sizes over the project "
                                      "life: give one or the other", param_hint="--lifetime")
@@ -93,7 +97,7 @@ def size(scenario, samples, seed, cvar_weight, cvar_alpha, cvar_limit, lifetime,
                      settings.cvar_alpha_frac if cvar_alpha is None else cvar_alpha,
                      settings.cvar_limit_thb if cvar_limit is None else cvar_limit)
     with solver_output_to_stderr():
-        outcome = compare_sizing(loaded, loaded._base_dir, n_samples=samples, seed=seed, risk=risk,
+        outcome = compare_sizing(loaded, loaded._base_dir, n_samples=samples, seed=seed, risk=risk, method=method,
                                  progress=None if as_json else lambda stage: click.echo(f"... {stage}", err=True))
     if as_json:
         click.echo(json.dumps(outcome, indent=2, ensure_ascii=False))
@@ -130,6 +134,7 @@ def _print(outcome: dict) -> None:
     console = _designs_table(title, COLUMNS, "Out of sample: expected / P90 THB/yr", rows)
     console.print("cost = annualised capital of the sizes + the sampled year's bill and other operating costs; "
                   f"timings {outcome['timings_s']}")
+
 
 LIFE_COLUMNS = (("pv_kwp", "PV kWp", "{:,.1f}"), ("battery_kwh", "Battery kWh", "{:,.1f}"),
                 ("battery_kw", "Battery kW", "{:,.1f}"), ("life_cost_thb", "Life cost PV THB", "{:,.0f}"),
