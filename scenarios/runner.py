@@ -395,7 +395,8 @@ def run_scenario(scenario: Scenario, base_dir: Path, progress: Progress | None =
     elif any(m.flex is not None for m in meters):
         notes.append("flexible loads: their value (bill at baseline behaviour) is computed in dispatch runs only")
     if any(m.flex is not None for m in meters):
-        notes.append("flexible loads: the Monte Carlo years (samples) simulate the fixed loads only, without them")
+        notes.append("flexible loads: rule-operated Monte Carlo years (samples) simulate the fixed loads only; "
+                     "the optimiser operator (--operator optimiser) schedules them in every sampled year")
     if flex_value is not None:
         clock["flex_value_s"] = flex_value.solve_s
         notes += flex_value.notes()
