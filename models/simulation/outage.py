@@ -281,6 +281,7 @@ def _stacked(cases: list[IslandCase], step_h: float, problems: list[Problem]) ->
     n_banks = max(r[3].shape[0] for r in rows)
     soc = np.zeros((len(rows), n_banks, rows[0][0].size))
     banks = np.zeros((len(rows), n_banks, len(BANK_COLUMNS)))
+    banks[:, :, 3:] = 1.0  # padding: no energy, no power, efficiencies 1 (the step constants stay finite)
     for b, r in enumerate(rows):
         soc[b, :r[2].shape[0]], banks[b, :r[3].shape[0]] = r[2], r[3]
     return (np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]), soc, banks,
