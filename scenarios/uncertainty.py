@@ -122,11 +122,14 @@ def schedule_metrics(meter: Meter, result: DispatchResult, step_h: float) -> np.
 
     Bill terms from the optimiser's cost breakdown: energy (with blocks and net metering),
     demand, and ``cost_thb`` = energy + demand + minimum-charge adjustment + fixed charges.
+    ``load_kwh`` is the fixed load plus the flexible loads as scheduled.
     """
     schedule = result.schedules[meter.name]
     costs = result.costs_thb
     energy_thb = sum(costs.get(k, 0.0) for k in ENERGY_FAMILIES)
     load_kwh = float(np.sum(meter.load_kw)) * step_h
+    if schedule.flex is not None:  # the flexible loads as scheduled are load too
+        load_kwh += float(np.sum(schedule.flex.flex_kw)) * step_h
     import_kwh = float(np.sum(schedule.import_kw)) * step_h
     pv_kwh = float(np.sum(schedule.pv_ac_kw) + np.sum(schedule.curtailed_kw)) * step_h
     usable_kwh = sum((b.soc_max_frac - b.soc_min_frac) * b.energy_kwh for b in meter.batteries)

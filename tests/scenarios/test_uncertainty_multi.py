@@ -140,3 +140,22 @@ def test_a_sampled_year_of_tha_yang_flex_cuts_weather_and_water_demand_from_its_
         for fleet, source_fleet in zip(meter.flex.ev, flex.ev):
             np.testing.assert_array_equal(fleet.plugged, source_fleet.plugged[steps])
         np.testing.assert_array_equal(meter.load_kw, source.source_load_kw[steps])
+
+
+def test_a_sampled_flexible_year_counts_its_flexible_load_and_equals_a_direct_solve():
+    from munigrid.models.dispatch import DispatchProblem, SolveOptions, solve
+    from munigrid.scenarios.uncertainty import dispatch_sample, schedule_metrics
+
+    scenario = api.load("tha-yang-flex")
+    scenario = scenario.model_copy(update={"time": scenario.time.model_copy(update={"days": DAYS})})
+    sources = _optimiser_sources(scenario, [api.inputs(scenario)], ft_schedule(scenario))
+    source = next(s for s in sources.values() if s.meter.flex is not None and s.meter.flex.pumping is not None)
+    day_row = np.roll(np.arange(DAYS), 7)
+    values, result = dispatch_sample(source, day_row, 1.0, 1.0, SolveOptions(threads=1))
+    meter = sampled_meter(source, day_row, 1.0)
+    direct = solve(DispatchProblem(step_h=1.0, meters=[meter], options=SolveOptions(threads=1)))
+    assert result.objective_thb == pytest.approx(direct.objective_thb, rel=1e-9)
+    flex_kwh = float(np.sum(direct.schedules[meter.name].flex.flex_kw))
+    load_kwh = values[[n for n, _ in METRICS].index("load_kwh")]
+    assert flex_kwh > 0 and load_kwh == pytest.approx(float(np.sum(meter.load_kw)) + flex_kwh, rel=1e-12)
+    np.testing.assert_allclose(values, schedule_metrics(meter, direct, 1.0), rtol=1e-9)
