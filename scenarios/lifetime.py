@@ -289,11 +289,13 @@ def battery_banks(series: list[MeterSeries]) -> list[Bank]:
     return banks
 
 
-def bank_capacities(meter: int, banks: list[Bank], ages: list) -> tuple[float, ...] | None:
-    """Capacities of the batteries of series ``meter`` when it has several
-    (:attr:`YearState.bank_capacity_frac`), else None."""
-    mine = tuple(age.capacity_frac for bank, age in zip(banks, ages) if bank.meter == meter and bank.slot is not None)
-    return mine or None
+def bank_capacities(meter: int, banks: list[Bank], ages: list) -> tuple[float, tuple[float, ...] | None]:
+    """:attr:`YearState.capacity_frac` and :attr:`YearState.bank_capacity_frac` of series ``meter``:
+    its one battery's capacity (a meter without one: the site's first battery's, unused) and,
+    when it has several, each one's."""
+    own = [age.capacity_frac for bank, age in zip(banks, ages) if bank.meter == meter]
+    several = tuple(own) if any(b.meter == meter and b.slot is not None for b in banks) else None
+    return (own[0] if len(own) == 1 else ages[0].capacity_frac if ages else 1.0), several
 
 
 def age_bank(bank: Bank, ages: list, k: int, values: list[dict], scale: float, **rule) -> tuple:
@@ -409,8 +411,7 @@ def simulate_lifetime(results, scenario, prepared, energy1: EnergyYear1, *, year
     records, rows, replaced_years, augmented = [], [], [], []
     for y in range(1, n + 1):
         tau = (y - 1) / (n - 1) if n > 1 else 0.0
-        values = [m.year(state_of(y, ages[0].capacity_frac if has_battery else 1.0, bank_capacities(k, banks, ages)),
-                         tau, eol) for k, m in enumerate(models)]
+        values = [m.year(state_of(y, *bank_capacities(k, banks, ages)), tau, eol) for k, m in enumerate(models)]
         state = state_of(y, ages[0].capacity_frac if has_battery else 1.0)
         total = {q: sum(v[q] for v in values) for q in QUANTITIES}
         if y == 1:
