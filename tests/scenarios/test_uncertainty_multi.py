@@ -159,3 +159,15 @@ def test_a_sampled_flexible_year_counts_its_flexible_load_and_equals_a_direct_so
     load_kwh = values[[n for n, _ in METRICS].index("load_kwh")]
     assert flex_kwh > 0 and load_kwh == pytest.approx(float(np.sum(meter.load_kw)) + flex_kwh, rel=1e-12)
     np.testing.assert_allclose(values, schedule_metrics(meter, direct, 1.0), rtol=1e-9)
+
+
+def test_the_rule_simulates_a_battery_behind_a_connection_at_its_meter(tmp_path):
+    path = _scenario(tmp_path, None)
+    spec = yaml.safe_load(path.read_text())
+    spec["buildings"].append({**spec["buildings"][0], "name": "school"})
+    spec["connections"] = [{"name": "campus_meter", "buildings": ["office", "school"]}]
+    path.write_text(yaml.safe_dump(spec))
+    samples = simulate_scenario(api.load(path), samples=SAMPLES, operator="rule")[0]
+    assert list(samples["building"].values) == ["campus_meter"]
+    # self-consumption with no PV: the full battery gives its 10 kWh once (one full cycle), then stays empty
+    np.testing.assert_allclose(samples["equivalent_full_cycles"].values, 1.0, atol=1e-9)
