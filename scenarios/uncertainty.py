@@ -35,6 +35,7 @@ import numpy as np
 
 from munigrid.models.dispatch import DispatchProblem, SolveOptions, solve
 from munigrid.models.dispatch.flex import FlexLoads
+from munigrid.models.errors import InputError
 from munigrid.models.dispatch.problem import DispatchResult, Meter
 from munigrid.models.simulation.ensemble import METRICS, N_METRICS
 from munigrid.models.tariffs.ft_paths import repriced_terms
@@ -152,9 +153,14 @@ def schedule_metrics(meter: Meter, result: DispatchResult, step_h: float) -> np.
 def dispatch_sample(source: MeterSource, day_row: np.ndarray, load_scale: float, step_h: float,
                     options: SolveOptions, ft_change_thb_per_kwh: np.ndarray | None = None
                     ) -> tuple[np.ndarray, DispatchResult]:
-    """Solve one sampled year of one meter; returns its metrics (NaN without a schedule) and the result."""
+    """Solve one sampled year of one meter; returns its metrics (NaN without a schedule) and the result
+    (None when the sampled year's inputs cannot be met, e.g. an EV session cut by the sample that
+    cannot take its energy even at full charger power: a failed sample like one without a schedule)."""
     meter = sampled_meter(source, day_row, load_scale, ft_change_thb_per_kwh)
-    result = solve(DispatchProblem(step_h=step_h, meters=[meter], options=options))
+    try:
+        result = solve(DispatchProblem(step_h=step_h, meters=[meter], options=options))
+    except InputError:
+        return np.full(N_METRICS + 1, np.nan), None
     if not result.status.has_solution:
         return np.full(N_METRICS + 1, np.nan), result
     return schedule_metrics(meter, result, step_h), result

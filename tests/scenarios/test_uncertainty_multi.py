@@ -10,6 +10,7 @@ THB); a second one of the same size to 20 kW (2,000 THB); a second one of zero s
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -171,3 +172,19 @@ def test_the_rule_simulates_a_battery_behind_a_connection_at_its_meter(tmp_path)
     assert list(samples["building"].values) == ["campus_meter"]
     # self-consumption with no PV: the full battery gives its 10 kWh once (one full cycle), then stays empty
     np.testing.assert_allclose(samples["equivalent_full_cycles"].values, 1.0, atol=1e-9)
+
+
+def test_a_sampled_year_whose_ev_session_cannot_be_met_is_a_failed_sample():
+    from munigrid.models.dispatch import SolveOptions
+    from munigrid.scenarios.uncertainty import MeterSource, dispatch_sample
+
+    scenario = api.load("tha-yang-flex")
+    scenario = scenario.model_copy(update={"time": scenario.time.model_copy(update={"days": DAYS})})
+    sources = _optimiser_sources(scenario, [api.inputs(scenario)], ft_schedule(scenario))
+    source = next(s for s in sources.values() if s.meter.flex is not None and s.meter.flex.ev)
+    fleet = source.source_flex.ev[0]
+    starved = replace(fleet, charger_kw=0.1)  # far too small for the session's energy
+    source = MeterSource(source.meter, source.source_load_kw, source.source_pv_kw_per_kwp, source.steps_per_day,
+                         replace(source.source_flex, ev=(starved,)))
+    values, result = dispatch_sample(source, np.arange(DAYS), 1.0, 1.0, SolveOptions(threads=1))
+    assert result is None and np.isnan(values).all()

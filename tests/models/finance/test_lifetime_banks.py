@@ -96,5 +96,6 @@ def test_a_replaced_battery_is_bought_as_its_share_by_hand():
     year = [(0.9, 0.85, 0.02, ""), (0.82, 0.78, 0.03, "replace")]
     start, end, fade, event = site_bank_year(banks, year, 4, augmented, rows_of=row)
     assert augmented == [(4, 0.25)]
-    assert (start, end) == pytest.approx((0.75 * 0.9 + 0.25 * 0.82, 0.75 * 0.85 + 0.25 * 0.78))
+    assert (start, end, fade) == pytest.approx((0.75 * 0.9 + 0.25 * 0.82, 0.75 * 0.85 + 0.25 * 0.78,
+                                                0.75 * 0.02 + 0.25 * 0.03))
     assert event == "replace" and row["battery_lead_acid_event"] == "replace"
