@@ -42,7 +42,7 @@ from munigrid.models.simulation.validation import (as_series, battery_problems, 
 _TOLERANCE_KW = 1e-9
 
 
-@njit(cache=True)
+@njit(inline="always", cache=True)
 def island_step(net_kw, soc_kwh, fuel_l, banks, bank_rates, rated_kw, fuel_intercept_l_per_kwh_rated,
                 fuel_slope_l_per_kwh, step_h):
     """One islanded step (rule of the module docstring): ``(shortfall_kw, fuel_l)`` after it.
@@ -85,21 +85,22 @@ def island_step(net_kw, soc_kwh, fuel_l, banks, bank_rates, rated_kw, fuel_inter
 
 @njit(cache=True)
 def _bank_rates(banks, step_h):
-    """:func:`~munigrid.models.simulation.steps.rates` of every battery, shape (N, 4)."""
-    out = np.empty((banks.shape[0], 4))
-    for j in range(banks.shape[0]):
-        out[j, 0], out[j, 1], out[j, 2], out[j, 3] = rates(banks[j, 3], banks[j, 4], step_h)
+    """:func:`~munigrid.models.simulation.steps.rates` of every battery of every building, shape (B, N, 4)."""
+    out = np.empty((banks.shape[0], banks.shape[1], 4))
+    for b in range(banks.shape[0]):
+        for j in range(banks.shape[1]):
+            out[b, j, 0], out[b, j, 1], out[b, j, 2], out[b, j, 3] = rates(banks[b, j, 3], banks[b, j, 4], step_h)
     return out
 
 
 @njit(cache=True)
-def survive_from(t0, critical_load_kw, pv_kw, soc_start_kwh, banks, generator, max_steps, step_h):
+def survive_from(t0, critical_load_kw, pv_kw, soc_start_kwh, banks, bank_rates, generator, max_steps, step_h, e):
     """Steps the critical load is fully served for an outage starting at ``t0`` (``soc_start_kwh``:
     each battery's stored energy then; ``banks``, ``generator``: rows of :data:`BANK_COLUMNS`,
-    :data:`GENERATOR_COLUMNS`)."""
+    :data:`GENERATOR_COLUMNS`; ``bank_rates``: their step constants; ``e``: scratch of one value
+    per battery)."""
     n = critical_load_kw.shape[0]
-    e = soc_start_kwh.copy()
-    bank_rates = _bank_rates(banks, step_h)
+    e[:] = soc_start_kwh
     fuel = generator[3]
     for k in range(max_steps):
         t = (t0 + k) % n
@@ -117,15 +118,15 @@ GENERATOR_COLUMNS = ("rated_kw", "fuel_intercept_l_per_kwh_rated", "fuel_slope_l
 
 
 @njit(cache=True)
-def unserved_from(t0, critical_load_kw, pv_kw, soc_start_kwh, banks, generator, duration_steps, step_h, out):
+def unserved_from(t0, critical_load_kw, pv_kw, soc_start_kwh, banks, bank_rates, generator, duration_steps, step_h,
+                  e, out):
     """Unserved critical energy [kWh] of an outage from ``t0`` lasting each of ``duration_steps``
     (ascending, >= 1), written to ``out``: the rule of :func:`island_step` carried on through
     shortfalls (what cannot be served is lost, the rest is served). Other arguments as
     :func:`survive_from`."""
     n = critical_load_kw.shape[0]
     n_d = duration_steps.shape[0]
-    bank_rates = _bank_rates(banks, step_h)
-    e = soc_start_kwh.copy()
+    e[:] = soc_start_kwh
     fuel = generator[3]
     lost_kwh = 0.0
     j = 0
@@ -151,10 +152,12 @@ def outage_kernel(critical_load_kw, pv_kw, soc_start_kwh, banks, generators, max
     """
     n_b, n = critical_load_kw.shape
     out = np.empty((n_b, n), dtype=np.int64)
+    bank_rates = _bank_rates(banks, step_h)
+    scratch = np.empty((n_b * n, banks.shape[1]))
     for job in prange(n_b * n):
         b, t0 = job // n, job % n
-        out[b, t0] = survive_from(t0, critical_load_kw[b], pv_kw[b], soc_start_kwh[b, :, t0], banks[b], generators[b],
-                                  max_steps, step_h)
+        out[b, t0] = survive_from(t0, critical_load_kw[b], pv_kw[b], soc_start_kwh[b, :, t0], banks[b], bank_rates[b],
+                                  generators[b], max_steps, step_h, scratch[job])
     return out
 
 
@@ -164,10 +167,12 @@ def unserved_kernel(critical_load_kw, pv_kw, soc_start_kwh, banks, generators, d
     arguments as :func:`outage_kernel`, ``duration_steps`` ascending, >= 1."""
     n_b, n = critical_load_kw.shape
     out = np.zeros((n_b, n, duration_steps.shape[0]))
+    bank_rates = _bank_rates(banks, step_h)
+    scratch = np.empty((n_b * n, banks.shape[1]))
     for job in prange(n_b * n):
         b, t0 = job // n, job % n
-        unserved_from(t0, critical_load_kw[b], pv_kw[b], soc_start_kwh[b, :, t0], banks[b], generators[b],
-                      duration_steps, step_h, out[b, t0])
+        unserved_from(t0, critical_load_kw[b], pv_kw[b], soc_start_kwh[b, :, t0], banks[b], bank_rates[b],
+                      generators[b], duration_steps, step_h, scratch[job], out[b, t0])
     return out
 
 
