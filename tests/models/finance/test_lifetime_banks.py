@@ -17,7 +17,7 @@ from munigrid.models.simulation.degradation import battery_fade
 from munigrid.models.simulation.multi_year import BatteryAge, age_one_year
 from munigrid.scenarios import api
 from munigrid.scenarios import finance as finance_cases
-from munigrid.scenarios.lifetime import Bank, site_bank_year
+from munigrid.scenarios.lifetime import Bank, bank_capacities, site_bank_year
 from munigrid.scenarios.schema import Scenario
 
 SCENARIO = Path(__file__).parent / "data" / "two_batteries.yaml"
@@ -99,3 +99,11 @@ def test_a_replaced_battery_is_bought_as_its_share_by_hand():
     assert (start, end, fade) == pytest.approx((0.75 * 0.9 + 0.25 * 0.82, 0.75 * 0.85 + 0.25 * 0.78,
                                                 0.75 * 0.02 + 0.25 * 0.03))
     assert event == "replace" and row["battery_lead_acid_event"] == "replace"
+
+
+def test_each_meter_sees_its_own_batteries_capacity():
+    banks = [Bank(0, None, "lfp", 200.0), Bank(2, 0, "a", 50.0), Bank(2, 1, "b", 30.0)]
+    ages = [BatteryAge(0.9), BatteryAge(0.8), BatteryAge(0.7)]
+    assert bank_capacities(0, banks, ages) == (0.9, None)
+    assert bank_capacities(1, banks, ages) == (0.9, None)  # no battery: unused
+    assert bank_capacities(2, banks, ages)[1] == (0.8, 0.7)
