@@ -94,7 +94,8 @@ def main() -> None:
     start = time.perf_counter()
     expected = reference.outage_survival(load, pv, soc, *assets, int(MAX_H), 1.0)
     reference_s = time.perf_counter() - start
-    got = outage_kernel(load[None], pv[None], soc[None], np.array([assets]), int(MAX_H), 1.0)[0]
+    got = outage_kernel(load[None], pv[None], soc[None, None], np.array([[assets[:5]]]), np.array([assets[5:]]),
+                        int(MAX_H), 1.0)[0]
     assert list(got) == expected  # the kernel gives the reference's answer
 
     cold = [float(subprocess.run([sys.executable, "-c", COLD], capture_output=True, text=True, check=True).stdout)

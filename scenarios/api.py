@@ -22,8 +22,7 @@ from munigrid.scenarios.references import check_references
 from munigrid.scenarios.library import load_scenario
 from munigrid.scenarios.runner import Progress, RunOutcome, bills_csv, run_scenario, scenario_yaml
 from munigrid.scenarios.schema import Scenario
-from munigrid.scenarios.connections import one_battery_problems
-from munigrid.scenarios.simulation import ft_summary, simulate_run, site_percentiles
+from munigrid.scenarios.simulation import ft_summary, rule_problems, simulate_run, site_percentiles
 from munigrid.solver_runs import store as run_store
 
 # Shortest horizon the day-block bootstrap of the Monte Carlo samples from [days]: two 7-day
@@ -103,7 +102,8 @@ def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | Non
     scenario = load(scenario) if not isinstance(scenario, Scenario) else scenario
     base = _base_dir(scenario, base_dir)
     outcome = run_scenario(scenario, base, progress)
-    unsupported = one_battery_problems(scenario, "the Monte Carlo simulation")
+    operator = operator or scenario.uncertainty.operator
+    unsupported = rule_problems(scenario) if operator == "rule" else []
     if samples > 0 and scenario.time.days < MIN_SAMPLED_DAYS:
         outcome.manifest["notes"].append(f"Monte Carlo skipped: the day-block bootstrap needs a horizon of at "
                                          f"least {MIN_SAMPLED_DAYS} days, this one has {scenario.time.days}")
@@ -113,7 +113,6 @@ def run(scenario: Scenario | str | Path, *, store: bool = True, root: Path | Non
         if progress:
             progress(f"simulating {samples} sampled years")
         sizes = outcome.manifest["solver"]["sizes"] if scenario.optimisation.mode == "sizing" else None
-        operator = operator or scenario.uncertainty.operator
         outcome.samples, timing, system = simulate_run(scenario, outcome.inputs, sizes, samples=samples,
                                                        operator=operator)
         outcome.manifest["timings"]["simulation_s"] = round(timing["total_s"], 4)

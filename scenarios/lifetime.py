@@ -45,11 +45,20 @@ QUANTITIES = ("import_kwh", "pv_used_kwh", "bill_thb", "throughput_kwh", "cycle_
 
 @dataclass(frozen=True)
 class YearState:
-    """What changes from year to year: PV and load factors and the battery's capacity [-]."""
+    """What changes from year to year: PV and load factors and the battery's capacity [-].
+
+    ``capacity_frac`` is the capacity of a meter's one battery; with several, ``bank_capacity_frac``
+    gives each one's (in the meter's order; None: all at ``capacity_frac``).
+    """
 
     pv_factor: float
     load_factor: float
     capacity_frac: float
+    bank_capacity_frac: tuple[float, ...] | None = None
+
+    def bank(self, j: int) -> float:
+        """Capacity of the meter's battery ``j`` relative to new [-]."""
+        return self.capacity_frac if self.bank_capacity_frac is None else self.bank_capacity_frac[j]
 
 
 @dataclass
@@ -62,6 +71,12 @@ class MeterSeries:
     bill: object  # (import_kw ndarray) -> THB at year-1 prices
     meter: object  # munigrid.models.dispatch.problem.Meter
     battery_kwh: float
+    banks_kwh: tuple[float, ...] = ()  # nominal energy of each battery when the meter has several
+
+    @property
+    def quantities(self) -> tuple[str, ...]:
+        """:data:`QUANTITIES`, plus each battery's cycle fade (``bank_fade_frac[j]``) with several."""
+        return QUANTITIES + tuple(f"bank_fade_frac[{j}]" for j in range(len(self.banks_kwh)))
 
     @property
     def needs_solve(self) -> bool:
@@ -77,7 +92,8 @@ def surrogate(series: MeterSeries, state: YearState, bill: bool = True) -> dict[
     used = np.minimum(series.pv_kw * state.pv_factor, load)
     imported = load - used
     return {"import_kwh": float(imported.sum()), "pv_used_kwh": float(used.sum()),
-            "bill_thb": series.bill(imported) if bill else 0.0, "throughput_kwh": 0.0, "cycle_fade_frac": 0.0}
+            "bill_thb": series.bill(imported) if bill else 0.0, "throughput_kwh": 0.0, "cycle_fade_frac": 0.0,
+            **{f"bank_fade_frac[{j}]": 0.0 for j in range(len(series.banks_kwh))}}
 
 
 def solved_year(series: MeterSeries, state: YearState, step_h: float) -> dict[str, float]:
@@ -87,9 +103,13 @@ def solved_year(series: MeterSeries, state: YearState, step_h: float) -> dict[st
     from munigrid.models.simulation.degradation import battery_fade
 
     m = series.meter
-    battery = None if m.battery is None else replace(m.battery, energy_kwh=series.battery_kwh * state.capacity_frac)
-    aged = replace(m, load_kw=series.load_kw * state.load_factor, battery=battery,
-                   batteries=[] if battery is None else [battery],
+    if series.banks_kwh:
+        battery, batteries = None, [replace(b, energy_kwh=kwh * state.bank(j))
+                                    for j, (b, kwh) in enumerate(zip(m.batteries, series.banks_kwh))]
+    else:
+        battery = None if m.battery is None else replace(m.battery, energy_kwh=series.battery_kwh * state.capacity_frac)
+        batteries = [] if battery is None else [battery]
+    aged = replace(m, load_kw=series.load_kw * state.load_factor, battery=battery, batteries=batteries,
                    pv=[replace(a, ac_kw_per_kwp=a.ac_kw_per_kwp * state.pv_factor) for a in m.pv])
     result = solve(DispatchProblem(step_h=step_h, meters=[aged], options=SolveOptions(threads=1),
                                    economics=SizingEconomics()))
@@ -101,9 +121,11 @@ def solved_year(series: MeterSeries, state: YearState, step_h: float) -> dict[st
     used = (s.pv_ac_kw.sum(axis=0) if s.pv_ac_kw.size else np.zeros_like(series.load_kw)) - s.export_kw
     fade = (battery_fade(s.soc_kwh, series.battery_kwh, step_h=step_h).cycle_fade_frac
             if battery is not None else 0.0)
+    banks = {f"bank_fade_frac[{j}]": battery_fade(s.batteries[b.name].soc_kwh, kwh, step_h=step_h).cycle_fade_frac
+             for j, (b, kwh) in enumerate(zip(m.batteries, series.banks_kwh))}
     return {"import_kwh": float(s.import_kw.sum()), "pv_used_kwh": float(used.sum()),
             "bill_thb": series.bill(np.clip(s.import_kw, 0.0, None)), "throughput_kwh": float(s.discharge_kw.sum()),
-            "cycle_fade_frac": fade}
+            "cycle_fade_frac": fade, **banks}
 
 
 class MeterYears:
@@ -113,12 +135,18 @@ class MeterYears:
                  eol_frac: float, age_states: list[tuple[float, YearState]]):
         self.series, self.step_h, self.method, self.year1 = series, step_h, method, year1
         self.capacity_slope: dict[str, float] | None = None
+        self.bank_slopes: list[dict[str, float]] = []
         self.age_points: list[tuple[float, dict[str, float]]] = []
         if not series.needs_solve or method != "fast":
             return
         base = YearState(1.0, 1.0, 1.0)
         self.age_points = [(0.0, self._correction(base, year1))]
-        if series.battery_kwh > 0 and eol_frac < 1.0:
+        if series.banks_kwh and eol_frac < 1.0:  # several batteries: one slope per battery at its EoL
+            for j in range(len(series.banks_kwh)):
+                state = YearState(1.0, 1.0, 1.0, tuple(eol_frac if k == j else 1.0 for k in range(len(series.banks_kwh))))
+                low = self._correction(state, self._solved(state))
+                self.bank_slopes.append({q: low[q] - self.age_points[0][1][q] for q in series.quantities})
+        elif series.battery_kwh > 0 and eol_frac < 1.0:
             low = self._correction(YearState(1.0, 1.0, eol_frac), self._solved(YearState(1.0, 1.0, eol_frac)))
             self.capacity_slope = {q: low[q] - self.age_points[0][1][q] for q in QUANTITIES}
         self.age_points += [(tau, self._correction(state, self._solved(state))) for tau, state in age_states]
@@ -128,11 +156,12 @@ class MeterYears:
 
     def _correction(self, state: YearState, values: dict[str, float]) -> dict[str, float]:
         base = surrogate(self.series, state)
-        return {q: values[q] - base[q] for q in QUANTITIES}
+        return {q: values[q] - base[q] for q in self.series.quantities}
 
     def year(self, state: YearState, age_frac: float, eol_frac: float) -> dict[str, float]:
         """Quantities of the year at ``state``; ``age_frac`` is :math:`\\tau` [-]."""
-        if state == YearState(1.0, 1.0, 1.0):
+        if state.pv_factor == state.load_factor == 1.0 and all(
+                state.bank(j) == 1.0 for j in range(max(1, len(self.series.banks_kwh)))):
             return dict(self.year1)
         if not self.series.needs_solve:
             return surrogate(self.series, state)
@@ -142,11 +171,13 @@ class MeterYears:
         taus = [tau for tau, _ in self.age_points]
         weight = (1.0 - state.capacity_frac) / (1.0 - eol_frac) if self.capacity_slope else 0.0
         out = {}
-        for q in QUANTITIES:
+        for q in self.series.quantities:
             correction = float(np.interp(age_frac, taus, [c[q] for _, c in self.age_points]))
             out[q] = base[q] + correction + (weight * self.capacity_slope[q] if self.capacity_slope else 0.0)
-        out["cycle_fade_frac"] = max(0.0, out["cycle_fade_frac"])
-        out["throughput_kwh"] = max(0.0, out["throughput_kwh"])
+            for j, slope in enumerate(self.bank_slopes):  # several batteries: each by its own capacity
+                out[q] += (1.0 - state.bank(j)) / (1.0 - eol_frac) * slope[q]
+        for q in ("cycle_fade_frac", "throughput_kwh", *self.series.quantities[len(QUANTITIES):]):
+            out[q] = max(0.0, out[q])
         return out
 
 
@@ -185,13 +216,15 @@ def meter_series(results, scenario, prepared) -> list[MeterSeries]:
         pv_kw = results["pv_ac_kw"].sel(building=name).to_numpy()
         kwp = size("pv_kwp")
         pv = [PVArray(name="pv", ac_kw_per_kwp=pv_kw / kwp, capacity_kwp=kwp)] if kwp > 0 else []
-        if len(meter.batteries) > 1:
-            raise InputError(f"{name} has {len(meter.batteries)} batteries; the simulated project life ages one "
-                             "battery per meter: use --lifetime scaled", "--lifetime")
-        battery_kwh = size("battery_kwh") if meter.battery is not None else 0.0
-        battery = None if battery_kwh <= 0 else replace(
-            meter.battery, energy_kwh=battery_kwh, power_kw=size("battery_kw"), c_rate_per_h=None,
-            max_energy_kwh=None, max_power_kw=None)
+        banks = _sized_banks(results, meter) if len(meter.batteries) > 1 else []
+        if len(banks) == 1:  # several listed, one with energy: the one-battery path
+            battery, banks = banks[0], []
+            battery_kwh = battery.energy_kwh
+        else:
+            battery_kwh = size("battery_kwh") if meter.battery is not None or banks else 0.0
+            battery = None if battery_kwh <= 0 or banks else replace(
+                meter.battery, energy_kwh=battery_kwh, power_kw=size("battery_kw"), c_rate_per_h=None,
+                max_energy_kwh=None, max_power_kw=None)
         rating_kw = size("generator_kw") if meter.generator is not None else 0.0
         generator = None if rating_kw <= 0 else replace(meter.generator, rating_kw=rating_kw, max_rating_kw=None)
         tariff, ft = building.tariff, prepared.ft
@@ -200,9 +233,23 @@ def meter_series(results, scenario, prepared) -> list[MeterSeries]:
             return float(tariff.bill(pd.Series(import_kw, index=index), ft=ft).monthly["total_thb"].sum())
 
         out.append(MeterSeries(name, meter.load_kw.astype(float), pv_kw, bill,
-                               replace(meter, pv=pv, battery=battery, batteries=[] if battery is None else [battery],
-                                       generator=generator), battery_kwh))
+                               replace(meter, pv=pv, battery=battery,
+                                       batteries=banks if banks else [] if battery is None else [battery],
+                                       generator=generator), battery_kwh,
+                               tuple(b.energy_kwh for b in banks)))
     return out
+
+
+def _sized_banks(results, meter) -> list:
+    """The batteries of a meter with several at the run's sizes (each from the results'
+    ``battery`` dimension), those with energy only; fixed sizes, so the years are dispatches."""
+    banks = []
+    for bank in meter.batteries:
+        kwh = float(results["battery_energy_kwh"].sel(battery=bank.name))
+        if kwh > 0:
+            banks.append(replace(bank, energy_kwh=kwh, power_kw=float(results["battery_power_kw"].sel(battery=bank.name)),
+                                 c_rate_per_h=None, max_energy_kwh=None, max_power_kw=None))
+    return banks
 
 
 def year1_values(series: MeterSeries, results, step_h: float) -> dict[str, float]:
@@ -212,9 +259,74 @@ def year1_values(series: MeterSeries, results, step_h: float) -> dict[str, float
     pick = lambda name: results[name].sel(building=series.name).to_numpy()  # noqa: E731
     fade = (battery_fade(pick("soc_kwh"), series.battery_kwh, step_h=step_h).cycle_fade_frac
             if series.battery_kwh > 0 else 0.0)
+    banks = {f"bank_fade_frac[{j}]": battery_fade(results["battery_soc_kwh"].sel(battery=b.name).to_numpy(), kwh,
+                                                  step_h=step_h).cycle_fade_frac
+             for j, (b, kwh) in enumerate(zip(series.meter.batteries, series.banks_kwh))}
     return {"import_kwh": float(pick("import_kw").sum()), "pv_used_kwh": float(pick("pv_used_kw").sum()),
             "bill_thb": series.bill(np.clip(pick("import_kw"), 0.0, None)),
-            "throughput_kwh": float(pick("discharge_kw").sum()), "cycle_fade_frac": fade}
+            "throughput_kwh": float(pick("discharge_kw").sum()), "cycle_fade_frac": fade, **banks}
+
+
+@dataclass(frozen=True)
+class Bank:
+    """One battery of the site in the project life: its meter (index into the series), its slot on
+    that meter (None: the meter's one battery), name and nominal energy [kWh]."""
+
+    meter: int
+    slot: int | None
+    name: str
+    energy_kwh: float
+
+
+def battery_banks(series: list[MeterSeries]) -> list[Bank]:
+    """Every battery of the site, meter by meter, each aged on its own."""
+    banks = []
+    for k, s in enumerate(series):
+        if s.banks_kwh:
+            banks += [Bank(k, j, b.name, kwh) for j, (b, kwh) in enumerate(zip(s.meter.batteries, s.banks_kwh))]
+        elif s.battery_kwh > 0:
+            banks.append(Bank(k, None, s.meter.battery.name, s.battery_kwh))
+    return banks
+
+
+def bank_capacities(meter: int, banks: list[Bank], ages: list) -> tuple[float, tuple[float, ...] | None]:
+    """:attr:`YearState.capacity_frac` and :attr:`YearState.bank_capacity_frac` of series ``meter``:
+    its one battery's capacity (a meter without one: the site's first battery's, unused) and,
+    when it has several, each one's."""
+    own = [age.capacity_frac for bank, age in zip(banks, ages) if bank.meter == meter]
+    several = tuple(own) if any(b.meter == meter and b.slot is not None for b in banks) else None
+    return (own[0] if len(own) == 1 else ages[0].capacity_frac if ages else 1.0), several
+
+
+def age_bank(bank: Bank, ages: list, k: int, values: list[dict], scale: float, **rule) -> tuple:
+    """Battery ``k`` one year on by its own cycle fade (:func:`~munigrid.models.simulation.multi_year.age_one_year`);
+    ``ages[k]`` is updated. Returns (capacity at the start, at the end, cycle fade, event)."""
+    from munigrid.models.simulation.multi_year import age_one_year
+
+    key = "cycle_fade_frac" if bank.slot is None else f"bank_fade_frac[{bank.slot}]"
+    fade = values[bank.meter][key] * scale if len(ages) > 1 else sum(v["cycle_fade_frac"] for v in values) * scale
+    start = ages[k].capacity_frac
+    ages[k], end, event = age_one_year(ages[k], fade, **rule)
+    return start, end, fade, event
+
+
+def site_bank_year(banks: list[Bank], year: list[tuple], y: int, augmented: list, rows_of: dict) -> tuple:
+    r"""The year of several batteries for finance: capacities weighted by nominal energy
+    :math:`E_j`; battery :math:`j` replaced is bought as its share :math:`E_j/\sum E` of the
+    battery (an augmentation entry of that share), augmented as that share times the modules
+    added. Each battery's own figures go to ``rows_of`` (``battery_<name>_*`` columns)."""
+    total_kwh = sum(b.energy_kwh for b in banks)
+    share = [b.energy_kwh / total_kwh for b in banks]
+    for bank, w, (start, end, fade, event) in zip(banks, share, year):
+        rows_of.update({f"battery_{bank.name}_capacity_start_frac": start, f"battery_{bank.name}_capacity_end_frac": end,
+                        f"battery_{bank.name}_cycle_fade_frac": fade, f"battery_{bank.name}_event": event})
+        if event == "replace":
+            augmented.append((y, w))
+        elif event == "augment":
+            augmented.append((y, w * (1.0 - end)))
+    events = {event for *_, event in year} - {""}
+    weighted = [sum(w * v[i] for w, v in zip(share, year)) for i in range(3)]
+    return (*weighted, "replace" if "replace" in events else "augment" if events else "")
 
 
 #: what is bought when the battery's capacity falls below its end-of-life capacity
@@ -270,7 +382,7 @@ def simulate_lifetime(results, scenario, prepared, energy1: EnergyYear1, *, year
     Lifetime
     """
     from munigrid.models.finance.defaults import default_value
-    from munigrid.models.simulation.multi_year import BatteryAge, age_one_year
+    from munigrid.models.simulation.multi_year import BatteryAge
 
     check_options(method, years, load_growth_frac_per_year, "augment" if augment else "replace")
     step_h = prepared.inputs.step_h
@@ -278,9 +390,9 @@ def simulate_lifetime(results, scenario, prepared, energy1: EnergyYear1, *, year
     life = float(default_value("lives", "battery_years"))
     n = int(years)
 
-    def state_of(y: int, capacity: float) -> YearState:
+    def state_of(y: int, capacity: float, bank_capacity: tuple[float, ...] | None = None) -> YearState:
         return YearState((1.0 - pv_degradation_frac_per_year) ** (y - 1),
-                         (1.0 + load_growth_frac_per_year) ** (y - 1), capacity)
+                         (1.0 + load_growth_frac_per_year) ** (y - 1), capacity, bank_capacity)
 
     series = meter_series(results, scenario, prepared)
     anchor_years = [] if n == 1 else [n] if load_growth_frac_per_year == 0 or n < 3 else [(n + 2) // 2, n]
@@ -293,13 +405,14 @@ def simulate_lifetime(results, scenario, prepared, energy1: EnergyYear1, *, year
             before_cache[load_factor] = sum(s.bill(s.load_kw * load_factor) for s in series)
         return before_cache[load_factor]
 
-    has_battery = any(s.battery_kwh > 0 for s in series)
-    battery = BatteryAge()
+    banks = battery_banks(series)
+    has_battery = bool(banks)
+    ages = [BatteryAge() for _ in banks]
     records, rows, replaced_years, augmented = [], [], [], []
     for y in range(1, n + 1):
-        state = state_of(y, battery.capacity_frac if has_battery else 1.0)
         tau = (y - 1) / (n - 1) if n > 1 else 0.0
-        values = [m.year(state, tau, eol) for m in models]
+        values = [m.year(state_of(y, *bank_capacities(k, banks, ages)), tau, eol) for k, m in enumerate(models)]
+        state = state_of(y, ages[0].capacity_frac if has_battery else 1.0)
         total = {q: sum(v[q] for v in values) for q in QUANTITIES}
         if y == 1:
             record = energy1
@@ -313,26 +426,28 @@ def simulate_lifetime(results, scenario, prepared, energy1: EnergyYear1, *, year
                 battery_throughput_kwh=total["throughput_kwh"] * step_h * scale,
                 ft_thb_per_kwh=energy1.ft_thb_per_kwh, vat_frac=energy1.vat_frac)
         records.append(record)
-        start = battery.capacity_frac
-        end, event = 1.0, ""
-        if has_battery:
-            battery, end, event = age_one_year(battery, total["cycle_fade_frac"] * scale, eol_frac=eol,
-                                               life_years=life, replace_allowed=y < n, augment=augment)
-        if event == "replace":
-            replaced_years.append(y)
-        elif event == "augment":
-            augmented.append((y, 1.0 - end))
-        rows.append({"year": y, "pv_factor": state.pv_factor, "load_factor": state.load_factor,
-                     "battery_capacity_start_frac": start if has_battery else np.nan,
-                     "battery_capacity_end_frac": end if has_battery else np.nan,
-                     "battery_cycle_fade_frac": total["cycle_fade_frac"] * scale if has_battery else np.nan,
-                     "battery_replaced": event == "replace",
-                     "battery_augmented_frac": 1.0 - end if event == "augment" else 0.0,
-                     "load_kwh": record.load_kwh, "pv_used_kwh": record.pv_used_kwh,
-                     "import_after_kwh": record.import_after_kwh,
-                     "battery_throughput_kwh": record.battery_throughput_kwh,
-                     "bill_before_year1_prices_thb": record.bill_before_thb,
-                     "bill_after_year1_prices_thb": record.bill_after_thb})
+        year = [age_bank(bank, ages, k, values, scale, eol_frac=eol, life_years=life, replace_allowed=y < n,
+                         augment=augment) for k, bank in enumerate(banks)]
+        row = {"year": y, "pv_factor": state.pv_factor, "load_factor": state.load_factor}
+        if len(banks) <= 1:
+            start, end, fade, event = year[0] if banks else (1.0, 1.0, 0.0, "")
+            if event == "replace":
+                replaced_years.append(y)
+            elif event == "augment":
+                augmented.append((y, 1.0 - end))
+        else:  # several batteries: their capacities weighted by nominal energy; each bought as its share
+            start, end, fade, event = site_bank_year(banks, year, y, augmented, rows_of=row)
+        row.update({"battery_capacity_start_frac": start if has_battery else np.nan,
+                    "battery_capacity_end_frac": end if has_battery else np.nan,
+                    "battery_cycle_fade_frac": fade if has_battery else np.nan,
+                    "battery_replaced": event == "replace",
+                    "battery_augmented_frac": 1.0 - end if event == "augment" else 0.0,
+                    "load_kwh": record.load_kwh, "pv_used_kwh": record.pv_used_kwh,
+                    "import_after_kwh": record.import_after_kwh,
+                    "battery_throughput_kwh": record.battery_throughput_kwh,
+                    "bill_before_year1_prices_thb": record.bill_before_thb,
+                    "bill_after_year1_prices_thb": record.bill_after_thb})
+        rows.append(row)
     capacities = tuple(r["battery_capacity_start_frac"] for r in rows) if has_battery else ()
     energy = LifetimeEnergy(tuple(records), capacities, tuple(replaced_years), tuple(augmented),
                             battery_end_capacity_frac=rows[-1]["battery_capacity_end_frac"] if has_battery else 1.0,

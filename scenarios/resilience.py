@@ -1,8 +1,10 @@
 r"""Resilience of a run: outages starting at every step of the optimised schedule.
 
-Survival (every building with a battery or a generator). For an outage starting at step
-:math:`t_0`, the building is islanded with the battery's stored energy of the optimised
-schedule at :math:`t_0` (``soc_kwh``, the beginning of the step), the generator's fuel on site
+Survival (every meter with a battery or a generator). For an outage starting at step
+:math:`t_0`, the meter (a building, or the buildings behind a shared connection) is islanded
+with each battery's stored energy of the optimised schedule at :math:`t_0` (``soc_kwh``, the
+beginning of the step; every battery behind the meter serves its critical load, each within
+its own limits, :mod:`munigrid.models.simulation.outage`), the generator's fuel on site
 (``generator.tank_l``; none: no limit, fuel is brought in as the outage lasts) and all the PV
 its arrays give (``pv_ac_kw``, curtailed PV included). The critical load
 
@@ -49,6 +51,7 @@ import xarray as xr
 from munigrid.models.dispatch.families_outage import OutageRecourse
 from munigrid.models.simulation.outage import IslandCase, survival_of, unserved_of
 from munigrid.models.simulation.params import BatteryParams, GeneratorParams
+from munigrid.scenarios.connections import battery_specs, meter_buildings
 from munigrid.scenarios.schema import Scenario
 
 #: outage lengths whose survival probability every run reports [h]
@@ -63,43 +66,62 @@ def critical_frac(scenario: Scenario, building: str) -> float:
 
 @dataclass(frozen=True)
 class IslandAssets:
-    """What serves a building's critical load in an outage.
+    """What serves a meter's critical load in an outage.
 
     Attributes
     ----------
-    battery : BatteryParams
-        The battery at the run's size (zero size when there is none).
+    batteries : tuple of BatteryParams
+        Every battery behind the meter with usable energy, at the run's size, in the scenario's
+        order (empty when there is none).
+    soc_names : tuple of str
+        Where each battery's stored energy is in the results: ``""`` for the meter's
+        ``soc_kwh``, else the battery's name on the ``battery`` dimension.
     generator : GeneratorParams or None
         The generator at the run's rating.
     fuel_l : float
         Fuel on site at the start of an outage [L] (``math.inf``: no limit).
     """
 
-    battery: BatteryParams
+    batteries: tuple[BatteryParams, ...]
+    soc_names: tuple[str, ...]
     generator: GeneratorParams | None
     fuel_l: float
 
     @property
     def can_island(self) -> bool:
         """True when a battery or a generator can carry the building through an outage."""
-        return self.battery.energy_kwh > 0 and self.battery.power_kw > 0 or self.generator is not None
+        return bool(self.batteries) or self.generator is not None
+
+
+def _battery_sizes(results: xr.Dataset, meter: str, name: str, several: bool) -> tuple[float, float, str]:
+    """Energy [kWh], power [kW] of battery ``name`` behind ``meter`` in the run, and where its
+    stored energy is (:attr:`IslandAssets.soc_names`)."""
+    if several and "battery" in results.dims and name in results["battery"].values:
+        bank = results.sel(battery=name)
+        return float(bank["battery_energy_kwh"]), float(bank["battery_power_kw"]), name
+    sizes = results.sel(building=meter)
+    return float(sizes["battery_kwh"]), float(sizes["battery_kw"]), ""
 
 
 def island_assets(scenario: Scenario, results: xr.Dataset, building: str) -> IslandAssets:
-    """The battery and generator ``building`` hosts, at the sizes the run used (``results``)."""
-    battery, generator = BatteryParams(0.0, 0.0), None
-    spec = scenario.battery
-    sizes = results.sel(building=building)
-    usable = spec is not None and spec.soc_max_frac > spec.soc_min_frac  # no usable energy otherwise
-    if usable and spec.building == building and float(sizes["battery_kwh"]) > 0:
-        battery = BatteryParams(float(sizes["battery_kwh"]), float(sizes["battery_kw"]), spec.charge_eff_frac,
-                                spec.discharge_eff_frac, spec.soc_min_frac, spec.soc_max_frac, spec.soc_initial_frac)
+    """The batteries and generator behind meter ``building`` (its own building's, or every
+    member's of a shared connection), at the sizes the run used (``results``)."""
+    members = meter_buildings(scenario).get(building, [building])
+    specs = [spec for spec in battery_specs(scenario) if spec.building in members]
+    batteries, soc_names = [], []
+    for spec in specs:
+        energy_kwh, power_kw, where = _battery_sizes(results, building, spec.name, len(specs) > 1)
+        if spec.soc_max_frac > spec.soc_min_frac and energy_kwh > 0 and power_kw > 0:  # else nothing usable
+            batteries.append(BatteryParams(energy_kwh, power_kw, spec.charge_eff_frac, spec.discharge_eff_frac,
+                                           spec.soc_min_frac, spec.soc_max_frac, spec.soc_initial_frac))
+            soc_names.append(where)
+    generator = None
     gen = scenario.generator
-    if gen is not None and gen.building == building and float(sizes["generator_kw"]) > 0:
-        generator = GeneratorParams(float(sizes["generator_kw"]), gen.min_load_frac, gen.fuel_intercept_l_per_kwh,
-                                    gen.fuel_slope_l_per_kwh)
+    if gen is not None and gen.building in members and float(results.sel(building=building)["generator_kw"]) > 0:
+        generator = GeneratorParams(float(results.sel(building=building)["generator_kw"]), gen.min_load_frac,
+                                    gen.fuel_intercept_l_per_kwh, gen.fuel_slope_l_per_kwh)
     fuel_l = math.inf if gen is None or gen.tank_l is None else float(gen.tank_l)
-    return IslandAssets(battery, generator, fuel_l if generator is not None else 0.0)
+    return IslandAssets(tuple(batteries), tuple(soc_names), generator, fuel_l if generator is not None else 0.0)
 
 
 def _series(results: xr.Dataset, name: str, building: str) -> np.ndarray:
@@ -108,12 +130,17 @@ def _series(results: xr.Dataset, name: str, building: str) -> np.ndarray:
 
 def island_case(scenario: Scenario, results: xr.Dataset, building: str) -> IslandCase:
     """``building`` in an outage: critical load, PV (none without a battery or a generator to
-    form the island), the schedule's stored energy, its battery, generator and fuel."""
+    form the island), each battery's stored energy in the schedule, its batteries, generator and
+    fuel (all the meter's batteries serve its critical load)."""
     assets = island_assets(scenario, results, building)
     load = critical_frac(scenario, building) * _series(results, "load_kw", building)
     pv = _series(results, "pv_ac_kw", building) if assets.can_island else np.zeros_like(load)
-    soc = _series(results, "soc_kwh", building) if assets.battery.energy_kwh > 0 else np.zeros_like(load)
-    return IslandCase(load, pv, soc, assets.battery, assets.generator, assets.fuel_l)
+    if not assets.batteries:
+        return IslandCase(load, pv, np.zeros_like(load), BatteryParams(0.0, 0.0), assets.generator, assets.fuel_l)
+    soc = [_series(results, "soc_kwh", building) if not where
+           else results["battery_soc_kwh"].sel(battery=where).to_numpy().astype(float) for where in assets.soc_names]
+    battery = assets.batteries[0] if len(assets.batteries) == 1 else assets.batteries
+    return IslandCase(load, pv, soc[0] if len(soc) == 1 else np.array(soc), battery, assets.generator, assets.fuel_l)
 
 
 def survival_figures(survived_h: np.ndarray, max_h: float) -> dict:

@@ -260,8 +260,8 @@ def results_dataset(inputs: SiteInputs, solved: dict[str, DispatchResult]) -> xr
 def _with_batteries(ds: xr.Dataset, inputs: SiteInputs, solved: dict[str, DispatchResult]) -> xr.Dataset:
     """Each battery's flows and stored energy (dims time x battery) where a meter has several."""
     banks = [(b.name, name) for b in inputs.buildings for name in solved[b.name].schedules[b.name].batteries]
-    if len(banks) <= len(inputs.buildings):
-        return ds
+    if all(len(solved[b.name].schedules[b.name].batteries) <= 1 for b in inputs.buildings):
+        return ds  # every meter has at most one battery: its own series say it all
     flows = {k: [] for k in ("battery_charge_kw", "battery_discharge_kw", "battery_soc_kwh")}
     for meter, bank in banks:
         s = solved[meter].schedules[meter].batteries[bank]
@@ -395,7 +395,8 @@ def run_scenario(scenario: Scenario, base_dir: Path, progress: Progress | None =
     elif any(m.flex is not None for m in meters):
         notes.append("flexible loads: their value (bill at baseline behaviour) is computed in dispatch runs only")
     if any(m.flex is not None for m in meters):
-        notes.append("flexible loads: the Monte Carlo years (samples) simulate the fixed loads only, without them")
+        notes.append("flexible loads: rule-operated Monte Carlo years (samples) simulate the fixed loads only; "
+                     "the optimiser operator (--operator optimiser) schedules them in every sampled year")
     if flex_value is not None:
         clock["flex_value_s"] = flex_value.solve_s
         notes += flex_value.notes()

@@ -39,6 +39,7 @@ from munigrid.models.simulation.strategies import STRATEGIES
 from munigrid.models.simulation.tariff_arrays import pack_tariff
 from munigrid.models.tariffs.ft_paths import FtPaths, FtProcess, repriced_terms, sample_ft_paths
 from munigrid.models.tariffs.grid import billing_months
+from munigrid.scenarios.connections import battery_specs, meter_buildings, meter_of
 from munigrid.scenarios.inputs import SiteInputs, build_inputs
 from munigrid.scenarios.inputs import ft_schedule
 from munigrid.scenarios.schema import Scenario
@@ -48,10 +49,32 @@ SUMMED = ("cost_thb", "energy_cost_thb", "demand_cost_thb", "import_kwh", "expor
           "pv_kwh")
 
 
-def _battery_for(scenario, building_name: str) -> BatteryParams:
-    spec = scenario.battery
-    if spec is None or spec.building != building_name:
+def _rule_batteries(scenario, members) -> list:
+    """The batteries with energy the rule's kernel would simulate behind a meter of ``members``."""
+    return [spec for spec in battery_specs(scenario) if spec.building in members and spec.energy_kwh > 0]
+
+
+def rule_problems(scenario: Scenario) -> list[Problem]:
+    """Why the rule operator cannot simulate ``scenario``: a meter with more than one battery (the
+    rule's kernel simulates one battery per meter; the optimiser operator takes any number)."""
+    problems = []
+    for meter, members in meter_buildings(scenario).items():
+        specs = _rule_batteries(scenario, members)
+        if len(specs) > 1:
+            problems.append(Problem("batteries", f"meter '{meter}' has {len(specs)} batteries "
+                                                 f"({', '.join(s.name for s in specs)}); the rule operator simulates "
+                                                 "one battery per meter: use --operator optimiser (scenario "
+                                                 "uncertainty.operator: optimiser)"))
+    return problems
+
+
+def _battery_for(scenario, building) -> BatteryParams:
+    """The battery behind ``building``'s meter (its own or a connection's) for the rule's kernel,
+    zero size when there is none (:func:`rule_problems` refuses several)."""
+    specs = _rule_batteries(scenario, building.members)
+    if len(specs) != 1:
         return BatteryParams(0.0, 0.0)
+    spec = specs[0]
     return BatteryParams(spec.energy_kwh, spec.power_kw, spec.charge_eff_frac, spec.discharge_eff_frac,
                          spec.soc_min_frac, spec.soc_max_frac, spec.soc_initial_frac)
 
@@ -144,7 +167,10 @@ def _optimiser_sources(scenario: Scenario, years: list, ft, ft_paths: FtPaths | 
             lowest = ft_paths.change_thb_per_kwh(building.tariff.vat_factor, building.tariff.spec.ft_applies)
             cheapest = replace(meter, terms=repriced_terms(meter.terms, lowest.min(axis=0)))
         if has_decisions(cheapest):
-            sources[i] = meter_source(meter, [y.building(building.name) for y in years], int(round(24 / inputs.step_h)))
+            flex_years = None if meter.flex is None else [meter.flex] + [
+                meter_for(y.building(building.name), y, dispatch, ft)[0].flex for y in years[1:]]
+            sources[i] = meter_source(meter, [y.building(building.name) for y in years], int(round(24 / inputs.step_h)),
+                                      flex_years)
     return sources
 
 
@@ -179,6 +205,8 @@ def simulate_scenario(scenario: Scenario, *, samples: int, strategy: str = "self
     """
     if operator not in OPERATORS:
         raise InputError(Problem("operator (--operator)", f"must be one of {', '.join(OPERATORS)}, got {operator!r}"))
+    if operator == "rule" and rule_problems(scenario):
+        raise InputError(rule_problems(scenario))
     if scenario.time.days < block_days + 7:
         raise InputError(Problem("time.days", f"the Monte Carlo draws {block_days}-day blocks within +-1 week of their "
                                               f"date, so it needs at least {block_days + 7} days; got "
@@ -208,7 +236,7 @@ def simulate_scenario(scenario: Scenario, *, samples: int, strategy: str = "self
         band = _strategy(strategy if operator == "rule" else "self_consumption", terms,
                          threshold_kw, building.name)
         tic = time.perf_counter()
-        per_building.append(monte_carlo(source, _battery_for(scenario, building.name), 1.0, pack_tariff(terms),
+        per_building.append(monte_carlo(source, _battery_for(scenario, building), 1.0, pack_tariff(terms),
                                         step_h=inputs.step_h, strategy=band, n_samples=samples,
                                         block_days=block_days, load_sigma_frac=load_sigma_frac, seed=seed,
                                         ft_change_thb_per_kwh=ft_change[i]))
@@ -253,20 +281,25 @@ def sized_system(scenario: Scenario, inputs: SiteInputs, sizes: dict[str, dict])
     buildings = [replace(b, pv_capacity_kwp={name: float(sizes[b.name]["pv_kwp"].get(name, kwp))
                                              for name, kwp in b.pv_capacity_kwp.items()})
                  for b in inputs.buildings]
-    battery = scenario.battery
-    if battery is not None:
-        sized = sizes[battery.building]
-        battery = battery.model_copy(update={"energy_kwh": float(sized["battery_kwh"]),
-                                             "power_kw": float(sized["battery_kw"])})
-    return scenario.model_copy(update={"battery": battery}), replace(inputs, buildings=buildings)
+    sized = [spec.model_copy(update=_sized_battery(sizes[meter_of(scenario, spec.building)], spec.name))
+             for spec in battery_specs(scenario)]
+    update = {"batteries": sized} if scenario.batteries else {"battery": sized[0] if sized else None}
+    return scenario.model_copy(update=update), replace(inputs, buildings=buildings)
+
+
+def _sized_battery(meter_sizes: dict, name: str) -> dict:
+    """The sized ``energy_kwh`` and ``power_kw`` of battery ``name`` from its meter's run sizes."""
+    bank = meter_sizes.get("batteries", {}).get(name, {"energy_kwh": meter_sizes["battery_kwh"],
+                                                       "power_kw": meter_sizes["battery_kw"]})
+    return {"energy_kwh": float(bank["energy_kwh"]), "power_kw": float(bank["power_kw"])}
 
 
 def system_description(scenario: Scenario, inputs: SiteInputs, basis: str) -> dict:
     """What a Monte Carlo simulated: ``basis`` (``sized`` or ``installed``), site PV [kWp] and battery."""
-    battery = scenario.battery
+    specs = battery_specs(scenario)
     return {"basis": basis, "pv_kwp": float(sum(sum(b.pv_capacity_kwp.values()) for b in inputs.buildings)),
-            "battery_kwh": 0.0 if battery is None else float(battery.energy_kwh),
-            "battery_kw": 0.0 if battery is None else float(battery.power_kw)}
+            "battery_kwh": float(sum(spec.energy_kwh for spec in specs)),
+            "battery_kw": float(sum(spec.power_kw for spec in specs))}
 
 
 def runner_options(scenario: Scenario):

@@ -34,9 +34,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from munigrid.models.dispatch import DispatchProblem, SolveOptions, solve
+from munigrid.models.dispatch.flex import FlexLoads
+from munigrid.models.errors import InputError
 from munigrid.models.dispatch.problem import DispatchResult, Meter
 from munigrid.models.simulation.ensemble import METRICS, N_METRICS
 from munigrid.models.tariffs.ft_paths import repriced_terms
+from munigrid.scenarios.uncertainty_flex import sampled_flex, stacked_flex
 
 #: Who operates the battery in sampled years: the numba rule or the dispatch optimiser.
 OPERATORS = ("rule", "optimiser")
@@ -61,21 +64,28 @@ class MeterSource:
         :math:`\\widetilde{pv}` of each PV array of ``meter`` [kW/kWp].
     steps_per_day : int
         :math:`N`.
+    source_flex : FlexLoads or None
+        The meter's flexible loads with their inputs over the source days
+        (:func:`munigrid.scenarios.uncertainty_flex.stacked_flex`).
     """
 
     meter: Meter
     source_load_kw: np.ndarray
     source_pv_kw_per_kwp: np.ndarray
     steps_per_day: int
+    source_flex: FlexLoads | None = None
 
 
-def meter_source(meter: Meter, years: list, steps_per_day: int) -> MeterSource:
+def meter_source(meter: Meter, years: list, steps_per_day: int, flex_years: list[FlexLoads] | None = None
+                 ) -> MeterSource:
     """The :class:`MeterSource` of ``meter`` whose source days are the building's days in every
     modelled year (``years``: the building's :class:`~munigrid.scenarios.inputs.BuildingInputs`,
-    one per weather year, on the simulated calendar)."""
+    one per weather year, on the simulated calendar; ``flex_years``: the meter's flexible loads
+    in each of those years, when it has any)."""
     load = np.concatenate([y.load_kw.to_numpy() for y in years])
     pv = np.array([np.concatenate([y.pv_kw_per_kwp[a.name].to_numpy() for y in years]) for a in meter.pv])
-    return MeterSource(meter, load, pv.reshape(len(meter.pv), load.size), steps_per_day)
+    flex = None if not flex_years else stacked_flex(flex_years, len(meter.load_kw))
+    return MeterSource(meter, load, pv.reshape(len(meter.pv), load.size), steps_per_day, flex)
 
 
 def source_steps(day_row: np.ndarray, steps_per_day: int) -> np.ndarray:
@@ -92,13 +102,17 @@ def sampled_meter(source: MeterSource, day_row: np.ndarray, load_scale: float,
           for a, array in enumerate(source.meter.pv)]
     terms = source.meter.terms if ft_change_thb_per_kwh is None else repriced_terms(source.meter.terms,
                                                                                       ft_change_thb_per_kwh)
-    return replace(source.meter, load_kw=load_scale * source.source_load_kw[steps], pv=pv, terms=terms)
+    return replace(source.meter, load_kw=load_scale * source.source_load_kw[steps], pv=pv, terms=terms,
+                   flex=source.meter.flex if source.source_flex is None else sampled_flex(source.source_flex, steps))
 
 
 def has_decisions(meter: Meter) -> bool:
     """True when the optimiser has something to decide on ``meter``: a battery with energy, a
-    generator, an outage (shedding) or a negative import price (curtailing to import)."""
-    battery = meter.battery is not None and meter.battery.energy_kwh > 0 and meter.battery.installed_power_kw > 0
+    generator, an outage (shedding), a negative import price (curtailing to import) or flexible
+    loads."""
+    battery = any(b.energy_kwh > 0 and b.installed_power_kw > 0 for b in meter.batteries)
+    if meter.flex is not None:
+        return True
     outage = meter.outage is not None and bool(np.any(meter.outage))
     negative = bool(np.any(np.asarray(meter.terms.import_thb_per_kwh) < 0))
     return battery or (meter.generator is not None and meter.generator.rating_kw > 0) or outage or negative
@@ -109,15 +123,17 @@ def schedule_metrics(meter: Meter, result: DispatchResult, step_h: float) -> np.
 
     Bill terms from the optimiser's cost breakdown: energy (with blocks and net metering),
     demand, and ``cost_thb`` = energy + demand + minimum-charge adjustment + fixed charges.
+    ``load_kwh`` is the fixed load plus the flexible loads as scheduled.
     """
     schedule = result.schedules[meter.name]
     costs = result.costs_thb
     energy_thb = sum(costs.get(k, 0.0) for k in ENERGY_FAMILIES)
     load_kwh = float(np.sum(meter.load_kw)) * step_h
+    if schedule.flex is not None:  # the flexible loads as scheduled are load too
+        load_kwh += float(np.sum(schedule.flex.flex_kw)) * step_h
     import_kwh = float(np.sum(schedule.import_kw)) * step_h
     pv_kwh = float(np.sum(schedule.pv_ac_kw) + np.sum(schedule.curtailed_kw)) * step_h
-    battery = meter.battery
-    usable_kwh = 0.0 if battery is None else (battery.soc_max_frac - battery.soc_min_frac) * battery.energy_kwh
+    usable_kwh = sum((b.soc_max_frac - b.soc_min_frac) * b.energy_kwh for b in meter.batteries)
     values = {
         "cost_thb": sum(costs.get(k, 0.0) for k in BILL_FAMILIES),
         "energy_cost_thb": energy_thb,
@@ -137,9 +153,14 @@ def schedule_metrics(meter: Meter, result: DispatchResult, step_h: float) -> np.
 def dispatch_sample(source: MeterSource, day_row: np.ndarray, load_scale: float, step_h: float,
                     options: SolveOptions, ft_change_thb_per_kwh: np.ndarray | None = None
                     ) -> tuple[np.ndarray, DispatchResult]:
-    """Solve one sampled year of one meter; returns its metrics (NaN without a schedule) and the result."""
+    """Solve one sampled year of one meter; returns its metrics (NaN without a schedule) and the result
+    (None when the sampled year's inputs cannot be met, e.g. an EV session cut by the sample that
+    cannot take its energy even at full charger power: a failed sample like one without a schedule)."""
     meter = sampled_meter(source, day_row, load_scale, ft_change_thb_per_kwh)
-    result = solve(DispatchProblem(step_h=step_h, meters=[meter], options=options))
+    try:
+        result = solve(DispatchProblem(step_h=step_h, meters=[meter], options=options))
+    except InputError:
+        return np.full(N_METRICS + 1, np.nan), None
     if not result.status.has_solution:
         return np.full(N_METRICS + 1, np.nan), result
     return schedule_metrics(meter, result, step_h), result

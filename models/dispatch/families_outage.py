@@ -5,7 +5,8 @@ representative outage :math:`s` (start step :math:`\tau_s`, length :math:`K_s` s
 :math:`\pi_s`), its own island operation over the outage's steps :math:`k < K_s` (step
 :math:`t = (\tau_s + k) \bmod T` of the horizon): PV used :math:`s^o`, battery charge
 :math:`c^o` and discharge :math:`d^o`, stored energy :math:`e^o`, generator :math:`g^o` and
-unserved critical load :math:`u^o \le L^{crit}` [kW]. The outage starts from the schedule's own
+unserved critical load :math:`u^o \le L^{crit}` [kW], the battery terms for each battery :math:`n`
+of the meter (each within its own power, SoC window and efficiencies). The outage starts from the schedule's own
 stored energy, :math:`e^o_{s,0} = e_{\tau_s}`, so the schedule pays in the objective for
 running the battery low when outages are likely:
 
@@ -20,8 +21,8 @@ The recourse is an LP over the outage's whole length with the outage known once 
 expected value of lost critical load is exact, not a bound. The generator's fuel is not limited
 in the recourse and runs without a minimum load (the committed generator of the schedule is
 not used in the island); the non-critical load is off in an outage whatever the schedule does,
-a constant left out of the objective. The battery of the recourse is the meter's one battery
-(slot 0); a meter with several batteries and a recourse is refused by ``validate.py``.
+a constant left out of the objective. Every battery behind the meter serves the island, each
+from its own stored energy in the schedule.
 
 One function per constraint family (rows selected by the index sets
 :func:`add_outage_recourse` builds), and the cost family :func:`outage_lost_load_cost`.
@@ -61,41 +62,44 @@ class OutageRecourse:
 
 def outage_balance(m, i, s, k):
     r"""Island balance of outage :math:`s` at its step :math:`k` [kW]:
-    :math:`s^o + d^o - c^o + g^o + u^o = L^{crit}_{i,(\tau_s+k) \bmod T}`."""
-    return (m.ro_pv_kw[i, s, k] + m.ro_discharge_kw[i, s, k] - m.ro_charge_kw[i, s, k] + m.ro_gen_kw[i, s, k]
-            + m.ro_unserved_kw[i, s, k] == m.ro_load_kw[i, s, k])
+    :math:`s^o + \sum_n (d^o_n - c^o_n) + g^o + u^o = L^{crit}_{i,(\tau_s+k) \bmod T}`."""
+    supply = m.ro_pv_kw[i, s, k]
+    if m.component("ro_charge_kw") is not None:
+        supply = supply + sum(m.ro_discharge_kw[i, n, s, k] - m.ro_charge_kw[i, n, s, k] for n in m.N)
+    return supply + m.ro_gen_kw[i, s, k] + m.ro_unserved_kw[i, s, k] == m.ro_load_kw[i, s, k]
 
 
-def outage_soc_start(m, i, s, k):
-    r"""The outage starts from the schedule's stored energy: :math:`e^o_{i,s,0} = e_{i,\tau_s}` [kWh]."""
-    return m.ro_soc_kwh[i, s, k] == m.soc_kwh[i, 0, m.ro_start_step[i, s]]
+def outage_soc_start(m, i, n, s, k):
+    r"""The outage starts from the schedule's stored energy of battery :math:`n`:
+    :math:`e^o_{i,n,s,0} = e_{i,n,\tau_s}` [kWh]."""
+    return m.ro_soc_kwh[i, n, s, k] == m.soc_kwh[i, n, m.ro_start_step[i, s]]
 
 
-def outage_soc_dynamics(m, i, s, k):
-    r"""Stored energy through the outage [kWh]:
-    :math:`e^o_{i,s,k+1} = e^o_{i,s,k} + \Delta t\,(\eta^c_i c^o_{i,s,k} - d^o_{i,s,k}/\eta^d_i)`."""
-    return m.ro_soc_kwh[i, s, k + 1] == m.ro_soc_kwh[i, s, k] + m.step_h * (
-        m.charge_eff_frac[i, 0] * m.ro_charge_kw[i, s, k] - m.ro_discharge_kw[i, s, k] / m.discharge_eff_frac[i, 0])
+def outage_soc_dynamics(m, i, n, s, k):
+    r"""Stored energy of battery :math:`n` through the outage [kWh]:
+    :math:`e^o_{i,n,s,k+1} = e^o_{i,n,s,k} + \Delta t\,(\eta^c_{i,n} c^o_{i,n,s,k} - d^o_{i,n,s,k}/\eta^d_{i,n})`."""
+    return m.ro_soc_kwh[i, n, s, k + 1] == m.ro_soc_kwh[i, n, s, k] + m.step_h * (
+        m.charge_eff_frac[i, n] * m.ro_charge_kw[i, n, s, k] - m.ro_discharge_kw[i, n, s, k] / m.discharge_eff_frac[i, n])
 
 
-def outage_soc_lower(m, i, s, k):
-    r"""Lower SoC limit in the outage: :math:`e^o_{i,s,k} \ge \underline\sigma_i E_i` [kWh]."""
-    return m.ro_soc_kwh[i, s, k] >= m.soc_min_frac[i, 0] * m.battery_kwh[i, 0]
+def outage_soc_lower(m, i, n, s, k):
+    r"""Lower SoC limit in the outage: :math:`e^o_{i,n,s,k} \ge \underline\sigma_{i,n} E_{i,n}` [kWh]."""
+    return m.ro_soc_kwh[i, n, s, k] >= m.soc_min_frac[i, n] * m.battery_kwh[i, n]
 
 
-def outage_soc_upper(m, i, s, k):
-    r"""Upper SoC limit in the outage: :math:`e^o_{i,s,k} \le \overline\sigma_i E_i` [kWh]."""
-    return m.ro_soc_kwh[i, s, k] <= m.soc_max_frac[i, 0] * m.battery_kwh[i, 0]
+def outage_soc_upper(m, i, n, s, k):
+    r"""Upper SoC limit in the outage: :math:`e^o_{i,n,s,k} \le \overline\sigma_{i,n} E_{i,n}` [kWh]."""
+    return m.ro_soc_kwh[i, n, s, k] <= m.soc_max_frac[i, n] * m.battery_kwh[i, n]
 
 
-def outage_charge_limit(m, i, s, k):
-    r"""Charge power in the outage: :math:`c^o_{i,s,k} \le P_i` [kW]."""
-    return m.ro_charge_kw[i, s, k] <= m.battery_kw[i, 0]
+def outage_charge_limit(m, i, n, s, k):
+    r"""Charge power in the outage: :math:`c^o_{i,n,s,k} \le P_{i,n}` [kW]."""
+    return m.ro_charge_kw[i, n, s, k] <= m.battery_kw[i, n]
 
 
-def outage_discharge_limit(m, i, s, k):
-    r"""Discharge power in the outage: :math:`d^o_{i,s,k} \le P_i` [kW]."""
-    return m.ro_discharge_kw[i, s, k] <= m.battery_kw[i, 0]
+def outage_discharge_limit(m, i, n, s, k):
+    r"""Discharge power in the outage: :math:`d^o_{i,n,s,k} \le P_{i,n}` [kW]."""
+    return m.ro_discharge_kw[i, n, s, k] <= m.battery_kw[i, n]
 
 
 def outage_pv_limit(m, i, s, k):
@@ -117,12 +121,12 @@ def outage_lost_load_cost(m, i, s, k):
 # (family name, rule, index-set name), appended to the formulation's tables
 CONSTRAINT_FAMILIES = (
     ("outage_balance", outage_balance, "MSK_ro"),
-    ("outage_soc_start", outage_soc_start, "MS0_ro_battery"),
-    ("outage_soc_dynamics", outage_soc_dynamics, "MSK_ro_battery"),
-    ("outage_soc_lower", outage_soc_lower, "MSK1_ro_battery"),
-    ("outage_soc_upper", outage_soc_upper, "MSK1_ro_battery"),
-    ("outage_charge_limit", outage_charge_limit, "MSK_ro_battery"),
-    ("outage_discharge_limit", outage_discharge_limit, "MSK_ro_battery"),
+    ("outage_soc_start", outage_soc_start, "MNS0_ro_battery"),
+    ("outage_soc_dynamics", outage_soc_dynamics, "MNSK_ro_battery"),
+    ("outage_soc_lower", outage_soc_lower, "MNSK1_ro_battery"),
+    ("outage_soc_upper", outage_soc_upper, "MNSK1_ro_battery"),
+    ("outage_charge_limit", outage_charge_limit, "MNSK_ro_battery"),
+    ("outage_discharge_limit", outage_discharge_limit, "MNSK_ro_battery"),
     ("outage_pv_limit", outage_pv_limit, "MSK_ro_pv"),
     ("outage_gen_limit", outage_gen_limit, "MSK_ro_gen"),
 )
@@ -133,11 +137,12 @@ INDEX_PARAMS = frozenset({"ro_start_step"})
 def add_outage_recourse(out, problem) -> None:
     """Variables (``ro_*``), parameters and index sets of the representative outages.
 
-    Arrays are padded to (M, S, K): S outages (start x length) of the meter with the most,
-    K steps of the longest; padded cells have zero bounds and no rows.
+    Arrays are padded to (M, S, K) (battery terms (M, N, S, K), N the battery slots of the
+    dispatch model): S outages (start x length) of the meter with the most, K steps of the
+    longest; padded cells and empty battery slots have zero bounds and no rows.
     """
     meters, n_t, n_m = problem.meters, problem.n_steps, len(problem.meters)
-    specs = [m.outage_recourse if m.outage_recourse is not None and (m.battery is not None or m.generator is not None)
+    specs = [m.outage_recourse if m.outage_recourse is not None and (m.batteries or m.generator is not None)
              else None for m in meters]
     if all(spec is None for spec in specs):
         return
@@ -161,23 +166,28 @@ def add_outage_recourse(out, problem) -> None:
                 load[i, s, :length] = meter.critical_frac * np.maximum(meter.load_kw[steps], 0.0)
                 for a, arr in enumerate(meter.pv):
                     pv_per_kwp[i, a, s, :length] = np.asarray(arr.ac_kw_per_kwp)[steps]
-    battery = np.array([m.battery is not None for m in meters])[:, None, None]
     gen = np.array([m.generator is not None for m in meters])[:, None, None]
     pv = np.array([len(m.pv) > 0 for m in meters])[:, None, None]
     zeros = np.zeros((n_m, n_s, n_k))
     out.var("ro_unserved_kw", zeros, np.where(valid, load, 0.0))
     out.var("ro_pv_kw", zeros, np.where(valid & pv, np.inf, 0.0))
-    out.var("ro_charge_kw", zeros, np.where(valid & battery, np.inf, 0.0))
-    out.var("ro_discharge_kw", zeros, np.where(valid & battery, np.inf, 0.0))
+    n_b = max((len(m.batteries) for m in meters), default=0)
+    if n_b:
+        has = np.array([[n < len(m.batteries) for n in range(n_b)] for m in meters])[:, :, None, None]
+        flows, cells = valid[:, None] & has, soc_cells[:, None] & has
+        out.var("ro_charge_kw", np.zeros(flows.shape), np.where(flows, np.inf, 0.0))
+        out.var("ro_discharge_kw", np.zeros(flows.shape), np.where(flows, np.inf, 0.0))
     out.var("ro_gen_kw", zeros, np.where(valid & gen, np.inf, 0.0))
-    out.var("ro_soc_kwh", np.zeros((n_m, n_s, n_k + 1)), np.where(soc_cells & battery, np.inf, 0.0))
+    if n_b:
+        out.var("ro_soc_kwh", np.zeros(cells.shape), np.where(cells, np.inf, 0.0))
     out.params.update(ro_load_kw=load, ro_start_step=start, ro_weight=weight, ro_pv_kw_per_kwp=pv_per_kwp,
                       ro_voll_thb_per_kwh=np.array([s.voll_thb_per_kwh if s else 0.0 for s in specs], float))
     out.rows("MSK_ro", valid)
-    out.rows("MSK_ro_battery", valid & battery)
-    out.rows("MSK1_ro_battery", soc_cells & battery)
-    first = np.zeros_like(soc_cells)
-    first[:, :, 0] = soc_cells[:, :, 0]
-    out.rows("MS0_ro_battery", first & battery)
+    if n_b:
+        out.rows("MNSK_ro_battery", flows)
+        out.rows("MNSK1_ro_battery", cells)
+        first = np.zeros_like(cells)
+        first[..., 0] = cells[..., 0]
+        out.rows("MNS0_ro_battery", first)
     out.rows("MSK_ro_pv", valid & pv)
     out.rows("MSK_ro_gen", valid & gen)

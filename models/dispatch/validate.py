@@ -122,10 +122,6 @@ def problems_of(problem: DispatchProblem) -> list[Problem]:
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             out.append(Problem(f"{where}.batteries", f"battery names must be unique on a meter; repeated: {', '.join(repeated)}"))
-        if meter.outage_recourse is not None and len(meter.batteries) > 1:
-            out.append(Problem(f"{where}.outage_recourse", "outage risk in the objective handles one battery per "
-                                                           "meter; keep one battery or leave the risk out of the "
-                                                           "objective"))
         if meter.generator is not None:
             gen, gw = meter.generator, f"{where}.generator"
             _between(out, f"{gw}.min_load_frac", gen.min_load_frac, 0.0, 1.0)

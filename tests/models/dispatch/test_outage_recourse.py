@@ -62,9 +62,32 @@ def test_longer_outage_with_probability_weights_the_lost_load(flat_terms):
     assert result.objective_thb == pytest.approx(235.0 + 0.5 * 100.0 * 20.0, rel=1e-9)
 
 
-def test_several_batteries_with_recourse_are_refused(flat_terms):
-    from munigrid.models.errors import InputError
-    banks = [Battery(energy_kwh=10.0, power_kw=5.0, name="a"), Battery(energy_kwh=10.0, power_kw=5.0, name="b")]
-    meter = Meter("site", np.full(24, 10.0), flat_terms(np.ones(24)), batteries=banks, outage_recourse=_recourse())
-    with pytest.raises(InputError, match="outage_recourse"):
-        solve(DispatchProblem(1.0, [meter], SolveOptions()))
+def _two_banks(second_kwh, recourse, make_flat_terms):
+    banks = [Battery(name=name, energy_kwh=kwh, power_kw=kwh, charge_eff_frac=1.0, discharge_eff_frac=1.0,
+                     soc_min_frac=0.0, soc_max_frac=1.0, soc_initial_frac=0.5, soc_final_frac=0.0)
+             for name, kwh in (("a", 10.0), ("b", second_kwh))]
+    meter = Meter("site", np.full(24, 10.0), make_flat_terms(np.ones(24)), batteries=banks, outage_recourse=recourse)
+    return solve(DispatchProblem(1.0, [meter], SolveOptions()))
+
+
+def test_an_empty_second_battery_leaves_the_recourse_as_with_one(flat_terms):
+    one, two = _one_day(_recourse(), flat_terms), _two_banks(0.0, _recourse(), flat_terms)
+    assert two.objective_thb == one.objective_thb
+
+
+def test_two_batteries_serve_the_outage_together_by_hand(flat_terms):
+    # the second 10 kWh battery (5 kWh at the start, empty at the end) also fills before step 5:
+    # 20 kWh in store serve the 2 h outage, nothing lost; import 240 - 5 - 5 = 230 kWh
+    result = _two_banks(10.0, _recourse(), flat_terms)
+    assert result.objective_thb == pytest.approx(230.0, rel=1e-9)
+    banks = result.schedules["site"].batteries
+    assert banks["a"].soc_kwh[5] + banks["b"].soc_kwh[5] == pytest.approx(20.0)
+
+
+@pytest.mark.parametrize("seed,sizing", [(3, False), (4, True)])
+def test_recourse_with_several_batteries_compiles_like_pyomo(seed, sizing, with_recourse):
+    equivalence.test_compiled_lp_matches_materialised_pyomo(seed, sizing, False, True, with_recourse)
+
+
+def test_recourse_with_several_batteries_rows_match_pyomo_rows(with_recourse, rows_match_pyomo):
+    equivalence.test_compiled_rows_match_pyomo_rows_exactly(False, True, with_recourse, rows_match_pyomo)

@@ -33,7 +33,8 @@ def outages(draw):
 def _batch(args):
     """The kernels' batch arguments (one building) from the reference's scalar ones."""
     load, pv, soc, *assets = args[:12]
-    return load[None], pv[None], soc[None], np.array([assets], dtype=float), *args[12:]
+    return (load[None], pv[None], soc[None, None], np.array([[assets[:5]]], dtype=float),
+            np.array([assets[5:]], dtype=float), *args[12:])
 
 
 @settings(max_examples=120, deadline=None)
@@ -48,7 +49,7 @@ def test_outage_kernel_batches_buildings(cases, max_steps):
     n = min(len(c[0]) for c in cases)
     cases = [(c[0][:n], c[1][:n], c[2][:n], *c[3:12], max_steps, 1.0) for c in cases]
     batch = [_batch(c) for c in cases]
-    stacked = [np.concatenate([b[k] for b in batch]) for k in range(4)]
+    stacked = [np.concatenate([b[k] for b in batch]) for k in range(5)]
     np.testing.assert_array_equal(outage_kernel(*stacked, max_steps, 1.0),
                                   [reference.outage_survival(*c) for c in cases])
 
