@@ -62,6 +62,7 @@ class DayContext:
         self.realised_kw = np.zeros(self.n)
         self.replan: Replan | None = None
         self.plan_start = 0
+        self.planned_batteries = list(site.batteries)
 
     @property
     def day(self) -> pd.Timestamp:
@@ -72,17 +73,25 @@ class DayContext:
         """Position of the step starting at ``time`` in the day."""
         return int(self.index.get_loc(time))
 
-    def decide(self, h: int, soc_kwh: float, net_kw: float, pv_kw: float) -> Decision:
+    def decide(self, h: int, soc_kwh: float | dict[str, float], net_kw: float, pv_kw: float,
+               site: OperationsSite | None = None) -> Decision:
         """Set point of step ``h`` from the measured ``soc_kwh`` [kWh], net load and PV [kW] (module docstring).
+
+        With several batteries ``soc_kwh`` is each available battery's by name and ``site`` the
+        meter with only those batteries: a change of the available batteries re-plans at once
+        (a battery whose device fails is planned as absent).
 
         Raises
         ------
         NoSolutionError
             When a re-plan has no solution.
         """
-        replanned = self.replan is None or not 0 <= h - self.plan_start < self.policy.replan_steps
+        site = site or self.site
+        replanned = (self.replan is None or not 0 <= h - self.plan_start < self.policy.replan_steps
+                     or list(site.batteries) != self.planned_batteries)
         if replanned:
-            self.replan = replan_at(self.site, self.dayahead.state, self.forecast, self.n, h, soc_kwh,
+            self.planned_batteries = list(site.batteries)
+            self.replan = replan_at(site, self.dayahead.state, self.forecast, self.n, h, soc_kwh,
                                     self.metered_kw, self.realised_kw, self.policy)
             self.plan_start = h
         k = h - self.plan_start
