@@ -18,8 +18,9 @@ every battery's own device (its SoC and power), then:
   plan's set points, unlike one battery's safe mode: it cannot tell where the import goes).
 
 A step's log record has the site's fields (``setpoint_kw`` the batteries' sum, ``mode``
-``normal``, ``partial`` -- some batteries in their safe state -- or ``safe``) and under
-``batteries`` each battery's measurement, faults, set point, reasons and write.
+``normal``, ``partial`` -- some batteries in their safe state -- or ``safe``;
+``planned_batteries`` the batteries the step's plan moved) and under ``batteries`` each
+battery's measurement, faults, set point, reasons and write.
 """
 
 from __future__ import annotations
@@ -159,7 +160,8 @@ class BankController(Controller):
             written=all(w for w, _ in writes.values()),
             write_error="; ".join(f"{n}: {e}" for n, (_, e) in writes.items() if e) or None,
             soc_est_kwh=None if None in self.soc_est.values() else sum(self.soc_est.values()),
-            registered_kw=self.day.registered_kw(), batteries=batteries)
+            registered_kw=self.day.registered_kw(), batteries=batteries,
+            planned_batteries=None if decision is None else list(available.batteries))
 
     def _write_battery(self, name: str, value: float, start: pd.Timestamp, mode: str) -> tuple[bool, str | None]:
         """Write ``value`` [kW, + charge] to battery ``name``'s device (nothing with a dry run): (written, error)."""
