@@ -78,6 +78,10 @@ def ems(scenario, config_path, dry_run, history, runs_root, steps, start):
     safe = sum(r["mode"] == "safe" for r in step_records)
     click.echo(f"{len(step_records)} steps, {safe} in safe mode, {sum(r['kind'] == 'alarm' for r in records)} "
                f"alarms, {sum(r['written'] for r in step_records)} set points written; log in {folder}")
+    for name in config.batteries or {}:
+        mine = [r["batteries"][name] for r in step_records]
+        click.echo(f"  battery {name}: {sum(b['written'] for b in mine)} set points written, "
+                   f"{sum(bool(b['faults']) for b in mine)} steps in its safe state (0 kW)")
 
 
 def _stepped(start: str):

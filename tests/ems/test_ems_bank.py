@@ -22,6 +22,7 @@ from munigrid.scenarios.operations.link.clock import SteppedClock
 from munigrid.scenarios.operations.link.config import BatteryRegisters, ModbusRegisters, parse_config
 from munigrid.scenarios.operations.link.dayahead import make_dayahead
 from munigrid.scenarios.operations.link.log import EmsLog, log_path, read_log
+from munigrid.scenarios.operations.link.replay import replay
 from munigrid.scenarios.operations.site import operations_site
 
 #: First simulated step: 09:00 on a Tuesday in March (office hours, on-peak).
@@ -53,7 +54,7 @@ def bank_site(tmp_path_factory):
     assert list(site.batteries) == ["lfp", "lead_acid"]
     index = pd.DatetimeIndex(site.index[(site.index >= START.normalize()) & (site.index < START.normalize()
                                                                              + pd.Timedelta(days=2))], freq="15min")
-    return site, (site.load_kw.reindex(index), site.pv_kw().reindex(index))
+    return site, (site.load_kw.reindex(index), site.pv_kw().reindex(index)), path
 
 
 def run_bank(site, cfg, sims, log_dir, steps, on_step, listeners=()):
@@ -107,19 +108,29 @@ def check_bank_steps(steps, sims, faulted):
     assert all(max(v) > 1.0 for v in moved.values()), moved  # both batteries really operated
 
 
-def test_two_batteries_over_modbus_each_get_their_setpoint_and_a_fault_stays_with_its_battery(bank_site, tmp_path):
-    site, series = bank_site
+def modbus_bank(site, series, stamped=True):
+    """Simulated batteries, a Modbus server for the meter and one per battery, and the ems.yaml mapping
+    (without ``stamped`` the devices report no time: a static device, read time is the time)."""
     sims = bank_sims(site, series, START, START_SOC_FRAC)
+    meter_registers, battery_registers = ({k: v for k, v in r.items() if stamped or k != "timestamp_s"}
+                                          for r in (METER_REGISTERS, BATTERY_REGISTERS))
     ports = {"meter": free_port(), "lfp": free_port(), "lead_acid": free_port()}
-    cfg = parse_config({"site": "campus", "step_min": 15, "safety": SAFETY, "planning": {"load_model": QUICK_LOAD_MODEL},
+    data = {"site": "campus", "step_min": 15, "safety": SAFETY, "planning": {"load_model": QUICK_LOAD_MODEL},
                         "adapter": {"kind": "modbus", "host": "127.0.0.1", "port": ports["meter"], "unit_id": 1,
-                                    "timeout_s": 1.0, "registers": METER_REGISTERS},
-                        "batteries": {"lfp": {"unit_id": 2, "port": ports["lfp"], "registers": BATTERY_REGISTERS},
+                                    "timeout_s": 1.0, "registers": meter_registers},
+                        "batteries": {"lfp": {"unit_id": 2, "port": ports["lfp"], "registers": battery_registers},
                                       "lead_acid": {"unit_id": 3, "port": ports["lead_acid"],
-                                                    "registers": BATTERY_REGISTERS}}})
-    servers = {"meter": ModbusSim(MeterSim(sims), ModbusRegisters.model_validate(METER_REGISTERS), ports["meter"], 1)}
+                                                    "registers": battery_registers}}}
+    servers = {"meter": ModbusSim(MeterSim(sims), ModbusRegisters.model_validate(meter_registers), ports["meter"], 1)}
     for unit, name in ((2, "lfp"), (3, "lead_acid")):
-        servers[name] = ModbusSim(sims[name], BatteryRegisters.model_validate(BATTERY_REGISTERS), ports[name], unit)
+        servers[name] = ModbusSim(sims[name], BatteryRegisters.model_validate(battery_registers), ports[name], unit)
+    return sims, servers, data
+
+
+def test_two_batteries_over_modbus_each_get_their_setpoint_and_a_fault_stays_with_its_battery(bank_site, tmp_path):
+    site, series, _ = bank_site
+    sims, servers, data = modbus_bank(site, series)
+    cfg = parse_config(data)
     faulted = {3: "lead_acid", 4: "lead_acid", 7: "lfp"}
 
     def on_step(k):
@@ -145,12 +156,14 @@ def test_two_batteries_over_modbus_each_get_their_setpoint_and_a_fault_stays_wit
     assert all(servers[n].written <= {100, 101} for n in ("lfp", "lead_acid"))
     start = next(r for r in records if r["kind"] == "start")
     assert set(start["batteries"]) == {"lfp", "lead_acid"}
+    again = replay(site, records)  # the log holds everything each battery's set point was made from
+    assert again.max_diff_kw < 1e-6 and len(again.table) == 10
     assert any(r["kind"] == "alarm" for r in records) and any(r["kind"] == "recovered" for r in records)
 
 
 @pytest.mark.skipif(MOSQUITTO is None, reason="mosquitto not installed (.ci/run installs it with apt)")
 def test_two_batteries_over_mqtt_each_get_their_setpoint_and_a_stale_one_is_safe(bank_site, tmp_path):
-    site, series = bank_site
+    site, series, _ = bank_site
     sims = bank_sims(site, series, START, START_SOC_FRAC)
     broker = Broker(tmp_path, free_port())
     broker.start()
@@ -195,3 +208,28 @@ def test_two_batteries_over_mqtt_each_get_their_setpoint_and_a_stale_one_is_safe
         assert len(device.received) == len(steps)
         assert [r["setpoint_kw"] for r in device.received] == pytest.approx(
             [s["batteries"][name]["setpoint_kw"] for s in steps], abs=5e-4)
+
+
+def test_ems_command_runs_two_batteries(bank_site, tmp_path, capsys):
+    """``munigrid ems`` with ``batteries:`` against the Modbus servers: each battery's set points are written."""
+    from munigrid.scenarios.cli import main
+
+    site, series, scenario = bank_site
+    sims, servers, data = modbus_bank(site, series, stamped=False)
+    path = tmp_path / "ems.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    for server in servers.values():
+        server.start()
+    try:
+        with pytest.raises(SystemExit) as done:
+            main(["ems", str(scenario), "--config", str(path), "--runs", str(tmp_path / "runs"),
+                  "--start", START.isoformat(), "--steps", "2"])
+    finally:
+        for server in servers.values():
+            server.stop()
+    out = capsys.readouterr()
+    assert done.value.code == 0, out.err
+    assert "2 steps, 0 in safe mode" in out.out
+    for name in ("lfp", "lead_acid"):
+        assert f"battery {name}: 2 set points written, 0 steps in its safe state" in out.out
+        assert len(sims[name].writes) == 2
