@@ -35,6 +35,7 @@ from munigrid.models.errors import InputError, NoSolutionError, Problem
 from munigrid.scenarios.operations.ems import split_setpoint
 from munigrid.scenarios.operations.link.adapter import Link, LinkError, Reconnecting
 from munigrid.scenarios.operations.link.controller import Controller, battery_json, soc_after_kwh
+from munigrid.scenarios.operations.link.decide import Decision
 from munigrid.scenarios.operations.link.measurement import BATTERY, METER
 from munigrid.scenarios.operations.link.safety import clamp_setpoint
 from munigrid.scenarios.operations.site import OperationsSite
@@ -151,12 +152,7 @@ class BankController(Controller):
             measurement=None if meter is None else replace(meter, battery_kw=sum(powers.values())).to_json(),
             link_error=link_error, faults=all_faults, setpoint_kw=round(setpoint_kw, 6),
             reasons=[f"{name}: {r}" for name in values for r in reasons.get(name, [])],
-            requested_kw=None if decision is None else round(decision.requested_kw, 6),
-            planned_kw=None if decision is None else round(decision.planned_kw, 6),
-            limit_kw=None if decision is None or not math.isfinite(decision.limit_kw) else decision.limit_kw,
-            level_factor=None if decision is None else decision.factor,
-            replanned=decision is not None and decision.replanned,
-            solve_s=None if decision is None else round(decision.solve_s, 4),
+            **Decision.log_fields(decision),
             written=all(w for w, _ in writes.values()),
             write_error="; ".join(f"{n}: {e}" for n, (_, e) in writes.items() if e) or None,
             soc_est_kwh=None if None in self.soc_est.values() else sum(self.soc_est.values()),

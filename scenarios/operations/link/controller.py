@@ -37,7 +37,7 @@ from munigrid.scenarios.operations.link.adapter import Link, LinkError, Reconnec
 from munigrid.scenarios.operations.link.clock import Clock
 from munigrid.scenarios.operations.link.config import EmsConfig
 from munigrid.scenarios.operations.link.dayahead import DayAhead, make_dayahead
-from munigrid.scenarios.operations.link.decide import DayContext
+from munigrid.scenarios.operations.link.decide import DayContext, Decision
 from munigrid.scenarios.operations.link.measurement import REQUIRED, Measurement, faults
 from munigrid.scenarios.operations.link.safety import clamp_setpoint, safe_setpoint
 from munigrid.scenarios.operations.site import OperationsSite
@@ -195,12 +195,7 @@ class Controller:
             "step", step=start.isoformat(), read_at=now.isoformat(), h=h, mode=mode, dry_run=self.dry_run,
             measurement=None if measurement is None else measurement.to_json(), link_error=link_error,
             faults=problems, setpoint_kw=round(value, 6), reasons=reasons,
-            requested_kw=None if decision is None else round(decision.requested_kw, 6),
-            planned_kw=None if decision is None else round(decision.planned_kw, 6),
-            limit_kw=None if decision is None or not math.isfinite(decision.limit_kw) else decision.limit_kw,
-            level_factor=None if decision is None else decision.factor,
-            replanned=decision is not None and decision.replanned,
-            solve_s=None if decision is None else round(decision.solve_s, 4),
+            **Decision.log_fields(decision),
             written=written, write_error=write_error, soc_est_kwh=self.soc_est_kwh,
             registered_kw=self.day.registered_kw())
 

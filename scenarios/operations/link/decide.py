@@ -11,6 +11,7 @@ net load (:func:`~munigrid.scenarios.operations.intraday.control_step`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,17 @@ class Decision:
     factor: float
     replanned: bool
     solve_s: float
+
+    @staticmethod
+    def log_fields(decision: Decision | None) -> dict:
+        """The decision's fields of a step's log record (None each when there is none: safe mode)."""
+        if decision is None:
+            return dict.fromkeys(("requested_kw", "planned_kw", "limit_kw", "level_factor", "solve_s"), None) | {
+                "replanned": False}
+        return {"requested_kw": round(decision.requested_kw, 6), "planned_kw": round(decision.planned_kw, 6),
+                "limit_kw": decision.limit_kw if math.isfinite(decision.limit_kw) else None,
+                "level_factor": decision.factor, "replanned": decision.replanned,
+                "solve_s": round(decision.solve_s, 4)}
 
 
 class DayContext:
