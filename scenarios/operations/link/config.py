@@ -19,6 +19,10 @@ Example (Modbus TCP; ``docs/operations.md`` has the MQTT and HTTP variants)::
       max_age_s: 120
       hold_max_min: 30
 
+A meter with several batteries lists each battery's own device under ``batteries:`` (by the
+scenario's battery name: a Modbus ``unit_id`` and register block, or MQTT ``topics``); the
+adapter's device is then the meter (import and PV only; :class:`BatteryDevice`).
+
 Unknown keys are errors (a misspelt key never silently falls back to a default).
 """
 
