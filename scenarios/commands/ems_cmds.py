@@ -37,7 +37,8 @@ def ems(scenario, config_path, dry_run, history, runs_root, steps, start):
     Set points are kW at the battery's AC terminals, + charge, - discharge. Stale, missing or
     implausible readings and a lost link switch to safe mode (hold the last plan's set point
     for safety.hold_max_min minutes, then 0 kW); every step is logged (JSON lines, fsynced).
-    Stop with Ctrl-C or SIGTERM.
+    Several batteries on the meter: each on its own device (ems.yaml batteries:), a faulted one
+    at 0 kW while the others are re-planned without it. Stop with Ctrl-C or SIGTERM.
     """
     from munigrid.models.errors import InputError
     from munigrid.scenarios.operations.link.adapter import LinkError
@@ -78,6 +79,10 @@ def ems(scenario, config_path, dry_run, history, runs_root, steps, start):
     safe = sum(r["mode"] == "safe" for r in step_records)
     click.echo(f"{len(step_records)} steps, {safe} in safe mode, {sum(r['kind'] == 'alarm' for r in records)} "
                f"alarms, {sum(r['written'] for r in step_records)} set points written; log in {folder}")
+    for name in config.batteries or {}:
+        mine = [r["batteries"][name] for r in step_records]
+        click.echo(f"  battery {name}: {sum(b['written'] for b in mine)} set points written, "
+                   f"{sum(bool(b['faults']) for b in mine)} steps in its safe state (0 kW)")
 
 
 def _stepped(start: str):

@@ -43,7 +43,7 @@ from munigrid.scenarios.operations.forecast import DEFAULT_LOAD_MODEL, PVMethod,
 from munigrid.scenarios.operations.intraday import DEFAULT_POLICY, IntradayPolicy, operate_day
 from munigrid.scenarios.operations.plan import LOOKAHEAD_H, horizon_index, plan_day
 from munigrid.scenarios.operations.site import OperationsSite
-from munigrid.scenarios.operations.state import DayState, month_of
+from munigrid.scenarios.operations.state import DayState, month_of, with_socs
 from munigrid.scenarios.operations.daily import ISSUE_HOURS_BEFORE
 
 #: Days of history the first evaluated day needs (the load model's training) [day].
@@ -118,17 +118,18 @@ def _period(site: OperationsSite, start: pd.Timestamp | None, days: int | None) 
 def rolling_operations(site: OperationsSite, start: pd.Timestamp, days: int, *, robust: bool,
                        load_model: str, pv_method: PVMethod, refit_days: int, lookahead_h: float,
                        control: Control, intraday: IntradayPolicy | None = None,
-                       progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, float, pd.DataFrame]:
-    """Run the daily loop; return the realised import [kW], the final SoC [kWh] and the daily table."""
-    battery = site.battery
-    state = DayState(battery.soc_initial_frac * battery.energy_kwh, {}, month_of(start))
+                       progress: Callable[[int, int], None] | None = None
+                       ) -> tuple[np.ndarray, dict[str, float], pd.DataFrame]:
+    """Run the daily loop; return the realised import [kW], each battery's final SoC [kWh] and the daily table."""
+    state = with_socs(DayState(0.0, {}, month_of(start)),
+                      {name: b.soc_initial_frac * b.energy_kwh for name, b in site.batteries.items()})
     model, fitted_on = None, None
     imports, records = [], []
     for d in range(days):
         tic = time.perf_counter()
         day = start + pd.Timedelta(days=d)
         if month_of(day) != state.month:
-            state = DayState(state.soc_kwh, {}, month_of(day))
+            state = replace(state, peak_kw={}, month=month_of(day))
         index, n, _ = horizon_index(site, day, lookahead_h)
         refit = model is None or day - fitted_on >= pd.Timedelta(days=refit_days)
         forecast, model = forecast_horizon(site, day - pd.Timedelta(hours=ISSUE_HOURS_BEFORE), index, n,
@@ -139,7 +140,8 @@ def rolling_operations(site: OperationsSite, start: pd.Timestamp, days: int, *, 
         plan = plan_day(site, state, forecast, n, robust=robust)
         actual = actuals(site, index[:n])
         operated = operate_day(site, state, forecast, plan.setpoint_kw[:n], plan.import_kw[:n],
-                               plan.demand_limit_kw[:n], actual, control, intraday)
+                               plan.demand_limit_kw[:n], actual, control, intraday,
+                               battery_setpoint_kw=plan.battery_setpoint_kw[:, :n])
         realised = operated.trace["import_kw"].to_numpy()
         after = registered_after(horizon_terms(site, index[:n], state), realised)
         planned_peak = plan.end_peak_kw
@@ -151,20 +153,27 @@ def rolling_operations(site: OperationsSite, start: pd.Timestamp, days: int, *, 
                         "new_peak_kw": max(new_peak, 0.0), "refit": refit, "forecast_s": forecast_s,
                         "solve_s": plan.solver["total_s"], "replans": len(operated.solve_s),
                         "replan_solve_s": float(np.sum(operated.solve_s)), "day_s": time.perf_counter() - tic})
-        state = DayState(operated.final_soc_kwh, after, state.month)
+        state = with_socs(DayState(0.0, after, state.month), operated.battery_soc_kwh)
         if progress:
             progress(d + 1, days)
-    return np.concatenate(imports), state.soc_kwh, pd.DataFrame(records).set_index("day")
+    return np.concatenate(imports), state.soc_by_battery(list(site.batteries)), pd.DataFrame(records).set_index("day")
+
+
+def _ending_at(battery, end_soc_kwh: float):
+    """``battery`` required to end with at least ``end_soc_kwh`` [kWh] (clipped into its SoC window)."""
+    low, high = battery.soc_min_frac * battery.energy_kwh, battery.soc_max_frac * battery.energy_kwh
+    return replace(battery, soc_final_frac=min(max(end_soc_kwh, low), high) / battery.energy_kwh)
 
 
 def perfect_foresight_import(site: OperationsSite, index: pd.DatetimeIndex, actual: pd.DataFrame,
-                             end_soc_kwh: float) -> np.ndarray:
-    """Import [kW] of the least-cost dispatch of the whole period with the actuals known."""
-    battery = site.battery
-    low, high = battery.soc_min_frac * battery.energy_kwh, battery.soc_max_frac * battery.energy_kwh
-    battery = replace(battery, soc_final_frac=min(max(end_soc_kwh, low), high) / battery.energy_kwh)
+                             end_soc_kwh: dict[str, float]) -> np.ndarray:
+    """Import [kW] of the least-cost dispatch of the whole period with the actuals known, every
+    battery ending with at least the energy ``end_soc_kwh`` gives it [kWh]."""
+    batteries = [_ending_at(b, end_soc_kwh[name]) for name, b in site.batteries.items()]
+    one = len(batteries) == 1
     meter = Meter(name=site.building, load_kw=actual["load_kw"].to_numpy(),
-                  terms=site.tariff.cost_terms(index, ft=site.ft), battery=battery,
+                  terms=site.tariff.cost_terms(index, ft=site.ft), battery=batteries[0] if one else None,
+                  batteries=[] if one else batteries,
                   pv=[PVArray("actual", ac_kw_per_kwp=actual["pv_kw"].to_numpy(), capacity_kwp=1.0)],
                   import_limit_kw=site.import_limit_kw)
     result = solve(DispatchProblem(step_h=site.step_h, meters=[meter], options=SolveOptions(threads=1,
@@ -173,15 +182,25 @@ def perfect_foresight_import(site: OperationsSite, index: pd.DatetimeIndex, actu
 
 
 def rule_based_imports(site: OperationsSite, index: pd.DatetimeIndex, actual: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Import [kW] of each rule-based strategy of the simulation core on the actuals."""
-    load, pv = actual["load_kw"].to_numpy(), actual["pv_kw"].to_numpy()
-    params = battery_params(site.battery, site.battery.soc_initial_frac * site.battery.energy_kwh)
-    bands = {"rule: self-consumption": self_consumption(len(index))}
+    """Import [kW] of each rule-based strategy of the simulation core on the actuals.
+
+    Several batteries follow the rule one after the other, each seeing the load and PV the ones
+    before it leave (charging adds to the load, discharging to the PV), as the replay does.
+    """
+    rules = {"rule: self-consumption": lambda battery: self_consumption(len(index))}
     grid = site.tariff.grid(index)
     if "on_peak" in grid.periods:
         on_peak = grid.period_frac[:, list(grid.periods).index("on_peak")] > 0.5
-        bands["rule: TOU arbitrage"] = tou_arbitrage(on_peak, target_soc_frac=site.battery.soc_max_frac)
-    return {name: simulate_battery(load, pv, params, band, step_h=site.step_h).import_kw for name, band in bands.items()}
+        rules["rule: TOU arbitrage"] = lambda battery: tou_arbitrage(on_peak, target_soc_frac=battery.soc_max_frac)
+    imports = {}
+    for name, band in rules.items():
+        load, pv = actual["load_kw"].to_numpy(), actual["pv_kw"].to_numpy()
+        for battery in site.batteries.values():
+            params = battery_params(battery, battery.soc_initial_frac * battery.energy_kwh)
+            result = simulate_battery(load, pv, params, band(battery), step_h=site.step_h)
+            load, pv = load + result.charge_kw, pv + result.discharge_kw
+        imports[name] = result.import_kw
+    return imports
 
 
 def evaluate_operations(site: OperationsSite, start: pd.Timestamp | None = None, days: int | None = None, *,
@@ -217,7 +236,8 @@ def evaluate_operations(site: OperationsSite, start: pd.Timestamp | None = None,
         Called with (days done, days) after each day.
     """
     tic = time.perf_counter()
-    unsupported = site.one_battery_problems("`munigrid operations`")
+    unsupported = [p for p in site.one_battery_problems("`munigrid operations`")
+                   if p.path != "batteries" or not site.batteries]  # several batteries are operated together
     if unsupported:
         raise InputError(unsupported)
     start, days = _period(site, start, days)

@@ -62,13 +62,13 @@ class MqttDevice:
     inject faults.
     """
 
-    def __init__(self, site, port: int, topics: dict, step: pd.Timedelta):
+    def __init__(self, site, port: int, topics: dict, step: pd.Timedelta, client_id: str = "sim-device"):
         self.site, self.topics, self.step = site, topics, step
         self.skip = False
         self.received: list[dict] = []
         self.plans: list[dict] = []
         self._got = threading.Condition()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="sim-device")
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe([(topics["setpoint"], 1), (topics["plan"], 1)])
         self.client.on_message = self._on_message
         self.client.reconnect_delay_set(min_delay=1, max_delay=1)

@@ -85,16 +85,59 @@ def test_dry_run_writes_nothing(scenario15, site15, day_series, tmp_path, capsys
     assert code == 2 and "usable measurements for only 4 of the day's 96 steps" in err
 
 
-def test_the_live_link_refuses_several_batteries_naming_the_field(tmp_path, capsys):
-    """The live link writes one set point: a meter with two batteries is refused, pointing to the schedule."""
+BATTERY_REGISTERS = {"soc_pct": {"address": 0, "type": "uint16", "scale": 0.1},
+                     "setpoint_kw": {"address": 100, "type": "int32", "scale": 0.1, "access": "write"}}
+METER_REGISTERS = {k: v for k, v in REGISTERS.items() if k in ("import_kw", "pv_kw")}
+
+
+def two_battery_scenario(tmp_path):
     import sys
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).parents[1] / "scenarios" / "operations"))
     from assets_support import two_battery_document, write_document
 
-    scenario = write_document(two_battery_document(), tmp_path / "scenario")
-    path = write_config(tmp_path / "ems.yaml", step_min=60)
+    return write_document(two_battery_document(), tmp_path / "scenario")
+
+
+@pytest.mark.parametrize("batteries, field", [
+    (None, "batteries: meter 'municipal_office' has 2 batteries (lfp, lead_acid): list each one's device"),
+    ({"lfp": 1, "nope": 2}, "ems.yaml: batteries.nope: no battery 'nope' behind meter 'municipal_office' "
+                            "(its batteries: lfp, lead_acid)"),
+    ({"lfp": 1}, "ems.yaml: batteries: battery 'lead_acid' of meter 'municipal_office' has no device: "
+                 "add batteries.lead_acid"),
+])
+def test_battery_devices_must_name_the_meters_batteries(tmp_path, capsys, batteries, field):
+    """A meter with two batteries needs each one's device; a device naming an unknown battery exits 2 naming it."""
+    scenario = two_battery_scenario(tmp_path)
+    if batteries is None:
+        path = write_config(tmp_path / "ems.yaml", step_min=60)
+    else:
+        path = write_config(tmp_path / "ems.yaml", step_min=60,
+                            adapter={"kind": "modbus", "host": "127.0.0.1", "registers": METER_REGISTERS},
+                            batteries={name: {"unit_id": unit, "registers": BATTERY_REGISTERS}
+                                       for name, unit in batteries.items()})
     code, _, err = run(["ems", str(scenario), "--config", str(path)], capsys)
     assert code == 2 and "Traceback" not in err
-    assert "batteries: the live EMS link (`munigrid ems`) controls one battery" in err and "munigrid schedule" in err
+    assert field in err
+
+
+@pytest.mark.parametrize("adapter, batteries, message", [
+    ({"kind": "modbus", "host": "h", "registers": REGISTERS}, {"a": {"unit_id": 2, "registers": BATTERY_REGISTERS}},
+     "adapter.registers.soc_pct: with batteries: each battery's own (batteries.NAME.registers)"),
+    ({"kind": "modbus", "host": "h", "registers": METER_REGISTERS}, {"a": {"registers": BATTERY_REGISTERS}},
+     "batteries.a.unit_id: required for a Modbus battery device"),
+    ({"kind": "mqtt", "host": "h", "topics": {"measurements": "m", "plan": "p"}}, {"a": {"unit_id": 2}},
+     "batteries.a.topics: required for an MQTT battery device"),
+    ({"kind": "mqtt", "host": "h", "topics": {"measurements": "m", "plan": "p"}},
+     {"a": {"topics": {"measurements": "m", "setpoint": "a/s"}}}, "batteries: each battery needs its own"),
+    ({"kind": "http"}, {"a": {"unit_id": 2}}, "batteries: several batteries are linked over modbus or mqtt"),
+    ({"kind": "modbus", "host": "h", "registers": METER_REGISTERS}, None,
+     "adapter.registers.soc_pct: required (the battery's), or list each battery's device under batteries:"),
+])
+def test_battery_device_config_errors_name_the_field(tmp_path, capsys, adapter, batteries, message):
+    path = write_config(tmp_path / "ems.yaml", adapter=adapter, **({} if batteries is None else
+                                                                   {"batteries": batteries}))
+    code, _, err = run(["ems", "tha-yang", "--config", str(path)], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert message in err, err

@@ -17,6 +17,7 @@ Modules:
 * :mod:`.clock` -- wall time or stepped simulated time;
 * :mod:`.log` -- the append-only JSON-lines log;
 * :mod:`.controller` -- the loop;
+* :mod:`.bank` -- the loop of a meter with several batteries, each on its own device;
 * :mod:`.replay` -- a log run again through the controller;
 * :mod:`.service` -- building a controller from a scenario and ``ems.yaml``, running it in a
   background thread (a web service's loop);

@@ -169,3 +169,30 @@ def make_link(config: EmsConfig) -> Link:
     from munigrid.scenarios.operations.link.http import HttpLink
 
     return HttpLink(config.adapter, config.site, config.safety.max_age_s)
+
+
+def battery_links(config: EmsConfig) -> dict[str, Link]:
+    """Each battery's own link when ``config`` lists several (``batteries:``), by battery name; else empty.
+
+    Modbus: a client per battery device (its host, port, unit id, register map); MQTT: a client
+    per battery (client id ``CLIENT-NAME``) on its own topics, publishing no plan or alarm.
+    """
+    links: dict[str, Link] = {}
+    adapter = config.adapter
+    for name, device in (config.batteries or {}).items():
+        if adapter.kind == "modbus":
+            from munigrid.scenarios.operations.link.modbus import ModbusLink
+
+            links[name] = ModbusLink(adapter.model_copy(update={
+                "host": device.host or adapter.host, "port": device.port or adapter.port, "unit_id": device.unit_id,
+                "sign": device.sign, "registers": device.registers}))
+        else:
+            from munigrid.scenarios.operations.link.config import MqttTopics
+            from munigrid.scenarios.operations.link.mqtt import MqttLink
+
+            topics = MqttTopics.model_construct(measurements=device.topics.measurements,
+                                                setpoint=device.topics.setpoint, plan=None, alarm=None)
+            links[name] = MqttLink(adapter.model_copy(update={"client_id": f"{adapter.client_id}-{name}",
+                                                              "topics": topics}),
+                                   config.site, config.safety.max_age_s)
+    return links

@@ -19,6 +19,10 @@ Example (Modbus TCP; ``docs/operations.md`` has the MQTT and HTTP variants)::
       max_age_s: 120
       hold_max_min: 30
 
+A meter with several batteries lists each battery's own device under ``batteries:`` (by the
+scenario's battery name: a Modbus ``unit_id`` and register block, or MQTT ``topics``); the
+adapter's device is then the meter (import and PV only; :class:`BatteryDevice`).
+
 Unknown keys are errors (a misspelt key never silently falls back to a default).
 """
 
@@ -64,16 +68,8 @@ class Register(Strict):
         return 1 if self.type in ("int16", "uint16") else 2
 
 
-class ModbusRegisters(Strict):
-    """Register map: the measured values, the optional timestamp and the one written set point."""
-
-    soc_pct: Register
-    import_kw: Register
-    pv_kw: Register
-    battery_kw: Register | None = None
-    timestamp_s: Register | None = Field(default=None, description="Unix time of the device's last update [s].")
-    setpoint_kw: Register
-    buildings: dict[str, Register] = Field(default_factory=dict, description="Import of each building [kW].")
+class RegisterMap(Strict):
+    """A register map: the values read each step and the one written set point (checked together)."""
 
     @model_validator(mode="after")
     def _access(self):
@@ -82,9 +78,9 @@ class ModbusRegisters(Strict):
         for name, reg in self.read_values().items():
             if reg.access != "read":
                 problems.append(f"{name}: a measured value must have access: read")
-        if self.setpoint_kw.access != "write":
+        if self.setpoint_kw is not None and self.setpoint_kw.access != "write":
             problems.append("setpoint_kw: the set point register must have access: write")
-        if self.setpoint_kw.table != "holding":
+        if self.setpoint_kw is not None and self.setpoint_kw.table != "holding":
             problems.append("setpoint_kw: only holding registers can be written (table: holding)")
         spans = sorted((r.table, r.address, r.address + r.count, n) for n, r in self.all_values().items())
         for (ta, _, end_a, name_a), (tb, start_b, _, name_b) in zip(spans, spans[1:]):
@@ -95,13 +91,45 @@ class ModbusRegisters(Strict):
         return self
 
     def read_values(self) -> dict[str, Register]:
+        """Every register read each step, by value name."""
+        raise NotImplementedError
+
+    def all_values(self) -> dict[str, Register]:
+        """Every configured register, by value name."""
+        written = {} if self.setpoint_kw is None else {"setpoint_kw": self.setpoint_kw}
+        return self.read_values() | written
+
+
+class ModbusRegisters(RegisterMap):
+    """Register map of the site's device: the measured values, the optional timestamp and the one
+    written set point. With ``batteries:`` (several batteries) ``soc_pct`` and ``setpoint_kw`` are
+    each battery's own (``batteries.NAME.registers``) and left out here."""
+
+    soc_pct: Register | None = None
+    import_kw: Register
+    pv_kw: Register
+    battery_kw: Register | None = None
+    timestamp_s: Register | None = Field(default=None, description="Unix time of the device's last update [s].")
+    setpoint_kw: Register | None = None
+    buildings: dict[str, Register] = Field(default_factory=dict, description="Import of each building [kW].")
+
+    def read_values(self) -> dict[str, Register]:
         """Every register read each step, by value name (buildings as ``buildings.NAME``)."""
         values = {n: getattr(self, n) for n in (*MEASURED, "timestamp_s") if getattr(self, n) is not None}
         return values | {f"buildings.{n}": r for n, r in self.buildings.items()}
 
-    def all_values(self) -> dict[str, Register]:
-        """Every configured register, by value name."""
-        return self.read_values() | {"setpoint_kw": self.setpoint_kw}
+
+class BatteryRegisters(RegisterMap):
+    """Register map of one battery's device (several batteries): its SoC, power, timestamp and set point."""
+
+    soc_pct: Register
+    battery_kw: Register | None = None
+    timestamp_s: Register | None = Field(default=None, description="Unix time of the device's last update [s].")
+    setpoint_kw: Register
+
+    def read_values(self) -> dict[str, Register]:
+        """Every register read each step, by value name."""
+        return {n: getattr(self, n) for n in ("soc_pct", "battery_kw", "timestamp_s") if getattr(self, n) is not None}
 
 
 class ModbusAdapter(Strict):
@@ -121,7 +149,7 @@ class MqttTopics(Strict):
     """Topics: measurements in, set point and plan out, alarms out."""
 
     measurements: str
-    setpoint: str
+    setpoint: str | None = Field(default=None, description="Required with one battery; several: each battery's own.")
     plan: str
     alarm: str | None = None
 
@@ -148,6 +176,47 @@ class MqttAdapter(Strict):
             if topic == self.topics.measurements:
                 raise ValueError(f"topics.{name}: must differ from topics.measurements")
         return self
+
+
+class BatteryTopics(Strict):
+    """One battery's topics (several batteries): its measurements (``soc_pct``, ``battery_kw``) in, its set point out."""
+
+    measurements: str
+    setpoint: str
+
+    @model_validator(mode="after")
+    def _plain(self):
+        """The set point topic is plain and differs from the measurement topic."""
+        if "+" in self.setpoint or "#" in self.setpoint:
+            raise ValueError(f"setpoint: a published topic cannot contain wildcards, got {self.setpoint!r}")
+        if self.setpoint == self.measurements:
+            raise ValueError("setpoint: must differ from measurements")
+        return self
+
+
+class BatteryDevice(Strict):
+    """One battery's device when the meter has several (``batteries.NAME``; ``docs/operations.md``).
+
+    Modbus: ``unit_id`` and ``registers`` (SoC, power, set point of this battery), on the
+    adapter's host and port unless ``host``/``port`` say otherwise. MQTT: ``topics``.
+    """
+
+    host: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    unit_id: int | None = Field(default=None, ge=0, le=255)
+    sign: Literal["charge_positive", "discharge_positive"] = "charge_positive"
+    registers: BatteryRegisters | None = None
+    topics: BatteryTopics | None = None
+
+    def problems(self, kind: str) -> list[str]:
+        """What the device lacks (or has too much of) for an adapter of ``kind``, as ``field: why``."""
+        modbus = {"unit_id": self.unit_id, "registers": self.registers}
+        if kind == "modbus":
+            return ([f"{n}: required for a Modbus battery device" for n, v in modbus.items() if v is None]
+                    + (["topics: only for an MQTT adapter"] if self.topics is not None else []))
+        return ((["topics: required for an MQTT battery device"] if self.topics is None else [])
+                + [f"{n}: only for a Modbus adapter" for n, v in {**modbus, "host": self.host, "port": self.port}.items()
+                   if v is not None])
 
 
 class HttpAdapter(Strict):
@@ -208,6 +277,41 @@ class EmsConfig(Strict):
     safety: Safety = Safety()
     planning: Planning = Planning()
     log_dir: str | None = Field(default=None, description="Folder of the log (default RUNS/ems/SITE).")
+    batteries: dict[str, BatteryDevice] | None = Field(default=None, description=(
+        "Several batteries behind the meter: each battery's own device, by the scenario's battery name."))
+
+    @model_validator(mode="after")
+    def _devices(self):
+        """One battery: its SoC and set point on the adapter; several: on each battery's device."""
+        problems = []
+        kind = self.adapter.kind
+        if self.batteries is None:
+            if kind == "modbus":
+                problems += [f"adapter.registers.{n}: required (the battery's), or list each battery's device "
+                             "under batteries:" for n in ("soc_pct", "setpoint_kw")
+                             if getattr(self.adapter.registers, n) is None]
+            if kind == "mqtt" and self.adapter.topics.setpoint is None:
+                problems.append("adapter.topics.setpoint: required (the battery's), or list each battery's "
+                                "topics under batteries:")
+        elif kind == "http":
+            problems.append("batteries: several batteries are linked over modbus or mqtt, not http")
+        else:
+            if not self.batteries:
+                problems.append("batteries: list at least one battery's device (or leave batteries: out)")
+            own = {"modbus": ("registers", ("soc_pct", "setpoint_kw")), "mqtt": ("topics", ("setpoint",))}[kind]
+            problems += [f"adapter.{own[0]}.{n}: with batteries: each battery's own (batteries.NAME.{own[0]})"
+                         for n in own[1] if getattr(getattr(self.adapter, own[0]), n) is not None]
+            problems += [f"batteries.{name}.{p}" for name, device in self.batteries.items()
+                         for p in device.problems(kind)]
+            if kind == "mqtt":
+                topics = [self.adapter.topics.measurements] + [t for d in self.batteries.values() if d.topics
+                                                               for t in (d.topics.measurements, d.topics.setpoint)]
+                if len(set(topics)) < len(topics):
+                    problems.append("batteries: each battery needs its own measurements and setpoint topics, "
+                                    "other than adapter.topics.measurements")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 #: Discriminator tags of the adapter union: they appear in error locations but are no fields.

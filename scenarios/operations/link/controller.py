@@ -37,8 +37,8 @@ from munigrid.scenarios.operations.link.adapter import Link, LinkError, Reconnec
 from munigrid.scenarios.operations.link.clock import Clock
 from munigrid.scenarios.operations.link.config import EmsConfig
 from munigrid.scenarios.operations.link.dayahead import DayAhead, make_dayahead
-from munigrid.scenarios.operations.link.decide import DayContext
-from munigrid.scenarios.operations.link.measurement import Measurement, faults
+from munigrid.scenarios.operations.link.decide import DayContext, Decision
+from munigrid.scenarios.operations.link.measurement import REQUIRED, Measurement, faults
 from munigrid.scenarios.operations.link.safety import clamp_setpoint, safe_setpoint
 from munigrid.scenarios.operations.site import OperationsSite
 
@@ -110,13 +110,14 @@ class Controller:
 
     def start_record(self) -> dict:
         """Log the ``start`` record (configuration, site, battery, policy)."""
-        b = self.site.battery
         return self._record("start", site=self.config.site, scenario=self.site.scenario_name,
                             building=self.site.building, dry_run=self.dry_run,
                             config=self.config.model_dump(mode="json"), policy=self.policy.to_json(),
-                            sign="setpoint_kw: + charge, - discharge [kW, AC terminals]",
-                            battery={"energy_kwh": b.energy_kwh, "power_kw": b.installed_power_kw,
-                                     "soc_min_frac": b.soc_min_frac, "soc_max_frac": b.soc_max_frac})
+                            sign="setpoint_kw: + charge, - discharge [kW, AC terminals]", **self._batteries_json())
+
+    def _batteries_json(self) -> dict:
+        """The battery's size and SoC window for the ``start`` record."""
+        return {"battery": battery_json(self.site.battery)}
 
     def run(self, steps: int | None = None, stop: threading.Event | None = None) -> None:
         """Run ``steps`` steps (None: until ``stop`` is set), then log ``stop`` and close the link."""
@@ -131,14 +132,20 @@ class Controller:
                     self.clock.sleep_until(pd.Timestamp(record["step"]) + self.step, stop)
         finally:
             self._record("stop", steps=done)
-            self.link.close()
+            self.close()
 
-    def _read(self, now: pd.Timestamp) -> tuple[Measurement | None, str | None, list[str]]:
+    def close(self) -> None:
+        """Close the link(s)."""
+        self.link.close()
+
+    def _read(self, now: pd.Timestamp, link: Reconnecting | None = None,
+              required: tuple[str, ...] = REQUIRED) -> tuple[Measurement | None, str | None, list[str]]:
+        """``link``'s (default the site's) measurement, its link error and its faults."""
         try:
-            measurement = self.link.call("read", now)
+            measurement = (link or self.link).call("read", now)
         except LinkError as err:
             return None, str(err), [f"link: {err}"]
-        return measurement, None, faults(measurement, now, self.config.safety)
+        return measurement, None, faults(measurement, now, self.config.safety, required)
 
     def _start_day(self, day: pd.Timestamp, soc_kwh: float | None) -> None:
         if self.day is None:
@@ -188,12 +195,7 @@ class Controller:
             "step", step=start.isoformat(), read_at=now.isoformat(), h=h, mode=mode, dry_run=self.dry_run,
             measurement=None if measurement is None else measurement.to_json(), link_error=link_error,
             faults=problems, setpoint_kw=round(value, 6), reasons=reasons,
-            requested_kw=None if decision is None else round(decision.requested_kw, 6),
-            planned_kw=None if decision is None else round(decision.planned_kw, 6),
-            limit_kw=None if decision is None or not math.isfinite(decision.limit_kw) else decision.limit_kw,
-            level_factor=None if decision is None else decision.factor,
-            replanned=decision is not None and decision.replanned,
-            solve_s=None if decision is None else round(decision.solve_s, 4),
+            **Decision.log_fields(decision),
             written=written, write_error=write_error, soc_est_kwh=self.soc_est_kwh,
             registered_kw=self.day.registered_kw())
 
@@ -231,18 +233,30 @@ class Controller:
         except LinkError as err:
             return False, str(err)
         if replanned:
-            try:
-                self.link.call("publish_plan", self.day.plan_json(self.config.site, self.clock.now(),
-                                                                  self.config.step_min))
-            except LinkError:
-                pass  # the set point is written; the loss of the link is logged by Reconnecting
+            self._publish_plan()
         return True, None
+
+    def _publish_plan(self) -> None:
+        """Publish the latest re-plan where the site's link can."""
+        try:
+            self.link.call("publish_plan", self.day.plan_json(self.config.site, self.clock.now(), self.config.step_min))
+        except LinkError:
+            pass  # the set point is written; the loss of the link is logged by Reconnecting
 
     def _advance_soc(self, value: float) -> None:
         """Expected stored energy after the step if the battery follows ``value`` [kWh]."""
-        if self.soc_est_kwh is None:
-            return
-        b, dt = self.site.battery, self.site.step_h
-        change = (b.charge_eff_frac * max(value, 0.0) - max(-value, 0.0) / b.discharge_eff_frac) * dt
-        self.soc_est_kwh = min(max(self.soc_est_kwh + change, b.soc_min_frac * b.energy_kwh),
-                               b.soc_max_frac * b.energy_kwh)
+        if self.soc_est_kwh is not None:
+            self.soc_est_kwh = soc_after_kwh(self.site.battery, self.soc_est_kwh, value, self.site.step_h)
+
+
+def battery_json(b) -> dict:
+    """A battery's size and SoC window, JSON-ready (the ``start`` record)."""
+    return {"energy_kwh": b.energy_kwh, "power_kw": b.installed_power_kw, "soc_min_frac": b.soc_min_frac,
+            "soc_max_frac": b.soc_max_frac}
+
+
+def soc_after_kwh(b, soc_kwh: float, value_kw: float, step_h: float) -> float:
+    r"""Stored energy after a step [kWh] if battery ``b`` follows ``value_kw`` [kW, + charge] from ``soc_kwh``:
+    :math:`E' = \min(E_{max}, \max(E_{min}, E + (\eta_c s^+ - s^- / \eta_d)\,\Delta t))`."""
+    change = (b.charge_eff_frac * max(value_kw, 0.0) - max(-value_kw, 0.0) / b.discharge_eff_frac) * step_h
+    return min(max(soc_kwh + change, b.soc_min_frac * b.energy_kwh), b.soc_max_frac * b.energy_kwh)

@@ -69,17 +69,18 @@ class DayAhead:
         forecast = HorizonForecast(pd.DataFrame(f["load_kw"], index=index), pd.DataFrame(f["pv_kw"], index=index),
                                    f["load_model"], f["pv_method"])
         s = data["state"]
-        state = DayState(float(s["soc_kwh"]), {k: list(v) for k, v in s["peak_kw"].items()}, s["month"])
+        state = DayState(float(s["soc_kwh"]), {k: list(v) for k, v in s["peak_kw"].items()}, s["month"],
+                         battery_soc_kwh=dict(s.get("battery_soc_kwh", {})))
         return cls(stamp(data["day"]), state, forecast, int(data["n_committed"]),
                    np.asarray(data["setpoint_kw"], dtype=float), np.asarray(data["import_kw"], dtype=float))
 
 
-def make_dayahead(site: OperationsSite, day: pd.Timestamp, soc_kwh: float | None,
+def make_dayahead(site: OperationsSite, day: pd.Timestamp, soc_kwh: float | dict[str, float] | None,
                   peak_kw: dict[str, list[float]] | None, load_model: str, folder: Path | None,
                   weather_forecast: Callable[[], pd.DataFrame] | None = None) -> DayAhead:
     """Plan ``day`` from the measured ``soc_kwh`` and the carried ``peak_kw`` (module docstring).
 
-    ``soc_kwh`` None: the schedule's own sources (previous files, else the scenario's initial
+    ``soc_kwh`` (each battery's by name when there are several) None: the schedule's own sources (previous files, else the scenario's initial
     SoC); ``peak_kw`` None: unknown (previous files, else none), ``{}``: nothing registered.
     The day-ahead optimisation takes one registered demand for every family, the highest
     carried; the controller's re-plans carry each family's own. ``weather_forecast`` reads
@@ -87,7 +88,10 @@ def make_dayahead(site: OperationsSite, day: pd.Timestamp, soc_kwh: float | None
     read or does not cover the day, the day is planned on the scenario's weather and the
     state's notes say why (a live controller keeps running).
     """
-    soc_frac = None if soc_kwh is None else soc_kwh / site.battery.energy_kwh
+    if isinstance(soc_kwh, dict):
+        soc_frac = {name: soc_kwh[name] / site.batteries[name].energy_kwh for name in site.batteries}
+    else:
+        soc_frac = None if soc_kwh is None else soc_kwh / site.battery.energy_kwh
     peak = None if peak_kw is None else max((v for values in peak_kw.values() for v in values), default=0.0)
     weather, notes = None, []
     try:
@@ -100,6 +104,7 @@ def make_dayahead(site: OperationsSite, day: pd.Timestamp, soc_kwh: float | None
         notes.append(f"weather forecast not used ({err}): planned on the scenario's weather")
         outcome = make_schedule(site, day, folder=folder, soc_frac=soc_frac, peak_kw=peak, load_model=load_model)
     state = DayState(outcome.state.soc_kwh, outcome.state.peak_kw if peak_kw is None else peak_kw,
-                     outcome.state.month, outcome.state.sources, outcome.state.notes + notes)
+                     outcome.state.month, outcome.state.sources, outcome.state.notes + notes,
+                     outcome.state.battery_soc_kwh)
     n = outcome.plan.n_committed
     return DayAhead(day, state, outcome.forecast, n, outcome.plan.setpoint_kw[:n], outcome.plan.import_kw[:n])

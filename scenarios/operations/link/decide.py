@@ -11,6 +11,7 @@ net load (:func:`~munigrid.scenarios.operations.intraday.control_step`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +50,17 @@ class Decision:
     replanned: bool
     solve_s: float
 
+    @staticmethod
+    def log_fields(decision: Decision | None) -> dict:
+        """The decision's fields of a step's log record (None each when there is none: safe mode)."""
+        if decision is None:
+            return dict.fromkeys(("requested_kw", "planned_kw", "limit_kw", "level_factor", "solve_s"), None) | {
+                "replanned": False}
+        return {"requested_kw": round(decision.requested_kw, 6), "planned_kw": round(decision.planned_kw, 6),
+                "limit_kw": decision.limit_kw if math.isfinite(decision.limit_kw) else None,
+                "level_factor": decision.factor, "replanned": decision.replanned,
+                "solve_s": round(decision.solve_s, 4)}
+
 
 class DayContext:
     """One day of the live intraday EMS (module docstring)."""
@@ -62,6 +74,7 @@ class DayContext:
         self.realised_kw = np.zeros(self.n)
         self.replan: Replan | None = None
         self.plan_start = 0
+        self.planned_batteries = list(site.batteries)
 
     @property
     def day(self) -> pd.Timestamp:
@@ -72,17 +85,25 @@ class DayContext:
         """Position of the step starting at ``time`` in the day."""
         return int(self.index.get_loc(time))
 
-    def decide(self, h: int, soc_kwh: float, net_kw: float, pv_kw: float) -> Decision:
+    def decide(self, h: int, soc_kwh: float | dict[str, float], net_kw: float, pv_kw: float,
+               site: OperationsSite | None = None) -> Decision:
         """Set point of step ``h`` from the measured ``soc_kwh`` [kWh], net load and PV [kW] (module docstring).
+
+        With several batteries ``soc_kwh`` is each available battery's by name and ``site`` the
+        meter with only those batteries: a change of the available batteries re-plans at once
+        (a battery whose device fails is planned as absent).
 
         Raises
         ------
         NoSolutionError
             When a re-plan has no solution.
         """
-        replanned = self.replan is None or not 0 <= h - self.plan_start < self.policy.replan_steps
+        site = site or self.site
+        replanned = (self.replan is None or not 0 <= h - self.plan_start < self.policy.replan_steps
+                     or list(site.batteries) != self.planned_batteries)
         if replanned:
-            self.replan = replan_at(self.site, self.dayahead.state, self.forecast, self.n, h, soc_kwh,
+            self.planned_batteries = list(site.batteries)
+            self.replan = replan_at(site, self.dayahead.state, self.forecast, self.n, h, soc_kwh,
                                     self.metered_kw, self.realised_kw, self.policy)
             self.plan_start = h
         k = h - self.plan_start

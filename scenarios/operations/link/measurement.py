@@ -23,6 +23,10 @@ from munigrid.scenarios.operations.link.config import Safety
 
 #: Values a usable measurement must have.
 REQUIRED = ("soc_pct", "import_kw", "pv_kw")
+#: Values the meter's reading must have when each battery has its own device.
+METER = ("import_kw", "pv_kw")
+#: Values a battery's own device must report.
+BATTERY = ("soc_pct",)
 
 
 @dataclass(frozen=True)
@@ -80,14 +84,19 @@ def _finite(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def faults(measurement: Measurement, now: pd.Timestamp, safety: Safety) -> list[str]:
-    """Why ``measurement`` cannot be used at ``now`` (empty: it can); see the module docstring."""
+def faults(measurement: Measurement, now: pd.Timestamp, safety: Safety,
+           required: tuple[str, ...] = REQUIRED) -> list[str]:
+    """Why ``measurement`` cannot be used at ``now`` (empty: it can); see the module docstring.
+
+    ``required``: the values it must have (a meter with several batteries: :data:`METER`; one
+    of those batteries' devices: :data:`BATTERY`).
+    """
     problems = []
     values = {"soc_pct": measurement.soc_pct, "import_kw": measurement.import_kw, "pv_kw": measurement.pv_kw,
               "battery_kw": measurement.battery_kw}
     for name, value in values.items():
         if value is None:
-            if name in REQUIRED:
+            if name in required:
                 problems.append(f"{name} missing")
         elif not _finite(value):
             problems.append(f"{name} is not a finite number ({value!r})")

@@ -103,7 +103,7 @@ class ModbusLink(Link):
         if "timestamp_s" in values:
             measured = stamp(pd.Timestamp(values.pop("timestamp_s"), unit="s", tz="UTC"))
         buildings = {n.removeprefix("buildings."): values.pop(n) for n in list(values) if n.startswith("buildings.")}
-        return Measurement(measured, values["soc_pct"], values["import_kw"], values["pv_kw"],
+        return Measurement(measured, values.get("soc_pct"), values.get("import_kw"), values.get("pv_kw"),
                            values.get("battery_kw"), buildings)
 
     def write_setpoint(self, setpoint_kw: float, now: pd.Timestamp, valid_until: pd.Timestamp,  # noqa: D102

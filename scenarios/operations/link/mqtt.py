@@ -135,7 +135,8 @@ class MqttLink(Link):
                                                     "sign": SIGN})
 
     def publish_plan(self, plan: dict) -> None:  # noqa: D102
-        self._publish(self.config.topics.plan, plan, retain=True)
+        if self.config.topics.plan is not None:  # a battery's own link publishes no plan
+            self._publish(self.config.topics.plan, plan, retain=True)
 
     def publish_alarm(self, alarm: dict) -> None:  # noqa: D102
         if self.config.topics.alarm is not None:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from munigrid.models.errors import InputError
 from munigrid.scenarios.operations.link.adapter import Link, LinkError, NoMeasurement
+from munigrid.scenarios.operations.link.bank import BankController
 from munigrid.scenarios.operations.link.clock import SteppedClock
 from munigrid.scenarios.operations.link.config import EmsConfig
 from munigrid.scenarios.operations.link.controller import Controller
@@ -26,12 +27,13 @@ from munigrid.scenarios.operations.site import OperationsSite
 
 
 class LoggedLink(Link):
-    """A link that answers with the logged measurement (or failure) of each step."""
+    """A link that answers with the logged measurement (or failure) of each step (of battery ``battery``'s
+    device when given: a meter with several batteries)."""
 
     kind = "log"
 
-    def __init__(self, steps: list[dict]):
-        self._steps = {pd.Timestamp(r["read_at"]): r for r in steps}
+    def __init__(self, steps: list[dict], battery: str | None = None):
+        self._steps = {pd.Timestamp(r["read_at"]): r if battery is None else r["batteries"][battery] for r in steps}
 
     def connect(self) -> None:  # noqa: D102
         pass
@@ -75,8 +77,12 @@ def replay(site: OperationsSite, records: list[dict]) -> Replayed:
     config = EmsConfig.model_validate(start["config"], strict=False)
     plans = {r["day"]: DayAhead.from_json(r) for r in records if r["kind"] == "dayahead"}
     clock = SteppedClock(steps[0]["read_at"])
-    controller = Controller(site, config, LoggedLink(steps), clock, MemoryLog(), dry_run=bool(start["dry_run"]),
-                            dayahead=lambda day, soc, peaks: plans[day.date().isoformat()])
+    options = dict(dry_run=bool(start["dry_run"]), dayahead=lambda day, soc, peaks: plans[day.date().isoformat()])
+    if config.batteries is not None:
+        devices = {name: LoggedLink(steps, name) for name in config.batteries}
+        controller = BankController(site, config, LoggedLink(steps), devices, clock, MemoryLog(), **options)
+    else:
+        controller = Controller(site, config, LoggedLink(steps), clock, MemoryLog(), **options)
     rows = []
     for record in steps:
         clock.advance_to(pd.Timestamp(record["read_at"]))

@@ -12,8 +12,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from munigrid.models.errors import InputError
-from munigrid.scenarios.operations.link.adapter import make_link
+from munigrid.models.errors import InputError, Problem
+from munigrid.scenarios.operations.link.adapter import battery_links, make_link
+from munigrid.scenarios.operations.link.bank import BankController, device_problems
 from munigrid.scenarios.operations.link.clock import Clock, SystemClock
 from munigrid.scenarios.operations.link.config import EmsConfig
 from munigrid.scenarios.operations.link.controller import Controller
@@ -34,7 +35,8 @@ def make_controller(scenario: str | Path, config: EmsConfig, *, history: Path | 
     Raises
     ------
     InputError
-        A scenario without a battery, with several behind the meter (``batteries``), with
+        A scenario without a battery, with several behind the meter and no ``batteries:`` devices
+        in ``config`` (or devices that do not name them: ``ems.yaml: batteries.NAME``), with
         flexible loads (``flexible_loads``), a step other than the scenario's, missing files.
     """
     from munigrid.scenarios import api
@@ -42,7 +44,15 @@ def make_controller(scenario: str | Path, config: EmsConfig, *, history: Path | 
 
     parsed = api.load(str(scenario))
     site = operations_site(parsed, parsed._base_dir, history=history)
-    unsupported = site.one_battery_problems("the live EMS link (`munigrid ems`)")
+    if config.batteries is None:
+        unsupported = site.one_battery_problems("the live EMS link (`munigrid ems`)")
+        if len(site.batteries) > 1:
+            unsupported = [Problem("batteries", f"meter '{site.building}' has {len(site.batteries)} batteries "
+                                                f"({', '.join(site.batteries)}): list each one's device under "
+                                                "batteries: in ems.yaml (docs/operations.md, several batteries)"),
+                           *(p for p in unsupported if p.path != "batteries")]
+    else:
+        unsupported = device_problems(site, list(config.batteries))
     if unsupported:
         raise InputError(unsupported)
     folder = log_folder(config, runs_root)
@@ -57,8 +67,12 @@ def make_controller(scenario: str | Path, config: EmsConfig, *, history: Path | 
 
         def weather_forecast():
             return read_weather_forecast(path, lat, lon)  # re-read each day: the provider updates it
-    return Controller(site, config, make_link(config), clock or SystemClock(), EmsLog(folder, config.site),
-                      dry_run=dry_run, schedule_folder=folder, weather_forecast=weather_forecast)
+    options = dict(dry_run=dry_run, schedule_folder=folder, weather_forecast=weather_forecast)
+    log = EmsLog(folder, config.site)
+    if config.batteries is not None:
+        return BankController(site, config, make_link(config), battery_links(config), clock or SystemClock(), log,
+                              **options)
+    return Controller(site, config, make_link(config), clock or SystemClock(), log, **options)
 
 
 class BackgroundController:

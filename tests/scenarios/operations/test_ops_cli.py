@@ -151,13 +151,19 @@ def test_bad_asset_input_exits_2_naming_the_field(tmp_path, scenario, args, fiel
     assert "Traceback" not in result.stderr
 
 
-def test_what_controls_one_battery_refuses_several_naming_the_field(tmp_path):
-    """`munigrid operations` (a year against perfect foresight) and the live EMS link control one battery."""
+def test_operations_with_two_batteries(tmp_path):
+    """`munigrid operations` runs both batteries day by day and compares with perfect foresight and the rules."""
     from munigrid.scenarios import api
     from munigrid.scenarios.operations.site import operations_site
 
-    result = munigrid("operations", _two_batteries(tmp_path), "--days", "1")
-    assert result.returncode == 2 and "batteries:" in result.stderr and "munigrid schedule" in result.stderr
+    result = munigrid("operations", _two_batteries(tmp_path), "--start", "2026-06-01", "--days", "2", "--json")
+    assert result.returncode == 0, result.stderr
+    costs = json.loads(result.stdout)["costs"]
+    assert set(costs) == {"perfect foresight", "day-ahead (rolling)", "rule: self-consumption",
+                          "rule: TOU arbitrage", "no battery"}
+    pf = costs["perfect foresight"]["cost_thb"]
+    assert all(c["cost_thb"] >= pf - 1e-6 for c in costs.values())  # nothing beats perfect foresight
+    assert costs["no battery"]["cost_thb"] > pf
     flex = api.load("tha-yang-flex")
     site = operations_site(flex, flex._base_dir)
     assert [p.path for p in site.one_battery_problems("the live EMS link")] == ["flexible_loads"]
