@@ -50,14 +50,14 @@ def test_store_built_while_its_annualised_cost_is_below_its_saving(flat_terms):
     At an annualised 0.2 THB per kWh_th: Q = 40, bill 20 / 2.5 = 8 THB, capital 40 x 0.2 = 8 THB.
     At 0.5 (> 0.425, though below 0.85): Q = 0, the air conditioners do it all: 25 THB."""
     built = solve(_problem(flat_terms, _zone(0.2)))
-    assert built.sizes["site"].store_kwh_th == pytest.approx(40.0, abs=1e-6)
+    assert built.sizes["site"].store_capacity_kwh_th == pytest.approx(40.0, abs=1e-6)
     assert built.costs_thb["store_capital"] == pytest.approx(8.0, rel=1e-7)
     assert built.objective_thb == pytest.approx(16.0, rel=1e-7)
     flex = built.schedules["site"].flex
     np.testing.assert_allclose(flex.store_discharge_kw_th, [0.0, 0.0, 10.0, 10.0], atol=1e-6)
     assert flex.store_charge_kw[:2].sum() == pytest.approx(8.0, abs=1e-6)
     dear = solve(_problem(flat_terms, _zone(0.5)))
-    assert dear.sizes["site"].store_kwh_th == pytest.approx(0.0, abs=1e-6)
+    assert dear.sizes["site"].store_capacity_kwh_th == pytest.approx(0.0, abs=1e-6)
     assert dear.objective_thb == pytest.approx(25.0, rel=1e-7)
     assert np.abs(dear.schedules["site"].flex.store_kwh_th).max() < 1e-6
 
@@ -67,11 +67,11 @@ def test_tank_capped_by_its_largest_size_and_by_the_budget(flat_terms):
     15 / 2.5 + 6.25 + 30 x 0.2 = 18.25 THB. A budget of a quarter of the 40 kWh_th tank's price buys 10 kWh_th:
     bill 5 / 2.5 + 15 x 1.25 = 20.75 THB plus 2 THB capital."""
     capped = solve(_problem(flat_terms, _zone(0.2, max_kwh_th=30.0)))
-    assert capped.sizes["site"].store_kwh_th == pytest.approx(30.0, abs=1e-6)
+    assert capped.sizes["site"].store_capacity_kwh_th == pytest.approx(30.0, abs=1e-6)
     assert capped.objective_thb == pytest.approx(18.25, rel=1e-7)
     budget = 10.0 * _capex_for(0.2)
     limited = solve(_problem(flat_terms, _zone(0.2), budget_thb=budget))
-    assert limited.sizes["site"].store_kwh_th == pytest.approx(10.0, abs=1e-6)
+    assert limited.sizes["site"].store_capacity_kwh_th == pytest.approx(10.0, abs=1e-6)
     assert limited.objective_thb == pytest.approx(22.75, rel=1e-7)
 
 
