@@ -22,7 +22,8 @@ schedule stands.
 
 In sizing runs every case is sized again (PV, batteries, generator, the thermal store: each
 value solve is a sizing solve of the building), and :math:`B` is the bill plus the annualised
-capital of what that case builds over the horizon (the ``*_capital`` cost families):
+capital of what that case builds over the horizon (the ``*_capital`` cost families; a building
+the run sized together with others is sized alone for the optimised figure too):
 :math:`V_k = (B + K)(\mathrm{baseline}\ k,\ \mathrm{sized}) - (B + K)(\mathrm{optimised},\ \mathrm{sized})`,
 so a store that is not worth its price has value 0, not its dispatch saving.
 """
@@ -133,10 +134,13 @@ def _solved(value: FlexValue, key: tuple[str, str], solve_one, meter: Meter) -> 
         return None
 
 
-def flex_values(meters: list[Meter], solved: dict[str, DispatchResult], inputs, ft, solve_one) -> FlexValue | None:
+def flex_values(meters: list[Meter], solved: dict[str, DispatchResult], inputs, ft, solve_one,
+                sizing: bool = False) -> FlexValue | None:
     """Solve each building with flexible loads again with each kind at its baseline (module docstring).
 
-    ``solve_one(meter)`` returns the :class:`DispatchResult` of one meter solved alone.
+    ``solve_one(meter)`` returns the :class:`DispatchResult` of one meter solved alone. With ``sizing``,
+    a building the run sized together with others (one result for several meters, whose capital
+    cannot be split by building) is also sized alone for the optimised figure.
     """
     flexible = [m for m in meters if m.flex is not None]
     if not flexible:
@@ -150,7 +154,12 @@ def flex_values(meters: list[Meter], solved: dict[str, DispatchResult], inputs, 
         def cost_thb(result: DispatchResult) -> float:  # bill (plus annualised capital when sized)
             return _bill_thb(building, result.schedules[meter.name].import_kw, inputs.index, ft) + _capital_thb(result)
 
-        value.bill_optimised_thb[meter.name] = cost_thb(solved[meter.name])
+        reference = solved[meter.name]
+        if sizing and len(reference.schedules) > 1:
+            reference = _solved(value, (meter.name, "optimised"), solve_one, meter)
+            if reference is None:
+                continue
+        value.bill_optimised_thb[meter.name] = cost_thb(reference)
         cases = [[k] for k in present] + ([present] if len(present) > 1 else [])
         for case in cases:
             result = _solved(value, (meter.name, case[0] if len(case) == 1 else "all"), solve_one,

@@ -389,7 +389,8 @@ def run_scenario(scenario: Scenario, base_dir: Path, progress: Progress | None =
     clock["dispatch_s"] = time.perf_counter() - clock["start"] - clock["inputs_s"]
     say("value of the flexible loads")
     flex_value = flex_values(meters, solved, inputs, ft,
-                             lambda meter: solve_meters([meter], inputs.step_h, scenario, inputs.index)[meter.name])
+                             lambda meter: solve_meters([meter], inputs.step_h, scenario, inputs.index)[meter.name],
+                             sizing=scenario.optimisation.mode == "sizing")
     if flex_value is not None and scenario.optimisation.mode == "sizing":
         notes.append("flexible loads: each value compares bill plus annualised capital, every case sized again")
     if any(m.flex is not None for m in meters):

@@ -1,0 +1,66 @@
+"""tha-yang-flex over two days in sizing mode with the school's ice store sized: tank, price, value after sizing."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from munigrid.scenarios import api
+from munigrid.scenarios.flex_inputs import flex_defaults
+from munigrid.scenarios.schema_flex import ThermalStore
+
+SCHOOL = "municipal_school"
+
+
+@pytest.fixture(scope="module")
+def sized():
+    scenario = api.load("tha-yang-flex")
+    scenario.time.start = "2026-03-02"  # a Monday
+    scenario.time.days = 2
+    scenario.optimisation.mode = "sizing"
+    zone = next(c for c in scenario.flexible_loads.cooling if c.building == SCHOOL)
+    zone.store = ThermalStore(kind="ice", max_capacity_kwh_th=400.0, capex_thb_per_kwh_th=300.0,
+                              chiller_capex_thb_per_kw=5000.0)
+    return scenario, api.run(scenario, store=False)
+
+
+def test_tank_sized_within_its_bounds_and_priced_with_its_chiller(sized):
+    _, outcome = sized
+    tank = float(outcome.results["store_capacity_kwh_th"].sel(building=SCHOOL))
+    assert 0.0 <= tank <= 400.0 + 1e-6
+    chiller_kw_per_kwh_th = 1.0 / (flex_defaults()["thermal_store"]["common"]["charge_hours"]
+                                   * flex_defaults()["thermal_store"]["ice"]["cop_at_35c"])
+    assert float(outcome.results["store_capex_thb"].sel(building=SCHOOL)) == pytest.approx(
+        tank * (300.0 + 5000.0 * chiller_kw_per_kwh_th), rel=1e-9)
+    assert outcome.summary.loc[SCHOOL, "store_capacity_kwh_th"] == pytest.approx(tank)
+    stored = outcome.results["store_kwh_th"].sel(building=SCHOOL).to_numpy()
+    assert stored.max() <= tank + 1e-6
+    assert outcome.manifest["solver"]["sizes"][SCHOOL]["store_capacity_kwh_th"] == pytest.approx(tank)
+
+
+def _bill_plus_capital_thb(prepared, result) -> float:
+    imports = pd.Series(np.clip(result.schedules[SCHOOL].import_kw, 0, None), index=prepared.inputs.index)
+    bill = float(prepared.inputs.building(SCHOOL).tariff.bill(imports, ft=prepared.ft).monthly["total_thb"].sum())
+    return bill + sum(v for k, v in result.costs_thb.items() if k.endswith("_capital"))
+
+
+def test_value_after_sizing_compares_bill_plus_capital_each_sized(sized):
+    """The school sized alone with its store and sized alone without it (PV re-sized too), each billed plus its
+    annualised capital: their difference is the store's value; at least 0 (a tank of 0 is allowed)."""
+    from munigrid.scenarios.runner import prepare, solve_meters
+
+    scenario, outcome = sized
+    rows = {(r["building"], r["flexibility"]): r for r in outcome.manifest["flexibility"]}
+    store = rows[(SCHOOL, "store")]
+    prepared = prepare(scenario, api.load_scenario("tha-yang-flex")[1].parent)
+    school = next(m for m in prepared.meters if m.name == SCHOOL)
+    plain = replace(school, flex=replace(school.flex, cooling=replace(school.flex.cooling, store=None)))
+    with_store, without = (solve_meters([m], prepared.inputs.step_h, scenario)[SCHOOL] for m in (school, plain))
+    assert without.sizes[SCHOOL].store_capacity_kwh_th == 0.0
+    assert store["bill_optimised_thb"] == pytest.approx(_bill_plus_capital_thb(prepared, with_store), rel=1e-6)
+    assert store["bill_baseline_thb"] == pytest.approx(_bill_plus_capital_thb(prepared, without), rel=1e-6)
+    assert store["value_thb"] >= -1e-4 * store["bill_optimised_thb"]
+    assert any("every case sized again" in n for n in outcome.manifest["notes"])
