@@ -64,3 +64,19 @@ def test_value_after_sizing_compares_bill_plus_capital_each_sized(sized):
     assert store["bill_baseline_thb"] == pytest.approx(_bill_plus_capital_thb(prepared, without), rel=1e-6)
     assert store["value_thb"] >= -1e-4 * store["bill_optimised_thb"]
     assert any("every case sized again" in n for n in outcome.manifest["notes"])
+
+
+def test_finance_prices_the_sized_store_as_a_component(sized):
+    """The project's components get ``thermal_store`` at the run's tank times tank-plus-chiller price, with the
+    store's life; without a store (the same run's results less the two store variables) there is none."""
+    from munigrid.models.finance.defaults import default_value
+    from munigrid.scenarios.finance import project_inputs
+
+    scenario, outcome = sized
+    inputs, _, _ = project_inputs(outcome.results, scenario, years=20, escalation="flat")
+    store = next(c for c in inputs.components if c.name == "thermal_store")
+    assert store.capex_thb == pytest.approx(float(outcome.results["store_capex_thb"].sum()), rel=1e-12)
+    assert store.life_years == default_value("lives", "thermal_store_years")
+    plain = outcome.results.drop_vars(["store_capacity_kwh_th", "store_capex_thb"])
+    assert "thermal_store" not in [c.name for c in project_inputs(plain, scenario, years=20, escalation="flat")[0]
+                                   .components]
