@@ -17,7 +17,7 @@ import yaml
 
 from munigrid.forecasting.calendar import WORKDAY, day_type
 from munigrid.models.dispatch.flex import (EVFleet, FlexLoads, PumpStation, ThermalStore, ThermalZone, baseline_kw,
-                                          store_hold_kw)
+                                          store_hold_kw, store_sized)
 from munigrid.models.errors import InputError, Problem
 from munigrid.scenarios.schema import Scenario
 from munigrid.scenarios.schema_flex import Cooling, EVFleet as EVSpec, Pumping, ThermalStore as StoreSpec
@@ -201,6 +201,8 @@ def building_flex(scenario: Scenario, building: str, index: pd.DatetimeIndex,
                 baseline_kw(one, step_h)
                 if kind == "cooling" and load.store is not None:
                     store_hold_kw(load.store, step_h)
+                    if scenario.optimisation.mode == "sizing":
+                        store_sized(load)
             except InputError as err:
                 field_name = err.problems[0].path.split(".", 1)[-1]
                 raise InputError([Problem(f"flexible_loads.{kind}[{k}].{field_name}", p.message)

@@ -303,6 +303,18 @@ def thermostat_plant(zone: ThermalZone, step_h: float) -> tuple[np.ndarray, np.n
     return cop, np.minimum(store.charge_kw - store_hold_kw(store, step_h), store.discharge_kw_th / cop)
 
 
+def store_sized(zone: ThermalZone) -> bool:
+    """Whether the zone's store has a largest tank to size (``max_capacity_kwh_th``); raises
+    :class:`InputError` when the store is the zone's only cooling (its thermostat baseline needs the tank)."""
+    if zone.store is None or zone.store.max_capacity_kwh_th is None:
+        return False
+    if zone.cooling_kw <= 0:
+        raise InputError("a thermal store that is the zone's only cooling cannot be sized (its thermostat "
+                         "baseline needs the tank); give the zone cooling_kw > 0 or a fixed capacity_kwh_th",
+                         "cooling.store.max_capacity_kwh_th")
+    return True
+
+
 def store_hold_kw(store: ThermalStore, step_h: float) -> np.ndarray:
     r"""Chiller power that keeps the store at its starting charge against its standing loss [kW], (T,).
 

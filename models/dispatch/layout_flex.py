@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from munigrid.models.dispatch.flex import (FlexLoads, FlexSchedule, ev_baseline, pump_baseline, store_hold_kw,
-                                          thermostat_baseline)
+                                          store_sized, thermostat_baseline)
 from munigrid.models.dispatch.problem import capital_recovery_factor
 from munigrid.models.errors import InputError
 
@@ -116,18 +116,7 @@ def _cooling(out, flex, n_t: int, step_h: float, problem) -> np.ndarray:
     out.rows("MT_zone", np.repeat(has[:, None], n_t, axis=1))
     sizing = problem.options.mode == "sizing"
     return power_ub + _store(out, [None if z is None else z.store for z in zones], n_t, step_h,
-                             [sizing and z is not None and _store_sized(z) for z in zones], problem)
-
-
-def _store_sized(zone) -> bool:
-    """Whether the zone's store is sized (refused when the zone is cooled only through it)."""
-    if zone.store is None or zone.store.max_capacity_kwh_th is None:
-        return False
-    if zone.cooling_kw <= 0:
-        raise InputError("a thermal store that is the zone's only cooling cannot be sized (its thermostat "
-                         "baseline needs the tank); give the zone cooling_kw > 0 or a fixed capacity_kwh_th",
-                         "cooling.store.max_capacity_kwh_th")
-    return True
+                             [sizing and z is not None and store_sized(z) for z in zones], problem)
 
 
 def _store_fracs(s, n_t: int) -> tuple[np.ndarray, np.ndarray]:

@@ -80,3 +80,22 @@ def test_finance_prices_the_sized_store_as_a_component(sized):
     plain = outcome.results.drop_vars(["store_capacity_kwh_th", "store_capex_thb"])
     assert "thermal_store" not in [c.name for c in project_inputs(plain, scenario, years=20, escalation="flat")[0]
                                    .components]
+
+
+def test_sizing_a_store_that_is_the_only_cooling_exits_2_naming_the_field(tmp_path):
+    """Sizing mode, the school's air conditioners removed and its store given a largest tank: refused before
+    solving (its thermostat baseline needs the tank), naming the field."""
+    import subprocess
+    import sys
+
+    text = api.load_scenario("tha-yang-flex")[1].read_text().replace("days: 365", "days: 2")
+    school = "      store: {kind: ice, capacity_kwh_th: 200}\n"
+    assert school in text and "optimisation:\n" in text
+    text = text.replace(school, "      cooling_kw: 0\n      store: {kind: ice, max_capacity_kwh_th: 400}\n", 1)
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text(text.replace("optimisation:\n", "optimisation:\n  mode: sizing\n", 1))
+    done = subprocess.run([sys.executable, "-m", "munigrid.scenarios.cli", "run", str(scenario), "--no-store",
+                           "--samples", "0"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2, done.stderr
+    assert "flexible_loads.cooling[1].store.max_capacity_kwh_th" in done.stderr
+    assert "Traceback" not in done.stderr
