@@ -9,7 +9,7 @@ import pyomo.environ as pyo
 import pytest
 from pyomo.contrib.solver.solvers.highs import Highs
 
-from munigrid.models.dispatch import Battery, DispatchProblem, Meter, SolveOptions, SolveStatus, solve
+from munigrid.models.dispatch import Battery, DispatchProblem, Meter, SizingEconomics, SolveOptions, SolveStatus, solve
 from munigrid.models.dispatch.flex import EVFleet, FlexLoads, PumpStation, ThermalStore, ThermalZone, baseline_kw
 from munigrid.models.dispatch.formulation import materialise
 from munigrid.models.dispatch.highs_backend import run_highs
@@ -231,6 +231,32 @@ def test_flex_rows_compile_to_pyomo_rows_exactly(flat_terms, rows_match_pyomo):
     assert {"flex_kw", "pump_kw", "pumps_on", "water_m3", "cool_kw", "temp_c", "ev_kw", "ev_kwh", "store_charge_kw",
             "store_discharge_kw_th", "store_kwh_th"} <= set(data.columns.shape)
     rows_match_pyomo(data)
+
+
+def _every_family_sized_store(flat_terms) -> DispatchProblem:
+    """:func:`_every_family` in sizing mode with its store sized up to 90 kWh_th (priced) under a budget."""
+    problem = _every_family(flat_terms)
+    flex = problem.meters[0].flex
+    store = replace(flex.cooling.store, max_capacity_kwh_th=90.0, capex_thb_per_kwh_th=800.0, capex_thb_per_kw=9000.0)
+    meters = [replace(problem.meters[0], flex=replace(flex, cooling=replace(flex.cooling, store=store))),
+              *problem.meters[1:]]
+    return DispatchProblem(1.0, meters, SolveOptions(mode="sizing", mip_rel_gap=1e-9),
+                           SizingEconomics(budget_thb=5e4))
+
+
+def test_sized_store_rows_and_optima_match_pyomo(flat_terms, rows_match_pyomo):
+    """Every flexible family with the store's size column and its four sizing families plus budget and capital:
+    compiled rows = Pyomo's rows, LP relaxation and MILP optimum = Pyomo's own."""
+    data = build_model_data(_every_family_sized_store(flat_terms))
+    assert "store_size_kwh_th" in data.columns.shape
+    rows_match_pyomo(data)
+    relaxed = run_highs(compile_instance(data), SolveOptions(), relax=True)
+    model = materialise(data)
+    pyo.TransformationFactory("core.relax_integer_vars").apply_to(model)
+    assert Highs().solve(model).incumbent_objective == pytest.approx(relaxed.objective_thb, rel=1e-7)
+    exact = run_highs(compile_instance(data), SolveOptions(mip_rel_gap=1e-9))
+    assert Highs().solve(materialise(data), rel_gap=1e-9).incumbent_objective == pytest.approx(
+        exact.objective_thb, rel=1e-7)
 
 
 def test_flex_lp_and_milp_match_pyomo_and_the_strategy(flat_terms):
