@@ -237,7 +237,7 @@ def _every_family_sized_store(flat_terms) -> DispatchProblem:
     """:func:`_every_family` in sizing mode with its store sized up to 90 kWh_th (priced) under a budget."""
     problem = _every_family(flat_terms)
     flex = problem.meters[0].flex
-    store = replace(flex.cooling.store, max_capacity_kwh_th=90.0, capex_thb_per_kwh_th=800.0, capex_thb_per_kw=9000.0)
+    store = replace(flex.cooling.store, max_capacity_kwh_th=90.0, capex_thb_per_kwh_th=300.0, capex_thb_per_kw=3000.0)
     meters = [replace(problem.meters[0], flex=replace(flex, cooling=replace(flex.cooling, store=store))),
               *problem.meters[1:]]
     return DispatchProblem(1.0, meters, SolveOptions(mode="sizing", mip_rel_gap=1e-9),
@@ -246,8 +246,11 @@ def _every_family_sized_store(flat_terms) -> DispatchProblem:
 
 def test_sized_store_rows_and_optima_match_pyomo(flat_terms, rows_match_pyomo):
     """Every flexible family with the store's size column and its four sizing families plus budget and capital:
-    compiled rows = Pyomo's rows, LP relaxation and MILP optimum = Pyomo's own."""
-    data = build_model_data(_every_family_sized_store(flat_terms))
+    compiled rows = Pyomo's rows, LP relaxation and MILP optimum = Pyomo's own. The budget binds: the tank
+    is what 50,000 THB buys at 300 THB/kWh_th plus the chiller's 8/60 kW per kWh_th at 3,000 THB/kW."""
+    problem = _every_family_sized_store(flat_terms)
+    assert solve(problem).sizes["flex"].store_capacity_kwh_th == pytest.approx(5e4 / (300 + 3000 * 8 / 60), rel=1e-6)
+    data = build_model_data(problem)
     assert "store_size_kwh_th" in data.columns.shape
     rows_match_pyomo(data)
     relaxed = run_highs(compile_instance(data), SolveOptions(), relax=True)
