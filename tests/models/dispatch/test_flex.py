@@ -233,6 +233,18 @@ def test_flex_rows_compile_to_pyomo_rows_exactly(flat_terms, rows_match_pyomo):
     rows_match_pyomo(data)
 
 
+def _optima_match_pyomo(data):
+    """LP relaxation and MILP optimum of the compiled ``data`` equal Pyomo's own; the compiled MILP outcome."""
+    relaxed = run_highs(compile_instance(data), SolveOptions(), relax=True)
+    model = materialise(data)
+    pyo.TransformationFactory("core.relax_integer_vars").apply_to(model)
+    assert Highs().solve(model).incumbent_objective == pytest.approx(relaxed.objective_thb, rel=1e-7)
+    exact = run_highs(compile_instance(data), SolveOptions(mip_rel_gap=1e-9))
+    assert Highs().solve(materialise(data), rel_gap=1e-9).incumbent_objective == pytest.approx(
+        exact.objective_thb, rel=1e-7)
+    return exact
+
+
 def _every_family_sized_store(flat_terms) -> DispatchProblem:
     """:func:`_every_family` in sizing mode with its store sized up to 90 kWh_th (priced) under a budget."""
     problem = _every_family(flat_terms)
@@ -253,26 +265,14 @@ def test_sized_store_rows_and_optima_match_pyomo(flat_terms, rows_match_pyomo):
     data = build_model_data(problem)
     assert "store_size_kwh_th" in data.columns.shape
     rows_match_pyomo(data)
-    relaxed = run_highs(compile_instance(data), SolveOptions(), relax=True)
-    model = materialise(data)
-    pyo.TransformationFactory("core.relax_integer_vars").apply_to(model)
-    assert Highs().solve(model).incumbent_objective == pytest.approx(relaxed.objective_thb, rel=1e-7)
-    exact = run_highs(compile_instance(data), SolveOptions(mip_rel_gap=1e-9))
-    assert Highs().solve(materialise(data), rel_gap=1e-9).incumbent_objective == pytest.approx(
-        exact.objective_thb, rel=1e-7)
+    _optima_match_pyomo(data)
 
 
 def test_flex_lp_and_milp_match_pyomo_and_the_strategy(flat_terms):
     """LP relaxation and MILP optimum of the compiled model equal Pyomo's own; the strategy reaches it."""
     problem = _every_family(flat_terms)
     data = build_model_data(problem)
-    relaxed = run_highs(compile_instance(data), SolveOptions(), relax=True)
-    model = materialise(data)
-    pyo.TransformationFactory("core.relax_integer_vars").apply_to(model)
-    assert Highs().solve(model).incumbent_objective == pytest.approx(relaxed.objective_thb, rel=1e-7)
-    exact = run_highs(compile_instance(data), SolveOptions(mip_rel_gap=1e-9))
-    assert Highs().solve(materialise(data), rel_gap=1e-9).incumbent_objective == pytest.approx(
-        exact.objective_thb, rel=1e-7)
+    exact = _optima_match_pyomo(data)
     result = solve(problem)
     assert result.status is SolveStatus.OPTIMAL
     assert result.objective_thb <= exact.objective_thb * (1 + 1e-6)
