@@ -81,7 +81,7 @@ def store_prices(spec: StoreSpec) -> dict[str, float]:
     chiller = spec.chiller_capex_thb_per_kw if spec.chiller_capex_thb_per_kw is not None else \
         float(default_value("costs", f"chiller_{spec.kind}_thb_per_kw"))
     return dict(capex_thb_per_kwh_th=tank, capex_thb_per_kw=chiller,
-                om_thb_per_kwh_th_year=float(default_value("costs", "om_fixed_frac_of_capex_per_year")) * tank,
+                om_frac_per_year=float(default_value("costs", "om_fixed_frac_of_capex_per_year")),
                 life_years=spec.life_years if spec.life_years is not None else float(
                     default_value("lives", "thermal_store_years")))
 

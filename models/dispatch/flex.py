@@ -103,8 +103,8 @@ class ThermalStore:
         ``capacity_kwh_th`` equal to it). None: the tank is ``capacity_kwh_th``.
     capex_thb_per_kwh_th, capex_thb_per_kw : float
         Turnkey price of the tank per kWh thermal and of the chiller per kW electric [THB].
-    om_thb_per_kwh_th_year : float
-        Yearly upkeep per kWh thermal of tank [THB/year].
+    om_frac_per_year : float
+        Yearly upkeep as a share of the price of tank and chiller [1/year].
     life_years : float
         Life of tank and chiller for the annualised capital [years].
     """
@@ -121,7 +121,7 @@ class ThermalStore:
     max_capacity_kwh_th: float | None = None
     capex_thb_per_kwh_th: float = 0.0
     capex_thb_per_kw: float = 0.0
-    om_thb_per_kwh_th_year: float = 0.0
+    om_frac_per_year: float = 0.0
     life_years: float = 20.0
 
     def capex_thb_per_kwh_th_total(self) -> float:

@@ -156,7 +156,7 @@ def _store(out, stores, n_t: int, step_h: float, sized: list[bool], problem) -> 
         size_ub[i] = s.max_capacity_kwh_th if sized[i] else s.capacity_kwh_th
         charge_ratio[i], discharge_ratio[i] = s.charge_kw / s.capacity_kwh_th, s.discharge_kw_th / s.capacity_kwh_th
         crf = capital_recovery_factor(problem.economics.discount_rate_frac, s.life_years)
-        annual[i] = problem.horizon_years * (crf * s.capex_thb_per_kwh_th_total() + s.om_thb_per_kwh_th_year)
+        annual[i] = problem.horizon_years * (crf + s.om_frac_per_year) * s.capex_thb_per_kwh_th_total()
     out.var("store_charge_kw", np.zeros((n_m, n_t)), charge_ub)
     out.var("store_discharge_kw_th", np.zeros((n_m, n_t)), discharge_ub)
     out.var("store_kwh_th", lower, upper)
