@@ -182,6 +182,11 @@ def sizes(results, scenario) -> tuple[float, float]:
     return pv_kwp, (scenario.battery.energy_kwh if scenario.battery else 0.0)
 
 
+def store_thb(results) -> float:
+    """Price of the run's thermal stores, tanks and chillers [THB] (0 without one)."""
+    return float(results["store_capex_thb"].sum()) if "store_capex_thb" in results else 0.0
+
+
 def battery_capacity_frac(results, scenario, years: int, step_h: float) -> np.ndarray | None:
     """Remaining capacity after each year [-], the dispatched year repeated (cycle + calendar fade)."""
     from munigrid.models.simulation.degradation import DegradationParams, battery_fade, calendar_fade_frac
@@ -269,7 +274,7 @@ def project_inputs(results, scenario, years: int, escalation: str, lifetime: str
         simulated, table = life.energy, life.table
         notes += life.notes
     inputs = ProjectInputs(
-        energy=energy, components=default_components(pv_kwp, battery_kwh), years=years,
+        energy=energy, components=default_components(pv_kwp, battery_kwh, store_thb(results)), years=years,
         pv_degradation_frac_per_year=degradation, load_growth_frac_per_year=load_growth_frac_per_year,
         battery_capacity_frac=battery_capacity_frac(results, scenario, max(years, 1), scenario.time.step_min / 60.0),
         battery_eol_frac=float(default_value("lives", "battery_end_of_life_capacity_frac")),

@@ -17,7 +17,7 @@ import yaml
 
 from munigrid.forecasting.calendar import WORKDAY, day_type
 from munigrid.models.dispatch.flex import (EVFleet, FlexLoads, PumpStation, ThermalStore, ThermalZone, baseline_kw,
-                                          store_hold_kw)
+                                          store_hold_kw, store_sized)
 from munigrid.models.errors import InputError, Problem
 from munigrid.scenarios.schema import Scenario
 from munigrid.scenarios.schema_flex import Cooling, EVFleet as EVSpec, Pumping, ThermalStore as StoreSpec
@@ -58,15 +58,32 @@ def thermal_store(spec: StoreSpec, outdoor_c: np.ndarray, soc_initial_frac: floa
     at ``soc_initial_frac`` of its capacity [-] when given, else at the scenario's start."""
     common, kind = flex_defaults()["thermal_store"]["common"], flex_defaults()["thermal_store"][spec.kind]
     cop_35 = spec.cop_at_35c if spec.cop_at_35c is not None else float(kind["cop_at_35c"])
+    tank_kwh_th = spec.tank_kwh_th
     charge_kw = spec.charge_kw if spec.charge_kw is not None else \
-        spec.capacity_kwh_th / (float(common["charge_hours"]) * cop_35)
+        tank_kwh_th / (float(common["charge_hours"]) * cop_35)
     discharge_kw_th = spec.discharge_kw_th if spec.discharge_kw_th is not None else \
-        spec.capacity_kwh_th / float(common["discharge_hours"])
+        tank_kwh_th / float(common["discharge_hours"])
     loss = spec.loss_frac_per_h if spec.loss_frac_per_h is not None else float(kind["loss_frac_per_h"])
-    return ThermalStore(kind=spec.kind, capacity_kwh_th=spec.capacity_kwh_th, charge_kw=float(charge_kw),
+    return ThermalStore(kind=spec.kind, capacity_kwh_th=tank_kwh_th, charge_kw=float(charge_kw),
                         charge_cop=_cop(cop_35, outdoor_c), discharge_kw_th=float(discharge_kw_th),
                         loss_frac_per_h=loss, soc_min_frac=spec.soc_min_frac, soc_max_frac=spec.soc_max_frac,
-                        soc_initial_frac=spec.soc_initial_frac if soc_initial_frac is None else soc_initial_frac)
+                        soc_initial_frac=spec.soc_initial_frac if soc_initial_frac is None else soc_initial_frac,
+                        max_capacity_kwh_th=spec.max_capacity_kwh_th, **store_prices(spec))
+
+
+def store_prices(spec: StoreSpec) -> dict[str, float]:
+    """Tank price per kWh thermal, chiller price per kW, life and upkeep of a store: the scenario's values,
+    else the kind's defaults in ``models/finance/data/finance_defaults.yaml`` (assumptions stated there)."""
+    from munigrid.models.finance.defaults import default_value
+
+    tank = spec.capex_thb_per_kwh_th if spec.capex_thb_per_kwh_th is not None else \
+        float(default_value("costs", f"thermal_store_{spec.kind}_thb_per_kwh_th"))
+    chiller = spec.chiller_capex_thb_per_kw if spec.chiller_capex_thb_per_kw is not None else \
+        float(default_value("costs", f"chiller_{spec.kind}_thb_per_kw"))
+    return dict(capex_thb_per_kwh_th=tank, capex_thb_per_kw=chiller,
+                om_frac_per_year=float(default_value("costs", "om_fixed_frac_of_capex_per_year")),
+                life_years=spec.life_years if spec.life_years is not None else float(
+                    default_value("lives", "thermal_store_years")))
 
 
 def thermal_zone(spec: Cooling, index: pd.DatetimeIndex, weather: pd.DataFrame,
@@ -184,6 +201,8 @@ def building_flex(scenario: Scenario, building: str, index: pd.DatetimeIndex,
                 baseline_kw(one, step_h)
                 if kind == "cooling" and load.store is not None:
                     store_hold_kw(load.store, step_h)
+                    if scenario.optimisation.mode == "sizing":
+                        store_sized(load)
             except InputError as err:
                 field_name = err.problems[0].path.split(".", 1)[-1]
                 raise InputError([Problem(f"flexible_loads.{kind}[{k}].{field_name}", p.message)

@@ -18,8 +18,14 @@ optimised): the store's share of the cooling value,
 flexibility ``store`` and ``flex_store_value_thb``, not added again to the total (a zone cooled
 only through its store has no such solve: without the store it would not be cooled). A
 value solve without an answer in the time limit leaves that value NaN with a note; the run's
-schedule stands. Sizing runs choose sizes jointly; their value solves would need those sizes
-fixed, which is not done: sizing runs report no value (a note says so).
+schedule stands.
+
+In sizing runs every case is sized again (PV, batteries, generator, the thermal store: each
+value solve is a sizing solve of the building), and :math:`B` is the bill plus the annualised
+capital of what that case builds over the horizon (the ``*_capital`` cost families; a building
+the run sized together with others is sized alone for the optimised figure too):
+:math:`V_k = (B + K)(\mathrm{baseline}\ k,\ \mathrm{sized}) - (B + K)(\mathrm{optimised},\ \mathrm{sized})`,
+so a store that is not worth its price has value 0, not its dispatch saving.
 """
 
 from __future__ import annotations
@@ -113,20 +119,28 @@ def _without_store(meter: Meter) -> Meter:
     return replace(meter, flex=replace(meter.flex, cooling=replace(meter.flex.cooling, store=None)))
 
 
-def _imports(value: FlexValue, key: tuple[str, str], solve_one, meter: Meter) -> np.ndarray | None:
-    """Grid import of ``meter`` solved alone [kW]; None with a note in ``value.failed[key]`` without an answer
+def _capital_thb(result: DispatchResult) -> float:
+    """Annualised capital of what a sizing solve built, over the horizon [THB] (0 in dispatch runs)."""
+    return float(sum(v for k, v in result.costs_thb.items() if k.endswith("_capital")))
+
+
+def _solved(value: FlexValue, key: tuple[str, str], solve_one, meter: Meter) -> DispatchResult | None:
+    """``meter`` solved alone; None with a note in ``value.failed[key]`` without an answer
     (the run's own schedule stands; only this value is missing)."""
     try:
-        return solve_one(meter).schedules[meter.name].import_kw
+        return solve_one(meter)
     except NoSolutionError as err:
         value.failed[key] = str(err)
         return None
 
 
-def flex_values(meters: list[Meter], solved: dict[str, DispatchResult], inputs, ft, solve_one) -> FlexValue | None:
+def flex_values(meters: list[Meter], solved: dict[str, DispatchResult], inputs, ft, solve_one,
+                sizing: bool = False) -> FlexValue | None:
     """Solve each building with flexible loads again with each kind at its baseline (module docstring).
 
-    ``solve_one(meter)`` returns the :class:`DispatchResult` of one meter solved alone.
+    ``solve_one(meter)`` returns the :class:`DispatchResult` of one meter solved alone. With ``sizing``,
+    a building the run sized together with others (one result for several meters, whose capital
+    cannot be split by building) is also sized alone for the optimised figure.
     """
     flexible = [m for m in meters if m.flex is not None]
     if not flexible:
@@ -136,21 +150,29 @@ def flex_values(meters: list[Meter], solved: dict[str, DispatchResult], inputs, 
     for meter in flexible:
         building = inputs.building(meter.name)
         present = kinds(meter.flex)
-        value.bill_optimised_thb[meter.name] = _bill_thb(building, solved[meter.name].schedules[meter.name].import_kw,
-                                                         inputs.index, ft)
+
+        def cost_thb(result: DispatchResult) -> float:  # bill (plus annualised capital when sized)
+            return _bill_thb(building, result.schedules[meter.name].import_kw, inputs.index, ft) + _capital_thb(result)
+
+        reference = solved[meter.name]
+        if sizing and len(reference.schedules) > 1:
+            reference = _solved(value, (meter.name, "optimised"), solve_one, meter)
+            if reference is None:
+                continue
+        value.bill_optimised_thb[meter.name] = cost_thb(reference)
         cases = [[k] for k in present] + ([present] if len(present) > 1 else [])
         for case in cases:
-            imports = _imports(value, (meter.name, case[0] if len(case) == 1 else "all"), solve_one,
-                               _at_baseline(meter, case, step_h))
-            if imports is not None and len(case) == len(present):
-                value.import_baseline_kw[meter.name] = imports
-            if imports is not None and len(case) == 1:
-                value.bill_baseline_thb[(meter.name, case[0])] = _bill_thb(building, imports, inputs.index, ft)
+            result = _solved(value, (meter.name, case[0] if len(case) == 1 else "all"), solve_one,
+                             _at_baseline(meter, case, step_h))
+            if result is not None and len(case) == len(present):
+                value.import_baseline_kw[meter.name] = result.schedules[meter.name].import_kw
+            if result is not None and len(case) == 1:
+                value.bill_baseline_thb[(meter.name, case[0])] = cost_thb(result)
         zone = meter.flex.cooling
         if zone is not None and zone.store is not None and zone.cooling_kw > 0:
-            imports = _imports(value, (meter.name, "store"), solve_one, _without_store(meter))
-            if imports is not None:
-                value.bill_baseline_thb[(meter.name, "store")] = _bill_thb(building, imports, inputs.index, ft)
+            result = _solved(value, (meter.name, "store"), solve_one, _without_store(meter))
+            if result is not None:
+                value.bill_baseline_thb[(meter.name, "store")] = cost_thb(result)
     value.solve_s = time.perf_counter() - tic
     return value
 
@@ -187,8 +209,25 @@ def with_flex_results(results: xr.Dataset, meters: list[Meter], solved: dict[str
     out = results.copy()
     for name, values in series.items():
         out[name] = (("time", "building"), values, {"units": FLEX_UNITS[name], "label": FLEX_LABELS[name]})
+    out = _with_store_sizes(out, meters, solved)
     out["load_kw"] = results["load_kw"] + out["flex_kw"]
     out["baseline_import_kw"] = results["baseline_import_kw"] + out["flex_baseline_kw"]
     for name in ("load_kw", "baseline_import_kw"):
         out[name].attrs = dict(results[name].attrs)
+    return out
+
+
+def _with_store_sizes(results: xr.Dataset, meters: list[Meter], solved: dict[str, DispatchResult]) -> xr.Dataset:
+    """``results`` with each building's thermal store tank [kWh thermal] (the sized one in sizing runs) and its
+    price with the chiller [THB] (0 without a store); unchanged when no building has a store."""
+    stores = [None if m.flex is None or m.flex.cooling is None else m.flex.cooling.store for m in meters]
+    if all(s is None for s in stores):
+        return results
+    tank = np.array([solved[m.name].sizes[m.name].store_capacity_kwh_th for m in meters])
+    price = np.array([0.0 if s is None else s.capex_thb_per_kwh_th_total() for s in stores])
+    out = results.copy()
+    out["store_capacity_kwh_th"] = (("building",), tank, {"units": "kWh thermal",
+                                                         "label": "thermal store tank used by the run"})
+    out["store_capex_thb"] = (("building",), tank * price, {"units": "THB",
+                                                           "label": "thermal store price: tank and chiller"})
     return out

@@ -387,13 +387,12 @@ def run_scenario(scenario: Scenario, base_dir: Path, progress: Progress | None =
     say(f"optimising {len(meters)} meters ({scenario.optimisation.mode})")
     solved = solve_meters(meters, inputs.step_h, scenario, inputs.index)
     clock["dispatch_s"] = time.perf_counter() - clock["start"] - clock["inputs_s"]
-    flex_value = None
-    if scenario.optimisation.mode == "dispatch":
-        say("value of the flexible loads")
-        flex_value = flex_values(meters, solved, inputs, ft,
-                                 lambda meter: solve_meters([meter], inputs.step_h, scenario, inputs.index)[meter.name])
-    elif any(m.flex is not None for m in meters):
-        notes.append("flexible loads: their value (bill at baseline behaviour) is computed in dispatch runs only")
+    say("value of the flexible loads")
+    flex_value = flex_values(meters, solved, inputs, ft,
+                             lambda meter: solve_meters([meter], inputs.step_h, scenario, inputs.index)[meter.name],
+                             sizing=scenario.optimisation.mode == "sizing")
+    if flex_value is not None and scenario.optimisation.mode == "sizing":
+        notes.append("flexible loads: each value compares bill plus annualised capital, every case sized again")
     if any(m.flex is not None for m in meters):
         notes.append("flexible loads: rule-operated Monte Carlo years (samples) simulate the fixed loads only; "
                      "the optimiser operator (--operator optimiser) schedules them in every sampled year")
@@ -419,8 +418,9 @@ def run_scenario(scenario: Scenario, base_dir: Path, progress: Progress | None =
         for key, values in flex_value.summary_columns(names).items():
             summary[key] = values
     if scenario.optimisation.mode == "sizing":
-        for key in ("pv_kwp", "battery_kwh", "battery_kw", "generator_kw"):
-            summary[key] = list(results[key].values) + [float(results[key].sum())]
+        for key in ("pv_kwp", "battery_kwh", "battery_kw", "generator_kw", "store_capacity_kwh_th"):
+            if key in results:
+                summary[key] = list(results[key].values) + [float(results[key].sum())]
     say("resilience")
     began = time.perf_counter()
     resilience, resilience_series = run_resilience(scenario, results, inputs.step_h)

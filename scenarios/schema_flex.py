@@ -64,7 +64,11 @@ class ThermalStore(Strict):
     """
 
     kind: Literal[STORE_KINDS] = "chilled_water"  # type: ignore[valid-type]
-    capacity_kwh_th: Positive
+    capacity_kwh_th: Positive | None = None
+    max_capacity_kwh_th: Positive | None = None
+    capex_thb_per_kwh_th: NonNeg | None = None
+    chiller_capex_thb_per_kw: NonNeg | None = None
+    life_years: float | None = Field(default=None, gt=0, le=60)
     charge_kw: Positive | None = None
     cop_at_35c: float | None = Field(default=None, gt=1, le=8)
     discharge_kw_th: Positive | None = None
@@ -76,6 +80,18 @@ class ThermalStore(Strict):
     @model_validator(mode="after")
     def _window(self):
         return _window_ordered(self, "soc", "charge shares")
+
+    @model_validator(mode="after")
+    def _one_tank(self):
+        if (self.capacity_kwh_th is None) == (self.max_capacity_kwh_th is None):
+            raise ValueError("give capacity_kwh_th (a fixed tank) or max_capacity_kwh_th (the largest tank sizing "
+                             "mode may choose, from 0), exactly one of them")
+        return self
+
+    @property
+    def tank_kwh_th(self) -> float:
+        """The fixed tank, else the largest (the tank a dispatch run uses) [kWh thermal]."""
+        return self.capacity_kwh_th if self.capacity_kwh_th is not None else self.max_capacity_kwh_th
 
 
 class Cooling(Strict):

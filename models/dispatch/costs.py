@@ -74,6 +74,11 @@ def battery_capital_cost(m, i, n):
             + m.battery_annual_thb_per_kw[i, n] * (m.battery_kw[i, n] - m.battery_installed_kw[i, n]))
 
 
+def store_capital_cost(m, i):
+    r"""Annualised capital and O&M of a sized thermal store's tank with its chiller: :math:`a^Q_i Q_i` [THB]."""
+    return m.store_annual_thb_per_kwh_th[i] * m.store_size_kwh_th[i]
+
+
 def gen_capital_cost(m, i):
     r"""Annualised capital and O&M of added generator rating."""
     return m.gen_annual_thb_per_kw[i] * (m.gen_rating_kw[i] - m.gen_installed_kw[i])

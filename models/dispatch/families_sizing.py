@@ -1,7 +1,8 @@
 r"""Constraint families of sizing: integer blocks, budget and site-wide targets.
 
 Sizes: PV :math:`S_{i,a}` [kWp], battery :math:`n` :math:`E_{i,n}` [kWh] and :math:`P_{i,n}` [kW], generator
-:math:`G_i` [kW]; installed sizes carry a superscript 0. Single-row families are indexed by a
+:math:`G_i` [kW], thermal store tank :math:`Q_i` [kWh thermal] (none installed: sized from 0, its
+chiller and discharge power in fixed ratios to the tank); installed sizes carry a superscript 0. Single-row families are indexed by a
 one-member set ``(0,)``.
 """
 
@@ -27,7 +28,9 @@ def budget(m, z):
     r"""Capital of all added capacity within the budget [THB].
 
     .. math:: \sum_{i,a} k^S_{i,a}(S_{i,a} - S^0_{i,a}) + \sum_{i,n} \big(k^E_{i,n} (E_{i,n} - E^0_{i,n})
-              + k^P_{i,n} (P_{i,n} - P^0_{i,n})\big) + \sum_i k^G_i (G_i - G^0_i) \le K
+              + k^P_{i,n} (P_{i,n} - P^0_{i,n})\big) + \sum_i k^G_i (G_i - G^0_i) + \sum_i k^Q_i Q_i \le K
+
+    with :math:`k^Q` the tank's price per kWh thermal plus its chiller's share (:math:`k^{chiller} \rho^c`).
     """
     spent = 0.0
     if m.component("pv_kwp") is not None:
@@ -39,7 +42,36 @@ def budget(m, z):
                             for i, n in m.MN)
     if m.component("gen_rating_kw") is not None:
         spent = spent + sum(m.gen_capex_thb_per_kw[i] * (m.gen_rating_kw[i] - m.gen_installed_kw[i]) for i in m.M)
+    if m.component("store_size_kwh_th") is not None:
+        spent = spent + sum(m.store_capex_thb_per_kwh_th[i] * m.store_size_kwh_th[i] for i in m.M_store_sized)
     return spent <= m.budget_thb
+
+
+def store_floor(m, i, t):
+    r"""Least cooling in a sized store at boundary :math:`t`: :math:`s_{i,t} \ge \underline\sigma_{i,t}\, Q_i` [kWh thermal].
+
+    :math:`\underline\sigma_{i,t}` is the window's bottom share, the starting share at the first
+    and the last boundary (the run ends at least as charged as it starts).
+    """
+    return m.store_kwh_th[i, t] >= m.store_low_frac[i, t] * m.store_size_kwh_th[i]
+
+
+def store_ceiling(m, i, t):
+    r"""Most cooling in a sized store at boundary :math:`t`: :math:`s_{i,t} \le \overline\sigma_{i,t}\, Q_i` [kWh thermal].
+
+    :math:`\overline\sigma_{i,t}` is the window's top share, the starting share at the first boundary.
+    """
+    return m.store_kwh_th[i, t] <= m.store_high_frac[i, t] * m.store_size_kwh_th[i]
+
+
+def store_charge_sized(m, i, t):
+    r"""Chiller of a sized store follows the tank: :math:`c_{i,t} \le \rho^c_i\, Q_i` [kW], :math:`\rho^c = \bar c / S`."""
+    return m.store_charge_kw[i, t] <= m.store_charge_kw_per_kwh_th[i] * m.store_size_kwh_th[i]
+
+
+def store_discharge_sized(m, i, t):
+    r"""Discharge of a sized store follows the tank: :math:`d_{i,t} \le \rho^d_i\, Q_i` [kW thermal], :math:`\rho^d = \bar d / S`."""
+    return m.store_discharge_kw_th[i, t] <= m.store_discharge_per_h[i] * m.store_size_kwh_th[i]
 
 
 def self_sufficiency(m, z):

@@ -96,6 +96,17 @@ class ThermalStore:
     soc_min_frac, soc_max_frac, soc_initial_frac : float
         Lowest, highest and starting charge as shares of :math:`S` [-]; the run ends at least
         as charged as it starts.
+    max_capacity_kwh_th : float or None
+        In sizing mode, the largest tank :math:`\bar S` [kWh thermal]: the optimiser chooses
+        :math:`S \in [0, \bar S]`, the chiller and discharge power following the tank in the ratios
+        ``charge_kw / capacity_kwh_th`` and ``discharge_kw_th / capacity_kwh_th`` (give
+        ``capacity_kwh_th`` equal to it). None: the tank is ``capacity_kwh_th``.
+    capex_thb_per_kwh_th, capex_thb_per_kw : float
+        Turnkey price of the tank per kWh thermal and of the chiller per kW electric [THB].
+    om_frac_per_year : float
+        Yearly upkeep as a share of the price of tank and chiller [1/year].
+    life_years : float
+        Life of tank and chiller for the annualised capital [years].
     """
 
     kind: str
@@ -107,6 +118,15 @@ class ThermalStore:
     soc_min_frac: float = 0.0
     soc_max_frac: float = 1.0
     soc_initial_frac: float = 0.0
+    max_capacity_kwh_th: float | None = None
+    capex_thb_per_kwh_th: float = 0.0
+    capex_thb_per_kw: float = 0.0
+    om_frac_per_year: float = 0.0
+    life_years: float = 20.0
+
+    def capex_thb_per_kwh_th_total(self) -> float:
+        r"""Price of one kWh thermal of tank with its share of the chiller, :math:`k^S + k^P \bar c / S` [THB/kWh_th]."""
+        return self.capex_thb_per_kwh_th + self.capex_thb_per_kw * self.charge_kw / self.capacity_kwh_th
 
     def keep_frac(self, step_h: float) -> float:
         r"""Share of the stored cooling still there after one step, :math:`(1 - \lambda)^{\Delta t}` [-]."""
@@ -281,6 +301,18 @@ def thermostat_plant(zone: ThermalZone, step_h: float) -> tuple[np.ndarray, np.n
         return np.broadcast_to(np.asarray(zone.cop, float), (n_t,)), np.full(n_t, float(zone.cooling_kw))
     cop = np.asarray(store.charge_cop, float)
     return cop, np.minimum(store.charge_kw - store_hold_kw(store, step_h), store.discharge_kw_th / cop)
+
+
+def store_sized(zone: ThermalZone) -> bool:
+    """Whether the zone's store has a largest tank to size (``max_capacity_kwh_th``); raises
+    :class:`InputError` when the store is the zone's only cooling (its thermostat baseline needs the tank)."""
+    if zone.store is None or zone.store.max_capacity_kwh_th is None:
+        return False
+    if zone.cooling_kw <= 0:
+        raise InputError("a thermal store that is the zone's only cooling cannot be sized (its thermostat "
+                         "baseline needs the tank); give the zone cooling_kw > 0 or a fixed capacity_kwh_th",
+                         "cooling.store.max_capacity_kwh_th")
+    return True
 
 
 def store_hold_kw(store: ThermalStore, step_h: float) -> np.ndarray:

@@ -38,6 +38,10 @@ CONSTRAINT_FAMILIES = (
     ("pump_units_min", fx.pump_units_min, "MT_pump_units"),
     ("zone_dynamics", fx.zone_dynamics, "MT_zone"),
     ("store_balance", fx.store_balance, "MT_store"),
+    ("store_floor", fs.store_floor, "MT1_store_sized"),
+    ("store_ceiling", fs.store_ceiling, "MT1_store_sized"),
+    ("store_charge_sized", fs.store_charge_sized, "MT_store_sized"),
+    ("store_discharge_sized", fs.store_discharge_sized, "MT_store_sized"),
     ("ev_energy", fx.ev_energy, "MVT_ev"),
     ("gen_rating", fg.gen_rating, "MT_gen_sized"),
     ("gen_on_limit", fg.gen_on_limit, "MT_commit"),
@@ -88,6 +92,7 @@ COST_FAMILIES = (
     ("pv_capital", costs.pv_capital_cost, "MA_sized"),
     ("battery_capital", costs.battery_capital_cost, "MN_battery_sized"),
     ("gen_capital", costs.gen_capital_cost, "M_gen_sized"),
+    ("store_capital", costs.store_capital_cost, "M_store_sized"),
 ) + fo.COST_FAMILIES
 
 # (variable family, equality family defining it), substituted out in this order before HiGHS solves

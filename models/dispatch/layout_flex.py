@@ -22,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from munigrid.models.dispatch.flex import (FlexLoads, FlexSchedule, ev_baseline, pump_baseline, store_hold_kw,
-                                          thermostat_baseline)
+                                          store_sized, thermostat_baseline)
+from munigrid.models.dispatch.problem import capital_recovery_factor
 from munigrid.models.errors import InputError
 
 
@@ -39,7 +40,7 @@ def flex_layout(out, problem) -> None:
     has = np.array([f is not None for f in flex])
     upper_kw = np.zeros((n_m, n_t))
     upper_kw += _pumping(out, flex, n_t, step_h)
-    upper_kw += _cooling(out, flex, n_t, step_h)
+    upper_kw += _cooling(out, flex, n_t, step_h, problem)
     upper_kw += _ev(out, flex, n_t, step_h)
     # bounds implied by its parts' (no row of its own after substitution): free where a meter has flexible loads
     out.var("flex_kw", np.where(has[:, None], -np.inf, 0.0) * np.ones((1, n_t)), np.where(has[:, None], np.inf, 0.0)
@@ -86,7 +87,7 @@ def _pumping(out, flex, n_t: int, step_h: float) -> np.ndarray:
     return power_ub
 
 
-def _cooling(out, flex, n_t: int, step_h: float) -> np.ndarray:
+def _cooling(out, flex, n_t: int, step_h: float, problem) -> np.ndarray:
     zones, has = _present(flex, "cooling")
     if not has.any():
         return 0.0
@@ -113,30 +114,63 @@ def _cooling(out, flex, n_t: int, step_h: float) -> np.ndarray:
     out.params.update(zone_kwh_per_k=capacity, zone_loss_kw_per_k=loss, outdoor_c=outdoor, heat_gain_kw=gain,
                       cooling_cop=cop, cool_baseline_kw=base_kw)  # the last: the LP's starting basis (crash.py)
     out.rows("MT_zone", np.repeat(has[:, None], n_t, axis=1))
-    return power_ub + _store(out, [None if z is None else z.store for z in zones], n_t, step_h)
+    sizing = problem.options.mode == "sizing"
+    return power_ub + _store(out, [None if z is None else z.store for z in zones], n_t, step_h,
+                             [sizing and z is not None and store_sized(z) for z in zones], problem)
 
 
-def _store(out, stores, n_t: int, step_h: float) -> np.ndarray | float:
-    """Columns and rows of the zones' thermal stores; the chiller's most power [kW] per meter and step."""
+def _store_fracs(s, n_t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lowest and highest charge at each step boundary as shares of the tank [-]: the window,
+    the start fixed at the initial share, the end at least it."""
+    low, high = np.full(n_t + 1, s.soc_min_frac), np.full(n_t + 1, s.soc_max_frac)
+    low[0] = high[0] = low[-1] = s.soc_initial_frac
+    return low, high
+
+
+def _store(out, stores, n_t: int, step_h: float, sized: list[bool], problem) -> np.ndarray | float:
+    r"""Columns and rows of the zones' thermal stores; the chiller's most power [kW] per meter and step.
+
+    A fixed tank's charge window, chiller and discharge power are column bounds; a sized tank
+    (:math:`S \le \bar S`, column ``store_size_kwh_th``) gets the bounds of its largest size and the rows
+    of :mod:`~munigrid.models.dispatch.families_sizing` scale them by :math:`S`.
+    """
     has = np.array([s is not None for s in stores])
     if not has.any():
         return 0.0
-    n_m = len(stores)
+    n_m, sized = len(stores), np.asarray(sized, bool)
     charge_ub, discharge_ub, cop = np.zeros((n_m, n_t)), np.zeros((n_m, n_t)), np.ones((n_m, n_t))
     lower, upper, keep = np.zeros((n_m, n_t + 1)), np.zeros((n_m, n_t + 1)), np.ones(n_m)
+    low_frac, high_frac = np.zeros((n_m, n_t + 1)), np.zeros((n_m, n_t + 1))
+    size_lb, size_ub, charge_ratio, discharge_ratio, annual = (np.zeros(n_m) for _ in range(5))
     for i, s in enumerate(stores):
         if s is None:
             continue
         store_hold_kw(s, step_h)  # raises when the chiller cannot end the run as charged as it starts
-        charge_ub[i], discharge_ub[i], cop[i] = s.charge_kw, s.discharge_kw_th, s.charge_cop
+        scale = s.max_capacity_kwh_th / s.capacity_kwh_th if sized[i] else 1.0
+        charge_ub[i], discharge_ub[i], cop[i] = s.charge_kw * scale, s.discharge_kw_th * scale, s.charge_cop
         keep[i] = s.keep_frac(step_h)
-        lower[i], upper[i] = s.soc_min_frac * s.capacity_kwh_th, s.soc_max_frac * s.capacity_kwh_th
-        lower[i, 0] = upper[i, 0] = lower[i, -1] = s.soc_initial_frac * s.capacity_kwh_th
+        low_frac[i], high_frac[i] = _store_fracs(s, n_t)
+        lower[i], upper[i] = (0.0, np.inf) if sized[i] else (low_frac[i] * s.capacity_kwh_th,
+                                                             high_frac[i] * s.capacity_kwh_th)
+        size_lb[i] = 0.0 if sized[i] else s.capacity_kwh_th  # a fixed tank beside a sized one: fixed, no rows
+        size_ub[i] = s.max_capacity_kwh_th if sized[i] else s.capacity_kwh_th
+        charge_ratio[i], discharge_ratio[i] = s.charge_kw / s.capacity_kwh_th, s.discharge_kw_th / s.capacity_kwh_th
+        crf = capital_recovery_factor(problem.economics.discount_rate_frac, s.life_years)
+        annual[i] = problem.horizon_years * (crf + s.om_frac_per_year) * s.capex_thb_per_kwh_th_total()
     out.var("store_charge_kw", np.zeros((n_m, n_t)), charge_ub)
     out.var("store_discharge_kw_th", np.zeros((n_m, n_t)), discharge_ub)
     out.var("store_kwh_th", lower, upper)
     out.params.update(store_cop=cop, store_keep_frac=keep)
     out.rows("MT_store", np.repeat(has[:, None], n_t, axis=1))
+    if sized.any():
+        out.var("store_size_kwh_th", size_lb, size_ub)
+        out.params.update(store_low_frac=low_frac, store_high_frac=high_frac, store_charge_kw_per_kwh_th=charge_ratio,
+                          store_discharge_per_h=discharge_ratio, store_annual_thb_per_kwh_th=annual,
+                          store_capex_thb_per_kwh_th=np.array([0.0 if s is None else s.capex_thb_per_kwh_th_total()
+                                                               for s in stores]))
+        out.rows("MT_store_sized", np.repeat(sized[:, None], n_t, axis=1))
+        out.rows("MT1_store_sized", np.repeat(sized[:, None], n_t + 1, axis=1))
+        out.rows("M_store_sized", (np.flatnonzero(sized),))
     return charge_ub
 
 

@@ -440,7 +440,8 @@ class Sizes:
     """Sizes of one meter's assets (installed plus added).
 
     ``battery_kwh`` and ``battery_kw`` are the sums over the meter's batteries; ``batteries``
-    gives each battery's ``{"energy_kwh": ..., "power_kw": ...}`` by name.
+    gives each battery's ``{"energy_kwh": ..., "power_kw": ...}`` by name; ``store_capacity_kwh_th`` is the
+    tank of the meter's thermal store [kWh thermal] (0 without one).
     """
 
     pv_kwp: dict[str, float]
@@ -448,6 +449,7 @@ class Sizes:
     battery_kw: float
     generator_kw: float
     batteries: dict[str, dict[str, float]] = field(default_factory=dict)
+    store_capacity_kwh_th: float = 0.0
 
 
 @dataclass

@@ -50,10 +50,19 @@ def sizes(problem: DispatchProblem, data: ModelData, x: np.ndarray) -> dict[str,
     pv_kwp = _family(data, x, "pv_kwp", (n_m, 0))
     bat_kwh, bat_kw = _family(data, x, "battery_kwh", (n_m, 0)), _family(data, x, "battery_kw", (n_m, 0))
     gen_kw = _family(data, x, "gen_rating_kw", (n_m,))
+    store_kwh_th = _family(data, x, "store_size_kwh_th", (n_m,))
     return {m.name: Sizes({arr.name: float(pv_kwp[i, a]) for a, arr in enumerate(m.pv)}, float(bat_kwh[i].sum()),
                           float(bat_kw[i].sum()), float(gen_kw[i]),
                           {b.name: {"energy_kwh": float(bat_kwh[i, n]), "power_kw": float(bat_kw[i, n])}
-                           for n, b in enumerate(m.batteries)}) for i, m in enumerate(problem.meters)}
+                           for n, b in enumerate(m.batteries)},
+                          float(store_kwh_th[i]) if "store_size_kwh_th" in data.columns.shape else _fixed_tank(m))
+            for i, m in enumerate(problem.meters)}
+
+
+def _fixed_tank(meter) -> float:
+    """The tank of the meter's thermal store when not sized [kWh thermal] (0 without one)."""
+    zone = None if meter.flex is None else meter.flex.cooling
+    return 0.0 if zone is None or zone.store is None else float(zone.store.capacity_kwh_th)
 
 
 def cost_breakdown(form: StandardForm, x: np.ndarray) -> dict[str, float]:

@@ -54,7 +54,7 @@ def default_escalation(name: str = "base") -> Escalation:
     )
 
 
-def default_components(pv_kwp: float, battery_kwh: float = 0.0) -> tuple[Component, ...]:
+def default_components(pv_kwp: float, battery_kwh: float = 0.0, store_thb: float = 0.0) -> tuple[Component, ...]:
     """PV (modules and balance of system), inverter and battery priced from the defaults file.
 
     Parameters
@@ -63,9 +63,13 @@ def default_components(pv_kwp: float, battery_kwh: float = 0.0) -> tuple[Compone
         PV size [kWp].
     battery_kwh : float
         Battery energy capacity [kWh]; 0: no battery component.
+    store_thb : float
+        Price of the thermal stores (tanks with their chillers) [THB], priced by the run from the
+        ``thermal_store_*`` and ``chiller_*`` costs; 0: no thermal store component.
     """
     problems = [Problem(name, f"must be >= 0, got {value}")
-                for name, value in (("pv_kwp", pv_kwp), ("battery_kwh", battery_kwh)) if not value >= 0]
+                for name, value in (("pv_kwp", pv_kwp), ("battery_kwh", battery_kwh), ("store_thb", store_thb))
+                if not value >= 0]
     if problems:
         raise InputError(problems)
     pv_total_thb = pv_kwp * 1000.0 * default_value("costs", "pv_system_thb_per_wp")
@@ -86,6 +90,10 @@ def default_components(pv_kwp: float, battery_kwh: float = 0.0) -> tuple[Compone
             om_thb_per_kwh=default_value("costs", "om_battery_thb_per_kwh_throughput"), energy_basis="battery",
             replacement_cost_frac=default_value("costs", "battery_replacement_cost_frac"),
             tax_life_years=default_value("tax", "depreciation_years_battery")))
+    if store_thb > 0:
+        components.append(Component("thermal_store", store_thb, default_value("lives", "thermal_store_years"),
+                                    om_fixed_thb_per_year=om_frac * store_thb,
+                                    tax_life_years=default_value("lives", "thermal_store_years")))
     return tuple(components)
 
 

@@ -251,6 +251,12 @@ SCHOOL = "      store: {kind: ice, capacity_kwh_th: 200}\n"
     ("store: {kind: ice, capacity_kwh_th: 200, charge_kw: 0.5, loss_frac_per_h: 0.1, soc_initial_frac: 0.5}",
      "flexible_loads.cooling[1].store.charge_kw"),
     ("cooling_kw: 0", "flexible_loads.cooling[1]: cooling_kw 0 (no air conditioners) needs a store"),
+    ("store: {kind: ice, capacity_kwh_th: 200, max_capacity_kwh_th: 400}",
+     "give capacity_kwh_th (a fixed tank) or max_capacity_kwh_th"),
+    ("store: {kind: ice, max_capacity_kwh_th: 400, capex_thb_per_kwh_th: -5}",
+     "flexible_loads.cooling[1].store.capex_thb_per_kwh_th"),
+    ("store: {kind: ice, max_capacity_kwh_th: 400, chiller_capex_thb_per_kw: .nan}",
+     "flexible_loads.cooling[1].store.chiller_capex_thb_per_kw"),
 ])
 def test_bad_thermal_store_exits_2_from_run_naming_the_field(tmp_path, line, fragment):
     """A store the schema refuses, one whose chiller cannot make up its standing loss (10 kWh/h lost at half

@@ -9,7 +9,7 @@ import pyomo.environ as pyo
 import pytest
 from pyomo.contrib.solver.solvers.highs import Highs
 
-from munigrid.models.dispatch import Battery, DispatchProblem, Meter, SolveOptions, SolveStatus, solve
+from munigrid.models.dispatch import Battery, DispatchProblem, Meter, SizingEconomics, SolveOptions, SolveStatus, solve
 from munigrid.models.dispatch.flex import EVFleet, FlexLoads, PumpStation, ThermalStore, ThermalZone, baseline_kw
 from munigrid.models.dispatch.formulation import materialise
 from munigrid.models.dispatch.highs_backend import run_highs
@@ -233,10 +233,8 @@ def test_flex_rows_compile_to_pyomo_rows_exactly(flat_terms, rows_match_pyomo):
     rows_match_pyomo(data)
 
 
-def test_flex_lp_and_milp_match_pyomo_and_the_strategy(flat_terms):
-    """LP relaxation and MILP optimum of the compiled model equal Pyomo's own; the strategy reaches it."""
-    problem = _every_family(flat_terms)
-    data = build_model_data(problem)
+def _optima_match_pyomo(data):
+    """LP relaxation and MILP optimum of the compiled ``data`` equal Pyomo's own; the compiled MILP outcome."""
     relaxed = run_highs(compile_instance(data), SolveOptions(), relax=True)
     model = materialise(data)
     pyo.TransformationFactory("core.relax_integer_vars").apply_to(model)
@@ -244,6 +242,37 @@ def test_flex_lp_and_milp_match_pyomo_and_the_strategy(flat_terms):
     exact = run_highs(compile_instance(data), SolveOptions(mip_rel_gap=1e-9))
     assert Highs().solve(materialise(data), rel_gap=1e-9).incumbent_objective == pytest.approx(
         exact.objective_thb, rel=1e-7)
+    return exact
+
+
+def _every_family_sized_store(flat_terms) -> DispatchProblem:
+    """:func:`_every_family` in sizing mode with its store sized up to 90 kWh_th (priced) under a budget."""
+    problem = _every_family(flat_terms)
+    flex = problem.meters[0].flex
+    store = replace(flex.cooling.store, max_capacity_kwh_th=90.0, capex_thb_per_kwh_th=300.0, capex_thb_per_kw=3000.0)
+    meters = [replace(problem.meters[0], flex=replace(flex, cooling=replace(flex.cooling, store=store))),
+              *problem.meters[1:]]
+    return DispatchProblem(1.0, meters, SolveOptions(mode="sizing", mip_rel_gap=1e-9),
+                           SizingEconomics(budget_thb=5e4))
+
+
+def test_sized_store_rows_and_optima_match_pyomo(flat_terms, rows_match_pyomo):
+    """Every flexible family with the store's size column and its four sizing families plus budget and capital:
+    compiled rows = Pyomo's rows, LP relaxation and MILP optimum = Pyomo's own. The budget binds: the tank
+    is what 50,000 THB buys at 300 THB/kWh_th plus the chiller's 8/60 kW per kWh_th at 3,000 THB/kW."""
+    problem = _every_family_sized_store(flat_terms)
+    assert solve(problem).sizes["flex"].store_capacity_kwh_th == pytest.approx(5e4 / (300 + 3000 * 8 / 60), rel=1e-6)
+    data = build_model_data(problem)
+    assert "store_size_kwh_th" in data.columns.shape
+    rows_match_pyomo(data)
+    _optima_match_pyomo(data)
+
+
+def test_flex_lp_and_milp_match_pyomo_and_the_strategy(flat_terms):
+    """LP relaxation and MILP optimum of the compiled model equal Pyomo's own; the strategy reaches it."""
+    problem = _every_family(flat_terms)
+    data = build_model_data(problem)
+    exact = _optima_match_pyomo(data)
     result = solve(problem)
     assert result.status is SolveStatus.OPTIMAL
     assert result.objective_thb <= exact.objective_thb * (1 + 1e-6)
