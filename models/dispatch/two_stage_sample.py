@@ -40,7 +40,8 @@ from munigrid.models.dispatch.standard_form import compile_instance
 
 LOG = logging.getLogger(__name__)
 #: Size families shared by every sample (first axis: the meter).
-SIZE_FAMILIES = ("pv_kwp", "pv_blocks", "battery_kwh", "battery_kw", "battery_blocks", "gen_rating_kw", "gen_blocks")
+SIZE_FAMILIES = ("pv_kwp", "pv_blocks", "battery_kwh", "battery_kw", "battery_blocks", "gen_rating_kw", "gen_blocks",
+                 "store_size_kwh_th")
 #: Row families that sum over the whole site: pooled over the samples, so they do not split by sample.
 POOLED_FAMILIES = ("self_sufficiency", "renewable_share")
 
