@@ -5,8 +5,9 @@ a run is stored once, then ``api.finance(RUN, "all", lifetime=...)`` is evaluate
 with ``scaled`` (year 1 scaled), ``fast`` (two anchor re-dispatches) and ``full`` (every year
 re-dispatched), wall and CPU time each, and the NPV of the project and both parties of every
 structure is compared: the relative error of ``fast`` against ``full`` (the goal: <= 1 %), and of
-``scaled`` against ``full`` (what year-1 scaling misses). The cold command,
-``munigrid finance RUN --structure all --lifetime fast``, is timed once as a new process.
+``scaled`` against ``full`` (what year-1 scaling misses). The cold commands
+``munigrid finance RUN --structure all --lifetime fast`` and ``munigrid finance RUN --structure
+municipal --lifetime full`` (Tha Yang) are timed once each as a new process (wall and CPU).
 
 Run: ``python benchmarks/bench_lifetime.py [label] [--no-sizing]`` (writes
 ``benchmarks/results/lifetime[-label].json``). The machine is shared: times vary.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -41,12 +43,16 @@ def _timed_finance(run_dir: Path, root: Path, lifetime: str, growth: float):
     return outcome, time.process_time() - cpu, time.perf_counter() - wall
 
 
-def _cold_command(run_dir: Path, root: Path) -> float:
+def _cold_command(run_dir: Path, root: Path, structure: str, lifetime: str) -> tuple[float, float]:
+    """Wall and CPU seconds of ``munigrid finance RUN`` as a new process."""
     munigrid = Path(sys.executable).with_name("munigrid")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = time.perf_counter()
-    subprocess.run([str(munigrid), "finance", str(run_dir), "--structure", "all", "--lifetime", "fast", "--root",
-                    str(root), "--out", str(root / "cold-finance"), "--json"], check=True, capture_output=True)
-    return time.perf_counter() - wall
+    subprocess.run([str(munigrid), "finance", str(run_dir), "--structure", structure, "--lifetime", lifetime, "--root",
+                    str(root), "--out", str(root / f"cold-{lifetime}"), "--json"], check=True, capture_output=True)
+    wall = time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
 def main(label: str = "", sizing: bool = True) -> dict:
@@ -78,9 +84,12 @@ def main(label: str = "", sizing: bool = True) -> dict:
             row["npv_thb"] = {k: {key: round(v) for key, v in npv[k].items()} for k in npv}
             rows.append(row)
             print(json.dumps({k: v for k, v in row.items() if k != "npv_thb"}), flush=True)
-        cold_s = _cold_command(runs["tha-yang"], root)
-    out = {"label": label, "cpu_count": os.cpu_count(), "cold_finance_fast_all_s": round(cold_s, 2), "rows": rows}
-    print(json.dumps({"cold_finance_fast_all_s": out["cold_finance_fast_all_s"]}))
+        cold_s, _ = _cold_command(runs["tha-yang"], root, "all", "fast")
+        full_wall_s, full_cpu_s = _cold_command(runs["tha-yang"], root, "municipal", "full")
+    out = {"label": label, "cpu_count": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2),
+           "cold_finance_fast_all_s": round(cold_s, 2), "cold_finance_full_municipal_wall_s": round(full_wall_s, 2),
+           "cold_finance_full_municipal_cpu_s": round(full_cpu_s, 2), "rows": rows}
+    print(json.dumps({k: v for k, v in out.items() if k.startswith("cold")}))
     path = Path(__file__).parent / "results" / f"lifetime{'-' + label if label else ''}.json"
     path.write_text(json.dumps(out, indent=2) + "\n")
     return out

@@ -96,8 +96,10 @@ def surrogate(series: MeterSeries, state: YearState, bill: bool = True) -> dict[
             **{f"bank_fade_frac[{j}]": 0.0 for j in range(len(series.banks_kwh))}}
 
 
-def solved_year(series: MeterSeries, state: YearState, step_h: float) -> dict[str, float]:
-    """The meter's year from its dispatch LP/MILP at ``state`` [kWh, THB, -]."""
+def solved_year(series: MeterSeries, state: YearState, step_h: float, warm=None) -> dict[str, float]:
+    """The meter's year from its dispatch LP/MILP at ``state`` [kWh, THB, -]; ``warm``
+    (:class:`~munigrid.models.dispatch.strategy.WarmStart`) starts its LP from the basis of the
+    meter's previous solve: the years differ in bounds only (load, PV, capacity), not in costs."""
     from munigrid.models.dispatch import solve
     from munigrid.models.dispatch.problem import DispatchProblem, SizingEconomics, SolveOptions
     from munigrid.models.simulation.degradation import battery_fade
@@ -112,7 +114,7 @@ def solved_year(series: MeterSeries, state: YearState, step_h: float) -> dict[st
     aged = replace(m, load_kw=series.load_kw * state.load_factor, battery=battery, batteries=batteries,
                    pv=[replace(a, ac_kw_per_kwp=a.ac_kw_per_kwp * state.pv_factor) for a in m.pv])
     result = solve(DispatchProblem(step_h=step_h, meters=[aged], options=SolveOptions(threads=1),
-                                   economics=SizingEconomics()))
+                                   economics=SizingEconomics()), warm=warm)
     if not result.status.has_solution:
         reason = (f"{series.name}: no dispatch for a later project year (PV x{state.pv_factor:.3f}, "
                   f"load x{state.load_factor:.3f}, battery {state.capacity_frac:.1%} of new)")
@@ -133,7 +135,10 @@ class MeterYears:
 
     def __init__(self, series: MeterSeries, year1: dict[str, float], step_h: float, method: str,
                  eol_frac: float, age_states: list[tuple[float, YearState]]):
+        from munigrid.models.dispatch.strategy import WarmStart
+
         self.series, self.step_h, self.method, self.year1 = series, step_h, method, year1
+        self.warm = WarmStart()  # the basis of this meter's last solve, for the next year's
         self.capacity_slope: dict[str, float] | None = None
         self.bank_slopes: list[dict[str, float]] = []
         self.age_points: list[tuple[float, dict[str, float]]] = []
@@ -152,7 +157,7 @@ class MeterYears:
         self.age_points += [(tau, self._correction(state, self._solved(state))) for tau, state in age_states]
 
     def _solved(self, state: YearState) -> dict[str, float]:
-        return solved_year(self.series, state, self.step_h)
+        return solved_year(self.series, state, self.step_h, self.warm)
 
     def _correction(self, state: YearState, values: dict[str, float]) -> dict[str, float]:
         base = surrogate(self.series, state)

@@ -9,11 +9,11 @@ from munigrid.models.dispatch.cuts import without_cuts
 from munigrid.models.dispatch.diagnosis import conflicts, elastic_diagnosis, elastic_slack
 from munigrid.models.dispatch.layout import build_model_data
 from munigrid.models.dispatch.problem import DispatchProblem, DispatchResult, SolveStatus
-from munigrid.models.dispatch.strategy import solve_strategy
+from munigrid.models.dispatch.strategy import WarmStart, solve_strategy
 from munigrid.models.dispatch.validate import check
 
 
-def solve(problem: DispatchProblem) -> DispatchResult:
+def solve(problem: DispatchProblem, warm: WarmStart | None = None) -> DispatchResult:
     """Optimise dispatch (and sizes in sizing mode) of ``problem`` at least total cost.
 
     Raises :class:`~munigrid.models.errors.InputError` on bad input. Solver outcomes are data:
@@ -22,14 +22,16 @@ def solve(problem: DispatchProblem) -> DispatchResult:
     :class:`~munigrid.models.errors.NoSolutionError`. The solve returns within
     ``options.time_limit_s`` of the call (plus at most ``strategy.FINISH_S`` when no schedule
     exists yet at the limit); a schedule returned is feasible for the model with binaries at
-    every step (:mod:`munigrid.models.dispatch.strategy`).
+    every step (:mod:`munigrid.models.dispatch.strategy`). ``warm`` carries the relaxation's
+    optimal basis from one solve to the next of the same shape and costs
+    (:class:`~munigrid.models.dispatch.strategy.WarmStart`).
     """
     tic = time.perf_counter()
     check(problem)
     layout_tic = time.perf_counter()
     data = build_model_data(problem)
     layout_s = time.perf_counter() - layout_tic
-    run = solve_strategy(data, problem.options, deadline=tic + problem.options.time_limit_s)
+    run = solve_strategy(data, problem.options, deadline=tic + problem.options.time_limit_s, warm=warm)
     timings = dict(run.timings)
     timings["build_s"] += layout_s
     outcome = run.outcome

@@ -95,6 +95,15 @@ class StrategyOutcome:
 
 
 @dataclass
+class WarmStart:
+    """The optimal basis of the last relaxation (step 1) of a run, carried to the next run of an LP of
+    the same shape and costs with other bounds (consecutive project years): its dual simplex starts
+    there. ``basis`` is None before the first run; each run replaces it with its own."""
+
+    basis: object | None = None
+
+
+@dataclass
 class _Incumbent:
     x: np.ndarray
     data: ModelData
@@ -283,12 +292,18 @@ class _Clock:
             self.timings["solve_s"] += seconds
 
 
-def _relaxation(data: ModelData, form: StandardForm, options: SolveOptions, clock: _Clock) -> HighsOutcome:
+def _relaxation(data: ModelData, form: StandardForm, options: SolveOptions, clock: _Clock,
+                warm: WarmStart | None = None) -> HighsOutcome:
     """Step 1: the LP, idle cycling repaired, least throughput among its optima (when the LP has no
     other defect and no integer column, so that it may be the answer; otherwise the rounds and the
-    polish remove the cycling, and the second LP, several times the first at year scale, is saved)."""
+    polish remove the cycling, and the second LP, several times the first at year scale, is saved).
+    With ``warm``, the LP starts from its basis (else from the zone crash) and leaves its own there."""
     limit = replace(options, time_limit_s=max(clock.left_s(), 1e-3))
-    first = _repaired(run_highs(form, limit, relax=True, crash=zone_crash(data, form)), data, form)
+    lp = run_highs(form, limit, relax=True, crash=zone_crash(data, form),
+                   dual_basis=None if warm is None else warm.basis)
+    if warm is not None and lp.basis is not None:
+        warm.basis = lp.basis
+    first = _repaired(lp, data, form)
     if first.status.has_solution and simultaneous_steps(data, first.x).any() and not form.integer.any() \
             and not fractional_on_off(data, first.x).any():
         first = _repaired(least_throughput(form, data, limit, first), data, form)
@@ -333,13 +348,14 @@ def _polish_into(best: _Best, data: ModelData, form: StandardForm, x: np.ndarray
         best.offer(answer.x, data, form)
 
 
-def solve_strategy(data: ModelData, options: SolveOptions, deadline: float | None = None) -> StrategyOutcome:
+def solve_strategy(data: ModelData, options: SolveOptions, deadline: float | None = None,
+                   warm: WarmStart | None = None) -> StrategyOutcome:
     """Run steps 0-4 of the module docstring; ``deadline`` is a ``time.perf_counter()`` value
-    (default: ``options.time_limit_s`` from now)."""
+    (default: ``options.time_limit_s`` from now); ``warm``: see :class:`WarmStart` (first relaxation only)."""
     clock = _Clock(time.perf_counter() + options.time_limit_s if deadline is None else deadline)
     if not has_bill_floor(data):
-        return _steps(data, options, clock, _Best())
-    run = _steps(without_bill_floor(data), options, clock, _Best())
+        return _steps(data, options, clock, _Best(), warm)
+    run = _steps(without_bill_floor(data), options, clock, _Best(), warm)
     if not run.outcome.status.has_solution:
         return run  # the floor rows cannot make a problem feasible, nor find a point the relaxation missed
     tic = time.perf_counter()
@@ -356,14 +372,16 @@ def solve_strategy(data: ModelData, options: SolveOptions, deadline: float | Non
     return replace(_steps(data, options, clock, best), floor_rows_solved=True)
 
 
-def _steps(data: ModelData, options: SolveOptions, clock: _Clock, best: _Best) -> StrategyOutcome:
-    """Steps 1-4 on ``data``; ``best`` may already hold an incumbent and a bound (step 0)."""
+def _steps(data: ModelData, options: SolveOptions, clock: _Clock, best: _Best,
+           warm: WarmStart | None = None) -> StrategyOutcome:
+    """Steps 1-4 on ``data``; ``best`` may already hold an incumbent and a bound (step 0); ``warm``
+    for the relaxation."""
     sub_mip_requested = options.sub_mip_heuristics
     options = _sub_mip_default(data, options)
     tic = time.perf_counter()
     form = _compiled(data)
     clock.add("build_s", time.perf_counter() - tic, solver=False)
-    outcome = _relaxation(data, form, options, clock)
+    outcome = _relaxation(data, form, options, clock, warm)
     if outcome.status in (SolveStatus.INFEASIBLE, SolveStatus.UNBOUNDED, SolveStatus.ERROR):
         return StrategyOutcome(outcome, data, form, 0, clock.timings)
     current, last_form = data, form

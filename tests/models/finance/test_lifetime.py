@@ -239,3 +239,35 @@ def test_augmented_life_runs_from_the_cli(run_dir, tmp_path):
     assert result.exit_code == 0, result.output
     table = pd.read_csv(tmp_path / "municipal" / finance_cases.LIFETIME_FILE, index_col="year")
     assert "battery_augmented_frac" in table.columns
+
+
+def test_full_warm_started_years_equal_cold_re_solves(tmp_path, monkeypatch):
+    """``full`` re-solves each year from the previous year's basis; the same 4-year life with every
+    year solved cold (the path before warm starts) gives the same NPV and yearly bills to 1e-6."""
+    from munigrid.models.dispatch.strategy import WarmStart
+    from munigrid.scenarios import lifetime
+
+    data = api.load("tha-yang").model_dump(mode="json")
+    data["buildings"] = data["buildings"][:1]  # the office, with its battery
+    data["time"]["days"] = 7
+    run_dir = api.run(Scenario.model_validate(data), root=tmp_path, samples=0, report=False).run_dir
+    bases = []
+    real = lifetime.solved_year
+
+    def recording(series, state, step_h, warm=None):
+        out = real(series, state, step_h, warm)
+        bases.append(isinstance(warm, WarmStart) and warm.basis is not None)
+        return out
+
+    monkeypatch.setattr(lifetime, "solved_year", recording)
+    warm = api.finance(run_dir, "municipal", years=4, lifetime="full", load_growth_frac_per_year=0.03, write=False)
+    assert bases == [True, True, True]  # years 2-4 solved, each leaving its basis for the next
+    monkeypatch.setattr(lifetime, "solved_year", lambda series, state, step_h, warm=None: real(series, state, step_h))
+    cold = api.finance(run_dir, "municipal", years=4, lifetime="full", load_growth_frac_per_year=0.03, write=False)
+    warm_case, cold_case = warm.cases["municipal"], cold.cases["municipal"]
+    assert warm_case.project_metrics()["npv_thb"] == pytest.approx(cold_case.project_metrics()["npv_thb"], rel=1e-6)
+    warm_years = warm_case.project.inputs.lifetime.years
+    cold_years = cold_case.project.inputs.lifetime.years
+    for a, b in zip(warm_years, cold_years):
+        assert a.bill_after_thb == pytest.approx(b.bill_after_thb, rel=1e-6)
+        assert a.import_after_kwh == pytest.approx(b.import_after_kwh, rel=1e-6)
