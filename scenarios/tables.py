@@ -29,6 +29,7 @@ HEADERS = {
     "battery_kwh": ("Battery kWh", "{:,.1f}"),
     "battery_kw": ("Battery kW", "{:,.1f}"),
     "generator_kw": ("Generator kW", "{:,.1f}"),
+    "store_capacity_kwh_th": ("Store kWh_th", "{:,.1f}"),
     "flex_pumping_value_thb": ("Pumping value THB", "{:,.0f}"),
     "flex_cooling_value_thb": ("Pre-cooling value THB", "{:,.0f}"),
     "flex_ev_value_thb": ("EV charging value THB", "{:,.0f}"),

@@ -116,3 +116,27 @@ def test_one_tank_over_sampled_years(flat_terms, method):
     dear = two_stage_sizing(samples(0.3), 1.0, options=options, economics=economics, method=method)
     assert dear.sizes["site"].store_capacity_kwh_th == pytest.approx(0.0, abs=1e-6)
     assert dear.sample_cost_thb == pytest.approx([25.0, 5.0], rel=1e-7)
+
+
+@pytest.mark.parametrize("annual, max_kwh_th, budget_share", [(0.2, 100.0, None), (0.5, 100.0, None),
+                                                              (0.2, 30.0, None), (0.2, 100.0, 10.0)])
+def test_sizes_first_equals_the_whole_lp(flat_terms, monkeypatch, annual, max_kwh_th, budget_share):
+    """A year sizing with a sized store goes sizes first (L-shaped method, then the fixed-size solve); forced
+    on for the hand cases above, it gives the whole LP's tank and objective (16, 25, 18.25, 22.75 THB)."""
+    from munigrid.models.dispatch import sizes_first
+
+    def problem():
+        budget = None if budget_share is None else budget_share * _capex_for(annual)
+        return _problem(flat_terms, _zone(annual, max_kwh_th=max_kwh_th), budget_thb=budget)
+
+    whole = solve(problem())
+    assert "decomposition_s" not in whole.timings
+    monkeypatch.setattr(sizes_first, "MIN_METER_STEPS", 1)
+    routed = solve(problem())
+    assert "decomposition_s" in routed.timings
+    assert routed.status is whole.status
+    assert routed.objective_thb == pytest.approx(whole.objective_thb, rel=1e-9, abs=1e-9)
+    assert routed.sizes["site"].store_capacity_kwh_th == pytest.approx(whole.sizes["site"].store_capacity_kwh_th,
+                                                                       abs=1e-6)
+    assert routed.costs_thb["store_capital"] == pytest.approx(whole.costs_thb["store_capital"], abs=1e-6)
+    assert routed.bound <= routed.objective_thb + 1e-9
